@@ -1,0 +1,73 @@
+package io.tern.devstack;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Redis and one Kafka broker per JVM for integration tests, started on first use and stopped by a JVM shutdown
+ * hook. Cold Kafka start costs seconds, so test classes share them instead of starting their own.
+ *
+ * <p>Callers must not close, stop or restart the shared instances (other tests use them) and should use unique
+ * topic names and key prefixes. A test that needs to break a server starts its own.
+ */
+public final class SharedInfra {
+    private static final Logger log = LoggerFactory.getLogger(SharedInfra.class);
+
+    private static RedisServer redis; // guarded by SharedInfra.class
+    private static KafkaBroker kafka; // guarded by SharedInfra.class
+    private static boolean hookInstalled; // guarded by SharedInfra.class
+
+    private SharedInfra() {
+    }
+
+    public static synchronized RedisServer redis() {
+        // A caller that closed the shared one by mistake should not break every later test.
+        if (redis == null || redis.isClosed()) {
+            installHook();
+            redis = RedisServer.start(RedisServer.Options.defaults());
+        }
+        return redis;
+    }
+
+    public static synchronized KafkaBroker kafka() {
+        if (kafka == null || kafka.isClosed()) {
+            installHook();
+            kafka = KafkaBroker.start(KafkaBroker.Options.defaults());
+        }
+        return kafka;
+    }
+
+    private static void installHook() {
+        if (hookInstalled) {
+            return;
+        }
+        hookInstalled = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(SharedInfra::stopAll, "tern-devstack-shutdown"));
+    }
+
+    private static void stopAll() {
+        RedisServer r;
+        KafkaBroker k;
+        synchronized (SharedInfra.class) {
+            r = redis;
+            k = kafka;
+            redis = null;
+            kafka = null;
+        }
+        // Each in its own try: a failing Kafka shutdown must not leave a redis-server process behind.
+        if (k != null) {
+            try {
+                k.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping shared Kafka failed", e);
+            }
+        }
+        if (r != null) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping shared Redis failed", e);
+            }
+        }
+    }
+}

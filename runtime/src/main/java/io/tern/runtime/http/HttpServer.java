@@ -1,0 +1,268 @@
+package io.tern.runtime.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.net.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small JSON-over-HTTP server on Netty shared by every role: routes with path parameters,
+ * async handlers, errors as {@code {"code","message","field"?}} with a real status, bodies over
+ * the limit answered 413, and a latency histogram per route.
+ */
+public final class HttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String name;
+    private final List<Route> routes;
+    private final int maxBodyBytes;
+    private final MeterRegistry registry;
+    private final EventLoopGroup group;
+    private final boolean ownsGroup;
+    private Channel channel;
+
+    private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
+                       EventLoopGroup group) {
+        this.name = name;
+        this.routes = List.copyOf(routes);
+        this.maxBodyBytes = maxBodyBytes;
+        this.registry = registry;
+        this.ownsGroup = group == null;
+        this.group = group != null ? group : Transports.group(Math.max(1, Runtime.getRuntime().availableProcessors()), name + "-http");
+    }
+
+    public static Builder builder(String name, MeterRegistry registry) {
+        return new Builder(name, registry);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    private HttpServer bind(HttpEndpoint endpoint) {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(Transports.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS))
+                                .addLast(new HttpServerCodec(4096, 8192, 8192))
+                                .addLast(new JsonTooLargeAggregator(maxBodyBytes))
+                                .addLast(new Dispatch());
+                    }
+                });
+        channel = b.bind(endpoint.host(), endpoint.port()).syncUninterruptibly().channel();
+        log.info("[{}] http listening on {}", name, channel.localAddress());
+        return this;
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private final class Dispatch extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            long start = System.nanoTime();
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            if (!req.decoderResult().isSuccess()) {
+                write(ctx, error(400, "bad_request", "malformed HTTP request", null), keepAlive, "none", start, req);
+                return;
+            }
+            QueryStringDecoder qs = new QueryStringDecoder(req.uri());
+            String path = qs.path();
+            Route matched = null;
+            Map<String, String> params = null;
+            boolean pathKnown = false;
+            for (Route r : routes) {
+                Map<String, String> p = r.match(path);
+                if (p != null) {
+                    pathKnown = true;
+                    if (r.method().equals(req.method())) {
+                        matched = r;
+                        params = p;
+                        break;
+                    }
+                }
+            }
+            if (matched == null) {
+                HttpResponse resp = pathKnown
+                        ? error(405, "method_not_allowed", req.method() + " not allowed on " + path, null)
+                        : error(404, "not_found", "no endpoint " + path, null);
+                write(ctx, resp, keepAlive, "none", start, req);
+                return;
+            }
+            byte[] body = ByteBufUtil.getBytes(req.content());
+            HttpRequest request = new HttpRequest(req.method(), path, params, qs.parameters(), req.headers().copy(), body);
+            String template = matched.template();
+            CompletableFuture<HttpResponse> f;
+            try {
+                f = matched.handler().handle(request);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            f.whenComplete((resp, err) -> {
+                HttpResponse out = err == null ? resp : toError(err);
+                write(ctx, out, keepAlive, template, start, req);
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("[{}] http connection error: {}", name, cause.toString());
+            ctx.close();
+        }
+    }
+
+    private HttpResponse toError(Throwable err) {
+        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (e instanceof ApiException api) {
+            return error(api.status(), api.code(), api.getMessage(), api.field());
+        }
+        log.warn("[{}] request failed", name, e);
+        return error(500, "internal_error", "internal error", null);
+    }
+
+    public static HttpResponse error(int status, String code, String message, String field) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", code);
+        body.put("message", message);
+        if (field != null) {
+            body.put("field", field);
+        }
+        return HttpResponse.json(status, body);
+    }
+
+    private void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive, String template,
+                       long startNanos, FullHttpRequest req) {
+        byte[] bytes;
+        try {
+            bytes = resp.body() instanceof String s ? s.getBytes(StandardCharsets.UTF_8)
+                    : resp.body() instanceof byte[] b ? b : JSON.writeValueAsBytes(resp.body());
+        } catch (Exception e) {
+            log.warn("[{}] cannot serialise response", name, e);
+            bytes = "{\"code\":\"internal_error\",\"message\":\"internal error\"}".getBytes(StandardCharsets.UTF_8);
+            resp = HttpResponse.json(500, null);
+        }
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(resp.status()), Unpooled.wrappedBuffer(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, resp.contentType());
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        resp.headers().forEach((k, v) -> r.headers().set(k, v));
+        Timer.builder("http.server.requests")
+                .description("API latency from request decoded to response written")
+                .tags("role", name, "method", req.method().name(), "route", template, "status", Integer.toString(resp.status()))
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        if (keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(r);
+        } else {
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Answers an oversized body with our JSON error instead of Netty's bare 413. */
+    private static final class JsonTooLargeAggregator extends HttpObjectAggregator {
+        private final int max;
+
+        JsonTooLargeAggregator(int max) {
+            super(max);
+            this.max = max;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            byte[] body = ("{\"code\":\"payload_too_large\",\"message\":\"request body exceeds " + max
+                    + " bytes\",\"field\":\"body\"}").getBytes(StandardCharsets.UTF_8);
+            ByteBuf content = Unpooled.wrappedBuffer(body);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, content);
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            // The rest of the body is still on the wire: close rather than try to skip it.
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    public static final class Builder {
+        private final String name;
+        private final MeterRegistry registry;
+        private final List<Route> routes = new ArrayList<>();
+        private int maxBodyBytes = 64 * 1024;
+        private EventLoopGroup group;
+
+        private Builder(String name, MeterRegistry registry) {
+            this.name = name;
+            this.registry = registry;
+        }
+
+        public Builder route(io.netty.handler.codec.http.HttpMethod method, String template, Route.Handler handler) {
+            routes.add(new Route(method, template, handler));
+            return this;
+        }
+
+        public Builder maxBodyBytes(int max) {
+            this.maxBodyBytes = max;
+            return this;
+        }
+
+        /** Share an event loop group (e.g. the broker's) instead of creating one. */
+        public Builder eventLoopGroup(EventLoopGroup group) {
+            this.group = group;
+            return this;
+        }
+
+        public HttpServer start(HttpEndpoint endpoint) {
+            return new HttpServer(name, routes, maxBodyBytes, registry, group).bind(endpoint);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.tern.runtime.metrics;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.HttpMethod;
+import io.tern.runtime.http.HttpResponse;
+import io.tern.runtime.http.HttpServer;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One role's metrics registry and health checks, served as {@code GET /metrics} (Prometheus
+ * text) and {@code GET /health} (200 when every check passes, else 503, with each check named).
+ */
+public final class Observability implements AutoCloseable {
+    private final PrometheusMeterRegistry registry;
+    private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+
+    public Observability(String role, String instance) {
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().commonTags("role", role, "instance", instance);
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Adds a named readiness check; /health is 200 only when all pass. */
+    public void check(String name, BooleanSupplier check) {
+        checks.put(name, check);
+    }
+
+    public boolean healthy() {
+        return checks.values().stream().allMatch(BooleanSupplier::getAsBoolean);
+    }
+
+    /** Adds /metrics and /health to a role's HTTP server. */
+    public HttpServer.Builder addRoutes(HttpServer.Builder http) {
+        return http
+                .route(HttpMethod.GET, "/metrics", req -> CompletableFuture.completedFuture(
+                        HttpResponse.text(200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")))
+                .route(HttpMethod.GET, "/health", req -> CompletableFuture.completedFuture(health()));
+    }
+
+    private HttpResponse health() {
+        Map<String, String> results = new LinkedHashMap<>();
+        boolean up = true;
+        for (Map.Entry<String, BooleanSupplier> c : checks.entrySet()) {
+            boolean ok;
+            try {
+                ok = c.getValue().getAsBoolean();
+            } catch (RuntimeException e) {
+                ok = false;
+            }
+            up &= ok;
+            results.put(c.getKey(), ok ? "UP" : "DOWN");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", up ? "UP" : "DOWN");
+        body.put("checks", results);
+        return HttpResponse.json(up ? 200 : 503, body);
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}

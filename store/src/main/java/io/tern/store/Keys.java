@@ -1,0 +1,43 @@
+package io.tern.store;
+
+/**
+ * The Redis key schema, in one place. Per-device keys carry appId so apps never collide.
+ * <pre>
+ * tern:route:{app}:{reg}   string  "brokerId|epoch"                      no TTL; deleted on disconnect (CAS)
+ * tern:brokers             zset    brokerId scored by last heartbeat ms   pruned of long-dead ids
+ * tern:broker:{id}         string  BrokerInfo JSON                        PX liveness TTL
+ * tern:msg:{msgId}         hash    app, reg, kind, payload, status, ...   PEXPIREAT expiresAt + retention
+ * tern:queue:{app}:{reg}   zset    msgIds not yet acked, scored by time   bounded; PX max TTL
+ * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
+ * </pre>
+ */
+public final class Keys {
+    private static final String P = "tern:";
+
+    private Keys() {
+    }
+
+    public static String route(String appId, String regId) {
+        return P + "route:" + appId + ':' + regId;
+    }
+
+    public static String brokers() {
+        return P + "brokers";
+    }
+
+    public static String broker(String brokerId) {
+        return P + "broker:" + brokerId;
+    }
+
+    public static String message(long msgId) {
+        return P + "msg:" + msgId;
+    }
+
+    public static String queue(String appId, String regId) {
+        return P + "queue:" + appId + ':' + regId;
+    }
+
+    public static String idempotency(String appId, String requestId) {
+        return P + "idem:" + appId + ':' + requestId;
+    }
+}

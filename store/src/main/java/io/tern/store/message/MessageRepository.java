@@ -1,0 +1,95 @@
+package io.tern.store.message;
+
+import io.lettuce.core.ScriptOutputType;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.store.Keys;
+import io.tern.store.redis.LuaScript;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.route.Route;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** Single-push messages, their status, and the per-device queue of unacknowledged messages. */
+public final class MessageRepository {
+    private static final LuaScript ACCEPT = LuaScript.load("message-accept");
+    private static final LuaScript ADVANCE = LuaScript.load("message-advance");
+    private static final LuaScript PENDING = LuaScript.load("queue-pending");
+
+    private final RedisStore redis;
+    private final QueuePolicy policy;
+
+    public MessageRepository(RedisStore redis, QueuePolicy policy) {
+        this.redis = redis;
+        this.policy = policy;
+    }
+
+    /**
+     * Records the message and queues it for its device in one atomic step, or returns the earlier
+     * message for a repeated requestId. Also returns the device's current route.
+     */
+    public CompletableFuture<AcceptResult> accept(NewMessage m) {
+        String requestId = m.requestId() == null ? "" : m.requestId();
+        String[] keys = {
+                Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()),
+                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId())};
+        return ACCEPT.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
+                Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
+                Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
+                Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
+                Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
+                requestId)
+                .thenApply(r -> new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
+                        Route.decode((String) r.get(2))));
+    }
+
+    /** Moves the status forward; a lower or equal rank is ignored. True when it changed. */
+    public CompletableFuture<Boolean> advance(long msgId, String appId, String regId, MessageStatus status, long nowMillis) {
+        return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER,
+                new String[]{Keys.message(msgId), Keys.queue(appId, regId)},
+                status.wireName(), Long.toString(nowMillis), Long.toString(msgId)).thenApply(n -> n == 1L);
+    }
+
+    /** The device acknowledged it: delivered, and off its queue. */
+    public CompletableFuture<Boolean> markDelivered(long msgId, String appId, String regId, long nowMillis) {
+        return advance(msgId, appId, regId, MessageStatus.DELIVERED, nowMillis);
+    }
+
+    /** @return the message, or null when unknown or past its retention */
+    public CompletableFuture<StoredMessage> find(long msgId) {
+        return redis.async().hgetall(Keys.message(msgId)).toCompletableFuture()
+                .thenApply(h -> h.isEmpty() ? null : toMessage(msgId, h));
+    }
+
+    /** Up to {@code limit} queued messages of the device still worth delivering, oldest first. */
+    public CompletableFuture<List<PendingMessage>> pending(String appId, String regId, long nowMillis, int limit) {
+        return PENDING.<List<Object>>run(redis.async(), ScriptOutputType.MULTI,
+                new String[]{Keys.queue(appId, regId)}, Long.toString(nowMillis), Integer.toString(limit))
+                .thenApply(flat -> {
+                    List<PendingMessage> out = new ArrayList<>(flat.size() / 4);
+                    for (int i = 0; i + 3 < flat.size(); i += 4) {
+                        out.add(new PendingMessage(Long.parseLong((String) flat.get(i)),
+                                PayloadKind.fromCode(Integer.parseInt((String) flat.get(i + 1))),
+                                (String) flat.get(i + 2), Long.parseLong((String) flat.get(i + 3))));
+                    }
+                    return out;
+                });
+    }
+
+    private static StoredMessage toMessage(long msgId, Map<String, String> h) {
+        return new StoredMessage(msgId, h.get("app"), h.get("reg"),
+                PayloadKind.fromCode(Integer.parseInt(h.getOrDefault("kind", "1"))), h.get("payload"),
+                parse(h.get("created")), parse(h.get("expires")), MessageStatus.fromWire(h.get("status")),
+                parse(h.get("sentAt")), parse(h.get("deliveredAt")), emptyToNull(h.get("req")));
+    }
+
+    private static long parse(String v) {
+        return v == null ? 0L : Long.parseLong(v);
+    }
+
+    private static String emptyToNull(String v) {
+        return v == null || v.isEmpty() ? null : v;
+    }
+}

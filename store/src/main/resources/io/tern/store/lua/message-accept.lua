@@ -1,0 +1,35 @@
+-- Records a new single-push message and queues it for its device, atomically, so nothing
+-- accepted depends on a later step succeeding. Honours the app's requestId (idempotency) and
+-- returns the device's route in the same round trip.
+-- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route
+-- ARGV: 1 msgId, 2 appId, 3 regId, 4 kind, 5 payload, 6 createdAt, 7 expiresAt,
+--       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none)
+-- Returns {created 0|1, msgId, route or false}
+if ARGV[12] ~= '' then
+  local existing = redis.call('GET', KEYS[1])
+  if existing then
+    return {0, existing, redis.call('GET', KEYS[4])}
+  end
+end
+redis.call('HSET', KEYS[2], 'app', ARGV[2], 'reg', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
+  'created', ARGV[6], 'expires', ARGV[7], 'status', 'accepted', 'req', ARGV[12])
+redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[7]) + tonumber(ARGV[8]))
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+local size = redis.call('ZCARD', KEYS[3])
+local max = tonumber(ARGV[9])
+if size > max then
+  -- A full queue drops its oldest entries; their status says so (expired, evicted) rather than vanish.
+  local evicted = redis.call('ZPOPMIN', KEYS[3], size - max)
+  for i = 1, #evicted, 2 do
+    local key = 'tern:msg:' .. evicted[i]
+    local status = redis.call('HGET', key, 'status')
+    if status and status ~= 'delivered' then
+      redis.call('HSET', key, 'status', 'expired', 'evicted', '1')
+    end
+  end
+end
+redis.call('PEXPIRE', KEYS[3], ARGV[10])
+if ARGV[12] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[11])
+end
+return {1, ARGV[1], redis.call('GET', KEYS[4])}
