@@ -4,6 +4,7 @@ package io.tern.store;
  * The Redis key schema, in one place. Per-device keys carry appId so apps never collide.
  * <pre>
  * tern:route:{app}:{reg}   string  "brokerId|epoch"                      no TTL; deleted on disconnect (CAS)
+ * tern:device:{app}:{reg}  string  last connect ms: the device is known   PX device retention
  * tern:brokers             zset    brokerId scored by last heartbeat ms   pruned of long-dead ids
  * tern:broker:{id}         string  BrokerInfo JSON                        PX liveness TTL
  * tern:msg:{msgId}         hash    app, reg, kind, payload, status, ...   PEXPIREAT expiresAt + retention
@@ -19,6 +20,10 @@ public final class Keys {
 
     public static String route(String appId, String regId) {
         return P + "route:" + appId + ':' + regId;
+    }
+
+    public static String device(String appId, String regId) {
+        return P + "device:" + appId + ':' + regId;
     }
 
     public static String brokers() {

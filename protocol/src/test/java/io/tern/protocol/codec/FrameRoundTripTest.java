@@ -137,7 +137,7 @@ class FrameRoundTripTest {
 
         byte[] connect = TestFrames.encodeToBytes(new Frame.Connect("a", "é", "", 5L));
         assertArrayEquals(new byte[] {
-                1, 0x01, 0, 0, 0, 0, 0, 18,
+                1, 0x01, 0, 0, 0, 0, 0, 17,
                 0, 1, 'a',
                 0, 2, (byte) 0xC3, (byte) 0xA9,
                 0, 0,

@@ -163,7 +163,9 @@ public final class HttpServer implements AutoCloseable {
     private HttpResponse toError(Throwable err) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         if (e instanceof ApiException api) {
-            return error(api.status(), api.code(), api.getMessage(), api.field());
+            HttpResponse r = error(api.status(), api.code(), api.getMessage(), api.field());
+            // Overload answers say when to come back.
+            return api.status() == 429 ? new HttpResponse(429, r.body(), r.contentType(), Map.of("Retry-After", "1")) : r;
         }
         log.warn("[{}] request failed", name, e);
         return error(500, "internal_error", "internal error", null);

@@ -28,20 +28,22 @@ public final class MessageRepository {
 
     /**
      * Records the message and queues it for its device in one atomic step, or returns the earlier
-     * message for a repeated requestId. Also returns the device's current route.
+     * message for a repeated requestId. Also returns the device's current route, or
+     * {@link AcceptResult#UNKNOWN_DEVICE} (nothing recorded) when the device never connected.
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m) {
         String requestId = m.requestId() == null ? "" : m.requestId();
         String[] keys = {
                 Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()),
-                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId())};
+                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId()), Keys.device(m.appId(), m.regId())};
         return ACCEPT.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
                 Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
                 Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
                 Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
                 Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
                 requestId)
-                .thenApply(r -> new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
+                .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
+                        : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
                         Route.decode((String) r.get(2))));
     }
 

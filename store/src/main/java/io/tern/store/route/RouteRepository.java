@@ -6,6 +6,7 @@ import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -13,16 +14,25 @@ import java.util.concurrent.CompletableFuture;
 public final class RouteRepository {
     private static final LuaScript COMPARE_AND_DELETE = LuaScript.load("route-compare-and-delete");
 
+    /** A device that has not connected for this long is forgotten (pushes to it answer 404). */
+    public static final Duration DEVICE_RETENTION = Duration.ofDays(30);
+
     private final RedisStore redis;
 
     public RouteRepository(RedisStore redis) {
         this.redis = redis;
     }
 
-    /** Sets the route and returns the one it replaced, or null. */
-    public CompletableFuture<Route> put(String appId, String regId, Route route) {
-        return redis.async().setGet(Keys.route(appId, regId), route.encode(), SetArgs.Builder.keepttl())
-                .toCompletableFuture().thenApply(Route::decode);
+    /**
+     * Sets the route and returns the one it replaced, or null. Also marks the device known, so
+     * pushes to a regId that never connected can be refused instead of queued forever.
+     */
+    public CompletableFuture<Route> put(String appId, String regId, Route route, long nowMillis) {
+        var async = redis.async();
+        var known = async.set(Keys.device(appId, regId), Long.toString(nowMillis),
+                SetArgs.Builder.px(DEVICE_RETENTION.toMillis())).toCompletableFuture();
+        var previous = async.setGet(Keys.route(appId, regId), route.encode()).toCompletableFuture();
+        return known.thenCombine(previous, (ok, prev) -> Route.decode(prev));
     }
 
     public CompletableFuture<Route> get(String appId, String regId) {

@@ -1,15 +1,18 @@
 -- Records a new single-push message and queues it for its device, atomically, so nothing
 -- accepted depends on a later step succeeding. Honours the app's requestId (idempotency) and
 -- returns the device's route in the same round trip.
--- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route
+-- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route, 5 device (known) key
 -- ARGV: 1 msgId, 2 appId, 3 regId, 4 kind, 5 payload, 6 createdAt, 7 expiresAt,
 --       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none)
--- Returns {created 0|1, msgId, route or false}
+-- Returns {created 0|1, msgId, route or false}, or {-1} when the device never connected.
 if ARGV[12] ~= '' then
   local existing = redis.call('GET', KEYS[1])
   if existing then
     return {0, existing, redis.call('GET', KEYS[4])}
   end
+end
+if redis.call('EXISTS', KEYS[5]) == 0 then
+  return {-1}
 end
 redis.call('HSET', KEYS[2], 'app', ARGV[2], 'reg', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
   'created', ARGV[6], 'expires', ARGV[7], 'status', 'accepted', 'req', ARGV[12])

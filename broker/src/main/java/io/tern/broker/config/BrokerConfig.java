@@ -1,0 +1,209 @@
+package io.tern.broker.config;
+
+import io.tern.protocol.codec.FrameHeader;
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The broker's configuration, read from {@link Settings} keys {@code broker.*} (environment
+ * {@code TERN_BROKER_*}). Every default runs on one machine. Port 0 binds any free port (tests);
+ * what the broker advertises always uses the ports actually bound.
+ *
+ * @param id               broker id in routes, the registry, logs and metric tags; default {@value #DEFAULT_ID}
+ * @param region           region this broker serves; default {@value #DEFAULT_REGION}
+ * @param host             bind address, also the host advertised to dispatchers and logic nodes; default {@value #DEFAULT_HOST}
+ * @param tcpPort          device TCP listener; default {@value #DEFAULT_TCP_PORT}
+ * @param wsPort           device WebSocket listener (path /v1/ws); default {@value #DEFAULT_WS_PORT}
+ * @param internalPort     push commands from logic nodes; default {@value #DEFAULT_INTERNAL_PORT}
+ * @param adminPort        /metrics and /health; default {@value #DEFAULT_ADMIN_PORT}
+ * @param ioThreads        event loop threads, 0 = one per core
+ * @param redisUri         Redis holding routes, the registry and offline queues; default {@value #DEFAULT_REDIS_URI}
+ * @param redisTimeout     per-command timeout; default 2s
+ * @param kafkaBootstrap   Kafka for the ack topic; default {@value #DEFAULT_KAFKA_BOOTSTRAP}
+ * @param tokenSecret      HMAC secret for connect tokens, at least 16 bytes, the same as the dispatchers'
+ * @param handshakeTimeout a connection must send a valid CONNECT within this; default 10s
+ * @param heartbeat        ping interval told to devices in CONNACK (whole seconds); default 30s
+ * @param idleTimeout      a device silent this long is disconnected; must exceed heartbeat; default 90s
+ * @param maxFrameBody     largest frame body accepted from a device; default {@value #DEFAULT_MAX_FRAME_BODY}
+ * @param maxConnections   open device sockets (TCP + WebSocket) beyond which new ones get SERVER_BUSY; default {@value #DEFAULT_MAX_CONNECTIONS}
+ * @param livenessInterval how often the registry key is refreshed; default 3s
+ * @param livenessTtl      registry key TTL; must exceed the interval; default 10s
+ * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
+ * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
+ * @param ackLinger        Kafka producer linger for the ack topic; default 5ms
+ * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
+ */
+public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
+                           int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
+                           String kafkaBootstrap, String tokenSecret, Duration handshakeTimeout,
+                           Duration heartbeat, Duration idleTimeout, int maxFrameBody, int maxConnections,
+                           Duration livenessInterval, Duration livenessTtl, int pendingLimit,
+                           int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain) {
+
+    public static final String DEFAULT_ID = "b1";
+    public static final String DEFAULT_REGION = "local";
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_TCP_PORT = 9001;
+    public static final int DEFAULT_WS_PORT = 9101;
+    public static final int DEFAULT_INTERNAL_PORT = 9201;
+    public static final int DEFAULT_ADMIN_PORT = 9301;
+    public static final int DEFAULT_IO_THREADS = 0;
+    public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6390";
+    public static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofSeconds(2);
+    public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
+    /** Dev only: production must set its own, shared with the dispatchers. */
+    public static final String DEV_TOKEN_SECRET = "tern-dev-connect-token-secret";
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(90);
+    public static final int DEFAULT_MAX_FRAME_BODY = FrameHeader.DEFAULT_MAX_BODY;
+    /** Below the 20,000 open files one process may hold here, leaving room for Redis, Kafka and logic nodes. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
+    public static final Duration DEFAULT_LIVENESS_INTERVAL = Duration.ofSeconds(3);
+    public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(10);
+    public static final int DEFAULT_PENDING_LIMIT = 100;
+    public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
+    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(5);
+    public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
+
+    /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+
+    public BrokerConfig {
+        ConfigException.require(id != null && NAME.matcher(id).matches(),
+                "broker.id must match " + NAME + ", got '" + id + "'");
+        ConfigException.require(region != null && NAME.matcher(region).matches(),
+                "broker.region must match " + NAME + ", got '" + region + "'");
+        ConfigException.require(host != null && !host.isBlank() && host.indexOf(' ') < 0,
+                "broker.host must be a host name or address, got '" + host + "'");
+        requirePort("broker.tcp-port", tcpPort);
+        requirePort("broker.ws-port", wsPort);
+        requirePort("broker.internal-port", internalPort);
+        requirePort("broker.admin-port", adminPort);
+        Set<Integer> fixed = new HashSet<>();
+        for (int p : new int[]{tcpPort, wsPort, internalPort, adminPort}) {
+            ConfigException.require(p == 0 || fixed.add(p),
+                    "broker.tcp-port, ws-port, internal-port and admin-port must differ, got " + p + " twice");
+        }
+        ConfigException.require(ioThreads >= 0 && ioThreads <= 256,
+                "broker.io-threads must be between 0 (one per core) and 256, got " + ioThreads);
+        ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
+                "broker.redis-uri must be a redis:// or rediss:// URI, got '" + redactUri(redisUri) + "'");
+        requireBetween("broker.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
+        ConfigException.require(kafkaBootstrap != null && !kafkaBootstrap.isBlank(),
+                "broker.kafka-bootstrap must list host:port pairs");
+        ConfigException.require(tokenSecret != null && tokenSecret.getBytes(StandardCharsets.UTF_8).length >= 16,
+                "broker.token-secret must be at least 16 bytes");
+        requireBetween("broker.handshake-timeout", handshakeTimeout, Duration.ofMillis(50), Duration.ofMinutes(5));
+        // CONNACK carries the heartbeat as whole seconds in a u16.
+        requireBetween("broker.heartbeat", heartbeat, Duration.ofSeconds(1), Duration.ofSeconds(0xFFFF));
+        requireBetween("broker.idle-timeout", idleTimeout, Duration.ofMillis(100), Duration.ofDays(1));
+        ConfigException.require(idleTimeout.compareTo(heartbeat) > 0,
+                "broker.idle-timeout (" + idleTimeout + ") must be longer than broker.heartbeat (" + heartbeat + ")");
+        ConfigException.require(maxFrameBody >= 64 && maxFrameBody <= FrameHeader.ABSOLUTE_MAX_BODY,
+                "broker.max-frame-body must be between 64 and " + FrameHeader.ABSOLUTE_MAX_BODY + ", got " + maxFrameBody);
+        ConfigException.require(maxConnections >= 1 && maxConnections <= 10_000_000,
+                "broker.max-connections must be between 1 and 10000000, got " + maxConnections);
+        requireBetween("broker.liveness-interval", livenessInterval, Duration.ofMillis(50), Duration.ofMinutes(5));
+        requireBetween("broker.liveness-ttl", livenessTtl, Duration.ofMillis(100), Duration.ofMinutes(30));
+        ConfigException.require(livenessTtl.compareTo(livenessInterval) > 0,
+                "broker.liveness-ttl (" + livenessTtl + ") must be longer than broker.liveness-interval (" + livenessInterval + ")");
+        ConfigException.require(pendingLimit >= 0 && pendingLimit <= 10_000,
+                "broker.pending-limit must be between 0 and 10000, got " + pendingLimit);
+        ConfigException.require(ackQueueCapacity >= 1 && ackQueueCapacity <= 10_000_000,
+                "broker.ack-queue-capacity must be between 1 and 10000000, got " + ackQueueCapacity);
+        requireBetween("broker.ack-linger", ackLinger, Duration.ZERO, Duration.ofSeconds(10));
+        requireBetween("broker.shutdown-drain", shutdownDrain, Duration.ZERO, Duration.ofMinutes(5));
+    }
+
+    public static BrokerConfig defaults() {
+        return from(Settings.empty());
+    }
+
+    public static BrokerConfig from(Settings s) {
+        BrokerConfig c = new BrokerConfig(
+                s.string("broker.id", DEFAULT_ID),
+                s.string("broker.region", DEFAULT_REGION),
+                s.string("broker.host", DEFAULT_HOST),
+                s.integer("broker.tcp-port", DEFAULT_TCP_PORT),
+                s.integer("broker.ws-port", DEFAULT_WS_PORT),
+                s.integer("broker.internal-port", DEFAULT_INTERNAL_PORT),
+                s.integer("broker.admin-port", DEFAULT_ADMIN_PORT),
+                s.integer("broker.io-threads", DEFAULT_IO_THREADS),
+                s.string("broker.redis-uri", DEFAULT_REDIS_URI),
+                s.duration("broker.redis-timeout", DEFAULT_REDIS_TIMEOUT),
+                s.string("broker.kafka-bootstrap", DEFAULT_KAFKA_BOOTSTRAP),
+                s.string("broker.token-secret", DEV_TOKEN_SECRET),
+                s.duration("broker.handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT),
+                s.duration("broker.heartbeat", DEFAULT_HEARTBEAT),
+                s.duration("broker.idle-timeout", DEFAULT_IDLE_TIMEOUT),
+                s.integer("broker.max-frame-body", DEFAULT_MAX_FRAME_BODY),
+                s.integer("broker.max-connections", DEFAULT_MAX_CONNECTIONS),
+                s.duration("broker.liveness-interval", DEFAULT_LIVENESS_INTERVAL),
+                s.duration("broker.liveness-ttl", DEFAULT_LIVENESS_TTL),
+                s.integer("broker.pending-limit", DEFAULT_PENDING_LIMIT),
+                s.integer("broker.ack-queue-capacity", DEFAULT_ACK_QUEUE_CAPACITY),
+                s.duration("broker.ack-linger", DEFAULT_ACK_LINGER),
+                s.duration("broker.shutdown-drain", DEFAULT_SHUTDOWN_DRAIN));
+        s.warnUnread("broker.");
+        return c;
+    }
+
+    /** Worker threads to start: {@link #ioThreads()}, or one per core when 0. */
+    public int effectiveIoThreads() {
+        return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The heartbeat as CONNACK carries it. */
+    public int heartbeatSeconds() {
+        return (int) heartbeat.toSeconds();
+    }
+
+    public boolean usesDevTokenSecret() {
+        return DEV_TOKEN_SECRET.equals(tokenSecret);
+    }
+
+    private static void requirePort(String key, int port) {
+        ConfigException.require(port >= 0 && port <= 65535, key + " must be between 0 (any free port) and 65535, got " + port);
+    }
+
+    private static void requireBetween(String key, Duration d, Duration min, Duration max) {
+        ConfigException.require(d != null && d.compareTo(min) >= 0 && d.compareTo(max) <= 0,
+                key + " must be between " + min + " and " + max + ", got " + d);
+    }
+
+    private static String scheme(String uri) {
+        try {
+            return URI.create(uri).getScheme();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** A Redis URI may carry a password as user info. */
+    private static String redactUri(String uri) {
+        return uri == null ? null : uri.replaceFirst("//[^/@]*@", "//****@");
+    }
+
+    /** Never prints the secret or a Redis password, whatever characters they hold. */
+    @Override
+    public String toString() {
+        return "BrokerConfig[id=" + id + ", region=" + region + ", host=" + host + ", tcpPort=" + tcpPort
+                + ", wsPort=" + wsPort + ", internalPort=" + internalPort + ", adminPort=" + adminPort
+                + ", ioThreads=" + ioThreads + ", redisUri=" + redactUri(redisUri) + ", redisTimeout=" + redisTimeout
+                + ", kafkaBootstrap=" + kafkaBootstrap + ", tokenSecret=****, handshakeTimeout=" + handshakeTimeout
+                + ", heartbeat=" + heartbeat + ", idleTimeout=" + idleTimeout + ", maxFrameBody=" + maxFrameBody
+                + ", maxConnections=" + maxConnections + ", livenessInterval=" + livenessInterval
+                + ", livenessTtl=" + livenessTtl + ", pendingLimit=" + pendingLimit
+                + ", ackQueueCapacity=" + ackQueueCapacity + ", ackLinger=" + ackLinger
+                + ", shutdownDrain=" + shutdownDrain + ']';
+    }
+}

@@ -1,0 +1,126 @@
+package io.tern.broker.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.protocol.frame.FrameType;
+import io.tern.protocol.frame.PushOutcome;
+import io.tern.protocol.frame.ReasonCode;
+
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * The broker's meters. Hot-path counters (frames, pushes, acks) are resolved once here so the
+ * event loops only increment; rare ones (auth failures, disconnects) are looked up by tag.
+ */
+public final class BrokerMetrics {
+    /** Which listener a frame crossed. */
+    public enum Listener {
+        TCP, WS, INTERNAL;
+
+        final String tag = name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Where a written PUSH came from. */
+    public enum PushSource {
+        /** A logic node's PushCommand on the internal port. */
+        COMMAND,
+        /** The device's offline queue, delivered on connect. */
+        OFFLINE;
+
+        final String tag = name().toLowerCase(Locale.ROOT);
+    }
+
+    private final MeterRegistry registry;
+    private final Counter[][] framesIn = new Counter[Listener.values().length][FrameType.values().length];
+    private final Counter[][] framesOut = new Counter[Listener.values().length][FrameType.values().length];
+    private final Counter[] pushesWritten = new Counter[PushSource.values().length];
+    private final Counter[] commandOutcomes = new Counter[PushOutcome.values().length];
+    private final Counter acksReceived;
+    private final Counter acksDropped;
+    private final Counter acksFailed;
+
+    public BrokerMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (Listener l : Listener.values()) {
+            for (FrameType t : FrameType.values()) {
+                String type = t.name().toLowerCase(Locale.ROOT);
+                framesIn[l.ordinal()][t.ordinal()] = Counter.builder("tern.broker.frames.in")
+                        .description("Frames decoded, by listener and type")
+                        .tags("listener", l.tag, "type", type).register(registry);
+                framesOut[l.ordinal()][t.ordinal()] = Counter.builder("tern.broker.frames.out")
+                        .description("Frames written, by listener and type")
+                        .tags("listener", l.tag, "type", type).register(registry);
+            }
+        }
+        for (PushSource s : PushSource.values()) {
+            pushesWritten[s.ordinal()] = Counter.builder("tern.broker.pushes.written")
+                    .description("PUSH frames written to a device socket")
+                    .tag("source", s.tag).register(registry);
+        }
+        for (PushOutcome o : PushOutcome.values()) {
+            commandOutcomes[o.ordinal()] = Counter.builder("tern.broker.push.commands")
+                    .description("Push commands from logic nodes, by outcome")
+                    .tag("outcome", o.name().toLowerCase(Locale.ROOT)).register(registry);
+        }
+        acksReceived = Counter.builder("tern.broker.acks.received").description("ACK frames from devices").register(registry);
+        acksDropped = Counter.builder("tern.broker.acks.dropped")
+                .description("Acks dropped because the Kafka queue was full; the message is redelivered").register(registry);
+        acksFailed = Counter.builder("tern.broker.acks.failed")
+                .description("Acks Kafka did not take; the message is redelivered").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    public void frameIn(Listener listener, FrameType type) {
+        framesIn[listener.ordinal()][type.ordinal()].increment();
+    }
+
+    public void frameOut(Listener listener, FrameType type) {
+        framesOut[listener.ordinal()][type.ordinal()].increment();
+    }
+
+    public void pushWritten(PushSource source) {
+        pushesWritten[source.ordinal()].increment();
+    }
+
+    public void pushCommand(PushOutcome outcome) {
+        commandOutcomes[outcome.ordinal()].increment();
+    }
+
+    public void ackReceived() {
+        acksReceived.increment();
+    }
+
+    public void ackDropped() {
+        acksDropped.increment();
+    }
+
+    public void ackFailed() {
+        acksFailed.increment();
+    }
+
+    public void authFailure(ReasonCode reason) {
+        Counter.builder("tern.broker.auth.failures").description("Refused CONNECTs, by reason")
+                .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    /** A DISCONNECT this broker sent. */
+    public void disconnect(ReasonCode reason) {
+        Counter.builder("tern.broker.disconnects").description("DISCONNECT frames sent, by reason")
+                .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    /** A store call on the connect/close path failed (route write, offline queue read, route delete). */
+    public void storeFailure(String operation) {
+        Counter.builder("tern.broker.store.failures").description("Failed Redis calls, by operation")
+                .tag("operation", operation).register(registry).increment();
+    }
+}

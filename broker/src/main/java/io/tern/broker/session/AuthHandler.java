@@ -1,0 +1,145 @@
+package io.tern.broker.session;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.token.ConnectToken;
+import io.tern.protocol.token.ConnectTokenSigner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Holds the door until a valid CONNECT: starts the handshake timer, verifies the token locally
+ * (no store round trip) against the frame's appId and regId, registers the session, answers
+ * CONNACK and removes itself, so an authenticated connection carries none of this state.
+ * One instance per connection (the timer and the busy flag are per connection).
+ */
+public final class AuthHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
+
+    private final DeviceServices services;
+    private final boolean webSocket;
+    private final boolean busy;
+    private ScheduledFuture<?> handshakeTimer;
+    private boolean done;
+
+    /**
+     * @param webSocket frames can only be sent once the WebSocket handshake completed
+     * @param busy      the connection is over the broker's limit: refuse it with SERVER_BUSY
+     */
+    public AuthHandler(DeviceServices services, boolean webSocket, boolean busy) {
+        this.services = services;
+        this.webSocket = webSocket;
+        this.busy = busy;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        handshakeTimer = ctx.executor().schedule(() -> {
+            refuse(ctx, ReasonCode.HANDSHAKE_TIMEOUT, "no CONNECT within " + services.handshakeTimeout().toMillis() + " ms");
+        }, services.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (busy && !webSocket) {
+            refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (busy && evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Frame frame)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (frame instanceof Frame.Connect connect) {
+            authenticate(ctx, connect);
+        } else {
+            refuse(ctx, ReasonCode.PROTOCOL_VIOLATION, frame.type() + " before CONNECT");
+        }
+    }
+
+    private void authenticate(ChannelHandlerContext ctx, Frame.Connect connect) {
+        if (services.sessions().shuttingDown()) {
+            refuse(ctx, ReasonCode.SERVER_SHUTTING_DOWN, "broker is stopping");
+            return;
+        }
+        long now = services.clock().getAsLong();
+        ConnectTokenSigner.Verification v = services.signer().verify(connect.token(), now);
+        if (!v.valid()) {
+            fail(ctx, connect, v.reason(), v.detail());
+            return;
+        }
+        ConnectToken claims = v.claims();
+        if (!claims.appId().equals(connect.appId()) || !claims.regId().equals(connect.regId())) {
+            fail(ctx, connect, ReasonCode.TOKEN_INVALID, "token is for another device");
+            return;
+        }
+        done = true;
+        cancelTimer();
+        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel());
+        // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
+        // now registered channel: those writes are queued behind this task.
+        ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));
+        ctx.pipeline().remove(this);
+        Session replaced = opened.replaced();
+        if (replaced != null && replaced.channel() != ctx.channel()) {
+            log.debug("[broker {} app={} reg={}] replaces connection {}", services.brokerId(), connect.appId(),
+                    connect.regId(), replaced.channel().remoteAddress());
+            services.disconnects().send(replaced.channel(), ReasonCode.SESSION_REPLACED, "a newer connection took over");
+        }
+        services.lifecycle().opened(opened.session());
+        log.debug("[broker {} app={} reg={}] connected from {} epoch {}", services.brokerId(), connect.appId(),
+                connect.regId(), ctx.channel().remoteAddress(), opened.session().route().epoch());
+    }
+
+    private void fail(ChannelHandlerContext ctx, Frame.Connect connect, ReasonCode reason, String detail) {
+        services.metrics().authFailure(reason);
+        log.debug("[broker {} app={} reg={}] refused from {}: {} ({})", services.brokerId(), connect.appId(),
+                connect.regId(), ctx.channel().remoteAddress(), reason, detail);
+        refuse(ctx, reason, detail);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, ReasonCode reason, String detail) {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        services.disconnects().send(ctx.channel(), reason, detail);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimer();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelTimer();
+    }
+
+    private void cancelTimer() {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+            handshakeTimer = null;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.tern.broker.session;
+
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.protocol.token.ConnectTokenSigner;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * What the device handlers share, built once per broker and handed to every connection's
+ * pipeline: nothing here is per connection.
+ *
+ * @param heartbeatSeconds told to devices in CONNACK
+ * @param handshakeTimeout a connection must authenticate within this
+ * @param clock            epoch millis; tests may pin it
+ */
+public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycle lifecycle, AckSink acks,
+                             ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
+                             BrokerMetrics metrics, int heartbeatSeconds, Duration handshakeTimeout,
+                             LongSupplier clock) {
+    public DeviceServices {
+        Objects.requireNonNull(brokerId, "brokerId");
+        Objects.requireNonNull(sessions, "sessions");
+        Objects.requireNonNull(lifecycle, "lifecycle");
+        Objects.requireNonNull(acks, "acks");
+        Objects.requireNonNull(signer, "signer");
+        Objects.requireNonNull(disconnects, "disconnects");
+        Objects.requireNonNull(limiter, "limiter");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(clock, "clock");
+    }
+}

@@ -1,0 +1,62 @@
+package io.tern.broker.session;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
+
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Ends a connection the protocol's way: DISCONNECT with a reason, then close. Thread-safe: a
+ * SESSION_REPLACED is sent from the new connection's event loop to the old one's channel.
+ */
+public final class Disconnects {
+    // Reason messages are informational; keep them well inside the protocol's 2048-byte string limit.
+    private static final int MAX_DETAIL_CHARS = 200;
+
+    private final BrokerMetrics metrics;
+    private final long forceCloseMillis;
+
+    /** @param forceCloseAfter a peer that does not take the DISCONNECT within this is closed anyway */
+    public Disconnects(BrokerMetrics metrics, Duration forceCloseAfter) {
+        this.metrics = metrics;
+        this.forceCloseMillis = Math.max(1, forceCloseAfter.toMillis());
+    }
+
+    /**
+     * Writes DISCONNECT and closes once it is written (or failed). Stops reading at once. For an
+     * authenticated channel only the first call does anything.
+     *
+     * @return the write's future, or null when nothing was sent
+     */
+    public ChannelFuture send(Channel channel, ReasonCode reason, String detail) {
+        Session session = Session.of(channel);
+        if (session != null && !session.markClosing()) {
+            return null;
+        }
+        if (!channel.isActive()) {
+            return null;
+        }
+        metrics.disconnect(reason);
+        channel.config().setAutoRead(false);
+        String message = detail == null ? "" : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
+        ChannelFuture written = channel.writeAndFlush(new Frame.Disconnect(reason, message));
+        written.addListener(ChannelFutureListener.CLOSE);
+        if (!written.isDone()) {
+            // A peer that stopped reading would otherwise keep the socket until its buffer drains.
+            try {
+                channel.eventLoop().schedule(() -> {
+                    channel.close();
+                }, forceCloseMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                channel.close(); // the event loop is already stopping
+            }
+        }
+        return written;
+    }
+}

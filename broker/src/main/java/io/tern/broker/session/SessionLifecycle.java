@@ -1,0 +1,13 @@
+package io.tern.broker.session;
+
+/**
+ * What happens in the store when a device comes and goes. Both calls run on the connection's
+ * event loop and must not block: they start asynchronous work and return.
+ */
+public interface SessionLifecycle {
+    /** The device authenticated (CONNACK is written): record its route, then hand it what waited. */
+    void opened(Session session);
+
+    /** The connection closed while it was the device's current one: forget its route. */
+    void closed(Session session);
+}

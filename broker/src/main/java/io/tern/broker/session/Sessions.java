@@ -1,0 +1,74 @@
+package io.tern.broker.session;
+
+import io.netty.channel.Channel;
+import io.tern.store.route.Route;
+
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The local connection map: at most one session per device (appId, regId). A newer
+ * connection replaces the older one; removal is conditional on the session, so closing the
+ * replaced connection can never drop its successor.
+ */
+public final class Sessions {
+    /** A registered session and the one it replaced, or null. */
+    public record Opened(Session session, Session replaced) {
+    }
+
+    private final String brokerId;
+    // Epochs are incarnation.sequence: unique per connection, also across restarts of this broker id.
+    private final String incarnation;
+    private final AtomicLong sequence = new AtomicLong();
+    private final ConcurrentHashMap<SessionKey, Session> byDevice;
+    private volatile boolean shuttingDown;
+
+    public Sessions(String brokerId, long startedAtMillis, int expectedConnections) {
+        this.brokerId = brokerId;
+        this.incarnation = Long.toString(startedAtMillis, 36);
+        this.byDevice = new ConcurrentHashMap<>(Math.min(expectedConnections, 1 << 16));
+    }
+
+    public String brokerId() {
+        return brokerId;
+    }
+
+    /** Registers a new session for the device on {@code channel}, with a fresh epoch. */
+    public Opened open(String appId, String regId, Channel channel) {
+        SessionKey key = new SessionKey(appId, regId);
+        Route route = new Route(brokerId, incarnation + '.' + Long.toString(sequence.incrementAndGet(), 36));
+        Session session = new Session(key, channel, route);
+        channel.attr(Session.ATTR).set(session);
+        Session replaced = byDevice.put(key, session);
+        return new Opened(session, replaced);
+    }
+
+    /** @return true when {@code session} was the device's current one and is now removed */
+    public boolean remove(Session session) {
+        return byDevice.remove(session.key(), session);
+    }
+
+    /** @return the device's current session on this broker, or null */
+    public Session find(String appId, String regId) {
+        return byDevice.get(new SessionKey(appId, regId));
+    }
+
+    public int size() {
+        return byDevice.size();
+    }
+
+    /** A weakly consistent view, for shutdown. */
+    public Collection<Session> all() {
+        return byDevice.values();
+    }
+
+    /** From now on CONNECTs are refused with SERVER_SHUTTING_DOWN. */
+    public void shutDown() {
+        shuttingDown = true;
+    }
+
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+}

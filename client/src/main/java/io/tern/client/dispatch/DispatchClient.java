@@ -1,0 +1,182 @@
+package io.tern.client.dispatch;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+
+/**
+ * Asks the dispatcher where to connect: {@code GET {base}/v1/dispatch?appId=..&regId=..}.
+ * Fully asynchronous ({@link HttpClient#sendAsync}); the returned future completes on the
+ * HTTP client's executor, never on the caller's thread. Response bodies are capped at
+ * {@link #MAX_BODY_BYTES}. Thread-safe; one instance may serve many clients.
+ */
+public final class DispatchClient {
+    public static final String PATH = "/v1/dispatch";
+    /** A dispatch answer is a few hundred bytes; anything far larger is not one. */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final HttpClient http;
+    private final String base;
+    private final Duration timeout;
+
+    public DispatchClient(HttpClient http, URI dispatcher, Duration timeout) {
+        this.http = Objects.requireNonNull(http, "http");
+        String b = dispatcher.toString();
+        this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    public URI uriFor(String appId, String regId) {
+        return URI.create(base + PATH + "?appId=" + URLEncoder.encode(appId, StandardCharsets.UTF_8)
+                + "&regId=" + URLEncoder.encode(regId, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * @return the dispatch, or a future failed with {@link DispatchException} (error answer or
+     *         unusable body) or the HTTP client's {@link IOException} (unreachable, timeout)
+     */
+    public CompletableFuture<Dispatch> dispatch(String appId, String regId) {
+        HttpRequest request = HttpRequest.newBuilder(uriFor(appId, regId))
+                .timeout(timeout)
+                .header("Accept", "application/json")
+                .GET()
+                .build();
+        return http.sendAsync(request, info -> new BoundedBody(MAX_BODY_BYTES, info.statusCode()))
+                .thenApply(DispatchClient::parse);
+    }
+
+    static Dispatch parse(HttpResponse<byte[]> response) {
+        int status = response.statusCode();
+        byte[] body = response.body();
+        if (status != 200) {
+            throw error(status, body);
+        }
+        try {
+            JsonNode root = JSON.readTree(body);
+            if (root == null || !root.isObject()) {
+                throw new DispatchException(status, null, "answer is not a JSON object", null);
+            }
+            JsonNode token = root.get("token");
+            if (token == null || !token.isTextual() || token.asText().isEmpty()) {
+                throw new DispatchException(status, null, "answer has no token", "token");
+            }
+            JsonNode expires = root.get("expiresAt");
+            return new Dispatch(strings(root.get("brokers")), strings(root.get("wsBrokers")), token.asText(),
+                    expires == null ? 0L : expires.asLong());
+        } catch (IOException e) {
+            throw new DispatchException(status, null, "answer is not JSON: " + e.getMessage(), null);
+        }
+    }
+
+    private static List<String> strings(JsonNode node) {
+        if (node == null || !node.isArray()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(node.size());
+        for (JsonNode n : node) {
+            if (n.isTextual() && !n.asText().isBlank()) {
+                out.add(n.asText().trim());
+            }
+        }
+        return out;
+    }
+
+    private static DispatchException error(int status, byte[] body) {
+        try {
+            JsonNode root = JSON.readTree(body);
+            if (root != null && root.isObject()) {
+                return new DispatchException(status, text(root, "code"), text(root, "message"), text(root, "field"));
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not an error document: report the status alone
+        }
+        return new DispatchException(status, null, null, null);
+    }
+
+    private static String text(JsonNode root, String field) {
+        JsonNode n = root.get(field);
+        return n == null || n.isNull() ? null : n.asText();
+    }
+
+    /** Collects the body up to {@code limit} bytes; a longer body cancels the exchange and fails. */
+    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int limit;
+        private final int status;
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final List<ByteBuffer> parts = new ArrayList<>();
+        private int length;
+        private Flow.Subscription subscription;
+
+        BoundedBody(int limit, int status) {
+            this.limit = limit;
+            this.status = status;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                length += b.remaining();
+                if (length > limit) {
+                    subscription.cancel();
+                    parts.clear();
+                    result.completeExceptionally(new DispatchException(status, null,
+                            "answer is over " + limit + " bytes", null));
+                    return;
+                }
+                parts.add(b);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            parts.clear();
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            byte[] out = new byte[length];
+            int at = 0;
+            for (ByteBuffer b : parts) {
+                int n = b.remaining();
+                b.get(out, at, n);
+                at += n;
+            }
+            parts.clear();
+            result.complete(out);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package io.tern.client.net;
+
+import io.tern.protocol.frame.ReasonCode;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a broker session ended and what to do next.
+ *
+ * @param next       the step the client takes
+ * @param connected  whether the session had reached CONNACK
+ * @param reason     the broker's (or the client's) reason code; null when the connection was
+ *                   lost without one (peer reset, closed socket)
+ * @param detail     human-readable cause, never null
+ * @param redirectTo addresses of a REDIRECT, empty otherwise
+ */
+public record SessionEnd(NextStep next, boolean connected, ReasonCode reason, String detail, List<String> redirectTo) {
+    public SessionEnd {
+        Objects.requireNonNull(next, "next");
+        detail = detail == null ? "" : detail;
+        redirectTo = redirectTo == null ? List.of() : List.copyOf(redirectTo);
+    }
+}

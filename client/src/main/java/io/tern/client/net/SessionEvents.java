@@ -1,0 +1,25 @@
+package io.tern.client.net;
+
+import io.netty.channel.Channel;
+import io.tern.protocol.frame.Frame;
+
+/**
+ * What a {@link SessionHandler} reports to its owner. Every call runs on the channel's event
+ * loop; implementations must not block.
+ */
+public interface SessionEvents {
+    /** Why a PUSH was acknowledged but not delivered. */
+    enum Drop { DUPLICATE, EXPIRED }
+
+    /** CONNACK arrived; the session is live. */
+    void connected(Channel channel, Frame.ConnAck connAck);
+
+    /** A new, unexpired message. It is acknowledged right after this returns (or throws). */
+    void message(Frame.Push push, long receivedAtNanos);
+
+    /** A message that was acknowledged but not delivered. */
+    void dropped(long msgId, Drop why);
+
+    /** The channel closed; called exactly once per session, after the close. */
+    void ended(SessionEnd end);
+}

@@ -1,0 +1,316 @@
+package io.tern.client.net;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tern.client.internal.RecentIds;
+import io.tern.protocol.frame.DecodeFailure;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The device side of one broker connection, as a state machine over decoded frames:
+ * sends CONNECT (on channel active, or once the WebSocket handshake completes), waits for
+ * CONNACK within the handshake timeout, then installs an {@link IdleStateHandler} in front of
+ * itself (writer idle for {@code heartbeatSeconds} → PING; reader idle for 3x that → close).
+ * Every PUSH is acknowledged; new unexpired ones go to {@link SessionEvents#message}, duplicates
+ * (by msgId, against the client's {@link RecentIds}) and expired ones are only counted.
+ * REDIRECT and DISCONNECT decide the {@link NextStep}, reported once through
+ * {@link SessionEvents#ended} after the channel closes.
+ *
+ * <p>Not sharable: one per connection. ACKs and PONGs are flushed once per read batch.
+ */
+public final class SessionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+    /** The broker's idle timeout is about 3x the heartbeat; the client's is the same. */
+    public static final int READER_IDLE_HEARTBEATS = 3;
+    /** Outbound bytes a non-writable connection may queue before it is given up as stalled. */
+    public static final int MAX_PENDING_WRITE_BYTES = 64 * 1024;
+    private static final int MAX_DETAIL_CHARS = 200;
+
+    private enum Phase { HANDSHAKE, CONNECTED, ENDED }
+
+    private final String logPrefix;
+    private final Frame.Connect connect;
+    private final boolean awaitWebSocketHandshake;
+    private final long handshakeTimeoutMillis;
+    private final RecentIds dedup;
+    private final Clock clock;
+    private final SessionEvents events;
+
+    private Phase phase = Phase.HANDSHAKE;
+    private boolean connectSent;
+    private boolean flushPending;
+    private ScheduledFuture<?> handshakeTimer;
+    /** Set by the first decision (DISCONNECT, REDIRECT, timeout, error); reported on close. */
+    private SessionEnd decided;
+    private boolean reported;
+
+    /**
+     * @param awaitWebSocketHandshake send CONNECT on the WebSocket handshake-complete event
+     *                                instead of on channel active
+     * @param handshakeTimeoutMillis  from channel active to CONNACK (including any WebSocket upgrade)
+     */
+    public SessionHandler(String logPrefix, Frame.Connect connect, boolean awaitWebSocketHandshake,
+                          long handshakeTimeoutMillis, RecentIds dedup, Clock clock, SessionEvents events) {
+        this.logPrefix = Objects.requireNonNull(logPrefix, "logPrefix");
+        this.connect = Objects.requireNonNull(connect, "connect");
+        this.awaitWebSocketHandshake = awaitWebSocketHandshake;
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.dedup = Objects.requireNonNull(dedup, "dedup");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.events = Objects.requireNonNull(events, "events");
+    }
+
+    public boolean isConnected() {
+        return phase == Phase.CONNECTED;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (handshakeTimeoutMillis > 0) {
+            handshakeTimer = ctx.executor().schedule(() -> onHandshakeTimeout(ctx),
+                    handshakeTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
+        if (!awaitWebSocketHandshake) {
+            sendConnect(ctx);
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (decided != null || phase == Phase.ENDED) {
+            ReferenceCountUtil.release(msg); // closing: whatever else was in this read is moot
+        } else if (msg instanceof Frame) {
+            onFrame(ctx, (Frame) msg);
+        } else if (msg instanceof DecodeFailure) {
+            DecodeFailure f = (DecodeFailure) msg;
+            log.warn("{} undecodable input from broker {}: {} ({})", logPrefix, ctx.channel().remoteAddress(),
+                    f.reason(), f.detail());
+            fail(ctx, f.reason(), f.detail());
+        } else {
+            ReferenceCountUtil.release(msg);
+            log.warn("{} unexpected inbound {}", logPrefix, msg.getClass().getName());
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            onIdle(ctx, ((IdleStateEvent) evt).state());
+        } else if (evt == ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+            sendConnect(ctx);
+        } else if (evt == ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
+            decide(NextStep.NEXT_ADDRESS, ReasonCode.HANDSHAKE_TIMEOUT, "WebSocket upgrade timed out", List.of());
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHandshakeTimer();
+        boolean wasConnected = phase == Phase.CONNECTED;
+        phase = Phase.ENDED;
+        SessionEnd end = decided != null ? decided : wasConnected
+                ? new SessionEnd(NextStep.RECONNECT, true, null, "connection closed", List.of())
+                : new SessionEnd(NextStep.NEXT_ADDRESS, false, null, "connection closed during handshake", List.of());
+        if (!reported) {
+            reported = true;
+            events.ended(end);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("{} connection to {} failed: {}", logPrefix, ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("{} error on connection to {}", logPrefix, ctx.channel().remoteAddress(), cause);
+        }
+        decide(phase == Phase.CONNECTED ? NextStep.RECONNECT : NextStep.NEXT_ADDRESS, null, cause.toString(), List.of());
+        ctx.close();
+    }
+
+    private void onFrame(ChannelHandlerContext ctx, Frame frame) {
+        switch (frame.type()) {
+            case CONNACK:
+                onConnAck(ctx, (Frame.ConnAck) frame);
+                break;
+            case PUSH:
+                if (phase != Phase.CONNECTED) {
+                    violation(ctx, "PUSH before CONNACK");
+                } else {
+                    onPush(ctx, (Frame.Push) frame);
+                }
+                break;
+            case PING:
+                write(ctx, Frame.Pong.INSTANCE);
+                break;
+            case PONG:
+                break; // reading it is what keeps the reader-idle timer quiet
+            case REDIRECT: {
+                Frame.Redirect r = (Frame.Redirect) frame;
+                log.info("{} broker {} redirects ({}) to {}", logPrefix, ctx.channel().remoteAddress(),
+                        r.reason(), r.addresses().isEmpty() ? "the dispatcher" : r.addresses());
+                decide(r.addresses().isEmpty() ? NextStep.REDISPATCH : NextStep.REDIRECT, r.reason(),
+                        "redirected", r.addresses());
+                ctx.close();
+                break;
+            }
+            case DISCONNECT: {
+                Frame.Disconnect d = (Frame.Disconnect) frame;
+                NextStep next = NextStep.afterDisconnect(d.reason(), phase == Phase.CONNECTED);
+                log.info("{} broker {} disconnects: {} {} -> {}", logPrefix, ctx.channel().remoteAddress(),
+                        d.reason(), d.message(), next);
+                decide(next, d.reason(), d.message(), List.of());
+                ctx.close();
+                break;
+            }
+            default:
+                violation(ctx, frame.type() + " is not a broker-to-device frame");
+        }
+    }
+
+    private void onConnAck(ChannelHandlerContext ctx, Frame.ConnAck ack) {
+        if (phase != Phase.HANDSHAKE || !connectSent) {
+            violation(ctx, "unexpected CONNACK");
+            return;
+        }
+        cancelHandshakeTimer();
+        phase = Phase.CONNECTED;
+        int hb = ack.heartbeatSeconds();
+        if (hb > 0) {
+            ctx.pipeline().addBefore(ctx.name(), "idle",
+                    new IdleStateHandler(READER_IDLE_HEARTBEATS * hb, hb, 0, TimeUnit.SECONDS));
+        }
+        events.connected(ctx.channel(), ack);
+    }
+
+    private void onPush(ChannelHandlerContext ctx, Frame.Push push) {
+        long receivedAt = System.nanoTime();
+        try {
+            if (!dedup.add(push.msgId())) {
+                events.dropped(push.msgId(), SessionEvents.Drop.DUPLICATE);
+            } else if (push.expiresAtMillis() > 0 && push.expiresAtMillis() <= clock.millis()) {
+                events.dropped(push.msgId(), SessionEvents.Drop.EXPIRED);
+            } else {
+                events.message(push, receivedAt);
+            }
+        } finally {
+            // Ack in every case: the broker stops resending and the receipt is counted.
+            write(ctx, new Frame.Ack(push.msgId()));
+        }
+    }
+
+    private void onIdle(ChannelHandlerContext ctx, IdleState state) {
+        if (phase != Phase.CONNECTED) {
+            return;
+        }
+        if (state == IdleState.WRITER_IDLE) {
+            ctx.writeAndFlush(Frame.Ping.INSTANCE, ctx.voidPromise());
+        } else if (state == IdleState.READER_IDLE) {
+            log.info("{} nothing from broker {} for {} heartbeats; reconnecting", logPrefix,
+                    ctx.channel().remoteAddress(), READER_IDLE_HEARTBEATS);
+            decide(NextStep.RECONNECT, ReasonCode.IDLE_TIMEOUT, "no frame from broker", List.of());
+            ctx.close();
+        }
+    }
+
+    private void onHandshakeTimeout(ChannelHandlerContext ctx) {
+        if (phase == Phase.HANDSHAKE && ctx.channel().isActive()) {
+            log.debug("{} no CONNACK from {} within {} ms", logPrefix, ctx.channel().remoteAddress(),
+                    handshakeTimeoutMillis);
+            decide(NextStep.NEXT_ADDRESS, ReasonCode.HANDSHAKE_TIMEOUT, "no CONNACK in " + handshakeTimeoutMillis + " ms",
+                    List.of());
+            ctx.close();
+        }
+    }
+
+    private void sendConnect(ChannelHandlerContext ctx) {
+        if (connectSent || phase != Phase.HANDSHAKE) {
+            return;
+        }
+        connectSent = true;
+        ctx.writeAndFlush(connect).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    /** Writes a small control frame; a connection that stopped reading is abandoned instead of queueing without bound. */
+    private void write(ChannelHandlerContext ctx, Frame frame) {
+        Channel ch = ctx.channel();
+        if (!ch.isWritable()) {
+            ChannelOutboundBuffer buffer = ch.unsafe().outboundBuffer();
+            long pending = buffer == null ? 0 : buffer.totalPendingWriteBytes();
+            if (pending > MAX_PENDING_WRITE_BYTES) {
+                log.info("{} broker {} stopped reading ({} bytes queued); reconnecting", logPrefix,
+                        ch.remoteAddress(), pending);
+                decide(NextStep.RECONNECT, null, "broker stopped reading", List.of());
+                ctx.close();
+                return;
+            }
+        }
+        ctx.write(frame, ctx.voidPromise());
+        flushPending = true;
+    }
+
+    private void violation(ChannelHandlerContext ctx, String detail) {
+        log.warn("{} protocol violation by broker {}: {}", logPrefix, ctx.channel().remoteAddress(), detail);
+        fail(ctx, ReasonCode.PROTOCOL_VIOLATION, detail);
+    }
+
+    /** Tells the broker why, then closes; the next step depends on whether the session was live. */
+    private void fail(ChannelHandlerContext ctx, ReasonCode reason, String detail) {
+        decide(phase == Phase.CONNECTED ? NextStep.RECONNECT : NextStep.NEXT_ADDRESS, reason, detail, List.of());
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(new Frame.Disconnect(reason, truncate(detail))).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
+        }
+    }
+
+    /** The first decision wins: a DISCONNECT followed by an I/O error is still that DISCONNECT. */
+    private void decide(NextStep next, ReasonCode reason, String detail, List<String> redirectTo) {
+        if (decided == null) {
+            decided = new SessionEnd(next, phase == Phase.CONNECTED, reason, detail, redirectTo);
+        }
+    }
+
+    private void cancelHandshakeTimer() {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+            handshakeTimer = null;
+        }
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= MAX_DETAIL_CHARS ? s : s.substring(0, MAX_DETAIL_CHARS);
+    }
+}

@@ -1,0 +1,324 @@
+package io.tern.client;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.tern.client.net.EventLoops;
+import io.tern.client.testing.RecordingListener;
+import io.tern.client.testing.StubBroker;
+import io.tern.client.testing.StubDispatcher;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.protocol.frame.ReasonCode;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The client against an in-test broker (Netty, protocol codec) and an in-test dispatcher (JDK HTTP server). */
+class TernClientTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static EventLoopGroup serverGroup;
+    private static HttpClient http;
+
+    private StubDispatcher dispatcher;
+    private StubBroker broker;
+    private final RecordingListener listener = new RecordingListener();
+    private final List<TernClient> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void startGroup() {
+        serverGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @BeforeEach
+    void startStubs() throws Exception {
+        dispatcher = new StubDispatcher();
+        broker = StubBroker.tcp(serverGroup);
+        dispatcher.brokers(broker.address());
+    }
+
+    @AfterEach
+    void stopAll() {
+        clients.forEach(TernClient::close);
+        broker.close();
+        dispatcher.close();
+    }
+
+    private TernClient.Builder builder() {
+        return TernClient.builder()
+                .dispatcher(dispatcher.uri())
+                .appId("demo").regId("dev-1")
+                .listener(listener)
+                .httpClient(http)
+                .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(100));
+    }
+
+    private TernClient start(TernClient.Builder b) {
+        TernClient client = b.build();
+        clients.add(client);
+        client.start();
+        return client;
+    }
+
+    private static ConditionFactory await() {
+        return Awaitility.await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
+    }
+
+    @Test
+    void connectsReceivesPushesAndAcksThem() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        assertEquals(TernClient.State.CONNECTED, client.state());
+        assertEquals(broker.address(), client.connectedBroker());
+        await().until(() -> listener.connected().equals(List.of(broker.address())));
+        Frame.Connect connect = broker.connects().get(0);
+        assertEquals("demo", connect.appId());
+        assertEquals("dev-1", connect.regId());
+        assertEquals("token-1", connect.token());
+
+        broker.push(new Frame.Push(1, 0, PayloadKind.NOTIFICATION,
+                "{\"title\":\"hi\",\"body\":\"there\"}".getBytes(StandardCharsets.UTF_8)));
+        broker.push(2, "{\"n\":2}");
+        broker.push(3, "{\"n\":3}");
+
+        await().until(() -> listener.messages().size() == 3);
+        assertEquals(List.of(1L, 2L, 3L), listener.msgIds());
+        PushMessage first = listener.messages().get(0);
+        assertEquals(PayloadKind.NOTIFICATION, first.kind());
+        assertEquals("{\"title\":\"hi\",\"body\":\"there\"}", first.payload());
+        await().until(() -> broker.acks().equals(List.of(1L, 2L, 3L)));
+        assertEquals(3, client.stats().messagesReceived());
+
+        broker.push(2, "{\"n\":2}"); // a resend: acked again, not delivered again
+        await().until(() -> broker.acks().size() == 4);
+        assertEquals(3, listener.messages().size());
+        assertEquals(1, client.stats().duplicatesDropped());
+    }
+
+    @Test
+    void expiredPushIsAckedButNotDelivered() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        broker.push(new Frame.Push(5, System.currentTimeMillis() - 1000, PayloadKind.DATA, "{}".getBytes(StandardCharsets.UTF_8)));
+        broker.push(6, "{}");
+        await().until(() -> broker.acks().equals(List.of(5L, 6L)));
+        assertEquals(List.of(6L), listener.msgIds());
+        assertEquals(1, client.stats().expiredDropped());
+    }
+
+    @Test
+    void refusedFirstAddressFallsThroughToTheSecond() throws IOException {
+        String refused = "127.0.0.1:" + freePort();
+        dispatcher.brokers(refused, broker.address());
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        assertEquals(broker.address(), client.connectedBroker());
+        assertEquals(1, dispatcher.requests());
+        assertEquals(1, client.stats().connectFailures());
+        assertEquals(2, client.stats().connectAttempts());
+    }
+
+    @Test
+    void exhaustedListMeansRedispatchWithBackoff() throws IOException {
+        String refused = "127.0.0.1:" + freePort();
+        dispatcher.brokers(refused);
+        TernClient client = start(builder());
+        await().until(() -> dispatcher.requests() >= 3);
+        assertFalse(client.awaitConnected(Duration.ofMillis(1)));
+        dispatcher.brokers(broker.address());
+        assertTrue(client.awaitConnected(WAIT));
+    }
+
+    @Test
+    void reconnectsAfterTheServerClosesAndGetsANewerPush() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        broker.push(1, "{\"n\":1}");
+        await().until(() -> listener.msgIds().equals(List.of(1L)));
+
+        broker.closeSession();
+        await().until(() -> broker.connects().size() == 2 && client.state() == TernClient.State.CONNECTED);
+        broker.push(2, "{\"n\":2}");
+        await().until(() -> listener.msgIds().equals(List.of(1L, 2L)));
+        await().until(() -> broker.acks().equals(List.of(1L, 2L)));
+        assertEquals(1, client.stats().reconnects());
+        assertEquals(2, client.stats().connects());
+        assertEquals(1, dispatcher.requests()); // the token was still good: same broker, no re-dispatch
+        assertEquals(1, listener.disconnected().size());
+        assertNull(listener.disconnected().get(0).reason()); // lost without a DISCONNECT
+    }
+
+    @Test
+    void tokenExpiredDisconnectMakesTheClientRedispatch() {
+        broker.onConnect(c -> c.token().equals("token-1")
+                ? new Frame.Disconnect(ReasonCode.TOKEN_EXPIRED, "expired")
+                : new Frame.ConnAck(30, System.currentTimeMillis()));
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        assertEquals(2, dispatcher.requests());
+        assertEquals(2, client.stats().dispatches());
+        assertEquals(List.of("token-1", "token-2"), broker.connects().stream().map(Frame.Connect::token).toList());
+    }
+
+    @Test
+    void serverShuttingDownWhileConnectedMakesTheClientRedispatch() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        broker.sendAndClose(new Frame.Disconnect(ReasonCode.SERVER_SHUTTING_DOWN, "bye"));
+        await().until(() -> dispatcher.requests() == 2 && client.state() == TernClient.State.CONNECTED);
+        assertEquals(ReasonCode.SERVER_SHUTTING_DOWN, listener.disconnected().get(0).reason());
+    }
+
+    @Test
+    void sessionReplacedStopsTheClient() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        broker.sendAndClose(new Frame.Disconnect(ReasonCode.SESSION_REPLACED, "newer session"));
+        await().until(() -> client.state() == TernClient.State.CLOSED);
+        assertEquals(ReasonCode.SESSION_REPLACED, listener.disconnected().get(0).reason());
+        assertFalse(client.awaitConnected(Duration.ofMillis(200)));
+        assertEquals(1, broker.connects().size());
+        assertEquals(1, dispatcher.requests());
+        assertEquals(0, client.stats().reconnects());
+    }
+
+    @Test
+    void redirectMovesTheClientToTheNamedBroker() throws Exception {
+        try (StubBroker other = StubBroker.tcp(serverGroup)) {
+            TernClient client = start(builder());
+            assertTrue(client.awaitConnected(WAIT));
+            broker.sendAndClose(new Frame.Redirect(ReasonCode.REGION_MOVED, List.of(other.address())));
+            await().until(() -> other.address().equals(client.connectedBroker()));
+            other.push(9, "{}");
+            await().until(() -> listener.msgIds().equals(List.of(9L)));
+            assertEquals(1, dispatcher.requests());
+            await().until(() -> listener.connected().equals(List.of(broker.address(), other.address())));
+        }
+    }
+
+    @Test
+    void dispatcherErrorIsRetriedWithBackoff() {
+        dispatcher.statusFor(n -> n == 1 ? 503 : 200);
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        assertEquals(2, dispatcher.requests());
+        assertEquals(1, client.stats().dispatchFailures());
+    }
+
+    @Test
+    void heartbeatPingsAtTheConnAckInterval() {
+        broker.onConnect(c -> new Frame.ConnAck(1, System.currentTimeMillis()));
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        await().until(() -> broker.received().contains(Frame.Ping.INSTANCE));
+        assertEquals(TernClient.State.CONNECTED, client.state());
+    }
+
+    @Test
+    void closeSaysGoodbyeAndReleasesTheOwnedLoop() {
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        client.close();
+        assertEquals(TernClient.State.CLOSED, client.state());
+        assertNull(client.connectedBroker());
+        await().until(() -> broker.received().contains(new Frame.Disconnect(ReasonCode.OK, "client closed")));
+        assertEquals(ReasonCode.OK, listener.disconnected().get(0).reason());
+        assertTrue(client.closeAsync().isDone());
+        assertThrows(IllegalStateException.class, client::start);
+    }
+
+    @Test
+    void closeBeforeStartIsFine() {
+        TernClient client = builder().build();
+        client.close();
+        assertEquals(TernClient.State.CLOSED, client.state());
+        assertFalse(client.awaitConnected(Duration.ofMillis(10)));
+    }
+
+    @Test
+    void manyClientsShareOneGroupAndASourceAddress() throws Exception {
+        EventLoopGroup shared = EventLoops.newGroup(2, "shared-clients");
+        InetAddress source = InetAddress.getByName("127.0.0.2");
+        try {
+            List<TernClient> many = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                many.add(start(builder().regId("dev-" + i).eventLoopGroup(shared).localAddress(source)));
+            }
+            for (TernClient c : many) {
+                assertTrue(c.awaitConnected(WAIT));
+            }
+            assertEquals(50, broker.peers().size());
+            assertTrue(broker.peers().stream().allMatch(p -> p.getAddress().equals(source)));
+            many.forEach(TernClient::close);
+            assertFalse(shared.isShuttingDown()); // not the clients' to close
+        } finally {
+            shared.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void listenerExceptionsDoNotStopDelivery() {
+        TernClient client = start(builder().listener(m -> {
+            listener.onMessage(m);
+            throw new IllegalStateException("app bug");
+        }));
+        assertTrue(client.awaitConnected(WAIT));
+        broker.push(1, "{}");
+        broker.push(2, "{}");
+        await().until(() -> broker.acks().equals(List.of(1L, 2L)));
+        assertEquals(List.of(1L, 2L), listener.msgIds());
+    }
+
+    @Test
+    void awaitConnectedOnTheEventLoopIsRefused() throws Exception {
+        List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TernClient[] self = new TernClient[1];
+        self[0] = start(builder().listener(new PushListener() {
+            @Override
+            public void onMessage(PushMessage m) {
+            }
+
+            @Override
+            public void onConnected(String b) {
+                try {
+                    self[0].awaitConnected(Duration.ofSeconds(1));
+                } catch (IllegalStateException e) {
+                    thrown.add(e);
+                }
+            }
+        }));
+        await().until(() -> thrown.size() == 1);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.tern.dispatcher;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.netty.handler.codec.http.HttpMethod;
+import io.tern.dispatcher.allocation.BrokerDirectory;
+import io.tern.dispatcher.config.DispatcherConfig;
+import io.tern.dispatcher.http.DispatchHandler;
+import io.tern.protocol.token.ConnectTokenSigner;
+import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.metrics.Observability;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.registry.BrokerRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The dispatcher role: {@code GET /v1/dispatch} answers a device with an ordered broker list
+ * and a signed connect token, from an in-memory copy of the broker registry; plus
+ * {@code /metrics} and {@code /health}.
+ */
+public final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final DispatcherConfig config;
+    private final HttpServer http;
+    private final BrokerDirectory directory;
+    // Stopped in reverse order of start.
+    private final Deque<AutoCloseable> resources;
+    private boolean closed;
+
+    private Dispatcher(DispatcherConfig config, HttpServer http, BrokerDirectory directory, Deque<AutoCloseable> resources) {
+        this.config = config;
+        this.http = http;
+        this.directory = directory;
+        this.resources = resources;
+    }
+
+    public static Dispatcher start(DispatcherConfig config) {
+        return start(config, Clock.systemUTC());
+    }
+
+    /**
+     * Connects to Redis (fails if it is unreachable at start), reads the broker registry once,
+     * then serves HTTP.
+     */
+    public static Dispatcher start(DispatcherConfig config, Clock clock) {
+        String id = config.id();
+        log.info("[dispatcher {}] starting with {}", id, Settings.describe(config));
+        if (config.usesDevTokenSecret()) {
+            log.warn("[dispatcher {}] using the dev connect-token secret; set dispatcher.token-secret "
+                    + "(TERN_DISPATCHER_TOKEN_SECRET) to the brokers' secret outside dev mode", id);
+        }
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        try {
+            Observability obs = new Observability("dispatcher", id);
+            started.push(obs);
+            RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
+            started.push(redis);
+            // live() is two round trips, each bounded by the command timeout.
+            Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
+            BrokerDirectory directory = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
+                    readTimeout, clock, id);
+            started.push(directory);
+            directory.start();
+
+            var registry = obs.registry();
+            Gauge.builder("dispatcher.live.brokers", directory, d -> d.snapshot().brokers().size())
+                    .description("Brokers in the current registry snapshot").register(registry);
+            Gauge.builder("dispatcher.registry.age.seconds", directory, BrokerDirectory::ageSeconds)
+                    .description("Age of the registry snapshot; -1 before the first successful read").register(registry);
+            FunctionCounter.builder("dispatcher.registry.refresh.failures", directory, BrokerDirectory::failures)
+                    .description("Failed reads of the broker registry").register(registry);
+            obs.check("registry", directory::fresh);
+            obs.check("redis", redis::isOpen);
+
+            ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
+            DispatchHandler handler = new DispatchHandler(directory::snapshot, signer, clock, config.defaultRegion(),
+                    config.maxHomeBrokers(), config.tokenTtl(), registry, id);
+            HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
+                    // A dispatch is a GET; nothing legitimate sends a body.
+                    .maxBodyBytes(4096)
+                    .route(HttpMethod.GET, DispatchHandler.PATH, handler);
+            HttpServer http = obs.addRoutes(builder).start(config.http());
+            started.push(http);
+            log.info("[dispatcher {}] serving on {} with {} live brokers", id, http.address(),
+                    directory.snapshot().brokers().size());
+            return new Dispatcher(config, http, directory, started);
+        } catch (RuntimeException e) {
+            closeAll(started, id);
+            throw e;
+        }
+    }
+
+    public InetSocketAddress address() {
+        return http.address();
+    }
+
+    public DispatcherConfig config() {
+        return config;
+    }
+
+    /** True while the broker snapshot is fresh (what /health reports as "registry"). */
+    public boolean registryFresh() {
+        return directory.fresh();
+    }
+
+    /** Stops accepting requests, then the registry refresh, then Redis and metrics. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("[dispatcher {}] stopping", config.id());
+        closeAll(resources, config.id());
+        log.info("[dispatcher {}] stopped", config.id());
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources, String id) {
+        while (!resources.isEmpty()) {
+            AutoCloseable r = resources.pop();
+            try {
+                r.close();
+            } catch (Exception e) {
+                log.warn("[dispatcher {}] closing {} failed", id, r.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}

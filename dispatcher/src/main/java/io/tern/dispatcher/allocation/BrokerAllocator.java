@@ -1,0 +1,69 @@
+package io.tern.dispatcher.allocation;
+
+import io.tern.store.registry.BrokerInfo;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Orders live brokers for one device: the home region's brokers least loaded first, at most
+ * {@code maxHome} of them, then the least-loaded broker of each other region (so a device can
+ * still connect when its home region is gone). A pure function of its arguments.
+ *
+ * <p>Equal loads are ordered by a hash of (regId, brokerId), rendezvous style: each device gets
+ * its own stable order among equally loaded brokers, so a fleet of fresh brokers (all at zero
+ * connections) shares new devices instead of every device picking the same first broker.
+ * {@link String#hashCode()} is specified by the JDK, so every dispatcher instance agrees.
+ */
+public final class BrokerAllocator {
+    private BrokerAllocator() {
+    }
+
+    public static List<BrokerInfo> allocate(List<BrokerInfo> live, String homeRegion, String regId, int maxHome) {
+        if (maxHome < 1) {
+            throw new IllegalArgumentException("maxHome must be at least 1, got " + maxHome);
+        }
+        if (live.isEmpty()) {
+            return List.of();
+        }
+        Comparator<BrokerInfo> order = order(regId);
+        List<BrokerInfo> home = new ArrayList<>();
+        Map<String, BrokerInfo> bestPerOtherRegion = new HashMap<>();
+        for (BrokerInfo b : live) {
+            if (b.region().equals(homeRegion)) {
+                home.add(b);
+            } else {
+                bestPerOtherRegion.merge(b.region(), b, (a, c) -> order.compare(a, c) <= 0 ? a : c);
+            }
+        }
+        home.sort(order);
+        List<BrokerInfo> others = new ArrayList<>(bestPerOtherRegion.values());
+        others.sort(order);
+        List<BrokerInfo> out = new ArrayList<>(Math.min(home.size(), maxHome) + others.size());
+        out.addAll(home.subList(0, Math.min(home.size(), maxHome)));
+        out.addAll(others);
+        return out;
+    }
+
+    /** Least connections first; ties by the device's rendezvous rank; then id, for a total order. */
+    static Comparator<BrokerInfo> order(String regId) {
+        long device = (long) regId.hashCode() << 32;
+        return Comparator.comparingInt(BrokerInfo::connections)
+                .thenComparingLong(b -> rank(device, b.id()))
+                .thenComparing(BrokerInfo::id);
+    }
+
+    static long rank(long deviceBits, String brokerId) {
+        return mix64(deviceBits ^ (brokerId.hashCode() & 0xFFFF_FFFFL));
+    }
+
+    /** MurmurHash3's 64-bit finaliser: spreads similar inputs over the whole range. */
+    static long mix64(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
+    }
+}

@@ -1,0 +1,175 @@
+package io.tern.dispatcher.allocation;
+
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.BrokerRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+/**
+ * Keeps an in-memory copy of the live broker list, re-read from the registry on a fixed delay
+ * by one named thread, so dispatch requests never touch Redis. A failed read keeps the last
+ * snapshot: brokers that were alive a few seconds ago are a better answer than none, and
+ * devices fall back to re-dispatching if an address is dead. {@link #fresh()} turns false when
+ * the snapshot is older than {@value #STALE_AFTER_PERIODS} refresh periods.
+ */
+public final class BrokerDirectory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BrokerDirectory.class);
+    public static final int STALE_AFTER_PERIODS = 3;
+
+    private final BrokerRegistry registry;
+    private final Duration period;
+    private final Duration readTimeout;
+    private final Clock clock;
+    private final String prefix;
+    private final ScheduledExecutorService scheduler;
+
+    private volatile BrokerSnapshot snapshot = BrokerSnapshot.NONE;
+    private final AtomicLong failures = new AtomicLong();
+    private boolean failing; // guarded by this (refreshNow)
+
+    /**
+     * @param readTimeout bound on one registry read (two Redis round trips), so a hung read
+     *                    cannot stop later refreshes
+     */
+    public BrokerDirectory(BrokerRegistry registry, Duration period, Duration readTimeout, Clock clock, String instanceId) {
+        this.registry = registry;
+        this.period = period;
+        this.readTimeout = readTimeout;
+        this.clock = clock;
+        this.prefix = "[dispatcher " + instanceId + " registry]";
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dispatcher-" + instanceId + "-registry");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Refreshes now on the calling thread (so the first requests see brokers), then on schedule. */
+    public BrokerDirectory start() {
+        refreshNow();
+        long ms = period.toMillis();
+        scheduler.scheduleWithFixedDelay(this::refreshNow, ms, ms, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public BrokerSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** True while the snapshot is younger than {@value #STALE_AFTER_PERIODS} refresh periods. */
+    public boolean fresh() {
+        BrokerSnapshot s = snapshot;
+        return s.everRefreshed() && clock.millis() - s.refreshedAtMillis() <= STALE_AFTER_PERIODS * period.toMillis();
+    }
+
+    /** Age of the snapshot in seconds, or -1 before the first successful read (a gauge). */
+    public double ageSeconds() {
+        BrokerSnapshot s = snapshot;
+        return s.everRefreshed() ? (clock.millis() - s.refreshedAtMillis()) / 1000.0 : -1;
+    }
+
+    /** Failed reads since start (a counter). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** One registry read; blocks up to the read timeout. Never throws. */
+    public synchronized boolean refreshNow() {
+        List<BrokerInfo> live;
+        try {
+            live = registry.live().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            failures.incrementAndGet();
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (!failing) {
+                failing = true;
+                log.warn("{} reading live brokers failed, keeping the last {} brokers: {}",
+                        prefix, snapshot.brokers().size(), cause.toString());
+            } else {
+                log.debug("{} reading live brokers failed again: {}", prefix, cause.toString());
+            }
+            return false;
+        }
+        if (failing) {
+            failing = false;
+            log.info("{} reading live brokers works again", prefix);
+        }
+        BrokerSnapshot next = new BrokerSnapshot(usable(live), clock.millis());
+        logChanges(snapshot, next);
+        snapshot = next;
+        return true;
+    }
+
+    /** Drops entries a device could not use; they would only cost it a failed connect. */
+    private List<BrokerInfo> usable(List<BrokerInfo> live) {
+        List<BrokerInfo> out = new ArrayList<>(live.size());
+        for (BrokerInfo b : live) {
+            if (b.id() == null || b.region() == null || b.region().isBlank()
+                    || b.tcpAddress() == null || b.tcpAddress().isBlank()) {
+                log.debug("{} skipping incomplete broker entry {}", prefix, b);
+                continue;
+            }
+            out.add(b);
+        }
+        return out;
+    }
+
+    private void logChanges(BrokerSnapshot before, BrokerSnapshot after) {
+        Set<String> was = ids(before);
+        Set<String> now = ids(after);
+        if (!before.everRefreshed()) {
+            log.info("{} live brokers: {} {}", prefix, now.size(), brief(now));
+            return;
+        }
+        if (was.equals(now)) {
+            return;
+        }
+        Set<String> joined = new TreeSet<>(now);
+        joined.removeAll(was);
+        Set<String> left = new TreeSet<>(was);
+        left.removeAll(now);
+        log.info("{} live brokers: {} (joined {}, left {})", prefix, now.size(), brief(joined), brief(left));
+    }
+
+    /** At most a few ids: a fleet's first read would otherwise log every broker. */
+    private static String brief(Set<String> ids) {
+        final int max = 20;
+        if (ids.size() <= max) {
+            return ids.toString();
+        }
+        return ids.stream().limit(max).collect(Collectors.joining(", ", "[", ", ... " + (ids.size() - max) + " more]"));
+    }
+
+    private static Set<String> ids(BrokerSnapshot s) {
+        return s.brokers().stream().map(BrokerInfo::id).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            if (!scheduler.awaitTermination(readTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+                log.warn("{} refresh thread did not stop in time", prefix);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.tern.dispatcher.config;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.config.Settings;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The dispatcher's configuration, read from {@link Settings} keys {@code dispatcher.*}
+ * (environment {@code TERN_DISPATCHER_*}). Every default runs on one machine.
+ *
+ * @param id              instance id, used in logs and the {@code instance} metric tag; default {@value #DEFAULT_ID}
+ * @param http            where the HTTP API listens ({@code dispatcher.host}, {@code dispatcher.port});
+ *                        default {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}
+ * @param redisUri        Redis holding the broker registry; default {@value #DEFAULT_REDIS_URI}
+ * @param redisTimeout    per-command timeout; default 2s
+ * @param tokenSecret     HMAC secret for connect tokens, at least 16 bytes, the same as the brokers'
+ * @param tokenTtl        how long a connect token is valid; default 1h
+ * @param defaultRegion   home region of a device that names none; default {@value #DEFAULT_REGION}
+ * @param registryRefresh how often the live broker list is re-read from Redis; default 1s
+ * @param maxHomeBrokers  at most this many home-region brokers per answer; default {@value #DEFAULT_MAX_HOME_BROKERS}
+ */
+public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
+                               String tokenSecret, Duration tokenTtl, String defaultRegion,
+                               Duration registryRefresh, int maxHomeBrokers) {
+
+    public static final String DEFAULT_ID = "d1";
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8081;
+    public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6390";
+    public static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofSeconds(2);
+    /** Dev only: production must set its own, shared with the brokers. */
+    public static final String DEV_TOKEN_SECRET = "tern-dev-connect-token-secret";
+    public static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(1);
+    public static final String DEFAULT_REGION = "local";
+    public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofSeconds(1);
+    public static final int DEFAULT_MAX_HOME_BROKERS = 3;
+
+    /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+
+    public DispatcherConfig {
+        ConfigException.require(id != null && NAME.matcher(id).matches(),
+                "dispatcher.id must match " + NAME + ", got '" + id + "'");
+        ConfigException.require(http != null, "dispatcher.host/port must be set");
+        ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
+                "dispatcher.redis-uri must be a redis:// or rediss:// URI, got '" + redisUri + "'");
+        ConfigException.require(redisTimeout != null && between(redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1)),
+                "dispatcher.redis-timeout must be between 10ms and 1m, got " + redisTimeout);
+        ConfigException.require(tokenSecret != null && tokenSecret.getBytes(StandardCharsets.UTF_8).length >= 16,
+                "dispatcher.token-secret must be at least 16 bytes");
+        ConfigException.require(tokenTtl != null && between(tokenTtl, Duration.ofSeconds(10), Duration.ofDays(7)),
+                "dispatcher.token-ttl must be between 10s and 7d, got " + tokenTtl);
+        ConfigException.require(defaultRegion != null && NAME.matcher(defaultRegion).matches(),
+                "dispatcher.default-region must match " + NAME + ", got '" + defaultRegion + "'");
+        ConfigException.require(registryRefresh != null && between(registryRefresh, Duration.ofMillis(50), Duration.ofMinutes(1)),
+                "dispatcher.registry-refresh must be between 50ms and 1m, got " + registryRefresh);
+        ConfigException.require(maxHomeBrokers >= 1 && maxHomeBrokers <= 64,
+                "dispatcher.max-home-brokers must be between 1 and 64, got " + maxHomeBrokers);
+    }
+
+    public static DispatcherConfig defaults() {
+        return from(Settings.empty());
+    }
+
+    public static DispatcherConfig from(Settings s) {
+        DispatcherConfig c = new DispatcherConfig(
+                s.string("dispatcher.id", DEFAULT_ID),
+                new HttpEndpoint(s.string("dispatcher.host", DEFAULT_HOST), s.integer("dispatcher.port", DEFAULT_PORT)),
+                s.string("dispatcher.redis-uri", DEFAULT_REDIS_URI),
+                s.duration("dispatcher.redis-timeout", DEFAULT_REDIS_TIMEOUT),
+                s.string("dispatcher.token-secret", DEV_TOKEN_SECRET),
+                s.duration("dispatcher.token-ttl", DEFAULT_TOKEN_TTL),
+                s.string("dispatcher.default-region", DEFAULT_REGION),
+                s.duration("dispatcher.registry-refresh", DEFAULT_REGISTRY_REFRESH),
+                s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS));
+        s.warnUnread("dispatcher.");
+        return c;
+    }
+
+    public boolean usesDevTokenSecret() {
+        return DEV_TOKEN_SECRET.equals(tokenSecret);
+    }
+
+    /** A copy listening on another endpoint (tests use port 0). */
+    public DispatcherConfig withHttp(HttpEndpoint endpoint) {
+        return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
+                registryRefresh, maxHomeBrokers);
+    }
+
+    private static boolean between(Duration d, Duration min, Duration max) {
+        return d.compareTo(min) >= 0 && d.compareTo(max) <= 0;
+    }
+
+    private static String scheme(String uri) {
+        try {
+            String scheme = URI.create(uri).getScheme();
+            return scheme == null ? "" : scheme;
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+    }
+
+    /** Never prints the secret, whatever characters it holds (Settings.describe redacts by pattern). */
+    @Override
+    public String toString() {
+        return "DispatcherConfig[id=" + id + ", http=" + http.host() + ':' + http.port() + ", redisUri=" + redactUri(redisUri)
+                + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
+                + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
+                + ", maxHomeBrokers=" + maxHomeBrokers + ']';
+    }
+
+    /** A Redis URI may carry a password as user info. */
+    private static String redactUri(String uri) {
+        return uri.replaceFirst("//[^/@]*@", "//****@");
+    }
+}

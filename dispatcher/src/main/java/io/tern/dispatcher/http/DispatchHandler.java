@@ -1,0 +1,139 @@
+package io.tern.dispatcher.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.dispatcher.allocation.BrokerAllocator;
+import io.tern.dispatcher.allocation.BrokerSnapshot;
+import io.tern.protocol.token.ConnectToken;
+import io.tern.protocol.token.ConnectTokenSigner;
+import io.tern.protocol.websocket.WebSocketFrameAdapters;
+import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.HttpRequest;
+import io.tern.runtime.http.HttpResponse;
+import io.tern.runtime.http.Route;
+import io.tern.store.registry.BrokerInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET /v1/dispatch?appId=..&regId=..[&region=..]}. Runs on the HTTP event loop: it only
+ * reads the in-memory broker snapshot and signs a token, so it never blocks.
+ */
+public final class DispatchHandler implements Route.Handler {
+    private static final Logger log = LoggerFactory.getLogger(DispatchHandler.class);
+    public static final String PATH = "/v1/dispatch";
+    /** appId and regId as the platform accepts them everywhere (route keys, token claims). */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    public static final Pattern REGION = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    // The token carries its own expiry; no cache may hand it to another device.
+    private static final Map<String, String> NO_STORE = Map.of("Cache-Control", "no-store");
+
+    private final Supplier<BrokerSnapshot> snapshots;
+    private final ConnectTokenSigner signer;
+    private final Clock clock;
+    private final String defaultRegion;
+    private final int maxHomeBrokers;
+    private final long tokenTtlMillis;
+    private final String prefix;
+    private final Map<DispatchOutcome, Counter> outcomes = new EnumMap<>(DispatchOutcome.class);
+
+    public DispatchHandler(Supplier<BrokerSnapshot> snapshots, ConnectTokenSigner signer, Clock clock,
+                           String defaultRegion, int maxHomeBrokers, Duration tokenTtl, MeterRegistry registry,
+                           String instanceId) {
+        this.snapshots = snapshots;
+        this.signer = signer;
+        this.clock = clock;
+        this.defaultRegion = defaultRegion;
+        this.maxHomeBrokers = maxHomeBrokers;
+        this.tokenTtlMillis = tokenTtl.toMillis();
+        this.prefix = "dispatcher " + instanceId;
+        for (DispatchOutcome o : DispatchOutcome.values()) {
+            outcomes.put(o, Counter.builder("dispatcher.dispatches")
+                    .description("Dispatch requests by outcome")
+                    .tag("outcome", o.code())
+                    .register(registry));
+        }
+    }
+
+    @Override
+    public CompletableFuture<HttpResponse> handle(HttpRequest request) {
+        try {
+            return CompletableFuture.completedFuture(dispatch(request));
+        } catch (ApiException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** @throws ApiException 400 {@code invalid_field} or 503 {@code no_brokers} */
+    public HttpResponse dispatch(HttpRequest request) {
+        String appId = required(request, "appId", ID);
+        String regId = required(request, "regId", ID);
+        String region = request.queryParam("region");
+        String homeRegion;
+        if (region == null || region.isEmpty()) {
+            homeRegion = defaultRegion;
+        } else if (REGION.matcher(region).matches()) {
+            homeRegion = region;
+        } else {
+            throw fail(DispatchOutcome.INVALID_FIELD, "region must match " + REGION.pattern(), "region");
+        }
+
+        List<BrokerInfo> picked = BrokerAllocator.allocate(snapshots.get().brokers(), homeRegion, regId, maxHomeBrokers);
+        if (picked.isEmpty()) {
+            log.debug("[{} reg={}] no live broker to offer", prefix, regId);
+            throw fail(DispatchOutcome.NO_BROKERS, "no broker is available; retry with backoff", null);
+        }
+        List<String> tcp = new ArrayList<>(picked.size());
+        List<String> ws = new ArrayList<>(picked.size());
+        for (BrokerInfo b : picked) {
+            tcp.add(b.tcpAddress());
+            String w = wsUrl(b.wsAddress());
+            if (w != null) {
+                ws.add(w);
+            }
+        }
+        long expiresAt = clock.millis() + tokenTtlMillis;
+        String token = signer.sign(new ConnectToken(appId, regId, homeRegion, expiresAt));
+        outcomes.get(DispatchOutcome.OK).increment();
+        log.debug("[{} app={} reg={}] region {} -> {}", prefix, appId, regId, homeRegion, tcp);
+        return new HttpResponse(200, new DispatchResponse(tcp, ws, token, expiresAt, homeRegion),
+                "application/json", NO_STORE);
+    }
+
+    /** A broker's published WebSocket address as a URL; null when it takes no WebSocket clients. */
+    static String wsUrl(String wsAddress) {
+        if (wsAddress == null || wsAddress.isBlank()) {
+            return null;
+        }
+        if (wsAddress.startsWith("ws://") || wsAddress.startsWith("wss://")) {
+            return wsAddress;
+        }
+        return "ws://" + wsAddress + WebSocketFrameAdapters.PATH;
+    }
+
+    private String required(HttpRequest request, String name, Pattern pattern) {
+        String v = request.queryParam(name);
+        if (v == null || v.isEmpty()) {
+            throw fail(DispatchOutcome.INVALID_FIELD, name + " is required", name);
+        }
+        if (!pattern.matcher(v).matches()) {
+            throw fail(DispatchOutcome.INVALID_FIELD, name + " must match " + pattern.pattern(), name);
+        }
+        return v;
+    }
+
+    private ApiException fail(DispatchOutcome outcome, String message, String field) {
+        outcomes.get(outcome).increment();
+        return new ApiException(outcome.status(), outcome.code(), message, field);
+    }
+}

@@ -1,0 +1,259 @@
+package io.tern.dispatcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tern.devstack.SharedInfra;
+import io.tern.dispatcher.config.DispatcherConfig;
+import io.tern.protocol.token.ConnectTokenSigner;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.BrokerRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The dispatcher against a real Redis (the JVM's shared one) holding real registry entries
+ * written by {@link BrokerRegistry#heartbeat}. Tests share the registry, so each one uses its
+ * own broker ids and regions and asserts only about those.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DispatcherIT {
+    /** A Redis database of this class's own, so other modules' data never shows up here. */
+    private static final int DB = 7;
+    /** Nothing ever registers in this one: the "no brokers at all" case. */
+    private static final int EMPTY_DB = 8;
+    private static final Duration REFRESH = Duration.ofMillis(200);
+    private static final String SECRET = "dispatcher-it-secret-0123456789";
+    private static final AtomicInteger PORTS = new AtomicInteger(20_000);
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static RedisStore redis;
+    private static BrokerRegistry registry;
+    private static Dispatcher dispatcher;
+
+    @BeforeAll
+    static void start() {
+        String uri = SharedInfra.redis().uri() + "/" + DB;
+        redis = RedisStore.connect(uri, Duration.ofSeconds(2));
+        registry = new BrokerRegistry(redis);
+        dispatcher = Dispatcher.start(config(uri));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (dispatcher != null) {
+            dispatcher.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    static DispatcherConfig config(String redisUri) {
+        return DispatcherConfig.from(Settings.of(Map.of(
+                "dispatcher.id", "it-" + UUID.randomUUID().toString().substring(0, 8),
+                "dispatcher.port", "0",
+                "dispatcher.redis-uri", redisUri,
+                "dispatcher.token-secret", SECRET,
+                "dispatcher.registry-refresh", REFRESH.toMillis() + "ms")));
+    }
+
+    private static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static BrokerInfo register(String region, int connections, Duration ttl) {
+        int port = PORTS.getAndAdd(3);
+        BrokerInfo b = new BrokerInfo(unique("b"), region, "127.0.0.1:" + port, "127.0.0.1:" + (port + 1),
+                "127.0.0.1:" + (port + 2), connections, System.currentTimeMillis());
+        registry.heartbeat(b, ttl, System.currentTimeMillis()).join();
+        return b;
+    }
+
+    private static BrokerInfo register(String region, int connections) {
+        return register(region, connections, Duration.ofMinutes(5));
+    }
+
+    private static HttpResponse<String> get(Dispatcher d, String pathAndQuery) throws IOException, InterruptedException {
+        URI uri = URI.create("http://127.0.0.1:" + d.address().getPort() + pathAndQuery);
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws IOException {
+        return HttpServer.JSON.readTree(r.body());
+    }
+
+    private static JsonNode dispatch(String query) throws IOException, InterruptedException {
+        HttpResponse<String> r = get(dispatcher, "/v1/dispatch?" + query);
+        assertEquals(200, r.statusCode(), r.body());
+        return json(r);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    @Test
+    void homeBrokersComeLeastLoadedFirstThenOneFromEachOtherRegion() {
+        String home = unique("home");
+        String other = unique("other");
+        BrokerInfo heavy = register(home, 30);
+        BrokerInfo light = register(home, 10);
+        BrokerInfo medium = register(home, 20);
+        BrokerInfo heaviest = register(home, 40);
+        BrokerInfo otherBusy = register(other, 5);
+        BrokerInfo otherIdle = register(other, 1);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode body = dispatch("appId=app1&regId=reg1&region=" + home);
+            List<String> brokers = strings(body.get("brokers"));
+            assertTrue(brokers.size() >= 4, brokers.toString());
+            assertEquals(List.of(light.tcpAddress(), medium.tcpAddress(), heavy.tcpAddress()), brokers.subList(0, 3));
+            assertTrue(brokers.contains(otherIdle.tcpAddress()), brokers.toString());
+            assertFalse(brokers.contains(otherBusy.tcpAddress()), "one broker per other region: " + brokers);
+            assertFalse(brokers.contains(heaviest.tcpAddress()), "at most 3 home brokers: " + brokers);
+            assertEquals(List.of("ws://" + light.wsAddress() + "/v1/ws", "ws://" + medium.wsAddress() + "/v1/ws",
+                    "ws://" + heavy.wsAddress() + "/v1/ws"), strings(body.get("wsBrokers")).subList(0, 3));
+            assertEquals(home, body.get("region").asText());
+        });
+    }
+
+    @Test
+    void deregisteredBrokerDisappearsWithinTheRefreshPeriod() throws Exception {
+        String home = unique("home");
+        BrokerInfo leaving = register(home, 0);
+        BrokerInfo staying = register(home, 5);
+        String query = "appId=app1&regId=reg2&region=" + home;
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertTrue(strings(dispatch(query).get("brokers")).contains(leaving.tcpAddress())));
+
+        registry.deregister(leaving.id()).join();
+
+        // One refresh period plus the read itself; allow a few periods for a loaded machine.
+        await().atMost(REFRESH.multipliedBy(5)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+            List<String> brokers = strings(dispatch(query).get("brokers"));
+            assertFalse(brokers.contains(leaving.tcpAddress()), brokers.toString());
+            assertEquals(staying.tcpAddress(), brokers.get(0));
+        });
+    }
+
+    @Test
+    void brokerWhoseLivenessKeyExpiredDisappears() throws Exception {
+        String home = unique("home");
+        Duration ttl = Duration.ofMillis(800);
+        BrokerInfo silent = register(home, 0, ttl);
+        register(home, 5);
+        String query = "appId=app1&regId=reg3&region=" + home;
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertTrue(strings(dispatch(query).get("brokers")).contains(silent.tcpAddress())));
+
+        // No further heartbeat: the key expires after its TTL, then the next refresh drops it.
+        await().atMost(ttl.plus(REFRESH.multipliedBy(5))).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                assertFalse(strings(dispatch(query).get("brokers")).contains(silent.tcpAddress())));
+    }
+
+    @Test
+    void tokenVerifiesWithTheSharedSecretAndCarriesTheDevice() {
+        String home = unique("home");
+        register(home, 0);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            long before = System.currentTimeMillis();
+            JsonNode body = dispatch("appId=com.example.app&regId=device:42&region=" + home);
+            var verified = new ConnectTokenSigner(SECRET.getBytes(StandardCharsets.UTF_8))
+                    .verify(body.get("token").asText(), System.currentTimeMillis());
+            assertTrue(verified.valid(), verified.detail());
+            assertEquals("com.example.app", verified.claims().appId());
+            assertEquals("device:42", verified.claims().regId());
+            assertEquals(home, verified.claims().region());
+            long expiresAt = body.get("expiresAt").asLong();
+            assertEquals(expiresAt, verified.claims().expiresAtMillis());
+            assertTrue(expiresAt >= before + Duration.ofHours(1).toMillis() - 1000, "default token ttl is 1h");
+        });
+    }
+
+    @Test
+    void missingOrInvalidAppIdIsBadRequestNamingAppId() throws Exception {
+        for (String query : List.of("regId=reg1", "appId=&regId=reg1", "appId=bad%20app&regId=reg1",
+                "appId=" + "a".repeat(129) + "&regId=reg1")) {
+            HttpResponse<String> r = get(dispatcher, "/v1/dispatch?" + query);
+            assertEquals(400, r.statusCode(), query + " -> " + r.body());
+            JsonNode body = json(r);
+            assertEquals("invalid_field", body.get("code").asText());
+            assertEquals("appId", body.get("field").asText());
+            assertFalse(body.get("message").asText().isBlank());
+        }
+    }
+
+    @Test
+    void missingRegIdIsBadRequestNamingRegId() throws Exception {
+        HttpResponse<String> r = get(dispatcher, "/v1/dispatch?appId=app1");
+
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("invalid_field", json(r).get("code").asText());
+        assertEquals("regId", json(r).get("field").asText());
+    }
+
+    @Test
+    void noLiveBrokerAnywhereIsServiceUnavailable() throws Exception {
+        try (Dispatcher empty = Dispatcher.start(config(SharedInfra.redis().uri() + "/" + EMPTY_DB))) {
+            HttpResponse<String> r = get(empty, "/v1/dispatch?appId=app1&regId=reg1");
+
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals("no_brokers", json(r).get("code").asText());
+            // An empty registry is a fact, not a failure: the dispatcher itself is healthy.
+            assertEquals(200, get(empty, "/health").statusCode());
+        }
+    }
+
+    @Test
+    void healthIsUpAndMetricsShowRequestsAndOutcomes() throws Exception {
+        HttpResponse<String> health = get(dispatcher, "/health");
+        assertEquals(200, health.statusCode(), health.body());
+        assertEquals("UP", json(health).get("checks").get("registry").asText());
+
+        get(dispatcher, "/v1/dispatch?appId=app1");
+        HttpResponse<String> metrics = get(dispatcher, "/metrics");
+        assertEquals(200, metrics.statusCode());
+        String text = metrics.body();
+        assertTrue(text.contains("http_server_requests"), "latency histogram from HttpServer");
+        assertTrue(text.contains("route=\"/v1/dispatch\""), "per-route tag");
+        assertTrue(text.contains("dispatcher_dispatches_total{") && text.contains("outcome=\"invalid_field\""),
+                "dispatch outcome counter");
+        assertTrue(text.contains("dispatcher_live_brokers"), "snapshot size gauge");
+        assertTrue(text.contains("dispatcher_registry_age_seconds"), "snapshot age gauge");
+    }
+
+    @Test
+    void listensOnTheConfiguredEndpoint() {
+        assertEquals("127.0.0.1", dispatcher.address().getAddress().getHostAddress());
+        assertTrue(dispatcher.address().getPort() > 0);
+        assertEquals(new HttpEndpoint("127.0.0.1", 0), dispatcher.config().http());
+    }
+}

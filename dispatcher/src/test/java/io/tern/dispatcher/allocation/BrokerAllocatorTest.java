@@ -1,0 +1,114 @@
+package io.tern.dispatcher.allocation;
+
+import io.tern.store.registry.BrokerInfo;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BrokerAllocatorTest {
+
+    private static BrokerInfo broker(String id, String region, int connections) {
+        return new BrokerInfo(id, region, id + ":7000", id + ":7001", id + ":7100", connections, 0L);
+    }
+
+    private static List<String> ids(List<BrokerInfo> brokers) {
+        return brokers.stream().map(BrokerInfo::id).toList();
+    }
+
+    @Test
+    void homeBrokersComeLeastLoadedFirst() {
+        List<BrokerInfo> live = List.of(broker("a", "north", 30), broker("b", "north", 10), broker("c", "north", 20));
+
+        assertEquals(List.of("b", "c", "a"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3)));
+    }
+
+    @Test
+    void homeBrokersAreCappedAtMaxHomeKeepingTheLeastLoaded() {
+        List<BrokerInfo> live = List.of(broker("a", "north", 40), broker("b", "north", 10),
+                broker("c", "north", 30), broker("d", "north", 20));
+
+        assertEquals(List.of("b", "d"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 2)));
+    }
+
+    @Test
+    void otherRegionsAppendTheirLeastLoadedBrokerOneEach() {
+        List<BrokerInfo> live = List.of(
+                broker("e1", "east", 50), broker("n1", "north", 7), broker("e2", "east", 5),
+                broker("s1", "south", 3), broker("s2", "south", 9), broker("n2", "north", 1));
+
+        List<String> got = ids(BrokerAllocator.allocate(live, "north", "reg-1", 3));
+
+        // Home first (least loaded first), then one per other region, those least loaded first too.
+        assertEquals(List.of("n2", "n1", "s1", "e2"), got);
+    }
+
+    @Test
+    void homeBrokersComeFirstEvenWhenOtherRegionsAreLessLoaded() {
+        List<BrokerInfo> live = List.of(broker("e1", "east", 0), broker("n1", "north", 1000));
+
+        assertEquals(List.of("n1", "e1"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3)));
+    }
+
+    @Test
+    void unknownHomeRegionGetsOneBrokerFromEachRegion() {
+        List<BrokerInfo> live = List.of(broker("e1", "east", 2), broker("e2", "east", 1), broker("n1", "north", 3));
+
+        assertEquals(List.of("e2", "n1"), ids(BrokerAllocator.allocate(live, "west", "reg-1", 3)));
+    }
+
+    @Test
+    void noLiveBrokersGivesNoBrokers() {
+        assertEquals(List.of(), BrokerAllocator.allocate(List.of(), "north", "reg-1", 3));
+    }
+
+    @Test
+    void orderDoesNotDependOnTheOrderOfTheLiveList() {
+        List<BrokerInfo> live = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            live.add(broker("b" + i, i % 3 == 0 ? "north" : "east", i % 2));
+        }
+        List<String> expected = ids(BrokerAllocator.allocate(live, "north", "reg-42", 3));
+        Random random = new Random(7);
+        for (int round = 0; round < 20; round++) {
+            Collections.shuffle(live, random);
+            assertEquals(expected, ids(BrokerAllocator.allocate(live, "north", "reg-42", 3)));
+        }
+    }
+
+    @Test
+    void equallyLoadedBrokersShareNewDevices() {
+        List<BrokerInfo> live = List.of(broker("a", "north", 0), broker("b", "north", 0),
+                broker("c", "north", 0), broker("d", "north", 0));
+        Map<String, Integer> firstChoice = new HashMap<>();
+        int devices = 4000;
+        for (int i = 0; i < devices; i++) {
+            String first = BrokerAllocator.allocate(live, "north", "device-" + i, 3).get(0).id();
+            firstChoice.merge(first, 1, Integer::sum);
+        }
+        assertEquals(4, firstChoice.size(), "every broker is someone's first choice: " + firstChoice);
+        firstChoice.forEach((id, n) ->
+                assertTrue(n > devices / 4 * 0.8 && n < devices / 4 * 1.2, id + " got " + n + " of " + devices));
+    }
+
+    @Test
+    void loadStillWinsOverTheTieBreak() {
+        List<BrokerInfo> live = List.of(broker("a", "north", 1), broker("b", "north", 0));
+        for (int i = 0; i < 100; i++) {
+            assertEquals("b", BrokerAllocator.allocate(live, "north", "device-" + i, 3).get(0).id());
+        }
+    }
+
+    @Test
+    void maxHomeBelowOneIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> BrokerAllocator.allocate(List.of(), "north", "r", 0));
+    }
+}

@@ -1,0 +1,102 @@
+package io.tern.dispatcher.config;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DispatcherConfigTest {
+
+    private static DispatcherConfig with(String key, String value) {
+        return DispatcherConfig.from(Settings.of(Map.of(key, value)));
+    }
+
+    @Test
+    void defaultsRunOnOneMachine() {
+        DispatcherConfig c = DispatcherConfig.defaults();
+
+        assertEquals("d1", c.id());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals(8081, c.http().port());
+        assertEquals("redis://127.0.0.1:6390", c.redisUri());
+        assertEquals(Duration.ofSeconds(2), c.redisTimeout());
+        assertEquals("tern-dev-connect-token-secret", c.tokenSecret());
+        assertTrue(c.usesDevTokenSecret());
+        assertEquals(Duration.ofHours(1), c.tokenTtl());
+        assertEquals("local", c.defaultRegion());
+        assertEquals(Duration.ofSeconds(1), c.registryRefresh());
+        assertEquals(3, c.maxHomeBrokers());
+    }
+
+    @Test
+    void environmentOverridesFileDefaults() {
+        Map<String, String> env = Map.of(
+                "TERN_DISPATCHER_ID", "d7",
+                "TERN_DISPATCHER_PORT", "9081",
+                "TERN_DISPATCHER_REDIS_URI", "redis://10.0.0.5:6379/2",
+                "TERN_DISPATCHER_TOKEN_SECRET", "a-production-secret-of-enough-length",
+                "TERN_DISPATCHER_TOKEN_TTL", "30m",
+                "TERN_DISPATCHER_DEFAULT_REGION", "north",
+                "TERN_DISPATCHER_REGISTRY_REFRESH", "500ms",
+                "TERN_DISPATCHER_MAX_HOME_BROKERS", "5");
+
+        DispatcherConfig c = DispatcherConfig.from(Settings.load(null, env, Map.of()));
+
+        assertEquals("d7", c.id());
+        assertEquals(9081, c.http().port());
+        assertEquals("redis://10.0.0.5:6379/2", c.redisUri());
+        assertFalse(c.usesDevTokenSecret());
+        assertEquals(Duration.ofMinutes(30), c.tokenTtl());
+        assertEquals("north", c.defaultRegion());
+        assertEquals(Duration.ofMillis(500), c.registryRefresh());
+        assertEquals(5, c.maxHomeBrokers());
+    }
+
+    @Test
+    void tokenSecretShorterThan16BytesIsRejected() {
+        assertThrows(ConfigException.class, () -> with("dispatcher.token-secret", "fifteen-bytes!!"));
+    }
+
+    @Test
+    void outOfRangeValuesAreRejected() {
+        assertThrows(ConfigException.class, () -> with("dispatcher.port", "70000"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.port", "eighty"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.max-home-brokers", "0"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.max-home-brokers", "65"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.registry-refresh", "10ms"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.registry-refresh", "soon"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.token-ttl", "1s"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.redis-timeout", "2h"));
+    }
+
+    @Test
+    void malformedNamesAndUrisAreRejected() {
+        assertThrows(ConfigException.class, () -> with("dispatcher.default-region", "north east"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.id", "d/1"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.redis-uri", "http://127.0.0.1:6379"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.redis-uri", "127.0.0.1:6379"));
+    }
+
+    @Test
+    void describedConfigNeverShowsSecrets() {
+        String secret = "s3cr3t,with]odd)chars-and-length";
+        DispatcherConfig c = DispatcherConfig.from(Settings.of(Map.of(
+                "dispatcher.token-secret", secret,
+                "dispatcher.redis-uri", "redis://user:hunter2hunter2@10.0.0.5:6379")));
+
+        String described = Settings.describe(c);
+
+        assertFalse(described.contains("s3cr3t"), described);
+        assertFalse(described.contains("odd"), described);
+        assertFalse(described.contains("hunter2"), described);
+        assertTrue(described.contains("10.0.0.5:6379"), described);
+        assertTrue(described.contains("maxHomeBrokers=3"), described);
+    }
+}

@@ -1,0 +1,99 @@
+package io.tern.logic.auth;
+
+import io.tern.logic.config.AppCredentials;
+import io.tern.runtime.http.ApiException;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * App-server authentication. {@code POST /v1/auth} proves the app holds its secret (sign =
+ * hex HMAC-SHA256 of appId+appKey+timestamp keyed with the secret, timestamp within the allowed
+ * skew) and gets a stateless auth token: {@code base64url(appId \n expiresAt) "." base64url(hmac)},
+ * so checking it on every call needs no store round trip.
+ */
+public final class AppAuthenticator {
+    private final Map<String, AppCredentials> apps;
+    private final byte[] tokenKey;
+    private final Duration tokenTtl;
+    private final Duration clockSkew;
+    private final LongSupplier clock;
+
+    public AppAuthenticator(Map<String, AppCredentials> apps, String tokenSecret, Duration tokenTtl,
+                            Duration clockSkew, LongSupplier clockMillis) {
+        this.apps = Map.copyOf(apps);
+        this.tokenKey = tokenSecret.getBytes(StandardCharsets.UTF_8);
+        this.tokenTtl = tokenTtl;
+        this.clockSkew = clockSkew;
+        this.clock = clockMillis;
+    }
+
+    public record IssuedToken(String authToken, long expiresAt) {
+    }
+
+    public IssuedToken authenticate(String appId, String appKey, long timestamp, String sign) {
+        AppCredentials app = apps.get(appId);
+        long now = clock.getAsLong();
+        if (app == null || !MessageDigest.isEqual(app.appKey().getBytes(StandardCharsets.UTF_8),
+                appKey.getBytes(StandardCharsets.UTF_8))) {
+            throw ApiException.unauthorized("unknown appId or appKey");
+        }
+        if (Math.abs(now - timestamp) > clockSkew.toMillis()) {
+            throw ApiException.unauthorized("timestamp is more than " + clockSkew.toMinutes()
+                    + " minutes from server time " + now);
+        }
+        byte[] expected = Hmac.sha256(app.appSecret(), appId + appKey + timestamp);
+        byte[] given;
+        try {
+            given = HexFormat.of().parseHex(sign);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.unauthorized("sign is not hex");
+        }
+        if (!MessageDigest.isEqual(expected, given)) {
+            throw ApiException.unauthorized("bad sign");
+        }
+        long expiresAt = now + tokenTtl.toMillis();
+        String claims = appId + '\n' + expiresAt;
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        byte[] claimBytes = claims.getBytes(StandardCharsets.UTF_8);
+        return new IssuedToken(b64.encodeToString(claimBytes) + '.' + b64.encodeToString(Hmac.sha256(tokenKey, claimBytes)),
+                expiresAt);
+    }
+
+    /** @return the appId the token was issued to; 401 when missing, forged or expired */
+    public String verify(String authToken) {
+        if (authToken == null || authToken.isEmpty()) {
+            throw ApiException.unauthorized("missing authToken header");
+        }
+        int dot = authToken.indexOf('.');
+        if (dot <= 0 || authToken.length() > 512) {
+            throw ApiException.unauthorized("malformed authToken");
+        }
+        try {
+            Base64.Decoder b64 = Base64.getUrlDecoder();
+            byte[] claimBytes = b64.decode(authToken.substring(0, dot));
+            byte[] sig = b64.decode(authToken.substring(dot + 1));
+            if (!MessageDigest.isEqual(sig, Hmac.sha256(tokenKey, claimBytes))) {
+                throw ApiException.unauthorized("bad authToken signature");
+            }
+            String claims = new String(claimBytes, StandardCharsets.UTF_8);
+            int nl = claims.indexOf('\n');
+            String appId = claims.substring(0, nl);
+            long expiresAt = Long.parseLong(claims.substring(nl + 1));
+            if (expiresAt <= clock.getAsLong()) {
+                throw ApiException.unauthorized("authToken expired");
+            }
+            if (!apps.containsKey(appId)) {
+                throw ApiException.unauthorized("app no longer provisioned");
+            }
+            return appId;
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw ApiException.unauthorized("malformed authToken");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.tern.logic.broker;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.tern.protocol.codec.FrameDecoder;
+import io.tern.protocol.codec.FrameEncoder;
+import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.frame.DecodeFailure;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PushOutcome;
+import io.tern.runtime.net.Transports;
+import io.tern.store.registry.BrokerInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Persistent, pipelined connections from this logic node to each broker's internal port. Many
+ * push commands ride one connection at once, matched to their results by correlation id. Each
+ * link bounds its in-flight commands and fails them after the reply timeout.
+ */
+public final class BrokerLinks implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BrokerLinks.class);
+
+    /** The link to the broker is at its in-flight limit: the caller should shed load (429). */
+    public static final class SaturatedException extends RuntimeException {
+        SaturatedException(String brokerId) {
+            super("broker " + brokerId + " link saturated", null, false, false);
+        }
+    }
+
+    private final EventLoopGroup group;
+    private final Duration connectTimeout;
+    private final Duration replyTimeout;
+    private final int maxInFlight;
+    private final Map<String, Link> links = new ConcurrentHashMap<>();
+    private final AtomicLong correlation = new AtomicLong();
+
+    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, int maxInFlight) {
+        this.group = Transports.group(1, "logic-broker-links");
+        this.connectTimeout = connectTimeout;
+        this.replyTimeout = replyTimeout;
+        this.maxInFlight = maxInFlight;
+        group.scheduleWithFixedDelay(this::expireOverdue, 200, 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether a command to this broker would be accepted now (for shedding load before accepting). */
+    public boolean hasCapacity(String brokerId) {
+        Link l = links.get(brokerId);
+        return l == null || l.pending.size() < maxInFlight;
+    }
+
+    public int inFlight() {
+        return links.values().stream().mapToInt(l -> l.pending.size()).sum();
+    }
+
+    /**
+     * Sends one push command; completes with the broker's outcome, or exceptionally on connect
+     * failure, link loss, timeout or {@link SaturatedException}.
+     */
+    public CompletableFuture<PushOutcome> send(BrokerInfo broker, String appId, String regId, Frame.Push push) {
+        Link link = links.compute(broker.id(), (id, existing) ->
+                existing != null && existing.address.equals(broker.internalAddress()) && !existing.dead
+                        ? existing : new Link(id, broker.internalAddress()));
+        return link.send(new Frame.PushCommand(correlation.incrementAndGet(), appId, regId, push));
+    }
+
+    private void expireOverdue() {
+        long deadline = System.nanoTime() - replyTimeout.toNanos();
+        for (Link l : links.values()) {
+            l.pending.forEach((id, p) -> {
+                if (p.sentAtNanos < deadline && l.pending.remove(id, p)) {
+                    p.future.completeExceptionally(new TimeoutException("no reply from broker " + l.brokerId));
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        links.values().forEach(Link::close);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private record Pending(CompletableFuture<PushOutcome> future, long sentAtNanos) {
+    }
+
+    private final class Link {
+        final String brokerId;
+        final String address;
+        final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+        final ChannelFuture connect;
+        volatile boolean dead;
+
+        Link(String brokerId, String address) {
+            this.brokerId = brokerId;
+            this.address = address;
+            int colon = address.lastIndexOf(':');
+            String host = address.substring(0, colon);
+            int port = Integer.parseInt(address.substring(colon + 1));
+            this.connect = new Bootstrap()
+                    .group(group)
+                    .channel(Transports.socketChannel())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline()
+                                    .addLast(new FlushConsolidationHandler(256, true))
+                                    .addLast(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY))
+                                    .addLast(FrameEncoder.INSTANCE)
+                                    .addLast(new Replies());
+                        }
+                    })
+                    .connect(host, port);
+            connect.addListener(f -> {
+                if (!f.isSuccess()) {
+                    log.warn("[logic link {}] cannot connect to {}: {}", brokerId, address, f.cause().toString());
+                    fail(f.cause());
+                } else {
+                    connect.channel().closeFuture().addListener(c -> fail(new IllegalStateException("link to broker " + brokerId + " closed")));
+                }
+            });
+        }
+
+        CompletableFuture<PushOutcome> send(Frame.PushCommand cmd) {
+            CompletableFuture<PushOutcome> future = new CompletableFuture<>();
+            if (pending.size() >= maxInFlight) {
+                future.completeExceptionally(new SaturatedException(brokerId));
+                return future;
+            }
+            pending.put(cmd.correlationId(), new Pending(future, System.nanoTime()));
+            connect.addListener(f -> {
+                if (f.isSuccess()) {
+                    Channel ch = connect.channel();
+                    ch.writeAndFlush(cmd).addListener(w -> {
+                        if (!w.isSuccess()) {
+                            complete(cmd.correlationId(), null, w.cause());
+                        }
+                    });
+                } else {
+                    complete(cmd.correlationId(), null, f.cause());
+                }
+            });
+            return future;
+        }
+
+        void complete(long correlationId, PushOutcome outcome, Throwable error) {
+            Pending p = pending.remove(correlationId);
+            if (p != null) {
+                if (error != null) {
+                    p.future.completeExceptionally(error);
+                } else {
+                    p.future.complete(outcome);
+                }
+            }
+        }
+
+        void fail(Throwable cause) {
+            dead = true;
+            pending.keySet().forEach(id -> complete(id, null, cause));
+        }
+
+        void close() {
+            dead = true;
+            connect.channel().close();
+        }
+
+        final class Replies extends SimpleChannelInboundHandler<Object> {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Frame.PushResult r) {
+                    complete(r.correlationId(), r.outcome(), null);
+                } else if (msg instanceof DecodeFailure f) {
+                    log.warn("[logic link {}] undecodable reply ({}): closing", brokerId, f.detail());
+                    ctx.close();
+                } else {
+                    log.warn("[logic link {}] unexpected frame {}: closing", brokerId, msg);
+                    ctx.close();
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                log.debug("[logic link {}] {}", brokerId, cause.toString());
+                ctx.close();
+            }
+        }
+    }
+}

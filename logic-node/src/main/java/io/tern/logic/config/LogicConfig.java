@@ -1,0 +1,74 @@
+package io.tern.logic.config;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.config.Settings;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Logic node configuration, keys {@code logic.*}. Apps come from {@code logic.apps.<appId>.key}
+ * and {@code logic.apps.<appId>.secret}.
+ *
+ * @param nodeId          0..1023, unique per logic node: part of every msgId it issues
+ * @param maxBodyBytes    request bodies over this answer 413
+ * @param queueMax        offline queue bound per device
+ * @param brokerMaxInFlight push commands awaiting a broker's reply, per broker; beyond it the API answers 429
+ */
+public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
+                          String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
+                          Duration authClockSkew, int maxBodyBytes, Duration defaultTtl, Duration maxTtl,
+                          int queueMax, Duration statusRetention, Duration idempotencyWindow,
+                          Duration brokerConnectTimeout, Duration brokerReplyTimeout, int brokerMaxInFlight,
+                          Duration registryRefresh, String receiptGroup, int receiptBatchMax,
+                          Map<String, AppCredentials> apps) {
+
+    public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
+
+    public LogicConfig {
+        ConfigException.require(nodeId >= 0 && nodeId <= 1023, "logic.node-id must be in [0, 1023]");
+        ConfigException.require(authTokenSecret.length() >= 16, "logic.auth-token-secret must be >= 16 chars");
+        ConfigException.require(maxBodyBytes >= 256 && maxBodyBytes <= 1024 * 1024, "logic.max-body-bytes out of range");
+        ConfigException.require(!defaultTtl.isNegative() && !defaultTtl.isZero() && defaultTtl.compareTo(maxTtl) <= 0,
+                "logic.default-ttl must be in (0, logic.max-ttl]");
+        ConfigException.require(queueMax >= 1 && queueMax <= 10_000, "logic.queue-max must be in [1, 10000]");
+        ConfigException.require(brokerMaxInFlight >= 1, "logic.broker-max-in-flight must be >= 1");
+        ConfigException.require(receiptBatchMax >= 1 && receiptBatchMax <= 10_000, "logic.receipt-batch-max must be in [1, 10000]");
+        apps = Map.copyOf(apps);
+    }
+
+    public static LogicConfig from(Settings s) {
+        Map<String, AppCredentials> apps = new TreeMap<>();
+        Map<String, String> raw = s.subtree("logic.apps");
+        raw.keySet().stream().map(k -> k.substring(0, Math.max(0, k.indexOf('.')))).filter(a -> !a.isEmpty())
+                .distinct()
+                .forEach(a -> apps.put(a, new AppCredentials(a, raw.get(a + ".key"), raw.get(a + ".secret"))));
+        LogicConfig c = new LogicConfig(
+                s.string("logic.id", "l1"),
+                s.integer("logic.node-id", 1),
+                HttpEndpoint.read(s, "logic.http", "127.0.0.1", 8080),
+                s.string("logic.redis-uri", "redis://127.0.0.1:6390"),
+                s.duration("logic.redis-timeout", Duration.ofSeconds(2)),
+                s.string("logic.kafka-bootstrap", "127.0.0.1:9092"),
+                s.string("logic.auth-token-secret", DEFAULT_AUTH_TOKEN_SECRET),
+                s.duration("logic.auth-token-ttl", Duration.ofHours(24)),
+                s.duration("logic.auth-clock-skew", Duration.ofMinutes(5)),
+                s.integer("logic.max-body-bytes", 4096),
+                s.duration("logic.default-ttl", Duration.ofSeconds(86_400)),
+                s.duration("logic.max-ttl", Duration.ofSeconds(604_800)),
+                s.integer("logic.queue-max", 100),
+                s.duration("logic.status-retention", Duration.ofDays(1)),
+                s.duration("logic.idempotency-window", Duration.ofHours(24)),
+                s.duration("logic.broker-connect-timeout", Duration.ofSeconds(2)),
+                s.duration("logic.broker-reply-timeout", Duration.ofSeconds(3)),
+                s.integer("logic.broker-max-in-flight", 20_000),
+                s.duration("logic.registry-refresh", Duration.ofSeconds(1)),
+                s.string("logic.receipt-group", "tern-receipts"),
+                s.integer("logic.receipt-batch-max", 500),
+                apps);
+        s.warnUnread("logic.");
+        return c;
+    }
+}

@@ -1,0 +1,164 @@
+package io.tern.logic.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http.HttpMethod;
+import io.tern.logic.auth.AppAuthenticator;
+import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.config.LogicConfig;
+import io.tern.logic.push.SinglePush;
+import io.tern.logic.push.SinglePushService;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.HttpRequest;
+import io.tern.runtime.http.HttpResponse;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.StoredMessage;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.LongSupplier;
+
+/**
+ * The app-server API: {@code POST /v1/auth}, {@code POST /v1/push/single},
+ * {@code GET /v1/messages/{msgId}}. msgIds travel as decimal strings: they are 64-bit and
+ * JavaScript numbers are not.
+ */
+public final class PushApi {
+    public static final String AUTH_HEADER = "authToken";
+
+    private final AppAuthenticator auth;
+    private final SinglePushService singlePush;
+    private final MessageRepository messages;
+    private final LogicConfig config;
+    private final LongSupplier clock;
+
+    public PushApi(AppAuthenticator auth, SinglePushService singlePush, MessageRepository messages,
+                   LogicConfig config, LongSupplier clock) {
+        this.auth = auth;
+        this.singlePush = singlePush;
+        this.messages = messages;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public HttpServer.Builder addRoutes(HttpServer.Builder http) {
+        return http
+                .route(HttpMethod.POST, "/v1/auth", this::authenticate)
+                .route(HttpMethod.POST, "/v1/push/single", this::pushSingle)
+                .route(HttpMethod.GET, "/v1/messages/{msgId}", this::messageStatus);
+    }
+
+    private CompletableFuture<HttpResponse> authenticate(HttpRequest req) {
+        JsonNode body = Json.object(req.body());
+        String appId = Json.requiredString(body, "appId");
+        String appKey = Json.requiredString(body, "appKey");
+        long timestamp = Json.requiredLong(body, "timestamp");
+        String sign = Json.requiredString(body, "sign");
+        AppAuthenticator.IssuedToken t = auth.authenticate(appId, appKey, timestamp, sign);
+        return CompletableFuture.completedFuture(HttpResponse.ok(Map.of("authToken", t.authToken(), "expiresAt", t.expiresAt())));
+    }
+
+    private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {
+        String appId = auth.verify(req.header(AUTH_HEADER));
+        SinglePush push = parseSinglePush(Json.object(req.body()));
+        return singlePush.push(appId, push).handle((out, err) -> {
+            if (err != null) {
+                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                if (cause instanceof BrokerLinks.SaturatedException) {
+                    throw new CompletionException(new ApiException(429, "overloaded",
+                            "too many pushes in flight; retry after 1 s", null));
+                }
+                throw err instanceof CompletionException ce ? ce : new CompletionException(err);
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("msgId", Long.toString(out.msgId()));
+            body.put("status", out.status().wireName());
+            return HttpResponse.ok(body);
+        });
+    }
+
+    SinglePush parseSinglePush(JsonNode body) {
+        String regId = Json.requiredId(body, "regId");
+        JsonNode notification = body.get("notification");
+        JsonNode data = body.get("data");
+        boolean hasNotification = notification != null && !notification.isNull();
+        boolean hasData = data != null && !data.isNull();
+        if (hasNotification == hasData) {
+            throw ApiException.badRequest(hasData ? "data" : "notification",
+                    "give exactly one of notification or data");
+        }
+        PayloadKind kind;
+        ObjectNode payload;
+        if (hasNotification) {
+            if (!notification.isObject()) {
+                throw ApiException.badRequest("notification", "notification must be an object");
+            }
+            String title = Json.requiredString(notification, "title");
+            String text = Json.requiredString(notification, "body");
+            payload = HttpServer.JSON.createObjectNode().put("title", title).put("body", text);
+            kind = PayloadKind.NOTIFICATION;
+        } else {
+            if (!data.isObject() || data.isEmpty()) {
+                throw ApiException.badRequest("data", "data must be a non-empty object");
+            }
+            payload = (ObjectNode) data;
+            kind = PayloadKind.DATA;
+        }
+        long ttlMillis = config.defaultTtl().toMillis();
+        JsonNode ttl = body.get("ttlSeconds");
+        if (ttl != null && !ttl.isNull()) {
+            if (!ttl.isIntegralNumber() || ttl.asLong() < 1 || ttl.asLong() > config.maxTtl().toSeconds()) {
+                throw ApiException.badRequest("ttlSeconds", "ttlSeconds must be an integer in [1, "
+                        + config.maxTtl().toSeconds() + "]");
+            }
+            ttlMillis = Duration.ofSeconds(ttl.asLong()).toMillis();
+        }
+        String requestId = Json.optionalId(body, "requestId");
+        try {
+            return new SinglePush(regId, kind, HttpServer.JSON.writeValueAsString(payload), ttlMillis, requestId);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(hasData ? "data" : "notification", "payload cannot be serialised");
+        }
+    }
+
+    private CompletableFuture<HttpResponse> messageStatus(HttpRequest req) {
+        String appId = auth.verify(req.header(AUTH_HEADER));
+        long msgId;
+        try {
+            msgId = Long.parseLong(req.pathParam("msgId"));
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("msgId", "msgId must be a decimal 64-bit integer");
+        }
+        return messages.find(msgId).thenApply(m -> {
+            if (m == null || !m.appId().equals(appId)) {
+                throw new ApiException(404, "unknown_message", "no message " + msgId + " for app " + appId, "msgId");
+            }
+            return HttpResponse.ok(view(m));
+        });
+    }
+
+    private Map<String, Object> view(StoredMessage m) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("msgId", Long.toString(m.msgId()));
+        body.put("status", m.effectiveStatus(clock.getAsLong()).wireName());
+        body.put("regId", m.regId());
+        body.put("createdAt", m.createdAtMillis());
+        body.put("expiresAt", m.expiresAtMillis());
+        if (m.sentAtMillis() > 0) {
+            body.put("sentAt", m.sentAtMillis());
+        }
+        if (m.deliveredAtMillis() > 0) {
+            body.put("deliveredAt", m.deliveredAtMillis());
+        }
+        if (m.requestId() != null) {
+            body.put("requestId", m.requestId());
+        }
+        return body;
+    }
+}

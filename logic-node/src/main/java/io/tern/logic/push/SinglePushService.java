@@ -1,0 +1,99 @@
+package io.tern.logic.push;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.id.MsgIdGenerator;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PushOutcome;
+import io.tern.runtime.http.ApiException;
+import io.tern.store.message.AcceptResult;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.MessageStatus;
+import io.tern.store.message.NewMessage;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.LiveBrokers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * The single-push pipeline: msgId → record and queue the message atomically (the durable
+ * point; idempotent on requestId) → route → PUSH through the device's broker, or leave it
+ * queued for reconnect. The message stays queued until the device's ACK comes back through
+ * the receipt pipeline, so a lost connection or a crashed node never loses it.
+ */
+public final class SinglePushService {
+    private static final Logger log = LoggerFactory.getLogger(SinglePushService.class);
+
+    private final MessageRepository messages;
+    private final LiveBrokers brokers;
+    private final BrokerLinks links;
+    private final MsgIdGenerator ids;
+    private final LongSupplier clock;
+    private final Counter sent;
+    private final Counter offline;
+    private final Counter duplicates;
+
+    public SinglePushService(MessageRepository messages, LiveBrokers brokers, BrokerLinks links,
+                             MsgIdGenerator ids, LongSupplier clock, MeterRegistry registry) {
+        this.messages = messages;
+        this.brokers = brokers;
+        this.links = links;
+        this.ids = ids;
+        this.clock = clock;
+        this.sent = Counter.builder("tern.push.single").tag("outcome", "sent").register(registry);
+        this.offline = Counter.builder("tern.push.single").tag("outcome", "offline").register(registry);
+        this.duplicates = Counter.builder("tern.push.single").tag("outcome", "duplicate").register(registry);
+    }
+
+    public CompletableFuture<PushOutcomeView> push(String appId, SinglePush req) {
+        long now = clock.getAsLong();
+        long msgId = ids.next();
+        long expiresAt = now + req.ttlMillis();
+        NewMessage m = new NewMessage(msgId, appId, req.regId(), req.kind(), req.payloadJson(), now, expiresAt,
+                req.requestId());
+        return messages.accept(m).thenCompose(accepted -> {
+            if (accepted.unknownDevice()) {
+                throw new ApiException(404, "unknown_device", "regId " + req.regId() + " is not a known device of app "
+                        + appId, "regId");
+            }
+            if (!accepted.created()) {
+                duplicates.increment();
+                return messages.find(accepted.msgId()).thenApply(prev -> new PushOutcomeView(accepted.msgId(),
+                        prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
+            }
+            return deliver(appId, m, accepted);
+        });
+    }
+
+    private CompletableFuture<PushOutcomeView> deliver(String appId, NewMessage m, AcceptResult accepted) {
+        BrokerInfo broker = accepted.route() == null ? null : brokers.get(accepted.route().brokerId());
+        if (broker == null) {
+            return markOffline(appId, m);
+        }
+        Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(),
+                m.payload().getBytes(StandardCharsets.UTF_8));
+        return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
+            if (err == null && outcome == PushOutcome.WRITTEN) {
+                sent.increment();
+                return messages.advance(m.msgId(), appId, m.regId(), MessageStatus.SENT, clock.getAsLong())
+                        .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.SENT));
+            }
+            if (err != null) {
+                log.debug("[logic push msg={}] broker {} did not take it: {}", m.msgId(), broker.id(), err.toString());
+            }
+            // Queued already: the device gets it when it (re)connects.
+            return markOffline(appId, m);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<PushOutcomeView> markOffline(String appId, NewMessage m) {
+        offline.increment();
+        return messages.advance(m.msgId(), appId, m.regId(), MessageStatus.OFFLINE, clock.getAsLong())
+                .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
+    }
+}

@@ -1,0 +1,71 @@
+package io.tern.logic.auth;
+
+import io.tern.logic.config.AppCredentials;
+import io.tern.runtime.http.ApiException;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class AppAuthenticatorTest {
+    private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+    private final AppAuthenticator auth = new AppAuthenticator(
+            Map.of("demo", new AppCredentials("demo", "demo-key", "demo-secret")),
+            "0123456789abcdef-token-secret", Duration.ofHours(24), Duration.ofMinutes(5), now::get);
+
+    static String sign(String appId, String appKey, long ts, String secret) {
+        return HexFormat.of().formatHex(Hmac.sha256(secret, appId + appKey + ts));
+    }
+
+    @Test
+    void aCorrectSignatureGetsATokenThatVerifiesToTheApp() {
+        long ts = now.get() - 60_000;
+        AppAuthenticator.IssuedToken t = auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "demo-secret"));
+        assertEquals(now.get() + Duration.ofHours(24).toMillis(), t.expiresAt());
+        assertEquals("demo", auth.verify(t.authToken()));
+    }
+
+    @Test
+    void wrongSecretIs401() {
+        long ts = now.get();
+        ApiException e = assertThrows(ApiException.class,
+                () -> auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "other-secret")));
+        assertEquals(401, e.status());
+    }
+
+    @Test
+    void timestampOutsideFiveMinutesIs401EvenWithAValidSignature() {
+        long stale = now.get() - Duration.ofMinutes(5).toMillis() - 1;
+        assertEquals(401, assertThrows(ApiException.class,
+                () -> auth.authenticate("demo", "demo-key", stale, sign("demo", "demo-key", stale, "demo-secret"))).status());
+        long future = now.get() + Duration.ofMinutes(6).toMillis();
+        assertEquals(401, assertThrows(ApiException.class,
+                () -> auth.authenticate("demo", "demo-key", future, sign("demo", "demo-key", future, "demo-secret"))).status());
+    }
+
+    @Test
+    void unknownAppOrKeyIs401() {
+        long ts = now.get();
+        assertEquals(401, assertThrows(ApiException.class,
+                () -> auth.authenticate("nope", "demo-key", ts, sign("nope", "demo-key", ts, "demo-secret"))).status());
+        assertEquals(401, assertThrows(ApiException.class,
+                () -> auth.authenticate("demo", "bad-key", ts, sign("demo", "bad-key", ts, "demo-secret"))).status());
+    }
+
+    @Test
+    void expiredForgedOrMissingTokensAre401() {
+        long ts = now.get();
+        String token = auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "demo-secret")).authToken();
+        String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
+        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(forged)).status());
+        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(null)).status());
+        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify("garbage")).status());
+        now.addAndGet(Duration.ofHours(24).toMillis());
+        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(token)).status());
+    }
+}

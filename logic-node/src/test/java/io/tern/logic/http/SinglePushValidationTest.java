@@ -1,0 +1,66 @@
+package io.tern.logic.http;
+
+import io.tern.logic.config.LogicConfig;
+import io.tern.logic.push.SinglePush;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.ApiException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class SinglePushValidationTest {
+    private final PushApi api = new PushApi(null, null, null, LogicConfig.from(Settings.empty()), System::currentTimeMillis);
+
+    private SinglePush parse(String json) {
+        return api.parseSinglePush(Json.object(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void aNotificationWithDefaultsParses() {
+        SinglePush p = parse("{\"regId\":\"d1\",\"notification\":{\"title\":\"T\",\"body\":\"B\"}}");
+        assertEquals("d1", p.regId());
+        assertEquals(PayloadKind.NOTIFICATION, p.kind());
+        assertEquals("{\"title\":\"T\",\"body\":\"B\"}", p.payloadJson());
+        assertEquals(86_400_000L, p.ttlMillis());
+        assertNull(p.requestId());
+    }
+
+    @Test
+    void dataWithTtlAndRequestIdParses() {
+        SinglePush p = parse("{\"regId\":\"d1\",\"data\":{\"k\":1},\"ttlSeconds\":60,\"requestId\":\"r-1\"}");
+        assertEquals(PayloadKind.DATA, p.kind());
+        assertEquals(60_000L, p.ttlMillis());
+        assertEquals("r-1", p.requestId());
+    }
+
+    @ParameterizedTest(name = "{0} -> 400 naming {1}")
+    @CsvSource(delimiter = '|', value = {
+            "{\"notification\":{\"title\":\"T\",\"body\":\"B\"}}|regId",
+            "{\"regId\":\"has space\",\"notification\":{\"title\":\"T\",\"body\":\"B\"}}|regId",
+            "{\"regId\":5,\"notification\":{\"title\":\"T\",\"body\":\"B\"}}|regId",
+            "{\"regId\":\"d1\"}|notification",
+            "{\"regId\":\"d1\",\"notification\":{\"title\":\"T\",\"body\":\"B\"},\"data\":{\"a\":1}}|data",
+            "{\"regId\":\"d1\",\"notification\":{\"body\":\"B\"}}|title",
+            "{\"regId\":\"d1\",\"notification\":{\"title\":\"T\"}}|body",
+            "{\"regId\":\"d1\",\"notification\":\"hi\"}|notification",
+            "{\"regId\":\"d1\",\"data\":{}}|data",
+            "{\"regId\":\"d1\",\"data\":[1]}|data",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":0}|ttlSeconds",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":604801}|ttlSeconds",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":\"60\"}|ttlSeconds",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"\"}|requestId",
+            "[1,2]|body",
+            "not json|body"})
+    void badInputIs400NamingTheField(String json, String field) {
+        ApiException e = assertThrows(ApiException.class, () -> parse(json));
+        assertEquals(400, e.status());
+        assertEquals(field, e.field());
+    }
+}

@@ -1,0 +1,55 @@
+package io.tern.ops.cli;
+
+import io.tern.ops.local.LocalPlatform;
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code ternctl <command>}: the SRE command line. Commands grow with the control plane. */
+public final class Ternctl {
+    private Ternctl() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        String command = args.length > 0 ? args[0] : "help";
+        switch (command) {
+            case "local" -> runLocal(args.length > 1 ? Path.of(args[1]) : null);
+            case "help", "-h", "--help" -> usage(0);
+            default -> {
+                System.err.println("unknown command: " + command);
+                usage(2);
+            }
+        }
+    }
+
+    private static void runLocal(Path configFile) throws InterruptedException {
+        LocalPlatform platform;
+        try {
+            platform = LocalPlatform.start(Settings.load(configFile, System.getenv(), Map.of()), System.out);
+        } catch (ConfigException e) {
+            System.err.println("bad configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("stopping Tern ...");
+            platform.close();
+            stopped.countDown();
+        }, "ternctl-shutdown"));
+        platform.printBanner(System.out);
+        stopped.await();
+    }
+
+    private static void usage(int status) {
+        System.out.println("""
+                usage: ternctl <command>
+                  local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
+                Settings come from the optional properties file and TERN_* environment variables,
+                e.g. TERN_LOGIC_HTTP_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
+        System.exit(status);
+    }
+}

@@ -1,0 +1,37 @@
+package io.tern.ops.local;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+
+import java.nio.file.Path;
+
+/**
+ * The local runner's own settings, keys {@code local.*}; every role's settings pass through to
+ * that role's config record unchanged.
+ *
+ * @param dataDir where Redis's AOF and Kafka's log live; null = a temp dir removed on exit
+ */
+public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int brokers, String demoAppId,
+                          String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice) {
+
+    public LocalConfig {
+        ConfigException.require(brokers >= 1 && brokers <= 8, "local.brokers must be in [1, 8]");
+        ConfigException.require(demoAppSecret.length() >= 8, "local.demo-app-secret must be >= 8 chars");
+    }
+
+    public static LocalConfig from(Settings s) {
+        String dir = s.string("local.data-dir", null);
+        LocalConfig c = new LocalConfig(
+                s.integer("local.redis-port", 6390),
+                s.integer("local.kafka-port", 9092),
+                dir == null ? null : Path.of(dir),
+                s.integer("local.brokers", 2),
+                s.string("local.demo-app-id", "demo"),
+                s.string("local.demo-app-key", "demo-key"),
+                s.string("local.demo-app-secret", "demo-secret"),
+                s.string("local.demo-reg-id", "demo-device-1"),
+                s.bool("local.demo-device", true));
+        s.warnUnread("local.");
+        return c;
+    }
+}

@@ -1,0 +1,139 @@
+package io.tern.ops.local;
+
+import io.tern.broker.Broker;
+import io.tern.client.PushListener;
+import io.tern.client.PushMessage;
+import io.tern.client.TernClient;
+import io.tern.devstack.KafkaBroker;
+import io.tern.devstack.RedisServer;
+import io.tern.protocol.frame.ReasonCode;
+import io.tern.runtime.config.Settings;
+import io.tern.store.topic.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The whole platform on one machine: a real Redis (AOF on), an in-process KRaft Kafka broker,
+ * then every role, then a demo device of the demo app that prints what it receives.
+ */
+public final class LocalPlatform implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);
+
+    private final LocalConfig config;
+    private final RedisServer redis;
+    private final KafkaBroker kafka;
+    private final LocalCluster cluster;
+    private final TernClient demoDevice;
+
+    private LocalPlatform(Settings settings, LocalConfig config, PrintStream out) {
+        this.config = config;
+        RedisServer.Options redisOptions = RedisServer.Options.defaults().withPort(config.redisPort()).withAppendOnly(true);
+        KafkaBroker.Options kafkaOptions = KafkaBroker.Options.defaults().withPort(config.kafkaPort());
+        if (config.dataDir() != null) {
+            redisOptions = redisOptions.withDataDir(config.dataDir().resolve("redis"));
+            kafkaOptions = kafkaOptions.withLogDir(config.dataDir().resolve("kafka"));
+        }
+        redis = RedisServer.start(redisOptions);
+        kafka = KafkaBroker.start(kafkaOptions);
+        kafka.createTopics(Topics.ACKS);
+        Map<String, String> demoApp = new HashMap<>();
+        demoApp.put("logic.apps." + config.demoAppId() + ".key", config.demoAppKey());
+        demoApp.put("logic.apps." + config.demoAppId() + ".secret", config.demoAppSecret());
+        cluster = LocalCluster.start(LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp),
+                config.brokers());
+        demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
+    }
+
+    public static LocalPlatform start(Settings settings, PrintStream out) {
+        return new LocalPlatform(settings, LocalConfig.from(settings), out);
+    }
+
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    private TernClient startDemoDevice(PrintStream out) {
+        InetSocketAddress d = cluster.dispatcher().address();
+        TernClient device = TernClient.builder()
+                .dispatcher(URI.create("http://" + d.getHostString() + ":" + d.getPort()))
+                .appId(config.demoAppId())
+                .regId(config.demoRegId())
+                .listener(new PushListener() {
+                    @Override
+                    public void onMessage(PushMessage m) {
+                        out.printf("[demo device %s] received msgId=%d %s: %s%n", config.demoRegId(), m.msgId(),
+                                m.kind().name().toLowerCase(), m.payload());
+                    }
+
+                    @Override
+                    public void onConnected(String broker) {
+                        out.printf("[demo device %s] connected to broker %s%n", config.demoRegId(), broker);
+                    }
+
+                    @Override
+                    public void onDisconnected(ReasonCode reason, String detail) {
+                        out.printf("[demo device %s] disconnected: %s %s%n", config.demoRegId(), reason, detail);
+                    }
+                })
+                .build();
+        device.start();
+        if (!device.awaitConnected(Duration.ofSeconds(15))) {
+            log.warn("demo device did not connect within 15 s; it keeps retrying");
+        }
+        return device;
+    }
+
+    /** The banner: addresses, credentials and a curl sequence that pushes to the demo device. */
+    public void printBanner(PrintStream out) {
+        String logic = url(cluster.logic().address());
+        String dispatcher = url(cluster.dispatcher().address());
+        out.println();
+        out.println("Tern is running locally.");
+        out.println("  logic node   " + logic + "   (/health, /metrics)");
+        out.println("  dispatcher   " + dispatcher + "   (/health, /metrics)");
+        for (Broker b : cluster.brokers()) {
+            out.printf("  broker %-4s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(),
+                    hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
+        }
+        out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
+        out.println();
+        out.printf("Demo app: appId=%s appKey=%s appSecret=%s; demo device regId=%s%n", config.demoAppId(),
+                config.demoAppKey(), config.demoAppSecret(), config.demoRegId());
+        out.println();
+        out.println("Push to the demo device (paste into another shell):");
+        out.printf("""
+                  TS=$(date +%%s%%3N)
+                  SIGN=$(printf '%%s' "%1$s%2$s$TS" | openssl dgst -sha256 -hmac '%3$s' | sed 's/^.* //')
+                  TOKEN=$(curl -s %4$s/v1/auth -d "{\\"appId\\":\\"%1$s\\",\\"appKey\\":\\"%2$s\\",\\"timestamp\\":$TS,\\"sign\\":\\"$SIGN\\"}" | sed 's/.*"authToken":"\\([^"]*\\)".*/\\1/')
+                  curl -s %4$s/v1/push/single -H "authToken: $TOKEN" -d '{"regId":"%5$s","notification":{"title":"Hello","body":"from Tern"}}'
+                  # then: curl -s %4$s/v1/messages/<msgId> -H "authToken: $TOKEN"
+                %n""", config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), logic, config.demoRegId());
+        out.println("Ctrl-C stops everything.");
+        out.flush();
+    }
+
+    private static String url(InetSocketAddress a) {
+        return "http://" + hostPort(a);
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    @Override
+    public void close() {
+        if (demoDevice != null) {
+            demoDevice.close();
+        }
+        cluster.close();
+        kafka.close();
+        redis.close();
+    }
+}

@@ -1,0 +1,126 @@
+package io.tern.protocol.websocket;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.tern.protocol.codec.FrameCodec;
+import io.tern.protocol.codec.FrameDecoder;
+import io.tern.protocol.codec.FrameEncoder;
+import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.codec.TestFrames;
+import io.tern.protocol.frame.DecodeFailure;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WebSocketFrameAdaptersTest {
+
+    private static EmbeddedChannel inbound() {
+        return new EmbeddedChannel(WebSocketFrameAdapters.Unwrap.INSTANCE, new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY));
+    }
+
+    @Test
+    void endpointConstants() {
+        assertEquals("/v1/ws", WebSocketFrameAdapters.PATH);
+        assertEquals("tern.v1", WebSocketFrameAdapters.SUBPROTOCOL);
+    }
+
+    @Test
+    void eachBinaryMessageCarryingOneFrameDecodesAndIsReleased() {
+        EmbeddedChannel channel = inbound();
+        List<BinaryWebSocketFrame> messages = new ArrayList<>();
+        for (Frame f : TestFrames.everyType()) {
+            BinaryWebSocketFrame message = new BinaryWebSocketFrame(TestFrames.encode(f));
+            messages.add(message);
+            assertTrue(channel.writeInbound(message));
+            assertEquals(f, channel.readInbound());
+        }
+        for (BinaryWebSocketFrame m : messages) {
+            assertEquals(0, m.refCnt(), "message released after unwrapping");
+        }
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void malformedBytesInAMessageYieldOneFailureAndNothingAfter() {
+        EmbeddedChannel channel = inbound();
+        TextWebSocketFrame text = new TextWebSocketFrame("hello, broker");
+        assertTrue(channel.writeInbound(text));
+        assertEquals(ReasonCode.UNSUPPORTED_VERSION,
+                assertInstanceOf(DecodeFailure.class, channel.readInbound()).reason());
+        assertEquals(0, text.refCnt());
+
+        BinaryWebSocketFrame good = new BinaryWebSocketFrame(TestFrames.encode(Frame.Ping.INSTANCE));
+        assertFalse(channel.writeInbound(good));
+        assertEquals(0, good.refCnt());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void wrapTurnsOneEncodedBufferIntoOneBinaryMessage() {
+        EmbeddedChannel channel = new EmbeddedChannel(WebSocketFrameAdapters.Wrap.INSTANCE);
+        ByteBuf encoded = TestFrames.encode(new Frame.Ack(5));
+        byte[] expected = ByteBufUtil.getBytes(encoded);
+
+        assertTrue(channel.writeOutbound(encoded));
+        BinaryWebSocketFrame message = assertInstanceOf(BinaryWebSocketFrame.class, channel.readOutbound());
+        assertNull(channel.readOutbound(), "exactly one message");
+        assertTrue(message.isFinalFragment());
+        assertArrayEquals(expected, ByteBufUtil.getBytes(message.content()));
+        assertEquals(1, encoded.refCnt(), "the message now owns the only reference");
+
+        assertTrue(ReferenceCountUtil.release(message));
+        assertEquals(0, encoded.refCnt());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void framesSurviveTheWholeWebSocketPipeline() {
+        // Outbound: FrameEncoder (tail) -> Wrap; inbound: Unwrap -> FrameDecoder.
+        EmbeddedChannel sender = new EmbeddedChannel(WebSocketFrameAdapters.Wrap.INSTANCE, FrameEncoder.INSTANCE);
+        EmbeddedChannel receiver = inbound();
+        for (Frame f : TestFrames.everyType()) {
+            assertTrue(sender.writeOutbound(f));
+            BinaryWebSocketFrame message = assertInstanceOf(BinaryWebSocketFrame.class, sender.readOutbound());
+            assertTrue(receiver.writeInbound(message));
+            assertEquals(f, receiver.readInbound());
+            assertEquals(0, message.refCnt());
+        }
+        assertFalse(sender.finishAndReleaseAll());
+        assertFalse(receiver.finishAndReleaseAll());
+    }
+
+    @Test
+    void oneEncodedBroadcastFrameIsSharedByManyConnectionsAndFreedOnce() {
+        ByteBuf shared = FrameCodec.encode(new Frame.Ack(9), Unpooled.buffer().alloc());
+        List<EmbeddedChannel> connections = List.of(
+                new EmbeddedChannel(WebSocketFrameAdapters.Wrap.INSTANCE, FrameEncoder.INSTANCE),
+                new EmbeddedChannel(WebSocketFrameAdapters.Wrap.INSTANCE, FrameEncoder.INSTANCE),
+                new EmbeddedChannel(WebSocketFrameAdapters.Wrap.INSTANCE, FrameEncoder.INSTANCE));
+        for (EmbeddedChannel c : connections) {
+            c.writeOutbound(shared.retainedDuplicate());
+        }
+        assertEquals(1 + connections.size(), shared.refCnt());
+        for (EmbeddedChannel c : connections) {
+            BinaryWebSocketFrame m = c.readOutbound();
+            assertEquals(FrameHeader.SIZE + 8, m.content().readableBytes());
+            m.release();
+            assertFalse(c.finish());
+        }
+        assertTrue(shared.release());
+    }
+}
