@@ -70,8 +70,9 @@ import java.util.function.Supplier;
  * <p><b>Threading:</b> each client lives on one event loop picked from its group at build time;
  * all of its state changes, I/O and listener callbacks run there, so clients need no locks and
  * thousands can share a few loops. Public methods are thread-safe. {@link #awaitConnected} and
- * {@link #close()} wait; do not call them from a listener callback (close() from a callback does
- * not wait; awaitConnected() throws).
+ * {@link #close()} wait, so never call them on an event loop thread: from a listener callback use
+ * {@link #closeAsync()} (close() on the client's own loop only starts closing; awaitConnected()
+ * there throws).
  */
 public final class TernClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TernClient.class);

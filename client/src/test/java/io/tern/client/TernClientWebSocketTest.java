@@ -62,4 +62,33 @@ class TernClientWebSocketTest {
             serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
+
+    @Test
+    void failedUpgradeFallsThroughToTheNextAddress() throws Exception {
+        EventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        RecordingListener listener = new RecordingListener();
+        try (StubDispatcher dispatcher = new StubDispatcher();
+             StubBroker tcpOnly = StubBroker.tcp(serverGroup);
+             StubBroker broker = StubBroker.webSocket(serverGroup)) {
+            // A TCP-only broker does not speak HTTP: the upgrade fails and the client moves on.
+            dispatcher.wsBrokers("ws://127.0.0.1:" + tcpOnly.port() + "/v1/ws", broker.address());
+            TernClient client = TernClient.builder()
+                    .dispatcher(dispatcher.uri())
+                    .appId("demo").regId("web-2")
+                    .transport(Transport.WEBSOCKET)
+                    .listener(listener)
+                    .build();
+            try {
+                client.start();
+                assertTrue(client.awaitConnected(WAIT));
+                assertEquals(broker.address(), client.connectedBroker());
+                assertEquals(1, client.stats().connectFailures());
+                assertEquals(1, dispatcher.requests());
+            } finally {
+                client.close();
+            }
+        } finally {
+            serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
 }

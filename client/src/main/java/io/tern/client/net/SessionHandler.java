@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -152,7 +153,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {
+            // Peer resets and refused writes are everyday events for a mobile device.
             log.debug("{} connection to {} failed: {}", logPrefix, ctx.channel().remoteAddress(), cause.toString());
+        } else if (cause instanceof WebSocketHandshakeException) {
+            log.warn("{} WebSocket upgrade refused by {}: {}", logPrefix, ctx.channel().remoteAddress(), cause.getMessage());
         } else {
             log.warn("{} error on connection to {}", logPrefix, ctx.channel().remoteAddress(), cause);
         }

@@ -48,7 +48,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         LogicConfig c = new LogicConfig(
                 s.string("logic.id", "l1"),
                 s.integer("logic.node-id", 1),
-                HttpEndpoint.read(s, "logic.http", "127.0.0.1", 8080),
+                new HttpEndpoint(s.string("logic.host", "127.0.0.1"), s.integer("logic.port", 8080)),
                 s.string("logic.redis-uri", "redis://127.0.0.1:6390"),
                 s.duration("logic.redis-timeout", Duration.ofSeconds(2)),
                 s.string("logic.kafka-bootstrap", "127.0.0.1:9092"),

@@ -49,7 +49,7 @@ public final class Ternctl {
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
                 Settings come from the optional properties file and TERN_* environment variables,
-                e.g. TERN_LOGIC_HTTP_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
+                e.g. TERN_LOGIC_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
         System.exit(status);
     }
 }

@@ -6,8 +6,4 @@ public record HttpEndpoint(String host, int port) {
         ConfigException.require(host != null && !host.isBlank(), "host must be set");
         ConfigException.require(port >= 0 && port <= 65535, "port out of range: " + port);
     }
-
-    public static HttpEndpoint read(Settings s, String prefix, String defHost, int defPort) {
-        return new HttpEndpoint(s.string(prefix + "-host", defHost), s.integer(prefix + "-port", defPort));
-    }
 }

@@ -1,0 +1,84 @@
+package io.tern.ops.e2e;
+
+import io.netty.channel.EventLoopGroup;
+import io.tern.client.PushListener;
+import io.tern.client.PushMessage;
+import io.tern.client.TernClient;
+import io.tern.runtime.net.Transports;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** Many SDK devices in the test JVM on a shared event loop group, recording what each receives. */
+final class Devices implements AutoCloseable {
+    private final EventLoopGroup group = Transports.group(2, "e2e-devices");
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final URI dispatcher;
+    private final String appId;
+    private final Map<String, TernClient> clients = new ConcurrentHashMap<>();
+    /** regId → messages in arrival order. */
+    final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
+
+    Devices(InetSocketAddress dispatcher, String appId) {
+        this.dispatcher = URI.create("http://" + dispatcher.getHostString() + ":" + dispatcher.getPort());
+        this.appId = appId;
+    }
+
+    TernClient start(String regId) {
+        received.computeIfAbsent(regId, r -> new CopyOnWriteArrayList<>());
+        TernClient c = TernClient.builder()
+                .dispatcher(dispatcher)
+                .appId(appId)
+                .regId(regId)
+                .eventLoopGroup(group)
+                .httpClient(http)
+                .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
+                .listener(new PushListener() {
+                    @Override
+                    public void onMessage(PushMessage m) {
+                        received.get(regId).add(m);
+                    }
+                })
+                .build();
+        clients.put(regId, c);
+        c.start();
+        return c;
+    }
+
+    List<TernClient> startAll(List<String> regIds) {
+        List<TernClient> out = new ArrayList<>();
+        for (String r : regIds) {
+            out.add(start(r));
+        }
+        return out;
+    }
+
+    TernClient client(String regId) {
+        return clients.get(regId);
+    }
+
+    void stop(String regId) {
+        TernClient c = clients.remove(regId);
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    List<PushMessage> receivedBy(String regId) {
+        return received.getOrDefault(regId, List.of());
+    }
+
+    @Override
+    public void close() {
+        clients.values().forEach(TernClient::close);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,100 @@
+package io.tern.ops.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+
+/** What an app server does against the logic node's API, over real HTTP. */
+final class PushApiClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Response(int status, JsonNode body) {
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+    private String authToken;
+
+    PushApiClient(InetSocketAddress logic) {
+        this.base = "http://" + logic.getHostString() + ":" + logic.getPort();
+    }
+
+    static String sign(String appId, String appKey, long timestamp, String secret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal((appId + appKey + timestamp).getBytes(StandardCharsets.UTF_8)));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Response auth(String appId, String appKey, long timestamp, String sign) {
+        return post("/v1/auth", JSON.createObjectNode().put("appId", appId).put("appKey", appKey)
+                .put("timestamp", timestamp).put("sign", sign).toString()).join();
+    }
+
+    /** Authenticates with a correct signature and keeps the token for later calls. */
+    PushApiClient login(String appId, String appKey, String secret) {
+        long ts = System.currentTimeMillis();
+        Response r = auth(appId, appKey, ts, sign(appId, appKey, ts, secret));
+        if (r.status() != 200) {
+            throw new IllegalStateException("auth failed: " + r);
+        }
+        authToken = r.body().get("authToken").asText();
+        return this;
+    }
+
+    CompletableFuture<Response> pushNotification(String regId, String title, String body) {
+        return post("/v1/push/single", JSON.createObjectNode().put("regId", regId)
+                .set("notification", JSON.createObjectNode().put("title", title).put("body", body)).toString());
+    }
+
+    CompletableFuture<Response> post(String path, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authToken != null) {
+            b.header("authToken", authToken);
+        }
+        return send(b.build());
+    }
+
+    Response get(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET();
+        if (authToken != null) {
+            b.header("authToken", authToken);
+        }
+        return send(b.build()).join();
+    }
+
+    String status(String msgId) {
+        Response r = get("/v1/messages/" + msgId);
+        if (r.status() != 200) {
+            throw new IllegalStateException("status of " + msgId + ": " + r);
+        }
+        return r.body().get("status").asText();
+    }
+
+    private CompletableFuture<Response> send(HttpRequest req) {
+        return http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            try {
+                return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+            } catch (Exception e) {
+                throw new IllegalStateException("non-JSON answer " + r.statusCode() + ": " + r.body(), e);
+            }
+        });
+    }
+}
