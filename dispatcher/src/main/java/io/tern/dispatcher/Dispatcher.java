@@ -3,7 +3,7 @@ package io.tern.dispatcher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.http.HttpMethod;
-import io.tern.dispatcher.allocation.BrokerDirectory;
+import io.tern.store.registry.BrokerDirectory;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.dispatcher.http.DispatchHandler;
 import io.tern.protocol.token.ConnectTokenSigner;
@@ -68,7 +68,7 @@ public final class Dispatcher implements AutoCloseable {
             // live() is two round trips, each bounded by the command timeout.
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
             BrokerDirectory directory = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
-                    readTimeout, clock, id);
+                    readTimeout, clock, "dispatcher " + id);
             started.push(directory);
             directory.start();
 

@@ -15,11 +15,12 @@ import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerRegistry;
-import io.tern.store.registry.LiveBrokers;
+import io.tern.store.registry.BrokerDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.function.LongSupplier;
 
 /** A logic node: the app-server push API, routing to brokers, and the ack consumer. */
@@ -29,7 +30,7 @@ public final class LogicNode implements AutoCloseable {
     private final LogicConfig config;
     private final Observability observability;
     private final RedisStore redis;
-    private final LiveBrokers liveBrokers;
+    private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
     private final AckConsumer acks;
     private final HttpServer http;
@@ -41,7 +42,8 @@ public final class LogicNode implements AutoCloseable {
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
         MessageRepository messages = new MessageRepository(redis, new QueuePolicy(config.queueMax(), config.maxTtl(),
                 config.statusRetention(), config.idempotencyWindow()));
-        liveBrokers = LiveBrokers.start(new BrokerRegistry(redis), config.registryRefresh(), clock, "logic-" + config.id());
+        liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
+                config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
         links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(), config.brokerMaxInFlight());
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());

@@ -108,8 +108,4 @@ public final class LivenessReporter implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
     }
-
-    Duration interval() {
-        return interval;
-    }
 }

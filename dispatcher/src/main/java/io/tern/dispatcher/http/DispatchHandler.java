@@ -3,7 +3,7 @@ package io.tern.dispatcher.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.dispatcher.allocation.BrokerAllocator;
-import io.tern.dispatcher.allocation.BrokerSnapshot;
+import io.tern.store.registry.BrokerSnapshot;
 import io.tern.protocol.token.ConnectToken;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;

@@ -3,7 +3,7 @@ package io.tern.dispatcher.http;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.tern.dispatcher.allocation.BrokerSnapshot;
+import io.tern.store.registry.BrokerSnapshot;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;

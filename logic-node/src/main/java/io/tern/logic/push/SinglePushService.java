@@ -12,7 +12,7 @@ import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
 import io.tern.store.message.NewMessage;
 import io.tern.store.registry.BrokerInfo;
-import io.tern.store.registry.LiveBrokers;
+import io.tern.store.registry.BrokerDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +30,7 @@ public final class SinglePushService {
     private static final Logger log = LoggerFactory.getLogger(SinglePushService.class);
 
     private final MessageRepository messages;
-    private final LiveBrokers brokers;
+    private final BrokerDirectory brokers;
     private final BrokerLinks links;
     private final MsgIdGenerator ids;
     private final LongSupplier clock;
@@ -38,7 +38,7 @@ public final class SinglePushService {
     private final Counter offline;
     private final Counter duplicates;
 
-    public SinglePushService(MessageRepository messages, LiveBrokers brokers, BrokerLinks links,
+    public SinglePushService(MessageRepository messages, BrokerDirectory brokers, BrokerLinks links,
                              MsgIdGenerator ids, LongSupplier clock, MeterRegistry registry) {
         this.messages = messages;
         this.brokers = brokers;

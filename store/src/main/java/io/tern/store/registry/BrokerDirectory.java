@@ -1,7 +1,5 @@
-package io.tern.dispatcher.allocation;
+package io.tern.store.registry;
 
-import io.tern.store.registry.BrokerInfo;
-import io.tern.store.registry.BrokerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +19,7 @@ import java.util.stream.Collectors;
 
 /**
  * Keeps an in-memory copy of the live broker list, re-read from the registry on a fixed delay
- * by one named thread, so dispatch requests never touch Redis. A failed read keeps the last
+ * by one named thread, so request paths (dispatch, push routing) never wait on Redis for it. A failed read keeps the last
  * snapshot: brokers that were alive a few seconds ago are a better answer than none, and
  * devices fall back to re-dispatching if an address is dead. {@link #fresh()} turns false when
  * the snapshot is older than {@value #STALE_AFTER_PERIODS} refresh periods.
@@ -45,14 +43,15 @@ public final class BrokerDirectory implements AutoCloseable {
      * @param readTimeout bound on one registry read (two Redis round trips), so a hung read
      *                    cannot stop later refreshes
      */
-    public BrokerDirectory(BrokerRegistry registry, Duration period, Duration readTimeout, Clock clock, String instanceId) {
+    /** @param owner names the role and instance in logs and the thread name, e.g. "dispatcher d1" */
+    public BrokerDirectory(BrokerRegistry registry, Duration period, Duration readTimeout, Clock clock, String owner) {
         this.registry = registry;
         this.period = period;
         this.readTimeout = readTimeout;
         this.clock = clock;
-        this.prefix = "[dispatcher " + instanceId + " registry]";
+        this.prefix = "[" + owner + " registry]";
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "dispatcher-" + instanceId + "-registry");
+            Thread t = new Thread(r, owner.replace(' ', '-') + "-registry");
             t.setDaemon(true);
             return t;
         });
@@ -68,6 +67,11 @@ public final class BrokerDirectory implements AutoCloseable {
 
     public BrokerSnapshot snapshot() {
         return snapshot;
+    }
+
+    /** @return the live broker with this id, or null when it is not (or no longer) live */
+    public BrokerInfo get(String brokerId) {
+        return snapshot.byId().get(brokerId);
     }
 
     /** True while the snapshot is younger than {@value #STALE_AFTER_PERIODS} refresh periods. */

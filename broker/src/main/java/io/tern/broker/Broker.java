@@ -1,0 +1,300 @@
+package io.tern.broker;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.tern.broker.ack.AckPublisher;
+import io.tern.broker.config.BrokerConfig;
+import io.tern.broker.delivery.Presence;
+import io.tern.broker.delivery.PushCommandHandler;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.net.Pipelines;
+import io.tern.broker.registry.LivenessReporter;
+import io.tern.broker.session.ConnectionLimiter;
+import io.tern.broker.session.DeviceServices;
+import io.tern.broker.session.Disconnects;
+import io.tern.broker.session.Session;
+import io.tern.broker.session.Sessions;
+import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.token.ConnectTokenSigner;
+import io.tern.protocol.websocket.WebSocketFrameAdapters;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.metrics.Observability;
+import io.tern.runtime.net.Transports;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.QueuePolicy;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.route.RouteRepository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * One broker: device listeners (TCP and WebSocket), the internal port for logic nodes' push
+ * commands, the admin port (/metrics, /health), the registry heartbeat and the ack publisher.
+ * {@link #start} returns once everything is bound and the broker is listed in the registry;
+ * {@link #close} stops in reverse: deregister, stop accepting, DISCONNECT every device, close
+ * connections, flush acks to Kafka, close Redis.
+ */
+public final class Broker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /**
+     * The broker only reads and advances queued messages; these bounds matter to whoever
+     * accepts messages (the logic nodes) and are given here only because the repository needs some.
+     */
+    private static final QueuePolicy READ_ONLY_QUEUE_POLICY =
+            new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+    /** Pending connections per listener; the kernel caps it at somaxconn (4096 here). */
+    private static final int ACCEPT_BACKLOG = 1024;
+    /** Per-device outbound buffer: beyond the high mark the device is not writable and pushes answer BACKPRESSURE. */
+    private static final WriteBufferWaterMark DEVICE_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+    /** Per-logic-node reply buffer: beyond it the broker stops reading that node's commands. */
+    private static final WriteBufferWaterMark INTERNAL_WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+
+    private final BrokerConfig config;
+    private final LongSupplier clock;
+    private final long startedAtMillis;
+    private final Observability observability;
+    private final List<Channel> listeners = new ArrayList<>(3);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile boolean bound;
+    private RedisStore redis;
+    private AckPublisher acks;
+    private Sessions sessions;
+    private Disconnects disconnects;
+    private Presence presence;
+    private ConnectionLimiter limiter;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private HttpServer admin;
+    private LivenessReporter liveness;
+    private InetSocketAddress tcpAddress;
+    private InetSocketAddress wsAddress;
+    private InetSocketAddress internalAddress;
+
+    private Broker(BrokerConfig config, LongSupplier clock) {
+        this.config = config;
+        this.clock = clock;
+        this.startedAtMillis = clock.getAsLong();
+        this.observability = new Observability("broker", config.id());
+    }
+
+    public static Broker start(BrokerConfig config) {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** @param clock wall clock for token expiry, CONNACK and ack timestamps (tests may pin it) */
+    public static Broker start(BrokerConfig config, Clock clock) {
+        Broker b = new Broker(config, clock::millis);
+        try {
+            b.doStart();
+            return b;
+        } catch (RuntimeException | Error e) {
+            log.error("[broker {}] failed to start", config.id(), e);
+            b.close();
+            throw e;
+        }
+    }
+
+    private void doStart() {
+        String id = config.id();
+        log.info("[broker {}] starting with {}", id, Settings.describe(config));
+        if (config.usesDevTokenSecret()) {
+            log.warn("[broker {}] uses the development connect-token secret; set broker.token-secret in production", id);
+        }
+        BrokerMetrics metrics = new BrokerMetrics(observability.registry());
+
+        redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
+        RouteRepository routes = new RouteRepository(redis);
+        MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
+        acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), metrics);
+
+        sessions = new Sessions(id, startedAtMillis, config.maxConnections());
+        disconnects = new Disconnects(metrics, config.shutdownDrain());
+        presence = new Presence(id, routes, messages, config.pendingLimit(), metrics, clock);
+        limiter = new ConnectionLimiter(config.maxConnections());
+        DeviceServices device = new DeviceServices(id, sessions, presence, acks,
+                new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
+                metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
+        Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics),
+                config.maxFrameBody(), config.idleTimeout());
+        metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
+        metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
+
+        bossGroup = Transports.group(1, "tern-broker-" + id + "-accept");
+        workerGroup = Transports.group(config.effectiveIoThreads(), "tern-broker-" + id + "-io");
+        tcpAddress = bind(pipelines.tcp(), config.tcpPort(), DEVICE_WATER_MARK, "tcp");
+        wsAddress = bind(pipelines.webSocket(), config.wsPort(), DEVICE_WATER_MARK, "ws");
+        internalAddress = bind(pipelines.internal(), config.internalPort(), INTERNAL_WATER_MARK, "internal");
+
+        observability.check("listeners", () -> bound);
+        observability.check("redis", redis::isOpen);
+        admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup))
+                .start(new HttpEndpoint(config.host(), config.adminPort()));
+        bound = true;
+
+        liveness = LivenessReporter.start(id, new BrokerRegistry(redis), this::info, config.livenessInterval(),
+                config.livenessTtl(), clock, config.redisTimeout().plusSeconds(1));
+        log.info("[broker {}] up in region {}: tcp {}, ws {}, internal {}, admin {} ({})", id, config.region(),
+                tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
+    }
+
+    private InetSocketAddress bind(ChannelInitializer<Channel> init, int port, WriteBufferWaterMark waterMark, String name) {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(Transports.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .childHandler(init);
+        ChannelFuture f = b.bind(config.host(), port).syncUninterruptibly();
+        listeners.add(f.channel());
+        InetSocketAddress bound = (InetSocketAddress) f.channel().localAddress();
+        log.debug("[broker {}] {} listening on {}", config.id(), name, bound);
+        return bound;
+    }
+
+    /** What the registry says about this broker: bound ports, current load. */
+    private BrokerInfo info() {
+        String host = config.host();
+        return new BrokerInfo(config.id(), config.region(), host + ':' + tcpAddress.getPort(),
+                "ws://" + host + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
+                host + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis);
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public String id() {
+        return config.id();
+    }
+
+    public InetSocketAddress tcpAddress() {
+        return tcpAddress;
+    }
+
+    public InetSocketAddress wsAddress() {
+        return wsAddress;
+    }
+
+    public InetSocketAddress internalAddress() {
+        return internalAddress;
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    /** Authenticated device connections. */
+    public int connectionCount() {
+        return sessions.size();
+    }
+
+    /** The registry / metrics view of this broker. */
+    public Observability observability() {
+        return observability;
+    }
+
+    /** Completes when {@link #close} has finished. */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            terminated.join();
+            return;
+        }
+        String id = config.id();
+        Duration drain = config.shutdownDrain();
+        log.info("[broker {}] stopping", id);
+        try {
+            // 1. Out of the registry first: dispatchers stop sending devices here.
+            if (liveness != null) {
+                liveness.deregister(config.redisTimeout());
+            }
+            // 2. Stop accepting devices and logic nodes; CONNECTs on open sockets are refused.
+            bound = false;
+            if (sessions != null) {
+                sessions.shutDown();
+            }
+            for (Channel l : listeners) {
+                l.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+            }
+            // 3. Tell every device to go elsewhere, and give the DISCONNECTs a moment to leave.
+            if (sessions != null) {
+                disconnectAll(drain);
+            }
+            // 4. Close every connection (their route deletes start now) and the admin port.
+            if (admin != null) {
+                admin.close();
+            }
+            if (workerGroup != null) {
+                workerGroup.shutdownGracefully(0, drain.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly(drain.toMillis() + 1000);
+            }
+            if (bossGroup != null) {
+                bossGroup.shutdownGracefully(0, drain.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly(drain.toMillis() + 1000);
+            }
+            if (presence != null) {
+                presence.awaitDeletes(drain);
+            }
+            // 5. Acks received up to now go to Kafka.
+            if (acks != null) {
+                acks.close(drain);
+            }
+            if (liveness != null) {
+                liveness.close();
+            }
+            // 6. Redis last: route deletes and status updates above need it.
+            if (redis != null) {
+                redis.close();
+            }
+            observability.close();
+            log.info("[broker {}] stopped", id);
+        } finally {
+            terminated.complete(null);
+        }
+    }
+
+    private void disconnectAll(Duration drain) {
+        List<ChannelFuture> writes = new ArrayList<>();
+        for (Session s : sessions.all()) {
+            ChannelFuture f = disconnects.send(s.channel(), ReasonCode.SERVER_SHUTTING_DOWN, "broker is stopping");
+            if (f != null) {
+                writes.add(f);
+            }
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        for (ChannelFuture f : writes) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                break;
+            }
+        }
+        if (!writes.isEmpty()) {
+            log.info("[broker {}] sent SERVER_SHUTTING_DOWN to {} devices", config.id(), writes.size());
+        }
+    }
+}
