@@ -211,7 +211,7 @@ public final class Broker implements AutoCloseable {
         return sessions.size();
     }
 
-    /** The registry / metrics view of this broker. */
+    /** This broker's meters and health checks (served on the admin port). */
     public Observability observability() {
         return observability;
     }

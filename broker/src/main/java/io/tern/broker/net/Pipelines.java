@@ -13,7 +13,6 @@ import io.tern.broker.delivery.PushCommandHandler;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AuthHandler;
 import io.tern.broker.session.DeviceServices;
-import io.tern.broker.session.SessionHandler;
 import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
@@ -25,15 +24,19 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * frame decoder(max) → encoder → frame metrics → decode failures → idle → auth → session →
- * exceptions; the WebSocket one puts the HTTP upgrade and the binary-message adapters in
- * front of the same handlers. Stateless handlers are shared by every connection; the
- * decoder, the idle timer and the auth handler are per connection, and auth leaves once done.
+ * frame decoder(max) → encoder → frame metrics → idle → auth (replaced by session once the
+ * device is authenticated) → errors (decode failures, exceptions); the WebSocket one puts the
+ * HTTP upgrade and the binary-message adapters in front of the same handlers. Stateless
+ * handlers are shared by every connection; the decoder, the idle timer and auth / session are
+ * per connection. Device pipelines are kept short because every handler costs each idle
+ * connection a context object (about 64 bytes).
  */
 public final class Pipelines {
     /**
-     * Flushes are batched per event-loop turn: a read of many frames (or many PushResults) ends
-     * in one syscall, and pushes from other threads are gathered the same way.
+     * On the internal port flushes are batched per event-loop turn: a read of many commands ends
+     * in one syscall for all their results, and WRITTEN results from device loops are gathered
+     * the same way. Device connections go without: a device sends one frame per read and gets
+     * one reply, so the handler would cost every idle connection ~120 bytes for nothing.
      */
     private static final int EXPLICIT_FLUSH_AFTER = 256;
     /** Headers of the upgrade request; devices send a short GET. */
@@ -42,31 +45,27 @@ public final class Pipelines {
     private final DeviceServices device;
     private final int maxFrameBody;
     private final long idleTimeoutMillis;
-    private final SessionHandler sessionHandler;
-    private final DecodeFailureHandler decodeFailures;
     private final FrameMetricsHandler tcpMetrics;
     private final FrameMetricsHandler wsMetrics;
     private final FrameMetricsHandler internalMetrics;
     private final PushCommandHandler pushCommands;
-    private final ExceptionHandler tcpErrors;
-    private final ExceptionHandler wsErrors;
-    private final ExceptionHandler internalErrors;
+    private final ErrorHandler tcpErrors;
+    private final ErrorHandler wsErrors;
+    private final ErrorHandler internalErrors;
 
     public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody, Duration idleTimeout) {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         this.idleTimeoutMillis = idleTimeout.toMillis();
-        this.sessionHandler = new SessionHandler(device);
-        this.decodeFailures = new DecodeFailureHandler(device.brokerId(), device.disconnects());
         BrokerMetrics metrics = device.metrics();
         this.tcpMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP);
         this.wsMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.WS);
         this.internalMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.INTERNAL);
         this.pushCommands = pushCommands;
         String id = device.brokerId();
-        this.tcpErrors = new ExceptionHandler("broker " + id + " tcp");
-        this.wsErrors = new ExceptionHandler("broker " + id + " ws");
-        this.internalErrors = new ExceptionHandler("broker " + id + " internal");
+        this.tcpErrors = new ErrorHandler("broker " + id + " tcp", device.disconnects());
+        this.wsErrors = new ErrorHandler("broker " + id + " ws", device.disconnects());
+        this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
     }
 
     /** Largest PushCommand body: a device-sized PUSH plus the correlation id and two ids. */
@@ -80,7 +79,6 @@ public final class Pipelines {
             protected void initChannel(Channel ch) {
                 boolean busy = !device.limiter().admit(ch);
                 ch.pipeline()
-                        .addLast("flush", new FlushConsolidationHandler(EXPLICIT_FLUSH_AFTER, true))
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
                         .addLast("encoder", FrameEncoder.INSTANCE)
                         .addLast("metrics", tcpMetrics);
@@ -105,7 +103,6 @@ public final class Pipelines {
             protected void initChannel(Channel ch) {
                 boolean busy = !device.limiter().admit(ch);
                 ch.pipeline()
-                        .addLast("flush", new FlushConsolidationHandler(EXPLICIT_FLUSH_AFTER, true))
                         .addLast("http", new HttpServerCodec(4096, MAX_UPGRADE_REQUEST, 8192))
                         .addLast("aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST))
                         .addLast("websocket", new WebSocketServerProtocolHandler(ws))
@@ -122,10 +119,8 @@ public final class Pipelines {
     }
 
     private void addDeviceHandlers(ChannelPipeline p, boolean webSocket, boolean busy) {
-        p.addLast("decode-failures", decodeFailures)
-                .addLast("idle", new IdleStateHandler(idleTimeoutMillis, 0, 0, TimeUnit.MILLISECONDS))
-                .addLast("auth", new AuthHandler(device, webSocket, busy))
-                .addLast("session", sessionHandler);
+        p.addLast("idle", new IdleStateHandler(idleTimeoutMillis, 0, 0, TimeUnit.MILLISECONDS))
+                .addLast("auth", new AuthHandler(device, webSocket, busy));
     }
 
     /** Logic nodes' persistent connections: PushCommand in, PushResult out. */
@@ -139,7 +134,6 @@ public final class Pipelines {
                         .addLast("decoder", new FrameDecoder(max))
                         .addLast("encoder", FrameEncoder.INSTANCE)
                         .addLast("metrics", internalMetrics)
-                        .addLast("decode-failures", decodeFailures)
                         .addLast("push-commands", pushCommands)
                         .addLast("errors", internalErrors);
             }

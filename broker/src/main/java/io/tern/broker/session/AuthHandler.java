@@ -3,6 +3,7 @@ package io.tern.broker.session;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.protocol.frame.Frame;
@@ -17,8 +18,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Holds the door until a valid CONNECT: starts the handshake timer, verifies the token locally
  * (no store round trip) against the frame's appId and regId, registers the session, answers
- * CONNACK and removes itself, so an authenticated connection carries none of this state.
- * One instance per connection (the timer and the busy flag are per connection).
+ * CONNACK and hands over to a {@link SessionHandler}, so an authenticated connection carries
+ * none of this state. One instance per connection (the timer and the busy flag are per
+ * connection).
  */
 public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
@@ -27,6 +29,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private final boolean webSocket;
     private final boolean busy;
     private ScheduledFuture<?> handshakeTimer;
+    private boolean upgraded;
     private boolean done;
 
     /**
@@ -52,8 +55,15 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (busy && evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-            refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            upgraded = true;
+            if (busy) {
+                refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
+            }
+        } else if (evt instanceof IdleStateEvent) {
+            // Only when the idle timeout is set shorter than the handshake timeout.
+            refuse(ctx, ReasonCode.IDLE_TIMEOUT, "no frame within the idle timeout");
+            return;
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -97,16 +107,15 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
         // now registered channel: those writes are queued behind this task.
         ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));
-        ctx.pipeline().remove(this);
+        ctx.pipeline().replace(this, "session", new SessionHandler(services, opened.session()));
         Session replaced = opened.replaced();
         if (replaced != null && replaced.channel() != ctx.channel()) {
             log.debug("[broker {} app={} reg={}] replaces connection {}", services.brokerId(), connect.appId(),
                     connect.regId(), replaced.channel().remoteAddress());
-            services.disconnects().send(replaced.channel(), ReasonCode.SESSION_REPLACED, "a newer connection took over");
+            services.disconnects().send(replaced, ReasonCode.SESSION_REPLACED, "a newer connection took over");
         }
         services.lifecycle().opened(opened.session());
-        log.debug("[broker {} app={} reg={}] connected from {} epoch {}", services.brokerId(), connect.appId(),
-                connect.regId(), ctx.channel().remoteAddress(), opened.session().route().epoch());
+        log.debug("[broker {}] {} connected from {}", services.brokerId(), opened.session(), ctx.channel().remoteAddress());
     }
 
     private void fail(ChannelHandlerContext ctx, Frame.Connect connect, ReasonCode reason, String detail) {
@@ -122,6 +131,10 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         }
         done = true;
         cancelTimer();
+        if (webSocket && !upgraded) {
+            ctx.close(); // still speaking HTTP: no frame can be sent yet
+            return;
+        }
         services.disconnects().send(ctx.channel(), reason, detail);
     }
 

@@ -29,16 +29,26 @@ public final class Disconnects {
     }
 
     /**
-     * Writes DISCONNECT and closes once it is written (or failed). Stops reading at once. For an
-     * authenticated channel only the first call does anything.
+     * Disconnects an authenticated device; only the first call per session does anything.
+     *
+     * @return the write's future, or null when nothing was sent
+     */
+    public ChannelFuture send(Session session, ReasonCode reason, String detail) {
+        return session.markClosing() ? write(session.channel(), reason, detail) : null;
+    }
+
+    /**
+     * Writes DISCONNECT and closes once it is written (or failed), on any channel (device before
+     * or after authentication, or internal). Stops reading at once.
      *
      * @return the write's future, or null when nothing was sent
      */
     public ChannelFuture send(Channel channel, ReasonCode reason, String detail) {
         Session session = Session.of(channel);
-        if (session != null && !session.markClosing()) {
-            return null;
-        }
+        return session != null ? send(session, reason, detail) : write(channel, reason, detail);
+    }
+
+    private ChannelFuture write(Channel channel, ReasonCode reason, String detail) {
         if (!channel.isActive()) {
             return null;
         }

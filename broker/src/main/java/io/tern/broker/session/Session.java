@@ -1,33 +1,34 @@
 package io.tern.broker.session;
 
 import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
 import io.tern.store.route.Route;
 
 /**
  * One authenticated device connection: the whole per-connection state the broker keeps beyond
- * Netty's own, held in the connection map and in one channel attribute. Kept small on purpose
- * (a few hundred bytes with its strings): brokers hold tens of thousands of idle connections.
+ * Netty's own, held by the connection map and by the connection's {@link SessionHandler}. Kept
+ * small on purpose (about 40 bytes plus the regId; appIds are shared): a broker holds tens of
+ * thousands of idle connections. The route is rebuilt from the epoch sequence when needed
+ * rather than kept.
  */
 public final class Session {
-    static final AttributeKey<Session> ATTR = AttributeKey.valueOf("tern.session");
-
     private final SessionKey key;
     private final Channel channel;
-    private final Route route;
+    private final Incarnation incarnation;
+    private final long epochSeq;
     // Set once a DISCONNECT is on its way (possibly from another event loop): later frames are ignored.
     private volatile boolean closing;
 
-    Session(SessionKey key, Channel channel, Route route) {
+    Session(SessionKey key, Channel channel, Incarnation incarnation, long epochSeq) {
         this.key = key;
         this.channel = channel;
-        this.route = route;
+        this.incarnation = incarnation;
+        this.epochSeq = epochSeq;
     }
 
-    /** @return the channel's session, or null before authentication */
+    /** @return the channel's session, or null before authentication (walks the pipeline: not for hot paths) */
     public static Session of(Channel channel) {
-        // hasAttr first: attr() would allocate an empty attribute on unauthenticated channels.
-        return channel.hasAttr(ATTR) ? channel.attr(ATTR).get() : null;
+        SessionHandler h = channel.pipeline().get(SessionHandler.class);
+        return h == null ? null : h.session();
     }
 
     public SessionKey key() {
@@ -46,9 +47,9 @@ public final class Session {
         return channel;
     }
 
-    /** The route this connection wrote; its epoch is unique per connection. */
+    /** The route this connection writes: this broker and an epoch unique to this connection. */
     public Route route() {
-        return route;
+        return incarnation.route(epochSeq);
     }
 
     public boolean closing() {
@@ -71,6 +72,6 @@ public final class Session {
 
     @Override
     public String toString() {
-        return "Session[app=" + key.appId() + ", reg=" + key.regId() + ", epoch=" + route.epoch() + ']';
+        return "Session[app=" + key.appId() + ", reg=" + key.regId() + ", epoch=" + route().epoch() + ']';
     }
 }

@@ -1,7 +1,6 @@
 package io.tern.broker.session;
 
 import io.netty.channel.Channel;
-import io.tern.store.route.Route;
 
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,16 +16,20 @@ public final class Sessions {
     public record Opened(Session session, Session replaced) {
     }
 
+    /** Distinct appIds kept as shared strings; beyond this, each session keeps its own copy. */
+    static final int MAX_SHARED_APP_IDS = 100_000;
+
     private final String brokerId;
-    // Epochs are incarnation.sequence: unique per connection, also across restarts of this broker id.
-    private final String incarnation;
+    private final Incarnation incarnation;
     private final AtomicLong sequence = new AtomicLong();
     private final ConcurrentHashMap<SessionKey, Session> byDevice;
+    // Every CONNECT decodes a fresh appId string; a broker serves few apps, so share one copy each.
+    private final ConcurrentHashMap<String, String> appIds = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
 
     public Sessions(String brokerId, long startedAtMillis, int expectedConnections) {
         this.brokerId = brokerId;
-        this.incarnation = Long.toString(startedAtMillis, 36);
+        this.incarnation = Incarnation.of(brokerId, startedAtMillis);
         this.byDevice = new ConcurrentHashMap<>(Math.min(expectedConnections, 1 << 16));
     }
 
@@ -36,12 +39,22 @@ public final class Sessions {
 
     /** Registers a new session for the device on {@code channel}, with a fresh epoch. */
     public Opened open(String appId, String regId, Channel channel) {
-        SessionKey key = new SessionKey(appId, regId);
-        Route route = new Route(brokerId, incarnation + '.' + Long.toString(sequence.incrementAndGet(), 36));
-        Session session = new Session(key, channel, route);
-        channel.attr(Session.ATTR).set(session);
+        SessionKey key = new SessionKey(shared(appId), regId);
+        Session session = new Session(key, channel, incarnation, sequence.incrementAndGet());
         Session replaced = byDevice.put(key, session);
         return new Opened(session, replaced);
+    }
+
+    private String shared(String appId) {
+        String known = appIds.get(appId);
+        if (known != null) {
+            return known;
+        }
+        if (appIds.size() >= MAX_SHARED_APP_IDS) {
+            return appId;
+        }
+        String prev = appIds.putIfAbsent(appId, appId);
+        return prev != null ? prev : appId;
     }
 
     /** @return true when {@code session} was the device's current one and is now removed */

@@ -1,0 +1,115 @@
+package io.tern.broker;
+
+import io.netty.handler.codec.http.HttpMethod;
+import io.tern.client.PushListener;
+import io.tern.client.PushMessage;
+import io.tern.client.TernClient;
+import io.tern.client.Transport;
+import io.tern.devstack.SharedInfra;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.protocol.frame.PushOutcome;
+import io.tern.protocol.token.ConnectToken;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.HttpResponse;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.topic.AckRecord;
+import io.tern.store.topic.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The device SDK against a real broker, over TCP and WebSocket. The dispatcher is stood in by
+ * a one-route HTTP server that lists this broker and signs a token, as the real one does.
+ */
+class SdkIT {
+    private static final Duration AWAIT = Duration.ofSeconds(10);
+
+    private static Broker broker;
+    private static HttpServer dispatcher;
+    private static FrameClient logic;
+
+    @BeforeAll
+    static void start() {
+        SharedInfra.kafka().createTopics(Topics.ACKS);
+        broker = Broker.start(TestBrokers.config(Map.of()));
+        logic = FrameClient.tcp(broker.internalAddress());
+        dispatcher = HttpServer.builder("test-dispatcher", new SimpleMeterRegistry())
+                .route(HttpMethod.GET, "/v1/dispatch", req -> {
+                    long expiresAt = System.currentTimeMillis() + 60_000;
+                    String token = TestBrokers.SIGNER.sign(new ConnectToken(req.queryParam("appId"),
+                            req.queryParam("regId"), "local", expiresAt));
+                    return CompletableFuture.completedFuture(HttpResponse.ok(Map.of(
+                            "brokers", List.of("127.0.0.1:" + broker.tcpAddress().getPort()),
+                            "wsBrokers", List.of("ws://127.0.0.1:" + broker.wsAddress().getPort() + "/v1/ws"),
+                            "token", token, "expiresAt", expiresAt)));
+                })
+                .start(new HttpEndpoint("127.0.0.1", 0));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (logic != null) {
+            logic.close();
+        }
+        if (dispatcher != null) {
+            dispatcher.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void sdkConnectsReceivesAPushAndItsAckReachesKafka(Transport transport) throws Exception {
+        String app = TestBrokers.uniqueApp();
+        BlockingQueue<PushMessage> received = new LinkedBlockingQueue<>();
+        try (TernClient client = TernClient.builder()
+                .dispatcher(URI.create("http://127.0.0.1:" + dispatcher.address().getPort()))
+                .appId(app)
+                .regId("sdk-device")
+                .transport(transport)
+                .listener(new PushListener() {
+                    @Override
+                    public void onMessage(PushMessage message) {
+                        received.add(message);
+                    }
+                })
+                .build()) {
+            client.start();
+            assertTrue(client.awaitConnected(AWAIT), "SDK did not connect over " + transport);
+
+            logic.send(new Frame.PushCommand(1, app, "sdk-device", new Frame.Push(777,
+                    System.currentTimeMillis() + 60_000, PayloadKind.NOTIFICATION,
+                    "{\"title\":\"t\",\"body\":\"b\"}".getBytes(StandardCharsets.UTF_8))));
+            assertEquals(new Frame.PushResult(1, PushOutcome.WRITTEN), logic.expect(Frame.PushResult.class));
+
+            PushMessage m = received.poll(AWAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(m, "no message over " + transport);
+            assertEquals(777, m.msgId());
+            assertEquals("{\"title\":\"t\",\"body\":\"b\"}", m.payload());
+
+            AckRecord ack = AckTopic.firstAckOf(app, AWAIT);
+            assertEquals(777, ack.msgId());
+            assertEquals(broker.id(), ack.brokerId());
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.tern.broker.ack;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.store.topic.AckRecord;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AckPublisherTest {
+
+    @Test
+    void aFullQueueDropsAndCountsInsteadOfBlocking() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // Not started: nothing drains, so the queue fills.
+        AckPublisher acks = new AckPublisher("b1", 2, new BrokerMetrics(registry));
+        assertTrue(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
+        assertTrue(acks.offer(new AckRecord("a", "r", 2, 0, "b1")));
+        assertFalse(acks.offer(new AckRecord("a", "r", 3, 0, "b1")));
+        assertEquals(2, acks.queued());
+        assertEquals(1.0, registry.get("tern.broker.acks.dropped").counter().count());
+        assertEquals(2.0, registry.get("tern.broker.acks.queued").gauge().value());
+        acks.close(Duration.ZERO);
+    }
+
+    @Test
+    void afterCloseAcksAreRefused() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AckPublisher acks = new AckPublisher("b1", 10, new BrokerMetrics(registry));
+        acks.close(Duration.ZERO);
+        assertFalse(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
+    }
+
+    @Test
+    void theProducerIsDurableAndBatching() {
+        Properties p = AckPublisher.producerProperties("b1", "127.0.0.1:9092", Duration.ofMillis(5));
+        assertEquals("all", p.get("acks"));
+        assertEquals("true", p.get("enable.idempotence"));
+        assertEquals("5", p.get("linger.ms"));
+        assertEquals("lz4", p.get("compression.type"));
+    }
+}

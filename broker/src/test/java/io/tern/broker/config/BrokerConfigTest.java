@@ -1,0 +1,108 @@
+package io.tern.broker.config;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BrokerConfigTest {
+
+    private static BrokerConfig with(Map<String, String> values) {
+        return BrokerConfig.from(Settings.of(values));
+    }
+
+    @Test
+    void defaultsRunOnOneMachine() {
+        BrokerConfig c = BrokerConfig.defaults();
+        assertEquals("b1", c.id());
+        assertEquals("local", c.region());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(9001, c.tcpPort());
+        assertEquals(9101, c.wsPort());
+        assertEquals(9201, c.internalPort());
+        assertEquals(9301, c.adminPort());
+        assertEquals("redis://127.0.0.1:6390", c.redisUri());
+        assertEquals("127.0.0.1:9092", c.kafkaBootstrap());
+        assertEquals(Duration.ofSeconds(10), c.handshakeTimeout());
+        assertEquals(30, c.heartbeatSeconds());
+        assertEquals(Duration.ofSeconds(90), c.idleTimeout());
+        assertEquals(8192, c.maxFrameBody());
+        assertEquals(19_000, c.maxConnections());
+        assertEquals(Duration.ofSeconds(3), c.livenessInterval());
+        assertEquals(Duration.ofSeconds(10), c.livenessTtl());
+        assertEquals(100, c.pendingLimit());
+        assertEquals(100_000, c.ackQueueCapacity());
+        assertEquals(Duration.ofMillis(5), c.ackLinger());
+        assertEquals(Duration.ofSeconds(2), c.shutdownDrain());
+        assertTrue(c.effectiveIoThreads() >= 1);
+        assertTrue(c.usesDevTokenSecret());
+    }
+
+    @Test
+    void environmentVariablesOverrideDefaults() {
+        Settings s = Settings.load(null, Map.of("TERN_BROKER_TCP_PORT", "7001", "TERN_BROKER_IDLE_TIMEOUT", "2m",
+                "TERN_BROKER_ID", "north-1"), Map.of());
+        BrokerConfig c = BrokerConfig.from(s);
+        assertEquals(7001, c.tcpPort());
+        assertEquals(Duration.ofMinutes(2), c.idleTimeout());
+        assertEquals("north-1", c.id());
+    }
+
+    @Test
+    void idleTimeoutMustExceedTheHeartbeat() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> with(Map.of("broker.heartbeat", "30s", "broker.idle-timeout", "30s")));
+        assertTrue(e.getMessage().contains("broker.idle-timeout"), e.getMessage());
+    }
+
+    @Test
+    void livenessTtlMustExceedTheInterval() {
+        assertThrows(ConfigException.class,
+                () -> with(Map.of("broker.liveness-interval", "5s", "broker.liveness-ttl", "5s")));
+    }
+
+    @Test
+    void aShortTokenSecretIsRefused() {
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.token-secret", "short")));
+    }
+
+    @Test
+    void badValuesAreRefusedWithTheirKey() {
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.tcp-port", "70000")))
+                .getMessage().contains("broker.tcp-port"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-frame-body", "10")))
+                .getMessage().contains("broker.max-frame-body"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.id", "has|bar")))
+                .getMessage().contains("broker.id"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.redis-uri", "http://x")))
+                .getMessage().contains("broker.redis-uri"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.ack-queue-capacity", "0")))
+                .getMessage().contains("broker.ack-queue-capacity"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.tcp-port", "9000", "broker.ws-port", "9000")))
+                .getMessage().contains("must differ"));
+    }
+
+    @Test
+    void portZeroMayRepeatForTests() {
+        BrokerConfig c = with(Map.of("broker.tcp-port", "0", "broker.ws-port", "0", "broker.internal-port", "0",
+                "broker.admin-port", "0"));
+        assertEquals(0, c.tcpPort());
+    }
+
+    @Test
+    void describeNeverShowsTheSecretOrARedisPassword() {
+        BrokerConfig c = with(Map.of("broker.token-secret", "a-very-secret-value-123",
+                "broker.redis-uri", "redis://:hunter2hunter2@redis.internal:6379"));
+        String described = Settings.describe(c);
+        assertFalse(described.contains("a-very-secret-value-123"), described);
+        assertFalse(described.contains("hunter2"), described);
+        assertTrue(described.contains("redis.internal:6379"), described);
+    }
+}

@@ -1,0 +1,281 @@
+package io.tern.broker.session;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.net.ErrorHandler;
+import io.tern.protocol.frame.DecodeFailure;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.token.ConnectToken;
+import io.tern.protocol.token.ConnectTokenSigner;
+import io.tern.store.topic.AckRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The device handlers on EmbeddedChannels: no sockets, frames in and out as objects. */
+class DeviceHandlersTest {
+    private static final long NOW = 1_700_000_000_000L;
+    private static final ConnectTokenSigner SIGNER =
+            new ConnectTokenSigner("unit-test-secret-0123456789".getBytes(StandardCharsets.UTF_8));
+
+    private final List<Session> opened = new ArrayList<>();
+    private final List<Session> closed = new ArrayList<>();
+    private final List<AckRecord> acks = new ArrayList<>();
+    private SimpleMeterRegistry registry;
+    private DeviceServices services;
+    private Sessions sessions;
+
+    @BeforeEach
+    void setUp() {
+        registry = new SimpleMeterRegistry();
+        BrokerMetrics metrics = new BrokerMetrics(registry);
+        sessions = new Sessions("b1", NOW, 16);
+        SessionLifecycle lifecycle = new SessionLifecycle() {
+            @Override
+            public void opened(Session session) {
+                opened.add(session);
+            }
+
+            @Override
+            public void closed(Session session) {
+                closed.add(session);
+            }
+        };
+        services = new DeviceServices("b1", sessions, lifecycle, acks::add, SIGNER,
+                new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
+                Duration.ofSeconds(10), () -> NOW);
+    }
+
+    private EmbeddedChannel device(boolean busy) {
+        return new EmbeddedChannel(new AuthHandler(services, false, busy), new ErrorHandler("test", services.disconnects()));
+    }
+
+    private static String token(String app, String reg, long expiresAt) {
+        return SIGNER.sign(new ConnectToken(app, reg, "local", expiresAt));
+    }
+
+    private EmbeddedChannel authenticated(String app, String reg) {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect(app, reg, token(app, reg, NOW + 60_000), 0));
+        assertInstanceOf(Frame.ConnAck.class, ch.readOutbound());
+        return ch;
+    }
+
+    private static void assertDisconnected(EmbeddedChannel ch, ReasonCode reason) {
+        Frame.Disconnect d = assertInstanceOf(Frame.Disconnect.class, ch.readOutbound());
+        assertEquals(reason, d.reason(), d.toString());
+        assertFalse(ch.isOpen(), "closed after DISCONNECT");
+    }
+
+    private double authFailures(ReasonCode reason) {
+        var c = registry.find("tern.broker.auth.failures").tag("reason", reason.name().toLowerCase()).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void validConnectIsAnsweredWithConnAckAndTheAuthHandlerLeaves() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        Frame.ConnAck ack = assertInstanceOf(Frame.ConnAck.class, ch.readOutbound());
+        assertEquals(30, ack.heartbeatSeconds());
+        assertEquals(NOW, ack.serverTimeMillis());
+        assertNull(ch.pipeline().get(AuthHandler.class), "auth handler removed after success");
+        assertSame(sessions.find("app", "r1"), ch.pipeline().get(SessionHandler.class).session());
+        Session s = sessions.find("app", "r1");
+        assertSame(ch, s.channel());
+        assertEquals("b1", s.route().brokerId());
+        assertEquals(List.of(s), opened);
+    }
+
+    @Test
+    void everyConnectionGetsItsOwnEpoch() {
+        EmbeddedChannel a = authenticated("app", "r1");
+        EmbeddedChannel b = authenticated("app", "r2");
+        assertNotEquals(Session.of(a).route().epoch(), Session.of(b).route().epoch());
+    }
+
+    @Test
+    void forgedTokenIsTokenInvalid() {
+        String forged = new ConnectTokenSigner("some-other-secret-0123456789".getBytes(StandardCharsets.UTF_8))
+                .sign(new ConnectToken("app", "r1", "local", NOW + 60_000));
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", forged, 0));
+        assertDisconnected(ch, ReasonCode.TOKEN_INVALID);
+        assertEquals(1.0, authFailures(ReasonCode.TOKEN_INVALID));
+        assertEquals(0, sessions.size());
+    }
+
+    @Test
+    void expiredTokenIsTokenExpired() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW), 0));
+        assertDisconnected(ch, ReasonCode.TOKEN_EXPIRED);
+        assertEquals(1.0, authFailures(ReasonCode.TOKEN_EXPIRED));
+    }
+
+    @Test
+    void tokenOfAnotherAppOrDeviceIsTokenInvalid() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r2", NOW + 60_000), 0));
+        assertDisconnected(ch, ReasonCode.TOKEN_INVALID);
+        EmbeddedChannel other = device(false);
+        other.writeInbound(new Frame.Connect("app", "r1", token("other-app", "r1", NOW + 60_000), 0));
+        assertDisconnected(other, ReasonCode.TOKEN_INVALID);
+    }
+
+    @Test
+    void anyOtherFrameBeforeConnectIsAProtocolViolation() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(Frame.Ping.INSTANCE, new Frame.Ack(1));
+        assertDisconnected(ch, ReasonCode.PROTOCOL_VIOLATION);
+        assertNull(ch.readOutbound(), "one DISCONNECT only");
+    }
+
+    @Test
+    void noConnectWithinTheHandshakeTimeoutIsHandshakeTimeout() {
+        EmbeddedChannel ch = device(false);
+        ch.advanceTimeBy(9, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isOpen());
+        ch.advanceTimeBy(2, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertDisconnected(ch, ReasonCode.HANDSHAKE_TIMEOUT);
+    }
+
+    @Test
+    void anAuthenticatedConnectionHasNoHandshakeTimer() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.advanceTimeBy(11, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isOpen());
+        assertNull(ch.readOutbound());
+    }
+
+    @Test
+    void aBusyTcpConnectionIsRefusedAtOnce() {
+        EmbeddedChannel ch = device(true);
+        assertDisconnected(ch, ReasonCode.SERVER_BUSY);
+    }
+
+    @Test
+    void aBusyWebSocketConnectionIsRefusedOnceTheUpgradeIsDone() {
+        EmbeddedChannel ch = new EmbeddedChannel(new AuthHandler(services, true, true));
+        assertNull(ch.readOutbound(), "no frame before the WebSocket handshake");
+        HttpHeaders none = new DefaultHttpHeaders();
+        ch.pipeline().fireUserEventTriggered(new WebSocketServerProtocolHandler.HandshakeComplete("/v1/ws", none, "tern.v1"));
+        assertDisconnected(ch, ReasonCode.SERVER_BUSY);
+    }
+
+    @Test
+    void aWebSocketThatNeverUpgradesIsClosedWithoutAFrame() {
+        EmbeddedChannel ch = new EmbeddedChannel(new AuthHandler(services, true, false));
+        ch.advanceTimeBy(11, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertNull(ch.readOutbound(), "no frame while the connection still speaks HTTP");
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void connectWhileShuttingDownIsRefused() {
+        sessions.shutDown();
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        assertDisconnected(ch, ReasonCode.SERVER_SHUTTING_DOWN);
+    }
+
+    @Test
+    void pingIsAnsweredWithPong() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.writeInbound(Frame.Ping.INSTANCE);
+        assertEquals(Frame.Pong.INSTANCE, ch.readOutbound());
+    }
+
+    @Test
+    void ackGoesToTheAckSinkWithTheSessionsIds() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.writeInbound(new Frame.Ack(77));
+        assertEquals(List.of(new AckRecord("app", "r1", 77, NOW, "b1")), acks);
+        assertEquals(1.0, registry.get("tern.broker.acks.received").counter().count());
+    }
+
+    @Test
+    void aSecondConnectAfterAuthenticationIsAProtocolViolation() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        assertDisconnected(ch, ReasonCode.PROTOCOL_VIOLATION);
+    }
+
+    @Test
+    void idleBeforeAuthenticationIsIdleTimeout() {
+        EmbeddedChannel ch = device(false);
+        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        assertDisconnected(ch, ReasonCode.IDLE_TIMEOUT);
+    }
+
+    @Test
+    void idleEventIsIdleTimeout() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        assertDisconnected(ch, ReasonCode.IDLE_TIMEOUT);
+    }
+
+    @Test
+    void decodeFailureBeforeAuthenticationIsAnsweredWithItsReason() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new DecodeFailure(ReasonCode.UNSUPPORTED_VERSION, "version 71"));
+        assertDisconnected(ch, ReasonCode.UNSUPPORTED_VERSION);
+    }
+
+    @Test
+    void decodeFailureIsAnsweredWithItsReason() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.writeInbound(new DecodeFailure(ReasonCode.FRAME_TOO_LARGE, "body 9000 bytes, max 8192"));
+        Frame.Disconnect d = assertInstanceOf(Frame.Disconnect.class, ch.readOutbound());
+        assertEquals(ReasonCode.FRAME_TOO_LARGE, d.reason());
+        assertEquals("body 9000 bytes, max 8192", d.message());
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void closingRemovesTheSessionAndForgetsTheRoute() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        Session s = Session.of(ch);
+        ch.close();
+        assertNull(sessions.find("app", "r1"));
+        assertEquals(List.of(s), closed);
+    }
+
+    @Test
+    void aSecondConnectionReplacesTheFirstWhoseCloseKeepsTheSecond() {
+        EmbeddedChannel first = authenticated("app", "r1");
+        EmbeddedChannel second = authenticated("app", "r1");
+        assertDisconnected(first, ReasonCode.SESSION_REPLACED);
+        Session current = sessions.find("app", "r1");
+        assertSame(second, current.channel());
+        // The first's close ran (it is closed): it neither removed the second nor asked to delete a route.
+        assertEquals(List.of(), closed);
+        assertEquals(1, sessions.size());
+        second.close();
+        assertEquals(List.of(current), closed);
+        assertEquals(0, sessions.size());
+    }
+}
