@@ -26,10 +26,11 @@ public final class LocalCluster implements AutoCloseable {
 
     private LocalCluster(Settings settings, int brokerCount) {
         this.settings = settings;
-        dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
+        // Brokers first: the dispatcher's first registry read then already lists them.
         for (int i = 1; i <= brokerCount; i++) {
             brokers.add(startBroker(i));
         }
+        dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
         logic = LogicNode.start(LogicConfig.from(settings));
     }
 
