@@ -312,7 +312,7 @@ class BrokerIT {
         long base = ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50);
         for (int i = 0; i < 3; i++) {
             AcceptResult r = messages.accept(new NewMessage(base + i, app, "r1", PayloadKind.NOTIFICATION,
-                    "{\"n\":" + i + "}", now - 3000 + i * 1000L, now + 60_000, null)).join();
+                    "{\"n\":" + i + "}", now - 3000 + i * 1000L, now + 60_000, null, null, null)).join();
             assertTrue(r.created(), "accepted " + r);
         }
         try (FrameClient device = FrameClient.tcp(broker.tcpAddress())) {

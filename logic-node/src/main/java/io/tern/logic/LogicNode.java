@@ -8,11 +8,13 @@ import io.tern.logic.http.PushApi;
 import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.receipt.AckConsumer;
+import io.tern.logic.receipt.ReceiptListener;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
+import io.tern.store.receipt.AckRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.registry.BrokerDirectory;
@@ -51,8 +53,8 @@ public final class LogicNode implements AutoCloseable {
                 new MsgIdGenerator(config.nodeId(), clock), clock, observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), clock);
-        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(), messages,
-                clock, observability.registry(), config.id()).start();
+        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
+                new AckRepository(redis), ReceiptListener.NONE, clock, observability.registry(), config.id()).start();
         observability.check("redis", redis::isOpen);
         observability.check("broker-registry", liveBrokers::fresh);
         PushApi api = new PushApi(auth, singlePush, messages, config, clock);

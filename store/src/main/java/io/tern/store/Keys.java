@@ -10,6 +10,7 @@ package io.tern.store;
  * tern:msg:{msgId}         hash    app, reg, kind, payload, status, ...   PEXPIREAT expiresAt + retention
  * tern:queue:{app}:{reg}   zset    msgIds not yet acked, scored by time   bounded; PX max TTL
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
+ * tern:task:{taskId}       hash    task body, state, counters n:*         PEXPIREAT expiresAt + retention
  * </pre>
  */
 public final class Keys {
@@ -40,6 +41,10 @@ public final class Keys {
 
     public static String queue(String appId, String regId) {
         return P + "queue:" + appId + ':' + regId;
+    }
+
+    public static String task(long taskId) {
+        return P + "task:" + taskId;
     }
 
     public static String idempotency(String appId, String requestId) {

@@ -9,7 +9,10 @@ import io.tern.store.message.NewMessage;
 import io.tern.store.message.PendingMessage;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.message.StoredMessage;
+import io.tern.store.receipt.AckRepository;
+import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.topic.AckRecord;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +34,7 @@ class StoreIT {
     private static RedisStore redis;
     private static RouteRepository routes;
     private static MessageRepository messages;
+    private static AckRepository acks;
     private static final AtomicLong ids = new AtomicLong(System.nanoTime());
     private static final long NOW = System.currentTimeMillis();
 
@@ -39,6 +43,7 @@ class StoreIT {
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
         messages = new MessageRepository(redis, new QueuePolicy(3, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
+        acks = new AckRepository(redis);
     }
 
     @AfterAll
@@ -51,7 +56,7 @@ class StoreIT {
     }
 
     private static NewMessage message(String app, String reg, long ttlMillis, String requestId) {
-        return new NewMessage(ids.incrementAndGet(), app, reg, PayloadKind.DATA, "{\"n\":1}", NOW, NOW + ttlMillis, requestId);
+        return new NewMessage(ids.incrementAndGet(), app, reg, PayloadKind.DATA, "{\"n\":1}", NOW, NOW + ttlMillis, requestId, null, null);
     }
 
     @Test
@@ -121,8 +126,11 @@ class StoreIT {
         routes.put(app, "d", new Route("b1", "e1"), NOW).join();
         NewMessage m = message(app, "d", 60_000, null);
         messages.accept(m).join();
-        assertTrue(messages.markDelivered(m.msgId(), app, "d", NOW + 5).join());
-        assertFalse(messages.advance(m.msgId(), app, "d", MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
+        AppliedAck first = acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 5, "b1"), NOW + 5).join();
+        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, null, null), first);
+        assertFalse(acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 7, "b1"), NOW + 7).join().counted(),
+                "a repeated ack is not a second receipt");
+        assertFalse(messages.advance(m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
         StoredMessage s = messages.find(m.msgId()).join();
         assertEquals(MessageStatus.DELIVERED, s.status());
         assertEquals(NOW + 5, s.deliveredAtMillis());
@@ -148,7 +156,7 @@ class StoreIT {
         routes.put(app, "d", new Route("b1", "e1"), NOW).join();
         NewMessage[] m = new NewMessage[4];
         for (int i = 0; i < 4; i++) {
-            m[i] = new NewMessage(ids.incrementAndGet(), app, "d", PayloadKind.DATA, "{}", NOW + i, NOW + 60_000, null);
+            m[i] = new NewMessage(ids.incrementAndGet(), app, "d", PayloadKind.DATA, "{}", NOW + i, NOW + 60_000, null, null, null);
             messages.accept(m[i]).join();
         }
         List<Long> queued = messages.pending(app, "d", NOW, 10).join().stream().map(PendingMessage::msgId).toList();

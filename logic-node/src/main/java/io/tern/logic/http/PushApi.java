@@ -1,15 +1,12 @@
 package io.tern.logic.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.push.SinglePush;
 import io.tern.logic.push.SinglePushService;
-import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
@@ -17,7 +14,6 @@ import io.tern.runtime.http.HttpServer;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.StoredMessage;
 
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +33,7 @@ public final class PushApi {
     private final MessageRepository messages;
     private final LogicConfig config;
     private final LongSupplier clock;
+    private final MessageParser messageParser;
 
     public PushApi(AppAuthenticator auth, SinglePushService singlePush, MessageRepository messages,
                    LogicConfig config, LongSupplier clock) {
@@ -45,6 +42,7 @@ public final class PushApi {
         this.messages = messages;
         this.config = config;
         this.clock = clock;
+        this.messageParser = new MessageParser(config.defaultTtl(), config.maxTtl());
     }
 
     public HttpServer.Builder addRoutes(HttpServer.Builder http) {
@@ -85,46 +83,9 @@ public final class PushApi {
 
     SinglePush parseSinglePush(JsonNode body) {
         String regId = Json.requiredId(body, "regId");
-        JsonNode notification = body.get("notification");
-        JsonNode data = body.get("data");
-        boolean hasNotification = notification != null && !notification.isNull();
-        boolean hasData = data != null && !data.isNull();
-        if (hasNotification == hasData) {
-            throw ApiException.badRequest(hasData ? "data" : "notification",
-                    "give exactly one of notification or data");
-        }
-        PayloadKind kind;
-        ObjectNode payload;
-        if (hasNotification) {
-            if (!notification.isObject()) {
-                throw ApiException.badRequest("notification", "notification must be an object");
-            }
-            String title = Json.requiredString(notification, "title");
-            String text = Json.requiredString(notification, "body");
-            payload = HttpServer.JSON.createObjectNode().put("title", title).put("body", text);
-            kind = PayloadKind.NOTIFICATION;
-        } else {
-            if (!data.isObject() || data.isEmpty()) {
-                throw ApiException.badRequest("data", "data must be a non-empty object");
-            }
-            payload = (ObjectNode) data;
-            kind = PayloadKind.DATA;
-        }
-        long ttlMillis = config.defaultTtl().toMillis();
-        JsonNode ttl = body.get("ttlSeconds");
-        if (ttl != null && !ttl.isNull()) {
-            if (!ttl.isIntegralNumber() || ttl.asLong() < 1 || ttl.asLong() > config.maxTtl().toSeconds()) {
-                throw ApiException.badRequest("ttlSeconds", "ttlSeconds must be an integer in [1, "
-                        + config.maxTtl().toSeconds() + "]");
-            }
-            ttlMillis = Duration.ofSeconds(ttl.asLong()).toMillis();
-        }
-        String requestId = Json.optionalId(body, "requestId");
-        try {
-            return new SinglePush(regId, kind, HttpServer.JSON.writeValueAsString(payload), ttlMillis, requestId);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(hasData ? "data" : "notification", "payload cannot be serialised");
-        }
+        MessageParser.ParsedMessage m = messageParser.parse(body);
+        return new SinglePush(regId, m.kind(), m.payloadJson(), m.ttlMillis(), Json.optionalId(body, "requestId"),
+                m.callbackUrl(), m.callbackParam());
     }
 
     private CompletableFuture<HttpResponse> messageStatus(HttpRequest req) {

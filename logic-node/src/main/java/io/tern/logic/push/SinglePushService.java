@@ -55,7 +55,7 @@ public final class SinglePushService {
         long msgId = ids.next();
         long expiresAt = now + req.ttlMillis();
         NewMessage m = new NewMessage(msgId, appId, req.regId(), req.kind(), req.payloadJson(), now, expiresAt,
-                req.requestId());
+                req.requestId(), req.callbackUrl(), req.callbackParam());
         return messages.accept(m).thenCompose(accepted -> {
             if (accepted.unknownDevice()) {
                 throw new ApiException(404, "unknown_device", "regId " + req.regId() + " is not a known device of app "
@@ -80,7 +80,7 @@ public final class SinglePushService {
         return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
             if (err == null && outcome == PushOutcome.WRITTEN) {
                 sent.increment();
-                return messages.advance(m.msgId(), appId, m.regId(), MessageStatus.SENT, clock.getAsLong())
+                return messages.advance(m.msgId(), MessageStatus.SENT, clock.getAsLong())
                         .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.SENT));
             }
             if (err != null) {
@@ -93,7 +93,7 @@ public final class SinglePushService {
 
     private CompletableFuture<PushOutcomeView> markOffline(String appId, NewMessage m) {
         offline.increment();
-        return messages.advance(m.msgId(), appId, m.regId(), MessageStatus.OFFLINE, clock.getAsLong())
+        return messages.advance(m.msgId(), MessageStatus.OFFLINE, clock.getAsLong())
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
     }
 }

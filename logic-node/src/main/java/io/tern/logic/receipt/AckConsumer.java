@@ -2,7 +2,7 @@ package io.tern.logic.receipt;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tern.store.message.MessageRepository;
+import io.tern.store.receipt.AckRepository;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -29,10 +29,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The seed of the receipt pipeline: reads device acks from Kafka and marks their messages
- * delivered (and off their device queues). Offsets are committed only after a batch's store
- * updates finished, so a crash replays acks rather than losing them; replays are harmless
- * because status only moves forward.
+ * The receipt pipeline's source: reads device acks from Kafka, records them (messages become
+ * delivered, task copies are counted once per device) and tells the listener of each first
+ * receipt. Offsets are committed only after a batch's store updates finished, so a crash
+ * replays acks rather than losing them; replays are harmless because a repeated ack is not
+ * counted again.
  */
 public final class AckConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckConsumer.class);
@@ -40,7 +41,8 @@ public final class AckConsumer implements AutoCloseable {
     private static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
 
     private final KafkaConsumer<String, byte[]> consumer;
-    private final MessageRepository messages;
+    private final AckRepository acks;
+    private final ReceiptListener listener;
     private final LongSupplier clock;
     private final Thread thread;
     private final Counter delivered;
@@ -48,7 +50,7 @@ public final class AckConsumer implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean assigned;
 
-    public AckConsumer(String bootstrap, String group, int batchMax, MessageRepository messages,
+    public AckConsumer(String bootstrap, String group, int batchMax, AckRepository acks, ReceiptListener listener,
                        LongSupplier clock, MeterRegistry registry, String owner) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -58,7 +60,8 @@ public final class AckConsumer implements AutoCloseable {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, batchMax);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, owner + "-acks");
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        this.messages = messages;
+        this.acks = acks;
+        this.listener = listener;
         this.clock = clock;
         this.delivered = Counter.builder("tern.receipts.acks").tag("outcome", "applied").register(registry);
         this.malformed = Counter.builder("tern.receipts.acks").tag("outcome", "malformed").register(registry);
@@ -94,7 +97,7 @@ public final class AckConsumer implements AutoCloseable {
                 if (records.isEmpty()) {
                     continue;
                 }
-                List<CompletableFuture<Boolean>> updates = new ArrayList<>(records.count());
+                List<CompletableFuture<?>> updates = new ArrayList<>(records.count());
                 long now = clock.getAsLong();
                 for (ConsumerRecord<String, byte[]> r : records) {
                     AckRecord ack;
@@ -105,7 +108,12 @@ public final class AckConsumer implements AutoCloseable {
                         log.warn("[receipts] skipping malformed ack at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
                         continue;
                     }
-                    updates.add(messages.markDelivered(ack.msgId(), ack.appId(), ack.regId(), now));
+                    AckRecord applied = ack;
+                    updates.add(acks.apply(ack, now).thenAccept(result -> {
+                        if (result.counted()) {
+                            listener.receipt(applied, result);
+                        }
+                    }));
                 }
                 try {
                     CompletableFuture.allOf(updates.toArray(CompletableFuture[]::new))

@@ -41,22 +41,23 @@ public final class MessageRepository {
                 Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
                 Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
                 Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
-                requestId)
+                requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
+                m.callbackParam() == null ? "" : m.callbackParam())
                 .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
                         : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
                         Route.decode((String) r.get(2))));
     }
 
-    /** Moves the status forward; a lower or equal rank is ignored. True when it changed. */
-    public CompletableFuture<Boolean> advance(long msgId, String appId, String regId, MessageStatus status, long nowMillis) {
+    /**
+     * Moves the status forward (to SENT or OFFLINE); a lower or equal rank is ignored. True when
+     * it changed. Delivery is recorded by {@link io.tern.store.receipt.AckRepository}.
+     */
+    public CompletableFuture<Boolean> advance(long msgId, MessageStatus status, long nowMillis) {
+        if (status == MessageStatus.DELIVERED) {
+            throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
+        }
         return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER,
-                new String[]{Keys.message(msgId), Keys.queue(appId, regId)},
-                status.wireName(), Long.toString(nowMillis), Long.toString(msgId)).thenApply(n -> n == 1L);
-    }
-
-    /** The device acknowledged it: delivered, and off its queue. */
-    public CompletableFuture<Boolean> markDelivered(long msgId, String appId, String regId, long nowMillis) {
-        return advance(msgId, appId, regId, MessageStatus.DELIVERED, nowMillis);
+                new String[]{Keys.message(msgId)}, status.wireName(), Long.toString(nowMillis)).thenApply(n -> n == 1L);
     }
 
     /** @return the message, or null when unknown or past its retention */

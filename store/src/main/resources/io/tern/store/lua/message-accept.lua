@@ -3,7 +3,8 @@
 -- returns the device's route in the same round trip.
 -- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route, 5 device (known) key
 -- ARGV: 1 msgId, 2 appId, 3 regId, 4 kind, 5 payload, 6 createdAt, 7 expiresAt,
---       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none)
+--       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none),
+--       13 callback URL ('' = none), 14 callback param
 -- Returns {created 0|1, msgId, route or false}, or {-1} when the device never connected.
 if ARGV[12] ~= '' then
   local existing = redis.call('GET', KEYS[1])
@@ -16,6 +17,9 @@ if redis.call('EXISTS', KEYS[5]) == 0 then
 end
 redis.call('HSET', KEYS[2], 'app', ARGV[2], 'reg', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
   'created', ARGV[6], 'expires', ARGV[7], 'status', 'accepted', 'req', ARGV[12])
+if ARGV[13] ~= '' then
+  redis.call('HSET', KEYS[2], 'cbUrl', ARGV[13], 'cbParam', ARGV[14])
+end
 redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[7]) + tonumber(ARGV[8]))
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 local size = redis.call('ZCARD', KEYS[3])
@@ -26,8 +30,12 @@ if size > max then
   for i = 1, #evicted, 2 do
     local key = 'tern:msg:' .. evicted[i]
     local status = redis.call('HGET', key, 'status')
-    if status and status ~= 'delivered' then
-      redis.call('HSET', key, 'status', 'expired', 'evicted', '1')
+    if status then
+      if status ~= 'delivered' then
+        redis.call('HSET', key, 'status', 'expired', 'evicted', '1')
+      end
+    elseif redis.call('EXISTS', 'tern:task:' .. evicted[i]) == 1 then
+      redis.call('HINCRBY', 'tern:task:' .. evicted[i], 'n:expired', 1)
     end
   end
 end

@@ -1,0 +1,44 @@
+package io.tern.loadtest.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What {@code /proc/<pid>/stat} and {@code /proc/<pid>/status} say about a process: CPU time
+ * (user + system) and resident memory. Readings of a process that is gone are zero.
+ */
+public record ProcStat(long pid, long cpuTicks, long rssKiB, long readAtNanos) {
+    /** USER_HZ: clock ticks per second in /proc/&lt;pid&gt;/stat (100 on Linux x86-64, {@code getconf CLK_TCK}). */
+    public static final int TICKS_PER_SECOND = 100;
+
+    public static ProcStat read(long pid) {
+        long ticks = 0;
+        long rss = 0;
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            // After comm: f[0] is field 3 (state); utime is field 14, stime field 15.
+            ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    rss = Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // process gone, or not Linux: zeros
+        }
+        return new ProcStat(pid, ticks, rss, System.nanoTime());
+    }
+
+    public double cpuSeconds() {
+        return (double) cpuTicks / TICKS_PER_SECOND;
+    }
+
+    /** CPU used between {@code earlier} and this reading, in percent of one core. */
+    public double cpuPercentSince(ProcStat earlier) {
+        double wall = (readAtNanos - earlier.readAtNanos) / 1e9;
+        return wall <= 0 ? 0 : 100.0 * (cpuTicks - earlier.cpuTicks) / TICKS_PER_SECOND / wall;
+    }
+}

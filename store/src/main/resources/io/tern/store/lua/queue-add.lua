@@ -1,0 +1,25 @@
+-- Queues one id (a task) for many devices, each queue bounded like message-accept.lua's.
+-- KEYS: device queues. ARGV: 1 member id, 2 score (created ms), 3 queueMax, 4 queueTtlMs
+-- Returns the number of queues the id was added to (not already there).
+local max = tonumber(ARGV[3])
+local added = 0
+for _, queue in ipairs(KEYS) do
+  added = added + redis.call('ZADD', queue, ARGV[2], ARGV[1])
+  local size = redis.call('ZCARD', queue)
+  if size > max then
+    local evicted = redis.call('ZPOPMIN', queue, size - max)
+    for i = 1, #evicted, 2 do
+      local msg = 'tern:msg:' .. evicted[i]
+      local status = redis.call('HGET', msg, 'status')
+      if status then
+        if status ~= 'delivered' then
+          redis.call('HSET', msg, 'status', 'expired', 'evicted', '1')
+        end
+      elseif redis.call('EXISTS', 'tern:task:' .. evicted[i]) == 1 then
+        redis.call('HINCRBY', 'tern:task:' .. evicted[i], 'n:expired', 1)
+      end
+    end
+  end
+  redis.call('PEXPIRE', queue, ARGV[4])
+end
+return added
