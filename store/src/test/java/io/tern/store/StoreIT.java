@@ -13,6 +13,7 @@ import io.tern.store.receipt.AckRepository;
 import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.topic.AckRecord;
+import io.tern.store.route.DeviceRoute;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
 import org.junit.jupiter.api.AfterAll;
@@ -73,14 +74,17 @@ class StoreIT {
     }
 
     @Test
-    void routesOfManyDevicesComeBackInOneCallInOrder() {
+    void routesAndKnownnessOfManyDevicesComeBackInOneCallInOrder() {
         String app = app();
         routes.put(app, "a", new Route("b1", "e1"), NOW).join();
         routes.put(app, "c", new Route("b2", "e2"), NOW).join();
-        List<Route> got = routes.getAll(app, List.of("a", "b", "c")).join();
-        assertEquals(new Route("b1", "e1"), got.get(0));
-        assertNull(got.get(1));
-        assertEquals(new Route("b2", "e2"), got.get(2));
+        routes.put(app, "gone", new Route("b2", "e3"), NOW).join();
+        routes.deleteIfCurrent(app, "gone", new Route("b2", "e3")).join();
+        List<DeviceRoute> got = routes.lookup(app, List.of("a", "never", "c", "gone")).join();
+        assertEquals(new DeviceRoute("a", true, new Route("b1", "e1")), got.get(0));
+        assertEquals(new DeviceRoute("never", false, null), got.get(1));
+        assertEquals(new DeviceRoute("c", true, new Route("b2", "e2")), got.get(2));
+        assertEquals(new DeviceRoute("gone", true, null), got.get(3), "known but offline");
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -39,11 +40,25 @@ public final class RouteRepository {
         return redis.async().get(Keys.route(appId, regId)).toCompletableFuture().thenApply(Route::decode);
     }
 
-    /** Routes of many devices in one round trip; null entries for devices with no route. */
-    public CompletableFuture<List<Route>> getAll(String appId, List<String> regIds) {
-        String[] keys = regIds.stream().map(r -> Keys.route(appId, r)).toArray(String[]::new);
-        return redis.async().mget(keys).toCompletableFuture()
-                .thenApply(kvs -> kvs.stream().map(kv -> kv.hasValue() ? Route.decode(kv.getValue()) : null).toList());
+    /**
+     * For each regId, in order: is it a known device of the app, and where is it connected.
+     * Two pipelined MGETs: one round trip for a whole list.
+     */
+    public CompletableFuture<List<DeviceRoute>> lookup(String appId, List<String> regIds) {
+        if (regIds.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        var async = redis.async();
+        var known = async.mget(regIds.stream().map(r -> Keys.device(appId, r)).toArray(String[]::new)).toCompletableFuture();
+        var routes = async.mget(regIds.stream().map(r -> Keys.route(appId, r)).toArray(String[]::new)).toCompletableFuture();
+        return known.thenCombine(routes, (k, r) -> {
+            List<DeviceRoute> out = new ArrayList<>(regIds.size());
+            for (int i = 0; i < regIds.size(); i++) {
+                out.add(new DeviceRoute(regIds.get(i), k.get(i).hasValue(),
+                        r.get(i).hasValue() ? Route.decode(r.get(i).getValue()) : null));
+            }
+            return out;
+        });
     }
 
     /** Deletes the route only if it is still {@code expected}; true when deleted. */
