@@ -8,9 +8,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.tern.broker.ack.AckPublisher;
+import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.delivery.Presence;
 import io.tern.broker.delivery.PushCommandHandler;
+import io.tern.broker.delivery.TagWriter;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.net.Pipelines;
 import io.tern.broker.registry.LivenessReporter;
@@ -27,12 +29,15 @@ import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
 import io.tern.runtime.net.Transports;
+import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.tag.TagRepository;
+import io.tern.store.task.TaskRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +54,7 @@ import java.util.function.LongSupplier;
 
 /**
  * One broker: device listeners (TCP and WebSocket), the internal port for logic nodes' push
- * commands, the admin port (/metrics, /health), the registry heartbeat and the ack publisher.
+ * commands (single, batch, broadcast), the admin port (/metrics, /health), the registry heartbeat and the ack publisher.
  * {@link #start} returns once everything is bound and the broker is listed in the registry;
  * {@link #close} stops in reverse: deregister, stop accepting, DISCONNECT every device, close
  * connections, flush acks to Kafka, close Redis.
@@ -126,17 +131,21 @@ public final class Broker implements AutoCloseable {
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
+        TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
         acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), metrics);
 
         sessions = new Sessions(id, startedAtMillis, config.maxConnections());
         disconnects = new Disconnects(metrics, config.shutdownDrain());
-        presence = new Presence(id, routes, messages, config.pendingLimit(), metrics, clock);
+        presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
+                config.catchupLimit(), metrics, clock);
         limiter = new ConnectionLimiter(config.maxConnections());
-        DeviceServices device = new DeviceServices(id, sessions, presence, acks,
+        TagWriter tags = new TagWriter(id, new TagRepository(redis), metrics, config.maxTagUpdatesInFlight());
+        DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
-        Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics),
-                config.maxFrameBody(), config.idleTimeout());
+        Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), metrics);
+        Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
+                broadcaster, config.maxBroadcastsInFlight()), config.maxFrameBody(), config.idleTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
 

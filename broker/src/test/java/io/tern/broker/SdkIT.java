@@ -13,6 +13,13 @@ import io.tern.protocol.token.ConnectToken;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
+import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.message.QueuePolicy;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.tag.TagRepository;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.topic.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,10 +36,13 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -45,12 +55,20 @@ class SdkIT {
     private static Broker broker;
     private static HttpServer dispatcher;
     private static FrameClient logic;
+    private static RedisStore redis;
+    private static TaskRepository tasks;
+    private static BroadcastLog log;
+    private static TagRepository tags;
 
     @BeforeAll
     static void start() {
         SharedInfra.kafka().createTopics(Topics.ACKS);
         broker = Broker.start(TestBrokers.config(Map.of()));
         logic = FrameClient.tcp(broker.internalAddress());
+        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
+        log = new BroadcastLog(redis);
+        tags = new TagRepository(redis);
         dispatcher = HttpServer.builder("test-dispatcher", new SimpleMeterRegistry())
                 .route(HttpMethod.GET, "/v1/dispatch", req -> {
                     long expiresAt = System.currentTimeMillis() + 60_000;
@@ -74,6 +92,9 @@ class SdkIT {
         }
         if (broker != null) {
             broker.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 
@@ -111,5 +132,63 @@ class SdkIT {
             assertEquals(777, ack.msgId());
             assertEquals(broker.id(), ack.brokerId());
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void sdkKeepsTheBroadcastSequenceAndARestartedClientCatchesUpFromIt(Transport transport) throws Exception {
+        String app = TestBrokers.uniqueApp();
+        long live = System.currentTimeMillis() + 60_000;
+        long first = ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50);
+        BlockingQueue<PushMessage> received = new LinkedBlockingQueue<>();
+        long kept;
+        try (TernClient client = sdk(app, transport, received, 0)) {
+            client.subscribe("news");
+            client.start();
+            assertTrue(client.awaitConnected(AWAIT), "SDK did not connect over " + transport);
+            long seq = log.append(app, task(app, first, live), live).join();
+            logic.send(new Frame.Broadcast(2, app, new Frame.Push(first, live, PayloadKind.DATA,
+                    "{\"n\":1}".getBytes(StandardCharsets.UTF_8), seq)));
+            assertEquals(new Frame.BroadcastResult(2, 1), logic.expect(Frame.BroadcastResult.class));
+            PushMessage m = received.poll(AWAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(m, "no broadcast over " + transport);
+            assertEquals(first, m.msgId());
+            assertEquals(seq, client.lastBroadcastSeq());
+            await().atMost(AWAIT).until(() -> tags.members(app, "news", List.of("sdk-device")).join().equals(List.of(true)));
+            kept = client.lastBroadcastSeq();
+        }
+        // Broadcast while the app is not running; the next run starts from the sequence it kept.
+        long second = first + 1;
+        long secondSeq = log.append(app, task(app, second, live), live).join();
+        try (TernClient client = sdk(app, transport, received, kept)) {
+            client.start();
+            PushMessage m = received.poll(AWAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(m, "no catch-up over " + transport);
+            assertEquals(second, m.msgId());
+            assertNull(received.poll(300, TimeUnit.MILLISECONDS), "only the missed broadcast");
+            assertEquals(secondSeq, client.lastBroadcastSeq());
+        }
+    }
+
+    private static TernClient sdk(String app, Transport transport, BlockingQueue<PushMessage> received, long lastSeq) {
+        return TernClient.builder()
+                .dispatcher(URI.create("http://127.0.0.1:" + dispatcher.address().getPort()))
+                .appId(app)
+                .regId("sdk-device")
+                .transport(transport)
+                .lastBroadcastSeq(lastSeq)
+                .listener(new PushListener() {
+                    @Override
+                    public void onMessage(PushMessage message) {
+                        received.add(message);
+                    }
+                })
+                .build();
+    }
+
+    private static long task(String app, long id, long expiresAt) {
+        tasks.create(new TaskBody(id, app, PayloadKind.DATA, "{\"n\":" + id + "}", System.currentTimeMillis(),
+                expiresAt, null, null, 0), TaskState.SENDING).join();
+        return id;
     }
 }

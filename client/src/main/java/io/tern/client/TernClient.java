@@ -27,6 +27,7 @@ import io.tern.client.net.SessionHandler;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.Tags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,8 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -80,6 +83,8 @@ public final class TernClient implements AutoCloseable {
     /** How long a goodbye DISCONNECT may take to flush before the socket is closed anyway. */
     private static final long GOODBYE_MILLIS = 1000;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(8 * 1024, 32 * 1024);
+    /** SUBSCRIBE / UNSUBSCRIBE frames held while not connected; more is refused. */
+    public static final int MAX_PENDING_TAG_CHANGES = 64;
 
     /** Where the client is in its life cycle. */
     public enum State {
@@ -117,6 +122,10 @@ public final class TernClient implements AutoCloseable {
     private volatile String connectedBroker;
     /** Completed true on CONNACK, false on close; replaced by a fresh one when a session ends. */
     private volatile CompletableFuture<Boolean> connectedSignal = new CompletableFuture<>();
+    /** Highest broadcast sequence received; sent in every CONNECT. Written on the event loop only. */
+    private volatile long lastBroadcastSeq;
+    /** Tag changes waiting for a live session, in call order; guarded by itself (callers are any thread). */
+    private final ArrayDeque<Frame> pendingTagChanges = new ArrayDeque<>();
 
     // Confined to the event loop.
     private boolean stopped;
@@ -152,6 +161,7 @@ public final class TernClient implements AutoCloseable {
         this.prefix = "[client " + options.appId() + "/" + options.regId() + "]";
         this.dedup = new RecentIds(options.dedupCapacity());
         this.backoff = new Backoff(options.backoffInitial(), options.backoffMax(), new SplittableRandom());
+        this.lastBroadcastSeq = b.lastBroadcastSeq;
     }
 
     public static Builder builder() {
@@ -216,6 +226,80 @@ public final class TernClient implements AutoCloseable {
 
     public ClientOptions options() {
         return options;
+    }
+
+    /**
+     * The highest app broadcast sequence number this client has received (or was built with);
+     * 0 when none. Sent in every CONNECT so the broker delivers only the broadcasts missed since.
+     * An app that wants catch-up across restarts persists it and passes it to
+     * {@link Builder#lastBroadcastSeq} next time.
+     */
+    public long lastBroadcastSeq() {
+        return lastBroadcastSeq;
+    }
+
+    /**
+     * Adds this device to {@code tags} of its app (SUBSCRIBE). Sent at once when connected, else
+     * held and sent after the next CONNACK. Idempotent on the broker side; a change in flight when
+     * a connection drops may be lost, so apps subscribe again at start.
+     *
+     * @throws IllegalArgumentException when there are 0 or more than 64 tags or a tag is not
+     *                                  {@code [A-Za-z0-9._:-]{1,64}}
+     * @throws IllegalStateException    when {@value #MAX_PENDING_TAG_CHANGES} changes already wait
+     *                                  for a connection, or the client is closed
+     */
+    public void subscribe(String... tags) {
+        tagChange(new Frame.Subscribe(checkedTags(tags)));
+    }
+
+    /** Removes this device from {@code tags} (UNSUBSCRIBE); the same rules as {@link #subscribe}. */
+    public void unsubscribe(String... tags) {
+        tagChange(new Frame.Unsubscribe(checkedTags(tags)));
+    }
+
+    private static List<String> checkedTags(String[] tags) {
+        List<String> list = Arrays.asList(tags.clone());
+        String problem = Tags.problem(list);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return list;
+    }
+
+    private void tagChange(Frame frame) {
+        if (closing.get()) {
+            throw new IllegalStateException("client is closed");
+        }
+        synchronized (pendingTagChanges) {
+            if (pendingTagChanges.size() >= MAX_PENDING_TAG_CHANGES) {
+                throw new IllegalStateException(MAX_PENDING_TAG_CHANGES + " tag changes already wait for a connection");
+            }
+            pendingTagChanges.add(frame);
+        }
+        execute(this::sendTagChanges);
+    }
+
+    /** On the loop: writes the held tag changes if a session is live; otherwise they wait for CONNACK. */
+    private void sendTagChanges() {
+        Channel ch = channel;
+        if (stopped || !sessionLive || ch == null || !ch.isActive()) {
+            return;
+        }
+        boolean wrote = false;
+        while (true) {
+            Frame next;
+            synchronized (pendingTagChanges) {
+                next = pendingTagChanges.poll();
+            }
+            if (next == null) {
+                break;
+            }
+            ch.write(next, ch.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            ch.flush();
+        }
     }
 
     /**
@@ -333,7 +417,7 @@ public final class TernClient implements AutoCloseable {
             attemptFailed(gen, address.raw(), "cannot resolve " + address.host() + ": " + unwrap(err));
             return;
         }
-        Frame.Connect connect = new Frame.Connect(options.appId(), options.regId(), dispatch.token(), 0L);
+        Frame.Connect connect = new Frame.Connect(options.appId(), options.regId(), dispatch.token(), lastBroadcastSeq);
         long handshakeMillis = options.handshakeTimeout().toMillis();
         Events events = new Events(gen, address.raw());
         Supplier<SessionHandler> session = () -> new SessionHandler(prefix, connect, address.webSocket(),
@@ -527,6 +611,7 @@ public final class TernClient implements AutoCloseable {
             connectedBroker = broker;
             state = State.CONNECTED;
             log.info("{} connected to {} (heartbeat {} s)", prefix, broker, ack.heartbeatSeconds());
+            sendTagChanges();
             safely(() -> listener.onConnected(broker));
             connectedSignal.complete(true);
         }
@@ -540,6 +625,13 @@ public final class TernClient implements AutoCloseable {
             PushMessage m = new PushMessage(push.msgId(), push.kind(),
                     new String(push.payload(), StandardCharsets.UTF_8), push.expiresAtMillis(), receivedAtNanos);
             safely(() -> listener.onMessage(m));
+        }
+
+        @Override
+        public void broadcastSeen(long broadcastSeq) {
+            if (!stale() && broadcastSeq > lastBroadcastSeq) {
+                lastBroadcastSeq = broadcastSeq;
+            }
         }
 
         @Override
@@ -631,6 +723,7 @@ public final class TernClient implements AutoCloseable {
         private int dedupCapacity = ClientOptions.DEFAULT_DEDUP_CAPACITY;
         private int maxFrameBody = FrameHeader.DEFAULT_MAX_BODY;
         private Clock clock = Clock.systemUTC();
+        private long lastBroadcastSeq;
 
         private Builder() {
         }
@@ -727,6 +820,17 @@ public final class TernClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The highest broadcast sequence number the app persisted from an earlier run
+         * ({@link TernClient#lastBroadcastSeq()}), so the first CONNECT asks only for broadcasts
+         * after it. Default 0: the broker then sends the broadcasts since this device's previous
+         * connection.
+         */
+        public Builder lastBroadcastSeq(long lastBroadcastSeq) {
+            this.lastBroadcastSeq = lastBroadcastSeq;
+            return this;
+        }
+
         /** Wall clock for message expiry and token expiry. Default {@link Clock#systemUTC()}. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -739,6 +843,9 @@ public final class TernClient implements AutoCloseable {
         public TernClient build() {
             if (listener == null) {
                 throw new IllegalArgumentException("listener is required");
+            }
+            if (lastBroadcastSeq < 0) {
+                throw new IllegalArgumentException("lastBroadcastSeq must be >= 0: " + lastBroadcastSeq);
             }
             return new TernClient(this);
         }

@@ -175,6 +175,61 @@ class TernClientTest {
     }
 
     @Test
+    void lastBroadcastSeqFollowsTheHighestBroadcastAndIsSentOnReconnect() {
+        TernClient client = start(builder().lastBroadcastSeq(4));
+        assertTrue(client.awaitConnected(WAIT));
+        assertEquals(4L, broker.connects().get(0).lastBroadcastSeq(), "the persisted value goes in the first CONNECT");
+        byte[] json = "{}".getBytes(StandardCharsets.UTF_8);
+        broker.push(new Frame.Push(10, 0, PayloadKind.DATA, json, 7));
+        broker.push(new Frame.Push(11, 0, PayloadKind.DATA, json, 5)); // an older one arriving late
+        broker.push(new Frame.Push(10, 0, PayloadKind.DATA, json, 7)); // a duplicate still counts as seen
+        broker.push(12, "{}"); // not a broadcast
+        await().until(() -> broker.acks().size() == 4);
+        assertEquals(7L, client.lastBroadcastSeq());
+        assertEquals(List.of(10L, 11L, 12L), listener.msgIds());
+
+        broker.closeSession();
+        await().until(() -> broker.connects().size() == 2 && client.state() == TernClient.State.CONNECTED);
+        assertEquals(7L, broker.connects().get(1).lastBroadcastSeq());
+    }
+
+    @Test
+    void tagChangesWaitForTheConnectionAndKeepTheirOrder() {
+        broker.onConnect(c -> new Frame.ConnAck(30, System.currentTimeMillis()));
+        TernClient client = builder().build();
+        clients.add(client);
+        client.subscribe("news", "city:berlin");
+        client.unsubscribe("news");
+        assertThrows(IllegalArgumentException.class, () -> client.subscribe());
+        assertThrows(IllegalArgumentException.class, () -> client.subscribe("no spaces"));
+        assertThrows(IllegalArgumentException.class, () -> client.subscribe("x".repeat(65)));
+        client.start();
+        assertTrue(client.awaitConnected(WAIT));
+        await().until(() -> tagFrames().size() == 2);
+        assertEquals(List.of(new Frame.Subscribe(List.of("news", "city:berlin")), new Frame.Unsubscribe(List.of("news"))),
+                tagFrames());
+
+        client.subscribe("sports");
+        await().until(() -> tagFrames().size() == 3);
+        assertEquals(new Frame.Subscribe(List.of("sports")), tagFrames().get(2));
+    }
+
+    @Test
+    void tagChangesHeldWhileDisconnectedAreBounded() {
+        TernClient client = builder().build();
+        clients.add(client);
+        for (int i = 0; i < TernClient.MAX_PENDING_TAG_CHANGES; i++) {
+            client.subscribe("t" + i);
+        }
+        assertThrows(IllegalStateException.class, () -> client.subscribe("one-too-many"));
+    }
+
+    private List<Frame> tagFrames() {
+        return broker.received().stream()
+                .filter(f -> f instanceof Frame.Subscribe || f instanceof Frame.Unsubscribe).toList();
+    }
+
+    @Test
     void tokenExpiredDisconnectMakesTheClientRedispatch() {
         broker.onConnect(c -> c.token().equals("token-1")
                 ? new Frame.Disconnect(ReasonCode.TOKEN_EXPIRED, "expired")

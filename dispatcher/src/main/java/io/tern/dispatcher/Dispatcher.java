@@ -84,7 +84,7 @@ public final class Dispatcher implements AutoCloseable {
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
             DispatchHandler handler = new DispatchHandler(directory::snapshot, signer, clock, config.defaultRegion(),
-                    config.maxHomeBrokers(), config.tokenTtl(), registry, id);
+                    config.maxHomeBrokers(), config.loadBucket(), config.tokenTtl(), registry, id);
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
                     // A dispatch is a GET; nothing legitimate sends a body.
                     .maxBodyBytes(4096)

@@ -2,23 +2,36 @@ package io.tern.logic;
 
 import io.micrometer.core.instrument.Gauge;
 import io.tern.logic.auth.AppAuthenticator;
+import io.tern.logic.callback.CallbackDispatcher;
+import io.tern.logic.group.GroupFanout;
+import io.tern.logic.group.GroupPushService;
+import io.tern.logic.group.TagPushService;
+import io.tern.logic.http.TaskApi;
+import io.tern.logic.limits.AppLimits;
+import io.tern.logic.schedule.RedissonClients;
+import io.tern.logic.schedule.TaskScheduler;
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.http.PushApi;
 import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.receipt.AckConsumer;
-import io.tern.logic.receipt.ReceiptListener;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
+import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.route.RouteRepository;
+import io.tern.store.tag.TagRepository;
+import io.tern.store.task.TaskRepository;
 import io.tern.store.registry.BrokerDirectory;
 import org.slf4j.Logger;
+import org.redisson.api.RedissonClient;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
@@ -35,6 +48,10 @@ public final class LogicNode implements AutoCloseable {
     private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
     private final AckConsumer acks;
+    private final RedissonClient redisson;
+    private final CallbackDispatcher callbacks;
+    private final TagPushService tagPush;
+    private final TaskScheduler scheduler;
     private final HttpServer http;
 
     private LogicNode(LogicConfig config) {
@@ -42,23 +59,44 @@ public final class LogicNode implements AutoCloseable {
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
-        MessageRepository messages = new MessageRepository(redis, new QueuePolicy(config.queueMax(), config.maxTtl(),
-                config.statusRetention(), config.idempotencyWindow()));
+        QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
+                config.idempotencyWindow());
+        MessageRepository messages = new MessageRepository(redis, policy);
         liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
         links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(), config.brokerMaxInFlight());
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
-        SinglePushService singlePush = new SinglePushService(messages, liveBrokers, links,
-                new MsgIdGenerator(config.nodeId(), clock), clock, observability.registry());
+        MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
+        SinglePushService singlePush = new SinglePushService(messages, liveBrokers, links, ids, clock,
+                observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), clock);
+        redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id());
+        AppLimits limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
+
+        TaskRepository tasks = new TaskRepository(redis, policy);
+        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, observability.registry(), config.id());
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
-                new AckRepository(redis), ReceiptListener.NONE, clock, observability.registry(), config.id()).start();
+                new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
+
+        GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());
+        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
+        TagRepository tags = new TagRepository(redis);
+        tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
+                config.tagQueue(), config.tagChunk(), observability.registry(), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups::fire, observability.registry(),
+                config.id());
+        groups.connect(tagPush, scheduler);
+        scheduler.start();
+
         observability.check("redis", redis::isOpen);
         observability.check("broker-registry", liveBrokers::fresh);
-        PushApi api = new PushApi(auth, singlePush, messages, config, clock);
-        http = api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry())))
+        PushApi api = new PushApi(auth, singlePush, messages, limits, config, clock);
+        TaskApi taskApi = new TaskApi(auth, groups, limits, tags,
+                new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
+                config.schedule().maxAhead(), config.maxListBodyBytes(), clock);
+        http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
                 .start(config.http());
     }
@@ -82,7 +120,11 @@ public final class LogicNode implements AutoCloseable {
     @Override
     public void close() {
         http.close();
+        scheduler.close();
+        tagPush.close();
         acks.close();
+        callbacks.close();
+        RedissonClients.close(redisson);
         links.close();
         liveBrokers.close();
         redis.close();

@@ -39,13 +39,21 @@ import java.util.regex.Pattern;
  * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
  * @param ackLinger        Kafka producer linger for the ack topic; default 5ms
  * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
+ * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
+ * @param maxBroadcastsInFlight broadcasts one logic-node connection may have being written before the broker stops
+ *                         reading it; default {@value #DEFAULT_MAX_BROADCASTS_IN_FLIGHT}
+ * @param catchupLimit     most missed app broadcasts delivered when a device connects (0 = none); default {@value #DEFAULT_CATCHUP_LIMIT}
+ * @param maxTagUpdatesInFlight tag writes (one per tag of a SUBSCRIBE / UNSUBSCRIBE) waiting for Redis beyond which
+ *                         new ones are dropped; default {@value #DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT}
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
                            String kafkaBootstrap, String tokenSecret, Duration handshakeTimeout,
                            Duration heartbeat, Duration idleTimeout, int maxFrameBody, int maxConnections,
                            Duration livenessInterval, Duration livenessTtl, int pendingLimit,
-                           int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain) {
+                           int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
+                           int broadcastChunk, int maxBroadcastsInFlight, int catchupLimit,
+                           int maxTagUpdatesInFlight) {
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -72,6 +80,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
     public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(5);
     public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
+    /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
+    public static final int DEFAULT_BROADCAST_CHUNK = 512;
+    public static final int DEFAULT_MAX_BROADCASTS_IN_FLIGHT = 16;
+    public static final int DEFAULT_CATCHUP_LIMIT = 100;
+    public static final int DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT = 10_000;
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -122,6 +135,14 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.ack-queue-capacity must be between 1 and 10000000, got " + ackQueueCapacity);
         requireBetween("broker.ack-linger", ackLinger, Duration.ZERO, Duration.ofSeconds(10));
         requireBetween("broker.shutdown-drain", shutdownDrain, Duration.ZERO, Duration.ofMinutes(5));
+        ConfigException.require(broadcastChunk >= 1 && broadcastChunk <= 100_000,
+                "broker.broadcast-chunk must be between 1 and 100000, got " + broadcastChunk);
+        ConfigException.require(maxBroadcastsInFlight >= 1 && maxBroadcastsInFlight <= 1000,
+                "broker.max-broadcasts-in-flight must be between 1 and 1000, got " + maxBroadcastsInFlight);
+        ConfigException.require(catchupLimit >= 0 && catchupLimit <= 10_000,
+                "broker.catchup-limit must be between 0 and 10000, got " + catchupLimit);
+        ConfigException.require(maxTagUpdatesInFlight >= 64 && maxTagUpdatesInFlight <= 10_000_000,
+                "broker.max-tag-updates-in-flight must be between 64 and 10000000, got " + maxTagUpdatesInFlight);
     }
 
     public static BrokerConfig defaults() {
@@ -152,7 +173,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.pending-limit", DEFAULT_PENDING_LIMIT),
                 s.integer("broker.ack-queue-capacity", DEFAULT_ACK_QUEUE_CAPACITY),
                 s.duration("broker.ack-linger", DEFAULT_ACK_LINGER),
-                s.duration("broker.shutdown-drain", DEFAULT_SHUTDOWN_DRAIN));
+                s.duration("broker.shutdown-drain", DEFAULT_SHUTDOWN_DRAIN),
+                s.integer("broker.broadcast-chunk", DEFAULT_BROADCAST_CHUNK),
+                s.integer("broker.max-broadcasts-in-flight", DEFAULT_MAX_BROADCASTS_IN_FLIGHT),
+                s.integer("broker.catchup-limit", DEFAULT_CATCHUP_LIMIT),
+                s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT));
         s.warnUnread("broker.");
         return c;
     }
@@ -204,6 +229,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxConnections=" + maxConnections + ", livenessInterval=" + livenessInterval
                 + ", livenessTtl=" + livenessTtl + ", pendingLimit=" + pendingLimit
                 + ", ackQueueCapacity=" + ackQueueCapacity + ", ackLinger=" + ackLinger
-                + ", shutdownDrain=" + shutdownDrain + ']';
+                + ", shutdownDrain=" + shutdownDrain + ", broadcastChunk=" + broadcastChunk
+                + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", catchupLimit=" + catchupLimit
+                + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ']';
     }
 }

@@ -5,16 +5,21 @@ import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Session;
 import io.tern.broker.session.SessionLifecycle;
 import io.tern.protocol.frame.Frame;
+import io.tern.store.broadcast.BroadcastEntry;
+import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
 import io.tern.store.message.PendingMessage;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.task.TaskCounter;
+import io.tern.store.task.TaskRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -22,8 +27,14 @@ import java.util.function.LongSupplier;
 /**
  * Keeps the store's view of this broker's devices: on connect, the route (so pushes find the
  * device), THEN the offline queue (read after the route is written, so a message accepted in
- * between is either pushed online or already queued); on close, the route again, deleted only
- * if it is still this connection's. Everything is Lettuce futures: no event loop ever waits.
+ * between is either pushed online or already queued), then the app broadcasts the device
+ * missed (after its lastBroadcastSeq, or without one, those broadcast since its previous
+ * connect); on close, the route again, deleted only if it is still this connection's.
+ * Everything is Lettuce futures: no event loop ever waits.
+ *
+ * <p>Broadcast catch-up needs no route: the session is in the per-app index before the log is
+ * read, so a broadcast logged after the read reaches the device live, and one logged before it
+ * is in the read (possibly both: the SDK drops the duplicate by msgId).
  */
 public final class Presence implements SessionLifecycle {
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -31,25 +42,40 @@ public final class Presence implements SessionLifecycle {
     private final String brokerId;
     private final RouteRepository routes;
     private final MessageRepository messages;
+    private final BroadcastLog broadcasts;
+    private final TaskRepository tasks;
     private final int pendingLimit;
+    private final int catchupLimit;
     private final BrokerMetrics metrics;
     private final LongSupplier clock;
+    /** A broadcast copy written on catch-up: one more device targeted and sent to. */
+    private static final Map<TaskCounter, Long> CATCHUP_COUNTS = Map.of(TaskCounter.TARGETED, 1L, TaskCounter.SENT, 1L);
+
     // Route deletes still in flight: shutdown waits for them before closing Redis.
     private final AtomicInteger deletesInFlight = new AtomicInteger();
 
-    public Presence(String brokerId, RouteRepository routes, MessageRepository messages, int pendingLimit,
-                    BrokerMetrics metrics, LongSupplier clock) {
+    /**
+     * @param pendingLimit most queued messages delivered on connect (0: none)
+     * @param catchupLimit most missed broadcasts delivered on connect (0: none)
+     */
+    public Presence(String brokerId, RouteRepository routes, MessageRepository messages, BroadcastLog broadcasts,
+                    TaskRepository tasks, int pendingLimit, int catchupLimit, BrokerMetrics metrics, LongSupplier clock) {
         this.brokerId = brokerId;
         this.routes = routes;
         this.messages = messages;
+        this.broadcasts = broadcasts;
+        this.tasks = tasks;
         this.pendingLimit = pendingLimit;
+        this.catchupLimit = catchupLimit;
         this.metrics = metrics;
         this.clock = clock;
     }
 
     @Override
-    public void opened(Session session) {
+    public void opened(Session session, long lastBroadcastSeq) {
         long now = clock.getAsLong();
+        // Issued before the route write below, which overwrites the device's last connect time.
+        CompletableFuture<List<BroadcastEntry>> missed = missedBroadcasts(session, lastBroadcastSeq, now);
         routes.put(session.appId(), session.regId(), session.route(), now)
                 .whenComplete((previous, err) -> {
                     if (err != null) {
@@ -72,16 +98,81 @@ public final class Presence implements SessionLifecycle {
                                         session.appId(), session.regId(), err.toString());
                             }
                         }))
-                .thenAccept(pending -> {
-                    if (!pending.isEmpty()) {
-                        // Lettuce completes on its own threads: write the batch from the device's loop.
-                        session.channel().eventLoop().execute(() -> deliver(session, pending));
+                // The queue first, then the broadcasts, each whether or not the other could be read.
+                .handle((pending, err) -> pending == null ? List.<PendingMessage>of() : pending)
+                .thenCombine(missed, (pending, bcasts) -> {
+                    if (!pending.isEmpty() || !bcasts.isEmpty()) {
+                        // Lettuce completes on its own threads: write from the device's loop.
+                        session.channel().eventLoop().execute(() -> {
+                            deliver(session, pending);
+                            deliverBroadcasts(session, bcasts);
+                        });
                     }
+                    return null;
                 });
+    }
+
+    /**
+     * The app broadcasts the device has not seen: after its sequence, or (an SDK that kept none)
+     * those broadcast after its previous connect; a device never seen before gets no history.
+     * Never fails: a store error is counted and means no catch-up this time.
+     */
+    private CompletableFuture<List<BroadcastEntry>> missedBroadcasts(Session session, long lastSeq, long now) {
+        if (catchupLimit == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        String app = session.appId();
+        CompletableFuture<List<BroadcastEntry>> read = lastSeq > 0
+                ? broadcasts.since(app, lastSeq, now, catchupLimit)
+                : broadcasts.previousConnect(app, session.regId()).thenCompose(prev -> prev == null
+                        ? CompletableFuture.completedFuture(List.<BroadcastEntry>of())
+                        : broadcasts.appendedAfter(app, prev, now, catchupLimit));
+        return read.handle((list, err) -> {
+            if (err != null) {
+                metrics.storeFailure("broadcast-read");
+                log.warn("[broker {} app={} reg={}] broadcast catch-up read failed: {}", brokerId, app,
+                        session.regId(), err.toString());
+                return List.of();
+            }
+            return list;
+        });
+    }
+
+    /** Writes missed broadcasts oldest first; each written copy counts as targeted and sent on its task. */
+    private void deliverBroadcasts(Session session, List<BroadcastEntry> missed) {
+        Channel ch = session.channel();
+        int n = 0;
+        for (BroadcastEntry e : missed) {
+            if (!session.usable()) {
+                break; // the next connection asks again with the same sequence
+            }
+            if (e.kind() == null) {
+                continue;
+            }
+            n++;
+            ch.write(e.toPush()).addListener(f -> {
+                if (f.isSuccess()) {
+                    metrics.pushWritten(BrokerMetrics.PushSource.CATCHUP);
+                    tasks.increment(e.taskId(), CATCHUP_COUNTS).whenComplete((x, err) -> {
+                        if (err != null) {
+                            metrics.storeFailure("task-counters");
+                        }
+                    });
+                }
+            });
+        }
+        if (n > 0) {
+            ch.flush();
+            log.debug("[broker {} app={} reg={}] delivered {} missed broadcasts", brokerId, session.appId(),
+                    session.regId(), n);
+        }
     }
 
     /** Writes the queued messages oldest first and marks each SENT once it is on the socket. */
     private void deliver(Session session, List<PendingMessage> pending) {
+        if (pending.isEmpty()) {
+            return;
+        }
         Channel ch = session.channel();
         for (PendingMessage m : pending) {
             if (!session.usable()) {

@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
+import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Session;
@@ -14,37 +16,63 @@ import io.tern.protocol.frame.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * The internal port: logic nodes pipeline PushCommands on persistent connections; each gets a
- * PushResult with its correlationId, possibly out of order. WRITTEN is answered once the PUSH
- * is on the device's socket. A logic node that stops reading its results stops being read:
- * the reply buffer stays bounded by the channel's write watermarks.
+ * The internal port: logic nodes pipeline commands on persistent connections; each gets its
+ * result with its correlationId, possibly out of order.
+ * <ul>
+ *   <li>PushCommand → PushResult: WRITTEN once the PUSH is on the device's socket.</li>
+ *   <li>PushBatch → PushBatchResult: one encoded PUSH to each listed device connected here.</li>
+ *   <li>Broadcast → BroadcastResult: one encoded PUSH to every local connection of the app,
+ *       paced per event loop ({@link Broadcaster}).</li>
+ * </ul>
+ * A logic node that stops reading its results stops being read: the reply buffer stays bounded
+ * by the channel's write watermarks. Likewise a node with {@code maxBroadcastsInFlight}
+ * broadcasts still being written is not read until one finishes.
  */
 @ChannelHandler.Sharable
 public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(PushCommandHandler.class);
+    private static final AttributeKey<AtomicInteger> BROADCASTS = AttributeKey.valueOf(PushCommandHandler.class, "broadcasts");
 
     private final String brokerId;
     private final Sessions sessions;
     private final Disconnects disconnects;
     private final BrokerMetrics metrics;
+    private final BatchWriter batches;
+    private final Broadcaster broadcaster;
+    private final int maxBroadcastsInFlight;
 
-    public PushCommandHandler(String brokerId, Sessions sessions, Disconnects disconnects, BrokerMetrics metrics) {
+    public PushCommandHandler(String brokerId, Sessions sessions, Disconnects disconnects, BrokerMetrics metrics,
+                              Broadcaster broadcaster, int maxBroadcastsInFlight) {
         this.brokerId = brokerId;
         this.sessions = sessions;
         this.disconnects = disconnects;
         this.metrics = metrics;
+        this.batches = new BatchWriter(sessions, metrics);
+        this.broadcaster = broadcaster;
+        this.maxBroadcastsInFlight = maxBroadcastsInFlight;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Frame.PushCommand command) {
-            push(ctx.channel(), command);
-        } else if (msg instanceof Frame frame) {
-            log.debug("[broker {} internal] {} sent {}, closing", brokerId, ctx.channel().remoteAddress(), frame.type());
-            disconnects.send(ctx.channel(), ReasonCode.PROTOCOL_VIOLATION, frame.type() + " is not allowed on the internal port");
-        } else {
+        if (!(msg instanceof Frame frame)) {
             ctx.fireChannelRead(msg);
+            return;
+        }
+        Channel internal = ctx.channel();
+        switch (frame.type()) {
+            case PUSH_COMMAND -> push(internal, (Frame.PushCommand) frame);
+            case PUSH_BATCH -> batches.write((Frame.PushBatch) frame, internal,
+                    r -> internal.writeAndFlush(r, internal.voidPromise()));
+            case BROADCAST -> broadcast(internal, (Frame.Broadcast) frame);
+            default -> {
+                log.debug("[broker {} internal] {} sent {}, closing", brokerId, internal.remoteAddress(), frame.type());
+                disconnects.send(internal, ReasonCode.PROTOCOL_VIOLATION, frame.type() + " is not allowed on the internal port");
+            }
         }
     }
 
@@ -75,9 +103,46 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
         internal.writeAndFlush(new Frame.PushResult(correlationId, outcome), internal.voidPromise());
     }
 
+    private void broadcast(Channel internal, Frame.Broadcast command) {
+        // Only this channel's event loop reads or creates the counter; completions decrement it from any loop.
+        AtomicInteger running = internal.attr(BROADCASTS).get();
+        if (running == null) {
+            running = new AtomicInteger();
+            internal.attr(BROADCASTS).set(running);
+        }
+        if (running.incrementAndGet() >= maxBroadcastsInFlight) {
+            internal.config().setAutoRead(false);
+        }
+        AtomicInteger counter = running;
+        long correlationId = command.correlationId();
+        CompletableFuture<Integer> done;
+        try {
+            done = broadcaster.broadcast(command.appId(), command.push(), internal.alloc());
+        } catch (RuntimeException e) {
+            log.warn("[broker {} app={}] broadcast {} failed to start", brokerId, command.appId(), command.push().msgId(), e);
+            done = CompletableFuture.completedFuture(0);
+        }
+        done.whenComplete((written, err) -> {
+            counter.decrementAndGet();
+            internal.writeAndFlush(new Frame.BroadcastResult(correlationId, written == null ? 0 : written),
+                    internal.voidPromise());
+            try {
+                internal.eventLoop().execute(() -> updateAutoRead(internal));
+            } catch (RejectedExecutionException e) {
+                // shutting down: nothing more to read
+            }
+        });
+    }
+
+    private void updateAutoRead(Channel internal) {
+        AtomicInteger running = internal.attr(BROADCASTS).get();
+        boolean broadcastsOk = running == null || running.get() < maxBroadcastsInFlight;
+        internal.config().setAutoRead(internal.isWritable() && broadcastsOk);
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        updateAutoRead(ctx.channel());
         ctx.fireChannelWritabilityChanged();
     }
 }

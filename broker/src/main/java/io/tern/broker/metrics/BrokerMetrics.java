@@ -27,7 +27,11 @@ public final class BrokerMetrics {
         /** A logic node's PushCommand on the internal port. */
         COMMAND,
         /** The device's offline queue, delivered on connect. */
-        OFFLINE;
+        OFFLINE,
+        /** A logic node's PushBatch (list and tag pushes). */
+        BATCH,
+        /** App broadcasts the device missed, delivered on connect. */
+        CATCHUP;
 
         final String tag = name().toLowerCase(Locale.ROOT);
     }
@@ -40,6 +44,14 @@ public final class BrokerMetrics {
     private final Counter acksReceived;
     private final Counter acksDropped;
     private final Counter acksFailed;
+    private final Counter broadcasts;
+    private final Counter broadcastWritten;
+    private final Counter broadcastSkipped;
+    private final Counter pushBatches;
+    private final Counter batchMisses;
+    private final Counter tagUpdatesDropped;
+    private final Counter tagSubscribes;
+    private final Counter tagUnsubscribes;
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -69,6 +81,27 @@ public final class BrokerMetrics {
                 .description("Acks dropped because the Kafka queue was full; the message is redelivered").register(registry);
         acksFailed = Counter.builder("tern.broker.acks.failed")
                 .description("Acks Kafka did not take; the message is redelivered").register(registry);
+        broadcasts = Counter.builder("tern.broker.broadcasts").description("BROADCAST commands from logic nodes")
+                .register(registry);
+        broadcastWritten = Counter.builder("tern.broker.broadcast.deliveries")
+                .description("Broadcast frames per connection: written, or skipped (connection not writable)")
+                .tag("result", "written").register(registry);
+        broadcastSkipped = Counter.builder("tern.broker.broadcast.deliveries")
+                .description("Broadcast frames per connection: written, or skipped (connection not writable)")
+                .tag("result", "skipped").register(registry);
+        pushBatches = Counter.builder("tern.broker.push.batches").description("PUSH_BATCH commands from logic nodes")
+                .register(registry);
+        batchMisses = Counter.builder("tern.broker.push.batch.misses")
+                .description("regIds of PUSH_BATCH answered as not connected (absent, not writable, write failed)")
+                .register(registry);
+        tagSubscribes = Counter.builder("tern.broker.tag.updates")
+                .description("Tags of SUBSCRIBE / UNSUBSCRIBE written to the store, by op").tag("op", "subscribe")
+                .register(registry);
+        tagUnsubscribes = Counter.builder("tern.broker.tag.updates")
+                .description("Tags of SUBSCRIBE / UNSUBSCRIBE written to the store, by op").tag("op", "unsubscribe")
+                .register(registry);
+        tagUpdatesDropped = Counter.builder("tern.broker.tag.updates.dropped")
+                .description("Tag changes dropped because too many tag writes were in flight").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -91,6 +124,10 @@ public final class BrokerMetrics {
         pushesWritten[source.ordinal()].increment();
     }
 
+    public void pushWritten(PushSource source, int n) {
+        pushesWritten[source.ordinal()].increment(n);
+    }
+
     public void pushCommand(PushOutcome outcome) {
         commandOutcomes[outcome.ordinal()].increment();
     }
@@ -107,6 +144,33 @@ public final class BrokerMetrics {
         acksFailed.increment();
     }
 
+    public void broadcast() {
+        broadcasts.increment();
+    }
+
+    /** Per-event-loop totals of one broadcast. */
+    public void broadcastDeliveries(int written, int skipped) {
+        broadcastWritten.increment(written);
+        broadcastSkipped.increment(skipped);
+    }
+
+    public void pushBatch() {
+        pushBatches.increment();
+    }
+
+    public void batchMisses(int n) {
+        batchMisses.increment(n);
+    }
+
+    /** Tags of a SUBSCRIBE (add) or UNSUBSCRIBE sent to the store. */
+    public void tagUpdates(boolean subscribe, int tags) {
+        (subscribe ? tagSubscribes : tagUnsubscribes).increment(tags);
+    }
+
+    public void tagUpdatesDropped(int tags) {
+        tagUpdatesDropped.increment(tags);
+    }
+
     public void authFailure(ReasonCode reason) {
         Counter.builder("tern.broker.auth.failures").description("Refused CONNECTs, by reason")
                 .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
@@ -118,7 +182,7 @@ public final class BrokerMetrics {
                 .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
     }
 
-    /** A store call on the connect/close path failed (route write, offline queue read, route delete). */
+    /** A store call failed (route write, offline queue read, broadcast catch-up, route delete, tag write, ...). */
     public void storeFailure(String operation) {
         Counter.builder("tern.broker.store.failures").description("Failed Redis calls, by operation")
                 .tag("operation", operation).register(registry).increment();

@@ -68,9 +68,14 @@ public final class Pipelines {
         this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
     }
 
-    /** Largest PushCommand body: a device-sized PUSH plus the correlation id and two ids. */
+    /**
+     * Largest command body: a PUSH_BATCH needs {@link FrameHeader#INTERNAL_MAX_BODY}; a device
+     * limit raised beyond that still leaves room for a PushCommand of a device-sized PUSH plus the
+     * correlation id and two ids.
+     */
     static int internalMaxBody(int deviceMaxBody) {
-        return Math.min(FrameHeader.ABSOLUTE_MAX_BODY, deviceMaxBody + 8 + 2 * (2 + FrameCodec.MAX_STRING_BYTES));
+        return Math.min(FrameHeader.ABSOLUTE_MAX_BODY, Math.max(FrameHeader.INTERNAL_MAX_BODY,
+                deviceMaxBody + 8 + 2 * (2 + FrameCodec.MAX_STRING_BYTES)));
     }
 
     public ChannelInitializer<Channel> tcp() {
@@ -123,7 +128,7 @@ public final class Pipelines {
                 .addLast("auth", new AuthHandler(device, webSocket, busy));
     }
 
-    /** Logic nodes' persistent connections: PushCommand in, PushResult out. */
+    /** Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results out. */
     public ChannelInitializer<Channel> internal() {
         int max = internalMaxBody(maxFrameBody);
         return new ChannelInitializer<>() {

@@ -114,7 +114,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
                     connect.regId(), replaced.channel().remoteAddress());
             services.disconnects().send(replaced, ReasonCode.SESSION_REPLACED, "a newer connection took over");
         }
-        services.lifecycle().opened(opened.session());
+        services.lifecycle().opened(opened.session(), connect.lastBroadcastSeq());
         log.debug("[broker {}] {} connected from {}", services.brokerId(), opened.session(), ctx.channel().remoteAddress());
     }
 

@@ -16,7 +16,7 @@ import java.util.function.LongSupplier;
  * @param clock            epoch millis; tests may pin it
  */
 public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycle lifecycle, AckSink acks,
-                             ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
+                             TagSink tags, ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
                              BrokerMetrics metrics, int heartbeatSeconds, Duration handshakeTimeout,
                              LongSupplier clock) {
     public DeviceServices {
@@ -24,6 +24,7 @@ public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycl
         Objects.requireNonNull(sessions, "sessions");
         Objects.requireNonNull(lifecycle, "lifecycle");
         Objects.requireNonNull(acks, "acks");
+        Objects.requireNonNull(tags, "tags");
         Objects.requireNonNull(signer, "signer");
         Objects.requireNonNull(disconnects, "disconnects");
         Objects.requireNonNull(limiter, "limiter");

@@ -17,6 +17,9 @@ public final class Session {
     private final long epochSeq;
     // Set once a DISCONNECT is on its way (possibly from another event loop): later frames are ignored.
     private volatile boolean closing;
+    // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
+    // Fits in the object's alignment padding: the index costs the session no extra bytes.
+    int slot = -1;
 
     Session(SessionKey key, Channel channel, Incarnation incarnation, long epochSeq) {
         this.key = key;

@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An authenticated device's frames: PING → PONG, ACK → the ack queue, DISCONNECT → close; the
+ * An authenticated device's frames: PING → PONG, ACK → the ack queue, SUBSCRIBE / UNSUBSCRIBE →
+ * the tag store (asynchronously), DISCONNECT → close; the
  * idle event → DISCONNECT(IDLE_TIMEOUT); and on close, the session leaves the connection map
  * (and its route the store). Put in place of the {@link AuthHandler} once the device is
  * authenticated; it holds the session itself, so a connection needs no channel attribute.
@@ -42,6 +43,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         switch (frame.type()) {
             case PING -> ctx.writeAndFlush(Frame.Pong.INSTANCE);
             case ACK -> ack(((Frame.Ack) frame).msgId());
+            case SUBSCRIBE -> services.tags().subscribe(session, ((Frame.Subscribe) frame).tags());
+            case UNSUBSCRIBE -> services.tags().unsubscribe(session, ((Frame.Unsubscribe) frame).tags());
             case DISCONNECT -> {
                 log.debug("[broker {} app={} reg={}] device disconnected: {}", services.brokerId(), session.appId(),
                         session.regId(), ((Frame.Disconnect) frame).reason());
@@ -70,7 +73,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        // A replaced session is no longer in the map: its successor's route must stay.
+        // Leaves the per-app index in any case. A replaced session is no longer in the map: its
+        // successor's route must stay.
         if (services.sessions().remove(session)) {
             services.lifecycle().closed(session);
         }

@@ -5,8 +5,12 @@ package io.tern.broker.session;
  * event loop and must not block: they start asynchronous work and return.
  */
 public interface SessionLifecycle {
-    /** The device authenticated (CONNACK is written): record its route, then hand it what waited. */
-    void opened(Session session);
+    /**
+     * The device authenticated (CONNACK is written): record its route, then hand it what waited.
+     *
+     * @param lastBroadcastSeq from the device's CONNECT: the highest app broadcast it has seen, 0 if none kept
+     */
+    void opened(Session session, long lastBroadcastSeq);
 
     /** The connection closed while it was the device's current one: forget its route. */
     void closed(Session session);

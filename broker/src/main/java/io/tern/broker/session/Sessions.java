@@ -23,6 +23,7 @@ public final class Sessions {
     private final Incarnation incarnation;
     private final AtomicLong sequence = new AtomicLong();
     private final ConcurrentHashMap<SessionKey, Session> byDevice;
+    private final LocalApps apps = new LocalApps();
     // Every CONNECT decodes a fresh appId string; a broker serves few apps, so share one copy each.
     private final ConcurrentHashMap<String, String> appIds = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
@@ -37,11 +38,12 @@ public final class Sessions {
         return brokerId;
     }
 
-    /** Registers a new session for the device on {@code channel}, with a fresh epoch. */
+    /** Registers a new session for the device on {@code channel}, with a fresh epoch; call on its event loop. */
     public Opened open(String appId, String regId, Channel channel) {
         SessionKey key = new SessionKey(shared(appId), regId);
         Session session = new Session(key, channel, incarnation, sequence.incrementAndGet());
         Session replaced = byDevice.put(key, session);
+        apps.add(session);
         return new Opened(session, replaced);
     }
 
@@ -57,9 +59,20 @@ public final class Sessions {
         return prev != null ? prev : appId;
     }
 
-    /** @return true when {@code session} was the device's current one and is now removed */
+    /**
+     * Call when the session's connection closed, on its event loop: it leaves the per-app index
+     * in any case, and the connection map if it is still the device's current session.
+     *
+     * @return true when {@code session} was the device's current one and is now removed
+     */
     public boolean remove(Session session) {
+        apps.remove(session);
         return byDevice.remove(session.key(), session);
+    }
+
+    /** The connections by app, per event loop (for broadcasts). */
+    public LocalApps apps() {
+        return apps;
     }
 
     /** @return the device's current session on this broker, or null */

@@ -1,12 +1,16 @@
 package io.tern.broker.delivery;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Sessions;
+import io.tern.protocol.codec.FrameDecoder;
+import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.PushOutcome;
@@ -15,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,7 +40,8 @@ class PushCommandHandlerTest {
         BrokerMetrics metrics = new BrokerMetrics(registry);
         sessions = new Sessions("b1", 1L, 16);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
-                new Disconnects(metrics, Duration.ofSeconds(1)), metrics));
+                new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
+                new Broadcaster("b1", sessions.apps(), 2, metrics), 4));
     }
 
     private Frame.PushResult result() {
@@ -84,5 +91,84 @@ class PushCommandHandlerTest {
         assertEquals(ReasonCode.PROTOCOL_VIOLATION, d.reason());
         assertFalse(internal.isOpen());
         assertNull(internal.readOutbound());
+    }
+
+    @Test
+    void aBatchGoesToConnectedWritableDevicesAndNamesTheRest() {
+        EmbeddedChannel r1 = new EmbeddedChannel();
+        EmbeddedChannel r2 = new EmbeddedChannel();
+        EmbeddedChannel slow = new EmbeddedChannel();
+        slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        slow.write(Unpooled.wrappedBuffer(new byte[64]));
+        sessions.open("app", "r1", r1);
+        sessions.open("app", "r2", r2);
+        sessions.open("app", "slow", slow);
+        sessions.open("other", "r3", new EmbeddedChannel());
+        Frame.Push push = PUSH.withBroadcastSeq(0);
+        internal.writeInbound(new Frame.PushBatch(3, "app", push, List.of("r1", "absent", "slow", "r2", "r3")));
+
+        assertEquals(push, decode(r1.readOutbound()));
+        assertEquals(push, decode(r2.readOutbound()));
+        assertEquals(new Frame.PushBatchResult(3, 2, List.of("absent", "slow", "r3")),
+                internal.readOutbound());
+        assertEquals(0, lastWritten.refCnt(), "the frame is encoded once and released once every copy is written");
+        assertEquals(2.0, registry.get("tern.broker.pushes.written").tag("source", "batch").counter().count());
+        assertEquals(3.0, registry.get("tern.broker.push.batch.misses").counter().count());
+    }
+
+    @Test
+    void aBatchToNobodyConnectedIsAnsweredAtOnce() {
+        internal.writeInbound(new Frame.PushBatch(4, "app", PUSH, List.of("a", "b")));
+        assertEquals(new Frame.PushBatchResult(4, 0, List.of("a", "b")), internal.readOutbound());
+    }
+
+    @Test
+    void aBroadcastReachesEveryWritableConnectionOfTheAppOnly() {
+        List<EmbeddedChannel> app = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            EmbeddedChannel ch = new EmbeddedChannel();
+            sessions.open("app", "r" + i, ch);
+            app.add(ch);
+        }
+        EmbeddedChannel slow = new EmbeddedChannel();
+        slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        slow.write(Unpooled.wrappedBuffer(new byte[64]));
+        sessions.open("app", "slow", slow);
+        EmbeddedChannel other = new EmbeddedChannel();
+        sessions.open("other", "r0", other);
+
+        Frame.Push push = PUSH.withBroadcastSeq(17);
+        internal.writeInbound(new Frame.Broadcast(8, "app", push));
+        // Every EmbeddedChannel is its own event loop: run each loop's share.
+        slow.runPendingTasks();
+        other.runPendingTasks();
+        for (EmbeddedChannel ch : app) {
+            ch.runPendingTasks();
+            assertEquals(push, decode(ch.readOutbound()));
+        }
+        internal.runPendingTasks();
+        assertEquals(new Frame.BroadcastResult(8, 5), internal.readOutbound());
+        assertEquals(0, lastWritten.refCnt(), "the frame is encoded once and released once every copy is written");
+        assertNull(other.readOutbound());
+        assertEquals(5.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "written").counter().count());
+        assertEquals(1.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "skipped").counter().count());
+    }
+
+    @Test
+    void aBroadcastToAnAppWithNoConnectionsHereIsZero() {
+        internal.writeInbound(new Frame.Broadcast(9, "nobody", PUSH.withBroadcastSeq(1)));
+        internal.runPendingTasks();
+        assertEquals(new Frame.BroadcastResult(9, 0), internal.readOutbound());
+    }
+
+    private ByteBuf lastWritten;
+
+    /** Batches and broadcasts write encoded bytes (duplicates of one buffer): decode them back. */
+    private Frame decode(Object written) {
+        ByteBuf buf = assertInstanceOf(ByteBuf.class, written);
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY));
+        decoder.writeInbound(buf);
+        lastWritten = buf;
+        return decoder.readInbound();
     }
 }

@@ -40,6 +40,8 @@ class DeviceHandlersTest {
     private final List<Session> opened = new ArrayList<>();
     private final List<Session> closed = new ArrayList<>();
     private final List<AckRecord> acks = new ArrayList<>();
+    private final List<Long> lastBroadcastSeqs = new ArrayList<>();
+    private final List<String> tags = new ArrayList<>();
     private SimpleMeterRegistry registry;
     private DeviceServices services;
     private Sessions sessions;
@@ -51,8 +53,9 @@ class DeviceHandlersTest {
         sessions = new Sessions("b1", NOW, 16);
         SessionLifecycle lifecycle = new SessionLifecycle() {
             @Override
-            public void opened(Session session) {
+            public void opened(Session session, long lastBroadcastSeq) {
                 opened.add(session);
+                lastBroadcastSeqs.add(lastBroadcastSeq);
             }
 
             @Override
@@ -60,7 +63,18 @@ class DeviceHandlersTest {
                 closed.add(session);
             }
         };
-        services = new DeviceServices("b1", sessions, lifecycle, acks::add, SIGNER,
+        TagSink tagSink = new TagSink() {
+            @Override
+            public void subscribe(Session session, List<String> list) {
+                tags.add("+" + session.regId() + ":" + list);
+            }
+
+            @Override
+            public void unsubscribe(Session session, List<String> list) {
+                tags.add("-" + session.regId() + ":" + list);
+            }
+        };
+        services = new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
                 new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
                 Duration.ofSeconds(10), () -> NOW);
     }
@@ -277,5 +291,57 @@ class DeviceHandlersTest {
         second.close();
         assertEquals(List.of(current), closed);
         assertEquals(0, sessions.size());
+    }
+
+    @Test
+    void subscribeAndUnsubscribeGoToTheTagSink() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        ch.writeInbound(new Frame.Subscribe(List.of("news", "city:berlin")));
+        ch.writeInbound(new Frame.Unsubscribe(List.of("news")));
+        assertEquals(List.of("+r1:[news, city:berlin]", "-r1:[news]"), tags);
+        assertNull(ch.readOutbound(), "no reply");
+        assertTrue(ch.isOpen());
+    }
+
+    @Test
+    void subscribeBeforeConnectIsAProtocolViolation() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Subscribe(List.of("news")));
+        assertDisconnected(ch, ReasonCode.PROTOCOL_VIOLATION);
+        assertEquals(List.of(), tags);
+    }
+
+    @Test
+    void theConnectsLastBroadcastSeqReachesTheLifecycle() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 41));
+        assertInstanceOf(Frame.ConnAck.class, ch.readOutbound());
+        assertEquals(List.of(41L), lastBroadcastSeqs);
+    }
+
+    @Test
+    void theAppIndexHoldsOpenSessionsOnlyReplacedOnesLeaveOnClose() {
+        EmbeddedChannel a = authenticated("app", "r1");
+        EmbeddedChannel b = authenticated("other", "r1");
+        assertEquals(List.of(Session.of(a)), indexed(a, "app"));
+        assertEquals(List.of(Session.of(b)), indexed(b, "other"));
+        assertEquals(List.of(), indexed(a, "other"));
+
+        EmbeddedChannel a2 = authenticated("app", "r1"); // replaces a
+        assertFalse(a.isOpen());
+        assertEquals(List.of(), indexed(a, "app"), "the replaced connection left the index when it closed");
+        assertEquals(List.of(Session.of(a2)), indexed(a2, "app"));
+        a2.close();
+        assertEquals(List.of(), indexed(a2, "app"));
+    }
+
+    /** The app's sessions on {@code ch}'s event loop (every EmbeddedChannel has its own). */
+    private List<Session> indexed(EmbeddedChannel ch, String app) {
+        for (LocalApps.PerLoop l : sessions.apps().loops()) {
+            if (l.loop() == ch.eventLoop()) {
+                return List.of(l.snapshot(app));
+            }
+        }
+        return List.of();
     }
 }

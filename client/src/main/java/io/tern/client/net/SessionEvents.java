@@ -20,6 +20,13 @@ public interface SessionEvents {
     /** A message that was acknowledged but not delivered. */
     void dropped(long msgId, Drop why);
 
+    /**
+     * A broadcast PUSH with this sequence number arrived (delivered or dropped), reported
+     * right after {@link #message} or {@link #dropped}, before the ACK is written.
+     */
+    default void broadcastSeen(long broadcastSeq) {
+    }
+
     /** The channel closed; called exactly once per session, after the close. */
     void ended(SessionEnd end);
 }

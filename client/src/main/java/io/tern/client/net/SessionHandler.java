@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * CONNACK within the handshake timeout, then installs an {@link IdleStateHandler} in front of
  * itself (writer idle for {@code heartbeatSeconds} → PING; reader idle for 3x that → close).
  * Every PUSH is acknowledged; new unexpired ones go to {@link SessionEvents#message}, duplicates
- * (by msgId, against the client's {@link RecentIds}) and expired ones are only counted.
+ * (by msgId, against the client's {@link RecentIds}) and expired ones are only counted; a
+ * broadcast's sequence number is reported either way ({@link SessionEvents#broadcastSeen}).
  * REDIRECT and DISCONNECT decide the {@link NextStep}, reported once through
  * {@link SessionEvents#ended} after the channel closes.
  *
@@ -230,6 +231,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                 events.message(push, receivedAt);
             }
         } finally {
+            if (push.isBroadcast()) {
+                events.broadcastSeen(push.broadcastSeq());
+            }
             // Ack in every case: the broker stops resending and the receipt is counted.
             write(ctx, new Frame.Ack(push.msgId()));
         }

@@ -13,23 +13,25 @@ import java.util.Map;
  * {@code maxHome} of them, then the least-loaded broker of each other region (so a device can
  * still connect when its home region is gone). A pure function of its arguments.
  *
- * <p>Equal loads are ordered by a hash of (regId, brokerId), rendezvous style: each device gets
- * its own stable order among equally loaded brokers, so a fleet of fresh brokers (all at zero
- * connections) shares new devices instead of every device picking the same first broker.
+ * <p>Loads are compared in buckets of {@code loadBucket} connections, and equal buckets are
+ * ordered by a hash of (regId, brokerId), rendezvous style: each device gets its own stable order
+ * among equally loaded brokers, so a connection storm (counts in the registry are seconds old)
+ * or a fleet of fresh brokers shares new devices instead of all picking the same first broker.
  * {@link String#hashCode()} is specified by the JDK, so every dispatcher instance agrees.
  */
 public final class BrokerAllocator {
     private BrokerAllocator() {
     }
 
-    public static List<BrokerInfo> allocate(List<BrokerInfo> live, String homeRegion, String regId, int maxHome) {
+    public static List<BrokerInfo> allocate(List<BrokerInfo> live, String homeRegion, String regId, int maxHome,
+                                            int loadBucket) {
         if (maxHome < 1) {
             throw new IllegalArgumentException("maxHome must be at least 1, got " + maxHome);
         }
         if (live.isEmpty()) {
             return List.of();
         }
-        Comparator<BrokerInfo> order = order(regId);
+        Comparator<BrokerInfo> order = order(regId, loadBucket);
         List<BrokerInfo> home = new ArrayList<>();
         Map<String, BrokerInfo> bestPerOtherRegion = new HashMap<>();
         for (BrokerInfo b : live) {
@@ -48,10 +50,10 @@ public final class BrokerAllocator {
         return out;
     }
 
-    /** Least connections first; ties by the device's rendezvous rank; then id, for a total order. */
-    static Comparator<BrokerInfo> order(String regId) {
+    /** Least-loaded bucket first; ties by the device's rendezvous rank; then id, for a total order. */
+    static Comparator<BrokerInfo> order(String regId, int loadBucket) {
         long device = (long) regId.hashCode() << 32;
-        return Comparator.comparingInt(BrokerInfo::connections)
+        return Comparator.comparingInt((BrokerInfo b) -> b.connections() / loadBucket)
                 .thenComparingLong(b -> rank(device, b.id()))
                 .thenComparing(BrokerInfo::id);
     }

@@ -24,12 +24,16 @@ import java.util.regex.Pattern;
  * @param defaultRegion   home region of a device that names none; default {@value #DEFAULT_REGION}
  * @param registryRefresh how often the live broker list is re-read from Redis; default 1s
  * @param maxHomeBrokers  at most this many home-region brokers per answer; default {@value #DEFAULT_MAX_HOME_BROKERS}
+ * @param loadBucket      brokers whose connection counts fall in the same bucket of this size count as equally
+ *                        loaded; default {@value #DEFAULT_LOAD_BUCKET}. Counts are seconds old, so strict
+ *                        least-loaded-first would send a whole connection storm to one broker.
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
-                               Duration registryRefresh, int maxHomeBrokers) {
+                               Duration registryRefresh, int maxHomeBrokers, int loadBucket) {
 
     public static final String DEFAULT_ID = "d1";
+    public static final int DEFAULT_LOAD_BUCKET = 500;
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8081;
     public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6390";
@@ -61,6 +65,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 "dispatcher.default-region must match " + NAME + ", got '" + defaultRegion + "'");
         ConfigException.require(registryRefresh != null && between(registryRefresh, Duration.ofMillis(50), Duration.ofMinutes(1)),
                 "dispatcher.registry-refresh must be between 50ms and 1m, got " + registryRefresh);
+        ConfigException.require(loadBucket >= 1 && loadBucket <= 1_000_000,
+                "dispatcher.load-bucket must be between 1 and 1000000, got " + loadBucket);
         ConfigException.require(maxHomeBrokers >= 1 && maxHomeBrokers <= 64,
                 "dispatcher.max-home-brokers must be between 1 and 64, got " + maxHomeBrokers);
     }
@@ -79,7 +85,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.duration("dispatcher.token-ttl", DEFAULT_TOKEN_TTL),
                 s.string("dispatcher.default-region", DEFAULT_REGION),
                 s.duration("dispatcher.registry-refresh", DEFAULT_REGISTRY_REFRESH),
-                s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS));
+                s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
+                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -91,7 +98,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers);
+                registryRefresh, maxHomeBrokers, loadBucket);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -113,7 +120,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         return "DispatcherConfig[id=" + id + ", http=" + http.host() + ':' + http.port() + ", redisUri=" + redactUri(redisUri)
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
-                + ", maxHomeBrokers=" + maxHomeBrokers + ']';
+                + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

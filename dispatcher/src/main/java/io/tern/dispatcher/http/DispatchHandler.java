@@ -43,18 +43,20 @@ public final class DispatchHandler implements Route.Handler {
     private final Clock clock;
     private final String defaultRegion;
     private final int maxHomeBrokers;
+    private final int loadBucket;
     private final long tokenTtlMillis;
     private final String prefix;
     private final Map<DispatchOutcome, Counter> outcomes = new EnumMap<>(DispatchOutcome.class);
 
     public DispatchHandler(Supplier<BrokerSnapshot> snapshots, ConnectTokenSigner signer, Clock clock,
-                           String defaultRegion, int maxHomeBrokers, Duration tokenTtl, MeterRegistry registry,
+                           String defaultRegion, int maxHomeBrokers, int loadBucket, Duration tokenTtl, MeterRegistry registry,
                            String instanceId) {
         this.snapshots = snapshots;
         this.signer = signer;
         this.clock = clock;
         this.defaultRegion = defaultRegion;
         this.maxHomeBrokers = maxHomeBrokers;
+        this.loadBucket = loadBucket;
         this.tokenTtlMillis = tokenTtl.toMillis();
         this.prefix = "dispatcher " + instanceId;
         for (DispatchOutcome o : DispatchOutcome.values()) {
@@ -88,7 +90,8 @@ public final class DispatchHandler implements Route.Handler {
             throw fail(DispatchOutcome.INVALID_FIELD, "region must match " + REGION.pattern(), "region");
         }
 
-        List<BrokerInfo> picked = BrokerAllocator.allocate(snapshots.get().brokers(), homeRegion, regId, maxHomeBrokers);
+        List<BrokerInfo> picked = BrokerAllocator.allocate(snapshots.get().brokers(), homeRegion, regId, maxHomeBrokers,
+                loadBucket);
         if (picked.isEmpty()) {
             log.debug("[{} reg={}] no live broker to offer", prefix, regId);
             throw fail(DispatchOutcome.NO_BROKERS, "no broker is available; retry with backoff", null);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.Map;
 import java.util.Random;
 
@@ -28,7 +29,7 @@ class BrokerAllocatorTest {
     void homeBrokersComeLeastLoadedFirst() {
         List<BrokerInfo> live = List.of(broker("a", "north", 30), broker("b", "north", 10), broker("c", "north", 20));
 
-        assertEquals(List.of("b", "c", "a"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3)));
+        assertEquals(List.of("b", "c", "a"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3, 1)));
     }
 
     @Test
@@ -36,7 +37,7 @@ class BrokerAllocatorTest {
         List<BrokerInfo> live = List.of(broker("a", "north", 40), broker("b", "north", 10),
                 broker("c", "north", 30), broker("d", "north", 20));
 
-        assertEquals(List.of("b", "d"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 2)));
+        assertEquals(List.of("b", "d"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 2, 1)));
     }
 
     @Test
@@ -45,7 +46,7 @@ class BrokerAllocatorTest {
                 broker("e1", "east", 50), broker("n1", "north", 7), broker("e2", "east", 5),
                 broker("s1", "south", 3), broker("s2", "south", 9), broker("n2", "north", 1));
 
-        List<String> got = ids(BrokerAllocator.allocate(live, "north", "reg-1", 3));
+        List<String> got = ids(BrokerAllocator.allocate(live, "north", "reg-1", 3, 1));
 
         // Home first (least loaded first), then one per other region, those least loaded first too.
         assertEquals(List.of("n2", "n1", "s1", "e2"), got);
@@ -55,19 +56,19 @@ class BrokerAllocatorTest {
     void homeBrokersComeFirstEvenWhenOtherRegionsAreLessLoaded() {
         List<BrokerInfo> live = List.of(broker("e1", "east", 0), broker("n1", "north", 1000));
 
-        assertEquals(List.of("n1", "e1"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3)));
+        assertEquals(List.of("n1", "e1"), ids(BrokerAllocator.allocate(live, "north", "reg-1", 3, 1)));
     }
 
     @Test
     void unknownHomeRegionGetsOneBrokerFromEachRegion() {
         List<BrokerInfo> live = List.of(broker("e1", "east", 2), broker("e2", "east", 1), broker("n1", "north", 3));
 
-        assertEquals(List.of("e2", "n1"), ids(BrokerAllocator.allocate(live, "west", "reg-1", 3)));
+        assertEquals(List.of("e2", "n1"), ids(BrokerAllocator.allocate(live, "west", "reg-1", 3, 1)));
     }
 
     @Test
     void noLiveBrokersGivesNoBrokers() {
-        assertEquals(List.of(), BrokerAllocator.allocate(List.of(), "north", "reg-1", 3));
+        assertEquals(List.of(), BrokerAllocator.allocate(List.of(), "north", "reg-1", 3, 1));
     }
 
     @Test
@@ -76,11 +77,11 @@ class BrokerAllocatorTest {
         for (int i = 0; i < 12; i++) {
             live.add(broker("b" + i, i % 3 == 0 ? "north" : "east", i % 2));
         }
-        List<String> expected = ids(BrokerAllocator.allocate(live, "north", "reg-42", 3));
+        List<String> expected = ids(BrokerAllocator.allocate(live, "north", "reg-42", 3, 1));
         Random random = new Random(7);
         for (int round = 0; round < 20; round++) {
             Collections.shuffle(live, random);
-            assertEquals(expected, ids(BrokerAllocator.allocate(live, "north", "reg-42", 3)));
+            assertEquals(expected, ids(BrokerAllocator.allocate(live, "north", "reg-42", 3, 1)));
         }
     }
 
@@ -91,7 +92,7 @@ class BrokerAllocatorTest {
         Map<String, Integer> firstChoice = new HashMap<>();
         int devices = 4000;
         for (int i = 0; i < devices; i++) {
-            String first = BrokerAllocator.allocate(live, "north", "device-" + i, 3).get(0).id();
+            String first = BrokerAllocator.allocate(live, "north", "device-" + i, 3, 1).get(0).id();
             firstChoice.merge(first, 1, Integer::sum);
         }
         assertEquals(4, firstChoice.size(), "every broker is someone's first choice: " + firstChoice);
@@ -103,12 +104,26 @@ class BrokerAllocatorTest {
     void loadStillWinsOverTheTieBreak() {
         List<BrokerInfo> live = List.of(broker("a", "north", 1), broker("b", "north", 0));
         for (int i = 0; i < 100; i++) {
-            assertEquals("b", BrokerAllocator.allocate(live, "north", "device-" + i, 3).get(0).id());
+            assertEquals("b", BrokerAllocator.allocate(live, "north", "device-" + i, 3, 1).get(0).id());
         }
     }
 
     @Test
+    void loadsInTheSameBucketShareDevicesSoAStaleCountCannotHerdAStorm() {
+        // b looks emptier, but by less than a bucket: devices still spread over both.
+        List<BrokerInfo> live = List.of(broker("a", "north", 420), broker("b", "north", 40));
+        long toA = IntStream.range(0, 1000)
+                .filter(i -> BrokerAllocator.allocate(live, "north", "device-" + i, 3, 500).get(0).id().equals("a"))
+                .count();
+        assertTrue(toA > 350 && toA < 650, "about half go to a: " + toA);
+        // A bucket apart, the emptier broker wins every time.
+        List<BrokerInfo> apart = List.of(broker("a", "north", 900), broker("b", "north", 40));
+        assertTrue(IntStream.range(0, 100).allMatch(i ->
+                BrokerAllocator.allocate(apart, "north", "device-" + i, 3, 500).get(0).id().equals("b")));
+    }
+
+    @Test
     void maxHomeBelowOneIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> BrokerAllocator.allocate(List.of(), "north", "r", 0));
+        assertThrows(IllegalArgumentException.class, () -> BrokerAllocator.allocate(List.of(), "north", "r", 0, 1));
     }
 }

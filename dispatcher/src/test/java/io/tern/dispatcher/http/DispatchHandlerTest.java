@@ -33,7 +33,7 @@ class DispatchHandlerTest {
     private final AtomicReference<BrokerSnapshot> snapshot = new AtomicReference<>(BrokerSnapshot.NONE);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final DispatchHandler handler = new DispatchHandler(snapshot::get, new ConnectTokenSigner(SECRET),
-            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), "local", 3, Duration.ofHours(1), registry, "t1");
+            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), "local", 3, 1, Duration.ofHours(1), registry, "t1");
 
     private static HttpRequest get(String... kv) {
         Map<String, List<String>> query = new LinkedHashMap<>();

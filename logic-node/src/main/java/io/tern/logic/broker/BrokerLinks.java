@@ -22,12 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
 
 /**
  * Persistent, pipelined connections from this logic node to each broker's internal port. Many
@@ -74,10 +76,28 @@ public final class BrokerLinks implements AutoCloseable {
      * failure, link loss, timeout or {@link SaturatedException}.
      */
     public CompletableFuture<PushOutcome> send(BrokerInfo broker, String appId, String regId, Frame.Push push) {
+        return request(broker, id -> new Frame.PushCommand(id, appId, regId, push))
+                .thenApply(reply -> ((Frame.PushResult) reply).outcome());
+    }
+
+    /** One task copy to many devices of one broker, in one command (the broker encodes it once). */
+    public CompletableFuture<Frame.PushBatchResult> sendBatch(BrokerInfo broker, String appId, List<String> regIds,
+                                                              Frame.Push push) {
+        return request(broker, id -> new Frame.PushBatch(id, appId, push, regIds))
+                .thenApply(reply -> (Frame.PushBatchResult) reply);
+    }
+
+    /** A broadcast to every connection of the app on one broker. */
+    public CompletableFuture<Frame.BroadcastResult> broadcast(BrokerInfo broker, String appId, Frame.Push push) {
+        return request(broker, id -> new Frame.Broadcast(id, appId, push))
+                .thenApply(reply -> (Frame.BroadcastResult) reply);
+    }
+
+    private CompletableFuture<Frame> request(BrokerInfo broker, LongFunction<Frame> command) {
         Link link = links.compute(broker.id(), (id, existing) ->
                 existing != null && existing.address.equals(broker.internalAddress()) && !existing.dead
                         ? existing : new Link(id, broker.internalAddress()));
-        return link.send(new Frame.PushCommand(correlation.incrementAndGet(), appId, regId, push));
+        return link.send(correlation.incrementAndGet(), command);
     }
 
     private void expireOverdue() {
@@ -97,7 +117,7 @@ public final class BrokerLinks implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private record Pending(CompletableFuture<PushOutcome> future, long sentAtNanos) {
+    private record Pending(CompletableFuture<Frame> future, long sentAtNanos) {
     }
 
     private final class Link {
@@ -123,7 +143,7 @@ public final class BrokerLinks implements AutoCloseable {
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline()
                                     .addLast(new FlushConsolidationHandler(256, true))
-                                    .addLast(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY))
+                                    .addLast(new FrameDecoder(FrameHeader.INTERNAL_MAX_BODY))
                                     .addLast(FrameEncoder.INSTANCE)
                                     .addLast(new Replies());
                         }
@@ -139,35 +159,36 @@ public final class BrokerLinks implements AutoCloseable {
             });
         }
 
-        CompletableFuture<PushOutcome> send(Frame.PushCommand cmd) {
-            CompletableFuture<PushOutcome> future = new CompletableFuture<>();
+        CompletableFuture<Frame> send(long correlationId, LongFunction<Frame> command) {
+            CompletableFuture<Frame> future = new CompletableFuture<>();
             if (pending.size() >= maxInFlight) {
                 future.completeExceptionally(new SaturatedException(brokerId));
                 return future;
             }
-            pending.put(cmd.correlationId(), new Pending(future, System.nanoTime()));
+            Frame cmd = command.apply(correlationId);
+            pending.put(correlationId, new Pending(future, System.nanoTime()));
             connect.addListener(f -> {
                 if (f.isSuccess()) {
                     Channel ch = connect.channel();
                     ch.writeAndFlush(cmd).addListener(w -> {
                         if (!w.isSuccess()) {
-                            complete(cmd.correlationId(), null, w.cause());
+                            complete(correlationId, null, w.cause());
                         }
                     });
                 } else {
-                    complete(cmd.correlationId(), null, f.cause());
+                    complete(correlationId, null, f.cause());
                 }
             });
             return future;
         }
 
-        void complete(long correlationId, PushOutcome outcome, Throwable error) {
+        void complete(long correlationId, Frame reply, Throwable error) {
             Pending p = pending.remove(correlationId);
             if (p != null) {
                 if (error != null) {
                     p.future.completeExceptionally(error);
                 } else {
-                    p.future.complete(outcome);
+                    p.future.complete(reply);
                 }
             }
         }
@@ -186,7 +207,11 @@ public final class BrokerLinks implements AutoCloseable {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
                 if (msg instanceof Frame.PushResult r) {
-                    complete(r.correlationId(), r.outcome(), null);
+                    complete(r.correlationId(), r, null);
+                } else if (msg instanceof Frame.PushBatchResult r) {
+                    complete(r.correlationId(), r, null);
+                } else if (msg instanceof Frame.BroadcastResult r) {
+                    complete(r.correlationId(), r, null);
                 } else if (msg instanceof DecodeFailure f) {
                     log.warn("[logic link {}] undecodable reply ({}): closing", brokerId, f.detail());
                     ctx.close();

@@ -1,5 +1,8 @@
 package io.tern.logic.config;
 
+import io.tern.logic.callback.CallbackConfig;
+import io.tern.logic.limits.LimitsConfig;
+import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
@@ -13,16 +16,21 @@ import java.util.TreeMap;
  * and {@code logic.apps.<appId>.secret}.
  *
  * @param nodeId          0..1023, unique per logic node: part of every msgId it issues
- * @param maxBodyBytes    request bodies over this answer 413
+ * @param maxBodyBytes    request bodies over this answer 413 (a message: single push, task payload)
+ * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
  * @param queueMax        offline queue bound per device
  * @param brokerMaxInFlight push commands awaiting a broker's reply, per broker; beyond it the API answers 429
+ * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
+ * @param tagChunk        regIds per tag-push job (≤ 1000)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
-                          Duration authClockSkew, int maxBodyBytes, Duration defaultTtl, Duration maxTtl,
+                          Duration authClockSkew, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
                           int queueMax, Duration statusRetention, Duration idempotencyWindow,
                           Duration brokerConnectTimeout, Duration brokerReplyTimeout, int brokerMaxInFlight,
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax,
+                          int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
+                          CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
@@ -31,11 +39,16 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(nodeId >= 0 && nodeId <= 1023, "logic.node-id must be in [0, 1023]");
         ConfigException.require(authTokenSecret.length() >= 16, "logic.auth-token-secret must be >= 16 chars");
         ConfigException.require(maxBodyBytes >= 256 && maxBodyBytes <= 1024 * 1024, "logic.max-body-bytes out of range");
+        ConfigException.require(maxListBodyBytes >= maxBodyBytes && maxListBodyBytes <= 4 * 1024 * 1024,
+                "logic.max-list-body-bytes must be in [logic.max-body-bytes, 4 MiB]");
         ConfigException.require(!defaultTtl.isNegative() && !defaultTtl.isZero() && defaultTtl.compareTo(maxTtl) <= 0,
                 "logic.default-ttl must be in (0, logic.max-ttl]");
         ConfigException.require(queueMax >= 1 && queueMax <= 10_000, "logic.queue-max must be in [1, 10000]");
         ConfigException.require(brokerMaxInFlight >= 1, "logic.broker-max-in-flight must be >= 1");
         ConfigException.require(receiptBatchMax >= 1 && receiptBatchMax <= 10_000, "logic.receipt-batch-max must be in [1, 10000]");
+        ConfigException.require(tagResolvers >= 1 && tagResolvers <= 64, "logic.tag-resolvers must be in [1, 64]");
+        ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
+        ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
         apps = Map.copyOf(apps);
     }
 
@@ -56,6 +69,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.auth-token-ttl", Duration.ofHours(24)),
                 s.duration("logic.auth-clock-skew", Duration.ofMinutes(5)),
                 s.integer("logic.max-body-bytes", 4096),
+                s.integer("logic.max-list-body-bytes", 256 * 1024),
                 s.duration("logic.default-ttl", Duration.ofSeconds(86_400)),
                 s.duration("logic.max-ttl", Duration.ofSeconds(604_800)),
                 s.integer("logic.queue-max", 100),
@@ -67,6 +81,13 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.registry-refresh", Duration.ofSeconds(1)),
                 s.string("logic.receipt-group", "tern-receipts"),
                 s.integer("logic.receipt-batch-max", 500),
+                s.integer("logic.tag-resolvers", 2),
+                s.integer("logic.tag-queue", 100),
+                s.integer("logic.tag-chunk", 1000),
+                s.string("logic.job-group", "tern-jobs"),
+                CallbackConfig.from(s),
+                ScheduleConfig.from(s),
+                LimitsConfig.from(s),
                 apps);
         s.warnUnread("logic.");
         return c;

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.config.LogicConfig;
+import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePush;
 import io.tern.logic.push.SinglePushService;
 import io.tern.runtime.http.ApiException;
@@ -31,15 +32,17 @@ public final class PushApi {
     private final AppAuthenticator auth;
     private final SinglePushService singlePush;
     private final MessageRepository messages;
+    private final AppLimits limits;
     private final LogicConfig config;
     private final LongSupplier clock;
     private final MessageParser messageParser;
 
-    public PushApi(AppAuthenticator auth, SinglePushService singlePush, MessageRepository messages,
+    public PushApi(AppAuthenticator auth, SinglePushService singlePush, MessageRepository messages, AppLimits limits,
                    LogicConfig config, LongSupplier clock) {
         this.auth = auth;
         this.singlePush = singlePush;
         this.messages = messages;
+        this.limits = limits;
         this.config = config;
         this.clock = clock;
         this.messageParser = new MessageParser(config.defaultTtl(), config.maxTtl());
@@ -65,7 +68,7 @@ public final class PushApi {
     private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {
         String appId = auth.verify(req.header(AUTH_HEADER));
         SinglePush push = parseSinglePush(Json.object(req.body()));
-        return singlePush.push(appId, push).handle((out, err) -> {
+        return limits.admit(appId, 1).thenCompose(x -> singlePush.push(appId, push)).handle((out, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 if (cause instanceof BrokerLinks.SaturatedException) {

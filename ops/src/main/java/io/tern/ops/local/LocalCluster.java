@@ -22,7 +22,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Settings settings;
     private final Dispatcher dispatcher;
     private final List<Broker> brokers = new ArrayList<>();
-    private final LogicNode logic;
+    private LogicNode logic;
 
     private LocalCluster(Settings settings, int brokerCount) {
         this.settings = settings;
@@ -83,6 +83,13 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public LogicNode logic() {
+        return logic;
+    }
+
+    /** Stops the logic node and starts a new one with the same settings (a restart). */
+    public LogicNode restartLogic() {
+        logic.close();
+        logic = LogicNode.start(LogicConfig.from(settings));
         return logic;
     }
 

@@ -5,6 +5,7 @@ import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
 import io.tern.runtime.net.Transports;
+import org.awaitility.Awaitility;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /** Many SDK devices in the test JVM on a shared event loop group, recording what each receives. */
 final class Devices implements AutoCloseable {
+    private static final int WAVE = 500;
     private final EventLoopGroup group = Transports.group(2, "e2e-devices");
     private final HttpClient http = HttpClient.newHttpClient();
     private final URI dispatcher;
@@ -53,10 +55,17 @@ final class Devices implements AutoCloseable {
         return c;
     }
 
+    /** Starts devices in waves of {@value #WAVE}, each connected before the next: a paced storm. */
     List<TernClient> startAll(List<String> regIds) {
         List<TernClient> out = new ArrayList<>();
-        for (String r : regIds) {
-            out.add(start(r));
+        for (int from = 0; from < regIds.size(); from += WAVE) {
+            List<TernClient> wave = new ArrayList<>();
+            for (String r : regIds.subList(from, Math.min(regIds.size(), from + WAVE))) {
+                wave.add(start(r));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> wave.stream().allMatch(c -> c.state() == TernClient.State.CONNECTED));
+            out.addAll(wave);
         }
         return out;
     }

@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
 final class PushApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Response(int status, JsonNode body) {
+    record Response(int status, JsonNode body, java.net.http.HttpHeaders headers) {
     }
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -61,6 +61,47 @@ final class PushApiClient {
                 .set("notification", JSON.createObjectNode().put("title", title).put("body", body)).toString());
     }
 
+    /** Stores a notification task body; returns its taskId. */
+    String createTask(String title, String body, String extraJsonFields) {
+        String json = "{\"notification\":{\"title\":\"" + title + "\",\"body\":\"" + body + "\"}"
+                + (extraJsonFields == null ? "" : "," + extraJsonFields) + "}";
+        Response r = post("/v1/push/payload", json).join();
+        if (r.status() != 200) {
+            throw new IllegalStateException("payload: " + r);
+        }
+        return r.body().get("taskId").asText();
+    }
+
+    Response listPush(String taskId, java.util.List<String> regIds, String requestId) {
+        var node = JSON.createObjectNode().put("taskId", taskId);
+        var arr = node.putArray("regIds");
+        regIds.forEach(arr::add);
+        if (requestId != null) {
+            node.put("requestId", requestId);
+        }
+        return post("/v1/push/list", node.toString()).join();
+    }
+
+    Response allPush(String taskId) {
+        return post("/v1/push/all", JSON.createObjectNode().put("taskId", taskId).toString()).join();
+    }
+
+    JsonNode task(String taskId) {
+        Response r = get("/v1/tasks/" + taskId);
+        if (r.status() != 200) {
+            throw new IllegalStateException("task " + taskId + ": " + r);
+        }
+        return r.body();
+    }
+
+    Response delete(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).DELETE();
+        if (authToken != null) {
+            b.header("authToken", authToken);
+        }
+        return send(b.build()).join();
+    }
+
     CompletableFuture<Response> post(String path, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(Duration.ofSeconds(10))
@@ -80,6 +121,16 @@ final class PushApiClient {
         return send(b.build()).join();
     }
 
+    /** A plain-text GET, e.g. /metrics. */
+    String getText(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     String status(String msgId) {
         Response r = get("/v1/messages/" + msgId);
         if (r.status() != 200) {
@@ -91,7 +142,7 @@ final class PushApiClient {
     private CompletableFuture<Response> send(HttpRequest req) {
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
             try {
-                return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+                return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()), r.headers());
             } catch (Exception e) {
                 throw new IllegalStateException("non-JSON answer " + r.statusCode() + ": " + r.body(), e);
             }

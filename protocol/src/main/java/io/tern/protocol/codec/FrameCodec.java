@@ -7,6 +7,7 @@ import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.Tags;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ public final class FrameCodec {
         try {
             out.writeByte(FrameHeader.VERSION);
             out.writeByte(frame.type().code());
-            out.writeShort(0);
+            out.writeShort(flags(frame));
             out.writeInt(0); // length, patched below
             int bodyStart = out.writerIndex();
             writeBody(frame, out);
@@ -56,12 +57,42 @@ public final class FrameCodec {
         }
     }
 
+    /** The header flags: only {@link FrameHeader#FLAG_BROADCAST}, for frames whose PUSH is a broadcast. */
+    private static int flags(Frame frame) {
+        Frame.Push p = embeddedPush(frame);
+        return p != null && p.broadcastSeq() > 0 ? FrameHeader.FLAG_BROADCAST : 0;
+    }
+
+    private static Frame.Push embeddedPush(Frame frame) {
+        switch (frame.type()) {
+            case PUSH:
+                return (Frame.Push) frame;
+            case PUSH_COMMAND:
+                return ((Frame.PushCommand) frame).push();
+            case PUSH_BATCH:
+                return ((Frame.PushBatch) frame).push();
+            case BROADCAST:
+                return ((Frame.Broadcast) frame).push();
+            default:
+                return null;
+        }
+    }
+
     private static int estimateBody(Frame frame) {
         if (frame instanceof Frame.Push p) {
-            return 21 + p.payload().length;
+            return 29 + p.payload().length;
         }
         if (frame instanceof Frame.PushCommand c) {
-            return 36 + c.appId().length() + c.regId().length() + c.push().payload().length;
+            return 44 + c.appId().length() + c.regId().length() + c.push().payload().length;
+        }
+        if (frame instanceof Frame.PushBatch b) {
+            return 48 + b.appId().length() + b.push().payload().length + b.regIds().size() * 40;
+        }
+        if (frame instanceof Frame.Broadcast b) {
+            return 40 + b.appId().length() + b.push().payload().length;
+        }
+        if (frame instanceof Frame.PushBatchResult r) {
+            return 16 + r.notConnected().size() * 40;
         }
         if (frame instanceof Frame.Connect c) {
             return 16 + c.appId().length() + c.regId().length() + c.token().length();
@@ -120,7 +151,103 @@ public final class FrameCodec {
                 out.writeLong(r.correlationId());
                 out.writeByte(r.outcome().code());
             }
+            case SUBSCRIBE -> writeTags(out, ((Frame.Subscribe) frame).tags());
+            case UNSUBSCRIBE -> writeTags(out, ((Frame.Unsubscribe) frame).tags());
+            case PUSH_BATCH -> {
+                Frame.PushBatch b = (Frame.PushBatch) frame;
+                requireCount("PUSH_BATCH regIds", b.regIds().size(), Frame.PushBatch.MAX_REG_IDS);
+                out.writeLong(b.correlationId());
+                writeString(out, b.appId());
+                writePush(out, b.push());
+                out.writeInt(b.regIds().size());
+                for (String r : b.regIds()) {
+                    writeString(out, r);
+                }
+            }
+            case PUSH_BATCH_RESULT -> {
+                Frame.PushBatchResult r = (Frame.PushBatchResult) frame;
+                requireCount("PUSH_BATCH_RESULT notConnected", r.notConnected().size(), Frame.PushBatch.MAX_REG_IDS);
+                if (r.written() < 0) {
+                    throw new IllegalArgumentException("written " + r.written() + " is negative");
+                }
+                out.writeLong(r.correlationId());
+                out.writeInt(r.written());
+                out.writeInt(r.notConnected().size());
+                for (String id : r.notConnected()) {
+                    writeString(out, id);
+                }
+            }
+            case BROADCAST -> {
+                Frame.Broadcast b = (Frame.Broadcast) frame;
+                if (b.push().broadcastSeq() <= 0) {
+                    throw new IllegalArgumentException("BROADCAST push needs a broadcastSeq > 0");
+                }
+                out.writeLong(b.correlationId());
+                writeString(out, b.appId());
+                writePush(out, b.push());
+            }
+            case BROADCAST_RESULT -> {
+                Frame.BroadcastResult r = (Frame.BroadcastResult) frame;
+                if (r.written() < 0) {
+                    throw new IllegalArgumentException("written " + r.written() + " is negative");
+                }
+                out.writeLong(r.correlationId());
+                out.writeInt(r.written());
+            }
         }
+    }
+
+    private static void requireCount(String what, int n, int max) {
+        if (n > max) {
+            throw new IllegalArgumentException(what + " lists " + n + ", max " + max);
+        }
+    }
+
+    private static void writeTags(ByteBuf out, List<String> tags) {
+        String problem = Tags.problem(tags);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        out.writeShort(tags.size());
+        for (String t : tags) {
+            writeString(out, t);
+        }
+    }
+
+    private static List<String> readTags(ByteBuf body, FrameType type) {
+        int n = body.readUnsignedShort();
+        if (n < 1 || n > Tags.MAX_PER_FRAME) {
+            throw malformed(type + " lists " + n + " tags, must be 1.." + Tags.MAX_PER_FRAME);
+        }
+        List<String> tags = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String t = readString(body, "tag");
+            if (!Tags.isValid(t)) {
+                throw malformed(type + " tag " + i + " must match [A-Za-z0-9._:-]{1," + Tags.MAX_LENGTH + "}");
+            }
+            tags.add(t);
+        }
+        return tags;
+    }
+
+    private static List<String> readStrings(ByteBuf body, String what, int max) {
+        long n = body.readUnsignedInt();
+        if (n > max) {
+            throw malformed(what + " lists " + n + ", max " + max);
+        }
+        List<String> list = new ArrayList<>((int) n);
+        for (int i = 0; i < n; i++) {
+            list.add(readString(body, what));
+        }
+        return list;
+    }
+
+    private static int readCount(ByteBuf body, String what) {
+        long n = body.readUnsignedInt();
+        if (n > Integer.MAX_VALUE) {
+            throw malformed(what + " " + n + " is out of range");
+        }
+        return (int) n;
     }
 
     private static void writePush(ByteBuf out, Frame.Push p) {
@@ -129,6 +256,9 @@ public final class FrameCodec {
         out.writeByte(p.kind().code());
         out.writeInt(p.payload().length);
         out.writeBytes(p.payload());
+        if (p.broadcastSeq() > 0) {
+            out.writeLong(p.broadcastSeq()); // announced by FLAG_BROADCAST in the header
+        }
     }
 
     /**
@@ -144,7 +274,7 @@ public final class FrameCodec {
                 case CONNACK -> new Frame.ConnAck(body.readUnsignedShort(), body.readLong());
                 case PING -> Frame.Ping.INSTANCE;
                 case PONG -> Frame.Pong.INSTANCE;
-                case PUSH -> readPush(body);
+                case PUSH -> readPush(body, flags);
                 case ACK -> new Frame.Ack(body.readLong());
                 case REDIRECT -> {
                     ReasonCode reason = ReasonCode.fromCode(body.readUnsignedShort());
@@ -161,7 +291,7 @@ public final class FrameCodec {
                 case DISCONNECT -> new Frame.Disconnect(ReasonCode.fromCode(body.readUnsignedShort()),
                         readString(body, "message"));
                 case PUSH_COMMAND -> new Frame.PushCommand(body.readLong(), readString(body, "appId"),
-                        readString(body, "regId"), readPush(body));
+                        readString(body, "regId"), readPush(body, flags));
                 case PUSH_RESULT -> {
                     long correlationId = body.readLong();
                     int code = body.readUnsignedByte();
@@ -171,6 +301,22 @@ public final class FrameCodec {
                     }
                     yield new Frame.PushResult(correlationId, outcome);
                 }
+                case SUBSCRIBE -> new Frame.Subscribe(readTags(body, type));
+                case UNSUBSCRIBE -> new Frame.Unsubscribe(readTags(body, type));
+                case PUSH_BATCH -> new Frame.PushBatch(body.readLong(), readString(body, "appId"),
+                        readPush(body, flags), readStrings(body, "regIds", Frame.PushBatch.MAX_REG_IDS));
+                case PUSH_BATCH_RESULT -> new Frame.PushBatchResult(body.readLong(), readCount(body, "written"),
+                        readStrings(body, "notConnected", Frame.PushBatch.MAX_REG_IDS));
+                case BROADCAST -> {
+                    long correlationId = body.readLong();
+                    String appId = readString(body, "appId");
+                    Frame.Push push = readPush(body, flags);
+                    if (!push.isBroadcast()) {
+                        throw malformed("BROADCAST push has no broadcastSeq (flag not set)");
+                    }
+                    yield new Frame.Broadcast(correlationId, appId, push);
+                }
+                case BROADCAST_RESULT -> new Frame.BroadcastResult(body.readLong(), readCount(body, "written"));
             };
             if (body.isReadable()) {
                 throw malformed(type + " body has " + body.readableBytes() + " trailing bytes");
@@ -181,7 +327,7 @@ public final class FrameCodec {
         }
     }
 
-    private static Frame.Push readPush(ByteBuf body) {
+    private static Frame.Push readPush(ByteBuf body, int flags) {
         long msgId = body.readLong();
         long expiresAt = body.readLong();
         int kindCode = body.readUnsignedByte();
@@ -195,7 +341,14 @@ public final class FrameCodec {
         }
         byte[] payload = new byte[len];
         body.readBytes(payload);
-        return new Frame.Push(msgId, expiresAt, kind, payload);
+        long broadcastSeq = 0;
+        if ((flags & FrameHeader.FLAG_BROADCAST) != 0) {
+            broadcastSeq = body.readLong();
+            if (broadcastSeq <= 0) {
+                throw malformed("broadcastSeq " + broadcastSeq + " must be > 0");
+            }
+        }
+        return new Frame.Push(msgId, expiresAt, kind, payload, broadcastSeq);
     }
 
     private static void writeString(ByteBuf out, String s) {

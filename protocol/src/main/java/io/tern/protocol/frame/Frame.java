@@ -49,11 +49,23 @@ public sealed interface Frame {
         }
     }
 
-    /** Broker → device: one message. The payload is the message's JSON as UTF-8. */
-    record Push(long msgId, long expiresAtMillis, PayloadKind kind, byte[] payload) implements Frame {
+    /**
+     * Broker → device: one message. The payload is the message's JSON as UTF-8.
+     * {@code broadcastSeq} is 0 for a message that is not an app broadcast; for a broadcast it is
+     * the app's broadcast sequence number (&gt; 0), which the device sends back in its next CONNECT.
+     */
+    record Push(long msgId, long expiresAtMillis, PayloadKind kind, byte[] payload, long broadcastSeq) implements Frame {
         public Push {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(payload, "payload");
+            if (broadcastSeq < 0) {
+                throw new IllegalArgumentException("broadcastSeq must be >= 0: " + broadcastSeq);
+            }
+        }
+
+        /** A message that is not a broadcast. */
+        public Push(long msgId, long expiresAtMillis, PayloadKind kind, byte[] payload) {
+            this(msgId, expiresAtMillis, kind, payload, 0L);
         }
 
         @Override
@@ -61,10 +73,19 @@ public sealed interface Frame {
             return FrameType.PUSH;
         }
 
+        public boolean isBroadcast() {
+            return broadcastSeq > 0;
+        }
+
+        /** The same message as a broadcast with {@code seq}. */
+        public Push withBroadcastSeq(long seq) {
+            return new Push(msgId, expiresAtMillis, kind, payload, seq);
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof Push p && p.msgId == msgId && p.expiresAtMillis == expiresAtMillis
-                    && p.kind == kind && Arrays.equals(p.payload, payload);
+                    && p.kind == kind && p.broadcastSeq == broadcastSeq && Arrays.equals(p.payload, payload);
         }
 
         @Override
@@ -75,7 +96,7 @@ public sealed interface Frame {
         @Override
         public String toString() {
             return "Push[msgId=" + msgId + ", expiresAt=" + expiresAtMillis + ", kind=" + kind
-                    + ", payload=" + payload.length + "B]";
+                    + ", payload=" + payload.length + "B" + (broadcastSeq > 0 ? ", broadcastSeq=" + broadcastSeq : "") + "]";
         }
     }
 
@@ -113,6 +134,30 @@ public sealed interface Frame {
         }
     }
 
+    /** Device → broker: add this device to {@code tags} of its app (1..64 tags, see {@link Tags}). */
+    record Subscribe(List<String> tags) implements Frame {
+        public Subscribe {
+            tags = List.copyOf(tags);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.SUBSCRIBE;
+        }
+    }
+
+    /** Device → broker: remove this device from {@code tags} of its app (1..64 tags, see {@link Tags}). */
+    record Unsubscribe(List<String> tags) implements Frame {
+        public Unsubscribe {
+            tags = List.copyOf(tags);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.UNSUBSCRIBE;
+        }
+    }
+
     /** Logic node → broker (internal port): deliver {@code push} to device (appId, regId) if connected here. */
     record PushCommand(long correlationId, String appId, String regId, Push push) implements Frame {
         public PushCommand {
@@ -136,6 +181,66 @@ public sealed interface Frame {
         @Override
         public FrameType type() {
             return FrameType.PUSH_RESULT;
+        }
+    }
+
+    /**
+     * Logic node → broker (internal port): deliver the same {@code push} to each of {@code regIds}
+     * (at most 1,000) of app {@code appId} that is connected here. The broker encodes it once.
+     */
+    record PushBatch(long correlationId, String appId, Push push, List<String> regIds) implements Frame {
+        /** Most regIds in one batch. */
+        public static final int MAX_REG_IDS = 1000;
+
+        public PushBatch {
+            Objects.requireNonNull(appId, "appId");
+            Objects.requireNonNull(push, "push");
+            regIds = List.copyOf(regIds);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.PUSH_BATCH;
+        }
+    }
+
+    /**
+     * Broker → logic node (internal port): {@code written} PUSHes are on their devices' sockets;
+     * {@code notConnected} lists the regIds of the batch that got nothing here (no connection,
+     * connection not writable, or the write failed).
+     */
+    record PushBatchResult(long correlationId, int written, List<String> notConnected) implements Frame {
+        public PushBatchResult {
+            notConnected = List.copyOf(notConnected);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.PUSH_BATCH_RESULT;
+        }
+    }
+
+    /**
+     * Logic node → broker (internal port): write {@code push} to every local connection of app
+     * {@code appId}. The push must carry its broadcastSeq (&gt; 0).
+     */
+    record Broadcast(long correlationId, String appId, Push push) implements Frame {
+        public Broadcast {
+            Objects.requireNonNull(appId, "appId");
+            Objects.requireNonNull(push, "push");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.BROADCAST;
+        }
+    }
+
+    /** Broker → logic node (internal port): the broadcast was written to {@code written} connections. */
+    record BroadcastResult(long correlationId, int written) implements Frame {
+        @Override
+        public FrameType type() {
+            return FrameType.BROADCAST_RESULT;
         }
     }
 }

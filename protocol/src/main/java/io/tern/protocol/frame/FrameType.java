@@ -10,11 +10,23 @@ public enum FrameType {
     ACK(0x06),
     REDIRECT(0x07),
     DISCONNECT(0x08),
-    // 0x09..0x3F reserved for device frames (SUBSCRIBE, UNSUBSCRIBE, BROADCAST ...).
+    /** Device to broker: add this device to tags. */
+    SUBSCRIBE(0x09),
+    /** Device to broker: remove this device from tags. */
+    UNSUBSCRIBE(0x0A),
+    // 0x0B..0x3F reserved for further device frames.
     /** Logic node to broker, internal port only. */
     PUSH_COMMAND(0x40),
     /** Broker to logic node, internal port only. */
-    PUSH_RESULT(0x41);
+    PUSH_RESULT(0x41),
+    /** Logic node to broker, internal port only: one PUSH to many devices. */
+    PUSH_BATCH(0x42),
+    /** Broker to logic node, internal port only. */
+    PUSH_BATCH_RESULT(0x43),
+    /** Logic node to broker, internal port only: one PUSH to every local connection of an app. */
+    BROADCAST(0x44),
+    /** Broker to logic node, internal port only. */
+    BROADCAST_RESULT(0x45);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

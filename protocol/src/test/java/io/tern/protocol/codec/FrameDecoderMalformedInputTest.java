@@ -23,6 +23,7 @@ import static io.tern.protocol.codec.TestFrames.concat;
 import static io.tern.protocol.codec.TestFrames.encodeToBytes;
 import static io.tern.protocol.codec.TestFrames.header;
 import static io.tern.protocol.codec.TestFrames.raw;
+import static io.tern.protocol.codec.TestFrames.rawWithFlags;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -99,8 +100,68 @@ class FrameDecoderMalformedInputTest {
                         ReasonCode.MALFORMED_FRAME),
                 Arguments.of("unassigned type 0x00",
                         raw(V, 0x00, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
-                Arguments.of("reserved type 0x09",
-                        raw(V, 0x09, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
+                Arguments.of("reserved type 0x0B",
+                        raw(V, 0x0B, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
+                Arguments.of("SUBSCRIBE with no tags",
+                        raw(V, FrameType.SUBSCRIBE.code(), body(b -> b.writeShort(0))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("SUBSCRIBE with 65 tags",
+                        raw(V, FrameType.SUBSCRIBE.code(), body(b -> {
+                            b.writeShort(65);
+                            for (int i = 0; i < 65; i++) {
+                                b.writeShort(1).writeByte('t');
+                            }
+                        })), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("SUBSCRIBE tag with a space",
+                        raw(V, FrameType.SUBSCRIBE.code(), body(b -> b.writeShort(1).writeShort(3)
+                                .writeBytes("a b".getBytes(StandardCharsets.US_ASCII)))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("SUBSCRIBE empty tag",
+                        raw(V, FrameType.SUBSCRIBE.code(), body(b -> b.writeShort(1).writeShort(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("UNSUBSCRIBE tag of 65 chars",
+                        raw(V, FrameType.UNSUBSCRIBE.code(), body(b -> b.writeShort(1).writeShort(65)
+                                .writeBytes("x".repeat(65).getBytes(StandardCharsets.US_ASCII)))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("UNSUBSCRIBE with fewer tags than its count",
+                        raw(V, FrameType.UNSUBSCRIBE.code(), body(b -> b.writeShort(2).writeShort(1).writeByte('a'))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("broadcast PUSH without its broadcastSeq",
+                        rawWithFlags(V, FrameType.PUSH.code(), FrameHeader.FLAG_BROADCAST, body(b -> b.writeLong(1)
+                                .writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("broadcast PUSH with broadcastSeq 0",
+                        rawWithFlags(V, FrameType.PUSH.code(), FrameHeader.FLAG_BROADCAST, body(b -> b.writeLong(1)
+                                .writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0).writeLong(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("broadcast PUSH with a negative broadcastSeq",
+                        rawWithFlags(V, FrameType.PUSH.code(), FrameHeader.FLAG_BROADCAST, body(b -> b.writeLong(1)
+                                .writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0).writeLong(-5))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("PUSH with a broadcastSeq but no flag",
+                        raw(V, FrameType.PUSH.code(), body(b -> b.writeLong(1).writeLong(2)
+                                .writeByte(PayloadKind.DATA.code()).writeInt(0).writeLong(7))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("BROADCAST without the broadcast flag",
+                        raw(V, FrameType.BROADCAST.code(), body(b -> b.writeLong(1).writeShort(1).writeByte('a')
+                                .writeLong(1).writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("PUSH_BATCH with 1001 regIds",
+                        raw(V, FrameType.PUSH_BATCH.code(), body(b -> b.writeLong(1).writeShort(1).writeByte('a')
+                                .writeLong(1).writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0)
+                                .writeInt(1001))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("PUSH_BATCH with fewer regIds than its count",
+                        raw(V, FrameType.PUSH_BATCH.code(), body(b -> b.writeLong(1).writeShort(1).writeByte('a')
+                                .writeLong(1).writeLong(2).writeByte(PayloadKind.DATA.code()).writeInt(0)
+                                .writeInt(2).writeShort(1).writeByte('r'))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("PUSH_BATCH_RESULT listing 1001 regIds",
+                        raw(V, FrameType.PUSH_BATCH_RESULT.code(), body(b -> b.writeLong(1).writeInt(0).writeInt(1001))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("PUSH_BATCH_RESULT written over 2^31-1",
+                        raw(V, FrameType.PUSH_BATCH_RESULT.code(), body(b -> b.writeLong(1).writeInt(-1).writeInt(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("BROADCAST_RESULT without written",
+                        raw(V, FrameType.BROADCAST_RESULT.code(), new byte[8]), ReasonCode.MALFORMED_FRAME),
                 Arguments.of("unassigned type 0xFF",
                         raw(V, 0xFF, new byte[8]), ReasonCode.UNKNOWN_FRAME_TYPE),
                 Arguments.of("version 0",
@@ -196,6 +257,26 @@ class FrameDecoderMalformedInputTest {
         ping[FrameHeader.FLAGS_OFFSET + 1] = 0x01;
         channel.writeInbound(Unpooled.wrappedBuffer(ping));
         assertEquals(Frame.Ping.INSTANCE, channel.readInbound());
+    }
+
+    @Test
+    void unknownFlagBitsAreIgnoredOnAPush() {
+        byte[] push = encodeToBytes(new Frame.Push(1, 2, PayloadKind.DATA, new byte[] {3}));
+        push[FrameHeader.FLAGS_OFFSET] = (byte) 0x80;
+        channel.writeInbound(Unpooled.wrappedBuffer(push));
+        assertEquals(new Frame.Push(1, 2, PayloadKind.DATA, new byte[] {3}), channel.readInbound());
+    }
+
+    @Test
+    void internalLimitTakesAFullPushBatch() {
+        Frame.PushBatch batch = new Frame.PushBatch(1, "app", new Frame.Push(1, 2, PayloadKind.DATA, new byte[4096]),
+                java.util.Collections.nCopies(Frame.PushBatch.MAX_REG_IDS, "r".repeat(128)));
+        byte[] bytes = encodeToBytes(batch);
+        assertTrue(bytes.length > FrameHeader.DEFAULT_MAX_BODY);
+        EmbeddedChannel internal = new EmbeddedChannel(new FrameDecoder(FrameHeader.INTERNAL_MAX_BODY));
+        internal.writeInbound(Unpooled.wrappedBuffer(bytes));
+        assertEquals(batch, internal.readInbound());
+        assertFalse(internal.finishAndReleaseAll());
     }
 
     @Test

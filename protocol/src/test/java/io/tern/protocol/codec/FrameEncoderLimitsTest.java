@@ -6,7 +6,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.EncoderException;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.Tags;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,7 +33,25 @@ class FrameEncoderLimitsTest {
                 new Frame.Redirect(ReasonCode.REGION_MOVED,
                         Collections.nCopies(FrameCodec.MAX_REDIRECT_ADDRESSES + 1, "10.0.0.1:7000")),
                 new Frame.ConnAck(-1, 0),
-                new Frame.ConnAck(0x10000, 0));
+                new Frame.ConnAck(0x10000, 0),
+                new Frame.Subscribe(List.of()),
+                new Frame.Subscribe(Collections.nCopies(Tags.MAX_PER_FRAME + 1, "t")),
+                new Frame.Subscribe(List.of("ok", "not ok")),
+                new Frame.Unsubscribe(List.of("x".repeat(Tags.MAX_LENGTH + 1))),
+                new Frame.Unsubscribe(List.of("ünï")),
+                new Frame.PushBatch(1, "a", PUSH, Collections.nCopies(Frame.PushBatch.MAX_REG_IDS + 1, "r")),
+                new Frame.PushBatch(1, "a", PUSH, List.of("a".repeat(FrameCodec.MAX_STRING_BYTES + 1))),
+                new Frame.PushBatchResult(1, 0, Collections.nCopies(Frame.PushBatch.MAX_REG_IDS + 1, "r")),
+                new Frame.PushBatchResult(1, -1, List.of()),
+                new Frame.Broadcast(1, "a", PUSH),
+                new Frame.BroadcastResult(1, -1));
+    }
+
+    private static final Frame.Push PUSH = new Frame.Push(1, 2, PayloadKind.DATA, new byte[0]);
+
+    @Test
+    void pushRefusesANegativeBroadcastSeq() {
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Push(1, 2, PayloadKind.DATA, new byte[0], -1));
     }
 
     @ParameterizedTest
@@ -69,6 +89,10 @@ class FrameEncoderLimitsTest {
                 Collections.nCopies(FrameCodec.MAX_REDIRECT_ADDRESSES, "10.0.0.1:7000")), out);
         FrameCodec.encode(new Frame.ConnAck(0xFFFF, 0), out);
         FrameCodec.encode(new Frame.Connect("a".repeat(FrameCodec.MAX_STRING_BYTES), "r", "t", 0), out);
+        FrameCodec.encode(new Frame.Subscribe(Collections.nCopies(Tags.MAX_PER_FRAME, "x".repeat(Tags.MAX_LENGTH))), out);
+        FrameCodec.encode(new Frame.PushBatch(1, "a", PUSH, Collections.nCopies(Frame.PushBatch.MAX_REG_IDS, "r")), out);
+        FrameCodec.encode(new Frame.PushBatchResult(1, Integer.MAX_VALUE,
+                Collections.nCopies(Frame.PushBatch.MAX_REG_IDS, "r")), out);
         out.release();
     }
 

@@ -153,6 +153,56 @@ class FrameRoundTripTest {
     }
 
     @Test
+    void broadcastPushCarriesItsSeqBehindTheFlag() {
+        byte[] push = TestFrames.encodeToBytes(new Frame.Push(1L, 2L, PayloadKind.DATA, new byte[] {9}, 0x0A0B));
+        assertArrayEquals(new byte[] {
+                1, 0x05, 0, 1, 0, 0, 0, 30,
+                0, 0, 0, 0, 0, 0, 0, 1,
+                0, 0, 0, 0, 0, 0, 0, 2,
+                2,
+                0, 0, 0, 1, 9,
+                0, 0, 0, 0, 0, 0, 0x0A, 0x0B}, push);
+        byte[] plain = TestFrames.encodeToBytes(new Frame.Push(1L, 2L, PayloadKind.DATA, new byte[] {9}));
+        assertEquals(0, plain[FrameHeader.FLAGS_OFFSET + 1], "no flag without a broadcastSeq");
+    }
+
+    @Test
+    void groupPushFramesAreLaidOutAsDocumented() {
+        byte[] subscribe = TestFrames.encodeToBytes(new Frame.Subscribe(List.of("ab", "c")));
+        assertArrayEquals(new byte[] {1, 0x09, 0, 0, 0, 0, 0, 9, 0, 2, 0, 2, 'a', 'b', 0, 1, 'c'}, subscribe);
+
+        Frame.Push push = new Frame.Push(1L, 2L, PayloadKind.DATA, new byte[0], 3L);
+        byte[] batch = TestFrames.encodeToBytes(new Frame.PushBatch(4L, "a", push, List.of("r")));
+        assertArrayEquals(new byte[] {
+                1, 0x42, 0, 1, 0, 0, 0, 47,
+                0, 0, 0, 0, 0, 0, 0, 4,
+                0, 1, 'a',
+                0, 0, 0, 0, 0, 0, 0, 1,
+                0, 0, 0, 0, 0, 0, 0, 2,
+                2,
+                0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 3,
+                0, 0, 0, 1,
+                0, 1, 'r'}, batch);
+
+        byte[] result = TestFrames.encodeToBytes(new Frame.PushBatchResult(4L, 2, List.of("x")));
+        assertArrayEquals(new byte[] {
+                1, 0x43, 0, 0, 0, 0, 0, 19,
+                0, 0, 0, 0, 0, 0, 0, 4,
+                0, 0, 0, 2,
+                0, 0, 0, 1,
+                0, 1, 'x'}, result);
+
+        byte[] broadcast = TestFrames.encodeToBytes(new Frame.Broadcast(5L, "a", push));
+        assertEquals(0x44, broadcast[FrameHeader.TYPE_OFFSET]);
+        assertEquals(FrameHeader.FLAG_BROADCAST, broadcast[FrameHeader.FLAGS_OFFSET + 1]);
+        assertEquals(8 + 3 + 21 + 8, broadcast.length - FrameHeader.SIZE); // ids, appId, push, broadcastSeq
+
+        byte[] broadcastResult = TestFrames.encodeToBytes(new Frame.BroadcastResult(5L, 7));
+        assertArrayEquals(new byte[] {1, 0x45, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 7}, broadcastResult);
+    }
+
+    @Test
     void stringLimitIsCountedInUtf8BytesNotChars() {
         String atLimit = "é".repeat(FrameCodec.MAX_STRING_BYTES / 2);
         Frame ok = new Frame.Disconnect(ReasonCode.OK, atLimit);

@@ -6,6 +6,7 @@ import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.Tags;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -39,7 +40,21 @@ public final class TestFrames {
                 new Frame.PushCommand(0L, "", "", new Frame.Push(1L, 2L, PayloadKind.DATA, new byte[0])),
                 new Frame.PushResult(99L, PushOutcome.WRITTEN),
                 new Frame.PushResult(100L, PushOutcome.NOT_CONNECTED),
-                new Frame.PushResult(-1L, PushOutcome.BACKPRESSURE));
+                new Frame.PushResult(-1L, PushOutcome.BACKPRESSURE),
+                // Group push (appended: tests index the list above).
+                push.withBroadcastSeq(1),
+                new Frame.Push(5L, 6L, PayloadKind.DATA, new byte[0], Long.MAX_VALUE),
+                new Frame.PushCommand(7L, "app-1", "r", push.withBroadcastSeq(3)),
+                new Frame.Subscribe(List.of("news")),
+                new Frame.Subscribe(List.of("a.b_c:d-E9", "x".repeat(Tags.MAX_LENGTH))),
+                new Frame.Unsubscribe(List.of("sports", "city:berlin")),
+                new Frame.PushBatch(11L, "app-1", push, List.of("r1", "reg-" + UNICODE, "")),
+                new Frame.PushBatch(12L, "", new Frame.Push(1L, 2L, PayloadKind.DATA, new byte[0], 9L), List.of()),
+                new Frame.PushBatchResult(11L, 2, List.of("reg-" + UNICODE)),
+                new Frame.PushBatchResult(-3L, 0, List.of()),
+                new Frame.Broadcast(13L, "app-1", push.withBroadcastSeq(42)),
+                new Frame.BroadcastResult(13L, 300),
+                new Frame.BroadcastResult(14L, Integer.MAX_VALUE));
     }
 
     public static ByteBuf encode(Frame frame) {
@@ -66,9 +81,19 @@ public final class TestFrames {
 
     /** Only the 8 header bytes, with any declared length. */
     public static byte[] header(int version, int type, long declaredLength) {
+        return header(version, type, 0, declaredLength);
+    }
+
+    /** Only the 8 header bytes, with flags and any declared length. */
+    public static byte[] header(int version, int type, int flags, long declaredLength) {
         ByteBuf buf = Unpooled.buffer(FrameHeader.SIZE);
-        buf.writeByte(version).writeByte(type).writeShort(0).writeInt((int) declaredLength);
+        buf.writeByte(version).writeByte(type).writeShort(flags).writeInt((int) declaredLength);
         return buf.array();
+    }
+
+    /** A header with {@code flags} declaring exactly {@code body.length} bytes, followed by {@code body}. */
+    public static byte[] rawWithFlags(int version, int type, int flags, byte[] body) {
+        return concat(header(version, type, flags, body.length), body);
     }
 
     /** Builds a body from big-endian fields: use a {@link ByteBuf} writer. */

@@ -28,8 +28,14 @@ class WireCodesTest {
         expected.put(FrameType.ACK, 0x06);
         expected.put(FrameType.REDIRECT, 0x07);
         expected.put(FrameType.DISCONNECT, 0x08);
+        expected.put(FrameType.SUBSCRIBE, 0x09);
+        expected.put(FrameType.UNSUBSCRIBE, 0x0A);
         expected.put(FrameType.PUSH_COMMAND, 0x40);
         expected.put(FrameType.PUSH_RESULT, 0x41);
+        expected.put(FrameType.PUSH_BATCH, 0x42);
+        expected.put(FrameType.PUSH_BATCH_RESULT, 0x43);
+        expected.put(FrameType.BROADCAST, 0x44);
+        expected.put(FrameType.BROADCAST_RESULT, 0x45);
         assertCodes(expected, FrameType.values(), FrameType::code);
         for (FrameType t : FrameType.values()) {
             assertEquals(t, FrameType.fromCode(t.code()));
@@ -37,7 +43,7 @@ class WireCodesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 0x00, 0x09, 0x3F, 0x42, 0xFF, 0x100, Integer.MAX_VALUE})
+    @ValueSource(ints = {-1, 0x00, 0x0B, 0x3F, 0x46, 0xFF, 0x100, Integer.MAX_VALUE})
     void unassignedFrameTypeCodesAreNull(int code) {
         assertNull(FrameType.fromCode(code));
     }
@@ -70,6 +76,13 @@ class WireCodesTest {
     @ValueSource(ints = {-1, 15, 100, 0xFFFF, Integer.MAX_VALUE, Integer.MIN_VALUE})
     void unknownReasonCodesMapToInternalError(int code) {
         assertEquals(ReasonCode.INTERNAL_ERROR, ReasonCode.fromCode(code));
+    }
+
+    @Test
+    void groupPushLimitsAreStable() {
+        assertEquals(64, Tags.MAX_PER_FRAME);
+        assertEquals(64, Tags.MAX_LENGTH);
+        assertEquals(1000, Frame.PushBatch.MAX_REG_IDS);
     }
 
     @Test
@@ -109,6 +122,8 @@ class WireCodesTest {
         assertEquals(4, FrameHeader.LENGTH_OFFSET);
         assertEquals(8 * 1024, FrameHeader.DEFAULT_MAX_BODY);
         assertEquals(1024 * 1024, FrameHeader.ABSOLUTE_MAX_BODY);
+        assertEquals(256 * 1024, FrameHeader.INTERNAL_MAX_BODY);
+        assertEquals(0x0001, FrameHeader.FLAG_BROADCAST);
     }
 
     private static <E extends Enum<E>> void assertCodes(Map<E, Integer> expected, E[] values,

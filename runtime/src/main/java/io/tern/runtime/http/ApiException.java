@@ -8,12 +8,18 @@ public class ApiException extends RuntimeException {
     private final int status;
     private final String code;
     private final String field;
+    private final long retryAfterSeconds;
 
     public ApiException(int status, String code, String message, String field) {
+        this(status, code, message, field, 0);
+    }
+
+    private ApiException(int status, String code, String message, String field, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.field = field;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public static ApiException badRequest(String field, String message) {
@@ -28,6 +34,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(404, code, message, null);
     }
 
+    /** 429 whose {@code Retry-After} header says when the caller may try again (at least 1 s). */
+    public static ApiException tooManyRequests(String code, String message, long retryAfterSeconds) {
+        return new ApiException(429, code, message, null, Math.max(1, retryAfterSeconds));
+    }
+
     public int status() {
         return status;
     }
@@ -38,5 +49,10 @@ public class ApiException extends RuntimeException {
 
     public String field() {
         return field;
+    }
+
+    /** Seconds for the {@code Retry-After} header of a 429; 0 when not set (the server then says 1). */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 }

@@ -73,6 +73,11 @@ public final class HttpServer implements AutoCloseable {
         return new Builder(name, registry);
     }
 
+    /** The aggregator admits the largest body any route takes; each route then checks its own limit. */
+    private int largestBody() {
+        return Math.max(maxBodyBytes, routes.stream().mapToInt(Route::maxBodyBytes).max().orElse(0));
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
@@ -87,7 +92,7 @@ public final class HttpServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
-                                .addLast(new JsonTooLargeAggregator(maxBodyBytes))
+                                .addLast(new JsonTooLargeAggregator(largestBody()))
                                 .addLast(new Dispatch());
                     }
                 });
@@ -138,6 +143,11 @@ public final class HttpServer implements AutoCloseable {
                 write(ctx, resp, keepAlive, "none", start, req);
                 return;
             }
+            int limit = matched.maxBodyBytes() > 0 ? matched.maxBodyBytes() : maxBodyBytes;
+            if (req.content().readableBytes() > limit) {
+                write(ctx, tooLarge(limit), keepAlive, matched.template(), start, req);
+                return;
+            }
             byte[] body = ByteBufUtil.getBytes(req.content());
             HttpRequest request = new HttpRequest(req.method(), path, params, qs.parameters(), req.headers().copy(), body);
             String template = matched.template();
@@ -165,10 +175,18 @@ public final class HttpServer implements AutoCloseable {
         if (e instanceof ApiException api) {
             HttpResponse r = error(api.status(), api.code(), api.getMessage(), api.field());
             // Overload answers say when to come back.
-            return api.status() == 429 ? new HttpResponse(429, r.body(), r.contentType(), Map.of("Retry-After", "1")) : r;
+            if (api.status() == 429) {
+                long retryAfter = api.retryAfterSeconds() > 0 ? api.retryAfterSeconds() : 1;
+                return new HttpResponse(429, r.body(), r.contentType(), Map.of("Retry-After", Long.toString(retryAfter)));
+            }
+            return r;
         }
         log.warn("[{}] request failed", name, e);
         return error(500, "internal_error", "internal error", null);
+    }
+
+    private static HttpResponse tooLarge(int max) {
+        return error(413, "payload_too_large", "request body exceeds " + max + " bytes", "body");
     }
 
     public static HttpResponse error(int status, String code, String message, String field) {
@@ -222,8 +240,12 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            byte[] body = ("{\"code\":\"payload_too_large\",\"message\":\"request body exceeds " + max
-                    + " bytes\",\"field\":\"body\"}").getBytes(StandardCharsets.UTF_8);
+            byte[] body;
+            try {
+                body = JSON.writeValueAsBytes(tooLarge(max).body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
             ByteBuf content = Unpooled.wrappedBuffer(body);
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, content);
@@ -248,7 +270,13 @@ public final class HttpServer implements AutoCloseable {
         }
 
         public Builder route(io.netty.handler.codec.http.HttpMethod method, String template, Route.Handler handler) {
-            routes.add(new Route(method, template, handler));
+            return route(method, template, 0, handler);
+        }
+
+        /** A route whose bodies may be larger (or must be smaller) than the server's default limit. */
+        public Builder route(io.netty.handler.codec.http.HttpMethod method, String template, int maxBodyBytes,
+                             Route.Handler handler) {
+            routes.add(new Route(method, template, maxBodyBytes, handler));
             return this;
         }
 

@@ -6,8 +6,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-/** One endpoint: method, path template with {@code {param}} segments, and its async handler. */
-public record Route(HttpMethod method, String template, Handler handler) {
+/**
+ * One endpoint: method, path template with {@code {param}} segments, its async handler, and its
+ * own request-body limit ({@code maxBodyBytes} 0 = the server's default).
+ */
+public record Route(HttpMethod method, String template, int maxBodyBytes, Handler handler) {
 
     /** Handlers answer through the future and never block: they run on the event loop. */
     @FunctionalInterface

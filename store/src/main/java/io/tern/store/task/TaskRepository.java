@@ -83,15 +83,19 @@ public final class TaskRepository {
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
-    /** Queues the task for each device (bounded queues); returns how many queues were added to. */
-    public CompletableFuture<Long> enqueue(String appId, long taskId, List<String> regIds, long createdAtMillis) {
+    /**
+     * Queues the task for each device (bounded queues). Returns, per regId in order, whether the
+     * device newly got it (false: its queue already held the task).
+     */
+    public CompletableFuture<List<Boolean>> enqueue(String appId, long taskId, List<String> regIds, long createdAtMillis) {
         if (regIds.isEmpty()) {
-            return CompletableFuture.completedFuture(0L);
+            return CompletableFuture.completedFuture(List.of());
         }
         String[] keys = regIds.stream().map(r -> Keys.queue(appId, r)).toArray(String[]::new);
-        return QUEUE_ADD.run(redis.async(), ScriptOutputType.INTEGER, keys, Long.toString(taskId),
-                Long.toString(createdAtMillis), Integer.toString(policy.queueMax()),
-                Long.toString(policy.queueTtl().toMillis()));
+        return QUEUE_ADD.<List<Long>>run(redis.async(), ScriptOutputType.MULTI, keys, Long.toString(taskId),
+                        Long.toString(createdAtMillis), Integer.toString(policy.queueMax()),
+                        Long.toString(policy.queueTtl().toMillis()))
+                .thenApply(added -> added.stream().map(n -> n == 1L).toList());
     }
 
     /** Result of a recall: whether the task exists, and copies that were still undelivered. */

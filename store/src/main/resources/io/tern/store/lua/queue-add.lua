@@ -1,10 +1,12 @@
 -- Queues one id (a task) for many devices, each queue bounded like message-accept.lua's.
 -- KEYS: device queues. ARGV: 1 member id, 2 score (created ms), 3 queueMax, 4 queueTtlMs
--- Returns the number of queues the id was added to (not already there).
+-- Returns, per queue in KEYS order, 1 when the id was added and 0 when it was already there:
+-- a device already holding the task (a repeated list push, a replayed job, a duplicate from
+-- SSCAN) is not sent or counted again.
 local max = tonumber(ARGV[3])
-local added = 0
-for _, queue in ipairs(KEYS) do
-  added = added + redis.call('ZADD', queue, ARGV[2], ARGV[1])
+local added = {}
+for i, queue in ipairs(KEYS) do
+  added[i] = redis.call('ZADD', queue, ARGV[2], ARGV[1])
   local size = redis.call('ZCARD', queue)
   if size > max then
     local evicted = redis.call('ZPOPMIN', queue, size - max)

@@ -1,0 +1,65 @@
+package io.tern.logic.callback;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+
+import java.time.Duration;
+
+/**
+ * Receipt callbacks to app servers, keys {@code logic.callback.*}.
+ *
+ * @param batchMax       receipts per POST, at most 100 (the API contract)
+ * @param linger         how long a partial batch waits for more receipts before it is posted
+ * @param maxAttempts    POSTs of one batch before its receipts count as failed callbacks
+ * @param backoffInitial delay before the first retry; doubled per retry (with jitter) up to {@code backoffMax}
+ * @param backoffMax     longest delay between two attempts
+ * @param requestTimeout connect + response bound of one POST
+ * @param queueCapacity  receipts held at once (queued, batched, in flight or awaiting a retry); beyond it
+ *                       {@link CallbackDispatcher#receipt} blocks the ack consumer: backpressure, not a drop
+ * @param concurrency    POSTs in flight per callback URL (a slow app server only uses its own slots)
+ */
+public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Duration backoffInitial,
+                             Duration backoffMax, Duration requestTimeout, int queueCapacity, int concurrency) {
+
+    public static final int MAX_BATCH = 100;
+    public static final int DEFAULT_BATCH_MAX = 100;
+    public static final Duration DEFAULT_LINGER = Duration.ofMillis(200);
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
+    public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofMillis(200);
+    public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    public static final int DEFAULT_QUEUE_CAPACITY = 100_000;
+    public static final int DEFAULT_CONCURRENCY = 4;
+
+    public CallbackConfig {
+        ConfigException.require(batchMax >= 1 && batchMax <= MAX_BATCH, "logic.callback.batch-max must be in [1, 100]");
+        ConfigException.require(!linger.isNegative() && linger.compareTo(Duration.ofSeconds(60)) <= 0,
+                "logic.callback.linger must be in [0, 60s]");
+        ConfigException.require(maxAttempts >= 1 && maxAttempts <= 50, "logic.callback.max-attempts must be in [1, 50]");
+        ConfigException.require(backoffInitial.toMillis() >= 1, "logic.callback.backoff-initial must be >= 1ms");
+        ConfigException.require(backoffMax.compareTo(backoffInitial) >= 0,
+                "logic.callback.backoff-max must be >= logic.callback.backoff-initial");
+        ConfigException.require(requestTimeout.toMillis() >= 1, "logic.callback.request-timeout must be >= 1ms");
+        ConfigException.require(queueCapacity >= batchMax && queueCapacity <= 10_000_000,
+                "logic.callback.queue-capacity must be in [batch-max, 10000000]");
+        ConfigException.require(concurrency >= 1 && concurrency <= 256, "logic.callback.concurrency must be in [1, 256]");
+    }
+
+    public static CallbackConfig defaults() {
+        return new CallbackConfig(DEFAULT_BATCH_MAX, DEFAULT_LINGER, DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL,
+                DEFAULT_BACKOFF_MAX, DEFAULT_REQUEST_TIMEOUT, DEFAULT_QUEUE_CAPACITY, DEFAULT_CONCURRENCY);
+    }
+
+    /** Reads {@code logic.callback.*}; the caller's {@code warnUnread("logic.")} reports typos. */
+    public static CallbackConfig from(Settings s) {
+        return new CallbackConfig(
+                s.integer("logic.callback.batch-max", DEFAULT_BATCH_MAX),
+                s.duration("logic.callback.linger", DEFAULT_LINGER),
+                s.integer("logic.callback.max-attempts", DEFAULT_MAX_ATTEMPTS),
+                s.duration("logic.callback.backoff-initial", DEFAULT_BACKOFF_INITIAL),
+                s.duration("logic.callback.backoff-max", DEFAULT_BACKOFF_MAX),
+                s.duration("logic.callback.request-timeout", DEFAULT_REQUEST_TIMEOUT),
+                s.integer("logic.callback.queue-capacity", DEFAULT_QUEUE_CAPACITY),
+                s.integer("logic.callback.concurrency", DEFAULT_CONCURRENCY));
+    }
+}

@@ -1,0 +1,459 @@
+package io.tern.logic.callback;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.logic.config.AppCredentials;
+import io.tern.logic.receipt.ReceiptListener;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.receipt.AppliedAck;
+import io.tern.store.task.TaskCounter;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.topic.AckRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Posts receipts to app servers' callback URLs as signed JSON batches.
+ *
+ * <p>Receipts are grouped per (appId, callback URL) into batches of at most {@code batchMax}, posted
+ * when full or after {@code linger}. Body:
+ * <pre>{"appId":"..","receipts":[{"id":"<msgId|taskId>","type":"message"|"task","regId":"..","param":"..","ackedAt":ms}]}</pre>
+ * with headers {@code X-Tern-App} and {@code X-Tern-Signature} (lowercase hex HMAC-SHA256 of the exact
+ * body bytes, keyed with the app's secret). A 2xx finishes the batch; anything else (status, timeout,
+ * refused connection) re-posts the same bytes after an exponential, jittered backoff, up to
+ * {@code maxAttempts}; then every receipt of the batch counts as a failed callback.
+ *
+ * <p>Isolation: each URL has its own batches and its own {@code concurrency} in-flight slots, and
+ * retries wait on a timer, never on a shared thread, so a dead app server only delays its own receipts.
+ * Bound: at most {@code queueCapacity} receipts are held in total; past that {@link #receipt} blocks the
+ * calling ack-consumer thread (backpressure into Kafka) rather than dropping anything.
+ */
+public final class CallbackDispatcher implements ReceiptListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
+    public static final String APP_HEADER = "X-Tern-App";
+    public static final String SIGNATURE_HEADER = "X-Tern-Signature";
+
+    private final CallbackConfig config;
+    private final Function<String, String> secrets;
+    private final TaskRepository tasks;
+    private final String owner;
+    private final Semaphore room;
+    private final Object lock = new Object();
+    private final Map<Destination.Key, Destination> destinations = new HashMap<>(); // guarded by lock
+    private final ScheduledThreadPoolExecutor timer;
+    private final ExecutorService httpExecutor;
+    private final HttpClient http;
+    private final Counter posted;
+    private final Counter failed;
+    private final Counter abandoned;
+    private final Counter retries;
+    private volatile boolean closed;
+    private volatile boolean stopped;
+
+    /** With the apps of {@code LogicConfig.apps()}: receipts are signed with each app's secret. */
+    public CallbackDispatcher(CallbackConfig config, Map<String, AppCredentials> apps, TaskRepository tasks,
+                              MeterRegistry registry, String owner) {
+        this(config, appId -> {
+            AppCredentials c = apps.get(appId);
+            return c == null ? null : c.appSecret();
+        }, tasks, registry, owner);
+    }
+
+    /** @param secrets appId to its signing secret, or null for an unknown app (its receipts fail) */
+    public CallbackDispatcher(CallbackConfig config, Function<String, String> secrets, TaskRepository tasks,
+                              MeterRegistry registry, String owner) {
+        this.config = config;
+        this.secrets = secrets;
+        this.tasks = tasks;
+        this.owner = owner;
+        this.room = new Semaphore(config.queueCapacity());
+        this.timer = new ScheduledThreadPoolExecutor(1, daemon(owner + "-callback-timer"));
+        // Cancelled linger timers would otherwise stay queued until they were due.
+        this.timer.setRemoveOnCancelPolicy(true);
+        this.httpExecutor = Executors.newFixedThreadPool(2, daemon(owner + "-callback-http"));
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.requestTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(httpExecutor)
+                .build();
+        this.posted = Counter.builder("tern.callbacks.receipts").tag("outcome", "posted")
+                .description("receipts accepted (2xx) by the app's callback URL").register(registry);
+        this.failed = Counter.builder("tern.callbacks.receipts").tag("outcome", "failed")
+                .description("receipts given up after every attempt").register(registry);
+        this.abandoned = Counter.builder("tern.callbacks.receipts").tag("outcome", "abandoned")
+                .description("receipts still held when the node stopped").register(registry);
+        this.retries = Counter.builder("tern.callbacks.retries")
+                .description("batches posted again after a failed attempt").register(registry);
+        Gauge.builder("tern.callbacks.pending", this, CallbackDispatcher::pending)
+                .description("receipts held: queued, batched, in flight or awaiting a retry").register(registry);
+        Gauge.builder("tern.callbacks.destinations", this, CallbackDispatcher::destinationCount)
+                .description("callback URLs with receipts held").register(registry);
+    }
+
+    /**
+     * Takes one first receipt. Returns at once unless {@code queueCapacity} receipts are already held;
+     * then it blocks until there is room. Must not be called from an event loop.
+     */
+    @Override
+    public void receipt(AckRecord ack, AppliedAck applied) {
+        String url = applied.callbackUrl();
+        if (url == null || url.isEmpty() || applied.target() == AppliedAck.Target.UNKNOWN) {
+            return;
+        }
+        if (closed) {
+            abandoned.increment();
+            log.warn("[callbacks {} app={}] stopped; receipt for {} not posted", owner, ack.appId(), ack.msgId());
+            return;
+        }
+        boolean task = applied.target() == AppliedAck.Target.TASK;
+        Item item = new Item(ack.msgId(), task, ack.regId(), applied.callbackParam(), ack.ackedAtMillis());
+        try {
+            room.acquire();
+        } catch (InterruptedException e) {
+            // Only when the consumer is being stopped; the ack itself is already recorded.
+            Thread.currentThread().interrupt();
+            abandoned.increment();
+            log.warn("[callbacks {} app={}] interrupted while waiting for room; receipt for {} not posted",
+                    owner, ack.appId(), ack.msgId());
+            return;
+        }
+        List<Batch> toSend;
+        synchronized (lock) {
+            Destination.Key key = new Destination.Key(ack.appId(), url);
+            Destination d = destinations.computeIfAbsent(key, Destination::new);
+            d.open.add(item);
+            if (d.open.size() >= config.batchMax()) {
+                cut(d);
+            } else if (d.open.size() == 1) {
+                d.linger = scheduleOrNull(() -> flush(key), config.linger().toMillis());
+            }
+            toSend = pump(d);
+        }
+        sendAll(toSend);
+    }
+
+    /** Receipts held now (queued, batched, in flight, awaiting a retry). */
+    public int pending() {
+        return config.queueCapacity() - room.availablePermits();
+    }
+
+    private int destinationCount() {
+        synchronized (lock) {
+            return destinations.size();
+        }
+    }
+
+    private void flush(Destination.Key key) {
+        List<Batch> toSend;
+        synchronized (lock) {
+            Destination d = destinations.get(key);
+            if (d == null || d.open.isEmpty()) {
+                return;
+            }
+            cut(d);
+            toSend = pump(d);
+        }
+        sendAll(toSend);
+    }
+
+    /** Closes the open batch of {@code d} (under lock). */
+    private void cut(Destination d) {
+        if (d.linger != null) {
+            d.linger.cancel(false);
+            d.linger = null;
+        }
+        d.ready.add(new Batch(d, List.copyOf(d.open)));
+        d.open.clear();
+    }
+
+    /** Takes the batches that may start now within the URL's in-flight limit (under lock). */
+    private List<Batch> pump(Destination d) {
+        List<Batch> out = null;
+        while (d.inFlight < config.concurrency() && !d.ready.isEmpty()) {
+            d.inFlight++;
+            if (out == null) {
+                out = new ArrayList<>(2);
+            }
+            out.add(d.ready.poll());
+        }
+        if (d.idle()) {
+            destinations.remove(d.key, d);
+        }
+        return out == null ? List.of() : out;
+    }
+
+    private void sendAll(List<Batch> batches) {
+        for (Batch b : batches) {
+            send(b);
+        }
+    }
+
+    private void send(Batch b) {
+        if (b.body == null) {
+            String secret = secrets.apply(b.dest.key.appId());
+            URI uri = parseUri(b.dest.key.url());
+            if (secret == null || uri == null) {
+                log.warn("[callbacks {} app={} url={}] {}; {} receipts count as failed", owner, b.dest.key.appId(),
+                        b.dest.key.url(), secret == null ? "no secret for app" : "bad callback URL", b.items.size());
+                finish(b, Outcome.FAILED);
+                return;
+            }
+            try {
+                b.body = body(b.dest.key.appId(), b.items);
+            } catch (IOException e) {
+                log.warn("[callbacks {} app={}] cannot serialise receipts; counted as failed", owner, b.dest.key.appId(), e);
+                finish(b, Outcome.FAILED);
+                return;
+            }
+            b.signature = sign(secret, b.body);
+            b.uri = uri;
+        }
+        b.attempts++;
+        HttpRequest req = HttpRequest.newBuilder(b.uri)
+                .timeout(config.requestTimeout())
+                .header("Content-Type", "application/json")
+                .header(APP_HEADER, b.dest.key.appId())
+                .header(SIGNATURE_HEADER, b.signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(b.body))
+                .build();
+        try {
+            http.sendAsync(req, HttpResponse.BodyHandlers.discarding())
+                    .whenComplete((resp, err) -> onResult(b, resp == null ? -1 : resp.statusCode(), err));
+        } catch (RuntimeException e) {
+            onResult(b, -1, e);
+        }
+    }
+
+    private void onResult(Batch b, int status, Throwable err) {
+        if (err == null && status >= 200 && status < 300) {
+            finish(b, Outcome.POSTED);
+            return;
+        }
+        String why = err != null ? err.toString() : "HTTP " + status;
+        if (closed) {
+            log.warn("[callbacks {} app={} url={}] stopping: {} receipts not posted after {} attempts: {}", owner,
+                    b.dest.key.appId(), b.dest.key.url(), b.items.size(), b.attempts, why);
+            finish(b, Outcome.ABANDONED);
+            return;
+        }
+        if (b.attempts >= config.maxAttempts()) {
+            log.warn("[callbacks {} app={} url={}] giving up on {} receipts after {} attempts: {}", owner,
+                    b.dest.key.appId(), b.dest.key.url(), b.items.size(), b.attempts, why);
+            finish(b, Outcome.FAILED);
+            return;
+        }
+        long delay = backoffMillis(b.attempts);
+        log.debug("[callbacks {} app={} url={}] attempt {} failed ({}); retrying in {} ms", owner,
+                b.dest.key.appId(), b.dest.key.url(), b.attempts, why, delay);
+        retries.increment();
+        // The batch keeps its in-flight slot while it waits: a failing URL gets no new POSTs meanwhile.
+        if (scheduleOrNull(() -> send(b), delay) == null) {
+            finish(b, Outcome.ABANDONED);
+        }
+    }
+
+    /** Equal jitter: half the exponential delay, plus a random part of the other half. */
+    long backoffMillis(int attemptsSoFar) {
+        long base = config.backoffInitial().toMillis();
+        long max = config.backoffMax().toMillis();
+        long d = attemptsSoFar >= 62 ? max : Math.min(max, base << Math.min(attemptsSoFar - 1, 40));
+        long half = d / 2;
+        return half + ThreadLocalRandom.current().nextLong(d - half + 1);
+    }
+
+    private enum Outcome { POSTED, FAILED, ABANDONED }
+
+    private void finish(Batch b, Outcome outcome) {
+        if (stopped) {
+            return; // close() already counted what was left
+        }
+        int n = b.items.size();
+        switch (outcome) {
+            case POSTED -> posted.increment(n);
+            case FAILED -> failed.increment(n);
+            default -> abandoned.increment(n);
+        }
+        if (outcome != Outcome.ABANDONED) {
+            countOnTasks(b.items, outcome == Outcome.POSTED ? TaskCounter.CALLBACK_SENT : TaskCounter.CALLBACK_FAILED);
+        }
+        room.release(n);
+        List<Batch> toSend;
+        synchronized (lock) {
+            b.dest.inFlight--;
+            toSend = pump(b.dest);
+        }
+        sendAll(toSend);
+    }
+
+    private void countOnTasks(List<Item> items, TaskCounter counter) {
+        Map<Long, Long> perTask = new HashMap<>();
+        for (Item i : items) {
+            if (i.task()) {
+                perTask.merge(i.id(), 1L, Long::sum);
+            }
+        }
+        perTask.forEach((taskId, count) -> tasks.increment(taskId, Map.of(counter, count)).exceptionally(e -> {
+            log.warn("[callbacks {} task={}] could not count {} {}: {}", owner, taskId, count, counter.wireName(), e.toString());
+            return null;
+        }));
+    }
+
+    private ScheduledFuture<?> scheduleOrNull(Runnable r, long delayMillis) {
+        try {
+            return timer.schedule(r, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return null; // stopping
+        }
+    }
+
+    static byte[] body(String appId, List<Item> items) throws IOException {
+        ObjectNode root = HttpServer.JSON.createObjectNode();
+        root.put("appId", appId);
+        ArrayNode receipts = root.putArray("receipts");
+        for (Item i : items) {
+            ObjectNode r = receipts.addObject();
+            r.put("id", Long.toString(i.id()));
+            r.put("type", i.task() ? "task" : "message");
+            r.put("regId", i.regId());
+            r.put("param", i.param());
+            r.put("ackedAt", i.ackedAtMillis());
+        }
+        return HttpServer.JSON.writeValueAsBytes(root);
+    }
+
+    /** Lowercase hex HMAC-SHA256 of {@code body} keyed with the UTF-8 bytes of {@code secret}. */
+    public static String sign(String secret, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(body));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private static URI parseUri(String url) {
+        try {
+            URI u = URI.create(url);
+            return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null ? u : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Posts what is batched, waits up to one request timeout for held receipts to finish, then stops.
+     * Receipts still held after that (e.g. waiting to retry a dead server) are logged and counted as abandoned
+     * (in the metric only: their task counters are left alone, as they were neither posted nor given up on).
+     * Close the ack consumer first so nothing new arrives.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        List<Destination.Key> keys;
+        synchronized (lock) {
+            keys = new ArrayList<>(destinations.keySet());
+        }
+        keys.forEach(this::flush);
+        closed = true;
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        while (pending() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        stopped = true;
+        int left = pending();
+        if (left > 0) {
+            abandoned.increment(left);
+            log.warn("[callbacks {}] stopping with {} receipts not posted", owner, left);
+        }
+        timer.shutdownNow();
+        httpExecutor.shutdownNow();
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** One receipt: {@code id} is the msgId, or the taskId when {@code task}. */
+    record Item(long id, boolean task, String regId, String param, long ackedAtMillis) {
+    }
+
+    /** Receipts for one (app, URL): the batch being filled, batches ready to post, POSTs in flight. */
+    private static final class Destination {
+        record Key(String appId, String url) {
+        }
+
+        final Key key;
+        final List<Item> open = new ArrayList<>();
+        final ArrayDeque<Batch> ready = new ArrayDeque<>();
+        ScheduledFuture<?> linger;
+        int inFlight;
+
+        Destination(Key key) {
+            this.key = Objects.requireNonNull(key);
+        }
+
+        boolean idle() {
+            return open.isEmpty() && ready.isEmpty() && inFlight == 0;
+        }
+    }
+
+    /** One POST's worth of receipts; its body and signature are built once and re-sent as-is on retry. */
+    private static final class Batch {
+        final Destination dest;
+        final List<Item> items;
+        byte[] body;
+        String signature;
+        URI uri;
+        int attempts;
+
+        Batch(Destination dest, List<Item> items) {
+            this.dest = dest;
+            this.items = items;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.tern.logic.group;
+
+import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.schedule.TaskScheduler;
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.runtime.http.ApiException;
+import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.registry.BrokerDirectory;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.task.StoredTask;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskCounter;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * Group pushes: a task body stored once, then targeted by list, tag or all pushes; task status
+ * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path sends one
+ * BROADCAST per broker and records the broadcast in the app's log for devices offline now.
+ */
+public final class GroupPushService {
+    private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
+
+    private final TaskRepository tasks;
+    private final BroadcastLog broadcasts;
+    private final GroupFanout fanout;
+    private final BrokerDirectory brokers;
+    private final BrokerLinks links;
+    private final MsgIdGenerator ids;
+    private final LongSupplier clock;
+    private TagPushService tagPush;
+    private TaskScheduler scheduler;
+
+    public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
+                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock) {
+        this.tasks = tasks;
+        this.broadcasts = broadcasts;
+        this.fanout = fanout;
+        this.brokers = brokers;
+        this.links = links;
+        this.ids = ids;
+        this.clock = clock;
+    }
+
+    /** Completes the wiring: the scheduler calls back into {@link #fire}, so both exist first. */
+    public void connect(TagPushService tagPush, TaskScheduler scheduler) {
+        this.tagPush = tagPush;
+        this.scheduler = scheduler;
+    }
+
+    /** Stores a task body; returns its taskId. {@code sendAtMillis} 0 = send when targeted. */
+    public CompletableFuture<Long> createTask(String appId, PayloadKind kind, String payloadJson, long ttlMillis,
+                                              String callbackUrl, String callbackParam, long sendAtMillis) {
+        long now = clock.getAsLong();
+        long taskId = ids.next();
+        // A scheduled task lives its TTL from the time it is sent, not from now.
+        long start = Math.max(now, sendAtMillis);
+        TaskBody body = new TaskBody(taskId, appId, kind, payloadJson, now, start + ttlMillis, callbackUrl,
+                callbackParam, sendAtMillis);
+        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> taskId);
+    }
+
+    /** The app's task, or 404; a recalled or expired task answers 409 when {@code sendable}. */
+    public CompletableFuture<StoredTask> task(String appId, long taskId, boolean sendable) {
+        return tasks.find(taskId).thenApply(t -> {
+            if (t == null || !t.body().appId().equals(appId)) {
+                throw TaskNotFoundException.of(taskId);
+            }
+            if (sendable && t.state() == TaskState.RECALLED) {
+                throw new ApiException(409, "task_recalled", "task " + taskId + " was recalled", "taskId");
+            }
+            if (sendable && t.body().expiresAtMillis() <= clock.getAsLong()) {
+                throw new ApiException(409, "task_expired", "task " + taskId + " has expired", "taskId");
+            }
+            return t;
+        });
+    }
+
+    /** Sends the task to up to 1,000 devices now. */
+    public CompletableFuture<GroupFanout.ChunkResult> listPush(StoredTask task, List<String> regIds) {
+        return tasks.setState(task.body().taskId(), TaskState.SENDING).thenCompose(x -> fanout.send(task, regIds));
+    }
+
+    /** Result of an all push: the broadcast's sequence in the app's log and copies written live. */
+    public record BroadcastResult(long seq, int written) {
+    }
+
+    /** Sends the task to every device of the app: one BROADCAST per live broker. */
+    public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
+        long taskId = task.body().taskId();
+        String appId = task.body().appId();
+        return tasks.markBroadcast(taskId)
+                .thenCompose(x -> tasks.setState(taskId, TaskState.SENDING))
+                // Logged before sending: a device that connects meanwhile catches up from the log.
+                .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
+                .thenCompose(seq -> {
+                    Frame.Push push = new Frame.Push(taskId, task.body().expiresAtMillis(), task.body().kind(),
+                            task.body().payload().getBytes(StandardCharsets.UTF_8), seq);
+                    List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
+                    for (BrokerInfo b : brokers.snapshot().brokers()) {
+                        perBroker.add(links.broadcast(b, appId, push).handle((r, err) -> {
+                            if (err != null) {
+                                log.warn("[logic task={}] broadcast to broker {} failed: {}", taskId, b.id(), err.toString());
+                                return 0;
+                            }
+                            return r.written();
+                        }));
+                    }
+                    return CompletableFuture.allOf(perBroker.toArray(CompletableFuture[]::new)).thenCompose(y -> {
+                        int written = perBroker.stream().mapToInt(CompletableFuture::join).sum();
+                        return tasks.increment(taskId, Map.of(TaskCounter.TARGETED, (long) written,
+                                TaskCounter.SENT, (long) written)).thenApply(z -> new BroadcastResult(seq, written));
+                    });
+                });
+    }
+
+    /** Sends the task to its target now; what the API answers for it. */
+    public CompletableFuture<Map<String, Object>> send(StoredTask task, GroupTarget target) {
+        String taskId = Long.toString(task.body().taskId());
+        if (target instanceof GroupTarget.ListTarget l) {
+            return listPush(task, l.regIds()).thenApply(r -> Map.of("taskId", taskId, "invalidRegIds", r.invalidRegIds()));
+        }
+        if (target instanceof GroupTarget.TagTarget t) {
+            tagPush.start(task, t.expression());
+            return CompletableFuture.completedFuture(Map.of("taskId", taskId, "state", "resolving"));
+        }
+        return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
+    }
+
+    /** Sends now, or, for a task whose sendAt is ahead, records the target with the scheduler. */
+    public CompletableFuture<Map<String, Object>> sendOrSchedule(StoredTask task, GroupTarget target) {
+        long sendAt = task.body().sendAtMillis();
+        if (task.state() == TaskState.SCHEDULED && sendAt > clock.getAsLong()) {
+            return scheduler.schedule(task.body().taskId(), task.body().appId(), sendAt, target.toJson())
+                    .thenApply(x -> Map.of("taskId", Long.toString(task.body().taskId()), "state", "scheduled",
+                            "sendAt", sendAt));
+        }
+        return send(task, target);
+    }
+
+    /** The scheduler's call when a scheduled task's time comes (on exactly one node). */
+    public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
+        return task(appId, taskId, false).thenCompose(t -> {
+            if (t.state() == TaskState.RECALLED) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return send(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);
+        });
+    }
+
+    public CompletableFuture<TaskRepository.Recall> recall(String appId, long taskId) {
+        return task(appId, taskId, false).thenCompose(t -> tasks.recall(taskId, clock.getAsLong()))
+                .thenCompose(r -> scheduler.cancel(taskId).thenApply(x -> r));
+    }
+}

@@ -1,0 +1,48 @@
+package io.tern.logic.schedule;
+
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.Config;
+
+import java.time.Duration;
+
+/**
+ * The logic node's Redisson client (locks for scheduled pushes, per-app rate limiters), next to the
+ * Lettuce connection that does everything else. Small pools: Redisson only carries a few commands per
+ * API request and per scheduled firing.
+ */
+public final class RedissonClients {
+    private RedissonClients() {
+    }
+
+    /**
+     * @param redisUri       {@code redis://host:port} (the same URI as {@code logic.redis-uri})
+     * @param commandTimeout a command not answered within this fails its future
+     * @param clientName     shown by {@code CLIENT LIST}, e.g. the node id
+     */
+    public static RedissonClient connect(String redisUri, Duration commandTimeout, String clientName) {
+        Config c = new Config();
+        c.setCodec(StringCodec.INSTANCE);
+        c.setThreads(2);
+        c.setNettyThreads(4);
+        int timeout = (int) Math.min(Integer.MAX_VALUE, commandTimeout.toMillis());
+        c.useSingleServer()
+                .setAddress(redisUri)
+                .setClientName(clientName)
+                .setConnectTimeout(timeout)
+                .setTimeout(timeout)
+                // One retry: API requests wait on these calls, so fail within ~2 timeouts rather than Redisson's default 4.
+                .setRetryAttempts(1)
+                .setConnectionMinimumIdleSize(2)
+                .setConnectionPoolSize(16)
+                .setSubscriptionConnectionMinimumIdleSize(1)
+                .setSubscriptionConnectionPoolSize(4);
+        return Redisson.create(c);
+    }
+
+    /** Stops the client quickly (Redisson's default shutdown waits 2 s of quiet period). */
+    public static void close(RedissonClient client) {
+        client.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,155 @@
+package io.tern.logic.limits;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.handler.codec.http.HttpMethod;
+import io.tern.devstack.SharedInfra;
+import io.tern.logic.schedule.RedissonClients;
+import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.HttpResponse;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.redis.RedisStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.redisson.api.RedissonClient;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Per-app rate and daily quota against a real Redis, shared by two "nodes". */
+class AppLimitsIT {
+    /** 30 s before UTC midnight: a rejected quota says to come back in 30 s. */
+    private static final Clock LATE_EVENING = Clock.fixed(Instant.parse("2026-11-22T23:59:30Z"), ZoneOffset.UTC);
+
+    private static RedisStore redis;
+    private static RedissonClient redisson;
+    private static RedisStore redis2;
+    private static RedissonClient redisson2;
+
+    @BeforeAll
+    static void connect() {
+        String uri = SharedInfra.redis().uri();
+        redis = RedisStore.connect(uri, Duration.ofSeconds(2));
+        redisson = RedissonClients.connect(uri, Duration.ofSeconds(2), "limits-it-1");
+        redis2 = RedisStore.connect(uri, Duration.ofSeconds(2));
+        redisson2 = RedissonClients.connect(uri, Duration.ofSeconds(2), "limits-it-2");
+    }
+
+    @AfterAll
+    static void disconnect() {
+        RedissonClients.close(redisson);
+        RedissonClients.close(redisson2);
+        redis.close();
+        redis2.close();
+    }
+
+    private static String app() {
+        return "lim-" + UUID.randomUUID();
+    }
+
+    private static LimitsConfig limits(String app, int rate, long quota) {
+        return new LimitsConfig(LimitsConfig.DEFAULT_RATE, LimitsConfig.DEFAULT_DAILY_QUOTA,
+                Map.of(app, new LimitsConfig.AppLimit(rate, quota)));
+    }
+
+    private static ApiException rejection(CompletableFuture<?> f) {
+        CompletionException e = assertThrows(CompletionException.class, f::join);
+        return assertInstanceOf(ApiException.class, e.getCause());
+    }
+
+    @Test
+    void requestsUnderTheRatePass() {
+        String app = app();
+        AppLimits l = new AppLimits(limits(app, 50, 1_000_000), redis, redisson, Clock.systemUTC(), new SimpleMeterRegistry());
+        for (int i = 0; i < 20; i++) {
+            l.admit(app, 1).join();
+        }
+    }
+
+    @Test
+    void aBurstOverTheRateSharedByTwoNodesGets429WithRetryAfter() {
+        String app = app();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AppLimits node1 = new AppLimits(limits(app, 10, 1_000_000), redis, redisson, Clock.systemUTC(), registry);
+        AppLimits node2 = new AppLimits(limits(app, 10, 1_000_000), redis2, redisson2, Clock.systemUTC(), registry);
+        List<CompletableFuture<Void>> burst = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            burst.add((i % 2 == 0 ? node1 : node2).admit(app, 1));
+        }
+        int passed = 0;
+        int limited = 0;
+        for (CompletableFuture<Void> f : burst) {
+            try {
+                f.join();
+                passed++;
+            } catch (CompletionException e) {
+                ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+                assertEquals(429, api.status());
+                assertEquals("rate_limited", api.code());
+                assertEquals(1, api.retryAfterSeconds());
+                limited++;
+            }
+        }
+        assertEquals(10, passed, "the rate is per app across nodes");
+        assertEquals(20, limited);
+        assertEquals(20.0, registry.get("tern.limits.rejected").tag("reason", "rate").counter().count());
+    }
+
+    @Test
+    void anExhaustedDailyQuotaAnswers429UntilMidnightAndCountsNothingForTheRejectedCall() {
+        String app = app();
+        AppLimits l = new AppLimits(limits(app, 1000, 100), redis, redisson, LATE_EVENING, new SimpleMeterRegistry());
+        l.admit(app, 60).join();
+
+        ApiException over = rejection(l.admit(app, 50));
+        assertEquals(429, over.status());
+        assertEquals("quota_exceeded", over.code());
+        assertEquals(30, over.retryAfterSeconds(), "seconds until UTC midnight");
+        assertEquals(60, l.usedToday(app).join(), "the rejected call consumed no quota");
+
+        l.admit(app, 40).join();
+        assertEquals(100, l.usedToday(app).join());
+        assertEquals("quota_exceeded", rejection(l.admit(app, 1)).code());
+        assertEquals(100, l.usedToday(app).join());
+        long ttl = redis.async().pttl(AppLimits.quotaKey(app, LATE_EVENING.instant().atZone(ZoneOffset.UTC).toLocalDate()))
+                .toCompletableFuture().join();
+        assertTrue(ttl > 0, "the day's counter expires");
+        // A request that pushes nothing is only rate limited.
+        l.admit(app, 0).join();
+    }
+
+    @Test
+    void the429ReachesTheClientWithRetryAfterAndAJsonCode() throws Exception {
+        String app = app();
+        AppLimits l = new AppLimits(limits(app, 1000, 5), redis, redisson, LATE_EVENING, new SimpleMeterRegistry());
+        try (HttpServer http = HttpServer.builder("limits-it", new SimpleMeterRegistry())
+                .route(HttpMethod.POST, "/push", req -> l.admit(app, 10).thenApply(x -> HttpResponse.ok(Map.of())))
+                .start(new HttpEndpoint("127.0.0.1", 0))) {
+            var resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + http.address().getPort() + "/push"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(429, resp.statusCode());
+            assertEquals("30", resp.headers().firstValue("Retry-After").orElse(null));
+            JsonNode body = HttpServer.JSON.readTree(resp.body());
+            assertEquals("quota_exceeded", body.get("code").asText());
+        }
+    }
+}
