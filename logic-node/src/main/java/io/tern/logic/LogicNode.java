@@ -64,7 +64,8 @@ public final class LogicNode implements AutoCloseable {
         MessageRepository messages = new MessageRepository(redis, policy);
         liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
-        links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(), config.brokerMaxInFlight());
+        links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(),
+                config.broadcastReplyTimeout(), config.brokerMaxInFlight());
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
         MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);

@@ -49,14 +49,20 @@ public final class BrokerLinks implements AutoCloseable {
     private final EventLoopGroup group;
     private final Duration connectTimeout;
     private final Duration replyTimeout;
+    private final Duration broadcastReplyTimeout;
     private final int maxInFlight;
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final AtomicLong correlation = new AtomicLong();
 
-    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, int maxInFlight) {
+    /**
+     * @param broadcastReplyTimeout a broadcast's reply comes after the broker wrote every local
+     *                              connection of the app, so it waits longer than a push's
+     */
+    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, Duration broadcastReplyTimeout, int maxInFlight) {
         this.group = Transports.group(1, "logic-broker-links");
         this.connectTimeout = connectTimeout;
         this.replyTimeout = replyTimeout;
+        this.broadcastReplyTimeout = broadcastReplyTimeout;
         this.maxInFlight = maxInFlight;
         group.scheduleWithFixedDelay(this::expireOverdue, 200, 200, TimeUnit.MILLISECONDS);
     }
@@ -76,35 +82,35 @@ public final class BrokerLinks implements AutoCloseable {
      * failure, link loss, timeout or {@link SaturatedException}.
      */
     public CompletableFuture<PushOutcome> send(BrokerInfo broker, String appId, String regId, Frame.Push push) {
-        return request(broker, id -> new Frame.PushCommand(id, appId, regId, push))
+        return request(broker, replyTimeout, id -> new Frame.PushCommand(id, appId, regId, push))
                 .thenApply(reply -> ((Frame.PushResult) reply).outcome());
     }
 
     /** One task copy to many devices of one broker, in one command (the broker encodes it once). */
     public CompletableFuture<Frame.PushBatchResult> sendBatch(BrokerInfo broker, String appId, List<String> regIds,
                                                               Frame.Push push) {
-        return request(broker, id -> new Frame.PushBatch(id, appId, push, regIds))
+        return request(broker, replyTimeout, id -> new Frame.PushBatch(id, appId, push, regIds))
                 .thenApply(reply -> (Frame.PushBatchResult) reply);
     }
 
     /** A broadcast to every connection of the app on one broker. */
     public CompletableFuture<Frame.BroadcastResult> broadcast(BrokerInfo broker, String appId, Frame.Push push) {
-        return request(broker, id -> new Frame.Broadcast(id, appId, push))
+        return request(broker, broadcastReplyTimeout, id -> new Frame.Broadcast(id, appId, push))
                 .thenApply(reply -> (Frame.BroadcastResult) reply);
     }
 
-    private CompletableFuture<Frame> request(BrokerInfo broker, LongFunction<Frame> command) {
+    private CompletableFuture<Frame> request(BrokerInfo broker, Duration timeout, LongFunction<Frame> command) {
         Link link = links.compute(broker.id(), (id, existing) ->
                 existing != null && existing.address.equals(broker.internalAddress()) && !existing.dead
                         ? existing : new Link(id, broker.internalAddress()));
-        return link.send(correlation.incrementAndGet(), command);
+        return link.send(correlation.incrementAndGet(), System.nanoTime() + timeout.toNanos(), command);
     }
 
     private void expireOverdue() {
-        long deadline = System.nanoTime() - replyTimeout.toNanos();
+        long now = System.nanoTime();
         for (Link l : links.values()) {
             l.pending.forEach((id, p) -> {
-                if (p.sentAtNanos < deadline && l.pending.remove(id, p)) {
+                if (now - p.deadlineNanos > 0 && l.pending.remove(id, p)) {
                     p.future.completeExceptionally(new TimeoutException("no reply from broker " + l.brokerId));
                 }
             });
@@ -117,7 +123,7 @@ public final class BrokerLinks implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private record Pending(CompletableFuture<Frame> future, long sentAtNanos) {
+    private record Pending(CompletableFuture<Frame> future, long deadlineNanos) {
     }
 
     private final class Link {
@@ -159,14 +165,14 @@ public final class BrokerLinks implements AutoCloseable {
             });
         }
 
-        CompletableFuture<Frame> send(long correlationId, LongFunction<Frame> command) {
+        CompletableFuture<Frame> send(long correlationId, long deadlineNanos, LongFunction<Frame> command) {
             CompletableFuture<Frame> future = new CompletableFuture<>();
             if (pending.size() >= maxInFlight) {
                 future.completeExceptionally(new SaturatedException(brokerId));
                 return future;
             }
             Frame cmd = command.apply(correlationId);
-            pending.put(correlationId, new Pending(future, System.nanoTime()));
+            pending.put(correlationId, new Pending(future, deadlineNanos));
             connect.addListener(f -> {
                 if (f.isSuccess()) {
                     Channel ch = connect.channel();
