@@ -13,10 +13,11 @@ import java.util.Map;
  * {@code maxHome} of them, then the least-loaded broker of each other region (so a device can
  * still connect when its home region is gone). A pure function of its arguments.
  *
- * <p>Loads are compared in buckets of {@code loadBucket} connections, and equal buckets are
- * ordered by a hash of (regId, brokerId), rendezvous style: each device gets its own stable order
- * among equally loaded brokers, so a connection storm (counts in the registry are seconds old)
- * or a fleet of fresh brokers shares new devices instead of all picking the same first broker.
+ * <p>Each broker's load is its connection count plus a per-device offset in [0, loadBucket) from
+ * a hash of (regId, brokerId), rendezvous style. Brokers within about a bucket of each other
+ * share new devices (each device with its own stable order), so a connection storm against
+ * seconds-old counts, or a fleet of fresh brokers, spreads instead of herding onto the one that
+ * looked emptiest; a broker more than a bucket emptier always comes first.
  * {@link String#hashCode()} is specified by the JDK, so every dispatcher instance agrees.
  */
 public final class BrokerAllocator {
@@ -50,10 +51,10 @@ public final class BrokerAllocator {
         return out;
     }
 
-    /** Least-loaded bucket first; ties by the device's rendezvous rank; then id, for a total order. */
+    /** Least (load + device offset) first; then the rendezvous rank; then id, for a total order. */
     static Comparator<BrokerInfo> order(String regId, int loadBucket) {
         long device = (long) regId.hashCode() << 32;
-        return Comparator.comparingInt((BrokerInfo b) -> b.connections() / loadBucket)
+        return Comparator.comparingLong((BrokerInfo b) -> b.connections() + Math.floorMod(rank(device, b.id()), loadBucket))
                 .thenComparingLong(b -> rank(device, b.id()))
                 .thenComparing(BrokerInfo::id);
     }

@@ -110,12 +110,12 @@ class BrokerAllocatorTest {
 
     @Test
     void loadsInTheSameBucketShareDevicesSoAStaleCountCannotHerdAStorm() {
-        // b looks emptier, but by less than a bucket: devices still spread over both.
-        List<BrokerInfo> live = List.of(broker("a", "north", 420), broker("b", "north", 40));
+        // b looks a little emptier (by far less than a bucket): devices still spread over both.
+        List<BrokerInfo> live = List.of(broker("a", "north", 260), broker("b", "north", 240));
         long toA = IntStream.range(0, 1000)
                 .filter(i -> BrokerAllocator.allocate(live, "north", "device-" + i, 3, 500).get(0).id().equals("a"))
                 .count();
-        assertTrue(toA > 350 && toA < 650, "about half go to a: " + toA);
+        assertTrue(toA > 350 && toA < 600, "about half go to a: " + toA);
         // A bucket apart, the emptier broker wins every time.
         List<BrokerInfo> apart = List.of(broker("a", "north", 900), broker("b", "north", 40));
         assertTrue(IntStream.range(0, 100).allMatch(i ->

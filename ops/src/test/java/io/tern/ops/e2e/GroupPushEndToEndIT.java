@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tern.client.PushMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -15,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** List and all pushes to many SDK devices over two brokers. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GroupPushEndToEndIT {
     private static final int LIST_DEVICES = 1000;
     private static final int ALL_DEVICES = 5000;
@@ -52,6 +56,7 @@ class GroupPushEndToEndIT {
     }
 
     @Test
+    @Order(1)
     void listPushReachesEachOfAThousandDevicesExactlyOnceAndCountersMatch() {
         List<String> regIds = connect(devices, "list-", LIST_DEVICES);
         platform.cluster.brokers().forEach(b -> assertTrue(b.connectionCount() > 0, b.id() + " holds devices"));
