@@ -2,20 +2,20 @@ package io.tern.logic;
 
 import io.micrometer.core.instrument.Gauge;
 import io.tern.logic.auth.AppAuthenticator;
+import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.callback.CallbackDispatcher;
+import io.tern.logic.config.LogicConfig;
 import io.tern.logic.group.GroupFanout;
 import io.tern.logic.group.GroupPushService;
 import io.tern.logic.group.TagPushService;
-import io.tern.logic.http.TaskApi;
-import io.tern.logic.limits.AppLimits;
-import io.tern.logic.schedule.RedissonClients;
-import io.tern.logic.schedule.TaskScheduler;
-import io.tern.logic.broker.BrokerLinks;
-import io.tern.logic.config.LogicConfig;
 import io.tern.logic.http.PushApi;
+import io.tern.logic.http.TaskApi;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.receipt.AckConsumer;
+import io.tern.logic.schedule.RedissonClients;
+import io.tern.logic.schedule.TaskScheduler;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
@@ -25,20 +25,20 @@ import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.TaskRepository;
-import io.tern.store.registry.BrokerDirectory;
-import org.slf4j.Logger;
 import org.redisson.api.RedissonClient;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.function.LongSupplier;
 
-/** A logic node: the app-server push API, routing to brokers, and the ack consumer. */
+/** A logic node: the app-server API (single and group push, tasks, tags), routing to brokers, receipts, schedules. */
 public final class LogicNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogicNode.class);
 
