@@ -232,7 +232,9 @@ public final class TernClient implements AutoCloseable {
      * The highest app broadcast sequence number this client has received (or was built with);
      * 0 when none. Sent in every CONNECT so the broker delivers only the broadcasts missed since.
      * An app that wants catch-up across restarts persists it and passes it to
-     * {@link Builder#lastBroadcastSeq} next time.
+     * {@link Builder#lastBroadcastSeq} next time. It already counts a broadcast whose
+     * {@link PushListener#onMessage} is running (or that was dropped as a duplicate or expired),
+     * so it can be persisted from there.
      */
     public long lastBroadcastSeq() {
         return lastBroadcastSeq;

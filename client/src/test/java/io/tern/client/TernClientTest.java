@@ -26,7 +26,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -191,6 +193,27 @@ class TernClientTest {
         broker.closeSession();
         await().until(() -> broker.connects().size() == 2 && client.state() == TernClient.State.CONNECTED);
         assertEquals(7L, broker.connects().get(1).lastBroadcastSeq());
+    }
+
+    @Test
+    void aBroadcastsSequenceIsKeptBeforeTheListenerSeesIt() {
+        AtomicReference<TernClient> self = new AtomicReference<>();
+        List<Long> seenInListener = new CopyOnWriteArrayList<>();
+        TernClient client = builder().listener(new PushListener() {
+            @Override
+            public void onMessage(PushMessage message) {
+                seenInListener.add(self.get().lastBroadcastSeq()); // what an app persisting it here would keep
+            }
+        }).build();
+        self.set(client);
+        clients.add(client);
+        client.start();
+        assertTrue(client.awaitConnected(WAIT));
+        byte[] json = "{}".getBytes(StandardCharsets.UTF_8);
+        broker.push(new Frame.Push(20, 0, PayloadKind.DATA, json, 3));
+        broker.push(new Frame.Push(21, 0, PayloadKind.DATA, json, 4));
+        await().until(() -> seenInListener.size() == 2);
+        assertEquals(List.of(3L, 4L), seenInListener);
     }
 
     @Test

@@ -22,7 +22,8 @@ public interface SessionEvents {
 
     /**
      * A broadcast PUSH with this sequence number arrived (delivered or dropped), reported
-     * right after {@link #message} or {@link #dropped}, before the ACK is written.
+     * just before its {@link #message} or {@link #dropped}, so that the message's receiver
+     * already sees the sequence it carries.
      */
     default void broadcastSeen(long broadcastSeq) {
     }

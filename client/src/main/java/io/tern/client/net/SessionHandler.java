@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * itself (writer idle for {@code heartbeatSeconds} → PING; reader idle for 3x that → close).
  * Every PUSH is acknowledged; new unexpired ones go to {@link SessionEvents#message}, duplicates
  * (by msgId, against the client's {@link RecentIds}) and expired ones are only counted; a
- * broadcast's sequence number is reported either way ({@link SessionEvents#broadcastSeen}).
+ * broadcast's sequence number is reported either way ({@link SessionEvents#broadcastSeen}),
+ * before the message itself.
  * REDIRECT and DISCONNECT decide the {@link NextStep}, reported once through
  * {@link SessionEvents#ended} after the channel closes.
  *
@@ -222,6 +223,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private void onPush(ChannelHandlerContext ctx, Frame.Push push) {
         long receivedAt = System.nanoTime();
+        // The sequence first: whoever the message reaches (the listener, or a thread it wakes)
+        // must already see it in lastBroadcastSeq, or an app persisting it there keeps the one before.
+        if (push.isBroadcast()) {
+            events.broadcastSeen(push.broadcastSeq());
+        }
         try {
             if (!dedup.add(push.msgId())) {
                 events.dropped(push.msgId(), SessionEvents.Drop.DUPLICATE);
@@ -231,9 +237,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                 events.message(push, receivedAt);
             }
         } finally {
-            if (push.isBroadcast()) {
-                events.broadcastSeen(push.broadcastSeq());
-            }
             // Ack in every case: the broker stops resending and the receipt is counted.
             write(ctx, new Frame.Ack(push.msgId()));
         }
