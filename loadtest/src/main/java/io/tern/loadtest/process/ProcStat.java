@@ -32,6 +32,31 @@ public record ProcStat(long pid, long cpuTicks, long rssKiB, long readAtNanos) {
         return new ProcStat(pid, ticks, rss, System.nanoTime());
     }
 
+    /**
+     * CPU ticks per thread name of a process, from /proc/&lt;pid&gt;/task/*: names as the kernel keeps
+     * them (15 characters), digits folded to N so pools add up ("lettuce-epollEv", "devices-N-N").
+     */
+    public static java.util.Map<String, Long> threadTicks(long pid) {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            tasks.forEach(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    int open = stat.indexOf('(');
+                    int close = stat.lastIndexOf(')');
+                    String name = stat.substring(open + 1, close).replaceAll("\\d+", "N");
+                    String[] f = stat.substring(close + 2).trim().split(" ");
+                    out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // thread ended meanwhile
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // process gone
+        }
+        return out;
+    }
+
     public double cpuSeconds() {
         return (double) cpuTicks / TICKS_PER_SECOND;
     }

@@ -1,0 +1,110 @@
+package io.tern.loadtest.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+
+/**
+ * What an app server does against the logic node's push API, for the runner's few calls
+ * ({@code /v1/auth}, the broadcast scenario's {@code /v1/push/payload} and {@code /v1/push/all}).
+ * The high-rate single-push load goes through {@link SinglePushLoad} instead.
+ */
+public final class AppApi {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An answer: status and parsed JSON body (null when empty or not JSON), and when the call started and ended. */
+    public record Answer(int status, JsonNode body, String raw, long startMicros, long endMicros) {
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+    private String authToken;
+
+    public AppApi(String baseUrl) {
+        this.base = baseUrl;
+    }
+
+    /** Lowercase hex HMAC-SHA256 of {@code appId + appKey + timestamp}, keyed with the app secret. */
+    public static String sign(String appId, String appKey, long timestamp, String secret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal((appId + appKey + timestamp).getBytes(StandardCharsets.UTF_8)));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code POST /v1/auth}; keeps the token for later calls and returns it. */
+    public String login(String appId, String appKey, String secret) {
+        long ts = System.currentTimeMillis();
+        String body = JSON.createObjectNode().put("appId", appId).put("appKey", appKey).put("timestamp", ts)
+                .put("sign", sign(appId, appKey, ts, secret)).toString();
+        Answer a = post("/v1/auth", body);
+        if (a.status() != 200 || a.body() == null || !a.body().hasNonNull("authToken")) {
+            throw new IllegalStateException("POST /v1/auth answered " + a.status() + ": " + a.raw());
+        }
+        authToken = a.body().get("authToken").asText();
+        return authToken;
+    }
+
+    /** Like {@link #post} without waiting; the answer's times are taken when the call starts and when it ends. */
+    public java.util.concurrent.CompletableFuture<Answer> postAsync(String path, String json) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (authToken != null) {
+            b.header("authToken", authToken);
+        }
+        long start = io.tern.loadtest.stats.EpochClock.nowMicros();
+        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            long end = io.tern.loadtest.stats.EpochClock.nowMicros();
+            JsonNode body;
+            try {
+                body = r.body() == null || r.body().isBlank() ? null : JSON.readTree(r.body());
+            } catch (IOException e) {
+                body = null;
+            }
+            return new Answer(r.statusCode(), body, r.body(), start, end);
+        });
+    }
+
+    public Answer post(String path, String json) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (authToken != null) {
+            b.header("authToken", authToken);
+        }
+        long start = io.tern.loadtest.stats.EpochClock.nowMicros();
+        try {
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            long end = io.tern.loadtest.stats.EpochClock.nowMicros();
+            JsonNode body = null;
+            try {
+                body = r.body() == null || r.body().isBlank() ? null : JSON.readTree(r.body());
+            } catch (IOException e) {
+                body = null;
+            }
+            return new Answer(r.statusCode(), body, r.body(), start, end);
+        } catch (IOException e) {
+            throw new IllegalStateException("POST " + path + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.tern.loadtest.device;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.loadtest.process.ChildIo;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Main class of a device (load client) process: {@code java ... DeviceProcess '<DeviceConfig JSON>'}.
+ *
+ * <p>Commands on stdin: {@code connect} (start every device, paced), {@code reset} (forget what was
+ * received so far; answers {@code reset}), {@code final} (write a
+ * {@code final} line with counts and latency histograms), {@code close} (close every device, then
+ * write a {@code closed} line). It writes {@code hello} once, then a {@code stats} line every
+ * {@code statsEveryMs}. End of stdin halts the process at once (the kernel closes the sockets).
+ */
+public final class DeviceProcess {
+    private DeviceProcess() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        DeviceConfig config = ChildIo.JSON.readValue(args[0], DeviceConfig.class);
+        Fleet fleet = new Fleet(config);
+        CountDownLatch forever = new CountDownLatch(1);
+        ChildIo.listen(cmd -> {
+            switch (cmd) {
+                case "connect" -> fleet.connectAll();
+                case "reset" -> {
+                    fleet.resetReceipts();
+                    ChildIo.emit(ChildIo.message("reset"));
+                }
+                case "final" -> {
+                    ObjectNode n = ChildIo.message("final");
+                    fleet.putStats(n);
+                    fleet.putHistograms(n);
+                    ChildIo.emit(n);
+                }
+                case "close" -> {
+                    int closed = fleet.closeAll(Duration.ofSeconds(20));
+                    ObjectNode n = ChildIo.message("closed");
+                    n.put("closed", closed);
+                    fleet.putStats(n);
+                    ChildIo.emit(n);
+                }
+                default -> System.err.println("unknown command: " + cmd);
+            }
+        }, () -> Runtime.getRuntime().halt(0));
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "devices-stats");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleAtFixedRate(() -> {
+            ObjectNode n = ChildIo.message("stats");
+            fleet.putStats(n);
+            ChildIo.emit(n);
+        }, 0, config.statsEveryMs(), TimeUnit.MILLISECONDS);
+        ObjectNode hello = ChildIo.message("hello");
+        hello.put("pid", ProcessHandle.current().pid());
+        ChildIo.emit(hello);
+        forever.await();
+    }
+}

@@ -1,0 +1,73 @@
+package io.tern.loadtest.device;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.client.PushMessage;
+import io.tern.loadtest.stats.EpochClock;
+import io.tern.loadtest.stats.Histogram;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the devices of one process received: counts, and latency histograms in microseconds.
+ * Single pushes: receipt time minus the send time in the payload ({@code t}). Broadcasts: one
+ * histogram per broadcast number {@code k}, receipt time minus the payload's {@code t}; the runner
+ * re-bases them on the time it called the API. Receipt times come from the SDK
+ * ({@link PushMessage#receivedAtNanos()}: when the frame was read).
+ */
+final class Receipts {
+    private final Histogram single = new Histogram();
+    private final Map<Long, Histogram> broadcasts = new TreeMap<>();
+    private long received;
+    private long unmatched;
+    private long firstReceiptMicros;
+    private long lastReceiptMicros;
+
+    synchronized void onMessage(PushMessage m) {
+        long recv = EpochClock.toEpochMicros(m.receivedAtNanos());
+        received++;
+        if (firstReceiptMicros == 0) {
+            firstReceiptMicros = recv;
+        }
+        lastReceiptMicros = Math.max(lastReceiptMicros, recv);
+        String p = m.payload();
+        long t = Payloads.longField(p, "t");
+        if (t == Payloads.ABSENT) {
+            unmatched++;
+            return;
+        }
+        long k = Payloads.longField(p, "k");
+        if (k == Payloads.ABSENT) {
+            single.record(recv - t);
+        } else {
+            broadcasts.computeIfAbsent(k, x -> new Histogram()).record(recv - t);
+        }
+    }
+
+    /** Forgets everything received so far (between a warm-up and the measured run). */
+    synchronized void reset() {
+        single.reset();
+        broadcasts.clear();
+        received = 0;
+        unmatched = 0;
+        firstReceiptMicros = 0;
+        lastReceiptMicros = 0;
+    }
+
+    synchronized long received() {
+        return received;
+    }
+
+    synchronized void putCounts(ObjectNode n) {
+        n.put("received", received);
+        n.put("unmatched", unmatched);
+        n.put("firstReceiptAt", firstReceiptMicros);
+        n.put("lastReceiptAt", lastReceiptMicros);
+    }
+
+    synchronized void putHistograms(ObjectNode n) {
+        n.put("single", single.encode());
+        ObjectNode b = n.putObject("broadcasts");
+        broadcasts.forEach((k, h) -> b.put(Long.toString(k), h.encode()));
+    }
+}

@@ -1,0 +1,272 @@
+package io.tern.loadtest.platform;
+
+import io.tern.devstack.KafkaBroker;
+import io.tern.devstack.RedisServer;
+import io.tern.dispatcher.Dispatcher;
+import io.tern.dispatcher.config.DispatcherConfig;
+import io.tern.loadtest.process.ChildProcess;
+import io.tern.loadtest.process.WatchedMain;
+import io.tern.logic.LogicNode;
+import io.tern.logic.config.LogicConfig;
+import io.tern.runtime.config.Settings;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.topic.Topics;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The platform under test, on this machine: a real Redis (child process, AOF on as in dev mode),
+ * an in-process KRaft Kafka, N brokers as child JVMs ({@code BrokerMain} with {@code TERN_BROKER_*}
+ * environment), and a dispatcher and a logic node in this JVM. Every role uses its defaults except
+ * ports (free ones) and addresses; {@code overrides} ({@code --set key=value}) change any role key:
+ * {@code broker.*} keys reach the broker processes as environment variables.
+ */
+public final class Platform implements AutoCloseable {
+    public static final String APP_ID = "loadtest";
+    public static final String APP_KEY = "loadtest-key";
+    public static final String APP_SECRET = "loadtest-secret";
+    /** The flags {@code ./ternctl} runs roles with: the broker's normal JVM flags. */
+    public static final List<String> BROKER_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
+
+    /**
+     * @param brokers        broker processes
+     * @param overrides      role settings ({@code broker.*}, {@code dispatcher.*}, {@code logic.*})
+     * @param brokerJvmArgs  flags for broker JVMs
+     * @param runDir         logs go here
+     * @param maxLifetime    children exit after this even if the runner hangs
+     */
+    public record Options(int brokers, Map<String, String> overrides, List<String> brokerJvmArgs, Path runDir,
+                          Duration maxLifetime) {
+    }
+
+    private final List<BrokerProcess> brokers = new ArrayList<>();
+    private RedisServer redis;
+    private Process redisReaper;
+    private KafkaBroker kafka;
+    private Dispatcher dispatcher;
+    private LogicNode logic;
+
+    private Platform() {
+    }
+
+    public static Platform start(Options o, Consumer<String> say) {
+        Platform p = new Platform();
+        try {
+            p.doStart(o, say);
+            return p;
+        } catch (RuntimeException | Error e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void doStart(Options o, Consumer<String> say) {
+        long t0 = System.nanoTime();
+        redis = RedisServer.start(RedisServer.Options.defaults().withAppendOnly(true));
+        redisReaper = reaper(redisPid());
+        kafka = KafkaBroker.start(KafkaBroker.Options.defaults());
+        kafka.createTopics(Topics.ACKS);
+        say.accept(String.format("redis %s, kafka %s up (%.1f s)", redis.uri(), kafka.bootstrapServers(),
+                (System.nanoTime() - t0) / 1e9));
+
+        Map<String, String> brokerEnv = new HashMap<>();
+        o.overrides().forEach((k, v) -> {
+            if (k.startsWith("broker.")) {
+                brokerEnv.put(Settings.keyToEnv(k), v);
+            }
+        });
+        brokerEnv.put("TERN_BROKER_REDIS_URI", redis.uri());
+        brokerEnv.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+        brokerEnv.put("TERN_BROKER_TCP_PORT", "0");
+        brokerEnv.put("TERN_BROKER_WS_PORT", "0");
+        brokerEnv.put("TERN_BROKER_INTERNAL_PORT", "0");
+        for (int i = 1; i <= o.brokers(); i++) {
+            String id = "b" + i;
+            int admin = freePort();
+            Map<String, String> env = new HashMap<>(brokerEnv);
+            env.put("TERN_BROKER_ID", id);
+            env.put("TERN_BROKER_ADMIN_PORT", Integer.toString(admin));
+            List<String> jvm = new ArrayList<>(o.brokerJvmArgs());
+            jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
+            ChildProcess proc = ChildProcess.start("broker-" + id, jvm, WatchedMain.class.getName(),
+                    List.of("io.tern.broker.BrokerMain"), env, o.runDir().resolve("broker-" + id + ".log"),
+                    o.maxLifetime().toSeconds());
+            brokers.add(new BrokerProcess(id, proc, admin));
+        }
+        awaitBrokers(Duration.ofSeconds(120));
+        say.accept(String.format("%d broker process(es) up: %s (%.1f s)", brokers.size(),
+                brokers.stream().map(b -> b.id() + " pid " + b.pid()).toList(), (System.nanoTime() - t0) / 1e9));
+
+        Map<String, String> roles = new HashMap<>();
+        roles.put("dispatcher.port", "0");
+        roles.put("dispatcher.redis-uri", redis.uri());
+        roles.put("logic.port", "0");
+        roles.put("logic.redis-uri", redis.uri());
+        roles.put("logic.kafka-bootstrap", kafka.bootstrapServers());
+        roles.put("logic.apps." + APP_ID + ".key", APP_KEY);
+        roles.put("logic.apps." + APP_ID + ".secret", APP_SECRET);
+        // The load test measures the platform, not the per-app limits (issue 3): lift them for its app.
+        roles.put("logic.limits.apps." + APP_ID + ".rate", "1000000");
+        roles.put("logic.limits.apps." + APP_ID + ".daily-quota", "1000000000000");
+        o.overrides().forEach((k, v) -> {
+            if (!k.startsWith("broker.")) {
+                roles.put(k, v);
+            }
+        });
+        Settings settings = Settings.of(roles);
+        dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
+        logic = LogicNode.start(LogicConfig.from(settings));
+        awaitReceipts(Duration.ofSeconds(30));
+        say.accept(String.format("dispatcher %s, logic node %s up (%.1f s)", dispatcherUrl(), logicUrl(),
+                (System.nanoTime() - t0) / 1e9));
+    }
+
+    private void awaitBrokers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (BrokerProcess b : brokers) {
+            while (!b.healthy()) {
+                if (!b.process().alive()) {
+                    throw new IllegalStateException("broker " + b.id() + " exited during start; see its log");
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("broker " + b.id() + " not healthy within " + timeout);
+                }
+                sleep(100);
+            }
+        }
+        // /health is up once bound and connected; the registry entry is what dispatchers read.
+        try (RedisStore store = RedisStore.connect(redis.uri(), Duration.ofSeconds(2))) {
+            BrokerRegistry registry = new BrokerRegistry(store);
+            while (true) {
+                List<BrokerInfo> live = registry.live().get(5, TimeUnit.SECONDS);
+                if (live.size() >= brokers.size()) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("only " + live.size() + " of " + brokers.size()
+                            + " brokers registered within " + timeout);
+                }
+                sleep(100);
+            }
+        } catch (Exception e) {
+            if (e instanceof IllegalStateException ise) {
+                throw ise;
+            }
+            throw new IllegalStateException("reading the broker registry failed: " + e, e);
+        }
+    }
+
+    private void awaitReceipts(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!logic.receiptsReady() && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+    }
+
+    /**
+     * Brokers and device processes exit when this JVM's pipes close; redis-server does not. A shell
+     * that waits for its stdin (our pipe) to close and then kills Redis by pid covers a runner killed
+     * with SIGKILL. On a normal close the shell is stopped first.
+     */
+    private static Process reaper(long pid) {
+        if (pid <= 0) {
+            return null;
+        }
+        try {
+            return new ProcessBuilder("sh", "-c", "cat > /dev/null; kill " + pid + " 2>/dev/null")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    public List<BrokerProcess> brokers() {
+        return List.copyOf(brokers);
+    }
+
+    public String dispatcherUrl() {
+        return url(dispatcher.address());
+    }
+
+    public String logicUrl() {
+        return url(logic.address());
+    }
+
+    public InetSocketAddress logicAddress() {
+        return logic.address();
+    }
+
+    /** pid of the redis-server child, or -1. */
+    public long redisPid() {
+        Optional<ProcessHandle> h = ProcessHandle.current().children()
+                .filter(c -> c.info().command().map(cmd -> cmd.contains("redis")).orElse(false)).findFirst();
+        return h.map(ProcessHandle::pid).orElse(-1L);
+    }
+
+    private static String url(InetSocketAddress a) {
+        return "http://" + a.getHostString() + ":" + a.getPort();
+    }
+
+    @Override
+    public void close() {
+        // Reverse of start: the API, the dispatcher, then brokers (they flush acks), then Kafka and Redis.
+        if (logic != null) {
+            quietly(logic::close);
+        }
+        if (dispatcher != null) {
+            quietly(dispatcher::close);
+        }
+        brokers.parallelStream().forEach(b -> b.process().stop(Duration.ofSeconds(15)));
+        if (kafka != null) {
+            quietly(kafka::close);
+        }
+        if (redisReaper != null) {
+            redisReaper.destroyForcibly();
+        }
+        if (redis != null) {
+            quietly(redis::close);
+        }
+    }
+
+    private static void quietly(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            System.err.println("while stopping: " + e);
+        }
+    }
+}

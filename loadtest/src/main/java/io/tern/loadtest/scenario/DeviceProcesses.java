@@ -1,0 +1,166 @@
+package io.tern.loadtest.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tern.loadtest.device.DeviceConfig;
+import io.tern.loadtest.device.DeviceProcess;
+import io.tern.loadtest.process.ChildIo;
+import io.tern.loadtest.process.ChildProcess;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The runner's side of the device processes: starts them (devices split evenly, each process on
+ * its own source addresses {@code 127.0.<p>.2, .3, …}), sends them commands, and sums their
+ * {@code stats} lines.
+ */
+final class DeviceProcesses implements AutoCloseable {
+    /** Summed counters of every device process's latest {@code stats} line. */
+    record Totals(long devices, long started, long connected, long everConnected, long connectFailures,
+                  long dispatchFailures, long reconnects, long disconnects, long received, long duplicates,
+                  long lastReceiptAt, long allConnectedAt, boolean allReported) {
+    }
+
+    private final List<ChildProcess> procs = new ArrayList<>();
+    private final int total;
+
+    private DeviceProcesses(int total) {
+        this.total = total;
+    }
+
+    /**
+     * @param name   label in process and file names, also the regId prefix: devices are {@code <name><p>-<i>}
+     */
+    static DeviceProcesses start(String name, int devices, int processes, Options o, String dispatcherUrl,
+                                 String appId, Path runDir, long maxLifetimeSeconds) {
+        DeviceProcesses d = new DeviceProcesses(devices);
+        try {
+            for (int p = 1; p <= processes; p++) {
+                int count = devices / processes + (p <= devices % processes ? 1 : 0);
+                int nAddresses = Math.max(1, (count + o.perAddress - 1) / o.perAddress);
+                List<String> addresses = new ArrayList<>();
+                for (int a = 0; a < nAddresses; a++) {
+                    addresses.add("127.0." + p + "." + (2 + a));
+                }
+                int dedup = Math.max(64, o.broadcasts + 16);
+                DeviceConfig c = new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses,
+                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000);
+                List<String> jvm = new ArrayList<>(o.clientJvmArgs());
+                jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+                d.procs.add(ChildProcess.start(name + "-client-" + p, jvm, DeviceProcess.class.getName(),
+                        List.of(ChildIo.JSON.writeValueAsString(c)), java.util.Map.of(),
+                        runDir.resolve(name + "-client-" + p + ".log"), maxLifetimeSeconds));
+            }
+            for (ChildProcess c : d.procs) {
+                c.await("hello", n -> true, Duration.ofSeconds(60));
+            }
+            return d;
+        } catch (Exception e) {
+            d.close();
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** The regIds of process p (1-based) are {@code prefix(p) + i}, i in [0, count(p)). */
+    static String prefix(String name, int p) {
+        return name + p + "-";
+    }
+
+    int processes() {
+        return procs.size();
+    }
+
+    int devices() {
+        return total;
+    }
+
+    int count(int p) {
+        int n = procs.size();
+        return total / n + (p <= total % n ? 1 : 0);
+    }
+
+    List<Long> pids() {
+        return procs.stream().map(ChildProcess::pid).toList();
+    }
+
+    void connect() {
+        procs.forEach(p -> p.send("connect"));
+    }
+
+    Totals totals() {
+        long devices = 0, started = 0, connected = 0, ever = 0, cf = 0, df = 0, rc = 0, dc = 0, rx = 0, dup = 0,
+                last = 0, allAt = 0;
+        boolean all = true;
+        for (ChildProcess p : procs) {
+            JsonNode s = p.latest("stats");
+            if (s == null) {
+                all = false;
+                continue;
+            }
+            devices += s.path("devices").asLong();
+            started += s.path("started").asLong();
+            connected += s.path("connected").asLong();
+            ever += s.path("everConnected").asLong();
+            cf += s.path("connectFailures").asLong();
+            df += s.path("dispatchFailures").asLong();
+            rc += s.path("reconnects").asLong();
+            dc += s.path("disconnects").asLong();
+            rx += s.path("received").asLong();
+            dup += s.path("duplicatesDropped").asLong();
+            last = Math.max(last, s.path("lastReceiptAt").asLong());
+            long a = s.path("allConnectedAt").asLong();
+            if (a == 0) {
+                all = false;
+            }
+            allAt = Math.max(allAt, a);
+        }
+        return new Totals(devices, started, connected, ever, cf, df, rc, dc, rx, dup, last, all ? allAt : 0,
+                all && procs.size() > 0);
+    }
+
+    /** Asks every process for its {@code final} line (counts and histograms) and returns them. */
+    List<JsonNode> finals(Duration timeout) throws TimeoutException {
+        procs.forEach(p -> p.forget("final"));
+        procs.forEach(p -> p.send("final"));
+        List<JsonNode> out = new ArrayList<>();
+        for (ChildProcess p : procs) {
+            out.add(p.await("final", n -> true, timeout));
+        }
+        return out;
+    }
+
+    /** Makes every process forget what its devices received so far, and waits for them to confirm. */
+    void resetReceipts(Duration timeout) throws TimeoutException {
+        procs.forEach(p -> p.forget("reset"));
+        procs.forEach(p -> p.send("reset"));
+        for (ChildProcess p : procs) {
+            p.await("reset", n -> true, timeout);
+        }
+        // The next stats line of each process counts from zero.
+        procs.forEach(p -> p.forget("stats"));
+        for (ChildProcess p : procs) {
+            p.await("stats", n -> true, timeout);
+        }
+    }
+
+    /** Closes every device (DISCONNECT OK) and waits for the processes to confirm. */
+    void closeDevices(Duration timeout) {
+        procs.forEach(p -> p.forget("closed"));
+        procs.forEach(p -> p.send("close"));
+        for (ChildProcess p : procs) {
+            try {
+                p.await("closed", n -> true, timeout);
+            } catch (TimeoutException | RuntimeException e) {
+                System.err.println(p.name() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        procs.parallelStream().forEach(p -> p.stop(Duration.ofSeconds(5)));
+    }
+}

@@ -1,0 +1,211 @@
+package io.tern.loadtest.scenario;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command-line flags of a scenario run: {@code <scenario> [--flag value]... [--profile]}. Every
+ * flag has a default fit for this 2-core machine; {@link #usage()} lists them.
+ */
+public final class Options {
+    /** Most devices one process holds: a process may have 20,000 open files here, and needs some for itself. */
+    public static final int MAX_DEVICES_PER_PROCESS = 18_000;
+
+    public final String scenario;
+    public int devices;
+    public int seconds;
+    public int brokers = 1;
+    /** Device processes; 0 = enough for {@link #MAX_DEVICES_PER_PROCESS} each. */
+    public int clients;
+    public int clientThreads = 1;
+    /** Devices between start and first CONNACK, per device process. */
+    public int connectWindow = 256;
+    /** Devices started per second per process; 0 = only the window paces. */
+    public int connectRate;
+    public int connectTimeout = 180;
+    /** Connections per source address (each address has ~28,000 ephemeral ports). */
+    public int perAddress = 8_000;
+    public int warmup = 1_000;
+    public int rate = 10_000;
+    /** single: seconds of pushes at the same rate before the measured run (JIT warm-up), not counted. */
+    public int warmupSeconds = 5;
+    public int apiConnections = 64;
+    public int broadcasts = 10;
+    /** broadcast: all-pushes before the measured ones (JIT warm-up), not counted. */
+    public int warmupBroadcasts = 3;
+    public int intervalMs = 1_000;
+    public int drainSeconds = 10;
+    public int progressSeconds = 2;
+    public int ttlSeconds = 600;
+    public boolean profile;
+    public boolean measureAfterClose = true;
+    public String clientJvmOpts = "-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+    public String brokerJvmOpts = "";
+    public final Map<String, String> set = new LinkedHashMap<>();
+    public Path runDir;
+
+    private Options(String scenario) {
+        this.scenario = scenario;
+        switch (scenario) {
+            case "hold" -> {
+                devices = 19_000;
+                seconds = 30;
+            }
+            case "single" -> {
+                devices = 2_000;
+                seconds = 20;
+            }
+            case "broadcast" -> {
+                devices = 10_000;
+                seconds = 0;
+            }
+            default -> throw new IllegalArgumentException("unknown scenario '" + scenario + "'\n" + usage());
+        }
+    }
+
+    public static Options parse(String... args) {
+        if (args.length == 0) {
+            throw new IllegalArgumentException(usage());
+        }
+        Options o = new Options(args[0]);
+        List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        for (int i = 0; i < rest.size(); i++) {
+            String flag = rest.get(i);
+            if (flag.equals("--profile")) {
+                o.profile = true;
+                continue;
+            }
+            if (flag.equals("--no-after-close")) {
+                o.measureAfterClose = false;
+                continue;
+            }
+            if (!flag.startsWith("--") || i + 1 >= rest.size()) {
+                throw new IllegalArgumentException("expected --flag value, got '" + flag + "'\n" + usage());
+            }
+            String v = rest.get(++i);
+            switch (flag) {
+                case "--devices" -> o.devices = positive(flag, v, 0);
+                case "--seconds" -> o.seconds = positive(flag, v, 0);
+                case "--brokers" -> o.brokers = positive(flag, v, 1);
+                case "--clients" -> o.clients = positive(flag, v, 0);
+                case "--client-threads" -> o.clientThreads = positive(flag, v, 1);
+                case "--connect-window" -> o.connectWindow = positive(flag, v, 1);
+                case "--connect-rate" -> o.connectRate = positive(flag, v, 0);
+                case "--connect-timeout" -> o.connectTimeout = positive(flag, v, 1);
+                case "--per-address" -> o.perAddress = positive(flag, v, 1);
+                case "--warmup" -> o.warmup = positive(flag, v, 0);
+                case "--rate" -> o.rate = positive(flag, v, 1);
+                case "--warmup-seconds" -> o.warmupSeconds = positive(flag, v, 0);
+                case "--api-connections" -> o.apiConnections = positive(flag, v, 1);
+                case "--broadcasts" -> o.broadcasts = positive(flag, v, 1);
+                case "--warmup-broadcasts" -> o.warmupBroadcasts = positive(flag, v, 0);
+                case "--interval-ms" -> o.intervalMs = positive(flag, v, 0);
+                case "--drain-seconds" -> o.drainSeconds = positive(flag, v, 0);
+                case "--progress-seconds" -> o.progressSeconds = positive(flag, v, 1);
+                case "--ttl-seconds" -> o.ttlSeconds = positive(flag, v, 1);
+                case "--client-jvm-opts" -> o.clientJvmOpts = v;
+                case "--broker-jvm-opts" -> o.brokerJvmOpts = v;
+                case "--run-dir" -> o.runDir = Path.of(v);
+                case "--set" -> {
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("--set wants key=value, got '" + v + "'");
+                    }
+                    o.set.put(v.substring(0, eq).trim(), v.substring(eq + 1).trim());
+                }
+                default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + usage());
+            }
+        }
+        if (o.clients == 0) {
+            o.clients = Math.max(1, (o.devices + MAX_DEVICES_PER_PROCESS - 1) / MAX_DEVICES_PER_PROCESS);
+        }
+        if ((o.devices + o.clients - 1) / o.clients > MAX_DEVICES_PER_PROCESS) {
+            throw new IllegalArgumentException("--clients " + o.clients + " would put more than "
+                    + MAX_DEVICES_PER_PROCESS + " devices in one process (20,000 open files per process here)");
+        }
+        if (o.clients > 250) {
+            throw new IllegalArgumentException("--clients must be at most 250");
+        }
+        if (o.runDir == null) {
+            o.runDir = Path.of(System.getProperty("java.io.tmpdir"), "tern-loadtest",
+                    o.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        if (o.scenario.equals("broadcast") && o.broadcasts > 1_000) {
+            throw new IllegalArgumentException("--broadcasts must be at most 1000");
+        }
+        return o;
+    }
+
+    private static int positive(String flag, String v, int min) {
+        try {
+            int n = Integer.parseInt(v.replace("_", "").replace(",", ""));
+            if (n < min) {
+                throw new IllegalArgumentException(flag + " must be at least " + min + ", got " + v);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " wants an integer, got '" + v + "'");
+        }
+    }
+
+    public List<String> clientJvmArgs() {
+        return split(clientJvmOpts);
+    }
+
+    public List<String> brokerJvmArgs() {
+        return split(brokerJvmOpts);
+    }
+
+    private static List<String> split(String s) {
+        List<String> out = new ArrayList<>();
+        for (String p : s.trim().split("\\s+")) {
+            if (!p.isEmpty()) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    public static String usage() {
+        return """
+                usage: loadtest/run <hold|single|broadcast> [flags]
+
+                  common
+                    --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
+                    --brokers N            broker processes (1)
+                    --clients N            device processes (devices / 18000, rounded up)
+                    --client-threads N     event loop threads per device process (1)
+                    --connect-window N     devices between start and CONNACK per device process (256)
+                    --connect-rate N       devices started per second per process, 0 = window only (0)
+                    --connect-timeout S    give up waiting for every device after S seconds (180)
+                    --per-address N        device connections per source address 127.0.p.x (8000)
+                    --drain-seconds S      wait for late deliveries this long (10)
+                    --progress-seconds S   progress line period (2)
+                    --set key=value        any role setting: broker.* (env of broker processes), dispatcher.*, logic.*
+                    --client-jvm-opts "…"  device process JVM flags (-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
+                    --broker-jvm-opts "…"  extra broker JVM flags, after -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
+                    --profile              JFR on brokers, platform and clients during the measured phase; hot methods in the report
+                    --run-dir DIR          logs, JFR files, histograms ($TMPDIR/tern-loadtest/<scenario>-<time>)
+                  hold
+                    --seconds T            hold time after the last device connected (30)
+                    --warmup N             devices connected and closed before the baseline measurement (1000)
+                    --no-after-close       skip the RSS measurement after every device closed
+                  single
+                    --rate R               single pushes per second (10000)
+                    --seconds T            sending time (20)
+                    --warmup-seconds W     pushes at the same rate before the measured run, not counted (5)
+                    --api-connections N    HTTP/1.1 keep-alive connections of the generator (64)
+                    --ttl-seconds S        message TTL (600)
+                  broadcast
+                    --broadcasts M         all-pushes (10)
+                    --interval-ms I        between all-push calls, 0 = back to back (1000)
+                    --warmup-broadcasts W  all-pushes before the measured ones, not counted (3)
+                """;
+    }
+}
