@@ -41,7 +41,8 @@ public final class Platform implements AutoCloseable {
     public static final String APP_KEY = "loadtest-key";
     public static final String APP_SECRET = "loadtest-secret";
     /** The flags {@code ./ternctl} runs roles with: the broker's normal JVM flags. */
-    public static final List<String> BROKER_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError");
+    public static final List<String> BROKER_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:MinHeapFreeRatio=10",
+            "-XX:MaxHeapFreeRatio=20", "-XX:+ExitOnOutOfMemoryError");
 
     /**
      * @param brokers        broker processes
