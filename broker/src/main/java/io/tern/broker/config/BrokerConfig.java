@@ -45,6 +45,11 @@ import java.util.regex.Pattern;
  * @param catchupLimit     most missed app broadcasts delivered when a device connects (0 = none); default {@value #DEFAULT_CATCHUP_LIMIT}
  * @param maxTagUpdatesInFlight tag writes (one per tag of a SUBSCRIBE / UNSUBSCRIBE) waiting for Redis beyond which
  *                         new ones are dropped; default {@value #DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT}
+ * @param ackCountCapacity broadcasts whose acks are counted at once (the most recent ones; 0 = every ack is published
+ *                         per device); default {@value #DEFAULT_ACK_COUNT_CAPACITY}
+ * @param ackCountWindow   how long after it started a broadcast's acks are counted; later ones go per device; default 60s
+ * @param ackCountInterval how often the counts go to Kafka (the delay of a broadcast's delivered counter); must be
+ *                         shorter than the window; default 100ms
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -53,7 +58,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            Duration livenessInterval, Duration livenessTtl, int pendingLimit,
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int catchupLimit,
-                           int maxTagUpdatesInFlight) {
+                           int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
+                           Duration ackCountInterval) {
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -85,6 +91,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final int DEFAULT_MAX_BROADCASTS_IN_FLIGHT = 16;
     public static final int DEFAULT_CATCHUP_LIMIT = 100;
     public static final int DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT = 10_000;
+    /** Far more than the broadcasts one broker has in flight within a window; each costs ~200 bytes. */
+    public static final int DEFAULT_ACK_COUNT_CAPACITY = 1024;
+    /** Nearly every online device acks within seconds; stragglers and reconnects go per device. */
+    public static final Duration DEFAULT_ACK_COUNT_WINDOW = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_ACK_COUNT_INTERVAL = Duration.ofMillis(100);
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -143,6 +154,13 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.catchup-limit must be between 0 and 10000, got " + catchupLimit);
         ConfigException.require(maxTagUpdatesInFlight >= 64 && maxTagUpdatesInFlight <= 10_000_000,
                 "broker.max-tag-updates-in-flight must be between 64 and 10000000, got " + maxTagUpdatesInFlight);
+        ConfigException.require(ackCountCapacity >= 0 && ackCountCapacity <= 100_000,
+                "broker.ack-count-capacity must be between 0 (off) and 100000, got " + ackCountCapacity);
+        requireBetween("broker.ack-count-window", ackCountWindow, Duration.ofSeconds(1), Duration.ofHours(1));
+        requireBetween("broker.ack-count-interval", ackCountInterval, Duration.ofMillis(10), Duration.ofMinutes(1));
+        ConfigException.require(ackCountInterval.compareTo(ackCountWindow) < 0,
+                "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
+                        + ackCountWindow + ")");
     }
 
     public static BrokerConfig defaults() {
@@ -177,7 +195,10 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.broadcast-chunk", DEFAULT_BROADCAST_CHUNK),
                 s.integer("broker.max-broadcasts-in-flight", DEFAULT_MAX_BROADCASTS_IN_FLIGHT),
                 s.integer("broker.catchup-limit", DEFAULT_CATCHUP_LIMIT),
-                s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT));
+                s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
+                s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
+                s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
+                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL));
         s.warnUnread("broker.");
         return c;
     }
@@ -231,6 +252,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackQueueCapacity=" + ackQueueCapacity + ", ackLinger=" + ackLinger
                 + ", shutdownDrain=" + shutdownDrain + ", broadcastChunk=" + broadcastChunk
                 + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", catchupLimit=" + catchupLimit
-                + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ']';
+                + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
+                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
     }
 }
