@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  * @param livenessTtl      registry key TTL; must exceed the interval; default 10s
  * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
  * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
- * @param ackLinger        Kafka producer linger for the ack topic; default 5ms
+ * @param ackLinger        Kafka producer linger for the ack topic; default 20ms
  * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
  * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
  * @param maxBroadcastsInFlight broadcasts one logic-node connection may have being written before the broker stops
@@ -84,7 +84,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(10);
     public static final int DEFAULT_PENDING_LIMIT = 100;
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
-    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(5);
+    /**
+     * Kafka's cost is per request, so fewer, fuller requests; a single push's delivered status
+     * (and its callback) may come up to this much later. See docs/benchmarks.md.
+     */
+    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
     /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
     public static final int DEFAULT_BROADCAST_CHUNK = 512;

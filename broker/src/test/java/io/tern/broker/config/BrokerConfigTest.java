@@ -39,7 +39,7 @@ class BrokerConfigTest {
         assertEquals(Duration.ofSeconds(10), c.livenessTtl());
         assertEquals(100, c.pendingLimit());
         assertEquals(100_000, c.ackQueueCapacity());
-        assertEquals(Duration.ofMillis(5), c.ackLinger());
+        assertEquals(Duration.ofMillis(20), c.ackLinger());
         assertEquals(1024, c.ackCountCapacity());
         assertEquals(Duration.ofSeconds(60), c.ackCountWindow());
         assertEquals(Duration.ofMillis(100), c.ackCountInterval());
