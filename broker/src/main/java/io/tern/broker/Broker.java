@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.tern.broker.ack.AckPublisher;
+import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.delivery.Presence;
@@ -132,7 +133,10 @@ public final class Broker implements AutoCloseable {
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
         TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
-        acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), metrics);
+        BroadcastAckCounts ackCounts = new BroadcastAckCounts(id, Long.toString(startedAtMillis),
+                config.ackCountCapacity(), config.ackCountWindow(), System::nanoTime, clock);
+        acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), ackCounts,
+                config.ackCountInterval(), metrics);
 
         sessions = new Sessions(id, startedAtMillis, config.maxConnections());
         disconnects = new Disconnects(metrics, config.shutdownDrain());
@@ -145,7 +149,7 @@ public final class Broker implements AutoCloseable {
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), metrics);
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
-                broadcaster, config.maxBroadcastsInFlight()), config.maxFrameBody(), config.idleTimeout());
+                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(), config.idleTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
 
@@ -269,7 +273,7 @@ public final class Broker implements AutoCloseable {
             if (presence != null) {
                 presence.awaitDeletes(drain);
             }
-            // 5. Acks received up to now go to Kafka.
+            // 5. Acks received up to now, and the final counts of broadcasts' acks, go to Kafka.
             if (acks != null) {
                 acks.close(drain);
             }

@@ -79,6 +79,7 @@ public final class LogicNode implements AutoCloseable {
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, observability.registry(), config.id());
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
+                config.receiptApplyMax(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());

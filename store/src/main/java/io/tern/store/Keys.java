@@ -10,7 +10,8 @@ package io.tern.store;
  * tern:msg:{msgId}         hash    app, reg, kind, payload, status, ...   PEXPIREAT expiresAt + retention
  * tern:queue:{app}:{reg}   zset    msgIds not yet acked, scored by time   bounded; PX max TTL
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
- * tern:task:{taskId}       hash    task body, state, counters n:*         PEXPIREAT expiresAt + retention
+ * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
+ *                                  ackc:{counterId} (last count applied)
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL

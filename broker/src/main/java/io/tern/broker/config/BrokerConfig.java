@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  * @param livenessTtl      registry key TTL; must exceed the interval; default 10s
  * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
  * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
- * @param ackLinger        Kafka producer linger for the ack topic; default 5ms
+ * @param ackLinger        Kafka producer linger for the ack topic; default 20ms
  * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
  * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
  * @param maxBroadcastsInFlight broadcasts one logic-node connection may have being written before the broker stops
@@ -45,6 +45,11 @@ import java.util.regex.Pattern;
  * @param catchupLimit     most missed app broadcasts delivered when a device connects (0 = none); default {@value #DEFAULT_CATCHUP_LIMIT}
  * @param maxTagUpdatesInFlight tag writes (one per tag of a SUBSCRIBE / UNSUBSCRIBE) waiting for Redis beyond which
  *                         new ones are dropped; default {@value #DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT}
+ * @param ackCountCapacity broadcasts whose acks are counted at once (the most recent ones; 0 = every ack is published
+ *                         per device); default {@value #DEFAULT_ACK_COUNT_CAPACITY}
+ * @param ackCountWindow   how long after it started a broadcast's acks are counted; later ones go per device; default 60s
+ * @param ackCountInterval how often the counts go to Kafka (the delay of a broadcast's delivered counter); must be
+ *                         shorter than the window; default 100ms
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -53,7 +58,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            Duration livenessInterval, Duration livenessTtl, int pendingLimit,
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int catchupLimit,
-                           int maxTagUpdatesInFlight) {
+                           int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
+                           Duration ackCountInterval) {
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -78,13 +84,22 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(10);
     public static final int DEFAULT_PENDING_LIMIT = 100;
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
-    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(5);
+    /**
+     * Kafka's cost is per request, so fewer, fuller requests; a single push's delivered status
+     * (and its callback) may come up to this much later. See docs/benchmarks.md.
+     */
+    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
     /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
     public static final int DEFAULT_BROADCAST_CHUNK = 512;
     public static final int DEFAULT_MAX_BROADCASTS_IN_FLIGHT = 16;
     public static final int DEFAULT_CATCHUP_LIMIT = 100;
     public static final int DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT = 10_000;
+    /** Far more than the broadcasts one broker has in flight within a window; each costs ~200 bytes. */
+    public static final int DEFAULT_ACK_COUNT_CAPACITY = 1024;
+    /** Nearly every online device acks within seconds; stragglers and reconnects go per device. */
+    public static final Duration DEFAULT_ACK_COUNT_WINDOW = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_ACK_COUNT_INTERVAL = Duration.ofMillis(100);
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -143,6 +158,13 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.catchup-limit must be between 0 and 10000, got " + catchupLimit);
         ConfigException.require(maxTagUpdatesInFlight >= 64 && maxTagUpdatesInFlight <= 10_000_000,
                 "broker.max-tag-updates-in-flight must be between 64 and 10000000, got " + maxTagUpdatesInFlight);
+        ConfigException.require(ackCountCapacity >= 0 && ackCountCapacity <= 100_000,
+                "broker.ack-count-capacity must be between 0 (off) and 100000, got " + ackCountCapacity);
+        requireBetween("broker.ack-count-window", ackCountWindow, Duration.ofSeconds(1), Duration.ofHours(1));
+        requireBetween("broker.ack-count-interval", ackCountInterval, Duration.ofMillis(10), Duration.ofMinutes(1));
+        ConfigException.require(ackCountInterval.compareTo(ackCountWindow) < 0,
+                "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
+                        + ackCountWindow + ")");
     }
 
     public static BrokerConfig defaults() {
@@ -177,7 +199,10 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.broadcast-chunk", DEFAULT_BROADCAST_CHUNK),
                 s.integer("broker.max-broadcasts-in-flight", DEFAULT_MAX_BROADCASTS_IN_FLIGHT),
                 s.integer("broker.catchup-limit", DEFAULT_CATCHUP_LIMIT),
-                s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT));
+                s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
+                s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
+                s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
+                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL));
         s.warnUnread("broker.");
         return c;
     }
@@ -231,6 +256,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackQueueCapacity=" + ackQueueCapacity + ", ackLinger=" + ackLinger
                 + ", shutdownDrain=" + shutdownDrain + ", broadcastChunk=" + broadcastChunk
                 + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", catchupLimit=" + catchupLimit
-                + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ']';
+                + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
+                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
     }
 }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>PushCommand → PushResult: WRITTEN once the PUSH is on the device's socket.</li>
  *   <li>PushBatch → PushBatchResult: one encoded PUSH to each listed device connected here.</li>
  *   <li>Broadcast → BroadcastResult: one encoded PUSH to every local connection of the app,
- *       paced per event loop ({@link Broadcaster}).</li>
+ *       paced per event loop ({@link Broadcaster}). With COUNT_ACKS its acks are counted
+ *       ({@link BroadcastAckCounts}) from before the first write.</li>
  * </ul>
  * A logic node that stops reading its results stops being read: the reply buffer stays bounded
  * by the channel's write watermarks. Likewise a node with {@code maxBroadcastsInFlight}
@@ -44,16 +46,18 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
     private final BrokerMetrics metrics;
     private final BatchWriter batches;
     private final Broadcaster broadcaster;
+    private final BroadcastAckCounts ackCounts;
     private final int maxBroadcastsInFlight;
 
     public PushCommandHandler(String brokerId, Sessions sessions, Disconnects disconnects, BrokerMetrics metrics,
-                              Broadcaster broadcaster, int maxBroadcastsInFlight) {
+                              Broadcaster broadcaster, BroadcastAckCounts ackCounts, int maxBroadcastsInFlight) {
         this.brokerId = brokerId;
         this.sessions = sessions;
         this.disconnects = disconnects;
         this.metrics = metrics;
         this.batches = new BatchWriter(sessions, metrics);
         this.broadcaster = broadcaster;
+        this.ackCounts = ackCounts;
         this.maxBroadcastsInFlight = maxBroadcastsInFlight;
     }
 
@@ -116,6 +120,9 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
         AtomicInteger counter = running;
         long correlationId = command.correlationId();
         CompletableFuture<Integer> done;
+        if (command.countAcks()) {
+            ackCounts.register(command.appId(), command.push().msgId());
+        }
         try {
             done = broadcaster.broadcast(command.appId(), command.push(), internal.alloc());
         } catch (RuntimeException e) {

@@ -57,6 +57,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private void ack(long msgId) {
         services.metrics().ackReceived();
+        if (services.acks().countBroadcast(msgId)) {
+            return;
+        }
         services.acks().offer(new AckRecord(session.appId(), session.regId(), msgId, services.clock().getAsLong(),
                 services.brokerId()));
     }

@@ -14,11 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AckPublisherTest {
 
+    private static AckPublisher unstarted(int capacity, SimpleMeterRegistry registry) {
+        return new AckPublisher("b1", capacity, new BroadcastAckCounts("b1", "1", 4, Duration.ofSeconds(10),
+                System::nanoTime, System::currentTimeMillis), Duration.ofMillis(100), new BrokerMetrics(registry));
+    }
+
     @Test
     void aFullQueueDropsAndCountsInsteadOfBlocking() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         // Not started: nothing drains, so the queue fills.
-        AckPublisher acks = new AckPublisher("b1", 2, new BrokerMetrics(registry));
+        AckPublisher acks = unstarted(2, registry);
         assertTrue(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
         assertTrue(acks.offer(new AckRecord("a", "r", 2, 0, "b1")));
         assertFalse(acks.offer(new AckRecord("a", "r", 3, 0, "b1")));
@@ -31,9 +36,10 @@ class AckPublisherTest {
     @Test
     void afterCloseAcksAreRefused() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        AckPublisher acks = new AckPublisher("b1", 10, new BrokerMetrics(registry));
+        AckPublisher acks = unstarted(10, registry);
         acks.close(Duration.ZERO);
         assertFalse(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
+        assertFalse(acks.countBroadcast(1));
     }
 
     @Test

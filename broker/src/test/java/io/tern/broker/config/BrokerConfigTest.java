@@ -39,7 +39,10 @@ class BrokerConfigTest {
         assertEquals(Duration.ofSeconds(10), c.livenessTtl());
         assertEquals(100, c.pendingLimit());
         assertEquals(100_000, c.ackQueueCapacity());
-        assertEquals(Duration.ofMillis(5), c.ackLinger());
+        assertEquals(Duration.ofMillis(20), c.ackLinger());
+        assertEquals(1024, c.ackCountCapacity());
+        assertEquals(Duration.ofSeconds(60), c.ackCountWindow());
+        assertEquals(Duration.ofMillis(100), c.ackCountInterval());
         assertEquals(Duration.ofSeconds(2), c.shutdownDrain());
         assertTrue(c.effectiveIoThreads() >= 1);
         assertTrue(c.usesDevTokenSecret());
@@ -87,6 +90,13 @@ class BrokerConfigTest {
                 .getMessage().contains("broker.ack-queue-capacity"));
         assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.tcp-port", "9000", "broker.ws-port", "9000")))
                 .getMessage().contains("must differ"));
+    }
+
+    @Test
+    void theAckCountIntervalMustBeShorterThanItsWindow() {
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.ack-count-interval", "2s",
+                "broker.ack-count-window", "1s"))).getMessage().contains("broker.ack-count-interval"));
+        assertEquals(0, with(Map.of("broker.ack-count-capacity", "0")).ackCountCapacity(), "0 turns counting off");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PushCommandHandlerTest {
     private static final Frame.Push PUSH = new Frame.Push(9, 1_800_000_000_000L, PayloadKind.DATA, new byte[]{'{', '}'});
@@ -33,15 +35,17 @@ class PushCommandHandlerTest {
     private SimpleMeterRegistry registry;
     private Sessions sessions;
     private EmbeddedChannel internal;
+    private BroadcastAckCounts ackCounts;
 
     @BeforeEach
     void setUp() {
         registry = new SimpleMeterRegistry();
         BrokerMetrics metrics = new BrokerMetrics(registry);
         sessions = new Sessions("b1", 1L, 16);
+        ackCounts = new BroadcastAckCounts("b1", "1", 8, Duration.ofMinutes(1), System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 2, metrics), 4));
+                new Broadcaster("b1", sessions.apps(), 2, metrics), ackCounts, 4));
     }
 
     private Frame.PushResult result() {
@@ -152,6 +156,16 @@ class PushCommandHandlerTest {
         assertNull(other.readOutbound());
         assertEquals(5.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "written").counter().count());
         assertEquals(1.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "skipped").counter().count());
+    }
+
+    @Test
+    void onlyABroadcastWithCountAcksHasItsAcksCounted() {
+        internal.writeInbound(new Frame.Broadcast(10, "app", new Frame.Push(100, 1_800_000_000_000L, PayloadKind.DATA,
+                new byte[]{'{', '}'}, 1), true));
+        internal.writeInbound(new Frame.Broadcast(11, "app", new Frame.Push(101, 1_800_000_000_000L, PayloadKind.DATA,
+                new byte[]{'{', '}'}, 2)));
+        assertTrue(ackCounts.count(100));
+        assertFalse(ackCounts.count(101), "per-device receipts: the task has a callback");
     }
 
     @Test

@@ -93,9 +93,14 @@ public final class BrokerLinks implements AutoCloseable {
                 .thenApply(reply -> (Frame.PushBatchResult) reply);
     }
 
-    /** A broadcast to every connection of the app on one broker. */
-    public CompletableFuture<Frame.BroadcastResult> broadcast(BrokerInfo broker, String appId, Frame.Push push) {
-        return request(broker, broadcastReplyTimeout, id -> new Frame.Broadcast(id, appId, push))
+    /**
+     * A broadcast to every connection of the app on one broker.
+     *
+     * @param countAcks the broker may report the acks as counts (the task needs no per-device receipt)
+     */
+    public CompletableFuture<Frame.BroadcastResult> broadcast(BrokerInfo broker, String appId, Frame.Push push,
+                                                              boolean countAcks) {
+        return request(broker, broadcastReplyTimeout, id -> new Frame.Broadcast(id, appId, push, countAcks))
                 .thenApply(reply -> (Frame.BroadcastResult) reply);
     }
 

@@ -20,6 +20,7 @@ import java.util.TreeMap;
  * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
  * @param queueMax        offline queue bound per device
  * @param brokerMaxInFlight push commands awaiting a broker's reply, per broker; beyond it the API answers 429
+ * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
  */
@@ -29,7 +30,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int queueMax, Duration statusRetention, Duration idempotencyWindow,
                           Duration brokerConnectTimeout, Duration brokerReplyTimeout,
                           Duration broadcastReplyTimeout, int brokerMaxInFlight,
-                          Duration registryRefresh, String receiptGroup, int receiptBatchMax,
+                          Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps) {
@@ -47,6 +48,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(queueMax >= 1 && queueMax <= 10_000, "logic.queue-max must be in [1, 10000]");
         ConfigException.require(brokerMaxInFlight >= 1, "logic.broker-max-in-flight must be >= 1");
         ConfigException.require(receiptBatchMax >= 1 && receiptBatchMax <= 10_000, "logic.receipt-batch-max must be in [1, 10000]");
+        ConfigException.require(receiptApplyMax >= 1 && receiptApplyMax <= 1_000, "logic.receipt-apply-max must be in [1, 1000]");
         ConfigException.require(tagResolvers >= 1 && tagResolvers <= 64, "logic.tag-resolvers must be in [1, 64]");
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
@@ -83,6 +85,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.registry-refresh", Duration.ofSeconds(1)),
                 s.string("logic.receipt-group", "tern-receipts"),
                 s.integer("logic.receipt-batch-max", 500),
+                // ~100 acks keep one script run around a millisecond: single pushes are not held up behind it.
+                s.integer("logic.receipt-apply-max", 100),
                 s.integer("logic.tag-resolvers", 2),
                 s.integer("logic.tag-queue", 100),
                 s.integer("logic.tag-chunk", 1000),

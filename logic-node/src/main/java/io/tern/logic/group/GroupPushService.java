@@ -107,9 +107,12 @@ public final class GroupPushService {
                 .thenCompose(seq -> {
                     Frame.Push push = new Frame.Push(taskId, task.body().expiresAtMillis(), task.body().kind(),
                             task.body().payload().getBytes(StandardCharsets.UTF_8), seq);
+                    // A callback needs every device's receipt; without one, brokers may just count the acks.
+                    String callback = task.body().callbackUrl();
+                    boolean countAcks = callback == null || callback.isEmpty();
                     List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
                     for (BrokerInfo b : brokers.snapshot().brokers()) {
-                        perBroker.add(links.broadcast(b, appId, push).handle((r, err) -> {
+                        perBroker.add(links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
                             if (err != null) {
                                 log.warn("[logic task={}] broadcast to broker {} failed: {}", taskId, b.id(), err.toString());
                                 return 0;

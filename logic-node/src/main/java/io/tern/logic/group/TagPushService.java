@@ -75,8 +75,8 @@ public final class TagPushService implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, Topics.JOBS, 50, Duration.ofSeconds(60), this::runJob,
-                owner + "-job-consumer").start();
+        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, Topics.JOBS, 50, Duration.ofSeconds(60),
+                BatchConsumer.eachRecord(this::runJob), owner + "-job-consumer").start();
         this.published = Counter.builder("tern.push.tag.jobs").description("tag-push chunks published").register(registry);
     }
 

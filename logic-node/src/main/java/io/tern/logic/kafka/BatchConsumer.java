@@ -24,9 +24,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * At-least-once consumption on its own thread: each polled batch is handed to the handler, whose
- * futures must all complete before the offsets are committed. A failed or slow batch is read
- * again from the last commit after a pause, so handlers must be idempotent.
+ * At-least-once consumption on its own thread: each polled batch is handed to the handler (per
+ * record, or the whole batch at once), whose futures must all complete before the offsets are
+ * committed. A failed or slow batch is read again from the last commit after a pause, so
+ * handlers must be idempotent.
  */
 public final class BatchConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchConsumer.class);
@@ -34,14 +35,19 @@ public final class BatchConsumer implements AutoCloseable {
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final String topic;
-    private final Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler;
+    private final Function<List<ConsumerRecord<String, byte[]>>, CompletableFuture<?>> handler;
     private final Duration batchTimeout;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean assigned;
 
+    /**
+     * @param handler gets each polled batch (at most {@code batchMax} records) at once, e.g. to
+     *                write them in one round trip; {@link #eachRecord} adapts a per-record handler
+     */
     public BatchConsumer(String bootstrap, String group, String topic, int batchMax, Duration batchTimeout,
-                         Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler, String threadName) {
+                         Function<List<ConsumerRecord<String, byte[]>>, CompletableFuture<?>> handler,
+                         String threadName) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -55,6 +61,18 @@ public final class BatchConsumer implements AutoCloseable {
         this.batchTimeout = batchTimeout;
         this.thread = new Thread(this::run, threadName);
         this.thread.setDaemon(true);
+    }
+
+    /** A batch handler that calls {@code handler} for each record and completes when all have. */
+    public static Function<List<ConsumerRecord<String, byte[]>>, CompletableFuture<?>> eachRecord(
+            Function<ConsumerRecord<String, byte[]>, CompletableFuture<?>> handler) {
+        return records -> {
+            List<CompletableFuture<?>> work = new ArrayList<>(records.size());
+            for (ConsumerRecord<String, byte[]> r : records) {
+                work.add(handler.apply(r));
+            }
+            return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
+        };
     }
 
     public BatchConsumer start() {
@@ -85,13 +103,10 @@ public final class BatchConsumer implements AutoCloseable {
                 if (records.isEmpty()) {
                     continue;
                 }
-                List<CompletableFuture<?>> work = new ArrayList<>(records.count());
-                for (ConsumerRecord<String, byte[]> r : records) {
-                    work.add(handler.apply(r));
-                }
+                List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>(records.count());
+                records.forEach(batch::add);
                 try {
-                    CompletableFuture.allOf(work.toArray(CompletableFuture[]::new))
-                            .get(batchTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    handler.apply(batch).get(batchTimeout.toMillis(), TimeUnit.MILLISECONDS);
                     consumer.commitSync();
                 } catch (ExecutionException | TimeoutException e) {
                     log.warn("[{}] could not apply {} records ({}); reading them again", thread.getName(),

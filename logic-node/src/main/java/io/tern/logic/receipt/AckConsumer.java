@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.kafka.BatchConsumer;
 import io.tern.store.receipt.AckRepository;
+import io.tern.store.receipt.AppliedAck;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -11,15 +12,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 
 /**
- * The receipt pipeline's source: reads device acks from Kafka, records them (messages become
- * delivered, task copies are counted once per device) and tells the listener of each first
- * receipt. A replayed ack is not counted again, so at-least-once consumption is safe.
+ * The receipt pipeline's source: reads ack records from Kafka and records them. Device acks
+ * (messages become delivered, task copies are counted once per device) are applied
+ * {@code applyMax} at a time in one Redis call, and the listener hears of each first receipt.
+ * Counts of a broadcast's acks (brokers send them for broadcasts without a callback) add to the
+ * task's delivered counter and have no receipt to report. At-least-once consumption is safe for
+ * messages, queued copies and counts: a replayed record is not counted again. (A replayed device
+ * ack of a broadcast copy is: broadcasts leave no queue entry to remove. Only broadcasts with a
+ * callback, stragglers past the broker's count window and catch-up copies still ack per device.)
  */
 public final class AckConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckConsumer.class);
@@ -27,17 +35,25 @@ public final class AckConsumer implements AutoCloseable {
     private final AckRepository acks;
     private final ReceiptListener listener;
     private final LongSupplier clock;
+    private final int applyMax;
     private final Counter applied;
+    private final Counter counts;
     private final Counter malformed;
     private final BatchConsumer consumer;
     private final ExecutorService listenerThread;
 
-    public AckConsumer(String bootstrap, String group, int batchMax, AckRepository acks, ReceiptListener listener,
-                       LongSupplier clock, MeterRegistry registry, String owner) {
+    /** @param applyMax device acks per Redis call */
+    public AckConsumer(String bootstrap, String group, int batchMax, int applyMax, AckRepository acks,
+                       ReceiptListener listener, LongSupplier clock, MeterRegistry registry, String owner) {
+        if (applyMax < 1) {
+            throw new IllegalArgumentException("applyMax must be >= 1: " + applyMax);
+        }
         this.acks = acks;
         this.listener = listener;
         this.clock = clock;
+        this.applyMax = applyMax;
         this.applied = Counter.builder("tern.receipts.acks").tag("outcome", "applied").register(registry);
+        this.counts = Counter.builder("tern.receipts.acks").tag("outcome", "count").register(registry);
         this.malformed = Counter.builder("tern.receipts.acks").tag("outcome", "malformed").register(registry);
         this.listenerThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, owner + "-receipt-listener");
@@ -58,20 +74,43 @@ public final class AckConsumer implements AutoCloseable {
         return consumer.assigned();
     }
 
-    private CompletableFuture<?> apply(ConsumerRecord<String, byte[]> r) {
-        AckRecord ack;
-        try {
-            ack = AckRecord.decode(r.value());
-        } catch (IllegalArgumentException e) {
-            malformed.increment();
-            log.warn("[receipts] skipping malformed ack at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-            return CompletableFuture.completedFuture(null);
+    private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {
+        List<CompletableFuture<?>> work = new ArrayList<>();
+        List<AckRecord> deviceAcks = new ArrayList<>(Math.min(records.size(), applyMax));
+        for (ConsumerRecord<String, byte[]> r : records) {
+            AckRecord ack;
+            try {
+                ack = AckRecord.decode(r.value());
+            } catch (IllegalArgumentException e) {
+                malformed.increment();
+                log.warn("[receipts] skipping malformed ack at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+                continue;
+            }
+            if (ack.isCount()) {
+                work.add(acks.applyCount(ack).thenAccept(added -> counts.increment()));
+                continue;
+            }
+            deviceAcks.add(ack);
+            if (deviceAcks.size() == applyMax) {
+                work.add(applyDeviceAcks(deviceAcks));
+                deviceAcks = new ArrayList<>(applyMax);
+            }
         }
+        if (!deviceAcks.isEmpty()) {
+            work.add(applyDeviceAcks(deviceAcks));
+        }
+        return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
+    }
+
+    private CompletableFuture<?> applyDeviceAcks(List<AckRecord> batch) {
         // The listener may block (a full callback queue): never on a Lettuce thread, on our own.
-        return acks.apply(ack, clock.getAsLong()).thenAcceptAsync(result -> {
-            applied.increment();
-            if (result.counted()) {
-                listener.receipt(ack, result);
+        return acks.applyAll(batch, clock.getAsLong()).thenAcceptAsync(results -> {
+            applied.increment(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                AppliedAck result = results.get(i);
+                if (result.counted()) {
+                    listener.receipt(batch.get(i), result);
+                }
             }
         }, listenerThread);
     }

@@ -1,6 +1,8 @@
 package io.tern.ops.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.tern.client.PushMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,21 +11,28 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** List and all pushes to many SDK devices over two brokers. */
+/**
+ * List and all pushes to many SDK devices over two brokers; an all push with a callback (the
+ * JDK's HTTP server as the app server) posts each device's receipt.
+ */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GroupPushEndToEndIT {
     private static final int LIST_DEVICES = 1000;
     private static final int ALL_DEVICES = 5000;
     private static final int OTHER_APP_DEVICES = 200;
     private static final int OFFLINE_DURING_BROADCAST = 20;
+    private static final int CALLBACK_DEVICES = 500;
     private static PlatformFixture platform;
     private static Devices devices;
     private static Devices otherApp;
@@ -89,6 +98,7 @@ class GroupPushEndToEndIT {
                 .mapToInt(b -> b.connectionCount()).sum() == online + OTHER_APP_DEVICES);
 
         String taskId = api.createTask("all", "to everyone", null);
+        double countedBefore = countedAcks();
         long start = System.nanoTime();
         PushApiClient.Response r = api.allPush(taskId);
         assertEquals(200, r.status(), () -> String.valueOf(r.body()));
@@ -110,7 +120,52 @@ class GroupPushEndToEndIT {
         JsonNode t = api.task(taskId);
         assertEquals(online, t.get("sent").asLong() - OFFLINE_DURING_BROADCAST, "written live, then catch-up copies");
         assertEquals(ALL_DEVICES, t.get("delivered").asLong());
+        assertTrue(countedAcks() - countedBefore >= online, "no callback: brokers counted the live copies' acks");
         regIds.forEach(devices::stop);
         others.forEach(otherApp::stop);
+    }
+
+    /** Acks the brokers sent as counts instead of one record each. */
+    private static double countedAcks() {
+        return platform.cluster.brokers().stream().mapToDouble(b -> {
+            var c = b.observability().registry().find("tern.broker.acks.counted").functionCounter();
+            return c == null ? 0 : c.count();
+        }).sum();
+    }
+
+    @Test
+    void allPushWithACallbackPostsEveryDevicesReceiptOnce() throws Exception {
+        int n = CALLBACK_DEVICES;
+        List<String> regIds = connect(devices, "cb-", n);
+        await().atMost(Duration.ofSeconds(10)).until(() -> platform.cluster.brokers().stream()
+                .mapToInt(b -> b.connectionCount()).sum() >= n);
+        Map<String, Integer> receipts = new ConcurrentHashMap<>();
+        HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        app.createContext("/receipts", exchange -> {
+            try (exchange) {
+                for (JsonNode r : new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes()).get("receipts")) {
+                    receipts.merge(r.get("id").asText() + "/" + r.get("regId").asText(), 1, Integer::sum);
+                }
+                exchange.sendResponseHeaders(200, -1);
+            }
+        });
+        app.start();
+        try {
+            String url = "http://127.0.0.1:" + app.getAddress().getPort() + "/receipts";
+            String taskId = api.createTask("all", "with receipts", "\"callback\":{\"url\":\"" + url + "\",\"param\":\"p\"}");
+            double countedBefore = countedAcks();
+            assertEquals(200, api.allPush(taskId).status());
+
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> regIds.stream().filter(id -> receipts.containsKey(taskId + "/" + id)).count() == n);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> api.task(taskId).get("delivered").asLong() == n);
+            Thread.sleep(500); // a duplicate would come with the next callback batch
+            assertTrue(regIds.stream().allMatch(id -> receipts.get(taskId + "/" + id) == 1), "each receipt once");
+            assertEquals(countedBefore, countedAcks(), "a callback task's acks are not counted by the brokers");
+        } finally {
+            app.stop(0);
+            regIds.forEach(devices::stop);
+        }
     }
 }

@@ -57,10 +57,17 @@ public final class FrameCodec {
         }
     }
 
-    /** The header flags: only {@link FrameHeader#FLAG_BROADCAST}, for frames whose PUSH is a broadcast. */
+    /**
+     * The header flags: {@link FrameHeader#FLAG_BROADCAST} for frames whose PUSH is a broadcast,
+     * {@link FrameHeader#FLAG_COUNT_ACKS} for a BROADCAST whose acks may be counted.
+     */
     private static int flags(Frame frame) {
         Frame.Push p = embeddedPush(frame);
-        return p != null && p.broadcastSeq() > 0 ? FrameHeader.FLAG_BROADCAST : 0;
+        int flags = p != null && p.broadcastSeq() > 0 ? FrameHeader.FLAG_BROADCAST : 0;
+        if (frame instanceof Frame.Broadcast b && b.countAcks()) {
+            flags |= FrameHeader.FLAG_COUNT_ACKS;
+        }
+        return flags;
     }
 
     private static Frame.Push embeddedPush(Frame frame) {
@@ -314,7 +321,7 @@ public final class FrameCodec {
                     if (!push.isBroadcast()) {
                         throw malformed("BROADCAST push has no broadcastSeq (flag not set)");
                     }
-                    yield new Frame.Broadcast(correlationId, appId, push);
+                    yield new Frame.Broadcast(correlationId, appId, push, (flags & FrameHeader.FLAG_COUNT_ACKS) != 0);
                 }
                 case BROADCAST_RESULT -> new Frame.BroadcastResult(body.readLong(), readCount(body, "written"));
             };

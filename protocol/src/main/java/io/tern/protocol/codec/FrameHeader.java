@@ -15,6 +15,11 @@ public final class FrameHeader {
      * and carries an i64 broadcastSeq after its payload. Set by the encoder iff broadcastSeq &gt; 0.
      */
     public static final int FLAG_BROADCAST = 0x0001;
+    /**
+     * Flag bit, BROADCAST only: the sender reads counted acks, and the task needs no per-device
+     * receipt, so the broker may count this broadcast's acks instead of publishing one per device.
+     */
+    public static final int FLAG_COUNT_ACKS = 0x0002;
     /** Default limit on a frame's body; a 4 KiB message plus its ids fits with room to spare. */
     public static final int DEFAULT_MAX_BODY = 8 * 1024;
     /** Upper bound for any configured limit: keeps one bad length from reserving a large buffer. */

@@ -222,12 +222,19 @@ public sealed interface Frame {
 
     /**
      * Logic node → broker (internal port): write {@code push} to every local connection of app
-     * {@code appId}. The push must carry its broadcastSeq (&gt; 0).
+     * {@code appId}. The push must carry its broadcastSeq (&gt; 0). With {@code countAcks} the
+     * broker may report the devices' acks as counts instead of one receipt per device (for tasks
+     * without a callback URL, sent by logic nodes that read counted acks).
      */
-    record Broadcast(long correlationId, String appId, Push push) implements Frame {
+    record Broadcast(long correlationId, String appId, Push push, boolean countAcks) implements Frame {
         public Broadcast {
             Objects.requireNonNull(appId, "appId");
             Objects.requireNonNull(push, "push");
+        }
+
+        /** A broadcast whose acks are reported per device. */
+        public Broadcast(long correlationId, String appId, Push push) {
+            this(correlationId, appId, push, false);
         }
 
         @Override

@@ -268,6 +268,14 @@ class FrameDecoderMalformedInputTest {
     }
 
     @Test
+    void theCountAcksFlagMeansNothingOutsideABroadcast() {
+        byte[] push = encodeToBytes(new Frame.Push(1, 2, PayloadKind.DATA, new byte[] {3}));
+        push[FrameHeader.FLAGS_OFFSET + 1] = FrameHeader.FLAG_COUNT_ACKS;
+        channel.writeInbound(Unpooled.wrappedBuffer(push));
+        assertEquals(new Frame.Push(1, 2, PayloadKind.DATA, new byte[] {3}), channel.readInbound());
+    }
+
+    @Test
     void internalLimitTakesAFullPushBatch() {
         Frame.PushBatch batch = new Frame.PushBatch(1, "app", new Frame.Push(1, 2, PayloadKind.DATA, new byte[4096]),
                 java.util.Collections.nCopies(Frame.PushBatch.MAX_REG_IDS, "r".repeat(128)));

@@ -197,6 +197,9 @@ class FrameRoundTripTest {
         assertEquals(0x44, broadcast[FrameHeader.TYPE_OFFSET]);
         assertEquals(FrameHeader.FLAG_BROADCAST, broadcast[FrameHeader.FLAGS_OFFSET + 1]);
         assertEquals(8 + 3 + 21 + 8, broadcast.length - FrameHeader.SIZE); // ids, appId, push, broadcastSeq
+        byte[] counted = TestFrames.encodeToBytes(new Frame.Broadcast(5L, "a", push, true));
+        assertEquals(FrameHeader.FLAG_BROADCAST | FrameHeader.FLAG_COUNT_ACKS, counted[FrameHeader.FLAGS_OFFSET + 1]);
+        assertEquals(broadcast.length, counted.length, "the flag adds no field");
 
         byte[] broadcastResult = TestFrames.encodeToBytes(new Frame.BroadcastResult(5L, 7));
         assertArrayEquals(new byte[] {1, 0x45, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 7}, broadcastResult);

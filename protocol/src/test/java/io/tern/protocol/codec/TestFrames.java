@@ -53,6 +53,7 @@ public final class TestFrames {
                 new Frame.PushBatchResult(11L, 2, List.of("reg-" + UNICODE)),
                 new Frame.PushBatchResult(-3L, 0, List.of()),
                 new Frame.Broadcast(13L, "app-1", push.withBroadcastSeq(42)),
+                new Frame.Broadcast(15L, "app-1", push.withBroadcastSeq(43), true),
                 new Frame.BroadcastResult(13L, 300),
                 new Frame.BroadcastResult(14L, Integer.MAX_VALUE));
     }

@@ -124,6 +124,7 @@ class WireCodesTest {
         assertEquals(1024 * 1024, FrameHeader.ABSOLUTE_MAX_BODY);
         assertEquals(256 * 1024, FrameHeader.INTERNAL_MAX_BODY);
         assertEquals(0x0001, FrameHeader.FLAG_BROADCAST);
+        assertEquals(0x0002, FrameHeader.FLAG_COUNT_ACKS);
     }
 
     private static <E extends Enum<E>> void assertCodes(Map<E, Integer> expected, E[] values,

@@ -6,12 +6,17 @@ import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.topic.AckRecord;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Records device acks: single-push messages become delivered, task copies count once per device. */
+/**
+ * Records acks: single-push messages become delivered, task copies count once per device, and
+ * a broker's count of a broadcast's acks adds what it counted since the last count applied.
+ */
 public final class AckRepository {
     private static final LuaScript APPLY = LuaScript.load("ack-apply");
+    private static final LuaScript COUNT = LuaScript.load("ack-count");
     private static final AppliedAck.Target[] TARGETS = AppliedAck.Target.values();
 
     private final RedisStore redis;
@@ -21,10 +26,53 @@ public final class AckRepository {
     }
 
     public CompletableFuture<AppliedAck> apply(AckRecord ack, long nowMillis) {
-        String[] keys = {Keys.message(ack.msgId()), Keys.queue(ack.appId(), ack.regId()), Keys.task(ack.msgId())};
-        return APPLY.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
-                Long.toString(ack.msgId()), Long.toString(nowMillis))
-                .thenApply(r -> new AppliedAck(TARGETS[((Long) r.get(0)).intValue()], ((Long) r.get(1)) == 1L,
-                        (String) r.get(2), (String) r.get(3)));
+        return applyAll(List.of(ack), nowMillis).thenApply(r -> r.get(0));
+    }
+
+    /**
+     * Applies device acks in order, in one script call; what each changed, in the same order.
+     * The caller bounds the list: the script holds Redis for the whole list.
+     */
+    public CompletableFuture<List<AppliedAck>> applyAll(List<AckRecord> acks, long nowMillis) {
+        int n = acks.size();
+        if (n == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        String[] keys = new String[3 * n];
+        String[] args = new String[n + 1];
+        args[0] = Long.toString(nowMillis);
+        for (int i = 0; i < n; i++) {
+            AckRecord ack = acks.get(i);
+            if (ack.isCount()) {
+                throw new IllegalArgumentException("a count is applied with applyCount: " + ack);
+            }
+            keys[3 * i] = Keys.message(ack.msgId());
+            keys[3 * i + 1] = Keys.queue(ack.appId(), ack.regId());
+            keys[3 * i + 2] = Keys.task(ack.msgId());
+            args[i + 1] = Long.toString(ack.msgId());
+        }
+        return APPLY.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys, args).thenApply(r -> {
+            List<AppliedAck> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int at = 4 * i;
+                out.add(new AppliedAck(TARGETS[((Long) r.get(at)).intValue()], ((Long) r.get(at + 1)) == 1L,
+                        (String) r.get(at + 2), (String) r.get(at + 3)));
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Adds a count record's increase over the last total applied for its counter to the task's
+     * delivered counter; a replay adds nothing.
+     *
+     * @return acks added, -1 when the task is unknown or past its retention
+     */
+    public CompletableFuture<Long> applyCount(AckRecord count) {
+        if (!count.isCount()) {
+            throw new IllegalArgumentException("not a count: " + count);
+        }
+        return COUNT.run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.task(count.msgId())},
+                count.counterId(), Long.toString(count.total()));
     }
 }

@@ -1,0 +1,130 @@
+package io.tern.store.receipt;
+
+import io.tern.devstack.SharedInfra;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.NewMessage;
+import io.tern.store.message.QueuePolicy;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.route.Route;
+import io.tern.store.route.RouteRepository;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskCounter;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
+import io.tern.store.topic.AckRecord;
+import io.tern.store.Keys;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/** ack-apply.lua (batched device acks) and ack-count.lua (broker counts) against a real Redis. */
+class AckRepositoryIT {
+    private static final long NOW = System.currentTimeMillis();
+    private static final AtomicLong ids = new AtomicLong(System.nanoTime());
+    private static final QueuePolicy POLICY = new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+
+    private static RedisStore redis;
+    private static AckRepository acks;
+    private static TaskRepository tasks;
+
+    @BeforeAll
+    static void connect() {
+        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        acks = new AckRepository(redis);
+        tasks = new TaskRepository(redis, POLICY);
+    }
+
+    @AfterAll
+    static void close() {
+        redis.close();
+    }
+
+    private static String app() {
+        return "app-" + UUID.randomUUID();
+    }
+
+    private static long broadcastTask(String app, String callbackUrl) {
+        long id = ids.incrementAndGet();
+        tasks.create(new TaskBody(id, app, PayloadKind.DATA, "{}", NOW, NOW + 60_000, callbackUrl,
+                callbackUrl == null ? null : "p", 0), TaskState.SENDING).join();
+        tasks.markBroadcast(id).join();
+        return id;
+    }
+
+    private static long delivered(long taskId) {
+        return tasks.find(taskId).join().counter(TaskCounter.DELIVERED);
+    }
+
+    @Test
+    void aReplayedCountRecordAddsNothing() {
+        long task = broadcastTask(app(), null);
+        AckRecord count = AckRecord.count("a", task, NOW, "b1", "b1:1:1", 500);
+        assertEquals(500, acks.applyCount(count).join());
+        assertEquals(0, acks.applyCount(count).join(), "the same record again, e.g. after a consumer crash");
+        assertEquals(500, delivered(task));
+    }
+
+    @Test
+    void countsAreCumulativeSoAnOlderOneArrivingLateAddsNothing() {
+        long task = broadcastTask(app(), null);
+        assertEquals(300, acks.applyCount(AckRecord.count("a", task, NOW, "b1", "b1:1:1", 300)).join());
+        assertEquals(200, acks.applyCount(AckRecord.count("a", task, NOW, "b1", "b1:1:1", 500)).join());
+        assertEquals(0, acks.applyCount(AckRecord.count("a", task, NOW, "b1", "b1:1:1", 400)).join());
+        assertEquals(500, delivered(task));
+    }
+
+    @Test
+    void countsOfDifferentCountersAndDeviceAcksAddUp() {
+        long task = broadcastTask(app(), null);
+        acks.applyCount(AckRecord.count("a", task, NOW, "b1", "b1:1:1", 70)).join();
+        acks.applyCount(AckRecord.count("a", task, NOW, "b2", "b2:9:4", 30)).join();
+        // A late ack after the broker retired its counter comes per device.
+        acks.apply(new AckRecord("a", "late", task, NOW, "b1"), NOW).join();
+        assertEquals(101, delivered(task));
+    }
+
+    @Test
+    void aCountForAnUnknownTaskChangesNothing() {
+        long unknown = ids.incrementAndGet();
+        assertEquals(-1, acks.applyCount(AckRecord.count("a", unknown, NOW, "b1", "b1:1:1", 5)).join());
+        assertEquals(0, redis.async().exists(Keys.task(unknown)).toCompletableFuture().join(),
+                "no task hash without a TTL");
+    }
+
+    @Test
+    void aBatchOfDeviceAcksIsAppliedInOrderWithOneResultEach() {
+        String app = app();
+        new RouteRepository(redis).put(app, "d", new Route("b1", "e1"), NOW).join();
+        MessageRepository messages = new MessageRepository(redis, POLICY);
+        long msg = ids.incrementAndGet();
+        messages.accept(new NewMessage(msg, app, "d", PayloadKind.DATA, "{}", NOW, NOW + 60_000, null,
+                "http://cb", "x")).join();
+        long task = broadcastTask(app, "http://task-cb");
+        long unknown = ids.incrementAndGet();
+
+        List<AppliedAck> got = acks.applyAll(List.of(
+                new AckRecord(app, "d", msg, NOW, "b1"),
+                new AckRecord(app, "d", msg, NOW, "b1"),
+                new AckRecord(app, "d1", task, NOW, "b1"),
+                new AckRecord(app, "d", unknown, NOW, "b1"),
+                new AckRecord(app, "d2", task, NOW, "b1")), NOW).join();
+
+        assertEquals(List.of(
+                new AppliedAck(AppliedAck.Target.MESSAGE, true, "http://cb", "x"),
+                new AppliedAck(AppliedAck.Target.MESSAGE, false, null, null),
+                new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p"),
+                new AppliedAck(AppliedAck.Target.UNKNOWN, false, null, null),
+                new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p")), got);
+        assertEquals(2, delivered(task));
+        assertFalse(redis.async().hget(Keys.message(msg), "deliveredAt").toCompletableFuture().join().isEmpty());
+    }
+}
