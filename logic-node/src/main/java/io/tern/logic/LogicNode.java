@@ -49,6 +49,7 @@ public final class LogicNode implements AutoCloseable {
     private final BrokerLinks links;
     private final AckConsumer acks;
     private final RedissonClient redisson;
+    private final AppLimits limits;
     private final CallbackDispatcher callbacks;
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
@@ -74,7 +75,7 @@ public final class LogicNode implements AutoCloseable {
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), clock);
         redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id());
-        AppLimits limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
+        limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
 
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, observability.registry(), config.id());
@@ -125,6 +126,7 @@ public final class LogicNode implements AutoCloseable {
         tagPush.close();
         acks.close();
         callbacks.close();
+        limits.close();
         RedissonClients.close(redisson);
         links.close();
         liveBrokers.close();
