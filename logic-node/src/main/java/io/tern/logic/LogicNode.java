@@ -73,7 +73,7 @@ public final class LogicNode implements AutoCloseable {
         SinglePushService singlePush = new SinglePushService(messages, liveBrokers, links, ids, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
-                config.authClockSkew(), clock);
+                config.authClockSkew(), config.authTokenCache(), clock);
         redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id());
         limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
 

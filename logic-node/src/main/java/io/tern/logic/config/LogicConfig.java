@@ -16,6 +16,7 @@ import java.util.TreeMap;
  * and {@code logic.apps.<appId>.secret}.
  *
  * @param nodeId          0..1023, unique per logic node: part of every msgId it issues
+ * @param authTokenCache  verified auth tokens remembered so their HMAC is not redone per call (0: off)
  * @param maxBodyBytes    request bodies over this answer 413 (a message: single push, task payload)
  * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
  * @param queueMax        offline queue bound per device
@@ -25,7 +26,7 @@ import java.util.TreeMap;
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
-                          Duration authClockSkew, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
+                          Duration authClockSkew, int authTokenCache, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
                           int queueMax, Duration statusRetention, Duration idempotencyWindow,
                           Duration brokerConnectTimeout, Duration brokerReplyTimeout,
                           Duration broadcastReplyTimeout, int brokerMaxInFlight,
@@ -39,6 +40,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
     public LogicConfig {
         ConfigException.require(nodeId >= 0 && nodeId <= 1023, "logic.node-id must be in [0, 1023]");
         ConfigException.require(authTokenSecret.length() >= 16, "logic.auth-token-secret must be >= 16 chars");
+        ConfigException.require(authTokenCache >= 0 && authTokenCache <= 1_000_000, "logic.auth-token-cache must be in [0, 1000000]");
         ConfigException.require(maxBodyBytes >= 256 && maxBodyBytes <= 1024 * 1024, "logic.max-body-bytes out of range");
         ConfigException.require(maxListBodyBytes >= maxBodyBytes && maxListBodyBytes <= 4 * 1024 * 1024,
                 "logic.max-list-body-bytes must be in [logic.max-body-bytes, 4 MiB]");
@@ -69,6 +71,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.string("logic.auth-token-secret", DEFAULT_AUTH_TOKEN_SECRET),
                 s.duration("logic.auth-token-ttl", Duration.ofHours(24)),
                 s.duration("logic.auth-clock-skew", Duration.ofMinutes(5)),
+                s.integer("logic.auth-token-cache", 10_000),
                 s.integer("logic.max-body-bytes", 4096),
                 s.integer("logic.max-list-body-bytes", 256 * 1024),
                 s.duration("logic.default-ttl", Duration.ofSeconds(86_400)),
