@@ -13,6 +13,7 @@ import io.tern.logic.http.TaskApi;
 import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
+import io.tern.logic.push.StatusMarks;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
@@ -70,7 +71,8 @@ public final class LogicNode implements AutoCloseable {
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
         MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
-        SinglePushService singlePush = new SinglePushService(messages, liveBrokers, links, ids, clock,
+        SinglePushService singlePush = new SinglePushService(messages,
+                new StatusMarks(messages, config.statusBatchMax(), clock), liveBrokers, links, ids, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), config.authTokenCache(), clock);

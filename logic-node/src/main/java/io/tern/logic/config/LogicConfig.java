@@ -21,6 +21,7 @@ import java.util.TreeMap;
  * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
  * @param queueMax        offline queue bound per device
  * @param brokerMaxInFlight push commands awaiting a broker's reply, per broker; beyond it the API answers 429
+ * @param statusBatchMax  single-push status marks (sent / offline) recorded in one Redis call at most
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
  */
@@ -29,7 +30,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration authClockSkew, int authTokenCache, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
                           int queueMax, Duration statusRetention, Duration idempotencyWindow,
                           Duration brokerConnectTimeout, Duration brokerReplyTimeout,
-                          Duration broadcastReplyTimeout, int brokerMaxInFlight,
+                          Duration broadcastReplyTimeout, int brokerMaxInFlight, int statusBatchMax,
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
@@ -48,6 +49,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.default-ttl must be in (0, logic.max-ttl]");
         ConfigException.require(queueMax >= 1 && queueMax <= 10_000, "logic.queue-max must be in [1, 10000]");
         ConfigException.require(brokerMaxInFlight >= 1, "logic.broker-max-in-flight must be >= 1");
+        ConfigException.require(statusBatchMax >= 1 && statusBatchMax <= 10_000, "logic.status-batch-max must be in [1, 10000]");
         ConfigException.require(receiptBatchMax >= 1 && receiptBatchMax <= 10_000, "logic.receipt-batch-max must be in [1, 10000]");
         ConfigException.require(tagResolvers >= 1 && tagResolvers <= 64, "logic.tag-resolvers must be in [1, 64]");
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
@@ -83,6 +85,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.broker-reply-timeout", Duration.ofSeconds(3)),
                 s.duration("logic.broadcast-reply-timeout", Duration.ofSeconds(60)),
                 s.integer("logic.broker-max-in-flight", 20_000),
+                s.integer("logic.status-batch-max", 256),
                 s.duration("logic.registry-refresh", Duration.ofSeconds(1)),
                 s.string("logic.receipt-group", "tern-receipts"),
                 s.integer("logic.receipt-batch-max", 500),
