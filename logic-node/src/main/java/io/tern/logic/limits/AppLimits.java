@@ -1,10 +1,10 @@
 package io.tern.logic.limits;
 
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.runtime.http.ApiException;
+import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import org.redisson.api.RRateLimiter;
 import org.redisson.api.RateLimiterConfig;
@@ -14,9 +14,6 @@ import org.redisson.api.ratelimiter.RateLimiterArgs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -24,11 +21,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -61,7 +56,7 @@ public final class AppLimits implements AutoCloseable {
 
     // KEYS: quota key. ARGV: need, most, quota, expire-at ms.
     // -> {granted, used after}; granted is 0 (and nothing taken) when fewer than `need` are left.
-    private static final String LEASE_QUOTA = """
+    private static final LuaScript LEASE_QUOTA = LuaScript.of("""
             local used = tonumber(redis.call('GET', KEYS[1]) or '0')
             local need = tonumber(ARGV[1])
             local left = tonumber(ARGV[3]) - used
@@ -71,8 +66,7 @@ public final class AppLimits implements AutoCloseable {
             local grant = math.max(need, math.min(tonumber(ARGV[2]), math.floor(left / 16)))
             used = redis.call('INCRBY', KEYS[1], grant)
             redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-            return {grant, used}""";
-    private static final String LEASE_QUOTA_SHA = sha1(LEASE_QUOTA);
+            return {grant, used}""");
 
     private final LimitsConfig config;
     private final RedisStore redis;
@@ -345,7 +339,7 @@ public final class AppLimits implements AutoCloseable {
             String[] keys = {quotaKey(appId, LocalDate.ofEpochDay(day))};
             String[] args = {Long.toString(need), Long.toString(Math.max(need, config.quotaLeaseMax())),
                     Long.toString(limit.dailyQuota()), Long.toString(expireAt)};
-            AppLimits.this.<List<Long>>leaseScript(keys, args).whenComplete((r, err) -> {
+            LEASE_QUOTA.<List<Long>>run(redis.async(), ScriptOutputType.MULTI, keys, args).whenComplete((r, err) -> {
                 long granted = err == null ? r.get(0) : 0;
                 List<Waiter> failed = List.of();
                 synchronized (this) {
@@ -434,19 +428,6 @@ public final class AppLimits implements AutoCloseable {
         }
     }
 
-    private <T> CompletableFuture<T> leaseScript(String[] keys, String[] args) {
-        var async = redis.async();
-        return async.<T>evalsha(LEASE_QUOTA_SHA, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
-                .handle((r, e) -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof RedisNoScriptException) {
-                        return async.<T>eval(LEASE_QUOTA, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-                    }
-                    return e == null ? CompletableFuture.completedFuture(r) : CompletableFuture.<T>failedFuture(cause);
-                })
-                .thenCompose(f -> f);
-    }
-
     private CompletableFuture<RRateLimiter> configure(String appId, int rate) {
         RRateLimiter l = redisson.getRateLimiter(rateKey(appId));
         return l.trySetRateAsync(RateType.OVERALL, rate, RATE_INTERVAL).toCompletableFuture()
@@ -465,13 +446,5 @@ public final class AppLimits implements AutoCloseable {
     private static boolean matches(RateLimiterConfig c, int rate) {
         return c.getRateType() == RateType.OVERALL && c.getRate() != null && c.getRate() == rate
                 && c.getRateInterval() != null && c.getRateInterval() == RATE_INTERVAL.toMillis();
-    }
-
-    private static String sha1(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
