@@ -13,6 +13,7 @@ import io.tern.logic.http.TaskApi;
 import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
+import io.tern.logic.push.StatusMarks;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
@@ -49,6 +50,7 @@ public final class LogicNode implements AutoCloseable {
     private final BrokerLinks links;
     private final AckConsumer acks;
     private final RedissonClient redisson;
+    private final AppLimits limits;
     private final CallbackDispatcher callbacks;
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
@@ -69,12 +71,13 @@ public final class LogicNode implements AutoCloseable {
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
         MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
-        SinglePushService singlePush = new SinglePushService(messages, liveBrokers, links, ids, clock,
+        SinglePushService singlePush = new SinglePushService(messages,
+                new StatusMarks(messages, config.statusBatchMax(), clock), liveBrokers, links, ids, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
-                config.authClockSkew(), clock);
+                config.authClockSkew(), config.authTokenCache(), clock);
         redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id());
-        AppLimits limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
+        limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
 
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, observability.registry(), config.id());
@@ -126,6 +129,7 @@ public final class LogicNode implements AutoCloseable {
         tagPush.close();
         acks.close();
         callbacks.close();
+        limits.close();
         RedissonClients.close(redisson);
         links.close();
         liveBrokers.close();

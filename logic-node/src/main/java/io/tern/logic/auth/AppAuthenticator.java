@@ -8,14 +8,18 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
  * App-server authentication. {@code POST /v1/auth} proves the app holds its secret (sign =
  * hex HMAC-SHA256 of appId+appKey+timestamp keyed with the secret, timestamp within the allowed
  * skew) and gets a stateless auth token: {@code base64url(appId \n expiresAt) "." base64url(hmac)},
- * so checking it on every call needs no store round trip.
+ * so checking it on every call needs no store round trip. An app server reuses its token for every call,
+ * so verified tokens are remembered (up to {@code cacheSize}, an arbitrary one forgotten when full) and the
+ * HMAC is not redone per request; their expiry is still checked on every call.
  */
 public final class AppAuthenticator {
     private final Map<String, AppCredentials> apps;
@@ -23,13 +27,20 @@ public final class AppAuthenticator {
     private final Duration tokenTtl;
     private final Duration clockSkew;
     private final LongSupplier clock;
+    private final int cacheSize;
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
 
+    private record Verified(String appId, long expiresAt) {
+    }
+
+    /** @param cacheSize verified tokens remembered; 0 verifies every call */
     public AppAuthenticator(Map<String, AppCredentials> apps, String tokenSecret, Duration tokenTtl,
-                            Duration clockSkew, LongSupplier clockMillis) {
+                            Duration clockSkew, int cacheSize, LongSupplier clockMillis) {
         this.apps = Map.copyOf(apps);
         this.tokenKey = tokenSecret.getBytes(StandardCharsets.UTF_8);
         this.tokenTtl = tokenTtl;
         this.clockSkew = clockSkew;
+        this.cacheSize = cacheSize;
         this.clock = clockMillis;
     }
 
@@ -70,6 +81,14 @@ public final class AppAuthenticator {
         if (authToken == null || authToken.isEmpty()) {
             throw ApiException.unauthorized("missing authToken header");
         }
+        Verified known = verified.get(authToken);
+        if (known != null) {
+            if (known.expiresAt() <= clock.getAsLong()) {
+                verified.remove(authToken);
+                throw ApiException.unauthorized("authToken expired");
+            }
+            return known.appId();
+        }
         int dot = authToken.indexOf('.');
         if (dot <= 0 || authToken.length() > 512) {
             throw ApiException.unauthorized("malformed authToken");
@@ -91,9 +110,29 @@ public final class AppAuthenticator {
             if (!apps.containsKey(appId)) {
                 throw ApiException.unauthorized("app no longer provisioned");
             }
+            remember(authToken, new Verified(appId, expiresAt));
             return appId;
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             throw ApiException.unauthorized("malformed authToken");
         }
+    }
+
+    private void remember(String token, Verified v) {
+        if (cacheSize == 0) {
+            return;
+        }
+        if (verified.size() >= cacheSize) {
+            Iterator<String> any = verified.keySet().iterator();
+            if (any.hasNext()) {
+                any.next();
+                any.remove();
+            }
+        }
+        verified.put(token, v);
+    }
+
+    /** Tokens remembered now (for tests). */
+    int cachedTokens() {
+        return verified.size();
     }
 }

@@ -16,20 +16,22 @@ import java.util.TreeMap;
  * and {@code logic.apps.<appId>.secret}.
  *
  * @param nodeId          0..1023, unique per logic node: part of every msgId it issues
+ * @param authTokenCache  verified auth tokens remembered so their HMAC is not redone per call (0: off)
  * @param maxBodyBytes    request bodies over this answer 413 (a message: single push, task payload)
  * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
  * @param queueMax        offline queue bound per device
  * @param brokerMaxInFlight push commands awaiting a broker's reply, per broker; beyond it the API answers 429
+ * @param statusBatchMax  single-push status marks (sent / offline) recorded in one Redis call at most
  * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
-                          Duration authClockSkew, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
+                          Duration authClockSkew, int authTokenCache, int maxBodyBytes, int maxListBodyBytes, Duration defaultTtl, Duration maxTtl,
                           int queueMax, Duration statusRetention, Duration idempotencyWindow,
                           Duration brokerConnectTimeout, Duration brokerReplyTimeout,
-                          Duration broadcastReplyTimeout, int brokerMaxInFlight,
+                          Duration broadcastReplyTimeout, int brokerMaxInFlight, int statusBatchMax,
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
@@ -40,6 +42,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
     public LogicConfig {
         ConfigException.require(nodeId >= 0 && nodeId <= 1023, "logic.node-id must be in [0, 1023]");
         ConfigException.require(authTokenSecret.length() >= 16, "logic.auth-token-secret must be >= 16 chars");
+        ConfigException.require(authTokenCache >= 0 && authTokenCache <= 1_000_000, "logic.auth-token-cache must be in [0, 1000000]");
         ConfigException.require(maxBodyBytes >= 256 && maxBodyBytes <= 1024 * 1024, "logic.max-body-bytes out of range");
         ConfigException.require(maxListBodyBytes >= maxBodyBytes && maxListBodyBytes <= 4 * 1024 * 1024,
                 "logic.max-list-body-bytes must be in [logic.max-body-bytes, 4 MiB]");
@@ -47,6 +50,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.default-ttl must be in (0, logic.max-ttl]");
         ConfigException.require(queueMax >= 1 && queueMax <= 10_000, "logic.queue-max must be in [1, 10000]");
         ConfigException.require(brokerMaxInFlight >= 1, "logic.broker-max-in-flight must be >= 1");
+        ConfigException.require(statusBatchMax >= 1 && statusBatchMax <= 10_000, "logic.status-batch-max must be in [1, 10000]");
         ConfigException.require(receiptBatchMax >= 1 && receiptBatchMax <= 10_000, "logic.receipt-batch-max must be in [1, 10000]");
         ConfigException.require(receiptApplyMax >= 1 && receiptApplyMax <= 1_000, "logic.receipt-apply-max must be in [1, 1000]");
         ConfigException.require(tagResolvers >= 1 && tagResolvers <= 64, "logic.tag-resolvers must be in [1, 64]");
@@ -71,6 +75,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.string("logic.auth-token-secret", DEFAULT_AUTH_TOKEN_SECRET),
                 s.duration("logic.auth-token-ttl", Duration.ofHours(24)),
                 s.duration("logic.auth-clock-skew", Duration.ofMinutes(5)),
+                s.integer("logic.auth-token-cache", 10_000),
                 s.integer("logic.max-body-bytes", 4096),
                 s.integer("logic.max-list-body-bytes", 256 * 1024),
                 s.duration("logic.default-ttl", Duration.ofSeconds(86_400)),
@@ -82,6 +87,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.broker-reply-timeout", Duration.ofSeconds(3)),
                 s.duration("logic.broadcast-reply-timeout", Duration.ofSeconds(60)),
                 s.integer("logic.broker-max-in-flight", 20_000),
+                s.integer("logic.status-batch-max", 256),
                 s.duration("logic.registry-refresh", Duration.ofSeconds(1)),
                 s.string("logic.receipt-group", "tern-receipts"),
                 s.integer("logic.receipt-batch-max", 500),

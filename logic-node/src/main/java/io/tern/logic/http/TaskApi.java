@@ -237,7 +237,7 @@ public final class TaskApi {
         }
         List<String> out = new ArrayList<>(v.size());
         for (JsonNode e : (ArrayNode) v) {
-            if (!e.isTextual() || !Json.ID.matcher(e.asText()).matches()) {
+            if (!e.isTextual() || !Json.isId(e.asText())) {
                 throw ApiException.badRequest(field, field + " holds an invalid regId: " + e);
             }
             out.add(e.asText());

@@ -1,10 +1,10 @@
 package io.tern.logic.limits;
 
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.runtime.http.ApiException;
+import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import org.redisson.api.RRateLimiter;
 import org.redisson.api.RateLimiterConfig;
@@ -14,57 +14,66 @@ import org.redisson.api.ratelimiter.RateLimiterArgs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Per-app admission for the push API, shared by every logic node through Redis:
  * <ul>
  *   <li>a request rate: a Redisson {@link RRateLimiter} per app ({@code tern:rate:<appId>}), {@code rate}
  *       requests per second; over it → 429 {@code rate_limited}, {@code Retry-After: 1};</li>
- *   <li>a daily push quota: {@code INCRBY tern:quota:<appId>:<yyyyMMdd>} (UTC day) in a script that takes
- *       the increment back when it would pass the quota, so a rejected request consumes nothing; over it →
- *       429 {@code quota_exceeded}, {@code Retry-After} = seconds until UTC midnight.</li>
+ *   <li>a daily push quota: counter {@code tern:quota:<appId>:<yyyyMMdd>} (UTC day); over it → 429
+ *       {@code quota_exceeded}, {@code Retry-After} = seconds until UTC midnight. A rejected request
+ *       consumes nothing.</li>
  * </ul>
+ * A call to Redis per request cost more than the push itself, so each node <em>leases</em> from the shared
+ * limits in blocks and spends them locally; a request that finds a local permit never leaves the calling
+ * thread. Requests: {@link LimitsConfig#rateBlock} at a time, dropped unspent after
+ * {@link LimitsConfig#leaseTtl()}; in any second an app passes at most {@code rate + nodes × block}
+ * requests. Pushes: what the request needs, up to {@link LimitsConfig#quotaLeaseMax()} and at most 1/16 of
+ * what is left today, given back unspent after the lease TTL or at close; the quota is never exceeded, and
+ * near its end other nodes may see it as spent for up to a lease TTL. After the shared limiter refused, a
+ * node answers 429 locally for {@link LimitsConfig#denyHold()}.
  * Everything is async: nothing here blocks the calling event loop.
  */
-public final class AppLimits {
+public final class AppLimits implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppLimits.class);
     private static final DateTimeFormatter DAY = DateTimeFormatter.BASIC_ISO_DATE; // yyyyMMdd
     private static final Duration RATE_INTERVAL = Duration.ofSeconds(1);
-    /** Bound on the limiter cache: apps are configured, so this is never reached in practice. */
-    private static final int MAX_CACHED_LIMITERS = 100_000;
+    private static final long DAY_MILLIS = 86_400_000L;
+    /** Bound on the per-app state: apps are configured, so this is never reached in practice. */
+    private static final int MAX_CACHED_APPS = 100_000;
 
-    // KEYS: quota key. ARGV: pushes, quota, expire-at ms. -> {1, used} admitted, {0, used before} over quota.
-    private static final String QUOTA = """
-            local n = redis.call('INCRBY', KEYS[1], ARGV[1])
-            if n > tonumber(ARGV[2]) then
-              n = redis.call('DECRBY', KEYS[1], ARGV[1])
-              redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-              return {0, n}
+    // KEYS: quota key. ARGV: need, most, quota, expire-at ms.
+    // -> {granted, used after}; granted is 0 (and nothing taken) when fewer than `need` are left.
+    private static final LuaScript LEASE_QUOTA = LuaScript.of("""
+            local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+            local need = tonumber(ARGV[1])
+            local left = tonumber(ARGV[3]) - used
+            if left < need then
+              return {0, used}
             end
-            redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-            return {1, n}""";
-    private static final String QUOTA_SHA = sha1(QUOTA);
+            local grant = math.max(need, math.min(tonumber(ARGV[2]), math.floor(left / 16)))
+            used = redis.call('INCRBY', KEYS[1], grant)
+            redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+            return {grant, used}""");
 
     private final LimitsConfig config;
     private final RedisStore redis;
     private final RedissonClient redisson;
     private final Clock clock;
     private final MeterRegistry registry;
-    private final Map<String, CompletableFuture<RRateLimiter>> limiters = new ConcurrentHashMap<>();
+    private final Map<String, Budget> budgets = new ConcurrentHashMap<>();
 
     public AppLimits(LimitsConfig config, RedisStore redis, RedissonClient redisson, Clock clock, MeterRegistry registry) {
         this.config = config;
@@ -93,72 +102,330 @@ public final class AppLimits {
         if (pushes < 0) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("pushes must be >= 0"));
         }
-        LimitsConfig.AppLimit limit = config.forApp(appId);
-        return limiter(appId, limit.rate())
-                .thenCompose(l -> l.tryAcquireAsync(1).toCompletableFuture())
-                .thenCompose(ok -> {
-                    if (!ok) {
-                        reject(appId, "rate");
-                        throw new CompletionException(ApiException.tooManyRequests("rate_limited",
-                                "app " + appId + " is over its rate of " + limit.rate() + " requests/s", 1));
-                    }
-                    return pushes == 0 ? CompletableFuture.<Void>completedFuture(null) : takeQuota(appId, pushes, limit);
-                })
-                .thenRun(() -> admitted(appId).increment());
+        return budget(appId).admit(pushes);
     }
 
-    /** Pushes counted today (UTC) against the app's quota. */
+    /**
+     * Pushes counted today (UTC) against the app's quota: the shared counter less what this node leased and
+     * has not spent (other nodes' unspent leases are included until they give them back).
+     */
     public CompletableFuture<Long> usedToday(String appId) {
-        return redis.async().get(quotaKey(appId, LocalDate.now(clock.withZone(ZoneOffset.UTC)))).toCompletableFuture()
-                .thenApply(v -> v == null ? 0L : Long.parseLong(v));
+        LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+        Budget b = budgets.get(appId);
+        long unspent = b == null ? 0 : b.unspentPushes(today.toEpochDay());
+        return redis.async().get(quotaKey(appId, today)).toCompletableFuture()
+                .thenApply(v -> (v == null ? 0L : Long.parseLong(v)) - unspent);
     }
 
-    private CompletableFuture<Void> takeQuota(String appId, long pushes, LimitsConfig.AppLimit limit) {
-        long now = clock.millis();
-        LocalDate today = LocalDate.ofEpochDay(Math.floorDiv(now, 86_400_000L));
-        long midnight = today.plusDays(1).toEpochSecond(java.time.LocalTime.MIDNIGHT, ZoneOffset.UTC) * 1000;
-        // Kept a day past its own day: readable for reports, and safe against nodes with skewed clocks.
-        long expireAt = midnight + Duration.ofDays(1).toMillis();
-        String[] keys = {quotaKey(appId, today)};
-        String[] args = {Long.toString(pushes), Long.toString(limit.dailyQuota()), Long.toString(expireAt)};
-        return this.<List<Long>>script(keys, args).thenAccept(r -> {
-            if (r.get(0) == 1L) {
-                return;
-            }
-            reject(appId, "quota");
-            long retryAfter = Math.max(1, (midnight - now + 999) / 1000);
-            throw new CompletionException(ApiException.tooManyRequests("quota_exceeded",
-                    "app " + appId + " has used " + r.get(1) + " of its daily quota of " + limit.dailyQuota()
-                            + " pushes; this request needs " + pushes, retryAfter));
-        });
-    }
-
-    private <T> CompletableFuture<T> script(String[] keys, String[] args) {
-        var async = redis.async();
-        return async.<T>evalsha(QUOTA_SHA, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
-                .handle((r, e) -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof RedisNoScriptException) {
-                        return async.<T>eval(QUOTA, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-                    }
-                    return e == null ? CompletableFuture.completedFuture(r) : CompletableFuture.<T>failedFuture(cause);
-                })
-                .thenCompose(f -> f);
-    }
-
-    /** The app's shared limiter, configured once per process (and re-set when its configured rate changed). */
-    private CompletableFuture<RRateLimiter> limiter(String appId, int rate) {
-        CompletableFuture<RRateLimiter> f = limiters.get(appId);
-        if (f == null || f.isCompletedExceptionally()) {
+    /** Gives unspent leased pushes back to the shared quota (waits at most a few seconds). */
+    @Override
+    public void close() {
+        List<CompletableFuture<?>> returns = new ArrayList<>();
+        budgets.values().forEach(b -> {
+            CompletableFuture<?> f = b.giveBackAll();
             if (f != null) {
-                limiters.remove(appId, f); // set-up failed (Redis away): try again
+                returns.add(f);
             }
-            if (limiters.size() >= MAX_CACHED_LIMITERS) {
-                limiters.clear();
-            }
-            f = limiters.computeIfAbsent(appId, a -> configure(a, rate));
+        });
+        try {
+            CompletableFuture.allOf(returns.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("[limits] giving back unspent quota leases failed: {}", e.toString());
         }
-        return f;
+    }
+
+    private Budget budget(String appId) {
+        Budget b = budgets.get(appId);
+        if (b == null) {
+            if (budgets.size() >= MAX_CACHED_APPS) {
+                budgets.clear();
+            }
+            b = budgets.computeIfAbsent(appId, Budget::new);
+        }
+        return b;
+    }
+
+    /** A request waiting for a lease; served in arrival order. */
+    private record Waiter(long want, CompletableFuture<Void> done) {
+    }
+
+    /**
+     * One app's locally held permits, the requests waiting for more, and the leases that refill them. At most
+     * one lease of each kind is in flight; a lease is sized for the first waiter and serves as many as it can.
+     */
+    private final class Budget {
+        private final String appId;
+        private final LimitsConfig.AppLimit limit;
+        private final int rateBlock;
+        private final Counter admitted;
+        private final Counter rateRejected;
+        private final Counter quotaRejected;
+        private volatile CompletableFuture<RRateLimiter> limiter;
+
+        // Guarded by this.
+        private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+        private long requests;
+        private long requestsUntil;
+        private long deniedUntil;
+        private boolean leasingRequests;
+        private long pushes;
+        private long pushesDay;
+        private long pushesUntil;
+        private Waiter leasingPushesFor;
+
+        Budget(String appId) {
+            this.appId = appId;
+            this.limit = config.forApp(appId);
+            this.rateBlock = config.rateBlock(limit.rate());
+            this.admitted = Counter.builder("tern.limits.admitted").tag("app", appId)
+                    .description("API requests within the per-app limits").register(registry);
+            this.rateRejected = rejected("rate");
+            this.quotaRejected = rejected("quota");
+        }
+
+        private Counter rejected(String reason) {
+            return Counter.builder("tern.limits.rejected").tag("app", appId).tag("reason", reason)
+                    .description("API requests answered 429 by the per-app limits").register(registry);
+        }
+
+        CompletableFuture<Void> admit(long want) {
+            long now = clock.millis();
+            Waiter w = null;
+            boolean denied = false;
+            boolean full = false;
+            synchronized (this) {
+                expire(now);
+                if (waiting.isEmpty() && requests > 0 && pushes >= want) {
+                    requests--;
+                    pushes -= want;
+                } else if (waiting.isEmpty() && requests == 0 && now < deniedUntil) {
+                    denied = true;
+                } else if (waiting.size() >= config.maxWaiting()) {
+                    full = true;
+                } else {
+                    w = new Waiter(want, new CompletableFuture<>());
+                    waiting.add(w);
+                }
+            }
+            giveBackExpired();
+            if (denied || full) {
+                rateRejected.increment();
+                return CompletableFuture.failedFuture(rateLimited());
+            }
+            if (w == null) {
+                admitted.increment();
+                return CompletableFuture.completedFuture(null);
+            }
+            pump();
+            return w.done();
+        }
+
+        /** Serves waiters in order with what is held; starts the lease the first one lacks. */
+        private void pump() {
+            List<Waiter> served = new ArrayList<>();
+            List<Waiter> denied = new ArrayList<>();
+            boolean leaseRequests = false;
+            Waiter leasePushesFor = null;
+            long need = 0;
+            long now = clock.millis();
+            long day = Math.floorDiv(now, DAY_MILLIS);
+            synchronized (this) {
+                expire(now);
+                while (!waiting.isEmpty()) {
+                    Waiter head = waiting.peek();
+                    if (requests == 0) {
+                        if (now < deniedUntil) {
+                            denied.addAll(waiting);
+                            waiting.clear();
+                        } else if (!leasingRequests) {
+                            leasingRequests = leaseRequests = true;
+                        }
+                        break;
+                    }
+                    if (head.want() > pushes) {
+                        if (leasingPushesFor == null) {
+                            leasingPushesFor = leasePushesFor = head;
+                            need = head.want() - pushes;
+                        }
+                        break;
+                    }
+                    requests--;
+                    pushes -= head.want();
+                    served.add(waiting.poll());
+                }
+            }
+            giveBackExpired();
+            for (Waiter w : served) {
+                admitted.increment();
+                w.done().complete(null);
+            }
+            for (Waiter w : denied) {
+                rateRejected.increment();
+                w.done().completeExceptionally(rateLimited());
+            }
+            if (leaseRequests) {
+                leaseRequests();
+            }
+            if (leasePushesFor != null) {
+                leasePushes(leasePushesFor, day, need);
+            }
+        }
+
+        /** Drops expired requests; sets aside unspent pushes of an expired lease or of another day. */
+        private void expire(long now) {
+            if (requests > 0 && now >= requestsUntil) {
+                requests = 0;
+            }
+            if (pushes > 0 && (now >= pushesUntil || Math.floorDiv(now, DAY_MILLIS) != pushesDay)) {
+                expiredPushes += pushes;
+                expiredDay = pushesDay;
+                pushes = 0;
+            }
+        }
+
+        // Guarded by this: set aside by expire(), given back outside the lock.
+        private long expiredPushes;
+        private long expiredDay;
+
+        private void giveBackExpired() {
+            long n;
+            long day;
+            synchronized (this) {
+                n = expiredPushes;
+                day = expiredDay;
+                expiredPushes = 0;
+            }
+            if (n > 0) {
+                giveBack(day, n);
+            }
+        }
+
+        private void leaseRequests() {
+            limiter().thenCompose(l -> l.tryAcquireAsync(rateBlock).toCompletableFuture()
+                            .thenCompose(ok -> ok || rateBlock == 1 ? CompletableFuture.completedFuture(ok ? rateBlock : 0)
+                                    // Less than a block left this second: take what is needed now.
+                                    : l.tryAcquireAsync(1).toCompletableFuture().thenApply(one -> one ? 1 : 0)))
+                    .whenComplete((granted, err) -> {
+                        long now = clock.millis();
+                        List<Waiter> failed = List.of();
+                        synchronized (this) {
+                            leasingRequests = false;
+                            if (err == null && granted > 0) {
+                                requests += granted;
+                                requestsUntil = now + config.leaseTtl().toMillis();
+                            } else {
+                                // Refused (the shared limiter is empty this second) or Redis failed: all waiters get it.
+                                if (err == null) {
+                                    deniedUntil = now + config.denyHold().toMillis();
+                                }
+                                failed = new ArrayList<>(waiting);
+                                waiting.clear();
+                            }
+                        }
+                        for (Waiter w : failed) {
+                            if (err != null) {
+                                w.done().completeExceptionally(err);
+                            } else {
+                                rateRejected.increment();
+                                w.done().completeExceptionally(rateLimited());
+                            }
+                        }
+                        pump();
+                    });
+        }
+
+        private void leasePushes(Waiter forWaiter, long day, long need) {
+            long expireAt = (day + 2) * DAY_MILLIS; // kept a day past its own: reports, and nodes with skewed clocks
+            String[] keys = {quotaKey(appId, LocalDate.ofEpochDay(day))};
+            String[] args = {Long.toString(need), Long.toString(Math.max(need, config.quotaLeaseMax())),
+                    Long.toString(limit.dailyQuota()), Long.toString(expireAt)};
+            LEASE_QUOTA.<List<Long>>run(redis.async(), ScriptOutputType.MULTI, keys, args).whenComplete((r, err) -> {
+                long granted = err == null ? r.get(0) : 0;
+                List<Waiter> failed = List.of();
+                synchronized (this) {
+                    leasingPushesFor = null;
+                    if (granted > 0) {
+                        if (pushes > 0 && pushesDay != day) {
+                            expiredPushes += pushes; // a lease of another day: not mixed with this one
+                            expiredDay = pushesDay;
+                            pushes = 0;
+                        }
+                        pushes += granted;
+                        pushesDay = day;
+                        pushesUntil = clock.millis() + config.leaseTtl().toMillis();
+                    } else if (err != null) {
+                        failed = new ArrayList<>(waiting);
+                        waiting.clear();
+                    } else if (waiting.peek() == forWaiter) {
+                        // Less is left today than it needs: final for this request; the next may need less.
+                        waiting.poll();
+                        failed = List.of(forWaiter);
+                    }
+                }
+                for (Waiter w : failed) {
+                    if (err != null) {
+                        w.done().completeExceptionally(err);
+                    } else {
+                        quotaRejected.increment();
+                        w.done().completeExceptionally(quotaExceeded(w.want(), r.get(1)));
+                    }
+                }
+                giveBackExpired();
+                pump();
+            });
+        }
+
+        synchronized long unspentPushes(long day) {
+            return pushesDay == day ? pushes : 0;
+        }
+
+        CompletableFuture<?> giveBackAll() {
+            long n;
+            long day;
+            synchronized (this) {
+                n = pushes;
+                day = pushesDay;
+                pushes = 0;
+            }
+            giveBackExpired();
+            return n > 0 ? giveBack(day, n) : null;
+        }
+
+        private CompletableFuture<?> giveBack(long day, long n) {
+            return redis.async().decrby(quotaKey(appId, LocalDate.ofEpochDay(day)), n).toCompletableFuture()
+                    .whenComplete((v, err) -> {
+                        if (err != null) {
+                            log.warn("[limits app={}] giving back {} unspent pushes failed: {}", appId, n, err.toString());
+                        }
+                    });
+        }
+
+        private ApiException rateLimited() {
+            return ApiException.tooManyRequests("rate_limited",
+                    "app " + appId + " is over its rate of " + limit.rate() + " requests/s", 1);
+        }
+
+        private ApiException quotaExceeded(long want, long used) {
+            long now = clock.millis();
+            long midnight = (Math.floorDiv(now, DAY_MILLIS) + 1) * DAY_MILLIS;
+            return ApiException.tooManyRequests("quota_exceeded", "app " + appId + " has used " + used
+                    + " of its daily quota of " + limit.dailyQuota() + " pushes; this request needs " + want,
+                    Math.max(1, (midnight - now + 999) / 1000));
+        }
+
+        /** The app's shared limiter, configured once per process (and re-set when its configured rate changed). */
+        private CompletableFuture<RRateLimiter> limiter() {
+            CompletableFuture<RRateLimiter> f = limiter;
+            if (f == null || f.isCompletedExceptionally()) {
+                synchronized (this) {
+                    f = limiter;
+                    if (f == null || f.isCompletedExceptionally()) { // first use, or set-up failed (Redis away)
+                        limiter = f = configure(appId, limit.rate());
+                    }
+                }
+            }
+            return f;
+        }
     }
 
     private CompletableFuture<RRateLimiter> configure(String appId, int rate) {
@@ -179,23 +446,5 @@ public final class AppLimits {
     private static boolean matches(RateLimiterConfig c, int rate) {
         return c.getRateType() == RateType.OVERALL && c.getRate() != null && c.getRate() == rate
                 && c.getRateInterval() != null && c.getRateInterval() == RATE_INTERVAL.toMillis();
-    }
-
-    private void reject(String appId, String reason) {
-        Counter.builder("tern.limits.rejected").tag("app", appId).tag("reason", reason)
-                .description("API requests answered 429 by the per-app limits").register(registry).increment();
-    }
-
-    private Counter admitted(String appId) {
-        return Counter.builder("tern.limits.admitted").tag("app", appId)
-                .description("API requests within the per-app limits").register(registry);
-    }
-
-    private static String sha1(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -24,12 +24,15 @@ import java.util.function.LongSupplier;
  * The single-push pipeline: msgId → record and queue the message atomically (the durable
  * point; idempotent on requestId) → route → PUSH through the device's broker, or leave it
  * queued for reconnect. The message stays queued until the device's ACK comes back through
- * the receipt pipeline, so a lost connection or a crashed node never loses it.
+ * the receipt pipeline, so a lost connection or a crashed node never loses it. The accept itself
+ * records a device without a route as offline; the broker's answer is recorded through
+ * {@link StatusMarks}, batched with other pushes' marks.
  */
 public final class SinglePushService {
     private static final Logger log = LoggerFactory.getLogger(SinglePushService.class);
 
     private final MessageRepository messages;
+    private final StatusMarks marks;
     private final BrokerDirectory brokers;
     private final BrokerLinks links;
     private final MsgIdGenerator ids;
@@ -38,9 +41,10 @@ public final class SinglePushService {
     private final Counter offline;
     private final Counter duplicates;
 
-    public SinglePushService(MessageRepository messages, BrokerDirectory brokers, BrokerLinks links,
+    public SinglePushService(MessageRepository messages, StatusMarks marks, BrokerDirectory brokers, BrokerLinks links,
                              MsgIdGenerator ids, LongSupplier clock, MeterRegistry registry) {
         this.messages = messages;
+        this.marks = marks;
         this.brokers = brokers;
         this.links = links;
         this.ids = ids;
@@ -71,29 +75,33 @@ public final class SinglePushService {
     }
 
     private CompletableFuture<PushOutcomeView> deliver(String appId, NewMessage m, AcceptResult accepted) {
-        BrokerInfo broker = accepted.route() == null ? null : brokers.get(accepted.route().brokerId());
+        if (accepted.route() == null) {
+            offline.increment(); // recorded offline by the accept
+            return CompletableFuture.completedFuture(new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
+        }
+        BrokerInfo broker = brokers.get(accepted.route().brokerId());
         if (broker == null) {
-            return markOffline(appId, m);
+            return markOffline(m);
         }
         Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(),
                 m.payload().getBytes(StandardCharsets.UTF_8));
         return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
             if (err == null && outcome == PushOutcome.WRITTEN) {
                 sent.increment();
-                return messages.advance(m.msgId(), MessageStatus.SENT, clock.getAsLong())
+                return marks.mark(m.msgId(), MessageStatus.SENT)
                         .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.SENT));
             }
             if (err != null) {
                 log.debug("[logic push msg={}] broker {} did not take it: {}", m.msgId(), broker.id(), err.toString());
             }
             // Queued already: the device gets it when it (re)connects.
-            return markOffline(appId, m);
+            return markOffline(m);
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<PushOutcomeView> markOffline(String appId, NewMessage m) {
+    private CompletableFuture<PushOutcomeView> markOffline(NewMessage m) {
         offline.increment();
-        return messages.advance(m.msgId(), MessageStatus.OFFLINE, clock.getAsLong())
+        return marks.mark(m.msgId(), MessageStatus.OFFLINE)
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
     }
 }

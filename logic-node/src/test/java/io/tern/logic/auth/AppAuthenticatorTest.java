@@ -16,7 +16,7 @@ class AppAuthenticatorTest {
     private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
     private final AppAuthenticator auth = new AppAuthenticator(
             Map.of("demo", new AppCredentials("demo", "demo-key", "demo-secret")),
-            "0123456789abcdef-token-secret", Duration.ofHours(24), Duration.ofMinutes(5), now::get);
+            "0123456789abcdef-token-secret", Duration.ofHours(24), Duration.ofMinutes(5), 2, now::get);
 
     static String sign(String appId, String appKey, long ts, String secret) {
         return HexFormat.of().formatHex(Hmac.sha256(secret, appId + appKey + ts));
@@ -67,5 +67,32 @@ class AppAuthenticatorTest {
         assertEquals(401, assertThrows(ApiException.class, () -> auth.verify("garbage")).status());
         now.addAndGet(Duration.ofHours(24).toMillis());
         assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(token)).status());
+    }
+
+    private String token(long ts) {
+        return auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "demo-secret")).authToken();
+    }
+
+    @Test
+    void aRememberedTokenStillExpires() {
+        String token = token(now.get());
+        assertEquals("demo", auth.verify(token));
+        assertEquals(1, auth.cachedTokens());
+        now.addAndGet(Duration.ofHours(24).toMillis());
+        assertEquals("authToken expired", assertThrows(ApiException.class, () -> auth.verify(token)).getMessage());
+        assertEquals(0, auth.cachedTokens(), "an expired token is forgotten");
+    }
+
+    @Test
+    void onlyVerifiedTokensAreRememberedAndTheCacheStaysWithinItsSize() {
+        String token = token(now.get());
+        String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
+        assertThrows(ApiException.class, () -> auth.verify(forged));
+        assertEquals(0, auth.cachedTokens());
+        for (int i = 0; i < 5; i++) {
+            assertEquals("demo", auth.verify(token(now.incrementAndGet()))); // a new expiry: a new token
+        }
+        assertEquals(2, auth.cachedTokens());
+        assertEquals("demo", auth.verify(token), "a forgotten token is verified again");
     }
 }

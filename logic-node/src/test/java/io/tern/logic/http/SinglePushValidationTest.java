@@ -56,11 +56,21 @@ class SinglePushValidationTest {
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":604801}|ttlSeconds",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":\"60\"}|ttlSeconds",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"\"}|requestId",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"a/b\"}|requestId",
+            "{\"regId\":\"d\u00e9\",\"data\":{\"a\":1}}|regId",
             "[1,2]|body",
             "not json|body"})
     void badInputIs400NamingTheField(String json, String field) {
         ApiException e = assertThrows(ApiException.class, () -> parse(json));
         assertEquals(400, e.status());
         assertEquals(field, e.field());
+    }
+
+    @Test
+    void idsAreOneTo128OfTheAllowedCharacters() {
+        String longest = "A-z.0_9:".repeat(16);
+        assertEquals(longest, parse("{\"regId\":\"" + longest + "\",\"data\":{\"a\":1}}").regId());
+        ApiException e = assertThrows(ApiException.class, () -> parse("{\"regId\":\"" + longest + "x\",\"data\":{\"a\":1}}"));
+        assertEquals("regId", e.field());
     }
 }

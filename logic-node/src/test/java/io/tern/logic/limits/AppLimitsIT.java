@@ -13,6 +13,7 @@ import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.redisson.api.RRateLimiter;
 import org.redisson.api.RedissonClient;
 
 import java.net.URI;
@@ -21,6 +22,8 @@ import java.net.http.HttpRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +32,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -150,6 +154,112 @@ class AppLimitsIT {
             assertEquals("30", resp.headers().firstValue("Retry-After").orElse(null));
             JsonNode body = HttpServer.JSON.readTree(resp.body());
             assertEquals("quota_exceeded", body.get("code").asText());
+        }
+    }
+
+    @Test
+    void aNodeLeasesRequestsAndPushesInBlocksAndSpendsThemLocally() {
+        String app = app();
+        AppLimits l = new AppLimits(limits(app, 1000, 1_000_000), redis, redisson, Clock.systemUTC(), new SimpleMeterRegistry());
+        for (int i = 0; i < 100; i++) {
+            l.admit(app, 1).join();
+        }
+        RRateLimiter shared = redisson.getRateLimiter(AppLimits.rateKey(app));
+        assertEquals(1000 - 100, shared.availablePermits(), "two blocks of 5 % of the rate were taken from Redis");
+        String quota = redis.async().get(AppLimits.quotaKey(app, LocalDate.now(ZoneOffset.UTC))).toCompletableFuture().join();
+        assertEquals("1000", quota, "one quota lease of quota-lease-max pushes");
+        assertEquals(100, l.usedToday(app).join(), "what this node holds unspent is not reported as used");
+    }
+
+    @Test
+    void unspentQuotaIsGivenBackWhenTheLeaseExpiresAndAtClose() {
+        String app = app();
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
+        LimitsConfig config = new LimitsConfig(LimitsConfig.DEFAULT_RATE, LimitsConfig.DEFAULT_DAILY_QUOTA,
+                Map.of(app, new LimitsConfig.AppLimit(1000, 1_000_000)), 5, 1000, Duration.ofSeconds(1), Duration.ZERO, 1000);
+        AppLimits l = new AppLimits(config, redis, redisson, clock, new SimpleMeterRegistry());
+        String key = AppLimits.quotaKey(app, LocalDate.of(2026, 11, 22));
+        l.admit(app, 10).join();
+        assertEquals("1000", redis.async().get(key).toCompletableFuture().join());
+
+        clock.advance(Duration.ofMillis(1500)); // past the lease: the next call gives its 990 back and leases anew
+        l.admit(app, 5).join();
+        assertEquals(15, l.usedToday(app).join());
+        l.close();
+        assertEquals("15", redis.async().get(key).toCompletableFuture().join(), "nothing unspent is left counted");
+    }
+
+    @Test
+    void twoNodesNeverPassTheQuotaAndTheCounterEndsAtWhatWasAdmitted() {
+        String app = app();
+        AppLimits node1 = new AppLimits(limits(app, 100_000, 100), redis, redisson, Clock.systemUTC(), new SimpleMeterRegistry());
+        AppLimits node2 = new AppLimits(limits(app, 100_000, 100), redis2, redisson2, Clock.systemUTC(), new SimpleMeterRegistry());
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            calls.add((i % 2 == 0 ? node1 : node2).admit(app, 1));
+        }
+        int passed = 0;
+        for (CompletableFuture<Void> f : calls) {
+            try {
+                f.join();
+                passed++;
+            } catch (CompletionException e) {
+                ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+                assertEquals("quota_exceeded", api.code());
+            }
+        }
+        assertTrue(passed <= 100, "never over the quota: " + passed);
+        assertTrue(passed >= 90, "leases shrink near the end of the quota, so little stays stranded: " + passed);
+        node1.close();
+        node2.close();
+        assertEquals(passed, node1.usedToday(app).join(), "unspent leases were given back");
+    }
+
+    @Test
+    void afterTheSharedLimiterRefusesANodeAnswers429LocallyForTheDenyHold() {
+        String app = app();
+        MutableClock clock = new MutableClock(Instant.now());
+        LimitsConfig config = new LimitsConfig(LimitsConfig.DEFAULT_RATE, LimitsConfig.DEFAULT_DAILY_QUOTA,
+                Map.of(app, new LimitsConfig.AppLimit(2, 1_000_000)), 5, 1000, Duration.ofSeconds(1), Duration.ofMillis(200), 1000);
+        AppLimits l = new AppLimits(config, redis, redisson, clock, new SimpleMeterRegistry());
+        l.admit(app, 1).join();
+        l.admit(app, 1).join();
+        assertEquals("rate_limited", rejection(l.admit(app, 1)).code());
+        // Another node's view: the shared limiter is empty for this second.
+        RRateLimiter shared = redisson.getRateLimiter(AppLimits.rateKey(app));
+        assertEquals(0, shared.availablePermits());
+        // Within the hold no call reaches Redis, even once the shared window has room again.
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> shared.availablePermits() > 0);
+        assertEquals("rate_limited", rejection(l.admit(app, 1)).code());
+        clock.advance(Duration.ofMillis(250));
+        l.admit(app, 1).join();
+    }
+
+    /** A clock the test moves: lease expiry and the deny hold without sleeping. */
+    private static final class MutableClock extends Clock {
+        private volatile Instant now;
+
+        MutableClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
         }
     }
 }

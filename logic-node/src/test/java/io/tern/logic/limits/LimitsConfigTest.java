@@ -32,4 +32,23 @@ class LimitsConfigTest {
         assertThrows(ConfigException.class, () -> LimitsConfig.from(Settings.of(Map.of("logic.limits.apps.a.rate", "x"))));
         assertThrows(ConfigException.class, () -> LimitsConfig.from(Settings.of(Map.of("logic.limits.default-daily-quota", "0"))));
     }
+
+    @Test
+    void leaseSettingsAreReadValidatedAndSizeTheRateBlock() {
+        LimitsConfig c = LimitsConfig.from(Settings.of(Map.of(
+                "logic.limits.rate-lease-percent", "10",
+                "logic.limits.quota-lease-max", "500",
+                "logic.limits.lease-ttl", "250ms",
+                "logic.limits.deny-hold", "0ms",
+                "logic.limits.max-waiting", "7")));
+        assertEquals(10, c.rateLeasePercent());
+        assertEquals(500, c.quotaLeaseMax());
+        assertEquals(java.time.Duration.ofMillis(250), c.leaseTtl());
+        assertEquals(java.time.Duration.ZERO, c.denyHold());
+        assertEquals(7, c.maxWaiting());
+        assertEquals(100, c.rateBlock(1000));
+        assertEquals(1, c.rateBlock(5), "at least one request per lease");
+        assertThrows(ConfigException.class, () -> LimitsConfig.from(Settings.of(Map.of("logic.limits.rate-lease-percent", "0"))));
+        assertThrows(ConfigException.class, () -> LimitsConfig.from(Settings.of(Map.of("logic.limits.deny-hold", "2s"))));
+    }
 }

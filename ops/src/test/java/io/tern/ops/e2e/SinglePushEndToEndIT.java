@@ -88,6 +88,10 @@ class SinglePushEndToEndIT {
             long start = System.nanoTime();
             PushApiClient.Response r = api.pushNotification(regId, "again", "second").join();
             assertEquals(200, r.status());
+            assertEquals("sent", r.body().get("status").asText());
+            String status = api.status(r.body().get("msgId").asText());
+            assertTrue(status.equals("sent") || status.equals("delivered"),
+                    "a status read after the answer sees at least what the answer said, got " + status);
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
                     .until(() -> devices.receivedBy(regId).size() == 2);
             sequential[i] = (devices.receivedBy(regId).get(1).receivedAtNanos() - start) / 1000;

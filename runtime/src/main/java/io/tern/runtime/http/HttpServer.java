@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -38,8 +39,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +58,8 @@ public final class HttpServer implements AutoCloseable {
     private final List<Route> routes;
     private final int maxBodyBytes;
     private final MeterRegistry registry;
+    // Bounded: routes × methods × the statuses we answer.
+    private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
     private final EventLoopGroup group;
     private final boolean ownsGroup;
     private Channel channel;
@@ -122,11 +127,12 @@ public final class HttpServer implements AutoCloseable {
             }
             QueryStringDecoder qs = new QueryStringDecoder(req.uri());
             String path = qs.path();
+            String[] segments = path.split("/", -1);
             Route matched = null;
             Map<String, String> params = null;
             boolean pathKnown = false;
             for (Route r : routes) {
-                Map<String, String> p = r.match(path);
+                Map<String, String> p = r.match(segments);
                 if (p != null) {
                     pathKnown = true;
                     if (r.method().equals(req.method())) {
@@ -149,7 +155,8 @@ public final class HttpServer implements AutoCloseable {
                 return;
             }
             byte[] body = ByteBufUtil.getBytes(req.content());
-            HttpRequest request = new HttpRequest(req.method(), path, params, qs.parameters(), req.headers().copy(), body);
+            // Headers are plain objects (not reference counted): they outlive the released request.
+            HttpRequest request = new HttpRequest(req.method(), path, params, qs.parameters(), req.headers(), body);
             String template = matched.template();
             CompletableFuture<HttpResponse> f;
             try {
@@ -215,18 +222,35 @@ public final class HttpServer implements AutoCloseable {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, resp.contentType());
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         resp.headers().forEach((k, v) -> r.headers().set(k, v));
-        Timer.builder("http.server.requests")
-                .description("API latency from request decoded to response written")
-                .tags("role", name, "method", req.method().name(), "route", template, "status", Integer.toString(resp.status()))
-                .publishPercentileHistogram()
-                .register(registry)
-                .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        timer(req.method(), template, resp.status()).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         if (keepAlive) {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(r);
         } else {
             ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    private record TimerKey(HttpMethod method, String template, int status) {
+    }
+
+    private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
+            HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.HEAD, HttpMethod.OPTIONS);
+    private static final HttpMethod OTHER_METHOD = new HttpMethod("OTHER");
+
+    /** Looked up in a map of our own: building and registering the meter id per request cost more than the request. */
+    private Timer timer(HttpMethod method, String template, int status) {
+        // Any method name decodes: unknown ones share one timer so clients cannot grow the map.
+        TimerKey key = new TimerKey(KNOWN_METHODS.contains(method) ? method : OTHER_METHOD, template, status);
+        Timer t = timers.get(key);
+        if (t == null) {
+            t = timers.computeIfAbsent(key, k -> Timer.builder("http.server.requests")
+                    .description("API latency from request decoded to response written")
+                    .tags("role", name, "method", k.method().name(), "route", k.template(), "status", Integer.toString(k.status()))
+                    .publishPercentileHistogram()
+                    .register(registry));
+        }
+        return t;
     }
 
     /** Answers an oversized body with our JSON error instead of Netty's bare 413. */
@@ -269,12 +293,12 @@ public final class HttpServer implements AutoCloseable {
             this.registry = registry;
         }
 
-        public Builder route(io.netty.handler.codec.http.HttpMethod method, String template, Route.Handler handler) {
+        public Builder route(HttpMethod method, String template, Route.Handler handler) {
             return route(method, template, 0, handler);
         }
 
         /** A route whose bodies may be larger (or must be smaller) than the server's default limit. */
-        public Builder route(io.netty.handler.codec.http.HttpMethod method, String template, int maxBodyBytes,
+        public Builder route(HttpMethod method, String template, int maxBodyBytes,
                              Route.Handler handler) {
             routes.add(new Route(method, template, maxBodyBytes, handler));
             return this;

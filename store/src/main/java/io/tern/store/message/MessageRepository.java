@@ -29,7 +29,8 @@ public final class MessageRepository {
     /**
      * Records the message and queues it for its device in one atomic step, or returns the earlier
      * message for a repeated requestId. Also returns the device's current route, or
-     * {@link AcceptResult#UNKNOWN_DEVICE} (nothing recorded) when the device never connected.
+     * {@link AcceptResult#UNKNOWN_DEVICE} (nothing recorded) when the device never connected. A message
+     * to a device without a route is recorded {@link MessageStatus#OFFLINE} right away.
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m) {
         String requestId = m.requestId() == null ? "" : m.requestId();
@@ -53,11 +54,23 @@ public final class MessageRepository {
      * it changed. Delivery is recorded by {@link io.tern.store.receipt.AckRepository}.
      */
     public CompletableFuture<Boolean> advance(long msgId, MessageStatus status, long nowMillis) {
-        if (status == MessageStatus.DELIVERED) {
-            throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
+        return advanceAll(List.of(new StatusMark(msgId, status)), nowMillis).thenApply(n -> n == 1);
+    }
+
+    /** {@link #advance} for several messages in one round trip. @return how many changed */
+    public CompletableFuture<Integer> advanceAll(List<StatusMark> marks, long nowMillis) {
+        String[] keys = new String[marks.size()];
+        String[] args = new String[marks.size() + 1];
+        args[0] = Long.toString(nowMillis);
+        for (int i = 0; i < keys.length; i++) {
+            StatusMark m = marks.get(i);
+            if (m.status() == MessageStatus.DELIVERED) {
+                throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
+            }
+            keys[i] = Keys.message(m.msgId());
+            args[i + 1] = m.status().wireName();
         }
-        return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER,
-                new String[]{Keys.message(msgId)}, status.wireName(), Long.toString(nowMillis)).thenApply(n -> n == 1L);
+        return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys, args).thenApply(Long::intValue);
     }
 
     /** @return the message, or null when unknown or past its retention */

@@ -28,6 +28,11 @@ public final class LuaScript {
         }
     }
 
+    /** A script given as source (a module's own, small script). */
+    public static LuaScript of(String source) {
+        return new LuaScript(source);
+    }
+
     /** Loads {@code /io/tern/store/lua/<name>.lua} from the classpath. */
     public static LuaScript load(String name) {
         String path = "/io/tern/store/lua/" + name + ".lua";
@@ -43,13 +48,13 @@ public final class LuaScript {
 
     public <T> CompletableFuture<T> run(RedisAsyncCommands<String, String> redis, ScriptOutputType type,
                                         String[] keys, String... args) {
-        CompletableFuture<T> bySha = redis.<T>evalsha(sha, type, keys, args).toCompletableFuture();
-        return bySha.handle((r, e) -> {
+        // One stage on the usual path; the fallback only runs when the script cache was lost.
+        return redis.<T>evalsha(sha, type, keys, args).toCompletableFuture().exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof RedisNoScriptException) {
                 return redis.<T>eval(source, type, keys, args).toCompletableFuture();
             }
-            return e == null ? CompletableFuture.completedFuture(r) : CompletableFuture.<T>failedFuture(cause);
-        }).thenCompose(f -> f);
+            return CompletableFuture.failedFuture(cause);
+        });
     }
 }

@@ -6,6 +6,7 @@
 --       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none),
 --       13 callback URL ('' = none), 14 callback param
 -- Returns {created 0|1, msgId, route or false}, or {-1} when the device never connected.
+-- A device without a route is offline: its message is recorded as such, with no second call.
 if ARGV[12] ~= '' then
   local existing = redis.call('GET', KEYS[1])
   if existing then
@@ -15,8 +16,9 @@ end
 if redis.call('EXISTS', KEYS[5]) == 0 then
   return {-1}
 end
+local route = redis.call('GET', KEYS[4])
 redis.call('HSET', KEYS[2], 'app', ARGV[2], 'reg', ARGV[3], 'kind', ARGV[4], 'payload', ARGV[5],
-  'created', ARGV[6], 'expires', ARGV[7], 'status', 'accepted', 'req', ARGV[12])
+  'created', ARGV[6], 'expires', ARGV[7], 'status', route and 'accepted' or 'offline', 'req', ARGV[12])
 if ARGV[13] ~= '' then
   redis.call('HSET', KEYS[2], 'cbUrl', ARGV[13], 'cbParam', ARGV[14])
 end
@@ -43,4 +45,4 @@ redis.call('PEXPIRE', KEYS[3], ARGV[10])
 if ARGV[12] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[11])
 end
-return {1, ARGV[1], redis.call('GET', KEYS[4])}
+return {1, ARGV[1], route}

@@ -1,15 +1,20 @@
--- Moves a message's status forward, never back (a late "sent" cannot undo "delivered").
+-- Moves message statuses forward, never back (a late "sent" cannot undo "delivered"), several
+-- messages per call so a logic node marks a burst of pushes in one round trip.
 -- Delivery itself is ack-apply.lua's: it also clears the device queue.
--- KEYS: 1 message hash
--- ARGV: 1 new status, 2 now ms
--- Returns 1 when the status changed.
+-- KEYS: message hashes
+-- ARGV: 1 now ms, then the new status of each key in order
+-- Returns how many statuses changed.
 local rank = {accepted = 0, offline = 1, sent = 2, expired = 3, delivered = 4}
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current or rank[ARGV[1]] <= rank[current] then
-  return 0
+local changed = 0
+for i = 1, #KEYS do
+  local status = ARGV[i + 1]
+  local current = redis.call('HGET', KEYS[i], 'status')
+  if current and rank[status] > rank[current] then
+    redis.call('HSET', KEYS[i], 'status', status)
+    if status == 'sent' then
+      redis.call('HSETNX', KEYS[i], 'sentAt', ARGV[1])
+    end
+    changed = changed + 1
+  end
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1])
-if ARGV[1] == 'sent' then
-  redis.call('HSETNX', KEYS[1], 'sentAt', ARGV[2])
-end
-return 1
+return changed
