@@ -143,7 +143,8 @@ public final class Broker implements AutoCloseable {
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
-        Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), metrics);
+        Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
+                metrics);
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
                 broadcaster, config.maxBroadcastsInFlight()), config.maxFrameBody(), config.idleTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);

@@ -103,7 +103,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         }
         done = true;
         cancelTimer();
-        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel());
+        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel(), webSocket);
         // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
         // now registered channel: those writes are queued behind this task.
         ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));
