@@ -19,6 +19,9 @@ public final class Session {
     private volatile boolean closing;
     // Like slot, fits in padding: broadcasts give WebSocket connections one frame per binary message.
     private final boolean webSocket;
+    // For IdleSweeper, loop-confined, also in padding: a frame came since the last sweep; sweeps without one.
+    boolean readSinceSweep = true;
+    byte quietSweeps;
     // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
     // Fits in the object's alignment padding: the index costs the session no extra bytes.
     int slot = -1;
