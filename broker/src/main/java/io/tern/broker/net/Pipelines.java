@@ -17,7 +17,6 @@ import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 
-
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
  * frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
@@ -25,8 +24,8 @@ import io.tern.protocol.websocket.WebSocketFrameAdapters;
  * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
  * shared by every connection; the decoder and auth / session are per connection. Idle
  * connections are found by one sweep per event loop ({@link io.tern.broker.session.IdleSweeper}),
- * not by a handler and timer per connection. Device pipelines are kept short because every handler costs each idle
- * connection a context object (about 64 bytes).
+ * not by a handler and timer per connection. Device pipelines are kept short because every
+ * handler costs each idle connection a context object (about 64 bytes).
  */
 public final class Pipelines {
     /**
