@@ -20,6 +20,7 @@ import io.tern.broker.registry.LivenessReporter;
 import io.tern.broker.session.ConnectionLimiter;
 import io.tern.broker.session.DeviceServices;
 import io.tern.broker.session.Disconnects;
+import io.tern.broker.session.IdleSweeper;
 import io.tern.broker.session.Session;
 import io.tern.broker.session.Sessions;
 import io.tern.protocol.frame.ReasonCode;
@@ -147,14 +148,16 @@ public final class Broker implements AutoCloseable {
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
-        Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), metrics);
+        Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
+                metrics);
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
-                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(), config.idleTimeout());
+                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
 
         bossGroup = Transports.group(1, "tern-broker-" + id + "-accept");
         workerGroup = Transports.group(config.effectiveIoThreads(), "tern-broker-" + id + "-io");
+        new IdleSweeper(sessions.apps(), config.idleTimeout()).start(workerGroup);
         tcpAddress = bind(pipelines.tcp(), config.tcpPort(), DEVICE_WATER_MARK, "tcp");
         wsAddress = bind(pipelines.webSocket(), config.wsPort(), DEVICE_WATER_MARK, "ws");
         internalAddress = bind(pipelines.internal(), config.internalPort(), INTERNAL_WATER_MARK, "internal");

@@ -1,7 +1,11 @@
 package io.tern.broker;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.tern.devstack.SharedInfra;
+import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.broadcast.BroadcastLog;
@@ -143,6 +147,48 @@ class GroupPushIT {
         } finally {
             closeAll(devices);
             closeAll(others);
+        }
+    }
+
+    @Test
+    void broadcastsSentTogetherReachTcpAndWebSocketDevicesOnceEachInOrder() {
+        String app = TestBrokers.uniqueApp();
+        List<FrameClient> devices = connectAll(app, "t", 40);
+        for (int i = 0; i < 5; i++) {
+            FrameClient ws = FrameClient.webSocket(broker.wsAddress());
+            ws.connect(app, "w" + i, TestBrokers.token(app, "w" + i));
+            devices.add(ws);
+        }
+        try (FrameClient logic = FrameClient.tcp(broker.internalAddress())) {
+            List<Frame.Push> pushes = new ArrayList<>();
+            ByteBuf together = Unpooled.buffer();
+            for (int k = 0; k < 10; k++) {
+                Frame.Push push = push(ids.incrementAndGet(), 100 + k);
+                pushes.add(push);
+                ByteBuf one = FrameCodec.encode(new Frame.Broadcast(80 + k, app, push), ByteBufAllocator.DEFAULT);
+                together.writeBytes(one);
+                one.release();
+            }
+            byte[] bytes = new byte[together.readableBytes()];
+            together.readBytes(bytes);
+            together.release();
+            logic.sendRaw(bytes); // one read on the broker: the broadcasts are in flight together
+
+            Set<Long> answered = new HashSet<>();
+            for (int k = 0; k < 10; k++) {
+                Frame.BroadcastResult r = logic.expect(Frame.BroadcastResult.class);
+                assertEquals(45, r.written());
+                answered.add(r.correlationId());
+            }
+            assertEquals(10, answered.size());
+            for (FrameClient d : devices) {
+                for (Frame.Push push : pushes) {
+                    assertEquals(push, d.expect(Frame.Push.class));
+                }
+                assertNull(d.next(Duration.ZERO), "one copy of each per connection");
+            }
+        } finally {
+            closeAll(devices);
         }
     }
 

@@ -3,47 +3,76 @@ package io.tern.broker.broadcast;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
+import io.netty.channel.ChannelHandlerContext;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.LocalApps;
 import io.tern.broker.session.Session;
 import io.tern.protocol.codec.FrameCodec;
+import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Writes one PUSH to every local connection of an app. The frame is encoded once; each
- * connection gets a retained duplicate of the same bytes. Each event loop walks its own
- * connections of the app (a snapshot taken when it starts) in chunks: a chunk is written and
- * flushed, then the rest is submitted again as a new task, so the loop's I/O, heartbeats and
- * single pushes run in between. Connections that are not writable are skipped and counted;
- * those being closed are left out. The future completes with the number written once every
- * loop is done.
+ * Writes one PUSH to every local connection of an app, coalescing broadcasts that are pending
+ * at the same time. The frame is encoded once. Each event loop keeps a queue of the broadcasts
+ * it still has to write and works through it in passes: a pass takes every queued broadcast of
+ * one app (in arrival order), takes a snapshot of the loop's connections of that app, and gives
+ * each connection all of them with one write and one flush, so N concurrent broadcasts cost a
+ * connection one {@code write(2)} instead of N. TCP connections get one buffer holding the N
+ * frames back to back; WebSocket ones get N duplicates (one frame per binary message) and still
+ * one flush. A pass goes {@code chunk} connections per event-loop task, then re-submits itself
+ * behind whatever else is queued on the loop, so reads, heartbeats and single pushes run in
+ * between; passes on a loop run one after another, so every connection gets the broadcasts of
+ * its app in the order they arrived.
+ *
+ * <p>Copies are written from the encoder's context, below the session handlers and the frame
+ * metrics (bytes are not frames to them), and counted in bulk once per pass per loop
+ * ({@code tern.broker.broadcast.deliveries}). Connections that are not writable are skipped
+ * and counted; those being closed are left out. A broadcast's future completes with the number
+ * of connections it was written to once every loop is done.
+ *
+ * <p>Bounds: {@link #full()} says {@code maxPending} broadcasts are being written; the internal
+ * port stops reading then, so a loop's queue, which only holds broadcasts in flight, stays near
+ * that limit (plus what one read of a logic-node connection already held), and a pass coalesces
+ * at most {@code maxPending}.
  */
 public final class Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
+    private static final Job[] NO_JOBS = new Job[0];
 
     private final String brokerId;
     private final LocalApps apps;
     private final int chunk;
+    private final int maxPending;
     private final BrokerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final ConcurrentHashMap<LocalApps.PerLoop, LoopWriter> writers = new ConcurrentHashMap<>();
 
-    /** @param chunk connections written per event-loop task */
-    public Broadcaster(String brokerId, LocalApps apps, int chunk, BrokerMetrics metrics) {
+    /**
+     * @param chunk      connections written per event-loop task
+     * @param maxPending broadcasts in flight at which {@link #full()} turns true; also the most one pass coalesces
+     */
+    public Broadcaster(String brokerId, LocalApps apps, int chunk, int maxPending, BrokerMetrics metrics) {
         if (chunk < 1) {
             throw new IllegalArgumentException("chunk must be >= 1: " + chunk);
+        }
+        if (maxPending < 1) {
+            throw new IllegalArgumentException("maxPending must be >= 1: " + maxPending);
         }
         this.brokerId = brokerId;
         this.apps = apps;
         this.chunk = chunk;
+        this.maxPending = maxPending;
         this.metrics = metrics;
         metrics.gauge("tern.broker.broadcasts.in.flight", "Broadcasts being written", inFlight::get);
     }
@@ -53,8 +82,13 @@ public final class Broadcaster {
         return inFlight.get();
     }
 
+    /** True while as many broadcasts as the limit are being written: stop taking new ones. */
+    public boolean full() {
+        return inFlight.get() >= maxPending;
+    }
+
     /**
-     * Starts writing {@code push} to the app's connections; callable from any thread.
+     * Queues {@code push} for the app's connections on every loop; callable from any thread.
      *
      * @return completes with how many connections it was written to
      */
@@ -62,16 +96,16 @@ public final class Broadcaster {
         metrics.broadcast();
         ByteBuf frame = FrameCodec.encode(push, alloc);
         List<LocalApps.PerLoop> loops = new ArrayList<>(apps.loops());
-        Job job = new Job(appId, push.msgId(), frame, loops.size());
+        Job job = new Job(appId, push.msgId(), frame, alloc, loops.size());
         inFlight.incrementAndGet();
         if (loops.isEmpty()) {
             job.finish();
             return job.done;
         }
         for (LocalApps.PerLoop l : loops) {
-            LoopWriter w = new LoopWriter(job, l);
+            LoopWriter w = writers.computeIfAbsent(l, LoopWriter::new);
             try {
-                l.loop().execute(w);
+                l.loop().execute(() -> w.enqueue(job));
             } catch (RejectedExecutionException e) {
                 job.loopDone(0, 0); // the loop is shutting down with its connections
             }
@@ -84,23 +118,24 @@ public final class Broadcaster {
         final String appId;
         final long msgId;
         final ByteBuf frame;
+        final ByteBufAllocator alloc;
         final AtomicInteger loopsLeft;
         final AtomicInteger written = new AtomicInteger();
         final AtomicInteger skipped = new AtomicInteger();
         final CompletableFuture<Integer> done = new CompletableFuture<>();
         final long startNanos = System.nanoTime();
 
-        Job(String appId, long msgId, ByteBuf frame, int loops) {
+        Job(String appId, long msgId, ByteBuf frame, ByteBufAllocator alloc, int loops) {
             this.appId = appId;
             this.msgId = msgId;
             this.frame = frame;
+            this.alloc = alloc;
             this.loopsLeft = new AtomicInteger(loops);
         }
 
         void loopDone(int w, int s) {
             written.addAndGet(w);
             skipped.addAndGet(s);
-            metrics.broadcastDeliveries(w, s);
             if (loopsLeft.decrementAndGet() == 0) {
                 finish();
             }
@@ -115,58 +150,164 @@ public final class Broadcaster {
         }
     }
 
-    /** One loop's share, run as a chain of tasks on that loop. */
+    /**
+     * One event loop's queue of broadcasts and the pass being written; touched only on that loop.
+     * Scheduled at most once at a time: a broadcast queued while a pass runs waits for the next.
+     */
     private final class LoopWriter implements Runnable {
-        final Job job;
         final LocalApps.PerLoop index;
+        final ArrayDeque<Job> queue = new ArrayDeque<>();
+        boolean scheduled;
+        // The pass: its broadcasts (all of one app), their frames as one buffer, its connections.
+        Job[] jobs = NO_JOBS;
+        int jobCount;
+        ByteBuf joined;
         Session[] targets;
         int next;
         int written;
         int skipped;
 
-        LoopWriter(Job job, LocalApps.PerLoop index) {
-            this.job = job;
+        LoopWriter(LocalApps.PerLoop index) {
             this.index = index;
+        }
+
+        void enqueue(Job job) {
+            queue.add(job);
+            if (!scheduled) {
+                scheduled = true;
+                // Not started here: broadcasts already queued as tasks on this loop join this pass.
+                resubmit();
+            }
         }
 
         @Override
         public void run() {
             try {
-                if (targets == null) {
-                    targets = index.snapshot(job.appId);
+                if (targets == null && !startPass()) {
+                    scheduled = false;
+                    return;
                 }
                 int end = Math.min(targets.length, next + chunk);
                 for (int i = next; i < end; i++) {
                     Session s = targets[i];
                     targets[i] = null;
-                    if (!s.usable()) {
-                        continue; // closing or closed: not a delivery
-                    }
-                    Channel ch = s.channel();
-                    if (!ch.isWritable()) {
-                        skipped++;
-                        continue;
-                    }
-                    ch.writeAndFlush(job.frame.retainedDuplicate(), ch.voidPromise());
-                    written++;
+                    write(s);
                 }
                 next = end;
                 if (next < targets.length) {
-                    resubmit(index.loop());
+                    resubmit();
                     return;
                 }
             } catch (RuntimeException e) {
-                log.warn("[broker {} app={}] broadcast {} stopped on a loop after {} writes", brokerId, job.appId,
-                        job.msgId, written, e);
+                log.warn("[broker {} app={}] broadcast pass of {} stopped on a loop after {} connections", brokerId,
+                        jobCount > 0 ? jobs[0].appId : "?", jobCount, written, e);
             }
-            job.loopDone(written, skipped);
+            if (jobCount > 0) {
+                endPass();
+            }
+            if (queue.isEmpty()) {
+                scheduled = false;
+            } else {
+                resubmit();
+            }
         }
 
-        private void resubmit(EventLoop loop) {
+        /** Takes every queued broadcast of the first one's app; false when nothing is queued. */
+        private boolean startPass() {
+            Job first = queue.poll();
+            if (first == null) {
+                return false;
+            }
+            if (jobs.length < Math.min(maxPending, queue.size() + 1)) {
+                jobs = new Job[Math.min(maxPending, Math.max(queue.size() + 1, 2 * jobs.length))];
+            }
+            jobs[0] = first;
+            jobCount = 1;
+            int bytes = first.frame.readableBytes();
+            for (Iterator<Job> it = queue.iterator(); it.hasNext() && jobCount < jobs.length; ) {
+                Job j = it.next();
+                if (j.appId.equals(first.appId)) {
+                    it.remove();
+                    jobs[jobCount++] = j;
+                    bytes += j.frame.readableBytes();
+                }
+            }
+            if (jobCount == 1) {
+                joined = first.frame.retain();
+            } else {
+                joined = first.alloc.directBuffer(bytes, bytes);
+                for (int k = 0; k < jobCount; k++) {
+                    ByteBuf f = jobs[k].frame;
+                    joined.writeBytes(f, f.readerIndex(), f.readableBytes());
+                }
+            }
+            targets = index.snapshot(first.appId);
+            next = 0;
+            written = 0;
+            skipped = 0;
+            return true;
+        }
+
+        private void write(Session s) {
+            if (!s.usable()) {
+                return; // closing or closed: not a delivery
+            }
+            Channel ch = s.channel();
+            if (!ch.isWritable()) {
+                skipped++;
+                return;
+            }
+            // Below the session handlers and frame metrics: they have nothing to do with encoded bytes.
+            ChannelHandlerContext out = ch.pipeline().context(FrameEncoder.INSTANCE);
+            if (s.webSocket() && jobCount > 1) {
+                for (int k = 0; k < jobCount; k++) { // one frame per binary message
+                    ByteBuf copy = jobs[k].frame.retainedDuplicate();
+                    if (out != null) {
+                        out.write(copy, out.voidPromise());
+                    } else {
+                        ch.write(copy, ch.voidPromise());
+                    }
+                }
+            } else if (out != null) {
+                out.write(joined.retainedDuplicate(), out.voidPromise());
+            } else {
+                ch.write(joined.retainedDuplicate(), ch.voidPromise());
+            }
+            if (out != null) {
+                out.flush();
+            } else {
+                ch.flush();
+            }
+            written++;
+        }
+
+        private void endPass() {
+            metrics.broadcastDeliveries(written * jobCount, skipped * jobCount);
+            if (joined != null) {
+                joined.release();
+                joined = null;
+            }
+            targets = null;
+            for (int k = 0; k < jobCount; k++) {
+                Job j = jobs[k];
+                jobs[k] = null;
+                j.loopDone(written, skipped);
+            }
+            jobCount = 0;
+        }
+
+        private void resubmit() {
             try {
-                loop.execute(this); // behind whatever else is queued: I/O and other tasks go first
+                index.loop().execute(this); // behind whatever else is queued: I/O and other tasks go first
             } catch (RejectedExecutionException e) {
-                job.loopDone(written, skipped);
+                // The loop is shutting down with its connections: what is left is written nowhere.
+                if (jobCount > 0) {
+                    endPass();
+                }
+                for (Job j; (j = queue.poll()) != null; ) {
+                    j.loopDone(0, 0);
+                }
+                scheduled = false;
             }
         }
     }

@@ -42,6 +42,9 @@ import java.util.regex.Pattern;
  * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
  * @param maxBroadcastsInFlight broadcasts one logic-node connection may have being written before the broker stops
  *                         reading it; default {@value #DEFAULT_MAX_BROADCASTS_IN_FLIGHT}
+ * @param broadcastQueue   broadcasts being written on the whole broker at which it stops reading every logic-node
+ *                         connection that sends one; also the most one event loop coalesces into one write per
+ *                         connection; default {@value #DEFAULT_BROADCAST_QUEUE}
  * @param catchupLimit     most missed app broadcasts delivered when a device connects (0 = none); default {@value #DEFAULT_CATCHUP_LIMIT}
  * @param maxTagUpdatesInFlight tag writes (one per tag of a SUBSCRIBE / UNSUBSCRIBE) waiting for Redis beyond which
  *                         new ones are dropped; default {@value #DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT}
@@ -57,7 +60,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            Duration heartbeat, Duration idleTimeout, int maxFrameBody, int maxConnections,
                            Duration livenessInterval, Duration livenessTtl, int pendingLimit,
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
-                           int broadcastChunk, int maxBroadcastsInFlight, int catchupLimit,
+                           int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
                            Duration ackCountInterval) {
 
@@ -93,6 +96,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
     public static final int DEFAULT_BROADCAST_CHUNK = 512;
     public static final int DEFAULT_MAX_BROADCASTS_IN_FLIGHT = 16;
+    /** Each pending broadcast holds one encoded frame (at most max-frame-body): 64 of them are ~0.5 MiB at most. */
+    public static final int DEFAULT_BROADCAST_QUEUE = 64;
     public static final int DEFAULT_CATCHUP_LIMIT = 100;
     public static final int DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT = 10_000;
     /** Far more than the broadcasts one broker has in flight within a window; each costs ~200 bytes. */
@@ -154,6 +159,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.broadcast-chunk must be between 1 and 100000, got " + broadcastChunk);
         ConfigException.require(maxBroadcastsInFlight >= 1 && maxBroadcastsInFlight <= 1000,
                 "broker.max-broadcasts-in-flight must be between 1 and 1000, got " + maxBroadcastsInFlight);
+        ConfigException.require(broadcastQueue >= 1 && broadcastQueue <= 10_000,
+                "broker.broadcast-queue must be between 1 and 10000, got " + broadcastQueue);
         ConfigException.require(catchupLimit >= 0 && catchupLimit <= 10_000,
                 "broker.catchup-limit must be between 0 and 10000, got " + catchupLimit);
         ConfigException.require(maxTagUpdatesInFlight >= 64 && maxTagUpdatesInFlight <= 10_000_000,
@@ -198,6 +205,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.duration("broker.shutdown-drain", DEFAULT_SHUTDOWN_DRAIN),
                 s.integer("broker.broadcast-chunk", DEFAULT_BROADCAST_CHUNK),
                 s.integer("broker.max-broadcasts-in-flight", DEFAULT_MAX_BROADCASTS_IN_FLIGHT),
+                s.integer("broker.broadcast-queue", DEFAULT_BROADCAST_QUEUE),
                 s.integer("broker.catchup-limit", DEFAULT_CATCHUP_LIMIT),
                 s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
@@ -255,7 +263,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", livenessTtl=" + livenessTtl + ", pendingLimit=" + pendingLimit
                 + ", ackQueueCapacity=" + ackQueueCapacity + ", ackLinger=" + ackLinger
                 + ", shutdownDrain=" + shutdownDrain + ", broadcastChunk=" + broadcastChunk
-                + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", catchupLimit=" + catchupLimit
+                + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", broadcastQueue=" + broadcastQueue
+                + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
     }

@@ -17,7 +17,9 @@ import io.tern.protocol.frame.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,7 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * A logic node that stops reading its results stops being read: the reply buffer stays bounded
  * by the channel's write watermarks. Likewise a node with {@code maxBroadcastsInFlight}
- * broadcasts still being written is not read until one finishes.
+ * broadcasts still being written is not read until one finishes, and while the broker as a
+ * whole has as many broadcasts in flight as it queues ({@link Broadcaster#full()}), every node
+ * that sends one is not read until one finishes anywhere.
  */
 @ChannelHandler.Sharable
 public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
@@ -48,6 +52,8 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
     private final Broadcaster broadcaster;
     private final BroadcastAckCounts ackCounts;
     private final int maxBroadcastsInFlight;
+    /** Internal connections not read while the broadcaster is full; one entry per logic node at most. */
+    private final Set<Channel> waitingForBroadcaster = ConcurrentHashMap.newKeySet();
 
     public PushCommandHandler(String brokerId, Sessions sessions, Disconnects disconnects, BrokerMetrics metrics,
                               Broadcaster broadcaster, BroadcastAckCounts ackCounts, int maxBroadcastsInFlight) {
@@ -129,22 +135,49 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
             log.warn("[broker {} app={}] broadcast {} failed to start", brokerId, command.appId(), command.push().msgId(), e);
             done = CompletableFuture.completedFuture(0);
         }
+        if (broadcaster.full()) {
+            waitingForBroadcaster.add(internal);
+            internal.config().setAutoRead(false);
+        }
         done.whenComplete((written, err) -> {
             counter.decrementAndGet();
             internal.writeAndFlush(new Frame.BroadcastResult(correlationId, written == null ? 0 : written),
                     internal.voidPromise());
-            try {
-                internal.eventLoop().execute(() -> updateAutoRead(internal));
-            } catch (RejectedExecutionException e) {
-                // shutting down: nothing more to read
+            scheduleAutoRead(internal);
+            // A node paused because the broker was full may have nothing of its own left to finish.
+            for (Channel waiting : waitingForBroadcaster) {
+                if (waiting != internal) {
+                    scheduleAutoRead(waiting);
+                }
             }
         });
+    }
+
+    private void scheduleAutoRead(Channel internal) {
+        try {
+            internal.eventLoop().execute(() -> updateAutoRead(internal));
+        } catch (RejectedExecutionException e) {
+            // shutting down: nothing more to read
+        }
     }
 
     private void updateAutoRead(Channel internal) {
         AtomicInteger running = internal.attr(BROADCASTS).get();
         boolean broadcastsOk = running == null || running.get() < maxBroadcastsInFlight;
-        internal.config().setAutoRead(internal.isWritable() && broadcastsOk);
+        // Only nodes that send broadcasts wait for the broadcaster: single pushes and batches go on.
+        boolean brokerOk = running == null || !broadcaster.full();
+        if (brokerOk || !internal.isActive()) {
+            waitingForBroadcaster.remove(internal);
+        } else {
+            waitingForBroadcaster.add(internal);
+        }
+        internal.config().setAutoRead(internal.isWritable() && broadcastsOk && brokerOk);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        waitingForBroadcaster.remove(ctx.channel());
+        ctx.fireChannelInactive();
     }
 
     @Override

@@ -2,13 +2,11 @@ package io.tern.broker.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.delivery.PushCommandHandler;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AuthHandler;
@@ -19,17 +17,15 @@ import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * frame decoder(max) → encoder → frame metrics → idle → auth (replaced by session once the
- * device is authenticated) → errors (decode failures, exceptions); the WebSocket one puts the
- * HTTP upgrade and the binary-message adapters in front of the same handlers. Stateless
- * handlers are shared by every connection; the decoder, the idle timer and auth / session are
- * per connection. Device pipelines are kept short because every handler costs each idle
- * connection a context object (about 64 bytes).
+ * frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
+ * authenticated) → errors (decode failures, exceptions); the WebSocket one puts the HTTP
+ * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
+ * shared by every connection; the decoder and auth / session are per connection. Idle
+ * connections are found by one sweep per event loop ({@link io.tern.broker.session.IdleSweeper}),
+ * not by a handler and timer per connection. Device pipelines are kept short because every
+ * handler costs each idle connection a context object (about 64 bytes).
  */
 public final class Pipelines {
     /**
@@ -44,7 +40,6 @@ public final class Pipelines {
 
     private final DeviceServices device;
     private final int maxFrameBody;
-    private final long idleTimeoutMillis;
     private final FrameMetricsHandler tcpMetrics;
     private final FrameMetricsHandler wsMetrics;
     private final FrameMetricsHandler internalMetrics;
@@ -53,10 +48,9 @@ public final class Pipelines {
     private final ErrorHandler wsErrors;
     private final ErrorHandler internalErrors;
 
-    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody, Duration idleTimeout) {
+    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody) {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
-        this.idleTimeoutMillis = idleTimeout.toMillis();
         BrokerMetrics metrics = device.metrics();
         this.tcpMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP);
         this.wsMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.WS);
@@ -86,9 +80,9 @@ public final class Pipelines {
                 ch.pipeline()
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
                         .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", tcpMetrics);
-                addDeviceHandlers(ch.pipeline(), false, busy);
-                ch.pipeline().addLast("errors", tcpErrors);
+                        .addLast("metrics", tcpMetrics)
+                        .addLast("auth", new AuthHandler(device, false, busy))
+                        .addLast("errors", tcpErrors);
             }
         };
     }
@@ -116,16 +110,11 @@ public final class Pipelines {
                         .addLast("wrap", WebSocketFrameAdapters.Wrap.INSTANCE)
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
                         .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", wsMetrics);
-                addDeviceHandlers(ch.pipeline(), true, busy);
-                ch.pipeline().addLast("errors", wsErrors);
+                        .addLast("metrics", wsMetrics)
+                        .addLast("auth", new AuthHandler(device, true, busy))
+                        .addLast("errors", wsErrors);
             }
         };
-    }
-
-    private void addDeviceHandlers(ChannelPipeline p, boolean webSocket, boolean busy) {
-        p.addLast("idle", new IdleStateHandler(idleTimeoutMillis, 0, 0, TimeUnit.MILLISECONDS))
-                .addLast("auth", new AuthHandler(device, webSocket, busy));
     }
 
     /** Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results out. */

@@ -3,7 +3,6 @@ package io.tern.broker.session;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.protocol.frame.Frame;
@@ -60,10 +59,6 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
             if (busy) {
                 refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
             }
-        } else if (evt instanceof IdleStateEvent) {
-            // Only when the idle timeout is set shorter than the handshake timeout.
-            refuse(ctx, ReasonCode.IDLE_TIMEOUT, "no frame within the idle timeout");
-            return;
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -103,7 +98,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         }
         done = true;
         cancelTimer();
-        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel());
+        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel(), webSocket);
         // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
         // now registered channel: those writes are queued behind this task.
         ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));

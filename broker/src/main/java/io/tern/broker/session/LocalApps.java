@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The broker's authenticated connections grouped by app, for broadcasts. Kept per event loop
@@ -32,6 +33,11 @@ public final class LocalApps {
         if (l != null) {
             l.remove(session);
         }
+    }
+
+    /** {@code loop}'s part of the index, or null when it never held a connection. */
+    PerLoop of(EventLoop loop) {
+        return loops.get(loop);
     }
 
     /** Every event loop that ever held a connection, with its part of the index. */
@@ -62,6 +68,15 @@ public final class LocalApps {
         public int count(String appId) {
             Slots s = byApp.get(appId);
             return s == null ? 0 : s.size;
+        }
+
+        /** Every session on this loop. */
+        void forEach(Consumer<Session> action) {
+            for (Slots s : byApp.values()) {
+                for (int i = 0; i < s.size; i++) {
+                    action.accept(s.items[i]);
+                }
+            }
         }
 
         void add(Session session) {

@@ -17,13 +17,19 @@ public final class Session {
     private final long epochSeq;
     // Set once a DISCONNECT is on its way (possibly from another event loop): later frames are ignored.
     private volatile boolean closing;
+    // Like slot, fits in padding: broadcasts give WebSocket connections one frame per binary message.
+    private final boolean webSocket;
+    // For IdleSweeper, loop-confined, also in padding: a frame came since the last sweep; sweeps without one.
+    boolean readSinceSweep = true;
+    byte quietSweeps;
     // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
     // Fits in the object's alignment padding: the index costs the session no extra bytes.
     int slot = -1;
 
-    Session(SessionKey key, Channel channel, Incarnation incarnation, long epochSeq) {
+    Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq) {
         this.key = key;
         this.channel = channel;
+        this.webSocket = webSocket;
         this.incarnation = incarnation;
         this.epochSeq = epochSeq;
     }
@@ -48,6 +54,11 @@ public final class Session {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** The connection speaks Tern frames inside WebSocket binary messages, one frame per message. */
+    public boolean webSocket() {
+        return webSocket;
     }
 
     /** The route this connection writes: this broker and an epoch unique to this connection. */

@@ -33,6 +33,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        session.readSinceSweep = true; // not idle (IdleSweeper)
         if (!(msg instanceof Frame frame)) {
             ctx.fireChannelRead(msg);
             return;

@@ -39,9 +39,9 @@ public final class Sessions {
     }
 
     /** Registers a new session for the device on {@code channel}, with a fresh epoch; call on its event loop. */
-    public Opened open(String appId, String regId, Channel channel) {
+    public Opened open(String appId, String regId, Channel channel, boolean webSocket) {
         SessionKey key = new SessionKey(shared(appId), regId);
-        Session session = new Session(key, channel, incarnation, sequence.incrementAndGet());
+        Session session = new Session(key, channel, webSocket, incarnation, sequence.incrementAndGet());
         Session replaced = byDevice.put(key, session);
         apps.add(session);
         return new Opened(session, replaced);

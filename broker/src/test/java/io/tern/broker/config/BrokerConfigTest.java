@@ -44,6 +44,7 @@ class BrokerConfigTest {
         assertEquals(Duration.ofSeconds(60), c.ackCountWindow());
         assertEquals(Duration.ofMillis(100), c.ackCountInterval());
         assertEquals(Duration.ofSeconds(2), c.shutdownDrain());
+        assertEquals(64, c.broadcastQueue());
         assertTrue(c.effectiveIoThreads() >= 1);
         assertTrue(c.usesDevTokenSecret());
     }
@@ -88,6 +89,8 @@ class BrokerConfigTest {
                 .getMessage().contains("broker.redis-uri"));
         assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.ack-queue-capacity", "0")))
                 .getMessage().contains("broker.ack-queue-capacity"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.broadcast-queue", "0")))
+                .getMessage().contains("broker.broadcast-queue"));
         assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.tcp-port", "9000", "broker.ws-port", "9000")))
                 .getMessage().contains("must differ"));
     }

@@ -45,7 +45,7 @@ class PushCommandHandlerTest {
         ackCounts = new BroadcastAckCounts("b1", "1", 8, Duration.ofMinutes(1), System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 2, metrics), ackCounts, 4));
+                new Broadcaster("b1", sessions.apps(), 2, 64, metrics), ackCounts, 4));
     }
 
     private Frame.PushResult result() {
@@ -55,7 +55,7 @@ class PushCommandHandlerTest {
     @Test
     void aConnectedDeviceGetsThePushAndTheCommandIsWritten() {
         EmbeddedChannel device = new EmbeddedChannel();
-        sessions.open("app", "r1", device);
+        sessions.open("app", "r1", device, false);
         internal.writeInbound(new Frame.PushCommand(5, "app", "r1", PUSH));
         assertEquals(PUSH, device.readOutbound());
         assertEquals(new Frame.PushResult(5, PushOutcome.WRITTEN), result());
@@ -71,7 +71,7 @@ class PushCommandHandlerTest {
     @Test
     void aClosedDeviceIsNotConnected() {
         EmbeddedChannel device = new EmbeddedChannel();
-        sessions.open("app", "r1", device);
+        sessions.open("app", "r1", device, false);
         device.close();
         internal.writeInbound(new Frame.PushCommand(7, "app", "r1", PUSH));
         assertEquals(new Frame.PushResult(7, PushOutcome.NOT_CONNECTED), result());
@@ -83,7 +83,7 @@ class PushCommandHandlerTest {
         device.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         device.write(Unpooled.wrappedBuffer(new byte[64])); // written, not flushed: over the high mark
         assertFalse(device.isWritable());
-        sessions.open("app", "r1", device);
+        sessions.open("app", "r1", device, false);
         internal.writeInbound(new Frame.PushCommand(8, "app", "r1", PUSH));
         assertEquals(new Frame.PushResult(8, PushOutcome.BACKPRESSURE), result());
     }
@@ -104,10 +104,10 @@ class PushCommandHandlerTest {
         EmbeddedChannel slow = new EmbeddedChannel();
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         slow.write(Unpooled.wrappedBuffer(new byte[64]));
-        sessions.open("app", "r1", r1);
-        sessions.open("app", "r2", r2);
-        sessions.open("app", "slow", slow);
-        sessions.open("other", "r3", new EmbeddedChannel());
+        sessions.open("app", "r1", r1, false);
+        sessions.open("app", "r2", r2, false);
+        sessions.open("app", "slow", slow, false);
+        sessions.open("other", "r3", new EmbeddedChannel(), false);
         Frame.Push push = PUSH.withBroadcastSeq(0);
         internal.writeInbound(new Frame.PushBatch(3, "app", push, List.of("r1", "absent", "slow", "r2", "r3")));
 
@@ -131,15 +131,15 @@ class PushCommandHandlerTest {
         List<EmbeddedChannel> app = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             EmbeddedChannel ch = new EmbeddedChannel();
-            sessions.open("app", "r" + i, ch);
+            sessions.open("app", "r" + i, ch, false);
             app.add(ch);
         }
         EmbeddedChannel slow = new EmbeddedChannel();
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         slow.write(Unpooled.wrappedBuffer(new byte[64]));
-        sessions.open("app", "slow", slow);
+        sessions.open("app", "slow", slow, false);
         EmbeddedChannel other = new EmbeddedChannel();
-        sessions.open("other", "r0", other);
+        sessions.open("other", "r0", other, false);
 
         Frame.Push push = PUSH.withBroadcastSeq(17);
         internal.writeInbound(new Frame.Broadcast(8, "app", push));
@@ -166,6 +166,26 @@ class PushCommandHandlerTest {
                 new byte[]{'{', '}'}, 2)));
         assertTrue(ackCounts.count(100));
         assertFalse(ackCounts.count(101), "per-device receipts: the task has a callback");
+    }
+
+    @Test
+    void aFullBroadcasterStopsReadingTheNodeUntilABroadcastFinishes() {
+        BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
+        EmbeddedChannel node = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
+                new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
+                new Broadcaster("b1", sessions.apps(), 512, 2, metrics), ackCounts, 100));
+        EmbeddedChannel device = new EmbeddedChannel();
+        sessions.open("app", "r1", device, false);
+        node.writeInbound(new Frame.Broadcast(1, "app", PUSH.withBroadcastSeq(1)));
+        assertTrue(node.config().isAutoRead());
+        node.writeInbound(new Frame.Broadcast(2, "app", PUSH.withBroadcastSeq(2)));
+        assertFalse(node.config().isAutoRead(), "two broadcasts in flight: the broker's limit");
+
+        device.runPendingTasks();
+        node.runPendingTasks();
+        assertEquals(new Frame.BroadcastResult(1, 1), node.readOutbound());
+        assertEquals(new Frame.BroadcastResult(2, 1), node.readOutbound());
+        assertTrue(node.config().isAutoRead());
     }
 
     @Test

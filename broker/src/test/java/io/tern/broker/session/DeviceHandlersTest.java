@@ -239,10 +239,31 @@ class DeviceHandlersTest {
     }
 
     @Test
-    void idleBeforeAuthenticationIsIdleTimeout() {
-        EmbeddedChannel ch = device(false);
-        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+    void aSessionSilentForAWholeIdleTimeoutOfSweepsIsDisconnectedIdle() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        IdleSweeper sweeper = new IdleSweeper(sessions.apps(), Duration.ofSeconds(90));
+        sweeper.sweep(ch.eventLoop()); // the CONNECT counts as a read
+        for (int i = 1; i < IdleSweeper.SWEEPS_PER_TIMEOUT; i++) {
+            sweeper.sweep(ch.eventLoop());
+            assertNull(ch.readOutbound(), "not idle yet after " + i + " quiet sweeps");
+        }
+        sweeper.sweep(ch.eventLoop());
         assertDisconnected(ch, ReasonCode.IDLE_TIMEOUT);
+    }
+
+    @Test
+    void aFrameBetweenSweepsKeepsTheSessionOpen() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        IdleSweeper sweeper = new IdleSweeper(sessions.apps(), Duration.ofSeconds(90));
+        for (int i = 0; i < 3 * IdleSweeper.SWEEPS_PER_TIMEOUT; i++) {
+            if (i % (IdleSweeper.SWEEPS_PER_TIMEOUT - 1) == 0) {
+                ch.writeInbound(Frame.Ping.INSTANCE);
+                assertEquals(Frame.Pong.INSTANCE, ch.readOutbound());
+            }
+            sweeper.sweep(ch.eventLoop());
+        }
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isOpen());
     }
 
     @Test

@@ -22,7 +22,7 @@ class LocalAppsTest {
         List<Session> open = new ArrayList<>();
         for (int step = 0; step < 5_000; step++) {
             if (open.isEmpty() || random.nextInt(3) > 0) {
-                Session s = new Session(new SessionKey("app" + random.nextInt(3), "r" + step), new EmbeddedChannel(),
+                Session s = new Session(new SessionKey("app" + random.nextInt(3), "r" + step), new EmbeddedChannel(), false,
                         incarnation, step);
                 index.add(s);
                 open.add(s);
