@@ -2,17 +2,14 @@ package io.tern.loadtest.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tern.logic.auth.AppAuthenticator;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HexFormat;
 
 /**
  * What an app server does against the logic node's push API, for the runner's few calls
@@ -35,22 +32,11 @@ public final class AppApi {
         this.base = baseUrl;
     }
 
-    /** Lowercase hex HMAC-SHA256 of {@code appId + appKey + timestamp}, keyed with the app secret. */
-    public static String sign(String appId, String appKey, long timestamp, String secret) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal((appId + appKey + timestamp).getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** {@code POST /v1/auth}; keeps the token for later calls and returns it. */
     public String login(String appId, String appKey, String secret) {
         long ts = System.currentTimeMillis();
         String body = JSON.createObjectNode().put("appId", appId).put("appKey", appKey).put("timestamp", ts)
-                .put("sign", sign(appId, appKey, ts, secret)).toString();
+                .put("sign", AppAuthenticator.sign(appId, appKey, ts, secret)).toString();
         Answer a = post("/v1/auth", body);
         if (a.status() != 200 || a.body() == null || !a.body().hasNonNull("authToken")) {
             throw new IllegalStateException("POST /v1/auth answered " + a.status() + ": " + a.raw());

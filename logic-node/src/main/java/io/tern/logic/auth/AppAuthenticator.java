@@ -47,6 +47,11 @@ public final class AppAuthenticator {
     public record IssuedToken(String authToken, long expiresAt) {
     }
 
+    /** The {@code sign} of {@code POST /v1/auth}: lowercase hex HMAC-SHA256 of appId + appKey + timestamp, keyed with the app secret. */
+    public static String sign(String appId, String appKey, long timestamp, String appSecret) {
+        return Hmac.sha256Hex(appSecret, (appId + appKey + timestamp).getBytes(StandardCharsets.UTF_8));
+    }
+
     public IssuedToken authenticate(String appId, String appKey, long timestamp, String sign) {
         AppCredentials app = apps.get(appId);
         long now = clock.getAsLong();

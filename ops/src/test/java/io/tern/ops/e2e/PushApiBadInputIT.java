@@ -1,6 +1,7 @@
 package io.tern.ops.e2e;
 
 import io.tern.client.TernClient;
+import io.tern.logic.auth.AppAuthenticator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class PushApiBadInputIT {
     void wrongSignatureIs401() {
         long ts = System.currentTimeMillis();
         PushApiClient.Response r = anonymous().auth(platform.appId, PlatformFixture.APP_KEY, ts,
-                PushApiClient.sign(platform.appId, PlatformFixture.APP_KEY, ts, "not-the-secret"));
+                AppAuthenticator.sign(platform.appId, PlatformFixture.APP_KEY, ts, "not-the-secret"));
         assertEquals(401, r.status());
         assertEquals("unauthorized", r.body().get("code").asText());
     }
@@ -48,7 +49,7 @@ class PushApiBadInputIT {
     void staleTimestampIs401() {
         long ts = System.currentTimeMillis() - Duration.ofMinutes(6).toMillis();
         PushApiClient.Response r = anonymous().auth(platform.appId, PlatformFixture.APP_KEY, ts,
-                PushApiClient.sign(platform.appId, PlatformFixture.APP_KEY, ts, PlatformFixture.APP_SECRET));
+                AppAuthenticator.sign(platform.appId, PlatformFixture.APP_KEY, ts, PlatformFixture.APP_SECRET));
         assertEquals(401, r.status());
     }
 

@@ -2,17 +2,14 @@ package io.tern.ops.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tern.logic.auth.AppAuthenticator;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 
 /** What an app server does against the logic node's API, over real HTTP. */
@@ -30,15 +27,6 @@ final class PushApiClient {
         this.base = "http://" + logic.getHostString() + ":" + logic.getPort();
     }
 
-    static String sign(String appId, String appKey, long timestamp, String secret) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal((appId + appKey + timestamp).getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     Response auth(String appId, String appKey, long timestamp, String sign) {
         return post("/v1/auth", JSON.createObjectNode().put("appId", appId).put("appKey", appKey)
@@ -48,7 +36,7 @@ final class PushApiClient {
     /** Authenticates with a correct signature and keeps the token for later calls. */
     PushApiClient login(String appId, String appKey, String secret) {
         long ts = System.currentTimeMillis();
-        Response r = auth(appId, appKey, ts, sign(appId, appKey, ts, secret));
+        Response r = auth(appId, appKey, ts, AppAuthenticator.sign(appId, appKey, ts, secret));
         if (r.status() != 200) {
             throw new IllegalStateException("auth failed: " + r);
         }
