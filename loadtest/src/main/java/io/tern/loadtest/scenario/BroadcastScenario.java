@@ -38,11 +38,9 @@ final class BroadcastScenario extends Scenario {
 
     @Override
     public int run() throws Exception {
-        startPlatform();
-        DeviceProcesses devices = startDevices("d", o.devices, o.clients);
-        Connected c = connectAll(devices, cpuMeter(devices.pids()));
-        say(String.format("%,d of %,d devices connected in %.1f s", c.connected(), o.devices, c.seconds()));
-        sleep(1000);
+        ConnectedFleet fleet = startConnectedFleet();
+        DeviceProcesses devices = fleet.devices();
+        Connected c = fleet.connected();
 
         AppApi api = new AppApi(platform.logicUrl());
         api.login(Platform.APP_ID, Platform.APP_KEY, Platform.APP_SECRET);

@@ -139,6 +139,21 @@ public abstract class Scenario implements AutoCloseable {
         return new Connected(t.everConnected(), secs, t.everConnected() / secs, t, pct);
     }
 
+    /** The devices a traffic scenario pushes to, and how their connecting went. */
+    protected record ConnectedFleet(DeviceProcesses devices, Connected connected) {
+    }
+
+    /** Starts the platform and {@code o.devices} devices, and waits until they are connected. */
+    protected ConnectedFleet startConnectedFleet() throws IOException {
+        startPlatform();
+        DeviceProcesses devices = startDevices("d", o.devices, o.clients);
+        Connected c = connectAll(devices, cpuMeter(devices.pids()));
+        say(String.format("%,d of %,d devices connected in %.1f s", c.connected(), o.devices, c.seconds()));
+        // Routes are written right after CONNACK, asynchronously: give the last ones a moment.
+        sleep(1000);
+        return new ConnectedFleet(devices, c);
+    }
+
     /** "b1 9,500 · b2 9,500" from each broker's /metrics. */
     protected String brokerConnections() {
         StringBuilder sb = new StringBuilder("brokers");

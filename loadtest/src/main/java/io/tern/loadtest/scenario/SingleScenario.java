@@ -33,12 +33,9 @@ final class SingleScenario extends Scenario {
 
     @Override
     public int run() throws Exception {
-        startPlatform();
-        DeviceProcesses devices = startDevices("d", o.devices, o.clients);
-        Connected c = connectAll(devices, cpuMeter(devices.pids()));
-        say(String.format("%,d of %,d devices connected in %.1f s", c.connected(), o.devices, c.seconds()));
-        // Routes are written right after CONNACK, asynchronously: give the last ones a moment.
-        sleep(1000);
+        ConnectedFleet fleet = startConnectedFleet();
+        DeviceProcesses devices = fleet.devices();
+        Connected c = fleet.connected();
 
         String token = new AppApi(platform.logicUrl()).login(Platform.APP_ID, Platform.APP_KEY, Platform.APP_SECRET);
         List<SinglePushConfig.Target> targets = new ArrayList<>();
