@@ -40,8 +40,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Per-app rate and daily quota against a real Redis, shared by two "nodes". */
 class AppLimitsIT {
+    /**
+     * Tomorrow (UTC), as the real clock reads it: real Redis expires the day's counter from this clock's
+     * day, so a pinned calendar day would be gone at once on a later date.
+     */
+    private static final LocalDate TOMORROW = LocalDate.now(ZoneOffset.UTC).plusDays(1);
     /** 30 s before UTC midnight: a rejected quota says to come back in 30 s. */
-    private static final Clock LATE_EVENING = Clock.fixed(Instant.parse("2026-11-22T23:59:30Z"), ZoneOffset.UTC);
+    private static final Clock LATE_EVENING =
+            Clock.fixed(TOMORROW.atTime(23, 59, 30).toInstant(ZoneOffset.UTC), ZoneOffset.UTC);
 
     private static RedisStore redis;
     private static RedissonClient redisson;
@@ -174,11 +180,11 @@ class AppLimitsIT {
     @Test
     void unspentQuotaIsGivenBackWhenTheLeaseExpiresAndAtClose() {
         String app = app();
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-22T12:00:00Z"));
+        MutableClock clock = new MutableClock(TOMORROW.atTime(12, 0).toInstant(ZoneOffset.UTC));
         LimitsConfig config = new LimitsConfig(LimitsConfig.DEFAULT_RATE, LimitsConfig.DEFAULT_DAILY_QUOTA,
                 Map.of(app, new LimitsConfig.AppLimit(1000, 1_000_000)), 5, 1000, Duration.ofSeconds(1), Duration.ZERO, 1000);
         AppLimits l = new AppLimits(config, redis, redisson, clock, new SimpleMeterRegistry());
-        String key = AppLimits.quotaKey(app, LocalDate.of(2026, 11, 22));
+        String key = AppLimits.quotaKey(app, TOMORROW);
         l.admit(app, 10).join();
         assertEquals("1000", redis.async().get(key).toCompletableFuture().join());
 
