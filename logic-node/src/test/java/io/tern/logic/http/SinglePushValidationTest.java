@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class SinglePushValidationTest {
-    private final PushApi api = new PushApi(null, null, null, null, LogicConfig.from(Settings.empty()), System::currentTimeMillis);
+    private final PushApi api = new PushApi(null, null, null, null, null, LogicConfig.from(Settings.empty()), System::currentTimeMillis);
 
     private SinglePush parse(String json) {
         return api.parseSinglePush(Json.object(json.getBytes(StandardCharsets.UTF_8)));
