@@ -119,6 +119,7 @@ public final class Platform implements AutoCloseable {
         roles.put("dispatcher.port", "0");
         roles.put("dispatcher.redis-uri", redis.uri());
         roles.put("dispatcher.dev-mode", "true");
+        roles.put("logic.dev-mode", "true");
         roles.put("dispatcher.client-keys", APP_ID + "=" + APP_ID + "-client-key");
         roles.put("logic.port", "0");
         roles.put("logic.redis-uri", redis.uri());

@@ -32,6 +32,7 @@ class AuthReplayIT {
     static void start() {
         node = LogicNode.start(LogicConfig.from(Settings.of(Map.of(
                 "logic.port", "0",
+                "logic.dev-mode", "true",
                 "logic.redis-uri", SharedInfra.redis().uri(),
                 "logic.kafka-bootstrap", SharedInfra.kafka().bootstrapServers(),
                 "logic.apps." + APP + ".key", KEY,

@@ -55,6 +55,7 @@ public final class LocalPlatform implements AutoCloseable {
         // This runner is a dev machine by definition: the development secrets are fine here.
         demoApp.put("dispatcher.dev-mode", "true");
         demoApp.put("broker.dev-mode", "true");
+        demoApp.put("logic.dev-mode", "true");
         String clientKeys = settings.string("dispatcher.client-keys", null);
         String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
         demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);

@@ -41,6 +41,7 @@ final class PlatformFixture implements AutoCloseable {
         s.put("logic.apps." + appId + ".secret", APP_SECRET);
         s.put("dispatcher.dev-mode", "true");
         s.put("broker.dev-mode", "true");
+        s.put("logic.dev-mode", "true");
         s.putAll(extra);
         // Every app provisioned for the push API may register devices, each with its own client key.
         Set<String> apps = new TreeSet<>();
