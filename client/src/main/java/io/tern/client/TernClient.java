@@ -55,8 +55,8 @@ import java.util.function.Supplier;
 /**
  * A device's connection to Tern: registers the device once when it has no credentials yet (the
  * platform issues its regId and secret), asks the dispatcher for brokers and a token with a request
- * signed by the device secret, connects to the first broker that takes it, heartbeats, receives and acknowledges pushes, drops duplicates and
- * expired messages, and reconnects (next address, re-dispatch, backoff with full jitter) until
+ * signed by the device secret, connects to the first broker that takes it, heartbeats, receives and
+ * acknowledges pushes, drops duplicates and expired messages, and reconnects (next address, re-dispatch, backoff with full jitter) until
  * {@link #close()}.
  *
  * <pre>{@code
