@@ -125,8 +125,9 @@ public final class Broker implements AutoCloseable {
     private void doStart() {
         String id = config.id();
         log.info("[broker {}] starting with {}", id, Settings.describe(config));
-        if (config.usesDevTokenSecret()) {
-            log.warn("[broker {}] uses the development connect-token secret; set broker.token-secret in production", id);
+        if (config.devMode()) {
+            log.warn("[broker {}] dev mode: the development connect-token secret is accepted; never run it where devices "
+                    + "are real", id);
         }
         BrokerMetrics metrics = new BrokerMetrics(observability.registry());
 

@@ -3,6 +3,7 @@ package io.tern.broker;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
+import io.tern.client.DeviceCredentials;
 import io.tern.client.TernClient;
 import io.tern.client.Transport;
 import io.tern.devstack.SharedInfra;
@@ -47,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The device SDK against a real broker, over TCP and WebSocket. The dispatcher is stood in by
- * a one-route HTTP server that lists this broker and signs a token, as the real one does.
+ * a one-route HTTP server that lists this broker and signs a token, as the real one does (it does
+ * not check the device's signature: the dispatcher's own tests do).
  */
 class SdkIT {
     private static final Duration AWAIT = Duration.ofSeconds(10);
@@ -106,7 +108,7 @@ class SdkIT {
         try (TernClient client = TernClient.builder()
                 .dispatcher(URI.create("http://127.0.0.1:" + dispatcher.address().getPort()))
                 .appId(app)
-                .regId("sdk-device")
+                .credentials(new DeviceCredentials("sdk-device", "unchecked-by-the-stand-in"))
                 .transport(transport)
                 .listener(new PushListener() {
                     @Override
@@ -174,7 +176,7 @@ class SdkIT {
         return TernClient.builder()
                 .dispatcher(URI.create("http://127.0.0.1:" + dispatcher.address().getPort()))
                 .appId(app)
-                .regId("sdk-device")
+                .credentials(new DeviceCredentials("sdk-device", "unchecked-by-the-stand-in"))
                 .transport(transport)
                 .lastBroadcastSeq(lastSeq)
                 .listener(new PushListener() {

@@ -31,6 +31,8 @@ final class TestBrokers {
         m.put("broker.redis-uri", SharedInfra.redis().uri());
         m.put("broker.kafka-bootstrap", SharedInfra.kafka().bootstrapServers());
         m.put("broker.shutdown-drain", "1s");
+        // SIGNER uses the development secret.
+        m.put("broker.dev-mode", "true");
         m.putAll(overrides);
         return BrokerConfig.from(Settings.of(m));
     }

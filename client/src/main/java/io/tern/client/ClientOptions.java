@@ -16,7 +16,6 @@ import java.util.Locale;
  *
  * @param dispatcher       base URI of the dispatcher, {@code http(s)://host:port}
  * @param appId            the app this device belongs to
- * @param regId            the device's registration id
  * @param transport        TCP or WEBSOCKET; default {@link #DEFAULT_TRANSPORT}
  * @param localAddress     source address for broker connections, or null for the system's choice
  * @param connectTimeout   TCP connect timeout per broker address; default {@link #DEFAULT_CONNECT_TIMEOUT}
@@ -31,7 +30,6 @@ import java.util.Locale;
 public record ClientOptions(
         URI dispatcher,
         String appId,
-        String regId,
         Transport transport,
         InetAddress localAddress,
         Duration connectTimeout,
@@ -62,7 +60,6 @@ public record ClientOptions(
             throw new IllegalArgumentException("dispatcher must be an http(s)://host[:port] URI: " + dispatcher);
         }
         checkId("appId", appId);
-        checkId("regId", regId);
         if (transport == null) {
             throw new IllegalArgumentException("transport is required");
         }

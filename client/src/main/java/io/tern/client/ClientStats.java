@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A load tester sums them over its clients.
  */
 public final class ClientStats {
+    final AtomicLong registrations = new AtomicLong();
+    final AtomicLong registrationFailures = new AtomicLong();
     final AtomicLong dispatches = new AtomicLong();
     final AtomicLong dispatchFailures = new AtomicLong();
     final AtomicLong connectAttempts = new AtomicLong();
@@ -21,6 +23,16 @@ public final class ClientStats {
     }
 
     /** Dispatcher requests sent (the first and every re-dispatch). */
+    /** {@code POST /v1/register} requests made. */
+    public long registrations() {
+        return registrations.get();
+    }
+
+    /** Registrations that failed (error answer, unreachable); retried with backoff. */
+    public long registrationFailures() {
+        return registrationFailures.get();
+    }
+
     public long dispatches() {
         return dispatches.get();
     }
@@ -67,7 +79,8 @@ public final class ClientStats {
 
     @Override
     public String toString() {
-        return "ClientStats[dispatches=" + dispatches + ", dispatchFailures=" + dispatchFailures
+        return "ClientStats[registrations=" + registrations + ", registrationFailures=" + registrationFailures
+                + ", dispatches=" + dispatches + ", dispatchFailures=" + dispatchFailures
                 + ", connectAttempts=" + connectAttempts + ", connectFailures=" + connectFailures
                 + ", connects=" + connects + ", reconnects=" + reconnects
                 + ", messagesReceived=" + messagesReceived + ", duplicatesDropped=" + duplicatesDropped

@@ -17,6 +17,14 @@ public interface PushListener {
     void onMessage(PushMessage message);
 
     /**
+     * The platform registered this device ({@code POST /v1/register}) and issued it {@code regId}: hand it to
+     * your app server, which pushes to it. Called once per registration, after the credentials were saved to
+     * the {@link CredentialStore}; not called for credentials that were given or loaded.
+     */
+    default void onRegistered(String regId) {
+    }
+
+    /**
      * The broker accepted the connection (CONNACK).
      *
      * @param broker the broker address as the dispatcher or a REDIRECT listed it

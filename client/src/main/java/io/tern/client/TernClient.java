@@ -53,16 +53,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
- * A device's connection to Tern: asks the dispatcher for brokers and a token, connects to the
- * first broker that takes it, heartbeats, receives and acknowledges pushes, drops duplicates and
- * expired messages, and reconnects (next address, re-dispatch, backoff with full jitter) until
+ * A device's connection to Tern: registers the device once when it has no credentials yet (the
+ * platform issues its regId and secret), asks the dispatcher for brokers and a token with a request
+ * signed by the device secret, connects to the first broker that takes it, heartbeats, receives and
+ * acknowledges pushes, drops duplicates and expired messages, and reconnects (next address, re-dispatch, backoff with full jitter) until
  * {@link #close()}.
  *
  * <pre>{@code
  * TernClient client = TernClient.builder()
  *         .dispatcher(URI.create("http://127.0.0.1:8081"))
- *         .appId("demo").regId("demo-device-1")
- *         .listener(m -> System.out.println(m.payload()))
+ *         .appId("demo").clientKey("demo-client-key")      // registers on first start
+ *         .credentialStore(myPersistentStore)               // keeps regId + secret across runs
+ *         .listener(new PushListener() {
+ *             public void onMessage(PushMessage m) { System.out.println(m.payload()); }
+ *             public void onRegistered(String regId) { sendToMyAppServer(regId); }
+ *         })
  *         .build();
  * client.start();
  * client.awaitConnected(Duration.ofSeconds(5));
@@ -90,6 +95,8 @@ public final class TernClient implements AutoCloseable {
     public enum State {
         /** Built, not started. */
         NEW,
+        /** Waiting for the dispatcher to register this device (it had no credentials). */
+        REGISTERING,
         /** Waiting for the dispatcher's answer. */
         DISPATCHING,
         /** Opening a broker connection and waiting for CONNACK. */
@@ -110,7 +117,11 @@ public final class TernClient implements AutoCloseable {
     private final Class<? extends SocketChannel> channelType;
     private final DispatchClient dispatchClient;
     private final Clock clock;
-    private final String prefix;
+    private final String clientKey;
+    private final CredentialStore credentialStore;
+    /** Null until registered (when built without credentials and none were saved). */
+    private volatile DeviceCredentials credentials;
+    private volatile String prefix;
     private final ClientStats stats = new ClientStats();
     private final RecentIds dedup;
     private final Backoff backoff;
@@ -141,7 +152,7 @@ public final class TernClient implements AutoCloseable {
     private long serverSkewMillis;
 
     private TernClient(Builder b) {
-        this.options = new ClientOptions(b.dispatcher, b.appId, b.regId, b.transport, b.localAddress,
+        this.options = new ClientOptions(b.dispatcher, b.appId, b.transport, b.localAddress,
                 b.connectTimeout, b.handshakeTimeout, b.dispatchTimeout, b.backoffInitial, b.backoffMax,
                 b.dedupCapacity, b.maxFrameBody);
         this.listener = Objects.requireNonNull(b.listener, "listener");
@@ -158,7 +169,10 @@ public final class TernClient implements AutoCloseable {
         this.loop = group.next();
         HttpClient http = b.httpClient != null ? b.httpClient : DefaultHttp.CLIENT;
         this.dispatchClient = new DispatchClient(http, options.dispatcher(), options.dispatchTimeout());
-        this.prefix = "[client " + options.appId() + "/" + options.regId() + "]";
+        this.clientKey = b.clientKey;
+        this.credentialStore = b.credentialStore;
+        this.credentials = b.credentials;
+        this.prefix = prefixFor(credentials);
         this.dedup = new RecentIds(options.dedupCapacity());
         this.backoff = new Backoff(options.backoffInitial(), options.backoffMax(), new SplittableRandom());
         this.lastBroadcastSeq = b.lastBroadcastSeq;
@@ -166,6 +180,10 @@ public final class TernClient implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    private String prefixFor(DeviceCredentials c) {
+        return "[client " + options.appId() + "/" + (c == null ? "unregistered" : c.regId()) + "]";
     }
 
     /**
@@ -222,6 +240,15 @@ public final class TernClient implements AutoCloseable {
 
     public ClientStats stats() {
         return stats;
+    }
+
+    /**
+     * This device's regId as the platform issued it (the one to hand to your app server), or null while
+     * it is not registered yet; {@link PushListener#onRegistered} says when it is.
+     */
+    public String regId() {
+        DeviceCredentials c = credentials;
+        return c == null ? null : c.regId();
     }
 
     public ClientOptions options() {
@@ -340,17 +367,70 @@ public final class TernClient implements AutoCloseable {
         if (stopped) {
             return;
         }
+        DeviceCredentials device = credentials;
+        if (device == null) {
+            registerNow();
+            return;
+        }
         cancelRetry();
         state = State.DISPATCHING;
         stats.dispatches.incrementAndGet();
         long gen = ++generation;
         CompletableFuture<Dispatch> answer;
         try {
-            answer = dispatchClient.dispatch(options.appId(), options.regId());
+            // Signed on the broker's clock when a CONNACK told us the difference: the dispatcher checks ts.
+            answer = dispatchClient.dispatch(options.appId(), device, clock.millis() + serverSkewMillis);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
         answer.whenComplete((d, err) -> execute(() -> onDispatched(gen, d, err)));
+    }
+
+    /** Once per installation: the platform issues this device its regId and secret. */
+    private void registerNow() {
+        cancelRetry();
+        state = State.REGISTERING;
+        stats.registrations.incrementAndGet();
+        long gen = ++generation;
+        CompletableFuture<DeviceCredentials> answer;
+        try {
+            answer = dispatchClient.register(options.appId(), clientKey);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        answer.whenComplete((issued, err) -> {
+            if (issued != null) {
+                // Off the event loop (the HTTP client's executor): the app's store may do I/O.
+                try {
+                    credentialStore.save(issued);
+                } catch (RuntimeException e) {
+                    log.warn("{} saving the issued credentials failed; keeping them in memory", prefix, e);
+                }
+            }
+            execute(() -> onRegistered(gen, issued, err));
+        });
+    }
+
+    private void onRegistered(long gen, DeviceCredentials issued, Throwable err) {
+        if (stopped || gen != generation) {
+            return;
+        }
+        if (err != null) {
+            Throwable cause = unwrap(err);
+            stats.registrationFailures.incrementAndGet();
+            if (cause instanceof DispatchException) {
+                log.warn("{} registration refused: {}", prefix, cause.getMessage());
+            } else {
+                log.info("{} dispatcher {} unreachable for registration: {}", prefix, options.dispatcher(), cause.toString());
+            }
+            retryLater(this::dispatchNow, "registration failed");
+            return;
+        }
+        credentials = issued;
+        prefix = prefixFor(issued);
+        log.info("{} registered", prefix);
+        safely(() -> listener.onRegistered(issued.regId()));
+        dispatchNow();
     }
 
     private void onDispatched(long gen, Dispatch d, Throwable err) {
@@ -419,7 +499,7 @@ public final class TernClient implements AutoCloseable {
             attemptFailed(gen, address.raw(), "cannot resolve " + address.host() + ": " + unwrap(err));
             return;
         }
-        Frame.Connect connect = new Frame.Connect(options.appId(), options.regId(), dispatch.token(), lastBroadcastSeq);
+        Frame.Connect connect = new Frame.Connect(options.appId(), credentials.regId(), dispatch.token(), lastBroadcastSeq);
         long handshakeMillis = options.handshakeTimeout().toMillis();
         Events events = new Events(gen, address.raw());
         Supplier<SessionHandler> session = () -> new SessionHandler(prefix, connect, address.webSocket(),
@@ -705,13 +785,16 @@ public final class TernClient implements AutoCloseable {
     }
 
     /**
-     * Builds a {@link TernClient}. Required: {@link #dispatcher}, {@link #appId}, {@link #regId},
-     * {@link #listener}. Everything else has the default named in {@link ClientOptions}.
+     * Builds a {@link TernClient}. Required: {@link #dispatcher}, {@link #appId}, {@link #listener}, and either
+     * {@link #clientKey} (to register when the device has no credentials) or {@link #credentials} (or a
+     * {@link #credentialStore} that holds some). Everything else has the default named in {@link ClientOptions}.
      */
     public static final class Builder {
         private URI dispatcher;
         private String appId;
-        private String regId;
+        private String clientKey;
+        private DeviceCredentials credentials;
+        private CredentialStore credentialStore = CredentialStore.inMemory();
         private PushListener listener;
         private Transport transport = ClientOptions.DEFAULT_TRANSPORT;
         private EventLoopGroup group;
@@ -742,9 +825,27 @@ public final class TernClient implements AutoCloseable {
             return this;
         }
 
-        /** Required. */
-        public Builder regId(String regId) {
-            this.regId = regId;
+        /**
+         * The app's client key (it ships inside the app; it is not the server-side app secret). With it the
+         * client registers the device when it has no credentials yet.
+         */
+        public Builder clientKey(String clientKey) {
+            this.clientKey = clientKey;
+            return this;
+        }
+
+        /** Credentials issued earlier (by a registration or provisioned by the platform): no registration. */
+        public Builder credentials(DeviceCredentials credentials) {
+            this.credentials = credentials;
+            return this;
+        }
+
+        /**
+         * Where the issued credentials are kept across runs. Default: {@link CredentialStore#inMemory()}, so a
+         * new process registers a new device; an app supplies persistent storage.
+         */
+        public Builder credentialStore(CredentialStore store) {
+            this.credentialStore = Objects.requireNonNull(store, "credentialStore");
             return this;
         }
 
@@ -848,6 +949,12 @@ public final class TernClient implements AutoCloseable {
             }
             if (lastBroadcastSeq < 0) {
                 throw new IllegalArgumentException("lastBroadcastSeq must be >= 0: " + lastBroadcastSeq);
+            }
+            if (credentials == null) {
+                credentials = credentialStore.load();
+            }
+            if (credentials == null && (clientKey == null || clientKey.isBlank())) {
+                throw new IllegalArgumentException("clientKey is required to register a device that has no credentials");
             }
             return new TernClient(this);
         }

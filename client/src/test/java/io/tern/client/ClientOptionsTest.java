@@ -14,7 +14,7 @@ class ClientOptionsTest {
     private static TernClient.Builder valid() {
         return TernClient.builder()
                 .dispatcher(URI.create("http://127.0.0.1:8081"))
-                .appId("demo").regId("dev-1")
+                .appId("demo").credentials(new DeviceCredentials("dev-1", "a-device-secret"))
                 .listener(m -> { });
     }
 
@@ -39,7 +39,10 @@ class ClientOptionsTest {
     void requiredSettings() {
         assertThrows(IllegalArgumentException.class, () -> valid().dispatcher(null).build());
         assertThrows(IllegalArgumentException.class, () -> valid().appId(" ").build());
-        assertThrows(IllegalArgumentException.class, () -> valid().regId(null).build());
+        assertThrows(IllegalArgumentException.class, () -> valid().credentials(null).build(),
+                "neither credentials nor a clientKey to register with");
+        valid().credentials(null).clientKey("demo-client-key").build().close();
+        assertThrows(IllegalArgumentException.class, () -> new DeviceCredentials("dev-1", " "));
         assertThrows(IllegalArgumentException.class, () -> valid().listener(null).build());
     }
 
@@ -53,7 +56,7 @@ class ClientOptionsTest {
         assertThrows(IllegalArgumentException.class, () -> valid().maxFrameBody(10).build());
         assertThrows(IllegalArgumentException.class, () -> valid().maxFrameBody(64 * 1024 * 1024).build());
         assertThrows(IllegalArgumentException.class, () -> valid().connectTimeout(Duration.ofMillis(-1)).build());
-        assertThrows(IllegalArgumentException.class, () -> valid().regId("x".repeat(3000)).build());
+        assertThrows(IllegalArgumentException.class, () -> new DeviceCredentials("x".repeat(3000), "secret"));
     }
 
     @Test

@@ -75,7 +75,7 @@ class TernClientTest {
     private TernClient.Builder builder() {
         return TernClient.builder()
                 .dispatcher(dispatcher.uri())
-                .appId("demo").regId("dev-1")
+                .appId("demo").credentials(StubDispatcher.credentials("demo", "dev-1"))
                 .listener(listener)
                 .httpClient(http)
                 .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(100));
@@ -121,6 +121,61 @@ class TernClientTest {
         await().until(() -> broker.acks().size() == 4);
         assertEquals(3, listener.messages().size());
         assertEquals(1, client.stats().duplicatesDropped());
+    }
+
+    @Test
+    void registersOnceThenKeepsItsCredentialsInTheStoreAndSignsEveryDispatch() {
+        CredentialStore store = CredentialStore.inMemory();
+        List<String> registered = new CopyOnWriteArrayList<>();
+        PushListener onRegistered = new PushListener() {
+            @Override
+            public void onMessage(PushMessage message) {
+            }
+
+            @Override
+            public void onRegistered(String regId) {
+                registered.add(regId);
+            }
+        };
+        TernClient first = start(builder().credentials(null).clientKey(StubDispatcher.CLIENT_KEY)
+                .credentialStore(store).listener(onRegistered));
+        assertTrue(first.awaitConnected(WAIT));
+        assertEquals(1, dispatcher.registrations());
+        assertEquals("stub-device-1", first.regId());
+        await().until(() -> registered.equals(List.of("stub-device-1")));
+        assertEquals(StubDispatcher.credentials("demo", "stub-device-1"), store.load(), "saved for the next run");
+        assertEquals("stub-device-1", broker.connects().get(0).regId());
+        assertEquals(0, dispatcher.refused(), "the dispatch was signed with the issued secret");
+        first.close();
+
+        // The next run of the app: the same store, no new registration, the same regId.
+        TernClient second = start(builder().credentials(null).clientKey(StubDispatcher.CLIENT_KEY)
+                .credentialStore(store).listener(onRegistered));
+        assertTrue(second.awaitConnected(WAIT));
+        assertEquals(1, dispatcher.registrations());
+        assertEquals("stub-device-1", second.regId());
+        assertEquals(List.of("stub-device-1"), registered, "onRegistered only for a new registration");
+        assertEquals(0, second.stats().registrations());
+    }
+
+    @Test
+    void aWrongClientKeyNeverRegistersNorConnects() {
+        TernClient client = start(builder().credentials(null).clientKey("not-the-client-key"));
+        await().until(() -> client.stats().registrationFailures() >= 2);
+        assertEquals(0, dispatcher.registrations());
+        assertEquals(null, client.regId());
+        assertEquals(0, dispatcher.requests(), "no dispatch without credentials");
+        assertTrue(broker.connects().isEmpty());
+    }
+
+    @Test
+    void credentialsWithAnotherDevicesSecretAreRefusedAtDispatch() {
+        DeviceCredentials impostor = new DeviceCredentials("dev-1",
+                StubDispatcher.credentials("demo", "dev-2").deviceSecret());
+        TernClient client = start(builder().credentials(impostor));
+        await().until(() -> client.stats().dispatchFailures() >= 2);
+        assertTrue(dispatcher.refused() >= 2);
+        assertTrue(broker.connects().isEmpty());
     }
 
     @Test
@@ -346,7 +401,7 @@ class TernClientTest {
         try {
             List<TernClient> many = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
-                many.add(start(builder().regId("dev-" + i).eventLoopGroup(shared).localAddress(source)));
+                many.add(start(builder().credentials(StubDispatcher.credentials("demo", "dev-" + i)).eventLoopGroup(shared).localAddress(source)));
             }
             for (TernClient c : many) {
                 assertTrue(c.awaitConnected(WAIT));
@@ -375,7 +430,7 @@ class TernClientTest {
 
     @Test
     void awaitConnectedOnTheEventLoopIsRefused() throws Exception {
-        List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
         TernClient[] self = new TernClient[1];
         self[0] = start(builder().listener(new PushListener() {
             @Override

@@ -31,7 +31,7 @@ class TernClientWebSocketTest {
             dispatcher.brokers("127.0.0.1:1").wsBrokers(broker.address());
             TernClient client = TernClient.builder()
                     .dispatcher(dispatcher.uri())
-                    .appId("demo").regId("web-1")
+                    .appId("demo").credentials(StubDispatcher.credentials("demo", "web-1"))
                     .transport(Transport.WEBSOCKET)
                     .listener(listener)
                     .build();
@@ -74,7 +74,7 @@ class TernClientWebSocketTest {
             dispatcher.wsBrokers("ws://127.0.0.1:" + tcpOnly.port() + "/v1/ws", broker.address());
             TernClient client = TernClient.builder()
                     .dispatcher(dispatcher.uri())
-                    .appId("demo").regId("web-2")
+                    .appId("demo").credentials(StubDispatcher.credentials("demo", "web-2"))
                     .transport(Transport.WEBSOCKET)
                     .listener(listener)
                     .build();

@@ -6,6 +6,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.tern.store.registry.BrokerDirectory;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.dispatcher.http.DispatchHandler;
+import io.tern.dispatcher.http.RegisterHandler;
+import io.tern.dispatcher.identity.DeviceIdentity;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
@@ -17,13 +19,15 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * The dispatcher role: {@code GET /v1/dispatch} answers a device with an ordered broker list
+ * The dispatcher role: {@code POST /v1/register} issues a device its regId and secret;
+ * {@code GET /v1/dispatch} answers a device that signs with that secret with an ordered broker list
  * and a signed connect token, from an in-memory copy of the broker registry; plus
  * {@code /metrics} and {@code /health}.
  */
@@ -55,9 +59,9 @@ public final class Dispatcher implements AutoCloseable {
     public static Dispatcher start(DispatcherConfig config, Clock clock) {
         String id = config.id();
         log.info("[dispatcher {}] starting with {}", id, Settings.describe(config));
-        if (config.usesDevTokenSecret()) {
-            log.warn("[dispatcher {}] using the dev connect-token secret; set dispatcher.token-secret "
-                    + "(TERN_DISPATCHER_TOKEN_SECRET) to the brokers' secret outside dev mode", id);
+        if (config.devMode()) {
+            log.warn("[dispatcher {}] dev mode: the development connect-token secret and device key are accepted; "
+                    + "never run it where devices are real", id);
         }
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
@@ -83,11 +87,13 @@ public final class Dispatcher implements AutoCloseable {
             obs.check("redis", redis::isOpen);
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
-            DispatchHandler handler = new DispatchHandler(directory::snapshot, signer, clock, config.defaultRegion(),
-                    config.maxHomeBrokers(), config.loadBucket(), config.tokenTtl(), registry, id);
+            DeviceIdentity identity = new DeviceIdentity(config.devices(), new SecureRandom());
+            DispatchHandler handler = new DispatchHandler(directory::snapshot, identity, signer, clock,
+                    config.defaultRegion(), config.maxHomeBrokers(), config.loadBucket(), config.tokenTtl(), registry, id);
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
-                    // A dispatch is a GET; nothing legitimate sends a body.
+                    // A register body is two short strings; nothing legitimate sends more.
                     .maxBodyBytes(4096)
+                    .route(HttpMethod.POST, RegisterHandler.PATH, new RegisterHandler(identity, registry, id))
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
             started.push(http);

@@ -47,6 +47,8 @@ class DispatcherIT {
     private static final int EMPTY_DB = 8;
     private static final Duration REFRESH = Duration.ofMillis(200);
     private static final String SECRET = "dispatcher-it-secret-0123456789";
+    private static final String CLIENT_KEY = "app1-client-key";
+    private static final String EXAMPLE_CLIENT_KEY = "example-client-key";
     private static final AtomicInteger PORTS = new AtomicInteger(20_000);
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -78,6 +80,9 @@ class DispatcherIT {
                 "dispatcher.port", "0",
                 "dispatcher.redis-uri", redisUri,
                 "dispatcher.token-secret", SECRET,
+                // The development device key: dev mode says so explicitly.
+                "dispatcher.dev-mode", "true",
+                "dispatcher.client-keys", "app1=" + CLIENT_KEY + ",com.example.app=" + EXAMPLE_CLIENT_KEY,
                 "dispatcher.registry-refresh", REFRESH.toMillis() + "ms",
                 // Strict least-loaded order, so a handful of registered connections decides it.
                 "dispatcher.load-bucket", "1")));
@@ -109,6 +114,10 @@ class DispatcherIT {
         return HttpServer.JSON.readTree(r.body());
     }
 
+    private static RegisteredDevice device() {
+        return RegisteredDevice.register(dispatcher, "app1", CLIENT_KEY);
+    }
+
     private static JsonNode dispatch(String query) throws IOException, InterruptedException {
         HttpResponse<String> r = get(dispatcher, "/v1/dispatch?" + query);
         assertEquals(200, r.statusCode(), r.body());
@@ -132,8 +141,9 @@ class DispatcherIT {
         BrokerInfo otherBusy = register(other, 5);
         BrokerInfo otherIdle = register(other, 1);
 
+        RegisteredDevice device = device();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            JsonNode body = dispatch("appId=app1&regId=reg1&region=" + home);
+            JsonNode body = dispatch(device.query() + "&region=" + home);
             List<String> brokers = strings(body.get("brokers"));
             assertTrue(brokers.size() >= 4, brokers.toString());
             assertEquals(List.of(light.tcpAddress(), medium.tcpAddress(), heavy.tcpAddress()), brokers.subList(0, 3));
@@ -151,15 +161,15 @@ class DispatcherIT {
         String home = unique("home");
         BrokerInfo leaving = register(home, 0);
         BrokerInfo staying = register(home, 5);
-        String query = "appId=app1&regId=reg2&region=" + home;
+        RegisteredDevice device = device();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertTrue(strings(dispatch(query).get("brokers")).contains(leaving.tcpAddress())));
+                assertTrue(strings(dispatch(device.query() + "&region=" + home).get("brokers")).contains(leaving.tcpAddress())));
 
         registry.deregister(leaving.id()).join();
 
         // One refresh period plus the read itself; allow a few periods for a loaded machine.
         await().atMost(REFRESH.multipliedBy(5)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
-            List<String> brokers = strings(dispatch(query).get("brokers"));
+            List<String> brokers = strings(dispatch(device.query() + "&region=" + home).get("brokers"));
             assertFalse(brokers.contains(leaving.tcpAddress()), brokers.toString());
             assertEquals(staying.tcpAddress(), brokers.get(0));
         });
@@ -171,13 +181,13 @@ class DispatcherIT {
         Duration ttl = Duration.ofMillis(800);
         BrokerInfo silent = register(home, 0, ttl);
         register(home, 5);
-        String query = "appId=app1&regId=reg3&region=" + home;
+        RegisteredDevice device = device();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertTrue(strings(dispatch(query).get("brokers")).contains(silent.tcpAddress())));
+                assertTrue(strings(dispatch(device.query() + "&region=" + home).get("brokers")).contains(silent.tcpAddress())));
 
         // No further heartbeat: the key expires after its TTL, then the next refresh drops it.
         await().atMost(ttl.plus(REFRESH.multipliedBy(5))).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
-                assertFalse(strings(dispatch(query).get("brokers")).contains(silent.tcpAddress())));
+                assertFalse(strings(dispatch(device.query() + "&region=" + home).get("brokers")).contains(silent.tcpAddress())));
     }
 
     @Test
@@ -185,14 +195,15 @@ class DispatcherIT {
         String home = unique("home");
         register(home, 0);
 
+        RegisteredDevice device = RegisteredDevice.register(dispatcher, "com.example.app", EXAMPLE_CLIENT_KEY);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             long before = System.currentTimeMillis();
-            JsonNode body = dispatch("appId=com.example.app&regId=device:42&region=" + home);
+            JsonNode body = dispatch(device.query() + "&region=" + home);
             var verified = new ConnectTokenSigner(SECRET.getBytes(StandardCharsets.UTF_8))
                     .verify(body.get("token").asText(), System.currentTimeMillis());
             assertTrue(verified.valid(), verified.detail());
             assertEquals("com.example.app", verified.claims().appId());
-            assertEquals("device:42", verified.claims().regId());
+            assertEquals(device.regId(), verified.claims().regId());
             assertEquals(home, verified.claims().region());
             long expiresAt = body.get("expiresAt").asLong();
             assertEquals(expiresAt, verified.claims().expiresAtMillis());
@@ -225,7 +236,7 @@ class DispatcherIT {
     @Test
     void noLiveBrokerAnywhereIsServiceUnavailable() throws Exception {
         try (Dispatcher empty = Dispatcher.start(config(SharedInfra.redis().uri() + "/" + EMPTY_DB))) {
-            HttpResponse<String> r = get(empty, "/v1/dispatch?appId=app1&regId=reg1");
+            HttpResponse<String> r = get(empty, "/v1/dispatch?" + RegisteredDevice.register(empty, "app1", CLIENT_KEY).query());
 
             assertEquals(503, r.statusCode(), r.body());
             assertEquals("no_brokers", json(r).get("code").asText());
@@ -241,6 +252,8 @@ class DispatcherIT {
         assertEquals("UP", json(health).get("checks").get("registry").asText());
 
         get(dispatcher, "/v1/dispatch?appId=app1");
+        get(dispatcher, "/v1/dispatch?appId=app1&regId=never-issued");
+        RegisteredDevice.postRegister(dispatcher, "{\"appId\":\"app1\",\"clientKey\":\"wrong-key-0\"}");
         HttpResponse<String> metrics = get(dispatcher, "/metrics");
         assertEquals(200, metrics.statusCode());
         String text = metrics.body();
@@ -248,8 +261,67 @@ class DispatcherIT {
         assertTrue(text.contains("route=\"/v1/dispatch\""), "per-route tag");
         assertTrue(text.contains("dispatcher_dispatches_total{") && text.contains("outcome=\"invalid_field\""),
                 "dispatch outcome counter");
+        assertTrue(text.contains("dispatcher_dispatches_total{") && text.contains("outcome=\"unauthorized\""),
+                "refused dispatches are counted");
+        assertTrue(text.contains("dispatcher_registrations_total{"), "registration outcome counter");
         assertTrue(text.contains("dispatcher_live_brokers"), "snapshot size gauge");
         assertTrue(text.contains("dispatcher_registry_age_seconds"), "snapshot age gauge");
+    }
+
+    @Test
+    void registerIssuesDistinctRegIdsAndRefusesWrongClientKeysAndMalformedBodies() throws Exception {
+        RegisteredDevice a = device();
+        RegisteredDevice b = device();
+        assertFalse(a.regId().equals(b.regId()), "a new regId at every registration");
+        assertFalse(a.deviceSecret().equals(b.deviceSecret()));
+        assertTrue(a.regId().matches("[0-9a-f]{32}"), a.regId());
+
+        HttpResponse<String> wrongKey = RegisteredDevice.postRegister(dispatcher,
+                "{\"appId\":\"app1\",\"clientKey\":\"" + EXAMPLE_CLIENT_KEY + "\"}");
+        assertEquals(401, wrongKey.statusCode(), wrongKey.body());
+        assertEquals("unauthorized", json(wrongKey).get("code").asText());
+
+        HttpResponse<String> unknownApp = RegisteredDevice.postRegister(dispatcher,
+                "{\"appId\":\"nope\",\"clientKey\":\"" + CLIENT_KEY + "\"}");
+        assertEquals(401, unknownApp.statusCode(), unknownApp.body());
+
+        HttpResponse<String> noKey = RegisteredDevice.postRegister(dispatcher, "{\"appId\":\"app1\"}");
+        assertEquals(400, noKey.statusCode(), noKey.body());
+        assertEquals("clientKey", json(noKey).get("field").asText());
+    }
+
+    @Test
+    void aDispatchWithoutTheDevicesOwnFreshSignatureGetsNoToken() throws Exception {
+        register(unique("home"), 0);
+        RegisteredDevice victim = device();
+        RegisteredDevice attacker = device();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> dispatch(victim.query()));
+        long now = System.currentTimeMillis();
+
+        // Unsigned, as every device dispatched before registration existed.
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?appId=app1&regId=" + victim.regId()));
+        // Someone who knows the victim's regId (its app server, a log line) but not its secret.
+        RegisteredDevice impostor = new RegisteredDevice("app1", victim.regId(), attacker.deviceSecret());
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?" + impostor.query(now)));
+        // A regId the platform never issued, with any secret.
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?"
+                + new RegisteredDevice("app1", "made-up-device", attacker.deviceSecret()).query(now)));
+        // The victim's own signature, but stale (or from the future) beyond five minutes.
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?" + victim.query(now - Duration.ofMinutes(6).toMillis())));
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?" + victim.query(now + Duration.ofMinutes(6).toMillis())));
+        // The victim's signature does not transfer to another regId or app.
+        String signed = victim.query(now);
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?" + signed.replace(victim.regId(), attacker.regId())));
+        assertUnauthorized(get(dispatcher, "/v1/dispatch?" + signed.replace("appId=app1", "appId=com.example.app")));
+
+        assertEquals(200, get(dispatcher, "/v1/dispatch?" + signed).statusCode());
+    }
+
+    private static void assertUnauthorized(HttpResponse<String> r) throws IOException {
+        assertEquals(401, r.statusCode(), r.body());
+        JsonNode body = json(r);
+        assertEquals("unauthorized", body.get("code").asText());
+        assertFalse(body.has("token"), "no token issued");
     }
 
     @Test

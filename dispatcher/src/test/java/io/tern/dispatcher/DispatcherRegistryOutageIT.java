@@ -51,11 +51,14 @@ class DispatcherRegistryOutageIT {
                     "dispatcher.port", "0",
                     "dispatcher.redis-uri", redisServer.uri(),
                     "dispatcher.redis-timeout", "300ms",
+                    "dispatcher.dev-mode", "true",
+                    "dispatcher.client-keys", "app1=app1-client-key",
                     "dispatcher.registry-refresh", REFRESH.toMillis() + "ms")));
 
             try (Dispatcher dispatcher = Dispatcher.start(config)) {
+                RegisteredDevice device = RegisteredDevice.register(dispatcher, "app1", "app1-client-key");
                 // The first read happens during start: no wait before the first answer.
-                HttpResponse<String> first = get(dispatcher, "/v1/dispatch?appId=app1&regId=reg1");
+                HttpResponse<String> first = get(dispatcher, "/v1/dispatch?" + device.query());
                 assertEquals(200, first.statusCode(), first.body());
                 assertEquals(200, get(dispatcher, "/health").statusCode());
 
@@ -66,7 +69,9 @@ class DispatcherRegistryOutageIT {
                     assertEquals(503, health.statusCode(), health.body());
                     assertEquals("DOWN", HttpServer.JSON.readTree(health.body()).get("checks").get("registry").asText());
                 });
-                HttpResponse<String> during = get(dispatcher, "/v1/dispatch?appId=app1&regId=reg1");
+                // Registration and dispatch need no store: both go on while Redis is down.
+                RegisteredDevice later = RegisteredDevice.register(dispatcher, "app1", "app1-client-key");
+                HttpResponse<String> during = get(dispatcher, "/v1/dispatch?" + later.query());
                 assertEquals(200, during.statusCode(), during.body());
                 JsonNode body = HttpServer.JSON.readTree(during.body());
                 assertEquals(broker.tcpAddress(), body.get("brokers").get(0).asText());
@@ -81,7 +86,7 @@ class DispatcherRegistryOutageIT {
                             .get(1, TimeUnit.SECONDS);
                     assertEquals(200, get(dispatcher, "/health").statusCode());
                     // Health returns with the first good read, which may predate the re-heartbeat.
-                    assertEquals(200, get(dispatcher, "/v1/dispatch?appId=app1&regId=reg1").statusCode());
+                    assertEquals(200, get(dispatcher, "/v1/dispatch?" + device.query()).statusCode());
                 });
             }
         }

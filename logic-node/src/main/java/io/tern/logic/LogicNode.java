@@ -20,6 +20,7 @@ import io.tern.logic.schedule.TaskScheduler;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
+import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
@@ -97,7 +98,7 @@ public final class LogicNode implements AutoCloseable {
 
         observability.check("redis", redis::isOpen);
         observability.check("broker-registry", liveBrokers::fresh);
-        PushApi api = new PushApi(auth, singlePush, messages, limits, config, clock);
+        PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, clock);
         TaskApi taskApi = new TaskApi(auth, groups, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
                 config.schedule().maxAhead(), config.maxListBodyBytes(), clock);

@@ -10,6 +10,7 @@ package io.tern.store;
  * tern:msg:{msgId}         hash    app, reg, kind, payload, status, ...   PEXPIREAT expiresAt + retention
  * tern:queue:{app}:{reg}   zset    msgIds not yet acked, scored by time   bounded; PX max TTL
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
+ * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
  *                                  ackc:{counterId} (last count applied)
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
@@ -54,5 +55,9 @@ public final class Keys {
 
     public static String idempotency(String appId, String requestId) {
         return P + "idem:" + appId + ':' + requestId;
+    }
+
+    public static String usedSignature(String appId, long timestamp, String sign) {
+        return P + "sig:" + appId + ':' + timestamp + ':' + sign;
     }
 }

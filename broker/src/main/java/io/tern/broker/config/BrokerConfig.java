@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -53,6 +54,8 @@ import java.util.regex.Pattern;
  * @param ackCountWindow   how long after it started a broadcast's acks are counted; later ones go per device; default 60s
  * @param ackCountInterval how often the counts go to Kafka (the delay of a broadcast's delivered counter); must be
  *                         shorter than the window; default 100ms
+ * @param devMode          {@code broker.dev-mode}, default false: only in dev mode may the development token secret be
+ *                         used (anyone can forge connect tokens with it)
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -62,7 +65,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
-                           Duration ackCountInterval) {
+                           Duration ackCountInterval, boolean devMode) {
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -172,10 +175,14 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackCountInterval.compareTo(ackCountWindow) < 0,
                 "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
                         + ackCountWindow + ")");
+        ConfigException.require(devMode || !DEV_TOKEN_SECRET.equals(tokenSecret),
+                "broker.token-secret is the development secret, which anyone can use to forge connect tokens: "
+                        + "set the dispatchers' secret (TERN_BROKER_TOKEN_SECRET), or broker.dev-mode=true on a dev machine");
     }
 
+    /** Every default, in dev mode: outside it the default (development) token secret is refused. */
     public static BrokerConfig defaults() {
-        return from(Settings.empty());
+        return from(Settings.of(Map.of("broker.dev-mode", "true")));
     }
 
     public static BrokerConfig from(Settings s) {
@@ -210,7 +217,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
-                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL));
+                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
+                s.bool("broker.dev-mode", false));
         s.warnUnread("broker.");
         return c;
     }
@@ -266,6 +274,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", broadcastQueue=" + broadcastQueue
                 + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
-                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
+                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
+                + ", devMode=" + devMode + ']';
     }
 }

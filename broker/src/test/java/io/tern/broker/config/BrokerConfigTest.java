@@ -5,6 +5,7 @@ import io.tern.runtime.config.Settings;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BrokerConfigTest {
 
     private static BrokerConfig with(Map<String, String> values) {
-        return BrokerConfig.from(Settings.of(values));
+        Map<String, String> dev = new HashMap<>(values);
+        dev.putIfAbsent("broker.dev-mode", "true");
+        return BrokerConfig.from(Settings.of(dev));
     }
 
     @Test
@@ -47,12 +50,25 @@ class BrokerConfigTest {
         assertEquals(64, c.broadcastQueue());
         assertTrue(c.effectiveIoThreads() >= 1);
         assertTrue(c.usesDevTokenSecret());
+        assertTrue(c.devMode());
+    }
+
+    @Test
+    void theDevelopmentTokenSecretRefusesToStartOutsideDevMode() {
+        ConfigException e = assertThrows(ConfigException.class, () -> BrokerConfig.from(Settings.empty()));
+        assertTrue(e.getMessage().contains("broker.token-secret is the development secret"), e.getMessage());
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false")));
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "maybe")));
+
+        BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123"));
+        assertFalse(production.devMode());
+        assertFalse(production.usesDevTokenSecret());
     }
 
     @Test
     void environmentVariablesOverrideDefaults() {
         Settings s = Settings.load(null, Map.of("TERN_BROKER_TCP_PORT", "7001", "TERN_BROKER_IDLE_TIMEOUT", "2m",
-                "TERN_BROKER_ID", "north-1"), Map.of());
+                "TERN_BROKER_ID", "north-1", "TERN_BROKER_DEV_MODE", "true"), Map.of());
         BrokerConfig c = BrokerConfig.from(s);
         assertEquals(7001, c.tcpPort());
         assertEquals(Duration.ofMinutes(2), c.idleTimeout());

@@ -3,6 +3,8 @@ package io.tern.client.dispatch;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tern.client.DeviceCredentials;
+import io.tern.protocol.token.DispatchSignature;
 
 import java.io.IOException;
 import java.net.URI;
@@ -15,19 +17,22 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 
 /**
- * Asks the dispatcher where to connect: {@code GET {base}/v1/dispatch?appId=..&regId=..}.
+ * Talks to the dispatcher: registers a new device ({@code POST {base}/v1/register}) and asks where to
+ * connect ({@code GET {base}/v1/dispatch?appId=..&regId=..&ts=..&sign=..}, signed with the device secret).
  * Fully asynchronous ({@link HttpClient#sendAsync}); the returned future completes on the
  * HTTP client's executor, never on the caller's thread. Response bodies are capped at
  * {@link #MAX_BODY_BYTES}. Thread-safe; one instance may serve many clients.
  */
 public final class DispatchClient {
     public static final String PATH = "/v1/dispatch";
+    public static final String REGISTER_PATH = "/v1/register";
     /** A dispatch answer is a few hundred bytes; anything far larger is not one. */
     public static final int MAX_BODY_BYTES = 64 * 1024;
 
@@ -45,23 +50,70 @@ public final class DispatchClient {
         this.timeout = Objects.requireNonNull(timeout, "timeout");
     }
 
-    public URI uriFor(String appId, String regId) {
+    /** The dispatch request of this device at {@code ts} (epoch ms), signed with its secret. */
+    public URI uriFor(String appId, DeviceCredentials device, long ts) {
+        String sign = DispatchSignature.sign(device.deviceSecret(), appId, device.regId(), ts);
         return URI.create(base + PATH + "?appId=" + URLEncoder.encode(appId, StandardCharsets.UTF_8)
-                + "&regId=" + URLEncoder.encode(regId, StandardCharsets.UTF_8));
+                + "&regId=" + URLEncoder.encode(device.regId(), StandardCharsets.UTF_8) + "&ts=" + ts + "&sign=" + sign);
     }
 
     /**
-     * @return the dispatch, or a future failed with {@link DispatchException} (error answer or
-     *         unusable body) or the HTTP client's {@link IOException} (unreachable, timeout)
+     * @param ts the device's idea of now (epoch ms); the dispatcher accepts it within its clock skew (5 min)
+     * @return the dispatch, or a future failed with {@link DispatchException} (error answer, e.g. 401 for
+     *         credentials it does not accept, or unusable body) or the HTTP client's {@link IOException}
+     *         (unreachable, timeout)
      */
-    public CompletableFuture<Dispatch> dispatch(String appId, String regId) {
-        HttpRequest request = HttpRequest.newBuilder(uriFor(appId, regId))
+    public CompletableFuture<Dispatch> dispatch(String appId, DeviceCredentials device, long ts) {
+        HttpRequest request = HttpRequest.newBuilder(uriFor(appId, device, ts))
                 .timeout(timeout)
                 .header("Accept", "application/json")
                 .GET()
                 .build();
         return http.sendAsync(request, info -> new BoundedBody(MAX_BODY_BYTES, info.statusCode()))
                 .thenApply(DispatchClient::parse);
+    }
+
+    /**
+     * Registers a new device of {@code appId} with the app's client key.
+     *
+     * @return the issued credentials, or a future failed as {@link #dispatch} fails (401 for a wrong client key)
+     */
+    public CompletableFuture<DeviceCredentials> register(String appId, String clientKey) {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(Map.of("appId", appId, "clientKey", clientKey));
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + REGISTER_PATH))
+                .timeout(timeout)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        return http.sendAsync(request, info -> new BoundedBody(MAX_BODY_BYTES, info.statusCode()))
+                .thenApply(DispatchClient::parseRegistration);
+    }
+
+    static DeviceCredentials parseRegistration(HttpResponse<byte[]> response) {
+        int status = response.statusCode();
+        if (status != 200) {
+            throw error(status, response.body());
+        }
+        try {
+            JsonNode root = JSON.readTree(response.body());
+            JsonNode regId = root == null ? null : root.get("regId");
+            JsonNode secret = root == null ? null : root.get("deviceSecret");
+            if (regId == null || !regId.isTextual() || regId.asText().isBlank()) {
+                throw new DispatchException(status, null, "registration answer has no regId", "regId");
+            }
+            if (secret == null || !secret.isTextual() || secret.asText().isBlank()) {
+                throw new DispatchException(status, null, "registration answer has no deviceSecret", "deviceSecret");
+            }
+            return new DeviceCredentials(regId.asText(), secret.asText());
+        } catch (IOException e) {
+            throw new DispatchException(status, null, "answer is not JSON: " + e.getMessage(), null);
+        }
     }
 
     static Dispatch parse(HttpResponse<byte[]> response) {

@@ -7,6 +7,7 @@ import io.tern.runtime.config.Settings;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -27,10 +28,15 @@ import java.util.regex.Pattern;
  * @param loadBucket      brokers whose connection counts fall in the same bucket of this size count as equally
  *                        loaded; default {@value #DEFAULT_LOAD_BUCKET}. Counts are seconds old, so strict
  *                        least-loaded-first would send a whole connection storm to one broker.
+ * @param devices         device registration and dispatch signatures ({@code dispatcher.device-key},
+ *                        {@code dispatcher.client-keys}, {@code dispatcher.sign-clock-skew})
+ * @param devMode         {@code dispatcher.dev-mode}, default false: only in dev mode may the development token
+ *                        secret and device key be used (anyone can forge tokens and device secrets with them)
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
-                               Duration registryRefresh, int maxHomeBrokers, int loadBucket) {
+                               Duration registryRefresh, int maxHomeBrokers, int loadBucket,
+                               DeviceIdentityConfig devices, boolean devMode) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -69,10 +75,18 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 "dispatcher.load-bucket must be between 1 and 1000000, got " + loadBucket);
         ConfigException.require(maxHomeBrokers >= 1 && maxHomeBrokers <= 64,
                 "dispatcher.max-home-brokers must be between 1 and 64, got " + maxHomeBrokers);
+        ConfigException.require(devices != null, "dispatcher device identity settings must be set");
+        ConfigException.require(devMode || !DEV_TOKEN_SECRET.equals(tokenSecret),
+                "dispatcher.token-secret is the development secret, which anyone can use to forge connect tokens: "
+                        + "set the brokers' secret (TERN_DISPATCHER_TOKEN_SECRET), or dispatcher.dev-mode=true on a dev machine");
+        ConfigException.require(devMode || !devices.usesDevDeviceKey(),
+                "dispatcher.device-key is the development key, which anyone can use to derive device secrets: "
+                        + "set a key of your own (TERN_DISPATCHER_DEVICE_KEY), or dispatcher.dev-mode=true on a dev machine");
     }
 
+    /** Every default, in dev mode: outside it the default (development) secrets are refused. */
     public static DispatcherConfig defaults() {
-        return from(Settings.empty());
+        return from(Settings.of(Map.of("dispatcher.dev-mode", "true")));
     }
 
     public static DispatcherConfig from(Settings s) {
@@ -86,7 +100,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.string("dispatcher.default-region", DEFAULT_REGION),
                 s.duration("dispatcher.registry-refresh", DEFAULT_REGISTRY_REFRESH),
                 s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
-                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET));
+                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
+                DeviceIdentityConfig.from(s),
+                s.bool("dispatcher.dev-mode", false));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -98,7 +114,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket);
+                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -120,7 +136,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         return "DispatcherConfig[id=" + id + ", http=" + http.host() + ':' + http.port() + ", redisUri=" + redactUri(redisUri)
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
-                + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ']';
+                + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
+                + ", devMode=" + devMode + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

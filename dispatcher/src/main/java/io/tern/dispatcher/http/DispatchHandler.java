@@ -3,6 +3,7 @@ package io.tern.dispatcher.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.dispatcher.allocation.BrokerAllocator;
+import io.tern.dispatcher.identity.DeviceIdentity;
 import io.tern.store.registry.BrokerSnapshot;
 import io.tern.protocol.token.ConnectToken;
 import io.tern.protocol.token.ConnectTokenSigner;
@@ -26,8 +27,9 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /v1/dispatch?appId=..&regId=..[&region=..]}. Runs on the HTTP event loop: it only
- * reads the in-memory broker snapshot and signs a token, so it never blocks.
+ * {@code GET /v1/dispatch?appId=..&regId=..&ts=..&sign=..[&region=..]}. Runs on the HTTP event loop: it
+ * checks the device's signature (two HMACs), reads the in-memory broker snapshot and signs a token, so it
+ * never blocks. Only a device holding the secret the platform issued for this regId gets a token.
  */
 public final class DispatchHandler implements Route.Handler {
     private static final Logger log = LoggerFactory.getLogger(DispatchHandler.class);
@@ -39,6 +41,7 @@ public final class DispatchHandler implements Route.Handler {
     private static final Map<String, String> NO_STORE = Map.of("Cache-Control", "no-store");
 
     private final Supplier<BrokerSnapshot> snapshots;
+    private final DeviceIdentity identity;
     private final ConnectTokenSigner signer;
     private final Clock clock;
     private final String defaultRegion;
@@ -48,10 +51,11 @@ public final class DispatchHandler implements Route.Handler {
     private final String prefix;
     private final Map<DispatchOutcome, Counter> outcomes = new EnumMap<>(DispatchOutcome.class);
 
-    public DispatchHandler(Supplier<BrokerSnapshot> snapshots, ConnectTokenSigner signer, Clock clock,
+    public DispatchHandler(Supplier<BrokerSnapshot> snapshots, DeviceIdentity identity, ConnectTokenSigner signer, Clock clock,
                            String defaultRegion, int maxHomeBrokers, int loadBucket, Duration tokenTtl, MeterRegistry registry,
                            String instanceId) {
         this.snapshots = snapshots;
+        this.identity = identity;
         this.signer = signer;
         this.clock = clock;
         this.defaultRegion = defaultRegion;
@@ -76,10 +80,11 @@ public final class DispatchHandler implements Route.Handler {
         }
     }
 
-    /** @throws ApiException 400 {@code invalid_field} or 503 {@code no_brokers} */
+    /** @throws ApiException 400 {@code invalid_field}, 401 {@code unauthorized} or 503 {@code no_brokers} */
     public HttpResponse dispatch(HttpRequest request) {
         String appId = required(request, "appId", ID);
         String regId = required(request, "regId", ID);
+        authenticate(request, appId, regId);
         String region = request.queryParam("region");
         String homeRegion;
         if (region == null || region.isEmpty()) {
@@ -111,6 +116,26 @@ public final class DispatchHandler implements Route.Handler {
         log.debug("[{} app={} reg={}] region {} -> {}", prefix, appId, regId, homeRegion, tcp);
         return new HttpResponse(200, new DispatchResponse(tcp, ws, token, expiresAt, homeRegion),
                 "application/json", NO_STORE);
+    }
+
+    /** No token without the device's signature: a regId alone (known, guessed, never issued) proves nothing. */
+    private void authenticate(HttpRequest request, String appId, String regId) {
+        String ts = request.queryParam("ts");
+        String sign = request.queryParam("sign");
+        if (ts == null || ts.isEmpty() || sign == null || sign.isEmpty()) {
+            throw fail(DispatchOutcome.UNAUTHORIZED, "ts and sign are required: sign the request with the device secret", null);
+        }
+        long millis;
+        try {
+            millis = Long.parseLong(ts);
+        } catch (NumberFormatException e) {
+            throw fail(DispatchOutcome.INVALID_FIELD, "ts must be epoch milliseconds", "ts");
+        }
+        if (!identity.appKnown(appId) || !identity.dispatchSigned(appId, regId, millis, sign, clock.millis())) {
+            log.debug("[{} app={} reg={}] refused: bad or stale signature", prefix, appId, regId);
+            throw fail(DispatchOutcome.UNAUTHORIZED, "bad or stale signature (ts must be within the allowed skew of "
+                    + "the dispatcher's clock)", null);
+        }
     }
 
     /** A broker's published WebSocket address as a URL; null when it takes no WebSocket clients. */

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DispatcherConfigTest {
 
     private static DispatcherConfig with(String key, String value) {
-        return DispatcherConfig.from(Settings.of(Map.of(key, value)));
+        return DispatcherConfig.from(Settings.of(Map.of("dispatcher.dev-mode", "true", key, value)));
     }
 
     @Test
@@ -33,6 +33,41 @@ class DispatcherConfigTest {
         assertEquals("local", c.defaultRegion());
         assertEquals(Duration.ofSeconds(1), c.registryRefresh());
         assertEquals(3, c.maxHomeBrokers());
+        assertTrue(c.devMode());
+        assertTrue(c.devices().usesDevDeviceKey());
+        assertEquals(Map.of(), c.devices().clientKeys());
+        assertEquals(Duration.ofMinutes(5), c.devices().signClockSkew());
+    }
+
+    @Test
+    void outsideDevModeTheDevelopmentSecretsAreRefused() {
+        ConfigException noDevMode = assertThrows(ConfigException.class, () -> DispatcherConfig.from(Settings.empty()));
+        assertTrue(noDevMode.getMessage().contains("dispatcher.token-secret is the development secret"), noDevMode.getMessage());
+
+        ConfigException devKey = assertThrows(ConfigException.class, () -> DispatcherConfig.from(Settings.of(Map.of(
+                "dispatcher.token-secret", "a-production-secret-of-enough-length"))));
+        assertTrue(devKey.getMessage().contains("dispatcher.device-key is the development key"), devKey.getMessage());
+
+        DispatcherConfig production = DispatcherConfig.from(Settings.of(Map.of(
+                "dispatcher.token-secret", "a-production-secret-of-enough-length",
+                "dispatcher.device-key", "a-production-device-key-of-length")));
+        assertFalse(production.devMode());
+        assertFalse(production.usesDevTokenSecret());
+        assertFalse(production.devices().usesDevDeviceKey());
+    }
+
+    @Test
+    void clientKeysAreAppIdEqualsKeyPairs() {
+        DispatcherConfig c = with("dispatcher.client-keys", "demo=demo-client-key, com.example.app=k3y-of-the-app");
+        assertEquals(Map.of("demo", "demo-client-key", "com.example.app", "k3y-of-the-app"), c.devices().clientKeys());
+
+        assertThrows(ConfigException.class, () -> with("dispatcher.client-keys", "demo"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.client-keys", "demo="));
+        assertThrows(ConfigException.class, () -> with("dispatcher.client-keys", "demo=short"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.client-keys", "a b=long-enough-key"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.client-keys", "demo=long-enough-key,demo=another-key-1"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.device-key", "fifteen-bytes!!"));
+        assertThrows(ConfigException.class, () -> with("dispatcher.sign-clock-skew", "1s"));
     }
 
     @Test
@@ -42,6 +77,8 @@ class DispatcherConfigTest {
                 "TERN_DISPATCHER_PORT", "9081",
                 "TERN_DISPATCHER_REDIS_URI", "redis://10.0.0.5:6379/2",
                 "TERN_DISPATCHER_TOKEN_SECRET", "a-production-secret-of-enough-length",
+                "TERN_DISPATCHER_DEVICE_KEY", "a-production-device-key-of-length",
+                "TERN_DISPATCHER_CLIENT_KEYS", "app1=app1-client-key",
                 "TERN_DISPATCHER_TOKEN_TTL", "30m",
                 "TERN_DISPATCHER_DEFAULT_REGION", "north",
                 "TERN_DISPATCHER_REGISTRY_REFRESH", "500ms",
@@ -57,6 +94,7 @@ class DispatcherConfigTest {
         assertEquals("north", c.defaultRegion());
         assertEquals(Duration.ofMillis(500), c.registryRefresh());
         assertEquals(5, c.maxHomeBrokers());
+        assertEquals(Map.of("app1", "app1-client-key"), c.devices().clientKeys());
     }
 
     @Test
@@ -89,6 +127,8 @@ class DispatcherConfigTest {
         String secret = "s3cr3t,with]odd)chars-and-length";
         DispatcherConfig c = DispatcherConfig.from(Settings.of(Map.of(
                 "dispatcher.token-secret", secret,
+                "dispatcher.device-key", "d3v1ce-key-nobody-may-read",
+                "dispatcher.client-keys", "app1=cl1ent-key-of-app1",
                 "dispatcher.redis-uri", "redis://user:hunter2hunter2@10.0.0.5:6379")));
 
         String described = Settings.describe(c);
@@ -96,6 +136,8 @@ class DispatcherConfigTest {
         assertFalse(described.contains("s3cr3t"), described);
         assertFalse(described.contains("odd"), described);
         assertFalse(described.contains("hunter2"), described);
+        assertFalse(described.contains("d3v1ce"), described);
+        assertFalse(described.contains("cl1ent"), described);
         assertTrue(described.contains("10.0.0.5:6379"), described);
         assertTrue(described.contains("maxHomeBrokers=3"), described);
     }

@@ -3,6 +3,10 @@ package io.tern.dispatcher.http;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.tern.dispatcher.config.DeviceIdentityConfig;
+import io.tern.dispatcher.identity.DeviceIdentity;
+import io.tern.protocol.token.DeviceSecrets;
+import io.tern.protocol.token.DispatchSignature;
 import io.tern.store.registry.BrokerSnapshot;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.http.ApiException;
@@ -12,6 +16,7 @@ import io.tern.store.registry.BrokerInfo;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +37,11 @@ class DispatchHandlerTest {
 
     private final AtomicReference<BrokerSnapshot> snapshot = new AtomicReference<>(BrokerSnapshot.NONE);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final DispatchHandler handler = new DispatchHandler(snapshot::get, new ConnectTokenSigner(SECRET),
+    private static final String DEVICE_KEY = "unit-test-device-key-0123456789";
+    private static final DeviceSecrets SECRETS = new DeviceSecrets(DEVICE_KEY.getBytes(StandardCharsets.UTF_8));
+    private final DeviceIdentity identity = new DeviceIdentity(
+            new DeviceIdentityConfig(DEVICE_KEY, Map.of("app1", "app1-client-key"), Duration.ofMinutes(5)), new SecureRandom());
+    private final DispatchHandler handler = new DispatchHandler(snapshot::get, identity, new ConnectTokenSigner(SECRET),
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), "local", 3, 1, Duration.ofHours(1), registry, "t1");
 
     private static HttpRequest get(String... kv) {
@@ -41,6 +50,19 @@ class DispatchHandlerTest {
             query.put(kv[i], List.of(kv[i + 1]));
         }
         return new HttpRequest(HttpMethod.GET, DispatchHandler.PATH, Map.of(), query, new DefaultHttpHeaders(), new byte[0]);
+    }
+
+    /** A request signed by device {@code regId} of {@code appId} with its own secret at {@code ts}, plus {@code more}. */
+    private static HttpRequest signed(String appId, String regId, long ts, String... more) {
+        String sign = DispatchSignature.sign(SECRETS.secretFor(appId, regId), appId, regId, ts);
+        String[] kv = new String[8 + more.length];
+        System.arraycopy(new String[]{"appId", appId, "regId", regId, "ts", Long.toString(ts), "sign", sign}, 0, kv, 0, 8);
+        System.arraycopy(more, 0, kv, 8, more.length);
+        return get(kv);
+    }
+
+    private static HttpRequest signed(String appId, String regId, String... more) {
+        return signed(appId, regId, NOW, more);
     }
 
     private void brokers(BrokerInfo... live) {
@@ -65,8 +87,9 @@ class DispatchHandlerTest {
         assertField("regId", rejected(get("appId", "app1")));
         assertField("regId", rejected(get("appId", "app1", "regId", "r".repeat(129))));
         assertField("regId", rejected(get("appId", "app1", "regId", "r\n1")));
-        assertField("region", rejected(get("appId", "app1", "regId", "r1", "region", "north/east")));
-        assertEquals(7, count("invalid_field"));
+        assertField("region", rejected(signed("app1", "r1", "region", "north/east")));
+        assertField("ts", rejected(get("appId", "app1", "regId", "r1", "ts", "yesterday", "sign", "00")));
+        assertEquals(8, count("invalid_field"));
     }
 
     private static void assertField(String field, ApiException e) {
@@ -77,7 +100,7 @@ class DispatchHandlerTest {
 
     @Test
     void noLiveBrokerIsServiceUnavailable() {
-        ApiException e = rejected(get("appId", "app1", "regId", "r1"));
+        ApiException e = rejected(signed("app1", "r1"));
 
         assertEquals(503, e.status());
         assertEquals("no_brokers", e.code());
@@ -91,7 +114,7 @@ class DispatchHandlerTest {
                 new BrokerInfo("b2", "local", "10.0.0.2:7000", null, "10.0.0.2:7100", 1, 0),
                 new BrokerInfo("e1", "east", "10.1.0.1:7000", "wss://e1.example:443/v1/ws", "10.1.0.1:7100", 0, 0));
 
-        HttpResponse resp = handler.dispatch(get("appId", "app1", "regId", "r1"));
+        HttpResponse resp = handler.dispatch(signed("app1", "r1"));
 
         assertEquals(200, resp.status());
         assertEquals("no-store", resp.headers().get("Cache-Control"));
@@ -116,7 +139,7 @@ class DispatchHandlerTest {
                 new BrokerInfo("l1", "local", "l1:7000", null, "l1:7100", 0, 0));
 
         DispatchResponse body = (DispatchResponse) handler.dispatch(
-                get("appId", "app1", "regId", "r1", "region", "north")).body();
+                signed("app1", "r1", "region", "north")).body();
 
         assertEquals(List.of("n1:7000", "l1:7000"), body.brokers());
         assertEquals("north", body.region());
@@ -128,10 +151,39 @@ class DispatchHandlerTest {
         brokers(new BrokerInfo("l1", "local", "l1:7000", null, "l1:7100", 0, 0));
 
         DispatchResponse body = (DispatchResponse) handler.dispatch(
-                get("appId", "app1", "regId", "r1", "region", "atlantis")).body();
+                signed("app1", "r1", "region", "atlantis")).body();
 
         assertEquals(List.of("l1:7000"), body.brokers());
         assertEquals("atlantis", body.region());
+    }
+
+    @Test
+    void noTokenWithoutTheDevicesOwnSignatureWithinTheClockSkew() {
+        brokers(new BrokerInfo("b1", "local", "h:1", null, "h:2", 0, 0));
+        String victimSign = DispatchSignature.sign(SECRETS.secretFor("app1", "victim"), "app1", "victim", NOW);
+        String otherSecret = SECRETS.secretFor("app1", "attacker");
+
+        assertUnauthorized(rejected(get("appId", "app1", "regId", "victim")));
+        assertUnauthorized(rejected(get("appId", "app1", "regId", "victim", "ts", Long.toString(NOW))));
+        assertUnauthorized(rejected(get("appId", "app1", "regId", "victim", "sign", victimSign)));
+        assertUnauthorized(rejected(get("appId", "app1", "regId", "victim", "ts", Long.toString(NOW), "sign",
+                DispatchSignature.sign(otherSecret, "app1", "victim", NOW))));
+        assertUnauthorized(rejected(get("appId", "app1", "regId", "victim", "ts", Long.toString(NOW + 1), "sign", victimSign)));
+        assertUnauthorized(rejected(signed("app1", "victim", NOW - Duration.ofMinutes(5).toMillis() - 1)));
+        assertUnauthorized(rejected(signed("app1", "victim", NOW + Duration.ofMinutes(5).toMillis() + 1)));
+        assertUnauthorized(rejected(signed("app1", "victim", Long.MIN_VALUE)));
+        assertUnauthorized(rejected(signed("unknown-app", "victim")));
+        assertEquals(9, count("unauthorized"));
+        assertEquals(0, count("ok"));
+
+        assertEquals(200, handler.dispatch(signed("app1", "victim", NOW - Duration.ofMinutes(5).toMillis())).status());
+        assertEquals(200, handler.dispatch(get("appId", "app1", "regId", "victim", "ts", Long.toString(NOW), "sign",
+                victimSign)).status());
+    }
+
+    private static void assertUnauthorized(ApiException e) {
+        assertEquals(401, e.status());
+        assertEquals("unauthorized", e.code());
     }
 
     @Test

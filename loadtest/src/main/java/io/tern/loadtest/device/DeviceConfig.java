@@ -16,10 +16,12 @@ import java.util.List;
  * @param connectRate  devices started per second at most; 0 = only {@code maxPending} paces
  * @param dedup        SDK msgId de-duplication capacity per device
  * @param statsEveryMs how often a {@code stats} line is written
+ * @param deviceKey    the dispatcher's device key (dev mode only): each device's secret is derived from it, as
+ *                     the platform derives the secrets it issues, so thousands of devices need no registration
  */
 public record DeviceConfig(int proc, String dispatcher, String appId, String regPrefix, int count,
                            List<String> addresses, int threads, int maxPending, int connectRate, int dedup,
-                           int statsEveryMs) {
+                           int statsEveryMs, String deviceKey) {
     public DeviceConfig {
         if (count < 0 || count > 19_500) {
             throw new IllegalArgumentException("count must be in [0, 19500] (20,000 files per process), got " + count);
@@ -28,6 +30,9 @@ public record DeviceConfig(int proc, String dispatcher, String appId, String reg
             throw new IllegalArgumentException("addresses must not be empty");
         }
         addresses = List.copyOf(addresses);
+        if (deviceKey == null || deviceKey.isEmpty()) {
+            throw new IllegalArgumentException("deviceKey is required");
+        }
         if (threads < 1 || maxPending < 1 || dedup < 1 || statsEveryMs < 50 || connectRate < 0) {
             throw new IllegalArgumentException("threads, maxPending, dedup >= 1, statsEveryMs >= 50, connectRate >= 0");
         }

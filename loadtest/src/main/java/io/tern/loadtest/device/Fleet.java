@@ -3,17 +3,20 @@ package io.tern.loadtest.device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.EventLoopGroup;
 import io.tern.client.ClientStats;
+import io.tern.client.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
 import io.tern.client.net.EventLoops;
 import io.tern.loadtest.stats.EpochClock;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.token.DeviceSecrets;
 
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +38,7 @@ final class Fleet {
     private final URI dispatcher;
     private final InetAddress[] addresses;
     private final TernClient[] clients;
+    private final DeviceSecrets secrets;
     /** Written on each client's event loop, one slot per device. */
     private final boolean[] everConnected;
     private final Receipts receipts = new Receipts();
@@ -65,6 +69,7 @@ final class Fleet {
             }
         }
         this.clients = new TernClient[config.count()];
+        this.secrets = new DeviceSecrets(config.deviceKey().getBytes(StandardCharsets.UTF_8));
         this.everConnected = new boolean[config.count()];
     }
 
@@ -130,7 +135,7 @@ final class Fleet {
         return TernClient.builder()
                 .dispatcher(dispatcher)
                 .appId(config.appId())
-                .regId(config.regId(i))
+                .credentials(new DeviceCredentials(config.regId(i), secrets.secretFor(config.appId(), config.regId(i))))
                 .eventLoopGroup(group)
                 .httpClient(http)
                 .localAddress(addresses[i % addresses.length])

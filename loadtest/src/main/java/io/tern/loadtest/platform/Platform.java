@@ -91,6 +91,8 @@ public final class Platform implements AutoCloseable {
                 brokerEnv.put(Settings.keyToEnv(k), v);
             }
         });
+        // A load test is a dev setup: the development token secret and device key are fine here.
+        brokerEnv.put("TERN_BROKER_DEV_MODE", "true");
         brokerEnv.put("TERN_BROKER_REDIS_URI", redis.uri());
         brokerEnv.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
         brokerEnv.put("TERN_BROKER_TCP_PORT", "0");
@@ -116,6 +118,9 @@ public final class Platform implements AutoCloseable {
         Map<String, String> roles = new HashMap<>();
         roles.put("dispatcher.port", "0");
         roles.put("dispatcher.redis-uri", redis.uri());
+        roles.put("dispatcher.dev-mode", "true");
+        roles.put("logic.dev-mode", "true");
+        roles.put("dispatcher.client-keys", APP_ID + "=" + APP_ID + "-client-key");
         roles.put("logic.port", "0");
         roles.put("logic.redis-uri", redis.uri());
         roles.put("logic.kafka-bootstrap", kafka.bootstrapServers());
@@ -221,6 +226,14 @@ public final class Platform implements AutoCloseable {
 
     public String dispatcherUrl() {
         return url(dispatcher.address());
+    }
+
+    /**
+     * The dispatcher's device key: the simulated devices derive their own credentials with it instead of
+     * registering one by one (the platform provisions them, as the local runner does its demo device).
+     */
+    public String deviceKey() {
+        return dispatcher.config().devices().deviceKey();
     }
 
     public String logicUrl() {

@@ -78,7 +78,7 @@ public abstract class Scenario implements AutoCloseable {
     protected DeviceProcesses startDevices(String name, int devices, int processes) {
         long t = System.nanoTime();
         DeviceProcesses d = DeviceProcesses.start(name, devices, processes, o, platform.dispatcherUrl(),
-                Platform.APP_ID, o.runDir, maxLifetimeSeconds());
+                Platform.APP_ID, platform.deviceKey(), o.runDir, maxLifetimeSeconds());
         deviceGroups.add(d);
         say(String.format("%d device process(es) up for %,d devices, pids %s (%.1f s)", processes, devices,
                 d.pids(), (System.nanoTime() - t) / 1e9));

@@ -25,6 +25,8 @@ import java.util.TreeMap;
  * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
+ * @param devMode         {@code logic.dev-mode}, default false: only in dev mode may the development auth-token secret
+ *                        be used (anyone can forge auth tokens, so push as any app, with it)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -35,7 +37,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps) {
+                          Map<String, AppCredentials> apps, boolean devMode) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -57,6 +59,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
         apps = Map.copyOf(apps);
+        ConfigException.require(devMode || !DEFAULT_AUTH_TOKEN_SECRET.equals(authTokenSecret),
+                "logic.auth-token-secret is the development secret, which anyone can use to forge auth tokens: "
+                        + "set your own (TERN_LOGIC_AUTH_TOKEN_SECRET), or logic.dev-mode=true on a dev machine");
     }
 
     public static LogicConfig from(Settings s) {
@@ -100,7 +105,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 CallbackConfig.from(s),
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
-                apps);
+                apps,
+                s.bool("logic.dev-mode", false));
         s.warnUnread("logic.");
         return c;
     }

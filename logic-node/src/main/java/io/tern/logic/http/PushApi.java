@@ -12,10 +12,12 @@ import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
+import io.tern.store.auth.UsedSignatures;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.StoredMessage;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,6 +32,7 @@ public final class PushApi {
     public static final String AUTH_HEADER = "authToken";
 
     private final AppAuthenticator auth;
+    private final UsedSignatures usedSignatures;
     private final SinglePushService singlePush;
     private final MessageRepository messages;
     private final AppLimits limits;
@@ -37,9 +40,10 @@ public final class PushApi {
     private final LongSupplier clock;
     private final MessageParser messageParser;
 
-    public PushApi(AppAuthenticator auth, SinglePushService singlePush, MessageRepository messages, AppLimits limits,
-                   LogicConfig config, LongSupplier clock) {
+    public PushApi(AppAuthenticator auth, UsedSignatures usedSignatures, SinglePushService singlePush,
+                   MessageRepository messages, AppLimits limits, LogicConfig config, LongSupplier clock) {
         this.auth = auth;
+        this.usedSignatures = usedSignatures;
         this.singlePush = singlePush;
         this.messages = messages;
         this.limits = limits;
@@ -62,7 +66,15 @@ public final class PushApi {
         long timestamp = Json.requiredLong(body, "timestamp");
         String sign = Json.requiredString(body, "sign");
         AppAuthenticator.IssuedToken t = auth.authenticate(appId, appKey, timestamp, sign);
-        return CompletableFuture.completedFuture(HttpResponse.ok(Map.of("authToken", t.authToken(), "expiresAt", t.expiresAt())));
+        // Only a valid signature gets this far, so nobody without the app secret can fill Redis with keys.
+        // Hex parsing ignores case: the lowercase form is the one signature, whatever case was sent.
+        return usedSignatures.claim(appId, timestamp, sign.toLowerCase(Locale.ROOT), config.authClockSkew().multipliedBy(2))
+                .thenApply(first -> {
+                    if (!first) {
+                        throw ApiException.unauthorized("this signed request was already used; sign a new timestamp");
+                    }
+                    return HttpResponse.ok(Map.of("authToken", t.authToken(), "expiresAt", t.expiresAt()));
+                });
     }
 
     private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {

@@ -10,13 +10,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class SinglePushValidationTest {
-    private final PushApi api = new PushApi(null, null, null, null, LogicConfig.from(Settings.empty()), System::currentTimeMillis);
+    private final PushApi api = new PushApi(null, null, null, null, null, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))), System::currentTimeMillis);
 
     private SinglePush parse(String json) {
         return api.parseSinglePush(Json.object(json.getBytes(StandardCharsets.UTF_8)));

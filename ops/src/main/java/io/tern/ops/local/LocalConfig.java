@@ -10,9 +10,11 @@ import java.nio.file.Path;
  * that role's config record unchanged.
  *
  * @param dataDir where Redis's AOF and Kafka's log live; null = a temp dir removed on exit
+ * @param demoClientKey the demo app's client key, with which its devices register ({@code local.demo-client-key})
  */
 public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int brokers, String demoAppId,
-                          String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice) {
+                          String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice,
+                          String demoClientKey) {
 
     public LocalConfig {
         ConfigException.require(brokers >= 1 && brokers <= 8, "local.brokers must be in [1, 8]");
@@ -30,7 +32,8 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
                 s.string("local.demo-app-key", "demo-key"),
                 s.string("local.demo-app-secret", "demo-secret"),
                 s.string("local.demo-reg-id", "demo-device-1"),
-                s.bool("local.demo-device", true));
+                s.bool("local.demo-device", true),
+                s.string("local.demo-client-key", "demo-client-key"));
         s.warnUnread("local.");
         return c;
     }

@@ -1,12 +1,14 @@
 package io.tern.ops.local;
 
 import io.tern.broker.Broker;
+import io.tern.client.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.token.DeviceSecrets;
 import io.tern.runtime.config.Settings;
 import io.tern.store.topic.Topics;
 import org.slf4j.Logger;
@@ -15,13 +17,17 @@ import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * The whole platform on one machine: a real Redis (AOF on), an in-process KRaft Kafka broker,
- * then every role, then a demo device of the demo app that prints what it receives.
+ * then every role in dev mode, then a demo device of the demo app that prints what it receives.
+ * The demo device is provisioned by the platform itself: its regId is fixed ({@code local.demo-reg-id})
+ * and its secret is derived with the dispatcher's device key, so the README's curl sequence can push to it;
+ * other devices of the demo app register with its client key.
  */
 public final class LocalPlatform implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);
@@ -46,6 +52,13 @@ public final class LocalPlatform implements AutoCloseable {
         Map<String, String> demoApp = new HashMap<>();
         demoApp.put("logic.apps." + config.demoAppId() + ".key", config.demoAppKey());
         demoApp.put("logic.apps." + config.demoAppId() + ".secret", config.demoAppSecret());
+        // This runner is a dev machine by definition: the development secrets are fine here.
+        demoApp.put("dispatcher.dev-mode", "true");
+        demoApp.put("broker.dev-mode", "true");
+        demoApp.put("logic.dev-mode", "true");
+        String clientKeys = settings.string("dispatcher.client-keys", null);
+        String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
+        demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);
         cluster = LocalCluster.start(LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp),
                 config.brokers());
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
@@ -61,10 +74,13 @@ public final class LocalPlatform implements AutoCloseable {
 
     private TernClient startDemoDevice(PrintStream out) {
         InetSocketAddress d = cluster.dispatcher().address();
+        String deviceKey = cluster.dispatcher().config().devices().deviceKey();
+        DeviceCredentials provisioned = new DeviceCredentials(config.demoRegId(),
+                new DeviceSecrets(deviceKey.getBytes(StandardCharsets.UTF_8)).secretFor(config.demoAppId(), config.demoRegId()));
         TernClient device = TernClient.builder()
                 .dispatcher(URI.create("http://" + d.getHostString() + ":" + d.getPort()))
                 .appId(config.demoAppId())
-                .regId(config.demoRegId())
+                .credentials(provisioned)
                 .listener(new PushListener() {
                     @Override
                     public void onMessage(PushMessage m) {
@@ -104,8 +120,10 @@ public final class LocalPlatform implements AutoCloseable {
         }
         out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
         out.println();
-        out.printf("Demo app: appId=%s appKey=%s appSecret=%s; demo device regId=%s%n", config.demoAppId(),
-                config.demoAppKey(), config.demoAppSecret(), config.demoRegId());
+        out.printf("Demo app: appId=%s appKey=%s appSecret=%s clientKey=%s; demo device regId=%s (provisioned in dev mode)%n",
+                config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), config.demoClientKey(), config.demoRegId());
+        out.printf("Register another device: curl -s %s/v1/register -d '{\"appId\":\"%s\",\"clientKey\":\"%s\"}'%n",
+                dispatcher, config.demoAppId(), config.demoClientKey());
         out.println();
         out.println("Push to the demo device (paste into another shell):");
         out.printf("""

@@ -51,7 +51,7 @@ class BrokerFailoverIT {
         PushApiClient api = platform.api();
         Map<String, String> ids = new java.util.HashMap<>();
         for (String r : regIds) {
-            PushApiClient.Response resp = api.pushNotification(r, "after failover", r).join();
+            PushApiClient.Response resp = api.pushNotification(devices.regId(r), "after failover", r).join();
             assertEquals(200, resp.status(), () -> resp.body().toString());
             ids.put(r, resp.body().get("msgId").asText());
         }

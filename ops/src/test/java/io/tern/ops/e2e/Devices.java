@@ -1,6 +1,7 @@
 package io.tern.ops.e2e;
 
 import io.netty.channel.EventLoopGroup;
+import io.tern.client.CredentialStore;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
@@ -18,49 +19,73 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** Many SDK devices in the test JVM on a shared event loop group, recording what each receives. */
+/**
+ * Many SDK devices in the test JVM on a shared event loop group, recording what each receives. Each device
+ * has a name chosen by the test; its first start registers it through {@code POST /v1/register} (the SDK
+ * does that), and its credentials stay in a store of its own, so a restart is the same device with the same
+ * regId, as an app that persists them. Pushes go to {@link #regId(String)}, the regId the platform issued.
+ */
 final class Devices implements AutoCloseable {
     private static final int WAVE = 500;
     private final EventLoopGroup group = Transports.group(2, "e2e-devices");
     private final HttpClient http = HttpClient.newHttpClient();
     private final URI dispatcher;
     private final String appId;
+    private final String clientKey;
     private final Map<String, TernClient> clients = new ConcurrentHashMap<>();
-    /** regId → messages in arrival order. */
+    private final Map<String, CredentialStore> stores = new ConcurrentHashMap<>();
+    /** device name → messages in arrival order. */
     final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
 
-    Devices(InetSocketAddress dispatcher, String appId) {
+    Devices(InetSocketAddress dispatcher, String appId, String clientKey) {
         this.dispatcher = URI.create("http://" + dispatcher.getHostString() + ":" + dispatcher.getPort());
         this.appId = appId;
+        this.clientKey = clientKey;
     }
 
-    TernClient start(String regId) {
-        received.computeIfAbsent(regId, r -> new CopyOnWriteArrayList<>());
+    /** Starts device {@code name}: registers it on its first start, reuses its credentials after. */
+    TernClient start(String name) {
+        received.computeIfAbsent(name, r -> new CopyOnWriteArrayList<>());
         TernClient c = TernClient.builder()
                 .dispatcher(dispatcher)
                 .appId(appId)
-                .regId(regId)
+                .clientKey(clientKey)
+                .credentialStore(stores.computeIfAbsent(name, n -> CredentialStore.inMemory()))
                 .eventLoopGroup(group)
                 .httpClient(http)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .listener(new PushListener() {
                     @Override
                     public void onMessage(PushMessage m) {
-                        received.get(regId).add(m);
+                        received.get(name).add(m);
                     }
                 })
                 .build();
-        clients.put(regId, c);
+        clients.put(name, c);
         c.start();
         return c;
     }
 
+    /** The regId the platform issued device {@code name} (waits for its registration). */
+    String regId(String name) {
+        CredentialStore store = stores.get(name);
+        if (store == null) {
+            throw new IllegalStateException("device " + name + " was never started");
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> store.load() != null);
+        return store.load().regId();
+    }
+
+    List<String> regIds(List<String> names) {
+        return names.stream().map(this::regId).toList();
+    }
+
     /** Starts devices in waves of {@value #WAVE}, each connected before the next: a paced storm. */
-    List<TernClient> startAll(List<String> regIds) {
+    List<TernClient> startAll(List<String> names) {
         List<TernClient> out = new ArrayList<>();
-        for (int from = 0; from < regIds.size(); from += WAVE) {
+        for (int from = 0; from < names.size(); from += WAVE) {
             List<TernClient> wave = new ArrayList<>();
-            for (String r : regIds.subList(from, Math.min(regIds.size(), from + WAVE))) {
+            for (String r : names.subList(from, Math.min(names.size(), from + WAVE))) {
                 wave.add(start(r));
             }
             Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
@@ -70,19 +95,19 @@ final class Devices implements AutoCloseable {
         return out;
     }
 
-    TernClient client(String regId) {
-        return clients.get(regId);
+    TernClient client(String name) {
+        return clients.get(name);
     }
 
-    void stop(String regId) {
-        TernClient c = clients.remove(regId);
+    void stop(String name) {
+        TernClient c = clients.remove(name);
         if (c != null) {
             c.close();
         }
     }
 
-    List<PushMessage> receivedBy(String regId) {
-        return received.getOrDefault(regId, List.of());
+    List<PushMessage> receivedBy(String name) {
+        return received.getOrDefault(name, List.of());
     }
 
     @Override

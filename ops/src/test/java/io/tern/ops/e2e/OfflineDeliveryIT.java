@@ -47,7 +47,7 @@ class OfflineDeliveryIT {
     @Test
     void aDeviceOfflineAtPushTimeReceivesTheMessageWhenItConnects() {
         knownButOffline("sleepy-1");
-        PushApiClient.Response r = api.pushNotification("sleepy-1", "while you were away", "queued").join();
+        PushApiClient.Response r = api.pushNotification(devices.regId("sleepy-1"), "while you were away", "queued").join();
         assertEquals(200, r.status(), () -> r.body().toString());
         assertEquals("offline", r.body().get("status").asText());
         String msgId = r.body().get("msgId").asText();
@@ -65,14 +65,14 @@ class OfflineDeliveryIT {
     void aMessageWhoseTtlPassedIsNeverDeliveredAndShowsExpired() {
         knownButOffline("sleepy-2");
         PushApiClient.Response shortLived = api.post("/v1/push/single",
-                "{\"regId\":\"sleepy-2\",\"data\":{\"n\":1},\"ttlSeconds\":1}").join();
+                "{\"regId\":\"" + devices.regId("sleepy-2") + "\",\"data\":{\"n\":1},\"ttlSeconds\":1}").join();
         assertEquals(200, shortLived.status());
         String expiredId = shortLived.body().get("msgId").asText();
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
                 .until(() -> api.status(expiredId).equals("expired"));
         // A second, long-lived message proves the device did catch up when it reconnected.
         PushApiClient.Response longLived = api.post("/v1/push/single",
-                "{\"regId\":\"sleepy-2\",\"data\":{\"n\":2}}").join();
+                "{\"regId\":\"" + devices.regId("sleepy-2") + "\",\"data\":{\"n\":2}}").join();
         String liveId = longLived.body().get("msgId").asText();
 
         devices.start("sleepy-2");

@@ -9,10 +9,14 @@ import io.tern.store.topic.Topics;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
- * Every role on port 0 against the JVM's shared real Redis and Kafka, with one app provisioned.
- * Each test class uses its own appId so classes never see each other's devices.
+ * Every role on port 0 against the JVM's shared real Redis and Kafka, with one app provisioned (more with
+ * {@code logic.apps.*} in {@code extra}). Each test class uses its own appId so classes never see each
+ * other's devices. Dev mode: the roles run with the development token secret and device key.
  */
 final class PlatformFixture implements AutoCloseable {
     static final String APP_KEY = "e2e-key";
@@ -35,8 +39,20 @@ final class PlatformFixture implements AutoCloseable {
         s.put("broker.admin-port", "0");
         s.put("logic.apps." + appId + ".key", APP_KEY);
         s.put("logic.apps." + appId + ".secret", APP_SECRET);
+        s.put("dispatcher.dev-mode", "true");
+        s.put("broker.dev-mode", "true");
+        s.put("logic.dev-mode", "true");
         s.putAll(extra);
+        // Every app provisioned for the push API may register devices, each with its own client key.
+        Set<String> apps = new TreeSet<>();
+        s.keySet().stream().filter(k -> k.startsWith("logic.apps.") && k.endsWith(".key"))
+                .forEach(k -> apps.add(k.substring("logic.apps.".length(), k.length() - ".key".length())));
+        s.put("dispatcher.client-keys", apps.stream().map(a -> a + "=" + clientKey(a)).collect(Collectors.joining(",")));
         cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redis.uri(), kafka.bootstrapServers()), 2);
+    }
+
+    static String clientKey(String appId) {
+        return appId + "-client-key";
     }
 
     static PlatformFixture start(String appId) {
@@ -52,7 +68,12 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     Devices devices() {
-        return new Devices(cluster.dispatcher().address(), appId);
+        return devices(appId);
+    }
+
+    /** Devices of {@code app}, which must be provisioned on this platform. */
+    Devices devices(String app) {
+        return new Devices(cluster.dispatcher().address(), app, clientKey(app));
     }
 
     @Override

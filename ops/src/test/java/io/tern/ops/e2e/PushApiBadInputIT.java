@@ -55,14 +55,14 @@ class PushApiBadInputIT {
 
     @Test
     void pushWithoutAuthTokenIs401() {
-        assertEquals(401, anonymous().pushNotification("known-1", "t", "b").join().status());
+        assertEquals(401, anonymous().pushNotification(devices.regId("known-1"), "t", "b").join().status());
     }
 
     @Test
     void bodyOver4KiBIs413() {
         String big = "x".repeat(4200);
         PushApiClient.Response r = api.post("/v1/push/single",
-                "{\"regId\":\"known-1\",\"notification\":{\"title\":\"t\",\"body\":\"" + big + "\"}}").join();
+                "{\"regId\":\"" + devices.regId("known-1") + "\",\"notification\":{\"title\":\"t\",\"body\":\"" + big + "\"}}").join();
         assertEquals(413, r.status());
         assertEquals("body", r.body().get("field").asText());
     }
@@ -77,7 +77,7 @@ class PushApiBadInputIT {
     @Test
     void invalidFieldIs400NamingIt() {
         PushApiClient.Response r = api.post("/v1/push/single",
-                "{\"regId\":\"known-1\",\"data\":{\"a\":1},\"ttlSeconds\":999999999}").join();
+                "{\"regId\":\"" + devices.regId("known-1") + "\",\"data\":{\"a\":1},\"ttlSeconds\":999999999}").join();
         assertEquals(400, r.status());
         assertEquals("ttlSeconds", r.body().get("field").asText());
     }
@@ -97,7 +97,7 @@ class PushApiBadInputIT {
 
     @Test
     void sameRequestIdTwiceGivesTheSameMsgIdAndOneDelivery() {
-        String body = "{\"regId\":\"known-1\",\"data\":{\"once\":true},\"requestId\":\"req-42\"}";
+        String body = "{\"regId\":\"" + devices.regId("known-1") + "\",\"data\":{\"once\":true},\"requestId\":\"req-42\"}";
         PushApiClient.Response first = api.post("/v1/push/single", body).join();
         PushApiClient.Response second = api.post("/v1/push/single", body).join();
         assertEquals(200, first.status());

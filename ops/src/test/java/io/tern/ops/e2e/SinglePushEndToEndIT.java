@@ -55,7 +55,7 @@ class SinglePushEndToEndIT {
         List<CompletableFuture<?>> calls = new ArrayList<>();
         for (String regId : regIds) {
             sentAtNanos.put(regId, System.nanoTime());
-            calls.add(api.pushNotification(regId, "hi " + regId, "body of " + regId).thenAccept(r -> {
+            calls.add(api.pushNotification(devices.regId(regId), "hi " + regId, "body of " + regId).thenAccept(r -> {
                 assertEquals(200, r.status(), () -> "push to " + regId + ": " + r.body());
                 msgIdByReg.put(regId, r.body().get("msgId").asText());
             }));
@@ -86,7 +86,7 @@ class SinglePushEndToEndIT {
         for (int i = 0; i < DEVICES; i++) {
             String regId = regIds.get(i);
             long start = System.nanoTime();
-            PushApiClient.Response r = api.pushNotification(regId, "again", "second").join();
+            PushApiClient.Response r = api.pushNotification(devices.regId(regId), "again", "second").join();
             assertEquals(200, r.status());
             assertEquals("sent", r.body().get("status").asText());
             String status = api.status(r.body().get("msgId").asText());

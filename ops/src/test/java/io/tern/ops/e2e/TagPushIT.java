@@ -40,9 +40,9 @@ class TagPushIT {
         all = IntStream.range(0, DEVICES).mapToObj(i -> "t" + i).toList();
         List<TernClient> clients = devices.startAll(all);
         await().atMost(Duration.ofSeconds(30)).until(() -> clients.stream().allMatch(c -> c.state() == TernClient.State.CONNECTED));
-        tag("red", range(0, 20));
-        tag("big", range(10, 30));
-        tag("vip", List.of("t25"));
+        tag("red", devices.regIds(range(0, 20)));
+        tag("big", devices.regIds(range(10, 30)));
+        tag("vip", List.of(devices.regId("t25")));
         for (int i = 0; i < 5; i++) {
             devices.client("t" + i).subscribe("vip");
         }

@@ -56,7 +56,7 @@ class TaskLifecycleIT {
         connected("sched-1");
         long sendAt = System.currentTimeMillis() + 4000;
         String taskId = api.createTask("later", "scheduled", "\"sendAt\":" + sendAt);
-        PushApiClient.Response r = api.listPush(taskId, List.of("sched-1"), null);
+        PushApiClient.Response r = api.listPush(taskId, List.of(devices.regId("sched-1")), null);
         assertEquals(200, r.status(), () -> String.valueOf(r.body()));
         assertEquals("scheduled", api.task(taskId).get("state").asText());
 
@@ -82,7 +82,7 @@ class TaskLifecycleIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> connections() == before - 1);
         }
         String taskId = api.createTask("oops", "recall me", null);
-        PushApiClient.Response pushed = api.listPush(taskId, regIds, null);
+        PushApiClient.Response pushed = api.listPush(taskId, devices.regIds(regIds), null);
         assertEquals(200, pushed.status());
         await().atMost(Duration.ofSeconds(5)).until(() -> api.task(taskId).get("offline").asLong() == 3);
 
@@ -95,11 +95,11 @@ class TaskLifecycleIT {
         String probe = regIds.get(0);
         await().atMost(Duration.ofSeconds(15)).until(() -> devices.client(probe).state() == TernClient.State.CONNECTED);
         // A later single push arrives, so the device did reconnect and catch up; the recalled task did not.
-        PushApiClient.Response later = api.pushNotification(probe, "after recall", "still works").join();
+        PushApiClient.Response later = api.pushNotification(devices.regId(probe), "after recall", "still works").join();
         await().atMost(Duration.ofSeconds(10)).until(() -> devices.receivedBy(probe).stream()
                 .anyMatch(m -> Long.toString(m.msgId()).equals(later.body().get("msgId").asText())));
         assertTrue(regIds.stream().allMatch(r -> copies(r, taskId) == 0), "no recalled copy delivered");
-        assertEquals(409, api.listPush(taskId, regIds, null).status(), "a recalled task cannot be sent again");
+        assertEquals(409, api.listPush(taskId, devices.regIds(regIds), null).status(), "a recalled task cannot be sent again");
     }
 
     @Test

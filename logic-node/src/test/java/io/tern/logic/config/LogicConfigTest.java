@@ -1,0 +1,25 @@
+package io.tern.logic.config;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LogicConfigTest {
+
+    @Test
+    void theDevelopmentAuthTokenSecretRefusesToStartOutsideDevMode() {
+        ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.empty()));
+        assertTrue(e.getMessage().contains("logic.auth-token-secret is the development secret"), e.getMessage());
+
+        assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).devMode());
+        LogicConfig production = LogicConfig.from(Settings.of(Map.of(
+                "logic.auth-token-secret", "a-production-auth-token-secret")));
+        assertFalse(production.devMode());
+    }
+}
