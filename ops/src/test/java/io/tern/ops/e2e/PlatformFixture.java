@@ -21,9 +21,8 @@ final class PlatformFixture implements AutoCloseable {
     final String appId;
     final LocalCluster cluster;
 
-    private PlatformFixture(String appId, Map<String, String> extra) {
+    private PlatformFixture(String appId, Map<String, String> extra, String redisUri) {
         this.appId = appId;
-        RedisServer redis = SharedInfra.redis();
         KafkaBroker kafka = SharedInfra.kafka();
         kafka.createTopics(Topics.ACKS);
         Map<String, String> s = new HashMap<>();
@@ -36,15 +35,20 @@ final class PlatformFixture implements AutoCloseable {
         s.put("logic.apps." + appId + ".key", APP_KEY);
         s.put("logic.apps." + appId + ".secret", APP_SECRET);
         s.putAll(extra);
-        cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redis.uri(), kafka.bootstrapServers()), 2);
+        cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redisUri, kafka.bootstrapServers()), 2);
     }
 
     static PlatformFixture start(String appId) {
-        return new PlatformFixture(appId, Map.of());
+        return start(appId, Map.of());
     }
 
     static PlatformFixture start(String appId, Map<String, String> extra) {
-        return new PlatformFixture(appId, extra);
+        return new PlatformFixture(appId, extra, SharedInfra.redis().uri());
+    }
+
+    /** Against {@code redis} instead of the shared Redis (e.g. one that requires a password). */
+    static PlatformFixture start(String appId, Map<String, String> extra, RedisServer redis) {
+        return new PlatformFixture(appId, extra, redis.uri());
     }
 
     PushApiClient api() {
