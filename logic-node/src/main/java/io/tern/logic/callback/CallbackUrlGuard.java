@@ -25,9 +25,10 @@ import java.util.regex.Pattern;
  * other HTTP stacks read them as 127.0.0.1). Names are resolved off the caller's thread on a bounded
  * pool ({@link #check}): DNS blocks. The API checks at accept time and the dispatcher again before every
  * POST ({@link #check} too): a name that resolved to a public address at accept time may point inside
- * later (DNS rebinding). The POST's own lookup follows the check within milliseconds and is answered by
- * the JVM's address cache that the check just filled (30 s by default), so it connects to the address
- * that was checked. Redirects are never followed (see {@link CallbackDispatcher}).
+ * later (DNS rebinding). The POST's own lookup follows the check within milliseconds and is answered from
+ * the JVM's address cache (30 s by default), so it connects to an address that was checked; the one gap left
+ * is a cache entry expiring between the two lookups. Redirects are never followed (see
+ * {@link CallbackDispatcher}).
  */
 public final class CallbackUrlGuard implements AutoCloseable {
     /** Names that reach a cloud metadata service without resolving to its address everywhere. */
