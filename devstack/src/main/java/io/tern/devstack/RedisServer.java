@@ -45,22 +45,33 @@ public final class RedisServer implements AutoCloseable {
      * @param port       0 picks a free port
      * @param appendOnly AOF with appendfsync everysec when true
      * @param dataDir    null means a fresh temp dir, deleted on close
+     * @param password   null: no AUTH; else the server requires it ({@code requirepass}) and {@link #uri()} carries it
      */
-    public record Options(int port, boolean appendOnly, Path dataDir) {
+    public record Options(int port, boolean appendOnly, Path dataDir, String password) {
         public static Options defaults() {
-            return new Options(0, false, null);
+            return new Options(0, false, null, null);
         }
 
         public Options withPort(int port) {
-            return new Options(port, appendOnly, dataDir);
+            return new Options(port, appendOnly, dataDir, password);
         }
 
         public Options withAppendOnly(boolean appendOnly) {
-            return new Options(port, appendOnly, dataDir);
+            return new Options(port, appendOnly, dataDir, password);
         }
 
         public Options withDataDir(Path dataDir) {
-            return new Options(port, appendOnly, dataDir);
+            return new Options(port, appendOnly, dataDir, password);
+        }
+
+        public Options withPassword(String password) {
+            return new Options(port, appendOnly, dataDir, password);
+        }
+
+        @Override
+        public String toString() {
+            return "Options[port=" + port + ", appendOnly=" + appendOnly + ", dataDir=" + dataDir + ", password="
+                    + (password == null ? "none" : "****") + "]";
         }
     }
 
@@ -112,8 +123,13 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /** {@code redis://host:port}, or {@code redis://:password@host:port} when the server requires a password. */
     public String uri() {
-        return "redis://" + Ports.HOST + ":" + port;
+        return "redis://" + (options.password() == null ? "" : ":" + urlEncode(options.password()) + "@") + Ports.HOST + ":" + port;
+    }
+
+    private static String urlEncode(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     public Path dataDir() {
@@ -204,6 +220,10 @@ public final class RedisServer implements AutoCloseable {
                 "--dir", dataDir.toAbsolutePath().toString(),
                 "--protected-mode", "no",
                 "--daemonize", "no"));
+        if (options.password() != null) {
+            // In a config file, not on the command line, where any local user would read it in the process list.
+            cmd.add(1, writePasswordConfig().toString());
+        }
         Process proc;
         try {
             proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -216,7 +236,7 @@ public final class RedisServer implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
         try {
             while (true) {
-                if (ping(p)) {
+                if (ping(p, options.password())) {
                     return;
                 }
                 // Doubles as the pause between probes and the check that the process still lives.
@@ -268,7 +288,7 @@ public final class RedisServer implements AutoCloseable {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(Ports.HOST, port), 1_000);
             s.setSoTimeout(2_000);
-            s.getOutputStream().write("SHUTDOWN NOSAVE\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write((auth(options.password()) + "SHUTDOWN NOSAVE\r\n").getBytes(StandardCharsets.UTF_8));
             s.getOutputStream().flush();
             // Redis closes the connection when it goes down; reading to EOF waits for that without polling.
             InputStream in = s.getInputStream();
@@ -289,19 +309,48 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** One PING over a plain socket; false on anything but +PONG (refused, -LOADING, timeout). */
-    static boolean ping(int port) {
+    /** One PING over a plain socket (after AUTH when a password is set); false on anything but +PONG. */
+    static boolean ping(int port, String password) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(Ports.HOST, port), 250);
             s.setSoTimeout(1_000);
             OutputStream out = s.getOutputStream();
-            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write((auth(password) + "PING\r\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            if (password != null && !"+OK".equals(in.readLine())) {
+                return false;
+            }
             return "+PONG".equals(in.readLine());
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** An AUTH command in RESP (the password may hold any character), or nothing without a password. */
+    private static String auth(String password) {
+        if (password == null) {
+            return "";
+        }
+        int len = password.getBytes(StandardCharsets.UTF_8).length;
+        return "*2\r\n$4\r\nAUTH\r\n$" + len + "\r\n" + password + "\r\n";
+    }
+
+    /** A config file readable by this user only, holding {@code requirepass}. */
+    private Path writePasswordConfig() throws StartFailure {
+        String pw = options.password();
+        if (pw.contains("\"") || pw.contains("\\") || pw.contains("\n") || pw.contains("\r")) {
+            throw new StartFailure("the Redis password must not contain quotes, backslashes or line breaks");
+        }
+        Path conf = dataDir.resolve("tern-auth.conf");
+        try {
+            Files.deleteIfExists(conf);
+            Files.createFile(conf, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(conf, "requirepass \"" + pw + "\"\n");
+        } catch (IOException e) {
+            throw new StartFailure("cannot write " + conf + ": " + e);
+        }
+        return conf.toAbsolutePath();
     }
 
     // --- output draining: the pipe must never fill, or redis-server blocks on its own log writes ---

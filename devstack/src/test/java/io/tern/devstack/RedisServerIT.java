@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -79,6 +80,26 @@ class RedisServerIT {
             }
         }
         assertTrue(Files.exists(dir), "a caller's data dir is kept");
+    }
+
+    @Test
+    void aPasswordIsRequiredAndCarriedInTheUriButNotOnTheCommandLine() throws Exception {
+        try (RedisServer redis = RedisServer.start(RedisServer.Options.defaults().withPassword("pw with spaces&@"))) {
+            assertEquals("redis://:pw%20with%20spaces%26%40@127.0.0.1:" + redis.port(), redis.uri());
+            try (Resp r = new Resp(redis.host(), redis.port())) {
+                IOException e = assertThrows(IOException.class, () -> r.call("GET", "k"));
+                assertTrue(e.getMessage().contains("NOAUTH"), e.getMessage());
+                assertEquals("OK", r.call("AUTH", "pw with spaces&@"));
+                assertEquals("OK", r.call("SET", "k", "v"));
+            }
+            assertFalse(ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("pw with spaces")),
+                    "the password is not in any process's command line");
+            assertFalse(RedisServer.Options.defaults().withPassword("pw with spaces&@").toString().contains("spaces"));
+            redis.restart();
+            try (Resp r = new Resp(redis.host(), redis.port())) {
+                assertEquals("OK", r.call("AUTH", "pw with spaces&@"));
+            }
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.callback.CallbackDispatcher;
+import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.group.GroupFanout;
 import io.tern.logic.group.GroupPushService;
@@ -53,6 +54,7 @@ public final class LogicNode implements AutoCloseable {
     private final RedissonClient redisson;
     private final AppLimits limits;
     private final CallbackDispatcher callbacks;
+    private final CallbackUrlGuard callbackGuard;
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
     private final HttpServer http;
@@ -81,7 +83,9 @@ public final class LogicNode implements AutoCloseable {
         limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
 
         TaskRepository tasks = new TaskRepository(redis, policy);
-        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, observability.registry(), config.id());
+        callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
+        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, callbackGuard, observability.registry(),
+                config.id());
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
                 config.receiptApplyMax(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
@@ -98,10 +102,11 @@ public final class LogicNode implements AutoCloseable {
 
         observability.check("redis", redis::isOpen);
         observability.check("broker-registry", liveBrokers::fresh);
-        PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, clock);
+        PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
+                clock);
         TaskApi taskApi = new TaskApi(auth, groups, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
-                config.schedule().maxAhead(), config.maxListBodyBytes(), clock);
+                config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
                 .start(config.http());
@@ -130,6 +135,7 @@ public final class LogicNode implements AutoCloseable {
         tagPush.close();
         acks.close();
         callbacks.close();
+        callbackGuard.close();
         limits.close();
         RedissonClients.close(redisson);
         links.close();

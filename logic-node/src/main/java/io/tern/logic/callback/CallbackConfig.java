@@ -4,6 +4,7 @@ import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Receipt callbacks to app servers, keys {@code logic.callback.*}.
@@ -17,9 +18,11 @@ import java.time.Duration;
  * @param queueCapacity  receipts held at once (queued, batched, in flight or awaiting a retry); beyond it
  *                       {@link CallbackDispatcher#receipt} blocks the ack consumer: backpressure, not a drop
  * @param concurrency    POSTs in flight per callback URL (a slow app server only uses its own slots)
+ * @param targets        which callback URLs may be posted to
  */
 public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Duration backoffInitial,
-                             Duration backoffMax, Duration requestTimeout, int queueCapacity, int concurrency) {
+                             Duration backoffMax, Duration requestTimeout, int queueCapacity, int concurrency,
+                             Targets targets) {
 
     public static final int MAX_BATCH = 100;
     public static final int DEFAULT_BATCH_MAX = 100;
@@ -47,7 +50,38 @@ public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Dur
 
     public static CallbackConfig defaults() {
         return new CallbackConfig(DEFAULT_BATCH_MAX, DEFAULT_LINGER, DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL,
-                DEFAULT_BACKOFF_MAX, DEFAULT_REQUEST_TIMEOUT, DEFAULT_QUEUE_CAPACITY, DEFAULT_CONCURRENCY);
+                DEFAULT_BACKOFF_MAX, DEFAULT_REQUEST_TIMEOUT, DEFAULT_QUEUE_CAPACITY, DEFAULT_CONCURRENCY,
+                Targets.defaults());
+    }
+
+    /**
+     * Where callbacks may go ({@link CallbackUrlGuard}): public addresses, plus what {@code allow} lists.
+     *
+     * @param allow           {@code host:port}, {@code [ipv6]:port} or CIDR entries let through although internal
+     *                        (e.g. an app server on the same private network); empty by default
+     * @param resolverThreads threads resolving callback hosts (DNS blocks, so not on an event loop)
+     * @param resolverQueue   host checks waiting for a resolver thread; beyond it the API answers 429
+     */
+    public record Targets(List<String> allow, int resolverThreads, int resolverQueue) {
+        public static final int DEFAULT_RESOLVER_THREADS = 2;
+        public static final int DEFAULT_RESOLVER_QUEUE = 1000;
+
+        public Targets {
+            allow = CallbackUrlGuard.validated(allow);
+            ConfigException.require(resolverThreads >= 1 && resolverThreads <= 64,
+                    "logic.callback.resolver-threads must be in [1, 64]");
+            ConfigException.require(resolverQueue >= 1 && resolverQueue <= 1_000_000,
+                    "logic.callback.resolver-queue must be in [1, 1000000]");
+        }
+
+        public static Targets defaults() {
+            return new Targets(List.of(), DEFAULT_RESOLVER_THREADS, DEFAULT_RESOLVER_QUEUE);
+        }
+
+        /** Only {@code allow} changed: tests let their local app server through. */
+        public static Targets allowing(String... entries) {
+            return new Targets(List.of(entries), DEFAULT_RESOLVER_THREADS, DEFAULT_RESOLVER_QUEUE);
+        }
     }
 
     /** Reads {@code logic.callback.*}; the caller's {@code warnUnread("logic.")} reports typos. */
@@ -60,6 +94,9 @@ public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Dur
                 s.duration("logic.callback.backoff-max", DEFAULT_BACKOFF_MAX),
                 s.duration("logic.callback.request-timeout", DEFAULT_REQUEST_TIMEOUT),
                 s.integer("logic.callback.queue-capacity", DEFAULT_QUEUE_CAPACITY),
-                s.integer("logic.callback.concurrency", DEFAULT_CONCURRENCY));
+                s.integer("logic.callback.concurrency", DEFAULT_CONCURRENCY),
+                new Targets(s.list("logic.callback.allow", List.of()),
+                        s.integer("logic.callback.resolver-threads", Targets.DEFAULT_RESOLVER_THREADS),
+                        s.integer("logic.callback.resolver-queue", Targets.DEFAULT_RESOLVER_QUEUE)));
     }
 }

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -70,6 +71,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     private final ScheduledThreadPoolExecutor timer;
     private final ExecutorService httpExecutor;
     private final HttpClient http;
+    private final CallbackUrlGuard guard;
     private final Counter posted;
     private final Counter failed;
     private final Counter abandoned;
@@ -79,17 +81,21 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
 
     /** With the apps of {@code LogicConfig.apps()}: receipts are signed with each app's secret. */
     public CallbackDispatcher(CallbackConfig config, Map<String, AppCredentials> apps, TaskRepository tasks,
-                              MeterRegistry registry, String owner) {
+                              CallbackUrlGuard guard, MeterRegistry registry, String owner) {
         this(config, appId -> {
             AppCredentials c = apps.get(appId);
             return c == null ? null : c.appSecret();
-        }, tasks, registry, owner);
+        }, tasks, guard, registry, owner);
     }
 
-    /** @param secrets appId to its signing secret, or null for an unknown app (its receipts fail) */
+    /**
+     * @param secrets appId to its signing secret, or null for an unknown app (its receipts fail)
+     * @param guard   checks each URL again right before every POST (its DNS answer may have changed)
+     */
     public CallbackDispatcher(CallbackConfig config, Function<String, String> secrets, TaskRepository tasks,
-                              MeterRegistry registry, String owner) {
+                              CallbackUrlGuard guard, MeterRegistry registry, String owner) {
         this.config = config;
+        this.guard = guard;
         this.secrets = secrets;
         this.tasks = tasks;
         this.owner = owner;
@@ -219,10 +225,9 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     private void send(Batch b) {
         if (b.body == null) {
             String secret = secrets.apply(b.dest.key.appId());
-            URI uri = parseUri(b.dest.key.url());
-            if (secret == null || uri == null) {
-                log.warn("[callbacks {} app={} url={}] {}; {} receipts count as failed", owner, b.dest.key.appId(),
-                        b.dest.key.url(), secret == null ? "no secret for app" : "bad callback URL", b.items.size());
+            if (secret == null) {
+                log.warn("[callbacks {} app={} url={}] no secret for app; {} receipts count as failed", owner,
+                        b.dest.key.appId(), b.dest.shown, b.items.size());
                 finish(b, Outcome.FAILED);
                 return;
             }
@@ -234,22 +239,31 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
                 return;
             }
             b.signature = sign(secret, b.body);
-            b.uri = uri;
         }
         b.attempts++;
-        HttpRequest req = HttpRequest.newBuilder(b.uri)
+        // Checked before every attempt, off this thread when DNS is needed: the name may point inside by now.
+        guard.check(b.dest.key.url())
+                .thenCompose(uri -> http.sendAsync(request(b, uri), HttpResponse.BodyHandlers.discarding()))
+                .whenComplete((resp, err) -> {
+                    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                    if (cause instanceof CallbackUrlGuard.RefusedException refused) {
+                        log.warn("[callbacks {} app={} url={}] refused: {}; {} receipts count as failed", owner,
+                                b.dest.key.appId(), b.dest.shown, refused.getMessage(), b.items.size());
+                        finish(b, Outcome.FAILED);
+                        return;
+                    }
+                    onResult(b, resp == null ? -1 : resp.statusCode(), cause);
+                });
+    }
+
+    private HttpRequest request(Batch b, URI uri) {
+        return HttpRequest.newBuilder(uri)
                 .timeout(config.requestTimeout())
                 .header("Content-Type", "application/json")
                 .header(APP_HEADER, b.dest.key.appId())
                 .header(SIGNATURE_HEADER, b.signature)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(b.body))
                 .build();
-        try {
-            http.sendAsync(req, HttpResponse.BodyHandlers.discarding())
-                    .whenComplete((resp, err) -> onResult(b, resp == null ? -1 : resp.statusCode(), err));
-        } catch (RuntimeException e) {
-            onResult(b, -1, e);
-        }
     }
 
     private void onResult(Batch b, int status, Throwable err) {
@@ -260,19 +274,19 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         String why = err != null ? err.toString() : "HTTP " + status;
         if (closed) {
             log.warn("[callbacks {} app={} url={}] stopping: {} receipts not posted after {} attempts: {}", owner,
-                    b.dest.key.appId(), b.dest.key.url(), b.items.size(), b.attempts, why);
+                    b.dest.key.appId(), b.dest.shown, b.items.size(), b.attempts, why);
             finish(b, Outcome.ABANDONED);
             return;
         }
         if (b.attempts >= config.maxAttempts()) {
             log.warn("[callbacks {} app={} url={}] giving up on {} receipts after {} attempts: {}", owner,
-                    b.dest.key.appId(), b.dest.key.url(), b.items.size(), b.attempts, why);
+                    b.dest.key.appId(), b.dest.shown, b.items.size(), b.attempts, why);
             finish(b, Outcome.FAILED);
             return;
         }
         long delay = backoffMillis(b.attempts);
         log.debug("[callbacks {} app={} url={}] attempt {} failed ({}); retrying in {} ms", owner,
-                b.dest.key.appId(), b.dest.key.url(), b.attempts, why, delay);
+                b.dest.key.appId(), b.dest.shown, b.attempts, why, delay);
         retries.increment();
         // The batch keeps its in-flight slot while it waits: a failing URL gets no new POSTs meanwhile.
         if (scheduleOrNull(() -> send(b), delay) == null) {
@@ -354,15 +368,6 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         return Hmac.sha256Hex(secret, body);
     }
 
-    private static URI parseUri(String url) {
-        try {
-            URI u = URI.create(url);
-            return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null ? u : null;
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
     /**
      * Posts what is batched, waits up to one request timeout for held receipts to finish, then stops.
      * Receipts still held after that (e.g. waiting to retry a dead server) are logged and counted as abandoned
@@ -418,6 +423,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         }
 
         final Key key;
+        final String shown;
         final List<Item> open = new ArrayList<>();
         final ArrayDeque<Batch> ready = new ArrayDeque<>();
         ScheduledFuture<?> linger;
@@ -425,6 +431,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
 
         Destination(Key key) {
             this.key = Objects.requireNonNull(key);
+            this.shown = CallbackUrlGuard.shown(key.url());
         }
 
         boolean idle() {
@@ -438,7 +445,6 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         final List<Item> items;
         byte[] body;
         String signature;
-        URI uri;
         int attempts;
 
         Batch(Destination dest, List<Item> items) {

@@ -3,17 +3,21 @@ package io.tern.logic.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpServer;
 
-import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The message part shared by single pushes and task payloads: exactly one of
  * {@code notification {title, body}} or {@code data {...}}, optional {@code ttlSeconds} and
- * optional {@code callback {url, param}}. Errors name the field.
+ * optional {@code callback {url, param}}. Errors name the field. {@link #parse} checks what needs no DNS;
+ * {@link #admitCallback} then checks where the callback URL's host resolves, off the event loop.
  */
 final class MessageParser {
     static final int MAX_CALLBACK_URL = 512;
@@ -25,10 +29,35 @@ final class MessageParser {
 
     private final Duration defaultTtl;
     private final Duration maxTtl;
+    private final CallbackUrlGuard callbackGuard;
 
-    MessageParser(Duration defaultTtl, Duration maxTtl) {
+    MessageParser(Duration defaultTtl, Duration maxTtl, CallbackUrlGuard callbackGuard) {
         this.defaultTtl = defaultTtl;
         this.maxTtl = maxTtl;
+        this.callbackGuard = callbackGuard;
+    }
+
+    /**
+     * Completes once {@code callbackUrl} (null: none) is known to lead to an allowed address; fails with
+     * 400 {@code callback.url} when it leads inside, or 429 when the resolver is saturated.
+     */
+    CompletableFuture<Void> admitCallback(String callbackUrl) {
+        if (callbackUrl == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return callbackGuard.check(callbackUrl).handle((uri, err) -> {
+            if (err == null) {
+                return null;
+            }
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof CallbackUrlGuard.RefusedException refused) {
+                throw ApiException.badRequest("callback.url", refused.getMessage());
+            }
+            if (cause instanceof RejectedExecutionException) {
+                throw ApiException.tooManyRequests("overloaded", "too many callback URLs being checked; retry after 1 s", 1);
+            }
+            throw err instanceof CompletionException ce ? ce : new CompletionException(err);
+        });
     }
 
     ParsedMessage parse(JsonNode body) {
@@ -72,9 +101,13 @@ final class MessageParser {
                 throw ApiException.badRequest("callback", "callback must be an object {url, param}");
             }
             callbackUrl = callback.path("url").asText("");
-            if (callbackUrl.length() > MAX_CALLBACK_URL || !isHttpUrl(callbackUrl)) {
-                throw ApiException.badRequest("callback.url", "callback.url must be an http(s) URL of at most "
-                        + MAX_CALLBACK_URL + " characters");
+            if (callbackUrl.length() > MAX_CALLBACK_URL) {
+                throw ApiException.badRequest("callback.url", "callback.url is over " + MAX_CALLBACK_URL + " characters");
+            }
+            try {
+                CallbackUrlGuard.parse(callbackUrl);
+            } catch (CallbackUrlGuard.RefusedException e) {
+                throw ApiException.badRequest("callback.url", e.getMessage());
             }
             JsonNode param = callback.get("param");
             callbackParam = param == null || param.isNull() ? "" : param.asText();
@@ -86,15 +119,6 @@ final class MessageParser {
             return new ParsedMessage(kind, HttpServer.JSON.writeValueAsString(payload), ttlMillis, callbackUrl, callbackParam);
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest(hasData ? "data" : "notification", "payload cannot be serialised");
-        }
-    }
-
-    private static boolean isHttpUrl(String s) {
-        try {
-            URI u = URI.create(s);
-            return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null;
-        } catch (IllegalArgumentException e) {
-            return false;
         }
     }
 }

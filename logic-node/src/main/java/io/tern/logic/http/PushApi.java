@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePush;
@@ -41,7 +42,8 @@ public final class PushApi {
     private final MessageParser messageParser;
 
     public PushApi(AppAuthenticator auth, UsedSignatures usedSignatures, SinglePushService singlePush,
-                   MessageRepository messages, AppLimits limits, LogicConfig config, LongSupplier clock) {
+                   MessageRepository messages, AppLimits limits, LogicConfig config, CallbackUrlGuard callbackGuard,
+                   LongSupplier clock) {
         this.auth = auth;
         this.usedSignatures = usedSignatures;
         this.singlePush = singlePush;
@@ -49,7 +51,7 @@ public final class PushApi {
         this.limits = limits;
         this.config = config;
         this.clock = clock;
-        this.messageParser = new MessageParser(config.defaultTtl(), config.maxTtl());
+        this.messageParser = new MessageParser(config.defaultTtl(), config.maxTtl(), callbackGuard);
     }
 
     public HttpServer.Builder addRoutes(HttpServer.Builder http) {
@@ -80,7 +82,8 @@ public final class PushApi {
     private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {
         String appId = auth.verify(req.header(AUTH_HEADER));
         SinglePush push = parseSinglePush(Json.object(req.body()));
-        return limits.admit(appId, 1).thenCompose(x -> singlePush.push(appId, push)).handle((out, err) -> {
+        return messageParser.admitCallback(push.callbackUrl()).thenCompose(x -> limits.admit(appId, 1))
+                .thenCompose(x -> singlePush.push(appId, push)).handle((out, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 if (cause instanceof BrokerLinks.SaturatedException) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.logic.auth.AppAuthenticator;
+import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.group.GroupFanout;
 import io.tern.logic.group.GroupPushService;
 import io.tern.logic.group.GroupTarget;
@@ -46,13 +47,13 @@ public final class TaskApi {
 
     public TaskApi(AppAuthenticator auth, GroupPushService groups, AppLimits limits, TagRepository tags,
                    IdempotencyRepository idempotency, Duration defaultTtl, Duration maxTtl, Duration maxSchedule,
-                   int maxListBodyBytes, LongSupplier clock) {
+                   int maxListBodyBytes, CallbackUrlGuard callbackGuard, LongSupplier clock) {
         this.auth = auth;
         this.groups = groups;
         this.limits = limits;
         this.tags = tags;
         this.idempotency = idempotency;
-        this.messages = new MessageParser(defaultTtl, maxTtl);
+        this.messages = new MessageParser(defaultTtl, maxTtl, callbackGuard);
         this.maxSchedule = maxSchedule;
         this.maxListBodyBytes = maxListBodyBytes;
         this.clock = clock;
@@ -83,7 +84,10 @@ public final class TaskApi {
             }
             sendAt = at.asLong();
         }
-        return groups.createTask(appId, m.kind(), m.payloadJson(), m.ttlMillis(), m.callbackUrl(), m.callbackParam(), sendAt)
+        long sendAtMillis = sendAt;
+        return messages.admitCallback(m.callbackUrl())
+                .thenCompose(x -> groups.createTask(appId, m.kind(), m.payloadJson(), m.ttlMillis(), m.callbackUrl(),
+                        m.callbackParam(), sendAtMillis))
                 .thenApply(id -> HttpResponse.ok(Map.of("taskId", Long.toString(id))));
     }
 

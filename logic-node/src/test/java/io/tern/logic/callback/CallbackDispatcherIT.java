@@ -51,6 +51,7 @@ class CallbackDispatcherIT {
     private WireMockServer app;
     private SimpleMeterRegistry registry;
     private CallbackDispatcher dispatcher;
+    private CallbackUrlGuard guard;
 
     @BeforeAll
     static void connect() {
@@ -74,14 +75,17 @@ class CallbackDispatcherIT {
     void stop() {
         if (dispatcher != null) {
             dispatcher.close();
+            guard.close();
         }
         app.stop();
     }
 
     private CallbackDispatcher dispatcher(int maxAttempts, Duration requestTimeout, int capacity, int concurrency) {
         CallbackConfig c = new CallbackConfig(100, Duration.ofMillis(50), maxAttempts, Duration.ofMillis(20),
-                Duration.ofMillis(100), requestTimeout, capacity, concurrency);
-        dispatcher = new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks, registry, "it");
+                Duration.ofMillis(100), requestTimeout, capacity, concurrency,
+                CallbackConfig.Targets.allowing("127.0.0.1:" + app.port())); // WireMock listens on loopback
+        guard = new CallbackUrlGuard(c.targets(), "it");
+        dispatcher = new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks, guard, registry, "it");
         return dispatcher;
     }
 
@@ -235,8 +239,9 @@ class CallbackDispatcherIT {
     void aFullQueueBlocksTheCallerUntilThereIsRoomAndDropsNothing() throws Exception {
         app.stubFor(post(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withFixedDelay(700)));
         CallbackConfig c = new CallbackConfig(1, Duration.ZERO, 3, Duration.ofMillis(20), Duration.ofMillis(100),
-                Duration.ofSeconds(3), 2, 1);
-        dispatcher = new CallbackDispatcher(c, appId -> SECRET, tasks, registry, "it");
+                Duration.ofSeconds(3), 2, 1, CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()));
+        guard = new CallbackUrlGuard(c.targets(), "it");
+        dispatcher = new CallbackDispatcher(c, appId -> SECRET, tasks, guard, registry, "it");
         String url = url("/slow");
         long task = newTask(url);
         AtomicInteger handed = new AtomicInteger();
@@ -268,5 +273,30 @@ class CallbackDispatcherIT {
         await().atMost(Duration.ofSeconds(3)).until(() -> metric("failed") == 1.0);
         assertEquals(0, app.getAllServeEvents().size(), "an unsigned callback is never sent");
         assertEquals(0, d.pending());
+    }
+
+    @Test
+    void aStoredUrlThatLeadsInsideIsCheckedAgainAtSendTimeAndNeverPosted() throws Exception {
+        // The API refuses such URLs; this one stands for a name whose DNS answer changed after it was accepted.
+        WireMockServer inside = new WireMockServer(options().dynamicPort());
+        inside.start();
+        try {
+            inside.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
+            app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
+            CallbackDispatcher d = dispatcher(3, Duration.ofSeconds(2), 100, 1);
+            String refused = "http://127.0.0.1:" + inside.port() + "/cb";
+            long refusedTask = newTask(refused);
+            long allowedTask = newTask(url("/cb"));
+            taskReceipts(d, refusedTask, refused, 3, "in-");
+            taskReceipts(d, allowedTask, url("/cb"), 3, "ok-");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> counter(refusedTask, TaskCounter.CALLBACK_FAILED) == 3
+                    && counter(allowedTask, TaskCounter.CALLBACK_SENT) == 3);
+            assertEquals(0, inside.getAllServeEvents().size(), "nothing reached the address that is not allowed");
+            assertEquals(3.0, metric("failed"));
+            assertEquals(0.0, registry.get("tern.callbacks.retries").counter().count(), "a refusal is not retried");
+        } finally {
+            inside.stop();
+        }
     }
 }

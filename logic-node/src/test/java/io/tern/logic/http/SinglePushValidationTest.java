@@ -1,5 +1,7 @@
 package io.tern.logic.http;
 
+import io.tern.logic.callback.CallbackConfig;
+import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.push.SinglePush;
 import io.tern.protocol.frame.PayloadKind;
@@ -17,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class SinglePushValidationTest {
-    private final PushApi api = new PushApi(null, null, null, null, null, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))), System::currentTimeMillis);
+    private final PushApi api = new PushApi(null, null, null, null, null,
+            LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))),
+            new CallbackUrlGuard(CallbackConfig.Targets.defaults(), "test"), System::currentTimeMillis);
 
     private SinglePush parse(String json) {
         return api.parseSinglePush(Json.object(json.getBytes(StandardCharsets.UTF_8)));

@@ -37,11 +37,25 @@ class GroupPushEndToEndIT {
     private static Devices devices;
     private static Devices otherApp;
     private static PushApiClient api;
+    /** The app server receiving receipt callbacks: on loopback, so the logic node must allow its port. */
+    private static HttpServer app;
+    private static final Map<String, Integer> receipts = new ConcurrentHashMap<>();
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
+        app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        app.createContext("/receipts", exchange -> {
+            try (exchange) {
+                for (JsonNode r : new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes()).get("receipts")) {
+                    receipts.merge(r.get("id").asText() + "/" + r.get("regId").asText(), 1, Integer::sum);
+                }
+                exchange.sendResponseHeaders(200, -1);
+            }
+        });
+        app.start();
         platform = PlatformFixture.start("e2e-group", java.util.Map.of("logic.apps.e2e-other.key", "k-other",
-                "logic.apps.e2e-other.secret", "other-secret"));
+                "logic.apps.e2e-other.secret", "other-secret",
+                "logic.callback.allow", "127.0.0.1:" + app.getAddress().getPort()));
         devices = platform.devices();
         otherApp = platform.devices("e2e-other");
         api = platform.api();
@@ -52,6 +66,7 @@ class GroupPushEndToEndIT {
         otherApp.close();
         devices.close();
         platform.close();
+        app.stop(0);
     }
 
     private static List<String> connect(Devices pool, String prefix, int n) {
@@ -140,17 +155,6 @@ class GroupPushEndToEndIT {
         List<String> issued = devices.regIds(regIds);
         await().atMost(Duration.ofSeconds(10)).until(() -> platform.cluster.brokers().stream()
                 .mapToInt(b -> b.connectionCount()).sum() >= n);
-        Map<String, Integer> receipts = new ConcurrentHashMap<>();
-        HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        app.createContext("/receipts", exchange -> {
-            try (exchange) {
-                for (JsonNode r : new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes()).get("receipts")) {
-                    receipts.merge(r.get("id").asText() + "/" + r.get("regId").asText(), 1, Integer::sum);
-                }
-                exchange.sendResponseHeaders(200, -1);
-            }
-        });
-        app.start();
         try {
             String url = "http://127.0.0.1:" + app.getAddress().getPort() + "/receipts";
             String taskId = api.createTask("all", "with receipts", "\"callback\":{\"url\":\"" + url + "\",\"param\":\"p\"}");
@@ -165,7 +169,6 @@ class GroupPushEndToEndIT {
             assertTrue(issued.stream().allMatch(id -> receipts.get(taskId + "/" + id) == 1), "each receipt once");
             assertEquals(countedBefore, countedAcks(), "a callback task's acks are not counted by the brokers");
         } finally {
-            app.stop(0);
             regIds.forEach(devices::stop);
         }
     }

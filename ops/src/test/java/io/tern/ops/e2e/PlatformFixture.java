@@ -25,9 +25,8 @@ final class PlatformFixture implements AutoCloseable {
     final String appId;
     final LocalCluster cluster;
 
-    private PlatformFixture(String appId, Map<String, String> extra) {
+    private PlatformFixture(String appId, Map<String, String> extra, String redisUri) {
         this.appId = appId;
-        RedisServer redis = SharedInfra.redis();
         KafkaBroker kafka = SharedInfra.kafka();
         kafka.createTopics(Topics.ACKS);
         Map<String, String> s = new HashMap<>();
@@ -48,7 +47,7 @@ final class PlatformFixture implements AutoCloseable {
         s.keySet().stream().filter(k -> k.startsWith("logic.apps.") && k.endsWith(".key"))
                 .forEach(k -> apps.add(k.substring("logic.apps.".length(), k.length() - ".key".length())));
         s.put("dispatcher.client-keys", apps.stream().map(a -> a + "=" + clientKey(a)).collect(Collectors.joining(",")));
-        cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redis.uri(), kafka.bootstrapServers()), 2);
+        cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redisUri, kafka.bootstrapServers()), 2);
     }
 
     static String clientKey(String appId) {
@@ -56,11 +55,16 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     static PlatformFixture start(String appId) {
-        return new PlatformFixture(appId, Map.of());
+        return start(appId, Map.of());
     }
 
     static PlatformFixture start(String appId, Map<String, String> extra) {
-        return new PlatformFixture(appId, extra);
+        return new PlatformFixture(appId, extra, SharedInfra.redis().uri());
+    }
+
+    /** Against {@code redis} instead of the shared Redis (e.g. one that requires a password). */
+    static PlatformFixture start(String appId, Map<String, String> extra, RedisServer redis) {
+        return new PlatformFixture(appId, extra, redis.uri());
     }
 
     PushApiClient api() {

@@ -182,10 +182,18 @@ public final class Settings {
         }
     }
 
-    /** Renders effective values for the start-up log, secrets redacted. */
+    /**
+     * Renders effective values for the start-up log, secrets redacted: fields named like a secret, password or key,
+     * and the user info of URIs ({@code redis://:pw@host} becomes {@code redis://****@host}).
+     */
     public static String describe(Object configRecord) {
-        String s = String.valueOf(configRecord);
+        String s = redactUris(String.valueOf(configRecord));
         return s.replaceAll("(?i)((?:secret|password|key)[A-Za-z]*=)[^,\\])]*", "$1****");
+    }
+
+    /** {@code text} with the user info of every URI in it (user, password) replaced by {@code ****}. */
+    public static String redactUris(String text) {
+        return text.replaceAll("([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s,\\])}]*@", "$1****@");
     }
 
     @Override
