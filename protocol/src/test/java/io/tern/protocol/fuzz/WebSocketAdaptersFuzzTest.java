@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class WebSocketAdaptersFuzzTest {
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15m", maxExecutions = 1_000_000)
     void messagesUnwrapToFramesAndTextIsRefused(FuzzedDataProvider data) {
         EmbeddedChannel channel = new EmbeddedChannel(WebSocketFrameAdapters.Unwrap.INSTANCE,
                 new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY));
@@ -46,9 +46,9 @@ class WebSocketAdaptersFuzzTest {
             boolean last = data.consumeBoolean();
             byte[] content = data.consumeBytes(data.consumeInt(0, 512));
             WebSocketFrame m = switch (kind) {
-                case 0 -> new BinaryWebSocketFrame(last, 0, Unpooled.wrappedBuffer(content));
-                case 1 -> new TextWebSocketFrame(last, 0, Unpooled.wrappedBuffer(content));
-                default -> new ContinuationWebSocketFrame(last, 0, Unpooled.wrappedBuffer(content));
+                case 0 -> new BinaryWebSocketFrame(last, 0, body(content));
+                case 1 -> new TextWebSocketFrame(last, 0, body(content));
+                default -> new ContinuationWebSocketFrame(last, 0, body(content));
             };
             sent.add(m);
             channel.writeInbound(m);
@@ -79,5 +79,10 @@ class WebSocketAdaptersFuzzTest {
         if (textSeen) {
             assertInstanceOf(DecodeFailure.class, out.get(out.size() - 1));
         }
+    }
+
+    /** A real buffer even when empty: Unpooled.wrappedBuffer(new byte[0]) is the shared, never-released EMPTY_BUFFER. */
+    private static io.netty.buffer.ByteBuf body(byte[] content) {
+        return Unpooled.buffer(content.length).writeBytes(content);
     }
 }
