@@ -62,7 +62,36 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
-                           Duration ackCountInterval) {
+                           Duration ackCountInterval, HandshakeGuard handshakeGuard) {
+
+    /**
+     * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
+     * that spends its burst is refused with SERVER_BUSY until tokens come back at {@code ratePerSecond}.
+     *
+     * @param ratePerSecond failed handshakes per second a source earns back; default 5
+     * @param burst         failed handshakes a source may have in a row; default 20
+     * @param sources       addresses remembered at once (least recently seen forgotten first); default 10000
+     */
+    public record HandshakeGuard(int ratePerSecond, int burst, int sources) {
+        public static final int DEFAULT_RATE = 5;
+        public static final int DEFAULT_BURST = 20;
+        public static final int DEFAULT_SOURCES = 10_000;
+
+        public HandshakeGuard {
+            ConfigException.require(ratePerSecond >= 1 && ratePerSecond <= 1_000_000,
+                    "broker.failed-handshake-rate must be between 1 and 1000000 per second, got " + ratePerSecond);
+            ConfigException.require(burst >= 1 && burst <= 1_000_000,
+                    "broker.failed-handshake-burst must be between 1 and 1000000, got " + burst);
+            ConfigException.require(sources >= 1 && sources <= 10_000_000,
+                    "broker.failed-handshake-sources must be between 1 and 10000000, got " + sources);
+        }
+
+        static HandshakeGuard from(Settings s) {
+            return new HandshakeGuard(s.integer("broker.failed-handshake-rate", DEFAULT_RATE),
+                    s.integer("broker.failed-handshake-burst", DEFAULT_BURST),
+                    s.integer("broker.failed-handshake-sources", DEFAULT_SOURCES));
+        }
+    }
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -172,6 +201,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackCountInterval.compareTo(ackCountWindow) < 0,
                 "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
                         + ackCountWindow + ")");
+        ConfigException.require(handshakeGuard != null, "broker.failed-handshake-* must be set");
     }
 
     public static BrokerConfig defaults() {
@@ -210,7 +240,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
-                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL));
+                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
+                HandshakeGuard.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -266,6 +297,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", broadcastQueue=" + broadcastQueue
                 + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
-                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
+                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
+                + ", handshakeGuard=" + handshakeGuard + ']';
     }
 }
