@@ -169,7 +169,8 @@ public final class Broker implements AutoCloseable {
 
         observability.check("listeners", () -> bound);
         observability.check("redis", redis::isOpen);
-        admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup))
+        admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
+                        .limits(config.adminHttpLimits()))
                 .start(new HttpEndpoint(config.host(), config.adminPort()));
         bound = true;
 

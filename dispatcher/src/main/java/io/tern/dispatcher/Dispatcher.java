@@ -88,6 +88,7 @@ public final class Dispatcher implements AutoCloseable {
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
                     // A dispatch is a GET; nothing legitimate sends a body.
                     .maxBodyBytes(4096)
+                    .limits(config.httpLimits())
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
             started.push(http);

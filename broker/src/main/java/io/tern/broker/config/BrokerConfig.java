@@ -3,6 +3,7 @@ package io.tern.broker.config;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpLimits;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,9 @@ import java.util.regex.Pattern;
  * @param ackCountWindow   how long after it started a broadcast's acks are counted; later ones go per device; default 60s
  * @param ackCountInterval how often the counts go to Kafka (the delay of a broadcast's delivered counter); must be
  *                         shorter than the window; default 100ms
+ * @param handshakeGuard   per-source limit of failed handshakes ({@code broker.failed-handshake-*})
+ * @param adminHttpLimits  request deadline, keep-alive timeout and connection caps of the admin port
+ *                         ({@code broker.http-*}, see {@link HttpLimits})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -62,7 +66,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
-                           Duration ackCountInterval, HandshakeGuard handshakeGuard) {
+                           Duration ackCountInterval, HandshakeGuard handshakeGuard,
+                           HttpLimits adminHttpLimits) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -202,6 +207,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
                         + ackCountWindow + ")");
         ConfigException.require(handshakeGuard != null, "broker.failed-handshake-* must be set");
+        ConfigException.require(adminHttpLimits != null, "broker.http-* must be set");
     }
 
     public static BrokerConfig defaults() {
@@ -241,7 +247,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
                 s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
-                HandshakeGuard.from(s));
+                HandshakeGuard.from(s),
+                HttpLimits.from(s, "broker"));
         s.warnUnread("broker.");
         return c;
     }
@@ -298,6 +305,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
-                + ", handshakeGuard=" + handshakeGuard + ']';
+                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ']';
     }
 }

@@ -2,6 +2,7 @@ package io.tern.dispatcher.config;
 
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 
 import java.net.URI;
@@ -27,10 +28,12 @@ import java.util.regex.Pattern;
  * @param loadBucket      brokers whose connection counts fall in the same bucket of this size count as equally
  *                        loaded; default {@value #DEFAULT_LOAD_BUCKET}. Counts are seconds old, so strict
  *                        least-loaded-first would send a whole connection storm to one broker.
+ * @param httpLimits      request deadline, keep-alive timeout and connection caps of the HTTP port
+ *                        ({@code dispatcher.http-*}, see {@link HttpLimits})
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
-                               Duration registryRefresh, int maxHomeBrokers, int loadBucket) {
+                               Duration registryRefresh, int maxHomeBrokers, int loadBucket, HttpLimits httpLimits) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -69,6 +72,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 "dispatcher.load-bucket must be between 1 and 1000000, got " + loadBucket);
         ConfigException.require(maxHomeBrokers >= 1 && maxHomeBrokers <= 64,
                 "dispatcher.max-home-brokers must be between 1 and 64, got " + maxHomeBrokers);
+        ConfigException.require(httpLimits != null, "dispatcher.http-* must be set");
     }
 
     public static DispatcherConfig defaults() {
@@ -86,7 +90,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.string("dispatcher.default-region", DEFAULT_REGION),
                 s.duration("dispatcher.registry-refresh", DEFAULT_REGISTRY_REFRESH),
                 s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
-                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET));
+                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
+                HttpLimits.from(s, "dispatcher"));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -98,7 +103,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket);
+                registryRefresh, maxHomeBrokers, loadBucket, httpLimits);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {

@@ -5,6 +5,7 @@ import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 
 import java.time.Duration;
@@ -25,6 +26,8 @@ import java.util.TreeMap;
  * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
+ * @param httpLimits      the API port's request deadline, keep-alive timeout and connection caps
+ *                        ({@code logic.http-*}, see {@link HttpLimits})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -35,7 +38,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps) {
+                          Map<String, AppCredentials> apps, HttpLimits httpLimits) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -57,6 +60,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
         apps = Map.copyOf(apps);
+        ConfigException.require(httpLimits != null, "logic.http-* must be set");
     }
 
     public static LogicConfig from(Settings s) {
@@ -100,7 +104,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 CallbackConfig.from(s),
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
-                apps);
+                apps,
+                HttpLimits.from(s, "logic"));
         s.warnUnread("logic.");
         return c;
     }
