@@ -18,6 +18,7 @@ import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.net.Pipelines;
 import io.tern.broker.registry.LivenessReporter;
 import io.tern.broker.session.ConnectionLimiter;
+import io.tern.broker.session.FailedHandshakeLimiter;
 import io.tern.broker.session.DeviceServices;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.IdleSweeper;
@@ -148,13 +149,17 @@ public final class Broker implements AutoCloseable {
         TagWriter tags = new TagWriter(id, new TagRepository(redis), metrics, config.maxTagUpdatesInFlight());
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
-                metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock);
+                metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock,
+                new FailedHandshakeLimiter(config.handshakeGuard().ratePerSecond(), config.handshakeGuard().burst(),
+                        config.handshakeGuard().sources(), System::nanoTime));
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
                 metrics);
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
                 broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
+        metrics.gauge("tern.broker.handshake.failure.sources", "Source addresses whose failed handshakes are counted",
+                device.handshakes()::sources);
 
         bossGroup = Transports.group(1, "tern-broker-" + id + "-accept");
         workerGroup = Transports.group(config.effectiveIoThreads(), "tern-broker-" + id + "-io");
@@ -165,7 +170,8 @@ public final class Broker implements AutoCloseable {
 
         observability.check("listeners", () -> bound);
         observability.check("redis", redis::isOpen);
-        admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup))
+        admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
+                        .limits(config.adminHttpLimits()))
                 .start(new HttpEndpoint(config.host(), config.adminPort()));
         bound = true;
 

@@ -100,6 +100,12 @@ final class FrameClient implements AutoCloseable {
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes)).syncUninterruptibly();
     }
 
+    /** A WebSocket text message (WebSocket clients only): the protocol speaks binary messages only. */
+    void sendText(byte[] bytes) {
+        channel.writeAndFlush(new io.netty.handler.codec.http.websocketx.TextWebSocketFrame(Unpooled.wrappedBuffer(bytes)))
+                .syncUninterruptibly();
+    }
+
     /** Sends CONNECT and returns the CONNACK. */
     Frame.ConnAck connect(String appId, String regId, String token) {
         send(new Frame.Connect(appId, regId, token, 0L));

@@ -94,6 +94,7 @@ public final class Dispatcher implements AutoCloseable {
                     // A register body is two short strings; nothing legitimate sends more.
                     .maxBodyBytes(4096)
                     .route(HttpMethod.POST, RegisterHandler.PATH, new RegisterHandler(identity, registry, id))
+                    .limits(config.httpLimits())
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
             started.push(http);

@@ -109,6 +109,7 @@ public final class LogicNode implements AutoCloseable {
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
+                .limits(config.httpLimits())
                 .start(config.http());
     }
 

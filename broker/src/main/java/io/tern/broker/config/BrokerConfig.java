@@ -3,6 +3,7 @@ package io.tern.broker.config;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpLimits;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,9 @@ import java.util.regex.Pattern;
  *                         shorter than the window; default 100ms
  * @param devMode          {@code broker.dev-mode}, default false: only in dev mode may the development token secret be
  *                         used (anyone can forge connect tokens with it)
+ * @param handshakeGuard   per-source limit of failed handshakes ({@code broker.failed-handshake-*})
+ * @param adminHttpLimits  request deadline, keep-alive timeout and connection caps of the admin port
+ *                         ({@code broker.http-*}, see {@link HttpLimits})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -65,7 +69,37 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
-                           Duration ackCountInterval, boolean devMode) {
+                           Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
+                           HttpLimits adminHttpLimits) {
+
+    /**
+     * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
+     * that spends its burst is refused with SERVER_BUSY until tokens come back at {@code ratePerSecond}.
+     *
+     * @param ratePerSecond failed handshakes per second a source earns back; default 5
+     * @param burst         failed handshakes a source may have in a row; default 20
+     * @param sources       addresses remembered at once (least recently seen forgotten first); default 10000
+     */
+    public record HandshakeGuard(int ratePerSecond, int burst, int sources) {
+        public static final int DEFAULT_RATE = 5;
+        public static final int DEFAULT_BURST = 20;
+        public static final int DEFAULT_SOURCES = 10_000;
+
+        public HandshakeGuard {
+            ConfigException.require(ratePerSecond >= 1 && ratePerSecond <= 1_000_000,
+                    "broker.failed-handshake-rate must be between 1 and 1000000 per second, got " + ratePerSecond);
+            ConfigException.require(burst >= 1 && burst <= 1_000_000,
+                    "broker.failed-handshake-burst must be between 1 and 1000000, got " + burst);
+            ConfigException.require(sources >= 1 && sources <= 10_000_000,
+                    "broker.failed-handshake-sources must be between 1 and 10000000, got " + sources);
+        }
+
+        static HandshakeGuard from(Settings s) {
+            return new HandshakeGuard(s.integer("broker.failed-handshake-rate", DEFAULT_RATE),
+                    s.integer("broker.failed-handshake-burst", DEFAULT_BURST),
+                    s.integer("broker.failed-handshake-sources", DEFAULT_SOURCES));
+        }
+    }
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -178,6 +212,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(devMode || !DEV_TOKEN_SECRET.equals(tokenSecret),
                 "broker.token-secret is the development secret, which anyone can use to forge connect tokens: "
                         + "set the dispatchers' secret (TERN_BROKER_TOKEN_SECRET), or broker.dev-mode=true on a dev machine");
+        ConfigException.require(handshakeGuard != null, "broker.failed-handshake-* must be set");
+        ConfigException.require(adminHttpLimits != null, "broker.http-* must be set");
     }
 
     /** Every default, in dev mode: outside it the default (development) token secret is refused. */
@@ -218,7 +254,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
                 s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
-                s.bool("broker.dev-mode", false));
+                s.bool("broker.dev-mode", false),
+                HandshakeGuard.from(s),
+                HttpLimits.from(s, "broker"));
         s.warnUnread("broker.");
         return c;
     }
@@ -275,6 +313,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
-                + ", devMode=" + devMode + ']';
+                + ", devMode=" + devMode
+                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ']';
     }
 }

@@ -12,17 +12,23 @@ import io.tern.protocol.token.ConnectTokenSigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Holds the door until a valid CONNECT: starts the handshake timer, verifies the token locally
  * (no store round trip) against the frame's appId and regId, registers the session, answers
  * CONNACK and hands over to a {@link SessionHandler}, so an authenticated connection carries
- * none of this state. One instance per connection (the timer and the busy flag are per
+ * none of this state. Every failed handshake is counted against the source address
+ * ({@link FailedHandshakeLimiter}); an address over its limit is refused SERVER_BUSY at accept and
+ * at CONNECT, without verifying anything. One instance per connection (the timer and the busy flag are per
  * connection).
  */
 public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
+
+    static final String TOO_MANY_FAILURES = "too many failed handshakes from this address";
 
     private final DeviceServices services;
     private final boolean webSocket;
@@ -43,13 +49,28 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (services.handshakes().limited(source(ctx))) {
+            // Before the timer and before any byte is read: a flooding address costs an accept.
+            refuse(ctx, ReasonCode.SERVER_BUSY, TOO_MANY_FAILURES);
+            ctx.fireChannelActive();
+            return;
+        }
         handshakeTimer = ctx.executor().schedule(() -> {
+            failed(ctx);
             refuse(ctx, ReasonCode.HANDSHAKE_TIMEOUT, "no CONNECT within " + services.handshakeTimeout().toMillis() + " ms");
         }, services.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         if (busy && !webSocket) {
             refuse(ctx, ReasonCode.SERVER_BUSY, "broker is at its connection limit");
         }
         ctx.fireChannelActive();
+    }
+
+    private static InetAddress source(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+    }
+
+    private void failed(ChannelHandlerContext ctx) {
+        services.handshakes().failed(source(ctx));
     }
 
     @Override
@@ -76,6 +97,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         if (frame instanceof Frame.Connect connect) {
             authenticate(ctx, connect);
         } else {
+            failed(ctx);
             refuse(ctx, ReasonCode.PROTOCOL_VIOLATION, frame.type() + " before CONNECT");
         }
     }
@@ -83,6 +105,10 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private void authenticate(ChannelHandlerContext ctx, Frame.Connect connect) {
         if (services.sessions().shuttingDown()) {
             refuse(ctx, ReasonCode.SERVER_SHUTTING_DOWN, "broker is stopping");
+            return;
+        }
+        if (services.handshakes().limited(source(ctx))) {
+            refuse(ctx, ReasonCode.SERVER_BUSY, TOO_MANY_FAILURES); // no HMAC spent on a flooding address
             return;
         }
         long now = services.clock().getAsLong();
@@ -115,6 +141,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
 
     private void fail(ChannelHandlerContext ctx, Frame.Connect connect, ReasonCode reason, String detail) {
         services.metrics().authFailure(reason);
+        failed(ctx);
         log.debug("[broker {} app={} reg={}] refused from {}: {} ({})", services.brokerId(), connect.appId(),
                 connect.regId(), ctx.channel().remoteAddress(), reason, detail);
         refuse(ctx, reason, detail);

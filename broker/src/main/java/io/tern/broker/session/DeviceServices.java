@@ -14,11 +14,12 @@ import java.util.function.LongSupplier;
  * @param heartbeatSeconds told to devices in CONNACK
  * @param handshakeTimeout a connection must authenticate within this
  * @param clock            epoch millis; tests may pin it
+ * @param handshakes       failed handshakes per source address; a source over its limit is refused
  */
 public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycle lifecycle, AckSink acks,
                              TagSink tags, ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
                              BrokerMetrics metrics, int heartbeatSeconds, Duration handshakeTimeout,
-                             LongSupplier clock) {
+                             LongSupplier clock, FailedHandshakeLimiter handshakes) {
     public DeviceServices {
         Objects.requireNonNull(brokerId, "brokerId");
         Objects.requireNonNull(sessions, "sessions");
@@ -31,5 +32,6 @@ public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycl
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(handshakes, "handshakes");
     }
 }

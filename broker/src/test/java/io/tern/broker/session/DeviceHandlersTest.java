@@ -76,7 +76,7 @@ class DeviceHandlersTest {
         };
         services = new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
                 new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
-                Duration.ofSeconds(10), () -> NOW);
+                Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime));
     }
 
     private EmbeddedChannel device(boolean busy) {

@@ -2,6 +2,7 @@ package io.tern.dispatcher.config;
 
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 
 import java.net.URI;
@@ -32,11 +33,13 @@ import java.util.regex.Pattern;
  *                        {@code dispatcher.client-keys}, {@code dispatcher.sign-clock-skew})
  * @param devMode         {@code dispatcher.dev-mode}, default false: only in dev mode may the development token
  *                        secret and device key be used (anyone can forge tokens and device secrets with them)
+ * @param httpLimits      request deadline, keep-alive timeout and connection caps of the HTTP port
+ *                        ({@code dispatcher.http-*}, see {@link HttpLimits})
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
-                               DeviceIdentityConfig devices, boolean devMode) {
+                               DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -82,6 +85,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         ConfigException.require(devMode || !devices.usesDevDeviceKey(),
                 "dispatcher.device-key is the development key, which anyone can use to derive device secrets: "
                         + "set a key of your own (TERN_DISPATCHER_DEVICE_KEY), or dispatcher.dev-mode=true on a dev machine");
+        ConfigException.require(httpLimits != null, "dispatcher.http-* must be set");
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -102,7 +106,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
                 s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
                 DeviceIdentityConfig.from(s),
-                s.bool("dispatcher.dev-mode", false));
+                s.bool("dispatcher.dev-mode", false),
+                HttpLimits.from(s, "dispatcher"));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -114,7 +119,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode);
+                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -137,7 +142,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
-                + ", devMode=" + devMode + ']';
+                + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

@@ -5,6 +5,7 @@ import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
+import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 
 import java.time.Duration;
@@ -27,6 +28,8 @@ import java.util.TreeMap;
  * @param tagChunk        regIds per tag-push job (≤ 1000)
  * @param devMode         {@code logic.dev-mode}, default false: only in dev mode may the development auth-token secret
  *                        be used (anyone can forge auth tokens, so push as any app, with it)
+ * @param httpLimits      the API port's request deadline, keep-alive timeout and connection caps
+ *                        ({@code logic.http-*}, see {@link HttpLimits})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -37,7 +40,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps, boolean devMode) {
+                          Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -62,6 +65,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(devMode || !DEFAULT_AUTH_TOKEN_SECRET.equals(authTokenSecret),
                 "logic.auth-token-secret is the development secret, which anyone can use to forge auth tokens: "
                         + "set your own (TERN_LOGIC_AUTH_TOKEN_SECRET), or logic.dev-mode=true on a dev machine");
+        ConfigException.require(httpLimits != null, "logic.http-* must be set");
     }
 
     public static LogicConfig from(Settings s) {
@@ -106,7 +110,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
                 apps,
-                s.bool("logic.dev-mode", false));
+                s.bool("logic.dev-mode", false),
+                HttpLimits.from(s, "logic"));
         s.warnUnread("logic.");
         return c;
     }

@@ -88,7 +88,7 @@ final class MessageParser {
         long ttlMillis = defaultTtl.toMillis();
         JsonNode ttl = body.get("ttlSeconds");
         if (ttl != null && !ttl.isNull()) {
-            if (!ttl.isIntegralNumber() || ttl.asLong() < 1 || ttl.asLong() > maxTtl.toSeconds()) {
+            if (!ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.asLong() < 1 || ttl.asLong() > maxTtl.toSeconds()) {
                 throw ApiException.badRequest("ttlSeconds", "ttlSeconds must be an integer in [1, " + maxTtl.toSeconds() + "]");
             }
             ttlMillis = Duration.ofSeconds(ttl.asLong()).toMillis();

@@ -78,7 +78,7 @@ public final class TaskApi {
         JsonNode at = body.get("sendAt");
         if (at != null && !at.isNull()) {
             long now = clock.getAsLong();
-            if (!at.isIntegralNumber() || at.asLong() <= now || at.asLong() > now + maxSchedule.toMillis()) {
+            if (!at.isIntegralNumber() || !at.canConvertToLong() || at.asLong() <= now || at.asLong() > now + maxSchedule.toMillis()) {
                 throw ApiException.badRequest("sendAt", "sendAt must be epoch ms in the future, at most "
                         + maxSchedule.toDays() + " days ahead");
             }
@@ -206,6 +206,9 @@ public final class TaskApi {
             throw ApiException.badRequest("taskId", "taskId is required");
         }
         try {
+            if (v.isIntegralNumber() && !v.canConvertToLong()) {
+                throw new NumberFormatException(); // asLong would wrap 2^64 + 5 to 5
+            }
             long id = v.isIntegralNumber() ? v.asLong() : Long.parseLong(v.asText());
             if (id <= 0) {
                 throw new NumberFormatException();

@@ -59,6 +59,8 @@ class SinglePushValidationTest {
             "{\"regId\":\"d1\",\"data\":[1]}|data",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":0}|ttlSeconds",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":604801}|ttlSeconds",
+            // Found by MessageParserFuzzTest: 2^64 + 5 was read as 5 and accepted.
+            "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":18446744073709551621}|ttlSeconds",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"ttlSeconds\":\"60\"}|ttlSeconds",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"\"}|requestId",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"a/b\"}|requestId",

@@ -1,6 +1,7 @@
 package io.tern.protocol.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufAllocator;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.FrameType;
@@ -375,6 +376,11 @@ public final class FrameCodec {
         }
         if (n > in.readableBytes()) {
             throw malformed(field + " is truncated");
+        }
+        // Strict: a lenient decode would turn bad bytes into U+FFFD, so two different byte
+        // strings would name the same appId / regId and the frame would not re-encode to itself.
+        if (!ByteBufUtil.isText(in, in.readerIndex(), n, StandardCharsets.UTF_8)) {
+            throw malformed(field + " is not valid UTF-8");
         }
         return in.readCharSequence(n, StandardCharsets.UTF_8).toString();
     }

@@ -27,6 +27,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.maxBodySize = maxBodySize;
     }
 
+    /**
+     * A failure raised in front of this decoder (the WebSocket {@code Unwrap} refusing a text
+     * message) ends the stream just like one found here: it is passed on once, and every later
+     * byte and failure is discarded.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof DecodeFailure) {
+            if (!failed) {
+                failed = true;
+                ctx.fireChannelRead(msg);
+            }
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {

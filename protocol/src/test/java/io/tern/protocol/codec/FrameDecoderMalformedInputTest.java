@@ -68,6 +68,23 @@ class FrameDecoderMalformedInputTest {
                         raw(V, FrameType.DISCONNECT.code(),
                                 body(b -> b.writeShort(0).writeShort(2049).writeBytes(new byte[2049]))),
                         ReasonCode.MALFORMED_FRAME),
+                // Found by FrameDecoderFuzzTest: these decoded to U+FFFD and re-encoded differently.
+                Arguments.of("regId ending in a truncated UTF-8 sequence",
+                        raw(V, FrameType.CONNECT.code(), body(b -> b.writeShort(1).writeByte('a')
+                                .writeShort(2).writeByte('r').writeByte(0xE6).writeShort(0).writeLong(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("appId with a stray continuation byte",
+                        raw(V, FrameType.CONNECT.code(), body(b -> b.writeShort(1).writeByte(0x80)
+                                .writeShort(1).writeByte('r').writeShort(0).writeLong(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("tag in an overlong encoding of '/'",
+                        raw(V, FrameType.SUBSCRIBE.code(), body(b -> b.writeShort(1).writeShort(2)
+                                .writeByte(0xC0).writeByte(0xAF))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("DISCONNECT message with an encoded surrogate",
+                        raw(V, FrameType.DISCONNECT.code(), body(b -> b.writeShort(0).writeShort(3)
+                                .writeByte(0xED).writeByte(0xA0).writeByte(0x80))),
+                        ReasonCode.MALFORMED_FRAME),
                 Arguments.of("payload length past the end of the body",
                         raw(V, FrameType.PUSH.code(), body(b -> b.writeLong(1).writeLong(2)
                                 .writeByte(PayloadKind.DATA.code()).writeInt(10).writeBytes(new byte[3]))),

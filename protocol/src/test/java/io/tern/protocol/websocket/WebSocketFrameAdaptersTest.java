@@ -58,15 +58,36 @@ class WebSocketFrameAdaptersTest {
     @Test
     void malformedBytesInAMessageYieldOneFailureAndNothingAfter() {
         EmbeddedChannel channel = inbound();
-        TextWebSocketFrame text = new TextWebSocketFrame("hello, broker");
-        assertTrue(channel.writeInbound(text));
+        BinaryWebSocketFrame garbage = new BinaryWebSocketFrame(Unpooled.copiedBuffer("hello, broker", java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(channel.writeInbound(garbage));
         assertEquals(ReasonCode.UNSUPPORTED_VERSION,
                 assertInstanceOf(DecodeFailure.class, channel.readInbound()).reason());
-        assertEquals(0, text.refCnt());
+        assertEquals(0, garbage.refCnt());
 
         BinaryWebSocketFrame good = new BinaryWebSocketFrame(TestFrames.encode(Frame.Ping.INSTANCE));
         assertFalse(channel.writeInbound(good));
         assertEquals(0, good.refCnt());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aTextMessageFailsTheDecodeEvenWhenItsBytesSpellAValidConnect() {
+        EmbeddedChannel channel = inbound();
+        byte[] connect = TestFrames.encodeToBytes(new Frame.Connect("app", "reg", "token", 0));
+        // Every byte of this CONNECT is ASCII, so it is valid UTF-8 and fits a text message.
+        TextWebSocketFrame text = new TextWebSocketFrame(Unpooled.wrappedBuffer(connect));
+        assertTrue(channel.writeInbound(text));
+        DecodeFailure failure = assertInstanceOf(DecodeFailure.class, channel.readInbound());
+        assertEquals(ReasonCode.MALFORMED_FRAME, failure.reason());
+        assertEquals(WebSocketFrameAdapters.Unwrap.TEXT_REFUSED, failure.detail());
+        assertEquals(0, text.refCnt());
+
+        // The stream is over: a binary CONNECT and a second text message after it yield nothing.
+        BinaryWebSocketFrame binary = new BinaryWebSocketFrame(Unpooled.wrappedBuffer(connect));
+        TextWebSocketFrame again = new TextWebSocketFrame("again");
+        assertFalse(channel.writeInbound(binary, again));
+        assertEquals(0, binary.refCnt());
+        assertEquals(0, again.refCnt());
         assertFalse(channel.finishAndReleaseAll());
     }
 

@@ -27,7 +27,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.net.Transports;
 import org.slf4j.Logger;
@@ -48,7 +47,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small JSON-over-HTTP server on Netty shared by every role: routes with path parameters,
  * async handlers, errors as {@code {"code","message","field"?}} with a real status, bodies over
- * the limit answered 413, and a latency histogram per route.
+ * the limit answered 413, and a latency histogram per route. Hostile clients are bounded by
+ * {@link HttpLimits} (a request deadline that bytes do not reset, keep-alive timeout, caps on
+ * open and idle connections), enforced by a {@link ConnectionGuard} first in each pipeline.
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -62,11 +63,15 @@ public final class HttpServer implements AutoCloseable {
     private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
     private final EventLoopGroup group;
     private final boolean ownsGroup;
+    private final HttpLimits limits;
+    private final ConnectionGuard.Connections connections;
     private Channel channel;
 
     private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
-                       EventLoopGroup group) {
+                       EventLoopGroup group, HttpLimits limits) {
         this.name = name;
+        this.limits = limits;
+        this.connections = new ConnectionGuard.Connections(limits);
         this.routes = List.copyOf(routes);
         this.maxBodyBytes = maxBodyBytes;
         this.registry = registry;
@@ -83,6 +88,15 @@ public final class HttpServer implements AutoCloseable {
         return Math.max(maxBodyBytes, routes.stream().mapToInt(Route::maxBodyBytes).max().orElse(0));
     }
 
+    /** Open connections, and those of them idle between requests (for metrics and tests). */
+    public int openConnections() {
+        return connections.open();
+    }
+
+    public int idleConnections() {
+        return connections.idle();
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
@@ -94,10 +108,12 @@ public final class HttpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ConnectionGuard guard = new ConnectionGuard(limits, connections);
                         ch.pipeline()
-                                .addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS))
+                                .addLast("guard", guard)
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new JsonTooLargeAggregator(largestBody()))
+                                .addLast("request-end", guard.requestEnd())
                                 .addLast(new Dispatch());
                     }
                 });
@@ -287,6 +303,7 @@ public final class HttpServer implements AutoCloseable {
         private final List<Route> routes = new ArrayList<>();
         private int maxBodyBytes = 64 * 1024;
         private EventLoopGroup group;
+        private HttpLimits limits = HttpLimits.DEFAULTS;
 
         private Builder(String name, MeterRegistry registry) {
             this.name = name;
@@ -309,6 +326,12 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Request deadline, keep-alive timeout and connection caps; {@link HttpLimits#DEFAULTS} unless set. */
+        public Builder limits(HttpLimits limits) {
+            this.limits = java.util.Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
         /** Share an event loop group (e.g. the broker's) instead of creating one. */
         public Builder eventLoopGroup(EventLoopGroup group) {
             this.group = group;
@@ -316,7 +339,7 @@ public final class HttpServer implements AutoCloseable {
         }
 
         public HttpServer start(HttpEndpoint endpoint) {
-            return new HttpServer(name, routes, maxBodyBytes, registry, group).bind(endpoint);
+            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits).bind(endpoint);
         }
     }
 }
