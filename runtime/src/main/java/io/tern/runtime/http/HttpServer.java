@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.net.Transports;
+import io.tern.runtime.tls.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,15 +63,17 @@ public final class HttpServer implements AutoCloseable {
     private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
     private final EventLoopGroup group;
     private final boolean ownsGroup;
+    private final ServerTls tls;
     private Channel channel;
 
     private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
-                       EventLoopGroup group) {
+                       EventLoopGroup group, ServerTls tls) {
         this.name = name;
         this.routes = List.copyOf(routes);
         this.maxBodyBytes = maxBodyBytes;
         this.registry = registry;
         this.ownsGroup = group == null;
+        this.tls = tls;
         this.group = group != null ? group : Transports.group(Math.max(1, Runtime.getRuntime().availableProcessors()), name + "-http");
     }
 
@@ -94,6 +97,9 @@ public final class HttpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch));
+                        }
                         ch.pipeline()
                                 .addLast(new ReadTimeoutHandler(60, TimeUnit.SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
@@ -287,6 +293,7 @@ public final class HttpServer implements AutoCloseable {
         private final List<Route> routes = new ArrayList<>();
         private int maxBodyBytes = 64 * 1024;
         private EventLoopGroup group;
+        private ServerTls tls;
 
         private Builder(String name, MeterRegistry registry) {
             this.name = name;
@@ -315,8 +322,14 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve HTTPS (and, if it accepts plain, HTTP on the same port); null = plain HTTP only. */
+        public Builder tls(ServerTls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public HttpServer start(HttpEndpoint endpoint) {
-            return new HttpServer(name, routes, maxBodyBytes, registry, group).bind(endpoint);
+            return new HttpServer(name, routes, maxBodyBytes, registry, group, tls).bind(endpoint);
         }
     }
 }
