@@ -9,6 +9,7 @@ import io.tern.dispatcher.http.DispatchHandler;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerRegistry;
@@ -88,6 +89,7 @@ public final class Dispatcher implements AutoCloseable {
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
                     // A dispatch is a GET; nothing legitimate sends a body.
                     .maxBodyBytes(4096)
+                    .tls(ServerTls.of(config.tls(), false, "dispatcher " + id))
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
             started.push(http);

@@ -3,6 +3,7 @@ package io.tern.broker.config;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,9 @@ import java.util.regex.Pattern;
  * @param ackCountWindow   how long after it started a broadcast's acks are counted; later ones go per device; default 60s
  * @param ackCountInterval how often the counts go to Kafka (the delay of a broadcast's delivered counter); must be
  *                         shorter than the window; default 100ms
+ * @param tls              TLS of the device (TCP, WebSocket) and internal ports, keys {@code broker.tls.*}: see
+ *                         {@link TlsConfig}; with {@code broker.tls.ca} set the internal port requires a client
+ *                         certificate signed by that CA (mutual TLS); default off
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -62,7 +66,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int ackQueueCapacity, Duration ackLinger, Duration shutdownDrain,
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
-                           Duration ackCountInterval) {
+                           Duration ackCountInterval, TlsConfig tls) {
 
     public static final String DEFAULT_ID = "b1";
     public static final String DEFAULT_REGION = "local";
@@ -172,6 +176,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackCountInterval.compareTo(ackCountWindow) < 0,
                 "broker.ack-count-interval (" + ackCountInterval + ") must be shorter than broker.ack-count-window ("
                         + ackCountWindow + ")");
+        ConfigException.require(tls != null, "broker.tls must be set (TlsConfig.OFF for none)");
     }
 
     public static BrokerConfig defaults() {
@@ -210,7 +215,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.max-tag-updates-in-flight", DEFAULT_MAX_TAG_UPDATES_IN_FLIGHT),
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
-                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL));
+                s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
+                TlsConfig.from(s, "broker"));
         s.warnUnread("broker.");
         return c;
     }
@@ -266,6 +272,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxBroadcastsInFlight=" + maxBroadcastsInFlight + ", broadcastQueue=" + broadcastQueue
                 + ", catchupLimit=" + catchupLimit
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
-                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ']';
+                + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval + ", tls=" + tls + ']';
     }
 }

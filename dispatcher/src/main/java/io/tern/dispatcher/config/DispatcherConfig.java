@@ -3,6 +3,7 @@ package io.tern.dispatcher.config;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -27,10 +28,11 @@ import java.util.regex.Pattern;
  * @param loadBucket      brokers whose connection counts fall in the same bucket of this size count as equally
  *                        loaded; default {@value #DEFAULT_LOAD_BUCKET}. Counts are seconds old, so strict
  *                        least-loaded-first would send a whole connection storm to one broker.
+ * @param tls             HTTPS of the API, keys {@code dispatcher.tls.*} (see {@link TlsConfig}); default off
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
-                               Duration registryRefresh, int maxHomeBrokers, int loadBucket) {
+                               Duration registryRefresh, int maxHomeBrokers, int loadBucket, TlsConfig tls) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -69,6 +71,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 "dispatcher.load-bucket must be between 1 and 1000000, got " + loadBucket);
         ConfigException.require(maxHomeBrokers >= 1 && maxHomeBrokers <= 64,
                 "dispatcher.max-home-brokers must be between 1 and 64, got " + maxHomeBrokers);
+        ConfigException.require(tls != null, "dispatcher.tls must be set (TlsConfig.OFF for none)");
     }
 
     public static DispatcherConfig defaults() {
@@ -86,7 +89,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.string("dispatcher.default-region", DEFAULT_REGION),
                 s.duration("dispatcher.registry-refresh", DEFAULT_REGISTRY_REFRESH),
                 s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
-                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET));
+                s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
+                TlsConfig.from(s, "dispatcher"));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -98,7 +102,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket);
+                registryRefresh, maxHomeBrokers, loadBucket, tls);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -120,7 +124,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         return "DispatcherConfig[id=" + id + ", http=" + http.host() + ':' + http.port() + ", redisUri=" + redactUri(redisUri)
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
-                + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ']';
+                + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", tls=" + tls + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

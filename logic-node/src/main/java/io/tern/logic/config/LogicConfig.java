@@ -6,6 +6,7 @@ import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.time.Duration;
 import java.util.Map;
@@ -25,6 +26,9 @@ import java.util.TreeMap;
  * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
+ * @param tls             TLS of the push API and of the links to brokers, keys {@code logic.tls.*} (see
+ *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
+ *                        the broker against it and present this node's certificate when TLS is enabled
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -35,7 +39,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps) {
+                          Map<String, AppCredentials> apps, TlsConfig tls) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -57,6 +61,12 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
         apps = Map.copyOf(apps);
+        ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
+    }
+
+    /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
+    public boolean brokerLinksUseTls() {
+        return tls.ca() != null;
     }
 
     public static LogicConfig from(Settings s) {
@@ -100,7 +110,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 CallbackConfig.from(s),
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
-                apps);
+                apps,
+                TlsConfig.from(s, "logic"));
         s.warnUnread("logic.");
         return c;
     }
