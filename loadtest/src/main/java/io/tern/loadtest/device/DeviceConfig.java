@@ -16,10 +16,11 @@ import java.util.List;
  * @param connectRate  devices started per second at most; 0 = only {@code maxPending} paces
  * @param dedup        SDK msgId de-duplication capacity per device
  * @param statsEveryMs how often a {@code stats} line is written
+ * @param trustedCa    PEM CA file: devices dispatch over HTTPS and connect over TLS verifying with it; null = plain
  */
 public record DeviceConfig(int proc, String dispatcher, String appId, String regPrefix, int count,
                            List<String> addresses, int threads, int maxPending, int connectRate, int dedup,
-                           int statsEveryMs) {
+                           int statsEveryMs, String trustedCa) {
     public DeviceConfig {
         if (count < 0 || count > 19_500) {
             throw new IllegalArgumentException("count must be in [0, 19500] (20,000 files per process), got " + count);

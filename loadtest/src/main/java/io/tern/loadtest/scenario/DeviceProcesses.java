@@ -35,7 +35,7 @@ final class DeviceProcesses implements AutoCloseable {
      * @param name   label in process and file names, also the regId prefix: devices are {@code <name><p>-<i>}
      */
     static DeviceProcesses start(String name, int devices, int processes, Options o, String dispatcherUrl,
-                                 String appId, Path runDir, long maxLifetimeSeconds) {
+                                 Path trustedCa, String appId, Path runDir, long maxLifetimeSeconds) {
         DeviceProcesses d = new DeviceProcesses(devices);
         try {
             for (int p = 1; p <= processes; p++) {
@@ -47,7 +47,8 @@ final class DeviceProcesses implements AutoCloseable {
                 }
                 int dedup = Math.max(64, o.broadcasts + 16);
                 DeviceConfig c = new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses,
-                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000);
+                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000,
+                        trustedCa == null ? null : trustedCa.toString());
                 List<String> jvm = new ArrayList<>(o.clientJvmArgs());
                 jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
                 d.procs.add(ChildProcess.start(name + "-client-" + p, jvm, DeviceProcess.class.getName(),

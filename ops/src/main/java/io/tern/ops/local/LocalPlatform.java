@@ -1,9 +1,11 @@
 package io.tern.ops.local;
 
 import io.tern.broker.Broker;
+import io.tern.client.ClientTls;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
+import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
 import io.tern.protocol.frame.ReasonCode;
@@ -17,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,6 +34,7 @@ public final class LocalPlatform implements AutoCloseable {
     private final KafkaBroker kafka;
     private final LocalCluster cluster;
     private final TernClient demoDevice;
+    private final DevCertificates devTls;
 
     private LocalPlatform(Settings settings, LocalConfig config, PrintStream out) {
         this.config = config;
@@ -46,9 +50,21 @@ public final class LocalPlatform implements AutoCloseable {
         Map<String, String> demoApp = new HashMap<>();
         demoApp.put("logic.apps." + config.demoAppId() + ".key", config.demoAppKey());
         demoApp.put("logic.apps." + config.demoAppId() + ".secret", config.demoAppSecret());
-        cluster = LocalCluster.start(LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp),
-                config.brokers());
+        devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
+        Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
+        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls), config.brokers());
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
+    }
+
+    /** Every role serves TLS with the dev certificate unless its own tls keys say otherwise. */
+    private static Settings withDevTls(Settings settings, DevCertificates certs) {
+        Map<String, String> tls = new HashMap<>();
+        for (String role : List.of("broker", "logic", "dispatcher")) {
+            if (settings.string(role + ".tls.enabled", null) == null) {
+                tls.putAll(certs.settings(role));
+            }
+        }
+        return settings.with(tls);
     }
 
     public static LocalPlatform start(Settings settings, PrintStream out) {
@@ -61,8 +77,10 @@ public final class LocalPlatform implements AutoCloseable {
 
     private TernClient startDemoDevice(PrintStream out) {
         InetSocketAddress d = cluster.dispatcher().address();
+        boolean tls = devTls != null && cluster.dispatcher().config().tls().enabled();
         TernClient device = TernClient.builder()
-                .dispatcher(URI.create("http://" + d.getHostString() + ":" + d.getPort()))
+                .dispatcher(URI.create((tls ? "https://" : "http://") + d.getHostString() + ":" + d.getPort()))
+                .tls(tls ? ClientTls.trusting(devTls.caCertificate()) : null)
                 .appId(config.demoAppId())
                 .regId(config.demoRegId())
                 .listener(new PushListener() {
@@ -103,6 +121,10 @@ public final class LocalPlatform implements AutoCloseable {
                     hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
         }
         out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
+        if (devTls != null) {
+            out.println("  TLS          the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
+                    + devTls.caCertificate() + " (curl --cacert " + devTls.caCertificate() + " https://...)");
+        }
         out.println();
         out.printf("Demo app: appId=%s appKey=%s appSecret=%s; demo device regId=%s%n", config.demoAppId(),
                 config.demoAppKey(), config.demoAppSecret(), config.demoRegId());

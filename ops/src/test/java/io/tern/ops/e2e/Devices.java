@@ -1,6 +1,7 @@
 package io.tern.ops.e2e;
 
 import io.netty.channel.EventLoopGroup;
+import io.tern.client.ClientTls;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
@@ -22,15 +23,24 @@ import java.util.concurrent.TimeUnit;
 final class Devices implements AutoCloseable {
     private static final int WAVE = 500;
     private final EventLoopGroup group = Transports.group(2, "e2e-devices");
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
     private final URI dispatcher;
     private final String appId;
+    private final ClientTls tls;
     private final Map<String, TernClient> clients = new ConcurrentHashMap<>();
     /** regId → messages in arrival order. */
     final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
 
     Devices(InetSocketAddress dispatcher, String appId) {
-        this.dispatcher = URI.create("http://" + dispatcher.getHostString() + ":" + dispatcher.getPort());
+        this(dispatcher, appId, null);
+    }
+
+    /** @param tls when set, devices dispatch over HTTPS and connect over TLS, verifying with it */
+    Devices(InetSocketAddress dispatcher, String appId, ClientTls tls) {
+        this.tls = tls;
+        this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls.jdkContext()).build();
+        this.dispatcher = URI.create((tls == null ? "http://" : "https://") + dispatcher.getHostString() + ":"
+                + dispatcher.getPort());
         this.appId = appId;
     }
 
@@ -42,6 +52,7 @@ final class Devices implements AutoCloseable {
                 .regId(regId)
                 .eventLoopGroup(group)
                 .httpClient(http)
+                .tls(tls)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .listener(new PushListener() {
                     @Override

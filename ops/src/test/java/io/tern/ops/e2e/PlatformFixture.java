@@ -1,5 +1,7 @@
 package io.tern.ops.e2e;
 
+import io.tern.client.ClientTls;
+import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
 import io.tern.devstack.SharedInfra;
@@ -7,7 +9,9 @@ import io.tern.ops.local.LocalCluster;
 import io.tern.runtime.config.Settings;
 import io.tern.store.topic.Topics;
 
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,9 +24,12 @@ final class PlatformFixture implements AutoCloseable {
 
     final String appId;
     final LocalCluster cluster;
+    /** The CA and certificate every role serves TLS with; null for a plain platform. */
+    final DevCertificates tls;
 
-    private PlatformFixture(String appId, Map<String, String> extra) {
+    private PlatformFixture(String appId, Map<String, String> extra, DevCertificates tls) {
         this.appId = appId;
+        this.tls = tls;
         RedisServer redis = SharedInfra.redis();
         KafkaBroker kafka = SharedInfra.kafka();
         kafka.createTopics(Topics.ACKS);
@@ -40,19 +47,38 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     static PlatformFixture start(String appId) {
-        return new PlatformFixture(appId, Map.of());
+        return new PlatformFixture(appId, Map.of(), null);
     }
 
     static PlatformFixture start(String appId, Map<String, String> extra) {
-        return new PlatformFixture(appId, extra);
+        return new PlatformFixture(appId, extra, null);
+    }
+
+    /**
+     * Every role serves TLS with a dev CA created in {@code certDir}; logic nodes link to brokers
+     * over mutual TLS. {@code plain} = whether the same ports still accept plain connections.
+     */
+    static PlatformFixture startTls(String appId, Path certDir, boolean plain) {
+        DevCertificates certs = DevCertificates.ensure(certDir);
+        Map<String, String> s = new HashMap<>();
+        for (String role : List.of("broker", "logic", "dispatcher")) {
+            s.putAll(certs.settings(role));
+            s.put(role + ".tls.plain", Boolean.toString(plain));
+        }
+        return new PlatformFixture(appId, s, certs);
+    }
+
+    /** Devices and the app server trust the platform's CA; null on a plain platform. */
+    ClientTls clientTls() {
+        return tls == null ? null : ClientTls.trusting(tls.caCertificate());
     }
 
     PushApiClient api() {
-        return new PushApiClient(cluster.logic().address()).login(appId, APP_KEY, APP_SECRET);
+        return new PushApiClient(cluster.logic().address(), clientTls()).login(appId, APP_KEY, APP_SECRET);
     }
 
     Devices devices() {
-        return new Devices(cluster.dispatcher().address(), appId);
+        return new Devices(cluster.dispatcher().address(), appId, clientTls());
     }
 
     @Override
