@@ -18,9 +18,11 @@ import io.tern.store.topic.Topics;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -103,11 +106,26 @@ public final class Platform implements AutoCloseable {
         }
         overrides.putAll(o.overrides());
         Map<String, String> brokerEnv = new HashMap<>();
+        Properties brokerFile = new Properties();
         overrides.forEach((k, v) -> {
             if (k.startsWith("broker.")) {
-                brokerEnv.put(Settings.keyToEnv(k), v);
+                // An environment name has one section dot: nested keys (broker.tls.*) go through a file.
+                if (k.indexOf('.', "broker.".length()) < 0) {
+                    brokerEnv.put(Settings.keyToEnv(k), v);
+                } else {
+                    brokerFile.setProperty(k, v);
+                }
             }
         });
+        if (!brokerFile.isEmpty()) {
+            Path file = o.runDir().resolve("broker.properties");
+            try (Writer w = Files.newBufferedWriter(file)) {
+                brokerFile.store(w, "nested broker keys for the broker processes");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file, e);
+            }
+            brokerEnv.put("TERN_CONFIG", file.toString());
+        }
         brokerEnv.put("TERN_BROKER_REDIS_URI", redis.uri());
         brokerEnv.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
         brokerEnv.put("TERN_BROKER_TCP_PORT", "0");

@@ -77,7 +77,9 @@ public final class LocalPlatform implements AutoCloseable {
 
     private TernClient startDemoDevice(PrintStream out) {
         InetSocketAddress d = cluster.dispatcher().address();
-        boolean tls = devTls != null && cluster.dispatcher().config().tls().enabled();
+        // TLS when both the dispatcher and the brokers serve it (a role's own tls keys may have turned it off).
+        boolean tls = devTls != null && cluster.dispatcher().config().tls().enabled()
+                && cluster.brokers().stream().allMatch(b -> b.config().tls().enabled());
         TernClient device = TernClient.builder()
                 .dispatcher(URI.create((tls ? "https://" : "http://") + d.getHostString() + ":" + d.getPort()))
                 .tls(tls ? ClientTls.trusting(devTls.caCertificate()) : null)
