@@ -42,8 +42,4 @@ public final class ServerTls {
     public ChannelHandler newHandler(Channel ch) {
         return plain ? new OptionalSslHandler(context) : context.newHandler(ch.alloc());
     }
-
-    public boolean acceptsPlain() {
-        return plain;
-    }
 }

@@ -32,6 +32,8 @@ public final class TlsContexts {
      * @param requireClientCertificate ask for and verify a client certificate signed by {@code config.ca()}
      */
     public static SslContext server(TlsConfig config, boolean requireClientCertificate) {
+        ConfigException.require(!requireClientCertificate || config.ca() != null,
+                "client certificates can only be required with tls.ca set");
         try {
             SslContextBuilder b = SslContextBuilder.forServer(config.certChain().toFile(), config.privateKey().toFile())
                     .sslProvider(provider());
