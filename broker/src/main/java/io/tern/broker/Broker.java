@@ -32,6 +32,8 @@ import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.metrics.Observability;
 import io.tern.runtime.net.Transports;
+import io.tern.runtime.tls.ServerTls;
+import io.tern.runtime.tls.TlsConfig;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
@@ -154,8 +156,11 @@ public final class Broker implements AutoCloseable {
                         config.handshakeGuard().sources(), System::nanoTime));
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
                 metrics);
+        TlsConfig tls = config.tls();
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
-                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody());
+                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(),
+                ServerTls.of(tls, false, "broker " + id + " device ports"),
+                ServerTls.of(tls, tls.ca() != null, "broker " + id + " internal port"));
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
         metrics.gauge("tern.broker.handshake.failure.sources", "Source addresses whose failed handshakes are counted",
@@ -201,8 +206,16 @@ public final class Broker implements AutoCloseable {
     private BrokerInfo info() {
         String host = config.host();
         return new BrokerInfo(config.id(), config.region(), host + ':' + tcpAddress.getPort(),
-                "ws://" + host + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
+                (webSocketsNeedTls() ? "wss://" : "ws://") + host + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
                 host + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis);
+    }
+
+    /**
+     * wss:// is advertised only when plain is refused; while plain is accepted (dev) ws:// keeps
+     * plain clients working and a client configured for TLS upgrades it itself.
+     */
+    private boolean webSocketsNeedTls() {
+        return config.tls().enabled() && !config.tls().plain();
     }
 
     public BrokerConfig config() {

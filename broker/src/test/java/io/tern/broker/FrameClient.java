@@ -17,7 +17,10 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
@@ -49,16 +52,23 @@ final class FrameClient implements AutoCloseable {
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> webSocketReady = new CompletableFuture<>();
     private Channel channel;
+    private volatile Future<Channel> handshake;
 
     private FrameClient() {
     }
 
     static FrameClient tcp(InetSocketAddress address) {
+        return tcp(address, null);
+    }
+
+    /** @param tls a client context (trusted CA, maybe a client certificate); null for plain */
+    static FrameClient tcp(InetSocketAddress address, SslContext tls) {
         FrameClient c = new FrameClient();
         c.channel = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        c.addTls(ch, tls, address);
                         ch.pipeline().addLast(new FrameDecoder(64 * 1024), FrameEncoder.INSTANCE, c.new Collector());
                     }
                 })
@@ -67,8 +77,12 @@ final class FrameClient implements AutoCloseable {
     }
 
     static FrameClient webSocket(InetSocketAddress address) {
+        return webSocket(address, null);
+    }
+
+    static FrameClient webSocket(InetSocketAddress address, SslContext tls) {
         FrameClient c = new FrameClient();
-        URI uri = URI.create("ws://" + address.getHostString() + ':' + address.getPort() + WebSocketFrameAdapters.PATH);
+        URI uri = URI.create((tls == null ? "ws://" : "wss://") + address.getHostString() + ':' + address.getPort() + WebSocketFrameAdapters.PATH);
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(uri)
                 .subprotocol(WebSocketFrameAdapters.SUBPROTOCOL)
@@ -80,6 +94,7 @@ final class FrameClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        c.addTls(ch, tls, address);
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
                                 new WebSocketClientProtocolHandler(config),
                                 WebSocketFrameAdapters.Unwrap.INSTANCE, WebSocketFrameAdapters.Wrap.INSTANCE,
@@ -89,6 +104,21 @@ final class FrameClient implements AutoCloseable {
                 .connect(address).syncUninterruptibly().channel();
         c.webSocketReady.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
         return c;
+    }
+
+    private void addTls(SocketChannel ch, SslContext tls, InetSocketAddress address) {
+        if (tls != null) {
+            SslHandler h = tls.newHandler(ch.alloc(), address.getHostString(), address.getPort());
+            handshake = h.handshakeFuture();
+            ch.pipeline().addLast("tls", h);
+        }
+    }
+
+    /** The TLS handshake's outcome, waited for up to {@link #WAIT}; null cause = it succeeded. */
+    Throwable awaitHandshake() {
+        assertNotNull(handshake, "not a TLS client");
+        assertTrue(handshake.awaitUninterruptibly(WAIT.toMillis()), "TLS handshake still running after " + WAIT);
+        return handshake.cause();
     }
 
     void send(Frame frame) {

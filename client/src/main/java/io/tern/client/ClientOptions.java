@@ -26,6 +26,9 @@ import java.util.Locale;
  * @param backoffMax       largest delay ceiling; default {@link #DEFAULT_BACKOFF_MAX}
  * @param dedupCapacity    recently seen msgIds remembered for de-duplication; default {@link #DEFAULT_DEDUP_CAPACITY}
  * @param maxFrameBody     largest frame body accepted from a broker; default {@link FrameHeader#DEFAULT_MAX_BODY}
+ * @param tls              how servers are verified; when set, broker connections use TLS (TCP) or wss
+ *                         (WebSocket) and dispatches go over HTTPS verified the same way; default null:
+ *                         plain TCP, wss only for wss:// addresses (JDK trust store)
  */
 public record ClientOptions(
         URI dispatcher,
@@ -38,7 +41,8 @@ public record ClientOptions(
         Duration backoffInitial,
         Duration backoffMax,
         int dedupCapacity,
-        int maxFrameBody) {
+        int maxFrameBody,
+        ClientTls tls) {
 
     public static final Transport DEFAULT_TRANSPORT = Transport.TCP;
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);

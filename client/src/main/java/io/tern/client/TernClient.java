@@ -18,6 +18,7 @@ import io.tern.client.internal.Backoff;
 import io.tern.client.internal.RecentIds;
 import io.tern.client.net.BrokerAddress;
 import io.tern.client.net.ClientPipelines;
+import io.netty.handler.ssl.SslContext;
 import io.tern.client.net.EventLoops;
 import io.tern.client.net.HostResolver;
 import io.tern.client.net.NextStep;
@@ -125,6 +126,8 @@ public final class TernClient implements AutoCloseable {
     private final ClientStats stats = new ClientStats();
     private final RecentIds dedup;
     private final Backoff backoff;
+    /** Broker connections' TLS, null for plain TCP. */
+    private final SslContext tls;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -154,7 +157,7 @@ public final class TernClient implements AutoCloseable {
     private TernClient(Builder b) {
         this.options = new ClientOptions(b.dispatcher, b.appId, b.transport, b.localAddress,
                 b.connectTimeout, b.handshakeTimeout, b.dispatchTimeout, b.backoffInitial, b.backoffMax,
-                b.dedupCapacity, b.maxFrameBody);
+                b.dedupCapacity, b.maxFrameBody, b.tls);
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.clock = b.clock;
         if (b.group != null) {
@@ -167,7 +170,8 @@ public final class TernClient implements AutoCloseable {
             this.ownsGroup = true;
         }
         this.loop = group.next();
-        HttpClient http = b.httpClient != null ? b.httpClient : DefaultHttp.CLIENT;
+        HttpClient http = b.httpClient != null ? b.httpClient
+                : b.tls != null ? b.tls.httpClient() : DefaultHttp.CLIENT;
         this.dispatchClient = new DispatchClient(http, options.dispatcher(), options.dispatchTimeout());
         this.clientKey = b.clientKey;
         this.credentialStore = b.credentialStore;
@@ -176,6 +180,7 @@ public final class TernClient implements AutoCloseable {
         this.dedup = new RecentIds(options.dedupCapacity());
         this.backoff = new Backoff(options.backoffInitial(), options.backoffMax(), new SplittableRandom());
         this.lastBroadcastSeq = b.lastBroadcastSeq;
+        this.tls = b.tls == null ? null : b.tls.nettyContext();
     }
 
     public static Builder builder() {
@@ -505,8 +510,8 @@ public final class TernClient implements AutoCloseable {
         Supplier<SessionHandler> session = () -> new SessionHandler(prefix, connect, address.webSocket(),
                 handshakeMillis, dedup, clock, events);
         ChannelInitializer<Channel> init = address.webSocket()
-                ? ClientPipelines.webSocket(address, options.maxFrameBody(), handshakeMillis, session)
-                : ClientPipelines.tcp(options.maxFrameBody(), session);
+                ? ClientPipelines.webSocket(address, options.maxFrameBody(), handshakeMillis, tls, session)
+                : ClientPipelines.tcp(address, options.maxFrameBody(), tls, session);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -809,6 +814,7 @@ public final class TernClient implements AutoCloseable {
         private int maxFrameBody = FrameHeader.DEFAULT_MAX_BODY;
         private Clock clock = Clock.systemUTC();
         private long lastBroadcastSeq;
+        private ClientTls tls;
 
         private Builder() {
         }
@@ -931,6 +937,16 @@ public final class TernClient implements AutoCloseable {
          */
         public Builder lastBroadcastSeq(long lastBroadcastSeq) {
             this.lastBroadcastSeq = lastBroadcastSeq;
+            return this;
+        }
+
+        /**
+         * Verify the platform with these CAs: brokers over TLS / wss, the dispatcher over HTTPS
+         * (its client is built with this trust unless {@link #httpClient} gave one). Default: none
+         * (plain TCP, and wss only where a broker advertises wss:// using the JDK trust store).
+         */
+        public Builder tls(ClientTls tls) {
+            this.tls = tls;
             return this;
         }
 

@@ -11,6 +11,7 @@ import io.tern.dispatcher.identity.DeviceIdentity;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerRegistry;
@@ -95,6 +96,7 @@ public final class Dispatcher implements AutoCloseable {
                     .maxBodyBytes(4096)
                     .route(HttpMethod.POST, RegisterHandler.PATH, new RegisterHandler(identity, registry, id))
                     .limits(config.httpLimits())
+                    .tls(ServerTls.of(config.tls(), false, "dispatcher " + id))
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
             started.push(http);

@@ -20,6 +20,8 @@ import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.tls.ServerTls;
+import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
@@ -70,7 +72,8 @@ public final class LogicNode implements AutoCloseable {
         liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
         links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(),
-                config.broadcastReplyTimeout(), config.brokerMaxInFlight());
+                config.broadcastReplyTimeout(), config.brokerMaxInFlight(),
+                config.brokerLinksUseTls() ? TlsContexts.client(config.tls()) : null);
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
         MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
@@ -110,6 +113,7 @@ public final class LogicNode implements AutoCloseable {
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
                 .limits(config.httpLimits())
+                .tls(ServerTls.of(config.tls(), false, "logic " + config.id() + " push API"))
                 .start(config.http());
     }
 

@@ -4,6 +4,7 @@ import io.tern.protocol.codec.FrameHeader;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpLimits;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +61,9 @@ import java.util.regex.Pattern;
  * @param handshakeGuard   per-source limit of failed handshakes ({@code broker.failed-handshake-*})
  * @param adminHttpLimits  request deadline, keep-alive timeout and connection caps of the admin port
  *                         ({@code broker.http-*}, see {@link HttpLimits})
+ * @param tls              TLS of the device (TCP, WebSocket) and internal ports, keys {@code broker.tls.*}: see
+ *                         {@link TlsConfig}; with {@code broker.tls.ca} set the internal port requires a client
+ *                         certificate signed by that CA (mutual TLS); default off
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -70,7 +74,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
-                           HttpLimits adminHttpLimits) {
+                           HttpLimits adminHttpLimits, TlsConfig tls) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -214,6 +218,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                         + "set the dispatchers' secret (TERN_BROKER_TOKEN_SECRET), or broker.dev-mode=true on a dev machine");
         ConfigException.require(handshakeGuard != null, "broker.failed-handshake-* must be set");
         ConfigException.require(adminHttpLimits != null, "broker.http-* must be set");
+        ConfigException.require(tls != null, "broker.tls must be set (TlsConfig.OFF for none)");
     }
 
     /** Every default, in dev mode: outside it the default (development) token secret is refused. */
@@ -256,7 +261,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
                 s.bool("broker.dev-mode", false),
                 HandshakeGuard.from(s),
-                HttpLimits.from(s, "broker"));
+                HttpLimits.from(s, "broker"),
+                TlsConfig.from(s, "broker"));
         s.warnUnread("broker.");
         return c;
     }
@@ -314,6 +320,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
                 + ", devMode=" + devMode
-                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ']';
+                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls + ']';
     }
 }

@@ -16,10 +16,11 @@ import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
+import io.tern.runtime.tls.ServerTls;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
+ * tls? → frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
  * authenticated) → errors (decode failures, exceptions); the WebSocket one puts the HTTP
  * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
  * shared by every connection; the decoder and auth / session are per connection. Idle
@@ -47,8 +48,15 @@ public final class Pipelines {
     private final ErrorHandler tcpErrors;
     private final ErrorHandler wsErrors;
     private final ErrorHandler internalErrors;
+    private final ServerTls deviceTls;
+    private final ServerTls internalTls;
 
-    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody) {
+    /**
+     * @param deviceTls   TLS in front of the device pipelines, null for plain only
+     * @param internalTls TLS in front of the internal pipeline, null for plain only
+     */
+    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody, ServerTls deviceTls,
+                     ServerTls internalTls) {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
@@ -60,6 +68,15 @@ public final class Pipelines {
         this.tcpErrors = new ErrorHandler("broker " + id + " tcp", device.disconnects());
         this.wsErrors = new ErrorHandler("broker " + id + " ws", device.disconnects());
         this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
+        this.deviceTls = deviceTls;
+        this.internalTls = internalTls;
+    }
+
+    /** TLS goes first, in front of everything that reads bytes. */
+    private static void addTls(Channel ch, ServerTls tls) {
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler(ch));
+        }
     }
 
     /**
@@ -77,6 +94,7 @@ public final class Pipelines {
             @Override
             protected void initChannel(Channel ch) {
                 boolean busy = !device.limiter().admit(ch);
+                addTls(ch, deviceTls);
                 ch.pipeline()
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
                         .addLast("encoder", FrameEncoder.INSTANCE)
@@ -101,6 +119,7 @@ public final class Pipelines {
             @Override
             protected void initChannel(Channel ch) {
                 boolean busy = !device.limiter().admit(ch);
+                addTls(ch, deviceTls);
                 ch.pipeline()
                         .addLast("http", new HttpServerCodec(4096, MAX_UPGRADE_REQUEST, 8192))
                         .addLast("aggregator", new HttpObjectAggregator(MAX_UPGRADE_REQUEST))
@@ -123,6 +142,7 @@ public final class Pipelines {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                addTls(ch, internalTls);
                 ch.pipeline()
                         .addLast("flush", new FlushConsolidationHandler(EXPLICIT_FLUSH_AFTER, true))
                         .addLast("decoder", new FrameDecoder(max))

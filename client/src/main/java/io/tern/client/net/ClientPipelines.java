@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 /**
  * Assembles a connection's pipeline; no logic of its own.
  * <ul>
- * <li>TCP: {@code frame decoder(max) → frame encoder → [idle, added at CONNACK] → session}</li>
+ * <li>TCP: {@code tls? → frame decoder(max) → frame encoder → [idle, added at CONNACK] → session}</li>
  * <li>WebSocket: {@code tls? → http codec → aggregator → ws protocol (subprotocol tern.v1) →
  * unwrap → wrap → frame decoder(max) → frame encoder → [idle] → session}</li>
  * </ul>
@@ -32,10 +32,16 @@ public final class ClientPipelines {
     private ClientPipelines() {
     }
 
-    public static ChannelInitializer<Channel> tcp(int maxFrameBody, Supplier<SessionHandler> session) {
+    /** @param tls the trusted CAs' context, null for plain TCP */
+    public static ChannelInitializer<Channel> tcp(BrokerAddress address, int maxFrameBody, SslContext tls,
+                                                  Supplier<SessionHandler> session) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (tls != null) {
+                    // Host given: SNI, and the certificate must name it.
+                    ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), address.host(), address.port()));
+                }
                 ch.pipeline()
                         .addLast("frameDecoder", new FrameDecoder(maxFrameBody))
                         .addLast("frameEncoder", FrameEncoder.INSTANCE)
@@ -44,8 +50,13 @@ public final class ClientPipelines {
         };
     }
 
+    /**
+     * @param tls the trusted CAs' context: used for every address when set (ws:// ones too); when
+     *            null, wss:// addresses use the JDK trust store
+     */
     public static ChannelInitializer<Channel> webSocket(BrokerAddress address, int maxFrameBody,
-                                                        long handshakeTimeoutMillis, Supplier<SessionHandler> session) {
+                                                        long handshakeTimeoutMillis, SslContext tls,
+                                                        Supplier<SessionHandler> session) {
         if (!address.webSocket()) {
             throw new IllegalArgumentException("not a WebSocket address: " + address.raw());
         }
@@ -59,8 +70,9 @@ public final class ClientPipelines {
             @Override
             protected void initChannel(Channel ch) {
                 ChannelPipeline p = ch.pipeline();
-                if (address.tls()) {
-                    p.addLast("tls", Tls.CONTEXT.newHandler(ch.alloc(), address.host(), address.port()));
+                if (tls != null || address.tls()) {
+                    SslContext context = tls != null ? tls : Tls.CONTEXT;
+                    p.addLast("tls", context.newHandler(ch.alloc(), address.host(), address.port()));
                 }
                 p.addLast("http", new HttpClientCodec())
                         .addLast("aggregator", new HttpObjectAggregator(MAX_UPGRADE_RESPONSE))

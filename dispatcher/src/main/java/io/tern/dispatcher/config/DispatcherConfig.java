@@ -4,6 +4,7 @@ import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -35,11 +36,13 @@ import java.util.regex.Pattern;
  *                        secret and device key be used (anyone can forge tokens and device secrets with them)
  * @param httpLimits      request deadline, keep-alive timeout and connection caps of the HTTP port
  *                        ({@code dispatcher.http-*}, see {@link HttpLimits})
+ * @param tls             HTTPS of the API, keys {@code dispatcher.tls.*} (see {@link TlsConfig}); default off
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
-                               DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits) {
+                               DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits,
+                               TlsConfig tls) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -86,6 +89,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 "dispatcher.device-key is the development key, which anyone can use to derive device secrets: "
                         + "set a key of your own (TERN_DISPATCHER_DEVICE_KEY), or dispatcher.dev-mode=true on a dev machine");
         ConfigException.require(httpLimits != null, "dispatcher.http-* must be set");
+        ConfigException.require(tls != null, "dispatcher.tls must be set (TlsConfig.OFF for none)");
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -107,7 +111,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
                 DeviceIdentityConfig.from(s),
                 s.bool("dispatcher.dev-mode", false),
-                HttpLimits.from(s, "dispatcher"));
+                HttpLimits.from(s, "dispatcher"),
+                TlsConfig.from(s, "dispatcher"));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -119,7 +124,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits);
+                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -142,7 +147,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
-                + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ']';
+                + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

@@ -3,6 +3,7 @@ package io.tern.loadtest.device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.EventLoopGroup;
 import io.tern.client.ClientStats;
+import io.tern.client.ClientTls;
 import io.tern.client.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
@@ -17,6 +18,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,8 @@ final class Fleet {
     private final DeviceConfig config;
     private final EventLoopGroup group;
     private final HttpClient http;
+    /** Trusted CA for HTTPS dispatch and TLS connects; null = plain. */
+    private final ClientTls tls;
     private final URI dispatcher;
     private final InetAddress[] addresses;
     private final TernClient[] clients;
@@ -56,9 +60,11 @@ final class Fleet {
         this.group = EventLoops.newGroup(config.threads(), "devices");
         // Dispatch answers are small and handled without blocking: run the HTTP client's callbacks on its
         // selector thread instead of handing each to a worker pool (fewer thread hops on 2 cores).
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        this.tls = config.trustedCa() == null ? null : ClientTls.trusting(Path.of(config.trustedCa()));
+        HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .executor(Runnable::run)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+                .connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
         this.dispatcher = URI.create(config.dispatcher());
         this.addresses = new InetAddress[config.addresses().size()];
         for (int i = 0; i < addresses.length; i++) {
@@ -138,6 +144,7 @@ final class Fleet {
                 .credentials(new DeviceCredentials(config.regId(i), secrets.secretFor(config.appId(), config.regId(i))))
                 .eventLoopGroup(group)
                 .httpClient(http)
+                .tls(tls)
                 .localAddress(addresses[i % addresses.length])
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
                 .dedupCapacity(config.dedup())

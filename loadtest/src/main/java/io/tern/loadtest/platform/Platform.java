@@ -9,6 +9,8 @@ import io.tern.loadtest.process.WatchedMain;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
+import io.tern.devstack.DevCertificates;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
@@ -16,9 +18,11 @@ import io.tern.store.topic.Topics;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -50,9 +55,12 @@ public final class Platform implements AutoCloseable {
      * @param brokerJvmArgs  flags for broker JVMs
      * @param runDir         logs go here
      * @param maxLifetime    children exit after this even if the runner hangs
+     * @param tls            dev CA in {@code runDir/tls}; brokers (device and internal ports) and the dispatcher
+     *                       serve TLS only, the logic node links to brokers over mutual TLS and keeps its API
+     *                       plain for the load generator; {@code overrides} still win
      */
     public record Options(int brokers, Map<String, String> overrides, List<String> brokerJvmArgs, Path runDir,
-                          Duration maxLifetime) {
+                          Duration maxLifetime, boolean tls) {
     }
 
     private final List<BrokerProcess> brokers = new ArrayList<>();
@@ -61,6 +69,8 @@ public final class Platform implements AutoCloseable {
     private KafkaBroker kafka;
     private Dispatcher dispatcher;
     private LogicNode logic;
+    private DevCertificates tls;
+    private TlsConfig logicTls;
 
     private Platform() {
     }
@@ -85,14 +95,39 @@ public final class Platform implements AutoCloseable {
         say.accept(String.format("redis %s, kafka %s up (%.1f s)", redis.uri(), kafka.bootstrapServers(),
                 (System.nanoTime() - t0) / 1e9));
 
+        Map<String, String> overrides = new HashMap<>();
+        if (o.tls()) {
+            tls = DevCertificates.ensure(o.runDir().resolve("tls"));
+            overrides.putAll(tls.settings("broker"));
+            overrides.put("broker.tls.plain", "false");
+            overrides.putAll(tls.settings("dispatcher"));
+            overrides.put("dispatcher.tls.plain", "false");
+            overrides.putAll(tls.settings("logic"));
+        }
+        overrides.putAll(o.overrides());
         Map<String, String> brokerEnv = new HashMap<>();
-        o.overrides().forEach((k, v) -> {
+        Properties brokerFile = new Properties();
+        overrides.forEach((k, v) -> {
             if (k.startsWith("broker.")) {
-                brokerEnv.put(Settings.keyToEnv(k), v);
+                // An environment name has one section dot: nested keys (broker.tls.*) go through a file.
+                if (k.indexOf('.', "broker.".length()) < 0) {
+                    brokerEnv.put(Settings.keyToEnv(k), v);
+                } else {
+                    brokerFile.setProperty(k, v);
+                }
             }
         });
         // A load test is a dev setup: the development token secret and device key are fine here.
         brokerEnv.put("TERN_BROKER_DEV_MODE", "true");
+        if (!brokerFile.isEmpty()) {
+            Path file = o.runDir().resolve("broker.properties");
+            try (Writer w = Files.newBufferedWriter(file)) {
+                brokerFile.store(w, "nested broker keys for the broker processes");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file, e);
+            }
+            brokerEnv.put("TERN_CONFIG", file.toString());
+        }
         brokerEnv.put("TERN_BROKER_REDIS_URI", redis.uri());
         brokerEnv.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
         brokerEnv.put("TERN_BROKER_TCP_PORT", "0");
@@ -129,13 +164,14 @@ public final class Platform implements AutoCloseable {
         // The load test measures the platform, not the per-app limits (issue 3): lift them for its app.
         roles.put("logic.limits.apps." + APP_ID + ".rate", "1000000");
         roles.put("logic.limits.apps." + APP_ID + ".daily-quota", "1000000000000");
-        o.overrides().forEach((k, v) -> {
+        overrides.forEach((k, v) -> {
             if (!k.startsWith("broker.")) {
                 roles.put(k, v);
             }
         });
         Settings settings = Settings.of(roles);
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
+        logicTls = TlsConfig.from(settings, "logic");
         logic = LogicNode.start(LogicConfig.from(settings));
         awaitReceipts(Duration.ofSeconds(30));
         say.accept(String.format("dispatcher %s, logic node %s up (%.1f s)", dispatcherUrl(), logicUrl(),
@@ -225,7 +261,7 @@ public final class Platform implements AutoCloseable {
     }
 
     public String dispatcherUrl() {
-        return url(dispatcher.address());
+        return url(dispatcher.address(), dispatcher.config().tls());
     }
 
     /**
@@ -237,7 +273,12 @@ public final class Platform implements AutoCloseable {
     }
 
     public String logicUrl() {
-        return url(logic.address());
+        return url(logic.address(), logicTls);
+    }
+
+    /** The dev CA devices must trust, null when the run is plain. */
+    public Path trustedCa() {
+        return tls == null ? null : tls.caCertificate();
     }
 
     public InetSocketAddress logicAddress() {
@@ -251,8 +292,9 @@ public final class Platform implements AutoCloseable {
         return h.map(ProcessHandle::pid).orElse(-1L);
     }
 
-    private static String url(InetSocketAddress a) {
-        return "http://" + a.getHostString() + ":" + a.getPort();
+    /** https only where plain is refused: the load generator's own API client stays plain. */
+    private static String url(InetSocketAddress a, TlsConfig tls) {
+        return (tls.enabled() && !tls.plain() ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
     }
 
     @Override

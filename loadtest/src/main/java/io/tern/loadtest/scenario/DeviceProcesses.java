@@ -36,7 +36,8 @@ final class DeviceProcesses implements AutoCloseable {
      * @param deviceKey the dispatcher's device key (dev mode), from which each device derives its secret
      */
     static DeviceProcesses start(String name, int devices, int processes, Options o, String dispatcherUrl,
-                                 String appId, String deviceKey, Path runDir, long maxLifetimeSeconds) {
+                                 Path trustedCa, String appId, String deviceKey, Path runDir,
+                                 long maxLifetimeSeconds) {
         DeviceProcesses d = new DeviceProcesses(devices);
         try {
             for (int p = 1; p <= processes; p++) {
@@ -48,7 +49,8 @@ final class DeviceProcesses implements AutoCloseable {
                 }
                 int dedup = Math.max(64, o.broadcasts + 16);
                 DeviceConfig c = new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses,
-                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000, deviceKey);
+                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000, deviceKey,
+                        trustedCa == null ? null : trustedCa.toString());
                 List<String> jvm = new ArrayList<>(o.clientJvmArgs());
                 jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
                 d.procs.add(ChildProcess.start(name + "-client-" + p, jvm, DeviceProcess.class.getName(),

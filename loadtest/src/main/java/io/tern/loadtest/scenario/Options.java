@@ -44,6 +44,8 @@ public final class Options {
     public int progressSeconds = 2;
     public int ttlSeconds = 600;
     public boolean profile;
+    /** Devices over TLS (dispatcher HTTPS, brokers' device ports TLS-only), logic-node links over mutual TLS. */
+    public boolean tls;
     public boolean measureAfterClose = true;
     public String clientJvmOpts = "-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
     public String brokerJvmOpts = "";
@@ -79,6 +81,10 @@ public final class Options {
             String flag = rest.get(i);
             if (flag.equals("--profile")) {
                 o.profile = true;
+                continue;
+            }
+            if (flag.equals("--tls")) {
+                o.tls = true;
                 continue;
             }
             if (flag.equals("--no-after-close")) {
@@ -190,6 +196,8 @@ public final class Options {
                     --set key=value        any role setting: broker.* (env of broker processes), dispatcher.*, logic.*
                     --client-jvm-opts "…"  device process JVM flags (-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
                     --broker-jvm-opts "…"  extra broker JVM flags, after -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
+                    --tls                  TLS everywhere devices and links connect (dev CA in the run directory;
+                                           brokers and dispatcher refuse plain); the push API stays plain
                     --profile              JFR on brokers, platform and clients during the measured phase; hot methods in the report
                     --run-dir DIR          logs, JFR files, histograms ($TMPDIR/tern-loadtest/<scenario>-<time>)
                   hold

@@ -72,13 +72,13 @@ public abstract class Scenario implements AutoCloseable {
         List<String> brokerJvm = new ArrayList<>(Platform.BROKER_JVM_FLAGS);
         brokerJvm.addAll(o.brokerJvmArgs());
         platform = Platform.start(new Platform.Options(o.brokers, o.set, brokerJvm, o.runDir,
-                Duration.ofSeconds(maxLifetimeSeconds())), this::say);
+                Duration.ofSeconds(maxLifetimeSeconds()), o.tls), this::say);
     }
 
     protected DeviceProcesses startDevices(String name, int devices, int processes) {
         long t = System.nanoTime();
         DeviceProcesses d = DeviceProcesses.start(name, devices, processes, o, platform.dispatcherUrl(),
-                Platform.APP_ID, platform.deviceKey(), o.runDir, maxLifetimeSeconds());
+                platform.trustedCa(), Platform.APP_ID, platform.deviceKey(), o.runDir, maxLifetimeSeconds());
         deviceGroups.add(d);
         say(String.format("%d device process(es) up for %,d devices, pids %s (%.1f s)", processes, devices,
                 d.pids(), (System.nanoTime() - t) / 1e9));

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,12 +20,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * counts and zero loss, never speed.
  */
 class ScenarioSmokeIT {
+    /** The run directory of the last {@link #run}: logs of its child processes. */
+    private static Path lastRunDir;
 
     private static ObjectNode run(int expectedStatus, String... args) throws Exception {
         String[] all = new String[args.length + 4];
         System.arraycopy(args, 0, all, 0, args.length);
         all[args.length] = "--run-dir";
-        all[args.length + 1] = Path.of("target", "it-runs", args[0] + "-" + System.nanoTime()).toString();
+        lastRunDir = Path.of("target", "it-runs", args[0] + "-" + System.nanoTime());
+        all[args.length + 1] = lastRunDir.toString();
         all[args.length + 2] = "--progress-seconds";
         all[args.length + 3] = "1";
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -86,5 +90,19 @@ class ScenarioSmokeIT {
         assertEquals(400, r.get("matched").asLong(), r.toString());
         assertEquals(400, r.get("received").asLong());
         assertEquals(0, r.get("loss").asLong());
+    }
+
+    @Test
+    void broadcastOverTlsReachesEveryDeviceOnce() throws Exception {
+        ObjectNode r = run(-1, "broadcast", "--tls", "--devices", "200", "--broadcasts", "2", "--interval-ms", "500");
+        assumeTrue(r.get("available").asBoolean(), "the group-push API (issue 3) is not in this build");
+        assertEquals(200, r.get("connected").asInt());
+        assertEquals(400, r.get("matched").asLong(), r.toString());
+        assertEquals(0, r.get("loss").asLong());
+        String brokerLog = Files.readString(lastRunDir.resolve("broker-b1.log"));
+        assertTrue(brokerLog.contains("[broker b1 device ports] TLS on") && brokerLog.contains("plain connections refused"),
+                "the broker served the devices over TLS only");
+        assertTrue(brokerLog.contains("[broker b1 internal port] TLS on") && brokerLog.contains("client certificates required"),
+                "the logic node reached the broker over mutual TLS");
     }
 }

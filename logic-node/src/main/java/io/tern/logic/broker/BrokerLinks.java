@@ -10,6 +10,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
@@ -17,6 +18,7 @@ import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.runtime.net.Transports;
+import io.tern.runtime.tls.TlsContexts;
 import io.tern.store.registry.BrokerInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,17 +55,25 @@ public final class BrokerLinks implements AutoCloseable {
     private final int maxInFlight;
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final AtomicLong correlation = new AtomicLong();
+    private final SslContext tls;
 
     /**
      * @param broadcastReplyTimeout a broadcast's reply comes after the broker wrote every local
      *                              connection of the app, so it waits longer than a push's
+     * @param tls                   TLS toward the brokers' internal ports (peer verified, host name checked),
+     *                              null for plain links
      */
-    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, Duration broadcastReplyTimeout, int maxInFlight) {
+    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, Duration broadcastReplyTimeout, int maxInFlight,
+                       SslContext tls) {
         this.group = Transports.group(1, "logic-broker-links");
         this.connectTimeout = connectTimeout;
         this.replyTimeout = replyTimeout;
         this.broadcastReplyTimeout = broadcastReplyTimeout;
         this.maxInFlight = maxInFlight;
+        this.tls = tls;
+        if (tls != null) {
+            log.info("[logic links] TLS to brokers with SslProvider {}", TlsContexts.describeProvider());
+        }
         group.scheduleWithFixedDelay(this::expireOverdue, 200, 200, TimeUnit.MILLISECONDS);
     }
 
@@ -152,6 +162,9 @@ public final class BrokerLinks implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (tls != null) {
+                                ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), host, port));
+                            }
                             ch.pipeline()
                                     .addLast(new FlushConsolidationHandler(256, true))
                                     .addLast(new FrameDecoder(FrameHeader.INTERNAL_MAX_BODY))

@@ -7,6 +7,7 @@ import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.tls.TlsConfig;
 
 import java.time.Duration;
 import java.util.Map;
@@ -30,6 +31,9 @@ import java.util.TreeMap;
  *                        be used (anyone can forge auth tokens, so push as any app, with it)
  * @param httpLimits      the API port's request deadline, keep-alive timeout and connection caps
  *                        ({@code logic.http-*}, see {@link HttpLimits})
+ * @param tls             TLS of the push API and of the links to brokers, keys {@code logic.tls.*} (see
+ *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
+ *                        the broker against it and present this node's certificate when TLS is enabled
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -40,7 +44,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits) {
+                          Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
+                          TlsConfig tls) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -66,6 +71,12 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.auth-token-secret is the development secret, which anyone can use to forge auth tokens: "
                         + "set your own (TERN_LOGIC_AUTH_TOKEN_SECRET), or logic.dev-mode=true on a dev machine");
         ConfigException.require(httpLimits != null, "logic.http-* must be set");
+        ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
+    }
+
+    /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
+    public boolean brokerLinksUseTls() {
+        return tls.ca() != null;
     }
 
     public static LogicConfig from(Settings s) {
@@ -111,7 +122,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 LimitsConfig.from(s),
                 apps,
                 s.bool("logic.dev-mode", false),
-                HttpLimits.from(s, "logic"));
+                HttpLimits.from(s, "logic"),
+                TlsConfig.from(s, "logic"));
         s.warnUnread("logic.");
         return c;
     }

@@ -11,10 +11,26 @@ import java.nio.file.Path;
  *
  * @param dataDir where Redis's AOF and Kafka's log live; null = a temp dir removed on exit
  * @param demoClientKey the demo app's client key, with which its devices register ({@code local.demo-client-key})
+ * @param devTls  the dev CA and certificate every role serves TLS with
  */
 public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int brokers, String demoAppId,
                           String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice,
-                          String demoClientKey) {
+                          String demoClientKey, DevTls devTls) {
+
+    /**
+     * @param enabled {@code local.dev-tls}: create (first start) or reuse a dev CA and a certificate for
+     *                localhost / 127.0.0.1, and have every role serve TLS with it (plain still accepted on
+     *                the same ports); default true
+     * @param dir     {@code local.dev-tls-dir}: where they live; default {@code <data-dir>/tls}, or
+     *                {@code <java.io.tmpdir>/tern-dev-tls} without a data dir, so later starts reuse them
+     */
+    public record DevTls(boolean enabled, Path dir) {
+        static DevTls from(Settings s, Path dataDir) {
+            String dir = s.string("local.dev-tls-dir", null);
+            Path fallback = dataDir != null ? dataDir.resolve("tls") : Path.of(System.getProperty("java.io.tmpdir"), "tern-dev-tls");
+            return new DevTls(s.bool("local.dev-tls", true), dir == null ? fallback : Path.of(dir));
+        }
+    }
 
     public LocalConfig {
         ConfigException.require(brokers >= 1 && brokers <= 8, "local.brokers must be in [1, 8]");
@@ -33,7 +49,8 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
                 s.string("local.demo-app-secret", "demo-secret"),
                 s.string("local.demo-reg-id", "demo-device-1"),
                 s.bool("local.demo-device", true),
-                s.string("local.demo-client-key", "demo-client-key"));
+                s.string("local.demo-client-key", "demo-client-key"),
+                DevTls.from(s, dir == null ? null : Path.of(dir)));
         s.warnUnread("local.");
         return c;
     }

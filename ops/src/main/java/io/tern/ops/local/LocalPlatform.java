@@ -1,10 +1,12 @@
 package io.tern.ops.local;
 
 import io.tern.broker.Broker;
+import io.tern.client.ClientTls;
 import io.tern.client.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
+import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
 import io.tern.protocol.frame.ReasonCode;
@@ -20,6 +22,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,6 +40,7 @@ public final class LocalPlatform implements AutoCloseable {
     private final KafkaBroker kafka;
     private final LocalCluster cluster;
     private final TernClient demoDevice;
+    private final DevCertificates devTls;
 
     private LocalPlatform(Settings settings, LocalConfig config, PrintStream out) {
         this.config = config;
@@ -59,9 +63,21 @@ public final class LocalPlatform implements AutoCloseable {
         String clientKeys = settings.string("dispatcher.client-keys", null);
         String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
         demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);
-        cluster = LocalCluster.start(LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp),
-                config.brokers());
+        devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
+        Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
+        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls), config.brokers());
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
+    }
+
+    /** Every role serves TLS with the dev certificate unless its own tls keys say otherwise. */
+    private static Settings withDevTls(Settings settings, DevCertificates certs) {
+        Map<String, String> tls = new HashMap<>();
+        for (String role : List.of("broker", "logic", "dispatcher")) {
+            if (settings.string(role + ".tls.enabled", null) == null) {
+                tls.putAll(certs.settings(role));
+            }
+        }
+        return settings.with(tls);
     }
 
     public static LocalPlatform start(Settings settings, PrintStream out) {
@@ -77,8 +93,12 @@ public final class LocalPlatform implements AutoCloseable {
         String deviceKey = cluster.dispatcher().config().devices().deviceKey();
         DeviceCredentials provisioned = new DeviceCredentials(config.demoRegId(),
                 new DeviceSecrets(deviceKey.getBytes(StandardCharsets.UTF_8)).secretFor(config.demoAppId(), config.demoRegId()));
+        // TLS when both the dispatcher and the brokers serve it (a role's own tls keys may have turned it off).
+        boolean tls = devTls != null && cluster.dispatcher().config().tls().enabled()
+                && cluster.brokers().stream().allMatch(b -> b.config().tls().enabled());
         TernClient device = TernClient.builder()
-                .dispatcher(URI.create("http://" + d.getHostString() + ":" + d.getPort()))
+                .dispatcher(URI.create((tls ? "https://" : "http://") + d.getHostString() + ":" + d.getPort()))
+                .tls(tls ? ClientTls.trusting(devTls.caCertificate()) : null)
                 .appId(config.demoAppId())
                 .credentials(provisioned)
                 .listener(new PushListener() {
@@ -119,6 +139,10 @@ public final class LocalPlatform implements AutoCloseable {
                     hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
         }
         out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
+        if (devTls != null) {
+            out.println("  TLS          the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
+                    + devTls.caCertificate() + " (curl --cacert " + devTls.caCertificate() + " https://...)");
+        }
         out.println();
         out.printf("Demo app: appId=%s appKey=%s appSecret=%s clientKey=%s; demo device regId=%s (provisioned in dev mode)%n",
                 config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), config.demoClientKey(), config.demoRegId());

@@ -1,6 +1,7 @@
 package io.tern.ops.e2e;
 
 import io.netty.channel.EventLoopGroup;
+import io.tern.client.ClientTls;
 import io.tern.client.CredentialStore;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
@@ -28,17 +29,25 @@ import java.util.concurrent.TimeUnit;
 final class Devices implements AutoCloseable {
     private static final int WAVE = 500;
     private final EventLoopGroup group = Transports.group(2, "e2e-devices");
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
     private final URI dispatcher;
     private final String appId;
     private final String clientKey;
+    private final ClientTls tls;
     private final Map<String, TernClient> clients = new ConcurrentHashMap<>();
     private final Map<String, CredentialStore> stores = new ConcurrentHashMap<>();
     /** device name → messages in arrival order. */
     final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
 
-    Devices(InetSocketAddress dispatcher, String appId, String clientKey) {
-        this.dispatcher = URI.create("http://" + dispatcher.getHostString() + ":" + dispatcher.getPort());
+    /**
+     * @param clientKey the app's client key, with which each device registers
+     * @param tls       when set, devices register and dispatch over HTTPS and connect over TLS, verifying with it
+     */
+    Devices(InetSocketAddress dispatcher, String appId, String clientKey, ClientTls tls) {
+        this.tls = tls;
+        this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls.jdkContext()).build();
+        this.dispatcher = URI.create((tls == null ? "http://" : "https://") + dispatcher.getHostString() + ":"
+                + dispatcher.getPort());
         this.appId = appId;
         this.clientKey = clientKey;
     }
@@ -53,6 +62,7 @@ final class Devices implements AutoCloseable {
                 .credentialStore(stores.computeIfAbsent(name, n -> CredentialStore.inMemory()))
                 .eventLoopGroup(group)
                 .httpClient(http)
+                .tls(tls)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .listener(new PushListener() {
                     @Override

@@ -1,5 +1,7 @@
 package io.tern.ops.e2e;
 
+import io.tern.client.ClientTls;
+import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
 import io.tern.devstack.SharedInfra;
@@ -7,7 +9,9 @@ import io.tern.ops.local.LocalCluster;
 import io.tern.runtime.config.Settings;
 import io.tern.store.topic.Topics;
 
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,9 +28,12 @@ final class PlatformFixture implements AutoCloseable {
 
     final String appId;
     final LocalCluster cluster;
+    /** The CA and certificate every role serves TLS with; null for a plain platform. */
+    final DevCertificates tls;
 
-    private PlatformFixture(String appId, Map<String, String> extra, String redisUri) {
+    private PlatformFixture(String appId, Map<String, String> extra, String redisUri, DevCertificates tls) {
         this.appId = appId;
+        this.tls = tls;
         KafkaBroker kafka = SharedInfra.kafka();
         kafka.createTopics(Topics.ACKS);
         Map<String, String> s = new HashMap<>();
@@ -59,25 +66,44 @@ final class PlatformFixture implements AutoCloseable {
     }
 
     static PlatformFixture start(String appId, Map<String, String> extra) {
-        return new PlatformFixture(appId, extra, SharedInfra.redis().uri());
+        return new PlatformFixture(appId, extra, SharedInfra.redis().uri(), null);
     }
 
     /** Against {@code redis} instead of the shared Redis (e.g. one that requires a password). */
     static PlatformFixture start(String appId, Map<String, String> extra, RedisServer redis) {
-        return new PlatformFixture(appId, extra, redis.uri());
+        return new PlatformFixture(appId, extra, redis.uri(), null);
+    }
+
+    /**
+     * Every role serves TLS with a dev CA created in {@code certDir}; logic nodes link to brokers
+     * over mutual TLS. {@code plain} = whether the same ports still accept plain connections.
+     */
+    static PlatformFixture startTls(String appId, Path certDir, boolean plain) {
+        DevCertificates certs = DevCertificates.ensure(certDir);
+        Map<String, String> s = new HashMap<>();
+        for (String role : List.of("broker", "logic", "dispatcher")) {
+            s.putAll(certs.settings(role));
+            s.put(role + ".tls.plain", Boolean.toString(plain));
+        }
+        return new PlatformFixture(appId, s, SharedInfra.redis().uri(), certs);
+    }
+
+    /** Devices and the app server trust the platform's CA; null on a plain platform. */
+    ClientTls clientTls() {
+        return tls == null ? null : ClientTls.trusting(tls.caCertificate());
     }
 
     PushApiClient api() {
-        return new PushApiClient(cluster.logic().address()).login(appId, APP_KEY, APP_SECRET);
+        return new PushApiClient(cluster.logic().address(), clientTls()).login(appId, APP_KEY, APP_SECRET);
     }
 
     Devices devices() {
         return devices(appId);
     }
 
-    /** Devices of {@code app}, which must be provisioned on this platform. */
+    /** Devices of {@code app}, which must be provisioned on this platform; over TLS on a TLS platform. */
     Devices devices(String app) {
-        return new Devices(cluster.dispatcher().address(), app, clientKey(app));
+        return new Devices(cluster.dispatcher().address(), app, clientKey(app), clientTls());
     }
 
     @Override

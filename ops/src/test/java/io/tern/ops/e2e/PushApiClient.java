@@ -2,6 +2,7 @@ package io.tern.ops.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tern.client.ClientTls;
 import io.tern.logic.auth.AppAuthenticator;
 
 import java.net.InetSocketAddress;
@@ -19,12 +20,19 @@ final class PushApiClient {
     record Response(int status, JsonNode body, java.net.http.HttpHeaders headers) {
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String base;
     private String authToken;
 
     PushApiClient(InetSocketAddress logic) {
-        this.base = "http://" + logic.getHostString() + ":" + logic.getPort();
+        this(logic, null);
+    }
+
+    /** @param tls when set, the API is called over HTTPS, the logic node verified with it */
+    PushApiClient(InetSocketAddress logic, ClientTls tls) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls == null ? b : b.sslContext(tls.jdkContext())).build();
+        this.base = (tls == null ? "http://" : "https://") + logic.getHostString() + ":" + logic.getPort();
     }
 
 

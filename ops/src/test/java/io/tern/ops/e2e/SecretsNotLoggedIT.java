@@ -185,7 +185,7 @@ class SecretsNotLoggedIT {
             }
         });
         forgingDispatcher.start();
-        try (Devices forger = new Devices(forgingDispatcher.getAddress(), APP, PlatformFixture.clientKey(APP))) {
+        try (Devices forger = new Devices(forgingDispatcher.getAddress(), APP, PlatformFixture.clientKey(APP), null)) {
             forger.start("leak-probe");
             await().atMost(Duration.ofSeconds(15)).until(() -> authFailures() > refusedBefore);
         }

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.net.Transports;
+import io.tern.runtime.tls.ServerTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +66,11 @@ public final class HttpServer implements AutoCloseable {
     private final boolean ownsGroup;
     private final HttpLimits limits;
     private final ConnectionGuard.Connections connections;
+    private final ServerTls tls;
     private Channel channel;
 
     private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
-                       EventLoopGroup group, HttpLimits limits) {
+                       EventLoopGroup group, HttpLimits limits, ServerTls tls) {
         this.name = name;
         this.limits = limits;
         this.connections = new ConnectionGuard.Connections(limits);
@@ -76,6 +78,7 @@ public final class HttpServer implements AutoCloseable {
         this.maxBodyBytes = maxBodyBytes;
         this.registry = registry;
         this.ownsGroup = group == null;
+        this.tls = tls;
         this.group = group != null ? group : Transports.group(Math.max(1, Runtime.getRuntime().availableProcessors()), name + "-http");
     }
 
@@ -115,6 +118,10 @@ public final class HttpServer implements AutoCloseable {
                                 .addLast(new JsonTooLargeAggregator(largestBody()))
                                 .addLast("request-end", guard.requestEnd())
                                 .addLast(new Dispatch());
+                        if (tls != null) {
+                            // In front of the guard: its 408 and 503 responses go out encrypted too.
+                            ch.pipeline().addFirst("tls", tls.newHandler(ch));
+                        }
                     }
                 });
         channel = b.bind(endpoint.host(), endpoint.port()).syncUninterruptibly().channel();
@@ -304,6 +311,7 @@ public final class HttpServer implements AutoCloseable {
         private int maxBodyBytes = 64 * 1024;
         private EventLoopGroup group;
         private HttpLimits limits = HttpLimits.DEFAULTS;
+        private ServerTls tls;
 
         private Builder(String name, MeterRegistry registry) {
             this.name = name;
@@ -338,8 +346,14 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve HTTPS (and, if it accepts plain, HTTP on the same port); null = plain HTTP only. */
+        public Builder tls(ServerTls tls) {
+            this.tls = tls;
+            return this;
+        }
+
         public HttpServer start(HttpEndpoint endpoint) {
-            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits).bind(endpoint);
+            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits, tls).bind(endpoint);
         }
     }
 }
