@@ -22,6 +22,8 @@ class ProductionTokenSecretIT {
     static void start() {
         broker = Broker.start(TestBrokers.config(Map.of(
                 "broker.dev-mode", "false",
+                // Outside dev mode plain listeners are off by default; this test is about the secret.
+                "broker.tls.plain", "true",
                 "broker.token-secret", SECRET,
                 "broker.handshake-timeout", "2s")));
     }

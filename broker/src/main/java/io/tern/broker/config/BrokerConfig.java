@@ -227,6 +227,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     }
 
     public static BrokerConfig from(Settings s) {
+        boolean devMode = s.bool("broker.dev-mode", false);
         BrokerConfig c = new BrokerConfig(
                 s.string("broker.id", DEFAULT_ID),
                 s.string("broker.region", DEFAULT_REGION),
@@ -259,10 +260,10 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.ack-count-capacity", DEFAULT_ACK_COUNT_CAPACITY),
                 s.duration("broker.ack-count-window", DEFAULT_ACK_COUNT_WINDOW),
                 s.duration("broker.ack-count-interval", DEFAULT_ACK_COUNT_INTERVAL),
-                s.bool("broker.dev-mode", false),
+                devMode,
                 HandshakeGuard.from(s),
                 HttpLimits.from(s, "broker"),
-                TlsConfig.from(s, "broker"));
+                TlsConfig.from(s, "broker", devMode));
         s.warnUnread("broker.");
         return c;
     }

@@ -55,14 +55,29 @@ class BrokerConfigTest {
 
     @Test
     void theDevelopmentTokenSecretRefusesToStartOutsideDevMode() {
-        ConfigException e = assertThrows(ConfigException.class, () -> BrokerConfig.from(Settings.empty()));
+        // Plain on explicitly: outside dev mode it is off by default (see the test below).
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> BrokerConfig.from(Settings.of(Map.of("broker.tls.plain", "true"))));
         assertTrue(e.getMessage().contains("broker.token-secret is the development secret"), e.getMessage());
-        assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false")));
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false", "broker.tls.plain", "true")));
         assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "maybe")));
 
-        BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123"));
+        BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123",
+                "broker.tls.plain", "true"));
         assertFalse(production.devMode());
         assertFalse(production.usesDevTokenSecret());
+        assertTrue(production.tls().plain());
+    }
+
+    @Test
+    void outsideDevModePlainListenersAreOffSoAConfigWithoutTlsSaysHowToFixIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false",
+                "broker.token-secret", "a-production-secret-0123")));
+        assertTrue(e.getMessage().contains("broker.tls.enabled=true"), e.getMessage());
+        assertTrue(e.getMessage().contains("set broker.tls.plain=true"), e.getMessage());
+
+        assertTrue(BrokerConfig.defaults().tls().plain(), "dev mode keeps plain listeners on");
+        assertFalse(BrokerConfig.defaults().tls().enabled());
     }
 
     @Test

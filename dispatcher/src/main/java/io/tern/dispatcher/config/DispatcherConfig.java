@@ -98,6 +98,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     }
 
     public static DispatcherConfig from(Settings s) {
+        boolean devMode = s.bool("dispatcher.dev-mode", false);
         DispatcherConfig c = new DispatcherConfig(
                 s.string("dispatcher.id", DEFAULT_ID),
                 new HttpEndpoint(s.string("dispatcher.host", DEFAULT_HOST), s.integer("dispatcher.port", DEFAULT_PORT)),
@@ -110,9 +111,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 s.integer("dispatcher.max-home-brokers", DEFAULT_MAX_HOME_BROKERS),
                 s.integer("dispatcher.load-bucket", DEFAULT_LOAD_BUCKET),
                 DeviceIdentityConfig.from(s),
-                s.bool("dispatcher.dev-mode", false),
+                devMode,
                 HttpLimits.from(s, "dispatcher"),
-                TlsConfig.from(s, "dispatcher"));
+                TlsConfig.from(s, "dispatcher", devMode));
         s.warnUnread("dispatcher.");
         return c;
     }

@@ -41,19 +41,32 @@ class DispatcherConfigTest {
 
     @Test
     void outsideDevModeTheDevelopmentSecretsAreRefused() {
-        ConfigException noDevMode = assertThrows(ConfigException.class, () -> DispatcherConfig.from(Settings.empty()));
+        // Plain HTTP on explicitly: outside dev mode it is off by default (see the test below).
+        ConfigException noDevMode = assertThrows(ConfigException.class,
+                () -> DispatcherConfig.from(Settings.of(Map.of("dispatcher.tls.plain", "true"))));
         assertTrue(noDevMode.getMessage().contains("dispatcher.token-secret is the development secret"), noDevMode.getMessage());
 
         ConfigException devKey = assertThrows(ConfigException.class, () -> DispatcherConfig.from(Settings.of(Map.of(
-                "dispatcher.token-secret", "a-production-secret-of-enough-length"))));
+                "dispatcher.token-secret", "a-production-secret-of-enough-length", "dispatcher.tls.plain", "true"))));
         assertTrue(devKey.getMessage().contains("dispatcher.device-key is the development key"), devKey.getMessage());
 
         DispatcherConfig production = DispatcherConfig.from(Settings.of(Map.of(
                 "dispatcher.token-secret", "a-production-secret-of-enough-length",
-                "dispatcher.device-key", "a-production-device-key-of-length")));
+                "dispatcher.device-key", "a-production-device-key-of-length", "dispatcher.tls.plain", "true")));
         assertFalse(production.devMode());
         assertFalse(production.usesDevTokenSecret());
         assertFalse(production.devices().usesDevDeviceKey());
+    }
+
+    @Test
+    void outsideDevModePlainHttpIsOffSoAConfigWithoutTlsSaysHowToFixIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> DispatcherConfig.from(Settings.of(Map.of(
+                "dispatcher.token-secret", "a-production-secret-of-enough-length",
+                "dispatcher.device-key", "a-production-device-key-of-length"))));
+        assertTrue(e.getMessage().contains("dispatcher.tls.enabled=true"), e.getMessage());
+        assertTrue(e.getMessage().contains("set dispatcher.tls.plain=true"), e.getMessage());
+
+        assertTrue(DispatcherConfig.defaults().tls().plain(), "dev mode keeps plain HTTP on");
     }
 
     @Test
@@ -84,7 +97,8 @@ class DispatcherConfigTest {
                 "TERN_DISPATCHER_REGISTRY_REFRESH", "500ms",
                 "TERN_DISPATCHER_MAX_HOME_BROKERS", "5");
 
-        DispatcherConfig c = DispatcherConfig.from(Settings.load(null, env, Map.of()));
+        // tls.* keys are nested: they have no environment name, so plain HTTP comes from the overrides.
+        DispatcherConfig c = DispatcherConfig.from(Settings.load(null, env, Map.of("dispatcher.tls.plain", "true")));
 
         assertEquals("d7", c.id());
         assertEquals(9081, c.http().port());
@@ -129,7 +143,8 @@ class DispatcherConfigTest {
                 "dispatcher.token-secret", secret,
                 "dispatcher.device-key", "d3v1ce-key-nobody-may-read",
                 "dispatcher.client-keys", "app1=cl1ent-key-of-app1",
-                "dispatcher.redis-uri", "redis://user:hunter2hunter2@10.0.0.5:6379")));
+                "dispatcher.redis-uri", "redis://user:hunter2hunter2@10.0.0.5:6379",
+                "dispatcher.tls.plain", "true")));
 
         String described = Settings.describe(c);
 

@@ -171,8 +171,9 @@ public final class Platform implements AutoCloseable {
         });
         Settings settings = Settings.of(roles);
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
-        logicTls = TlsConfig.from(settings, "logic");
-        logic = LogicNode.start(LogicConfig.from(settings));
+        LogicConfig logicConfig = LogicConfig.from(settings);
+        logicTls = logicConfig.tls();
+        logic = LogicNode.start(logicConfig);
         awaitReceipts(Duration.ofSeconds(30));
         say.accept(String.format("dispatcher %s, logic node %s up (%.1f s)", dispatcherUrl(), logicUrl(),
                 (System.nanoTime() - t0) / 1e9));

@@ -85,6 +85,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         raw.keySet().stream().map(k -> k.substring(0, Math.max(0, k.indexOf('.')))).filter(a -> !a.isEmpty())
                 .distinct()
                 .forEach(a -> apps.put(a, new AppCredentials(a, raw.get(a + ".key"), raw.get(a + ".secret"))));
+        boolean devMode = s.bool("logic.dev-mode", false);
         LogicConfig c = new LogicConfig(
                 s.string("logic.id", "l1"),
                 s.integer("logic.node-id", 1),
@@ -121,9 +122,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
                 apps,
-                s.bool("logic.dev-mode", false),
+                devMode,
                 HttpLimits.from(s, "logic"),
-                TlsConfig.from(s, "logic"));
+                TlsConfig.from(s, "logic", devMode));
         s.warnUnread("logic.");
         return c;
     }

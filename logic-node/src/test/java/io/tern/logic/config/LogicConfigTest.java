@@ -14,12 +14,25 @@ class LogicConfigTest {
 
     @Test
     void theDevelopmentAuthTokenSecretRefusesToStartOutsideDevMode() {
-        ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.empty()));
+        // Plain HTTP on explicitly: outside dev mode it is off by default (see the test below).
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> LogicConfig.from(Settings.of(Map.of("logic.tls.plain", "true"))));
         assertTrue(e.getMessage().contains("logic.auth-token-secret is the development secret"), e.getMessage());
 
         assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).devMode());
         LogicConfig production = LogicConfig.from(Settings.of(Map.of(
-                "logic.auth-token-secret", "a-production-auth-token-secret")));
+                "logic.auth-token-secret", "a-production-auth-token-secret", "logic.tls.plain", "true")));
         assertFalse(production.devMode());
+    }
+
+    @Test
+    void outsideDevModePlainHttpIsOffSoAConfigWithoutTlsSaysHowToFixIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.auth-token-secret", "a-production-auth-token-secret"))));
+        assertTrue(e.getMessage().contains("logic.tls.enabled=true"), e.getMessage());
+        assertTrue(e.getMessage().contains("set logic.tls.plain=true"), e.getMessage());
+
+        assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).tls().plain(),
+                "dev mode keeps plain HTTP on");
     }
 }

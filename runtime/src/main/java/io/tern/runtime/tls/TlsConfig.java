@@ -16,7 +16,9 @@ import java.nio.file.Path;
  * @param ca         PEM CA certificate(s) ({@code <role>.tls.ca}): the roles' internal links verify peers
  *                   against it and the broker's internal port requires client certificates it signed;
  *                   null = the JDK's trust store, and no client certificates asked for
- * @param plain      also accept plain (non-TLS) connections on the same ports; default true (dev)
+ * @param plain      also accept plain (non-TLS) connections on the same ports; default true in dev mode
+ *                   ({@code <role>.dev-mode}) and false outside it, so a production config serves TLS or
+ *                   says {@code <role>.tls.plain=true} on purpose
  */
 public record TlsConfig(boolean enabled, Path certChain, Path privateKey, Path ca, boolean plain) {
 
@@ -34,12 +36,22 @@ public record TlsConfig(boolean enabled, Path certChain, Path privateKey, Path c
                 "tls.plain=false needs tls.enabled=true: otherwise the ports would accept nothing");
     }
 
-    /** Reads {@code <role>.tls.enabled}, {@code .cert-chain}, {@code .private-key}, {@code .ca}, {@code .plain}. */
-    public static TlsConfig from(Settings s, String role) {
+    /**
+     * Reads {@code <role>.tls.enabled}, {@code .cert-chain}, {@code .private-key}, {@code .ca}, {@code .plain}.
+     *
+     * @param devMode the role's {@code <role>.dev-mode}: the default of {@code plain}
+     */
+    public static TlsConfig from(Settings s, String role, boolean devMode) {
         String p = role + ".tls.";
+        boolean enabled = s.bool(p + "enabled", false);
+        boolean plain = s.bool(p + "plain", devMode);
+        ConfigException.require(enabled || plain, p + "plain is false (" + (devMode ? "as set" : "its default outside "
+                + role + ".dev-mode") + ") and " + p + "enabled is false, so the ports would accept nothing: configure TLS ("
+                + p + "enabled=true with " + p + "cert-chain and " + p + "private-key) or set " + p + "plain=true to serve "
+                + "plain connections");
         try {
-            return new TlsConfig(s.bool(p + "enabled", false), path(s.string(p + "cert-chain", null)),
-                    path(s.string(p + "private-key", null)), path(s.string(p + "ca", null)), s.bool(p + "plain", true));
+            return new TlsConfig(enabled, path(s.string(p + "cert-chain", null)),
+                    path(s.string(p + "private-key", null)), path(s.string(p + "ca", null)), plain);
         } catch (ConfigException e) {
             throw new ConfigException(role + "." + e.getMessage());
         }
