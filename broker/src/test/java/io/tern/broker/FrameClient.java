@@ -22,6 +22,7 @@ import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 
 import java.net.InetSocketAddress;
@@ -64,6 +65,27 @@ final class FrameClient implements AutoCloseable {
                 })
                 .connect(address).syncUninterruptibly().channel();
         return c;
+    }
+
+    /**
+     * A logic node's link to a broker's internal port, authenticated with {@code clusterSecret}
+     * (checks the broker's proof too): ready for commands.
+     */
+    static FrameClient internal(InetSocketAddress address, String clusterSecret) {
+        FrameClient c = tcp(address);
+        Frame.LinkChallenge challenge = c.expect(Frame.LinkChallenge.class);
+        LinkProof proof = new LinkProof(clusterSecret);
+        byte[] nonce = LinkProof.nonce();
+        c.send(new Frame.LinkAuth("it-logic", nonce, proof.peerProof(challenge.nonce(), nonce, "it-logic")));
+        Frame.LinkAccept accept = c.expect(Frame.LinkAccept.class);
+        assertTrue(LinkProof.matches(proof.brokerProof(nonce, challenge.nonce()), accept.proof()),
+                "the broker proved the cluster secret");
+        return c;
+    }
+
+    /** {@link #internal(InetSocketAddress, String)} with the secret of {@link TestBrokers#config}. */
+    static FrameClient internal(InetSocketAddress address) {
+        return internal(address, TestBrokers.CLUSTER_SECRET);
     }
 
     static FrameClient webSocket(InetSocketAddress address) {

@@ -16,6 +16,9 @@ final class TestBrokers {
     static final ConnectTokenSigner SIGNER =
             new ConnectTokenSigner(BrokerConfig.DEV_TOKEN_SECRET.getBytes(StandardCharsets.UTF_8));
 
+    /** The cluster secret of {@link #config} brokers (not the dev default, so a link must really use it). */
+    static final String CLUSTER_SECRET = "it-cluster-secret-" + UUID.randomUUID();
+
     private TestBrokers() {
     }
 
@@ -31,6 +34,7 @@ final class TestBrokers {
         m.put("broker.redis-uri", SharedInfra.redis().uri());
         m.put("broker.kafka-bootstrap", SharedInfra.kafka().bootstrapServers());
         m.put("broker.shutdown-drain", "1s");
+        m.put("broker.cluster-secret", CLUSTER_SECRET);
         m.putAll(overrides);
         return BrokerConfig.from(Settings.of(m));
     }

@@ -14,11 +14,12 @@ import java.util.function.LongSupplier;
  * @param heartbeatSeconds told to devices in CONNACK
  * @param handshakeTimeout a connection must authenticate within this
  * @param clock            epoch millis; tests may pin it
+ * @param maxUnacked       most msgIds one connection keeps as written and not yet acked
  */
 public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycle lifecycle, AckSink acks,
                              TagSink tags, ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
                              BrokerMetrics metrics, int heartbeatSeconds, Duration handshakeTimeout,
-                             LongSupplier clock) {
+                             LongSupplier clock, int maxUnacked) {
     public DeviceServices {
         Objects.requireNonNull(brokerId, "brokerId");
         Objects.requireNonNull(sessions, "sessions");
@@ -31,5 +32,8 @@ public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycl
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(clock, "clock");
+        if (maxUnacked < 1) {
+            throw new IllegalArgumentException("maxUnacked must be >= 1: " + maxUnacked);
+        }
     }
 }

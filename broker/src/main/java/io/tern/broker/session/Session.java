@@ -25,6 +25,8 @@ public final class Session {
     // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
     // Fits in the object's alignment padding: the index costs the session no extra bytes.
     int slot = -1;
+    // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
+    private Unacked unacked;
 
     Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq) {
         this.key = key;
@@ -64,6 +66,41 @@ public final class Session {
     /** The route this connection writes: this broker and an epoch unique to this connection. */
     public Route route() {
         return incarnation.route(epochSeq);
+    }
+
+    /**
+     * Records that a PUSH of {@code msgId} was written to this connection, so that its ACK counts.
+     * Call on the connection's event loop.
+     *
+     * @param limit most msgIds kept outstanding per connection
+     * @return true when the oldest outstanding msgId was forgotten to make room
+     */
+    public boolean wrote(long msgId, int limit) {
+        if (unacked == null) {
+            unacked = new Unacked(limit);
+        }
+        return unacked.add(msgId, limit);
+    }
+
+    /**
+     * Takes {@code msgId} out of the outstanding ones. Call on the connection's event loop.
+     *
+     * @return true when this connection was written {@code msgId} and had not acked it yet: the ACK counts
+     */
+    public boolean acked(long msgId) {
+        Unacked u = unacked;
+        if (u == null || !u.remove(msgId)) {
+            return false;
+        }
+        if (u.isEmpty()) {
+            unacked = null; // an idle connection keeps no array
+        }
+        return true;
+    }
+
+    /** msgIds written and not yet acked (for tests and diagnostics; loop-confined). */
+    int outstanding() {
+        return unacked == null ? 0 : unacked.size();
     }
 
     public boolean closing() {

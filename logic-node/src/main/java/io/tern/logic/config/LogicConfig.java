@@ -1,5 +1,6 @@
 package io.tern.logic.config;
 
+import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -25,6 +26,7 @@ import java.util.TreeMap;
  * @param receiptApplyMax device acks applied in one Redis script call (one round trip; Redis runs nothing else meanwhile)
  * @param tagResolvers    threads resolving tag expressions; {@code tagQueue} more may wait, beyond that 429
  * @param tagChunk        regIds per tag-push job (≤ 1000)
+ * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -35,7 +37,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps) {
+                          Map<String, AppCredentials> apps, LinkConfig brokerLink) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -57,6 +59,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
         apps = Map.copyOf(apps);
+        ConfigException.require(brokerLink != null, "logic broker link settings are required");
     }
 
     public static LogicConfig from(Settings s) {
@@ -100,7 +103,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 CallbackConfig.from(s),
                 ScheduleConfig.from(s),
                 LimitsConfig.from(s),
-                apps);
+                apps,
+                LinkConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }
