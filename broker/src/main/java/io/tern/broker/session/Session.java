@@ -98,9 +98,9 @@ public final class Session {
         return true;
     }
 
-    /** msgIds written and not yet acked (for tests and diagnostics; loop-confined). */
-    int outstanding() {
-        return unacked == null ? 0 : unacked.size();
+    /** Whether this connection holds an array of unacked msgIds now (tests: idle connections hold none). */
+    boolean holdsUnacked() {
+        return unacked != null;
     }
 
     public boolean closing() {
