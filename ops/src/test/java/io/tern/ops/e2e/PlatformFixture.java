@@ -9,6 +9,7 @@ import io.tern.store.topic.Topics;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Every role on port 0 against the JVM's shared real Redis and Kafka, with one app provisioned.
@@ -35,6 +36,10 @@ final class PlatformFixture implements AutoCloseable {
         s.put("broker.admin-port", "0");
         s.put("logic.apps." + appId + ".key", APP_KEY);
         s.put("logic.apps." + appId + ".secret", APP_SECRET);
+        // Not the dev default: the logic node's links must carry the brokers' own secret.
+        String clusterSecret = "e2e-cluster-secret-" + UUID.randomUUID();
+        s.put("broker.cluster-secret", clusterSecret);
+        s.put("logic.cluster-secret", clusterSecret);
         s.putAll(extra);
         cluster = LocalCluster.start(LocalCluster.wire(Settings.of(s), redis.uri(), kafka.bootstrapServers()), 2);
     }
