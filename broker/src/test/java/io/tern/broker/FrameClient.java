@@ -1,6 +1,7 @@
 package io.tern.broker;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
@@ -115,6 +117,18 @@ final class FrameClient implements AutoCloseable {
 
     void send(Frame frame) {
         channel.writeAndFlush(frame).syncUninterruptibly();
+    }
+
+    /**
+     * Several frames in one write, so the peer reads them together (and a peer that closes after
+     * the first cannot fail the second send).
+     */
+    void sendTogether(Frame... frames) {
+        ByteBuf buf = Unpooled.buffer();
+        for (Frame f : frames) {
+            FrameCodec.encode(f, buf);
+        }
+        channel.writeAndFlush(buf).syncUninterruptibly();
     }
 
     /** Bytes as they are: the TCP encoder passes buffers through. */

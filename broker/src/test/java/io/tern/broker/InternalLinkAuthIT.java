@@ -85,8 +85,8 @@ class InternalLinkAuthIT {
         try (FrameClient device = device(app, "r1");
              FrameClient intruder = FrameClient.tcp(broker.internalAddress())) {
             intruder.expect(Frame.LinkChallenge.class);
-            intruder.send(new Frame.Broadcast(1, app, push("{\"forged\":2}").withBroadcastSeq(1)));
-            intruder.send(new Frame.PushBatch(2, app, push("{\"forged\":3}"), List.of("r1")));
+            intruder.sendTogether(new Frame.Broadcast(1, app, push("{\"forged\":2}").withBroadcastSeq(1)),
+                    new Frame.PushBatch(2, app, push("{\"forged\":3}"), List.of("r1")));
             intruder.expectDisconnect(ReasonCode.AUTH_FAILED);
             assertNextIsMarker(device, app, "r1");
         }
@@ -100,8 +100,8 @@ class InternalLinkAuthIT {
             Frame.LinkChallenge challenge = intruder.expect(Frame.LinkChallenge.class);
             LinkProof wrong = new LinkProof("not-the-cluster-secret-at-all");
             byte[] nonce = LinkProof.nonce();
-            intruder.send(new Frame.LinkAuth("evil", nonce, wrong.peerProof(challenge.nonce(), nonce, "evil")));
-            intruder.send(new Frame.PushCommand(3, app, "r1", push("{\"forged\":4}")));
+            intruder.sendTogether(new Frame.LinkAuth("evil", nonce, wrong.peerProof(challenge.nonce(), nonce, "evil")),
+                    new Frame.PushCommand(3, app, "r1", push("{\"forged\":4}")));
             intruder.expectDisconnect(ReasonCode.AUTH_FAILED);
             assertNextIsMarker(device, app, "r1");
         }
