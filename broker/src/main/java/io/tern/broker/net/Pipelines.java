@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.tern.broker.delivery.PushCommandHandler;
+import io.tern.broker.link.LinkAuthHandler;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AuthHandler;
 import io.tern.broker.session.DeviceServices;
@@ -15,7 +16,10 @@ import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
+
+import java.time.Duration;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
@@ -47,8 +51,15 @@ public final class Pipelines {
     private final ErrorHandler tcpErrors;
     private final ErrorHandler wsErrors;
     private final ErrorHandler internalErrors;
+    private final LinkProof linkProof;
+    private final Duration linkAuthTimeout;
 
-    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody) {
+    /**
+     * @param linkProof       the cluster secret every internal link must prove
+     * @param linkAuthTimeout how long a new internal link has to prove it
+     */
+    public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody, LinkProof linkProof,
+                     Duration linkAuthTimeout) {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
@@ -60,6 +71,8 @@ public final class Pipelines {
         this.tcpErrors = new ErrorHandler("broker " + id + " tcp", device.disconnects());
         this.wsErrors = new ErrorHandler("broker " + id + " ws", device.disconnects());
         this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
+        this.linkProof = linkProof;
+        this.linkAuthTimeout = linkAuthTimeout;
     }
 
     /**
@@ -117,7 +130,11 @@ public final class Pipelines {
         };
     }
 
-    /** Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results out. */
+    /**
+     * Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results
+     * out, once the link proved the cluster secret (the link-auth handler then makes way for the
+     * command handler).
+     */
     public ChannelInitializer<Channel> internal() {
         int max = internalMaxBody(maxFrameBody);
         return new ChannelInitializer<>() {
@@ -128,7 +145,8 @@ public final class Pipelines {
                         .addLast("decoder", new FrameDecoder(max))
                         .addLast("encoder", FrameEncoder.INSTANCE)
                         .addLast("metrics", internalMetrics)
-                        .addLast("push-commands", pushCommands)
+                        .addLast("link-auth", new LinkAuthHandler(device.brokerId(), linkProof, linkAuthTimeout,
+                                pushCommands, device.disconnects(), device.metrics()))
                         .addLast("errors", internalErrors);
             }
         };

@@ -1,5 +1,6 @@
 package io.tern.logic.config;
 
+import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -30,6 +31,7 @@ import java.util.TreeMap;
  *                        be used (anyone can forge auth tokens, so push as any app, with it)
  * @param httpLimits      the API port's request deadline, keep-alive timeout and connection caps
  *                        ({@code logic.http-*}, see {@link HttpLimits})
+ * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -40,7 +42,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Duration registryRefresh, String receiptGroup, int receiptBatchMax, int receiptApplyMax,
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
-                          Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits) {
+                          Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
+                          LinkConfig brokerLink) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -66,6 +69,10 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.auth-token-secret is the development secret, which anyone can use to forge auth tokens: "
                         + "set your own (TERN_LOGIC_AUTH_TOKEN_SECRET), or logic.dev-mode=true on a dev machine");
         ConfigException.require(httpLimits != null, "logic.http-* must be set");
+        ConfigException.require(brokerLink != null, "logic broker link settings are required");
+        ConfigException.require(devMode || !brokerLink.usesDevSecret(),
+                "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
+                        + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
     }
 
     public static LogicConfig from(Settings s) {
@@ -111,7 +118,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 LimitsConfig.from(s),
                 apps,
                 s.bool("logic.dev-mode", false),
-                HttpLimits.from(s, "logic"));
+                HttpLimits.from(s, "logic"),
+                LinkConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }
