@@ -54,13 +54,18 @@ class BrokerConfigTest {
     }
 
     @Test
-    void theDevelopmentTokenSecretRefusesToStartOutsideDevMode() {
+    void theDevelopmentTokenAndClusterSecretsRefuseToStartOutsideDevMode() {
         ConfigException e = assertThrows(ConfigException.class, () -> BrokerConfig.from(Settings.empty()));
         assertTrue(e.getMessage().contains("broker.token-secret is the development secret"), e.getMessage());
         assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false")));
         assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "maybe")));
 
-        BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123"));
+        ConfigException cluster = assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false",
+                "broker.token-secret", "a-production-secret-0123")));
+        assertTrue(cluster.getMessage().contains("broker.cluster-secret is the development secret"), cluster.getMessage());
+
+        BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123",
+                "broker.cluster-secret", "a-production-cluster-secret"));
         assertFalse(production.devMode());
         assertFalse(production.usesDevTokenSecret());
     }

@@ -17,7 +17,7 @@ class LinkConfigTest {
 
     @Test
     void theDevDefaultLinksALocalPlatform() {
-        LinkConfig c = LogicConfig.from(Settings.empty()).brokerLink();
+        LinkConfig c = LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).brokerLink();
         assertTrue(c.usesDevSecret());
         assertEquals(Duration.ofSeconds(5), c.authTimeout());
     }
@@ -25,10 +25,11 @@ class LinkConfigTest {
     @Test
     void aShortSecretIsRefusedAndAGoodOneNeverDescribed() {
         assertTrue(assertThrows(ConfigException.class,
-                () -> LogicConfig.from(Settings.of(Map.of("logic.cluster-secret", "short")))).getMessage()
+                () -> LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.cluster-secret", "short"))))
+                .getMessage()
                 .contains("logic.cluster-secret"));
-        LogicConfig c = LogicConfig.from(Settings.of(Map.of("logic.cluster-secret", "the-cluster-secret-xyz-42",
-                "logic.link-auth-timeout", "2s")));
+        LogicConfig c = LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true",
+                "logic.cluster-secret", "the-cluster-secret-xyz-42", "logic.link-auth-timeout", "2s")));
         assertFalse(c.brokerLink().usesDevSecret());
         assertEquals(Duration.ofSeconds(2), c.brokerLink().authTimeout());
         assertFalse(Settings.describe(c).contains("the-cluster-secret-xyz-42"), Settings.describe(c));

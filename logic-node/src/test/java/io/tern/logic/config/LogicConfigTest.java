@@ -13,13 +13,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LogicConfigTest {
 
     @Test
-    void theDevelopmentAuthTokenSecretRefusesToStartOutsideDevMode() {
+    void theDevelopmentAuthTokenAndClusterSecretsRefuseToStartOutsideDevMode() {
         ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.empty()));
         assertTrue(e.getMessage().contains("logic.auth-token-secret is the development secret"), e.getMessage());
 
         assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).devMode());
+        ConfigException cluster = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.auth-token-secret", "a-production-auth-token-secret"))));
+        assertTrue(cluster.getMessage().contains("logic.cluster-secret is the development secret"), cluster.getMessage());
         LogicConfig production = LogicConfig.from(Settings.of(Map.of(
-                "logic.auth-token-secret", "a-production-auth-token-secret")));
+                "logic.auth-token-secret", "a-production-auth-token-secret",
+                "logic.cluster-secret", "a-production-cluster-secret")));
         assertFalse(production.devMode());
     }
 }
