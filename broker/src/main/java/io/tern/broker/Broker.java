@@ -25,6 +25,7 @@ import io.tern.broker.session.IdleSweeper;
 import io.tern.broker.session.Session;
 import io.tern.broker.session.Sessions;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 import io.tern.runtime.config.HttpEndpoint;
@@ -132,6 +133,9 @@ public final class Broker implements AutoCloseable {
             log.warn("[broker {}] dev mode: the development connect-token secret is accepted; never run it where devices "
                     + "are real", id);
         }
+        if (config.internalLink().usesDevSecret()) {
+            log.warn("[broker {}] uses the development cluster secret; set broker.cluster-secret in production", id);
+        }
         BrokerMetrics metrics = new BrokerMetrics(observability.registry());
 
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
@@ -153,14 +157,16 @@ public final class Broker implements AutoCloseable {
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock,
                 new FailedHandshakeLimiter(config.handshakeGuard().ratePerSecond(), config.handshakeGuard().burst(),
-                        config.handshakeGuard().sources(), System::nanoTime));
+                        config.handshakeGuard().sources(), System::nanoTime),
+                config.ackTracking().maxUnacked());
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
-                metrics);
+                metrics, config.ackTracking().maxUnacked());
         TlsConfig tls = config.tls();
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
                 broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(),
                 ServerTls.of(tls, false, "broker " + id + " device ports"),
-                ServerTls.of(tls, tls.ca() != null, "broker " + id + " internal port"));
+                ServerTls.of(tls, tls.ca() != null, "broker " + id + " internal port"),
+                new LinkProof(config.internalLink().clusterSecret()), config.internalLink().authTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
         metrics.gauge("tern.broker.handshake.failure.sources", "Source addresses whose failed handshakes are counted",
@@ -169,15 +175,17 @@ public final class Broker implements AutoCloseable {
         bossGroup = Transports.group(1, "tern-broker-" + id + "-accept");
         workerGroup = Transports.group(config.effectiveIoThreads(), "tern-broker-" + id + "-io");
         new IdleSweeper(sessions.apps(), config.idleTimeout()).start(workerGroup);
-        tcpAddress = bind(pipelines.tcp(), config.tcpPort(), DEVICE_WATER_MARK, "tcp");
-        wsAddress = bind(pipelines.webSocket(), config.wsPort(), DEVICE_WATER_MARK, "ws");
-        internalAddress = bind(pipelines.internal(), config.internalPort(), INTERNAL_WATER_MARK, "internal");
+        BrokerConfig.Listeners at = config.listeners();
+        tcpAddress = bind(pipelines.tcp(), at.tcpBind(), config.tcpPort(), DEVICE_WATER_MARK, "tcp");
+        wsAddress = bind(pipelines.webSocket(), at.wsBind(), config.wsPort(), DEVICE_WATER_MARK, "ws");
+        internalAddress = bind(pipelines.internal(), at.internalBind(), config.internalPort(), INTERNAL_WATER_MARK,
+                "internal");
 
         observability.check("listeners", () -> bound);
         observability.check("redis", redis::isOpen);
         admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
                         .limits(config.adminHttpLimits()))
-                .start(new HttpEndpoint(config.host(), config.adminPort()));
+                .start(new HttpEndpoint(at.adminBind(), config.adminPort()));
         bound = true;
 
         liveness = LivenessReporter.start(id, new BrokerRegistry(redis), this::info, config.livenessInterval(),
@@ -186,7 +194,8 @@ public final class Broker implements AutoCloseable {
                 tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
     }
 
-    private InetSocketAddress bind(ChannelInitializer<Channel> init, int port, WriteBufferWaterMark waterMark, String name) {
+    private InetSocketAddress bind(ChannelInitializer<Channel> init, String host, int port, WriteBufferWaterMark waterMark,
+                                   String name) {
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(Transports.serverChannel())
@@ -195,19 +204,20 @@ public final class Broker implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                 .childHandler(init);
-        ChannelFuture f = b.bind(config.host(), port).syncUninterruptibly();
+        ChannelFuture f = b.bind(host, port).syncUninterruptibly();
         listeners.add(f.channel());
         InetSocketAddress bound = (InetSocketAddress) f.channel().localAddress();
         log.debug("[broker {}] {} listening on {}", config.id(), name, bound);
         return bound;
     }
 
-    /** What the registry says about this broker: bound ports, current load. */
+    /** What the registry says about this broker: advertised hosts with the bound ports, current load. */
     private BrokerInfo info() {
-        String host = config.host();
-        return new BrokerInfo(config.id(), config.region(), host + ':' + tcpAddress.getPort(),
-                (webSocketsNeedTls() ? "wss://" : "ws://") + host + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
-                host + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis);
+        String device = config.listeners().advertisedDeviceHost();
+        String internal = config.listeners().advertisedInternalHost();
+        return new BrokerInfo(config.id(), config.region(), device + ':' + tcpAddress.getPort(),
+                (webSocketsNeedTls() ? "wss://" : "ws://") + device + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
+                internal + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis);
     }
 
     /**

@@ -50,7 +50,7 @@ class BroadcastAckCountIT {
         long msgId = ids.incrementAndGet();
         Frame.Push push = new Frame.Push(msgId, System.currentTimeMillis() + 60_000, PayloadKind.DATA,
                 "{}".getBytes(StandardCharsets.UTF_8), 1);
-        try (FrameClient logic = FrameClient.tcp(broker.internalAddress())) {
+        try (FrameClient logic = FrameClient.internal(broker.internalAddress())) {
             logic.send(new Frame.Broadcast(1, app, push, countAcks));
             assertEquals(DEVICES, logic.expect(Frame.BroadcastResult.class).written());
         }

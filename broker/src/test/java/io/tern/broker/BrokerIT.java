@@ -59,7 +59,7 @@ class BrokerIT {
         broker = Broker.start(TestBrokers.config(Map.of("broker.handshake-timeout", "1s")));
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
-        logic = FrameClient.tcp(broker.internalAddress());
+        logic = FrameClient.internal(broker.internalAddress());
     }
 
     @AfterAll
@@ -274,7 +274,7 @@ class BrokerIT {
 
     @Test
     void deviceFramesOnTheInternalPortAreAProtocolViolation() {
-        try (FrameClient node = FrameClient.tcp(broker.internalAddress())) {
+        try (FrameClient node = FrameClient.internal(broker.internalAddress())) {
             node.send(new Frame.Connect("a", "r", "t", 0));
             node.expectDisconnect(ReasonCode.PROTOCOL_VIOLATION);
         }
@@ -294,6 +294,8 @@ class BrokerIT {
         String app = TestBrokers.uniqueApp();
         long msgId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         try (FrameClient device = connected(app, "r1")) {
+            assertEquals(PushOutcome.WRITTEN, pushCommand(app, "r1", push(msgId, "{}"))); // only a written msgId's ack counts
+            device.expect(Frame.Push.class);
             device.send(new Frame.Ack(msgId));
             AckRecord ack = AckTopic.firstAckOf(app, AWAIT);
             assertEquals(new AckRecord(app, "r1", msgId, ack.ackedAtMillis(), broker.id()), ack);

@@ -1,6 +1,7 @@
 package io.tern.broker;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,10 +22,12 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
+import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 
 import java.net.InetSocketAddress;
@@ -76,6 +79,27 @@ final class FrameClient implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A logic node's link to a broker's internal port, authenticated with {@code clusterSecret}
+     * (checks the broker's proof too): ready for commands.
+     */
+    static FrameClient internal(InetSocketAddress address, String clusterSecret) {
+        FrameClient c = tcp(address);
+        Frame.LinkChallenge challenge = c.expect(Frame.LinkChallenge.class);
+        LinkProof proof = new LinkProof(clusterSecret);
+        byte[] nonce = LinkProof.nonce();
+        c.send(new Frame.LinkAuth("it-logic", nonce, proof.peerProof(challenge.nonce(), nonce, "it-logic")));
+        Frame.LinkAccept accept = c.expect(Frame.LinkAccept.class);
+        assertTrue(LinkProof.matches(proof.brokerProof(nonce, challenge.nonce()), accept.proof()),
+                "the broker proved the cluster secret");
+        return c;
+    }
+
+    /** {@link #internal(InetSocketAddress, String)} with the secret of {@link TestBrokers#config}. */
+    static FrameClient internal(InetSocketAddress address) {
+        return internal(address, TestBrokers.CLUSTER_SECRET);
+    }
+
     static FrameClient webSocket(InetSocketAddress address) {
         return webSocket(address, null);
     }
@@ -123,6 +147,18 @@ final class FrameClient implements AutoCloseable {
 
     void send(Frame frame) {
         channel.writeAndFlush(frame).syncUninterruptibly();
+    }
+
+    /**
+     * Several frames in one write, so the peer reads them together (and a peer that closes after
+     * the first cannot fail the second send).
+     */
+    void sendTogether(Frame... frames) {
+        ByteBuf buf = Unpooled.buffer();
+        for (Frame f : frames) {
+            FrameCodec.encode(f, buf);
+        }
+        channel.writeAndFlush(buf).syncUninterruptibly();
     }
 
     /** Bytes as they are: the TCP encoder passes buffers through. */

@@ -104,7 +104,7 @@ class GroupPushIT {
     void pushBatchReachesTheConnectedDevicesAndNamesTheAbsentOnes() {
         String app = TestBrokers.uniqueApp();
         List<FrameClient> devices = connectAll(app, "r", 3);
-        try (FrameClient logic = FrameClient.tcp(broker.internalAddress())) {
+        try (FrameClient logic = FrameClient.internal(broker.internalAddress())) {
             Frame.Push push = push(ids.incrementAndGet(), 0);
             logic.send(new Frame.PushBatch(71, app, push, List.of("r0", "gone-1", "r1", "r2", "gone-2")));
             Frame.PushBatchResult result = logic.expect(Frame.PushBatchResult.class);
@@ -127,7 +127,7 @@ class GroupPushIT {
         List<FrameClient> devices = connectAll(app, "d", 300);
         List<FrameClient> others = connectAll(other, "d", 20);
         double writtenBefore = counter("tern.broker.broadcast.deliveries", "result", "written");
-        try (FrameClient logic = FrameClient.tcp(broker.internalAddress())) {
+        try (FrameClient logic = FrameClient.internal(broker.internalAddress())) {
             Frame.Push push = push(ids.incrementAndGet(), 9);
             logic.send(new Frame.Broadcast(72, app, push));
             assertEquals(new Frame.BroadcastResult(72, 300), logic.expect(Frame.BroadcastResult.class));
@@ -159,7 +159,7 @@ class GroupPushIT {
             ws.connect(app, "w" + i, TestBrokers.token(app, "w" + i));
             devices.add(ws);
         }
-        try (FrameClient logic = FrameClient.tcp(broker.internalAddress())) {
+        try (FrameClient logic = FrameClient.internal(broker.internalAddress())) {
             List<Frame.Push> pushes = new ArrayList<>();
             ByteBuf together = Unpooled.buffer();
             for (int k = 0; k < 10; k++) {

@@ -66,7 +66,7 @@ class SdkIT {
     static void start() {
         SharedInfra.kafka().createTopics(Topics.ACKS);
         broker = Broker.start(TestBrokers.config(Map.of()));
-        logic = FrameClient.tcp(broker.internalAddress());
+        logic = FrameClient.internal(broker.internalAddress());
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
         log = new BroadcastLog(redis);

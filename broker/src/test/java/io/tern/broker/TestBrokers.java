@@ -16,6 +16,9 @@ final class TestBrokers {
     static final ConnectTokenSigner SIGNER =
             new ConnectTokenSigner(BrokerConfig.DEV_TOKEN_SECRET.getBytes(StandardCharsets.UTF_8));
 
+    /** The cluster secret of {@link #config} brokers (not the dev default, so a link must really use it). */
+    static final String CLUSTER_SECRET = "it-cluster-secret-" + UUID.randomUUID();
+
     private TestBrokers() {
     }
 
@@ -33,6 +36,7 @@ final class TestBrokers {
         m.put("broker.shutdown-drain", "1s");
         // SIGNER uses the development secret.
         m.put("broker.dev-mode", "true");
+        m.put("broker.cluster-secret", CLUSTER_SECRET);
         m.putAll(overrides);
         return BrokerConfig.from(Settings.of(m));
     }

@@ -18,6 +18,7 @@ import io.tern.logic.push.StatusMarks;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
+import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.tls.ServerTls;
@@ -71,7 +72,11 @@ public final class LogicNode implements AutoCloseable {
         MessageRepository messages = new MessageRepository(redis, policy);
         liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
-        links = new BrokerLinks(config.brokerConnectTimeout(), config.brokerReplyTimeout(),
+        if (config.brokerLink().usesDevSecret()) {
+            log.warn("[logic {}] uses the development cluster secret; set logic.cluster-secret in production", config.id());
+        }
+        links = new BrokerLinks(config.id(), new LinkProof(config.brokerLink().clusterSecret()),
+                config.brokerLink().authTimeout(), config.brokerConnectTimeout(), config.brokerReplyTimeout(),
                 config.broadcastReplyTimeout(), config.brokerMaxInFlight(),
                 config.brokerLinksUseTls() ? TlsContexts.client(config.tls()) : null);
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)

@@ -13,6 +13,8 @@ package io.tern.store;
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
  *                                  ackc:{counterId} (last count applied)
+ * tern:task:{taskId}:acked set     regIds whose per-device ack of this    the task's remaining TTL
+ *                                  broadcast counted (once per device)
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
@@ -51,6 +53,11 @@ public final class Keys {
 
     public static String task(long taskId) {
         return P + "task:" + taskId;
+    }
+
+    /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */
+    public static String taskAcked(long taskId) {
+        return P + "task:" + taskId + ":acked";
     }
 
     public static String idempotency(String appId, String requestId) {

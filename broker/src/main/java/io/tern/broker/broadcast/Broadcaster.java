@@ -55,14 +55,17 @@ public final class Broadcaster {
     private final int chunk;
     private final int maxPending;
     private final BrokerMetrics metrics;
+    private final int maxUnacked;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<LocalApps.PerLoop, LoopWriter> writers = new ConcurrentHashMap<>();
 
     /**
      * @param chunk      connections written per event-loop task
      * @param maxPending broadcasts in flight at which {@link #full()} turns true; also the most one pass coalesces
+     * @param maxUnacked most msgIds a connection keeps as written and not yet acked
      */
-    public Broadcaster(String brokerId, LocalApps apps, int chunk, int maxPending, BrokerMetrics metrics) {
+    public Broadcaster(String brokerId, LocalApps apps, int chunk, int maxPending, BrokerMetrics metrics,
+                       int maxUnacked) {
         if (chunk < 1) {
             throw new IllegalArgumentException("chunk must be >= 1: " + chunk);
         }
@@ -74,6 +77,7 @@ public final class Broadcaster {
         this.chunk = chunk;
         this.maxPending = maxPending;
         this.metrics = metrics;
+        this.maxUnacked = maxUnacked;
         metrics.gauge("tern.broker.broadcasts.in.flight", "Broadcasts being written", inFlight::get);
     }
 
@@ -258,6 +262,11 @@ public final class Broadcaster {
                 return;
             }
             // Below the session handlers and frame metrics: they have nothing to do with encoded bytes.
+            for (int k = 0; k < jobCount; k++) { // so that the device's ACKs of them count
+                if (s.wrote(jobs[k].msgId, maxUnacked)) {
+                    metrics.ackUntracked();
+                }
+            }
             ChannelHandlerContext out = ch.pipeline().context(FrameEncoder.INSTANCE);
             if (s.webSocket() && jobCount > 1) {
                 for (int k = 0; k < jobCount; k++) { // one frame per binary message

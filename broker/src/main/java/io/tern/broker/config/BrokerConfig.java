@@ -1,6 +1,7 @@
 package io.tern.broker.config;
 
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpLimits;
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
  *
  * @param id               broker id in routes, the registry, logs and metric tags; default {@value #DEFAULT_ID}
  * @param region           region this broker serves; default {@value #DEFAULT_REGION}
- * @param host             bind address, also the host advertised to dispatchers and logic nodes; default {@value #DEFAULT_HOST}
+ * @param host             default of every bind and advertised address ({@link Listeners}); default {@value #DEFAULT_HOST}
  * @param tcpPort          device TCP listener; default {@value #DEFAULT_TCP_PORT}
  * @param wsPort           device WebSocket listener (path /v1/ws); default {@value #DEFAULT_WS_PORT}
  * @param internalPort     push commands from logic nodes; default {@value #DEFAULT_INTERNAL_PORT}
@@ -64,6 +65,9 @@ import java.util.regex.Pattern;
  * @param tls              TLS of the device (TCP, WebSocket) and internal ports, keys {@code broker.tls.*}: see
  *                         {@link TlsConfig}; with {@code broker.tls.ca} set the internal port requires a client
  *                         certificate signed by that CA (mutual TLS); default off
+ * @param listeners        each listener's bind address and the addresses the registry advertises ({@link Listeners})
+ * @param internalLink     how logic nodes authenticate on the internal port ({@link InternalLink})
+ * @param ackTracking      which ACKs count ({@link AckTracking})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -74,7 +78,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int broadcastChunk, int maxBroadcastsInFlight, int broadcastQueue, int catchupLimit,
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
-                           HttpLimits adminHttpLimits, TlsConfig tls) {
+                           HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
+                           AckTracking ackTracking) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -151,6 +156,111 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
 
+    /**
+     * Where each listener binds, and what the registry advertises: what dispatchers hand to
+     * devices and what logic nodes dial. Every host defaults to {@code broker.host}, so one
+     * setting still runs a broker on one machine; in production the internal (and admin) listener
+     * binds a private address and the device ones a public one.
+     *
+     * @param tcpBind                device TCP listener's bind address ({@code broker.tcp-bind})
+     * @param wsBind                 device WebSocket listener's bind address ({@code broker.ws-bind})
+     * @param internalBind           logic nodes' listener ({@code broker.internal-bind}); keep it private
+     * @param adminBind              /metrics and /health ({@code broker.admin-bind})
+     * @param advertisedDeviceHost   host devices are sent to for TCP and WebSocket ({@code broker.advertised-device-host});
+     *                               never a wildcard
+     * @param advertisedInternalHost host logic nodes dial ({@code broker.advertised-internal-host}); never a wildcard
+     */
+    public record Listeners(String tcpBind, String wsBind, String internalBind, String adminBind,
+                            String advertisedDeviceHost, String advertisedInternalHost) {
+        private static final Set<String> WILDCARDS = Set.of("0.0.0.0", "::", "[::]", "*", "::0");
+
+        public Listeners {
+            requireHost("broker.tcp-bind", tcpBind);
+            requireHost("broker.ws-bind", wsBind);
+            requireHost("broker.internal-bind", internalBind);
+            requireHost("broker.admin-bind", adminBind);
+            requireHost("broker.advertised-device-host", advertisedDeviceHost);
+            requireHost("broker.advertised-internal-host", advertisedInternalHost);
+            ConfigException.require(!WILDCARDS.contains(advertisedDeviceHost),
+                    "broker.advertised-device-host must be an address devices can reach, not the wildcard '"
+                            + advertisedDeviceHost + "' (set it when broker.host or broker.tcp-bind is a wildcard)");
+            ConfigException.require(!WILDCARDS.contains(advertisedInternalHost),
+                    "broker.advertised-internal-host must be an address logic nodes can reach, not the wildcard '"
+                            + advertisedInternalHost + "'");
+        }
+
+        /** Every listener on {@code host}, advertised as {@code host}. */
+        public static Listeners allOn(String host) {
+            return new Listeners(host, host, host, host, host, host);
+        }
+
+        static Listeners from(Settings s, String host) {
+            return new Listeners(s.string("broker.tcp-bind", host), s.string("broker.ws-bind", host),
+                    s.string("broker.internal-bind", host), s.string("broker.admin-bind", host),
+                    s.string("broker.advertised-device-host", host), s.string("broker.advertised-internal-host", host));
+        }
+
+        private static void requireHost(String key, String host) {
+            ConfigException.require(host != null && !host.isBlank() && host.indexOf(' ') < 0,
+                    key + " must be a host name or address, got '" + host + "'");
+        }
+    }
+
+    /**
+     * The internal port's authentication: a logic node proves the cluster secret with an HMAC
+     * over a fresh nonce before any command of it is read (protocol/README.md, "Internal links").
+     *
+     * @param clusterSecret shared by every broker and logic node, at least 16 bytes ({@code broker.cluster-secret});
+     *                      default {@link LinkProof#DEV_CLUSTER_SECRET}, for development only
+     * @param authTimeout   a link must authenticate within this ({@code broker.link-auth-timeout}); default 5s
+     */
+    public record InternalLink(String clusterSecret, Duration authTimeout) {
+        public static final Duration DEFAULT_AUTH_TIMEOUT = Duration.ofSeconds(5);
+
+        public InternalLink {
+            ConfigException.require(clusterSecret != null
+                            && clusterSecret.getBytes(StandardCharsets.UTF_8).length >= LinkProof.MIN_SECRET_BYTES,
+                    "broker.cluster-secret must be at least " + LinkProof.MIN_SECRET_BYTES + " bytes");
+            requireBetween("broker.link-auth-timeout", authTimeout, Duration.ofMillis(50), Duration.ofMinutes(1));
+        }
+
+        static InternalLink from(Settings s) {
+            return new InternalLink(s.string("broker.cluster-secret", LinkProof.DEV_CLUSTER_SECRET),
+                    s.duration("broker.link-auth-timeout", DEFAULT_AUTH_TIMEOUT));
+        }
+
+        public boolean usesDevSecret() {
+            return LinkProof.DEV_CLUSTER_SECRET.equals(clusterSecret);
+        }
+
+        @Override
+        public String toString() {
+            return "InternalLink[clusterSecret=****, authTimeout=" + authTimeout + ']';
+        }
+    }
+
+    /**
+     * Which ACKs count: only of a msgId written to that connection and not yet acked. A connection
+     * keeps its outstanding msgIds only while there are some.
+     *
+     * @param maxUnacked most msgIds one connection keeps outstanding; beyond it the oldest is
+     *                   forgotten (its ACK is ignored, the message redelivered later). At least
+     *                   pending-limit + catchup-limit, which a connect may write at once
+     *                   ({@code broker.max-unacked}); default {@value #DEFAULT_MAX_UNACKED}
+     */
+    public record AckTracking(int maxUnacked) {
+        public static final int DEFAULT_MAX_UNACKED = 256;
+
+        public AckTracking {
+            ConfigException.require(maxUnacked >= 1 && maxUnacked <= 100_000,
+                    "broker.max-unacked must be between 1 and 100000, got " + maxUnacked);
+        }
+
+        static AckTracking from(Settings s) {
+            return new AckTracking(s.integer("broker.max-unacked", DEFAULT_MAX_UNACKED));
+        }
+    }
+
     public BrokerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "broker.id must match " + NAME + ", got '" + id + "'");
@@ -219,6 +329,16 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(handshakeGuard != null, "broker.failed-handshake-* must be set");
         ConfigException.require(adminHttpLimits != null, "broker.http-* must be set");
         ConfigException.require(tls != null, "broker.tls must be set (TlsConfig.OFF for none)");
+        ConfigException.require(listeners != null, "broker listeners are required");
+        ConfigException.require(internalLink != null, "broker internal link settings are required");
+        ConfigException.require(ackTracking != null, "broker ack tracking settings are required");
+        ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
+                "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
+                        + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
+        ConfigException.require(devMode || !internalLink.usesDevSecret(),
+                "broker.cluster-secret is the development secret, which anyone can use to send push commands to the "
+                        + "internal port: set the logic nodes' secret (TERN_BROKER_CLUSTER_SECRET), or broker.dev-mode=true "
+                        + "on a dev machine");
     }
 
     /** Every default, in dev mode: outside it the default (development) token secret is refused. */
@@ -228,10 +348,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
 
     public static BrokerConfig from(Settings s) {
         boolean devMode = s.bool("broker.dev-mode", false);
+        String host = s.string("broker.host", DEFAULT_HOST);
         BrokerConfig c = new BrokerConfig(
                 s.string("broker.id", DEFAULT_ID),
                 s.string("broker.region", DEFAULT_REGION),
-                s.string("broker.host", DEFAULT_HOST),
+                host,
                 s.integer("broker.tcp-port", DEFAULT_TCP_PORT),
                 s.integer("broker.ws-port", DEFAULT_WS_PORT),
                 s.integer("broker.internal-port", DEFAULT_INTERNAL_PORT),
@@ -263,7 +384,10 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 devMode,
                 HandshakeGuard.from(s),
                 HttpLimits.from(s, "broker"),
-                TlsConfig.from(s, "broker", devMode));
+                TlsConfig.from(s, "broker", devMode),
+                Listeners.from(s, host),
+                InternalLink.from(s),
+                AckTracking.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -321,6 +445,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", maxTagUpdatesInFlight=" + maxTagUpdatesInFlight + ", ackCountCapacity=" + ackCountCapacity
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
                 + ", devMode=" + devMode
-                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls + ']';
+                + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls
+                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ']';
     }
 }

@@ -43,6 +43,10 @@ public final class BrokerMetrics {
     private final Counter[] commandOutcomes = new Counter[PushOutcome.values().length];
     private final Counter acksReceived;
     private final Counter acksDropped;
+    private final Counter acksUnknown;
+    private final Counter linksAuthenticated;
+    private final Counter linksRefused;
+    private final Counter acksUntracked;
     private final Counter acksFailed;
     private final Counter broadcasts;
     private final Counter broadcastWritten;
@@ -77,6 +81,16 @@ public final class BrokerMetrics {
                     .tag("outcome", o.name().toLowerCase(Locale.ROOT)).register(registry);
         }
         acksReceived = Counter.builder("tern.broker.acks.received").description("ACK frames from devices").register(registry);
+        linksAuthenticated = Counter.builder("tern.broker.links.authenticated")
+                .description("Internal links (logic nodes) that proved the cluster secret").register(registry);
+        linksRefused = Counter.builder("tern.broker.links.refused")
+                .description("Internal links refused with AUTH_FAILED: no, late or wrong proof, or another frame first")
+                .register(registry);
+        acksUnknown = Counter.builder("tern.broker.acks.unknown")
+                .description("ACKs of a msgId not written to that connection, or already acked: ignored").register(registry);
+        acksUntracked = Counter.builder("tern.broker.acks.untracked")
+                .description("Written msgIds forgotten because the connection had too many unacked; redelivered later")
+                .register(registry);
         acksDropped = Counter.builder("tern.broker.acks.dropped")
                 .description("Acks dropped because the Kafka queue was full; the message is redelivered").register(registry);
         acksFailed = Counter.builder("tern.broker.acks.failed")
@@ -134,6 +148,22 @@ public final class BrokerMetrics {
 
     public void ackReceived() {
         acksReceived.increment();
+    }
+
+    public void linkAuthenticated() {
+        linksAuthenticated.increment();
+    }
+
+    public void linkRefused() {
+        linksRefused.increment();
+    }
+
+    public void ackUnknown() {
+        acksUnknown.increment();
+    }
+
+    public void ackUntracked() {
+        acksUntracked.increment();
     }
 
     public void ackDropped() {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.tern.broker.delivery.PushCommandHandler;
+import io.tern.broker.link.LinkAuthHandler;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AuthHandler;
 import io.tern.broker.session.DeviceServices;
@@ -15,8 +16,11 @@ import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 import io.tern.runtime.tls.ServerTls;
+
+import java.time.Duration;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
@@ -50,13 +54,17 @@ public final class Pipelines {
     private final ErrorHandler internalErrors;
     private final ServerTls deviceTls;
     private final ServerTls internalTls;
+    private final LinkProof linkProof;
+    private final Duration linkAuthTimeout;
 
     /**
-     * @param deviceTls   TLS in front of the device pipelines, null for plain only
-     * @param internalTls TLS in front of the internal pipeline, null for plain only
+     * @param deviceTls       TLS in front of the device pipelines, null for plain only
+     * @param internalTls     TLS in front of the internal pipeline, null for plain only
+     * @param linkProof       the cluster secret every internal link must prove
+     * @param linkAuthTimeout how long a new internal link has to prove it
      */
     public Pipelines(DeviceServices device, PushCommandHandler pushCommands, int maxFrameBody, ServerTls deviceTls,
-                     ServerTls internalTls) {
+                     ServerTls internalTls, LinkProof linkProof, Duration linkAuthTimeout) {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
@@ -70,6 +78,8 @@ public final class Pipelines {
         this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
         this.deviceTls = deviceTls;
         this.internalTls = internalTls;
+        this.linkProof = linkProof;
+        this.linkAuthTimeout = linkAuthTimeout;
     }
 
     /** TLS goes first, in front of everything that reads bytes. */
@@ -136,7 +146,11 @@ public final class Pipelines {
         };
     }
 
-    /** Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results out. */
+    /**
+     * Logic nodes' persistent connections: PushCommand / PushBatch / Broadcast in, their results
+     * out, once the link proved the cluster secret (the link-auth handler then makes way for the
+     * command handler).
+     */
     public ChannelInitializer<Channel> internal() {
         int max = internalMaxBody(maxFrameBody);
         return new ChannelInitializer<>() {
@@ -148,7 +162,8 @@ public final class Pipelines {
                         .addLast("decoder", new FrameDecoder(max))
                         .addLast("encoder", FrameEncoder.INSTANCE)
                         .addLast("metrics", internalMetrics)
-                        .addLast("push-commands", pushCommands)
+                        .addLast("link-auth", new LinkAuthHandler(device.brokerId(), linkProof, linkAuthTimeout,
+                                pushCommands, device.disconnects(), device.metrics()))
                         .addLast("errors", internalErrors);
             }
         };

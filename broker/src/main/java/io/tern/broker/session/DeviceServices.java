@@ -15,11 +15,12 @@ import java.util.function.LongSupplier;
  * @param handshakeTimeout a connection must authenticate within this
  * @param clock            epoch millis; tests may pin it
  * @param handshakes       failed handshakes per source address; a source over its limit is refused
+ * @param maxUnacked       most msgIds one connection keeps as written and not yet acked
  */
 public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycle lifecycle, AckSink acks,
                              TagSink tags, ConnectTokenSigner signer, Disconnects disconnects, ConnectionLimiter limiter,
                              BrokerMetrics metrics, int heartbeatSeconds, Duration handshakeTimeout,
-                             LongSupplier clock, FailedHandshakeLimiter handshakes) {
+                             LongSupplier clock, FailedHandshakeLimiter handshakes, int maxUnacked) {
     public DeviceServices {
         Objects.requireNonNull(brokerId, "brokerId");
         Objects.requireNonNull(sessions, "sessions");
@@ -33,5 +34,8 @@ public record DeviceServices(String brokerId, Sessions sessions, SessionLifecycl
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(handshakes, "handshakes");
+        if (maxUnacked < 1) {
+            throw new IllegalArgumentException("maxUnacked must be >= 1: " + maxUnacked);
+        }
     }
 }

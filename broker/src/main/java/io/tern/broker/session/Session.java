@@ -6,8 +6,8 @@ import io.tern.store.route.Route;
 /**
  * One authenticated device connection: the whole per-connection state the broker keeps beyond
  * Netty's own, held by the connection map and by the connection's {@link SessionHandler}. Kept
- * small on purpose (about 40 bytes plus the regId; appIds are shared): a broker holds tens of
- * thousands of idle connections. The route is rebuilt from the epoch sequence when needed
+ * small on purpose (48 bytes plus the regId, 8 of them for the reference to the unacked msgIds;
+ * appIds are shared): a broker holds tens of thousands of idle connections. The route is rebuilt from the epoch sequence when needed
  * rather than kept.
  */
 public final class Session {
@@ -25,6 +25,8 @@ public final class Session {
     // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
     // Fits in the object's alignment padding: the index costs the session no extra bytes.
     int slot = -1;
+    // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
+    private Unacked unacked;
 
     Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq) {
         this.key = key;
@@ -64,6 +66,41 @@ public final class Session {
     /** The route this connection writes: this broker and an epoch unique to this connection. */
     public Route route() {
         return incarnation.route(epochSeq);
+    }
+
+    /**
+     * Records that a PUSH of {@code msgId} was written to this connection, so that its ACK counts.
+     * Call on the connection's event loop.
+     *
+     * @param limit most msgIds kept outstanding per connection
+     * @return true when the oldest outstanding msgId was forgotten to make room
+     */
+    public boolean wrote(long msgId, int limit) {
+        if (unacked == null) {
+            unacked = new Unacked(limit);
+        }
+        return unacked.add(msgId, limit);
+    }
+
+    /**
+     * Takes {@code msgId} out of the outstanding ones. Call on the connection's event loop.
+     *
+     * @return true when this connection was written {@code msgId} and had not acked it yet: the ACK counts
+     */
+    public boolean acked(long msgId) {
+        Unacked u = unacked;
+        if (u == null || !u.remove(msgId)) {
+            return false;
+        }
+        if (u.isEmpty()) {
+            unacked = null; // an idle connection keeps no array
+        }
+        return true;
+    }
+
+    /** Whether this connection holds an array of unacked msgIds now (tests: idle connections hold none). */
+    boolean holdsUnacked() {
+        return unacked != null;
     }
 
     public boolean closing() {

@@ -1,9 +1,13 @@
 package io.tern.broker.session;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.store.topic.AckRecord;
 import org.slf4j.Logger;
@@ -15,8 +19,13 @@ import org.slf4j.LoggerFactory;
  * idle event → DISCONNECT(IDLE_TIMEOUT); and on close, the session leaves the connection map
  * (and its route the store). Put in place of the {@link AuthHandler} once the device is
  * authenticated; it holds the session itself, so a connection needs no channel attribute.
+ * <p>
+ * It also sees the PUSHes written to the connection through the pipeline (single pushes,
+ * batches, queued messages, catch-up; broadcasts record theirs in the broadcaster) and keeps
+ * their msgIds until acked: an ACK of a msgId this connection was not written, or already
+ * acked, is counted and ignored, so a device cannot ack other devices' messages.
  */
-public final class SessionHandler extends ChannelInboundHandlerAdapter {
+public final class SessionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
 
     private final DeviceServices services;
@@ -56,8 +65,34 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        long msgId;
+        if (msg instanceof Frame.Push p) {
+            msgId = p.msgId();
+        } else if (msg instanceof ByteBuf b && isPush(b)) {
+            msgId = b.getLong(b.readerIndex() + FrameHeader.SIZE); // a PUSH body starts with its msgId
+        } else {
+            ctx.write(msg, promise);
+            return;
+        }
+        if (session.wrote(msgId, services.maxUnacked())) {
+            services.metrics().ackUntracked();
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** An encoded PUSH frame (batches write the bytes encoded once). */
+    private static boolean isPush(ByteBuf b) {
+        return b.readableBytes() >= FrameHeader.SIZE + 8 && b.getUnsignedByte(b.readerIndex() + 1) == FrameType.PUSH.code();
+    }
+
     private void ack(long msgId) {
         services.metrics().ackReceived();
+        if (!session.acked(msgId)) {
+            services.metrics().ackUnknown();
+            return;
+        }
         if (services.acks().countBroadcast(msgId)) {
             return;
         }

@@ -111,7 +111,7 @@ class BroadcasterTest {
 
     @Test
     void concurrentBroadcastsReachEachConnectionInOneWriteAndOneFlush() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
         List<EmbeddedChannel> devices = new ArrayList<>();
         List<Flushes> flushes = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -145,7 +145,7 @@ class BroadcasterTest {
 
     @Test
     void aWebSocketConnectionGetsOneMessagePerFrameAndStillOneFlush() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
         Flushes flushes = new Flushes();
         EmbeddedChannel ws = device(flushes);
         sessions.open("app", "w", ws, true);
@@ -159,7 +159,7 @@ class BroadcasterTest {
 
     @Test
     void unwritableConnectionsAreSkippedAndCountedForEveryBroadcastOfThePass() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
         EmbeddedChannel ok = device(new Flushes());
         EmbeddedChannel slow = device(new Flushes());
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
@@ -188,7 +188,7 @@ class BroadcasterTest {
 
     @Test
     void broadcastsOfAnotherAppAreLeftForTheirOwnPass() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
         EmbeddedChannel a = device(new Flushes());
         sessions.open("a", "r", a, false);
         CompletableFuture<Integer> toA = b.broadcast("a", push(1), ByteBufAllocator.DEFAULT);
@@ -203,7 +203,7 @@ class BroadcasterTest {
 
     @Test
     void fullWhenTheLimitIsInFlightAndNotOnceOneFinishes() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256);
         EmbeddedChannel ch = device(new Flushes());
         sessions.open("app", "r", ch, false);
         b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
@@ -217,7 +217,7 @@ class BroadcasterTest {
 
     @Test
     void aPassCoalescesAtMostTheLimitAndTheRestFollowsInOrder() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256);
         Flushes flushes = new Flushes();
         EmbeddedChannel ch = device(flushes);
         sessions.open("app", "r", ch, false);
@@ -237,7 +237,7 @@ class BroadcasterTest {
     @Test
     void broadcastsArrivingWhileAPassRunsReachEveryConnectionOnceInOrder() throws Exception {
         group = new DefaultEventLoopGroup(1);
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256);
         LocalAddress address = new LocalAddress("broadcaster-test-" + System.nanoTime());
         int devices = 7;
         int broadcasts = 40;

@@ -54,7 +54,7 @@ class BrokerConfigTest {
     }
 
     @Test
-    void theDevelopmentTokenSecretRefusesToStartOutsideDevMode() {
+    void theDevelopmentTokenAndClusterSecretsRefuseToStartOutsideDevMode() {
         // Plain on explicitly: outside dev mode it is off by default (see the test below).
         ConfigException e = assertThrows(ConfigException.class,
                 () -> BrokerConfig.from(Settings.of(Map.of("broker.tls.plain", "true"))));
@@ -62,8 +62,12 @@ class BrokerConfigTest {
         assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false", "broker.tls.plain", "true")));
         assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "maybe")));
 
+        ConfigException cluster = assertThrows(ConfigException.class, () -> with(Map.of("broker.dev-mode", "false",
+                "broker.token-secret", "a-production-secret-0123", "broker.tls.plain", "true")));
+        assertTrue(cluster.getMessage().contains("broker.cluster-secret is the development secret"), cluster.getMessage());
+
         BrokerConfig production = with(Map.of("broker.dev-mode", "false", "broker.token-secret", "a-production-secret-0123",
-                "broker.tls.plain", "true"));
+                "broker.cluster-secret", "a-production-cluster-secret", "broker.tls.plain", "true"));
         assertFalse(production.devMode());
         assertFalse(production.usesDevTokenSecret());
         assertTrue(production.tls().plain());
@@ -148,5 +152,49 @@ class BrokerConfigTest {
         assertFalse(described.contains("a-very-secret-value-123"), described);
         assertFalse(described.contains("hunter2"), described);
         assertTrue(described.contains("redis.internal:6379"), described);
+    }
+
+    @Test
+    void everyListenerBindsAndIsAdvertisedOnTheHostUnlessSetApart() {
+        BrokerConfig one = with(Map.of("broker.host", "10.0.0.5"));
+        assertEquals(BrokerConfig.Listeners.allOn("10.0.0.5"), one.listeners());
+        assertEquals(BrokerConfig.Listeners.allOn("127.0.0.1"), BrokerConfig.defaults().listeners());
+
+        BrokerConfig apart = with(Map.of("broker.tcp-bind", "0.0.0.0", "broker.ws-bind", "0.0.0.0",
+                "broker.internal-bind", "10.1.0.7", "broker.admin-bind", "10.1.0.7",
+                "broker.advertised-device-host", "b1.push.example.com", "broker.advertised-internal-host", "10.1.0.7"));
+        assertEquals(new BrokerConfig.Listeners("0.0.0.0", "0.0.0.0", "10.1.0.7", "10.1.0.7", "b1.push.example.com",
+                "10.1.0.7"), apart.listeners());
+    }
+
+    @Test
+    void aWildcardIsNeverAdvertised() {
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.host", "0.0.0.0")))
+                .getMessage().contains("broker.advertised-device-host"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.advertised-internal-host", "::")))
+                .getMessage().contains("broker.advertised-internal-host"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.internal-bind", " ")))
+                .getMessage().contains("broker.internal-bind"));
+    }
+
+    @Test
+    void theClusterSecretIsLongEnoughAndNeverDescribed() {
+        assertTrue(BrokerConfig.defaults().internalLink().usesDevSecret());
+        assertEquals(Duration.ofSeconds(5), BrokerConfig.defaults().internalLink().authTimeout());
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.cluster-secret", "short")))
+                .getMessage().contains("broker.cluster-secret"));
+        BrokerConfig c = with(Map.of("broker.cluster-secret", "the-cluster-secret-xyz-42"));
+        assertFalse(c.internalLink().usesDevSecret());
+        assertFalse(Settings.describe(c).contains("the-cluster-secret-xyz-42"), Settings.describe(c));
+        assertFalse(c.toString().contains("the-cluster-secret-xyz-42"), c.toString());
+    }
+
+    @Test
+    void maxUnackedCoversWhatOneConnectMayWrite() {
+        assertEquals(256, BrokerConfig.defaults().ackTracking().maxUnacked());
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-unacked", "150")))
+                .getMessage().contains("broker.pending-limit + broker.catchup-limit"));
+        assertEquals(10, with(Map.of("broker.max-unacked", "10", "broker.pending-limit", "5",
+                "broker.catchup-limit", "5")).ackTracking().maxUnacked());
     }
 }

@@ -45,7 +45,7 @@ class PushCommandHandlerTest {
         ackCounts = new BroadcastAckCounts("b1", "1", 8, Duration.ofMinutes(1), System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 2, 64, metrics), ackCounts, 4));
+                new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256), ackCounts, 4));
     }
 
     private Frame.PushResult result() {
@@ -173,7 +173,7 @@ class PushCommandHandlerTest {
         BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
         EmbeddedChannel node = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 512, 2, metrics), ackCounts, 100));
+                new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256), ackCounts, 100));
         EmbeddedChannel device = new EmbeddedChannel();
         sessions.open("app", "r1", device, false);
         node.writeInbound(new Frame.Broadcast(1, "app", PUSH.withBroadcastSeq(1)));

@@ -1,15 +1,19 @@
 package io.tern.broker.session;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.net.ErrorHandler;
+import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.ConnectToken;
 import io.tern.protocol.token.ConnectTokenSigner;
@@ -76,7 +80,7 @@ class DeviceHandlersTest {
         };
         services = new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
                 new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
-                Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime));
+                Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime), 16);
     }
 
     private EmbeddedChannel device(boolean busy) {
@@ -226,9 +230,67 @@ class DeviceHandlersTest {
     @Test
     void ackGoesToTheAckSinkWithTheSessionsIds() {
         EmbeddedChannel ch = authenticated("app", "r1");
+        writePush(ch, 77);
         ch.writeInbound(new Frame.Ack(77));
         assertEquals(List.of(new AckRecord("app", "r1", 77, NOW, "b1")), acks);
         assertEquals(1.0, registry.get("tern.broker.acks.received").counter().count());
+    }
+
+    @Test
+    void anAckOfAMsgIdNeverWrittenToThisConnectionIsIgnored() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        writePush(ch, 77);
+        ch.writeInbound(new Frame.Ack(78)); // e.g. another device's message
+        assertEquals(List.of(), acks);
+        assertEquals(1.0, registry.get("tern.broker.acks.unknown").counter().count());
+        assertTrue(ch.isOpen(), "a stray ack is not a protocol error");
+    }
+
+    @Test
+    void aSecondAckOfTheSameMessageIsIgnored() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        writePush(ch, 77);
+        ch.writeInbound(new Frame.Ack(77), new Frame.Ack(77));
+        assertEquals(List.of(new AckRecord("app", "r1", 77, NOW, "b1")), acks);
+        assertEquals(1.0, registry.get("tern.broker.acks.unknown").counter().count());
+    }
+
+    @Test
+    void aPushWrittenAsEncodedBytesCountsLikeAFrame() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        Frame.Push push = new Frame.Push(91, NOW + 60_000, PayloadKind.DATA, new byte[]{'{', '}'});
+        ch.writeOutbound(FrameCodec.encode(push, ch.alloc())); // as PUSH_BATCH writes it
+        ((ByteBuf) ch.readOutbound()).release();
+        ch.writeInbound(new Frame.Ack(91));
+        assertEquals(List.of(new AckRecord("app", "r1", 91, NOW, "b1")), acks);
+    }
+
+    @Test
+    void anAckOnAnotherConnectionOfTheSameDeviceDoesNotCount() {
+        EmbeddedChannel first = authenticated("app", "r1");
+        writePush(first, 77);
+        EmbeddedChannel second = authenticated("app", "r1"); // replaces the first
+        second.writeInbound(new Frame.Ack(77));
+        assertEquals(List.of(), acks);
+    }
+
+    @Test
+    void theOldestOutstandingMsgIdIsForgottenBeyondTheLimit() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        for (long id = 1; id <= 17; id++) { // the limit here is 16
+            writePush(ch, id);
+        }
+        ch.writeInbound(new Frame.Ack(1), new Frame.Ack(2), new Frame.Ack(17));
+        assertEquals(List.of(2L, 17L), acks.stream().map(AckRecord::msgId).toList());
+        assertEquals(1.0, registry.get("tern.broker.acks.untracked").counter().count());
+    }
+
+    private static void writePush(EmbeddedChannel ch, long msgId) {
+        ch.writeOutbound(new Frame.Push(msgId, NOW + 60_000, PayloadKind.DATA, new byte[]{'{', '}'}));
+        Object out;
+        while ((out = ch.readOutbound()) != null) {
+            ReferenceCountUtil.release(out);
+        }
     }
 
     @Test

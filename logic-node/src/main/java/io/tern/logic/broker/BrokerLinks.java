@@ -17,6 +17,7 @@ import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PushOutcome;
+import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.net.Transports;
 import io.tern.runtime.tls.TlsContexts;
 import io.tern.store.registry.BrokerInfo;
@@ -37,6 +38,12 @@ import java.util.function.LongFunction;
  * Persistent, pipelined connections from this logic node to each broker's internal port. Many
  * push commands ride one connection at once, matched to their results by correlation id. Each
  * link bounds its in-flight commands and fails them after the reply timeout.
+ * <p>
+ * A link is usable once it is authenticated ({@link LinkHandshake}): the broker's LINK_CHALLENGE
+ * is answered with this node's proof of the cluster secret, and the broker's LINK_ACCEPT must
+ * carry its own proof, so neither side talks to an impostor. Commands sent meanwhile wait for it,
+ * bounded by the in-flight limit and their reply deadlines; a link not authenticated within the
+ * auth timeout is closed and its commands fail.
  */
 public final class BrokerLinks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerLinks.class);
@@ -49,6 +56,9 @@ public final class BrokerLinks implements AutoCloseable {
     }
 
     private final EventLoopGroup group;
+    private final String nodeId;
+    private final LinkProof proof;
+    private final Duration authTimeout;
     private final Duration connectTimeout;
     private final Duration replyTimeout;
     private final Duration broadcastReplyTimeout;
@@ -58,14 +68,20 @@ public final class BrokerLinks implements AutoCloseable {
     private final SslContext tls;
 
     /**
+     * @param nodeId                this logic node's id, named in the handshake
+     * @param proof                 the cluster secret every link proves
+     * @param authTimeout           a link must be authenticated within this after it connected
      * @param broadcastReplyTimeout a broadcast's reply comes after the broker wrote every local
      *                              connection of the app, so it waits longer than a push's
      * @param tls                   TLS toward the brokers' internal ports (peer verified, host name checked),
      *                              null for plain links
      */
-    public BrokerLinks(Duration connectTimeout, Duration replyTimeout, Duration broadcastReplyTimeout, int maxInFlight,
-                       SslContext tls) {
+    public BrokerLinks(String nodeId, LinkProof proof, Duration authTimeout, Duration connectTimeout,
+                       Duration replyTimeout, Duration broadcastReplyTimeout, int maxInFlight, SslContext tls) {
         this.group = Transports.group(1, "logic-broker-links");
+        this.nodeId = nodeId;
+        this.proof = proof;
+        this.authTimeout = authTimeout;
         this.connectTimeout = connectTimeout;
         this.replyTimeout = replyTimeout;
         this.broadcastReplyTimeout = broadcastReplyTimeout;
@@ -146,6 +162,8 @@ public final class BrokerLinks implements AutoCloseable {
         final String address;
         final Map<Long, Pending> pending = new ConcurrentHashMap<>();
         final ChannelFuture connect;
+        /** Completes with the channel once the handshake proved both sides; commands wait for it. */
+        final CompletableFuture<Channel> ready = new CompletableFuture<>();
         volatile boolean dead;
 
         Link(String brokerId, String address) {
@@ -169,6 +187,7 @@ public final class BrokerLinks implements AutoCloseable {
                                     .addLast(new FlushConsolidationHandler(256, true))
                                     .addLast(new FrameDecoder(FrameHeader.INTERNAL_MAX_BODY))
                                     .addLast(FrameEncoder.INSTANCE)
+                                    .addLast(new LinkHandshake())
                                     .addLast(new Replies());
                         }
                     })
@@ -178,7 +197,14 @@ public final class BrokerLinks implements AutoCloseable {
                     log.warn("[logic link {}] cannot connect to {}: {}", brokerId, address, f.cause().toString());
                     fail(f.cause());
                 } else {
-                    connect.channel().closeFuture().addListener(c -> fail(new IllegalStateException("link to broker " + brokerId + " closed")));
+                    Channel ch = connect.channel();
+                    ch.closeFuture().addListener(c -> fail(new IllegalStateException("link to broker " + brokerId + " closed")));
+                    ch.eventLoop().schedule(() -> {
+                        if (!ready.isDone()) {
+                            log.warn("[logic link {}] not authenticated within {} ms: closing", brokerId, authTimeout.toMillis());
+                            ch.close();
+                        }
+                    }, authTimeout.toMillis(), TimeUnit.MILLISECONDS);
                 }
             });
         }
@@ -191,17 +217,16 @@ public final class BrokerLinks implements AutoCloseable {
             }
             Frame cmd = command.apply(correlationId);
             pending.put(correlationId, new Pending(future, deadlineNanos));
-            connect.addListener(f -> {
-                if (f.isSuccess()) {
-                    Channel ch = connect.channel();
-                    ch.writeAndFlush(cmd).addListener(w -> {
-                        if (!w.isSuccess()) {
-                            complete(correlationId, null, w.cause());
-                        }
-                    });
-                } else {
-                    complete(correlationId, null, f.cause());
+            ready.whenComplete((ch, err) -> {
+                if (err != null) {
+                    complete(correlationId, null, err);
+                    return;
                 }
+                ch.writeAndFlush(cmd).addListener(w -> {
+                    if (!w.isSuccess()) {
+                        complete(correlationId, null, w.cause());
+                    }
+                });
             });
             return future;
         }
@@ -219,12 +244,55 @@ public final class BrokerLinks implements AutoCloseable {
 
         void fail(Throwable cause) {
             dead = true;
+            ready.completeExceptionally(cause);
             pending.keySet().forEach(id -> complete(id, null, cause));
         }
 
         void close() {
             dead = true;
             connect.channel().close();
+        }
+
+        /**
+         * Answers the broker's LINK_CHALLENGE with this node's proof, checks the broker's proof in
+         * its LINK_ACCEPT, then leaves the pipeline and opens the link for commands. Anything else
+         * first (a DISCONNECT AUTH_FAILED when the secrets differ) closes the link.
+         */
+        final class LinkHandshake extends SimpleChannelInboundHandler<Object> {
+            private byte[] brokerNonce;
+            private byte[] nonce;
+
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Frame.LinkChallenge c && nonce == null) {
+                    brokerNonce = c.nonce();
+                    nonce = LinkProof.nonce();
+                    ctx.writeAndFlush(new Frame.LinkAuth(nodeId, nonce, proof.peerProof(brokerNonce, nonce, nodeId)));
+                } else if (msg instanceof Frame.LinkAccept a && nonce != null) {
+                    if (!LinkProof.matches(proof.brokerProof(nonce, brokerNonce), a.proof())) {
+                        log.warn("[logic link {}] broker at {} did not prove the cluster secret: closing", brokerId, address);
+                        ctx.close();
+                        return;
+                    }
+                    ctx.pipeline().remove(this);
+                    log.debug("[logic link {}] authenticated to {}", brokerId, address);
+                    ready.complete(ctx.channel());
+                } else if (msg instanceof Frame.Disconnect d) {
+                    log.warn("[logic link {}] broker at {} refused the link: {} {} (is logic.cluster-secret the broker's?)",
+                            brokerId, address, d.reason(), d.message());
+                    ctx.close();
+                } else {
+                    log.warn("[logic link {}] unexpected {} during the handshake: closing", brokerId,
+                            msg instanceof Frame f ? f.type() : msg);
+                    ctx.close();
+                }
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                log.debug("[logic link {}] {}", brokerId, cause.toString());
+                ctx.close();
+            }
         }
 
         final class Replies extends SimpleChannelInboundHandler<Object> {

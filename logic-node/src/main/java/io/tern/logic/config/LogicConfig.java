@@ -1,5 +1,6 @@
 package io.tern.logic.config;
 
+import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -34,6 +35,7 @@ import java.util.TreeMap;
  * @param tls             TLS of the push API and of the links to brokers, keys {@code logic.tls.*} (see
  *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
  *                        the broker against it and present this node's certificate when TLS is enabled
+ * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -45,7 +47,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls) {
+                          TlsConfig tls, LinkConfig brokerLink) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -72,6 +74,10 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                         + "set your own (TERN_LOGIC_AUTH_TOKEN_SECRET), or logic.dev-mode=true on a dev machine");
         ConfigException.require(httpLimits != null, "logic.http-* must be set");
         ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
+        ConfigException.require(brokerLink != null, "logic broker link settings are required");
+        ConfigException.require(devMode || !brokerLink.usesDevSecret(),
+                "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
+                        + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
     }
 
     /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
@@ -124,7 +130,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 apps,
                 devMode,
                 HttpLimits.from(s, "logic"),
-                TlsConfig.from(s, "logic", devMode));
+                TlsConfig.from(s, "logic", devMode),
+                LinkConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }

@@ -13,15 +13,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LogicConfigTest {
 
     @Test
-    void theDevelopmentAuthTokenSecretRefusesToStartOutsideDevMode() {
+    void theDevelopmentAuthTokenAndClusterSecretsRefuseToStartOutsideDevMode() {
         // Plain HTTP on explicitly: outside dev mode it is off by default (see the test below).
         ConfigException e = assertThrows(ConfigException.class,
                 () -> LogicConfig.from(Settings.of(Map.of("logic.tls.plain", "true"))));
         assertTrue(e.getMessage().contains("logic.auth-token-secret is the development secret"), e.getMessage());
 
         assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).devMode());
+        ConfigException cluster = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.auth-token-secret", "a-production-auth-token-secret", "logic.tls.plain", "true"))));
+        assertTrue(cluster.getMessage().contains("logic.cluster-secret is the development secret"), cluster.getMessage());
         LogicConfig production = LogicConfig.from(Settings.of(Map.of(
-                "logic.auth-token-secret", "a-production-auth-token-secret", "logic.tls.plain", "true")));
+                "logic.auth-token-secret", "a-production-auth-token-secret",
+                "logic.cluster-secret", "a-production-cluster-secret", "logic.tls.plain", "true")));
         assertFalse(production.devMode());
     }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import java.util.UUID;
 
 /**
  * Every role on port 0 against the JVM's shared real Redis and Kafka, with one app provisioned (more with
@@ -48,6 +49,10 @@ final class PlatformFixture implements AutoCloseable {
         s.put("dispatcher.dev-mode", "true");
         s.put("broker.dev-mode", "true");
         s.put("logic.dev-mode", "true");
+        // Not the dev default: the logic node's links must carry the brokers' own secret.
+        String clusterSecret = "e2e-cluster-secret-" + UUID.randomUUID();
+        s.put("broker.cluster-secret", clusterSecret);
+        s.put("logic.cluster-secret", clusterSecret);
         s.putAll(extra);
         // Every app provisioned for the push API may register devices, each with its own client key.
         Set<String> apps = new TreeSet<>();

@@ -54,7 +54,9 @@ class SecretsNotLoggedIT {
             "logic.auth-token-secret", "AuthTokenSecret-Hq83LxPe",
             "dispatcher.token-secret", "ConnectTokenSecret-Vb27NpRs",
             "broker.token-secret", "ConnectTokenSecret-Vb27NpRs",
-            "dispatcher.device-key", "DeviceKey-Tw94MzQa");
+            "dispatcher.device-key", "DeviceKey-Tw94MzQa",
+            "broker.cluster-secret", "ClusterSecret-Jn52RbYc",
+            "logic.cluster-secret", "ClusterSecret-Jn52RbYc");
 
     private static final LogCapture logs = new LogCapture();
     /** Secret values the platform handed out during the test (tokens), added as they are seen. */

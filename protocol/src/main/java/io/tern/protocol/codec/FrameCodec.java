@@ -202,7 +202,24 @@ public final class FrameCodec {
                 out.writeLong(r.correlationId());
                 out.writeInt(r.written());
             }
+            case LINK_CHALLENGE -> out.writeBytes(((Frame.LinkChallenge) frame).nonce());
+            case LINK_AUTH -> {
+                Frame.LinkAuth a = (Frame.LinkAuth) frame;
+                writeString(out, a.peerId());
+                out.writeBytes(a.nonce());
+                out.writeBytes(a.proof());
+            }
+            case LINK_ACCEPT -> out.writeBytes(((Frame.LinkAccept) frame).proof());
         }
+    }
+
+    private static byte[] readLinkBytes(ByteBuf body, String field) {
+        if (body.readableBytes() < Frame.LINK_NONCE_BYTES) {
+            throw malformed(field + " is truncated");
+        }
+        byte[] b = new byte[Frame.LINK_NONCE_BYTES];
+        body.readBytes(b);
+        return b;
     }
 
     private static void requireCount(String what, int n, int max) {
@@ -325,6 +342,10 @@ public final class FrameCodec {
                     yield new Frame.Broadcast(correlationId, appId, push, (flags & FrameHeader.FLAG_COUNT_ACKS) != 0);
                 }
                 case BROADCAST_RESULT -> new Frame.BroadcastResult(body.readLong(), readCount(body, "written"));
+                case LINK_CHALLENGE -> new Frame.LinkChallenge(readLinkBytes(body, "nonce"));
+                case LINK_AUTH -> new Frame.LinkAuth(readString(body, "peerId"), readLinkBytes(body, "nonce"),
+                        readLinkBytes(body, "proof"));
+                case LINK_ACCEPT -> new Frame.LinkAccept(readLinkBytes(body, "proof"));
             };
             if (body.isReadable()) {
                 throw malformed(type + " body has " + body.readableBytes() + " trailing bytes");

@@ -250,4 +250,105 @@ public sealed interface Frame {
             return FrameType.BROADCAST_RESULT;
         }
     }
+
+    /** Length of a link nonce and of a link proof (HMAC-SHA256) in bytes. */
+    int LINK_NONCE_BYTES = 32;
+
+    /**
+     * Broker → peer (internal port), first frame of every link: {@code nonce} is
+     * {@link #LINK_NONCE_BYTES} random bytes the peer proves the cluster secret over.
+     */
+    record LinkChallenge(byte[] nonce) implements Frame {
+        public LinkChallenge {
+            nonce = requireLinkBytes("nonce", nonce);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.LINK_CHALLENGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LinkChallenge c && Arrays.equals(c.nonce, nonce);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(nonce);
+        }
+
+        @Override
+        public String toString() {
+            return "LinkChallenge[" + nonce.length + "B]";
+        }
+    }
+
+    /**
+     * Peer → broker (internal port), the answer to LINK_CHALLENGE: who the peer is, its own
+     * {@code nonce} for the broker to prove the secret over, and its {@code proof} over the broker's nonce.
+     */
+    record LinkAuth(String peerId, byte[] nonce, byte[] proof) implements Frame {
+        public LinkAuth {
+            Objects.requireNonNull(peerId, "peerId");
+            nonce = requireLinkBytes("nonce", nonce);
+            proof = requireLinkBytes("proof", proof);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.LINK_AUTH;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LinkAuth a && a.peerId.equals(peerId) && Arrays.equals(a.nonce, nonce)
+                    && Arrays.equals(a.proof, proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return peerId.hashCode() * 31 + Arrays.hashCode(nonce);
+        }
+
+        @Override
+        public String toString() {
+            return "LinkAuth[peerId=" + peerId + "]";
+        }
+    }
+
+    /** Broker → peer (internal port): the link is authenticated; {@code proof} is over the peer's nonce. */
+    record LinkAccept(byte[] proof) implements Frame {
+        public LinkAccept {
+            proof = requireLinkBytes("proof", proof);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.LINK_ACCEPT;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LinkAccept a && Arrays.equals(a.proof, proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(proof);
+        }
+
+        @Override
+        public String toString() {
+            return "LinkAccept[" + proof.length + "B]";
+        }
+    }
+
+    private static byte[] requireLinkBytes(String field, byte[] b) {
+        Objects.requireNonNull(b, field);
+        if (b.length != LINK_NONCE_BYTES) {
+            throw new IllegalArgumentException(field + " must be " + LINK_NONCE_BYTES + " bytes, got " + b.length);
+        }
+        return b;
+    }
 }

@@ -26,7 +26,13 @@ public enum FrameType {
     /** Logic node to broker, internal port only: one PUSH to every local connection of an app. */
     BROADCAST(0x44),
     /** Broker to logic node, internal port only. */
-    BROADCAST_RESULT(0x45);
+    BROADCAST_RESULT(0x45),
+    /** Broker to peer, internal port only: first frame of a link, a random nonce to prove the cluster secret over. */
+    LINK_CHALLENGE(0x46),
+    /** Peer to broker, internal port only: the peer's id, its own nonce and its proof over the broker's nonce. */
+    LINK_AUTH(0x47),
+    /** Broker to peer, internal port only: the link is authenticated; the broker's proof over the peer's nonce. */
+    LINK_ACCEPT(0x48);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -29,7 +29,9 @@ public enum ReasonCode {
     REGION_MOVED(12),
     /** The broker is over its connection or memory limit. */
     SERVER_BUSY(13),
-    INTERNAL_ERROR(14);
+    INTERNAL_ERROR(14),
+    /** An internal link did not prove the cluster secret: no, late or wrong LINK_AUTH, or another frame first. */
+    AUTH_FAILED(15);
 
     private static final ReasonCode[] BY_CODE;
 

@@ -55,7 +55,18 @@ public final class TestFrames {
                 new Frame.Broadcast(13L, "app-1", push.withBroadcastSeq(42)),
                 new Frame.Broadcast(15L, "app-1", push.withBroadcastSeq(43), true),
                 new Frame.BroadcastResult(13L, 300),
-                new Frame.BroadcastResult(14L, Integer.MAX_VALUE));
+                new Frame.BroadcastResult(14L, Integer.MAX_VALUE),
+                new Frame.LinkChallenge(linkBytes(1)),
+                new Frame.LinkAuth("logic-" + UNICODE, linkBytes(2), linkBytes(3)),
+                new Frame.LinkAuth("", linkBytes(0), linkBytes(-1)),
+                new Frame.LinkAccept(linkBytes(4)));
+    }
+
+    /** {@link Frame#LINK_NONCE_BYTES} bytes, each {@code fill}. */
+    public static byte[] linkBytes(int fill) {
+        byte[] b = new byte[Frame.LINK_NONCE_BYTES];
+        java.util.Arrays.fill(b, (byte) fill);
+        return b;
     }
 
     public static ByteBuf encode(Frame frame) {

@@ -36,6 +36,9 @@ class WireCodesTest {
         expected.put(FrameType.PUSH_BATCH_RESULT, 0x43);
         expected.put(FrameType.BROADCAST, 0x44);
         expected.put(FrameType.BROADCAST_RESULT, 0x45);
+        expected.put(FrameType.LINK_CHALLENGE, 0x46);
+        expected.put(FrameType.LINK_AUTH, 0x47);
+        expected.put(FrameType.LINK_ACCEPT, 0x48);
         assertCodes(expected, FrameType.values(), FrameType::code);
         for (FrameType t : FrameType.values()) {
             assertEquals(t, FrameType.fromCode(t.code()));
@@ -43,7 +46,7 @@ class WireCodesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 0x00, 0x0B, 0x3F, 0x46, 0xFF, 0x100, Integer.MAX_VALUE})
+    @ValueSource(ints = {-1, 0x00, 0x0B, 0x3F, 0x49, 0xFF, 0x100, Integer.MAX_VALUE})
     void unassignedFrameTypeCodesAreNull(int code) {
         assertNull(FrameType.fromCode(code));
     }
@@ -66,6 +69,7 @@ class WireCodesTest {
         expected.put(ReasonCode.REGION_MOVED, 12);
         expected.put(ReasonCode.SERVER_BUSY, 13);
         expected.put(ReasonCode.INTERNAL_ERROR, 14);
+        expected.put(ReasonCode.AUTH_FAILED, 15);
         assertCodes(expected, ReasonCode.values(), ReasonCode::code);
         for (ReasonCode r : ReasonCode.values()) {
             assertEquals(r, ReasonCode.fromCode(r.code()));
@@ -73,7 +77,7 @@ class WireCodesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 15, 100, 0xFFFF, Integer.MAX_VALUE, Integer.MIN_VALUE})
+    @ValueSource(ints = {-1, 16, 100, 0xFFFF, Integer.MAX_VALUE, Integer.MIN_VALUE})
     void unknownReasonCodesMapToInternalError(int code) {
         assertEquals(ReasonCode.INTERNAL_ERROR, ReasonCode.fromCode(code));
     }

@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Records acks: single-push messages become delivered, task copies count once per device, and
  * a broker's count of a broadcast's acks adds what it counted since the last count applied.
+ * A device ack applies only to what was sent to that device (a message with its app and regId,
+ * a task of its app): a forged or foreign msgId changes nothing and returns no callback.
  */
 public final class AckRepository {
     private static final LuaScript APPLY = LuaScript.load("ack-apply");
@@ -38,18 +40,21 @@ public final class AckRepository {
         if (n == 0) {
             return CompletableFuture.completedFuture(List.of());
         }
-        String[] keys = new String[3 * n];
-        String[] args = new String[n + 1];
+        String[] keys = new String[4 * n];
+        String[] args = new String[3 * n + 1];
         args[0] = Long.toString(nowMillis);
         for (int i = 0; i < n; i++) {
             AckRecord ack = acks.get(i);
             if (ack.isCount()) {
                 throw new IllegalArgumentException("a count is applied with applyCount: " + ack);
             }
-            keys[3 * i] = Keys.message(ack.msgId());
-            keys[3 * i + 1] = Keys.queue(ack.appId(), ack.regId());
-            keys[3 * i + 2] = Keys.task(ack.msgId());
-            args[i + 1] = Long.toString(ack.msgId());
+            keys[4 * i] = Keys.message(ack.msgId());
+            keys[4 * i + 1] = Keys.queue(ack.appId(), ack.regId());
+            keys[4 * i + 2] = Keys.task(ack.msgId());
+            keys[4 * i + 3] = Keys.taskAcked(ack.msgId());
+            args[3 * i + 1] = Long.toString(ack.msgId());
+            args[3 * i + 2] = ack.appId();
+            args[3 * i + 3] = ack.regId();
         }
         return APPLY.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys, args).thenApply(r -> {
             List<AppliedAck> out = new ArrayList<>(n);

@@ -1,9 +1,12 @@
--- Applies device acks, in order, to whatever each acknowledges: a single-push message (status
--- delivered) or a task copy (counter delivered, once per device: counted only when the copy
--- was still queued, or for broadcasts, which are never queued). Always clears the queue entry.
--- Many acks per call: one round trip and one script run for a whole consumer batch.
--- KEYS: per ack i (from 0): 3i+1 message hash, 3i+2 device queue, 3i+3 task hash.
--- ARGV: 1 now ms, then per ack i: i+2 id.
+-- Applies device acks, in order, to whatever each acknowledges, and only when the acking device
+-- is the one the message was for: a single-push message whose app and regId are the acking
+-- device's (status delivered), or a task copy of the acking device's app (counter delivered, once
+-- per device: counted only when the copy was still in this device's queue, or for broadcasts,
+-- which are never queued, when this device is new in the broadcast's acked set). A forged or
+-- foreign msgId changes no status, no counter and returns no callback. Always clears the acking
+-- device's own queue entry. Many acks per call: one round trip and one script run for a batch.
+-- KEYS: per ack i (from 0): 4i+1 message hash, 4i+2 device queue, 4i+3 task hash, 4i+4 task's acked set.
+-- ARGV: 1 now ms, then per ack i: 3i+2 id, 3i+3 appId, 3i+4 regId.
 -- Returns per ack 4 values: kind 0 unknown | 1 message | 2 task, counted 0|1, callbackUrl|false, callbackParam|false
 local out = {}
 local function put(kind, counted, url, param)
@@ -12,12 +15,15 @@ local function put(kind, counted, url, param)
   out[#out + 1] = url
   out[#out + 1] = param
 end
-for i = 0, #ARGV - 2 do
-  local msg, queue, task, id = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[i + 2]
+for i = 0, (#ARGV - 1) / 3 - 1 do
+  local msg, queue, task, acked = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
+  local id, app, reg = ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4]
   local removed = redis.call('ZREM', queue, id)
-  local status = redis.call('HGET', msg, 'status')
-  if status then
-    if status == 'delivered' then
+  local m = redis.call('HMGET', msg, 'status', 'app', 'reg')
+  if m[1] then
+    if m[2] ~= app or m[3] ~= reg then
+      put(0, 0, false, false) -- another device's message: not this device's to ack
+    elseif m[1] == 'delivered' then
       put(1, 0, false, false)
     else
       redis.call('HSET', msg, 'status', 'delivered')
@@ -26,10 +32,20 @@ for i = 0, #ARGV - 2 do
       put(1, 1, cb[1], cb[2])
     end
   else
-    local t = redis.call('HMGET', task, 'state', 'bcast', 'cbUrl', 'cbParam')
-    if not t[1] then
+    local t = redis.call('HMGET', task, 'state', 'bcast', 'cbUrl', 'cbParam', 'app')
+    if not t[1] or t[5] ~= app then
       put(0, 0, false, false)
-    elseif removed == 1 or t[2] == '1' then
+    elseif removed == 1 then
+      redis.call('HINCRBY', task, 'n:delivered', 1)
+      put(2, 1, t[3], t[4])
+    elseif t[2] == '1' and redis.call('SADD', acked, reg) == 1 then
+      -- Once per device per broadcast, however often its ack is replayed or it got the broadcast again.
+      if redis.call('PTTL', acked) < 0 then
+        local ttl = redis.call('PTTL', task)
+        if ttl > 0 then
+          redis.call('PEXPIRE', acked, ttl)
+        end
+      end
       redis.call('HINCRBY', task, 'n:delivered', 1)
       put(2, 1, t[3], t[4])
     else

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ack-apply.lua (batched device acks) and ack-count.lua (broker counts) against a real Redis. */
 class AckRepositoryIT {
@@ -84,11 +85,12 @@ class AckRepositoryIT {
 
     @Test
     void countsOfDifferentCountersAndDeviceAcksAddUp() {
-        long task = broadcastTask(app(), null);
-        acks.applyCount(AckRecord.count("a", task, NOW, "b1", "b1:1:1", 70)).join();
-        acks.applyCount(AckRecord.count("a", task, NOW, "b2", "b2:9:4", 30)).join();
+        String app = app();
+        long task = broadcastTask(app, null);
+        acks.applyCount(AckRecord.count(app, task, NOW, "b1", "b1:1:1", 70)).join();
+        acks.applyCount(AckRecord.count(app, task, NOW, "b2", "b2:9:4", 30)).join();
         // A late ack after the broker retired its counter comes per device.
-        acks.apply(new AckRecord("a", "late", task, NOW, "b1"), NOW).join();
+        acks.apply(new AckRecord(app, "late", task, NOW, "b1"), NOW).join();
         assertEquals(101, delivered(task));
     }
 
@@ -126,5 +128,66 @@ class AckRepositoryIT {
                 new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p")), got);
         assertEquals(2, delivered(task));
         assertFalse(redis.async().hget(Keys.message(msg), "deliveredAt").toCompletableFuture().join().isEmpty());
+    }
+
+    private static final AppliedAck NOTHING = new AppliedAck(AppliedAck.Target.UNKNOWN, false, null, null);
+
+    private long singlePush(String app, String reg) {
+        new RouteRepository(redis).put(app, reg, new Route("b1", "e1"), NOW).join();
+        long msg = ids.incrementAndGet();
+        new MessageRepository(redis, POLICY).accept(new NewMessage(msg, app, reg, PayloadKind.DATA, "{}", NOW,
+                NOW + 60_000, null, "http://cb", "x")).join();
+        return msg;
+    }
+
+    private static String field(String key, String field) {
+        return redis.async().hget(key, field).toCompletableFuture().join();
+    }
+
+    @Test
+    void anAckOfAnotherDevicesMessageChangesNoStatusAndReturnsNoCallback() {
+        String app = app();
+        long msg = singlePush(app, "victim");
+        String statusBefore = field(Keys.message(msg), "status");
+
+        List<AppliedAck> got = acks.applyAll(List.of(
+                new AckRecord(app, "intruder", msg, NOW, "b1"),          // another device of the same app
+                new AckRecord(app(), "victim", msg, NOW, "b1")), NOW).join(); // the same regId in another app
+
+        assertEquals(List.of(NOTHING, NOTHING), got);
+        assertEquals(statusBefore, field(Keys.message(msg), "status"));
+        assertEquals(null, field(Keys.message(msg), "deliveredAt"));
+        assertEquals(1L, redis.async().zcard(Keys.queue(app, "victim")).toCompletableFuture().join(),
+                "still queued for its device");
+        // The device it was for still acks it.
+        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, "http://cb", "x"),
+                acks.apply(new AckRecord(app, "victim", msg, NOW, "b1"), NOW).join());
+        assertEquals("delivered", field(Keys.message(msg), "status"));
+    }
+
+    @Test
+    void anAckOfAnotherAppsTaskCountsNothing() {
+        long task = broadcastTask(app(), "http://task-cb");
+        assertEquals(NOTHING, acks.apply(new AckRecord(app(), "d1", task, NOW, "b1"), NOW).join());
+        assertEquals(0, delivered(task));
+    }
+
+    @Test
+    void aBroadcastAckCountsOncePerDeviceHoweverOftenItIsReplayed() {
+        String app = app();
+        long task = broadcastTask(app, "http://task-cb");
+        AckRecord ack = new AckRecord(app, "d1", task, NOW, "b1");
+        AppliedAck counted = new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p");
+        AppliedAck again = new AppliedAck(AppliedAck.Target.TASK, false, null, null);
+
+        assertEquals(counted, acks.apply(ack, NOW).join());
+        assertEquals(again, acks.apply(ack, NOW).join(), "the same Kafka record replayed");
+        assertEquals(List.of(again, counted, again), acks.applyAll(List.of(
+                new AckRecord(app, "d1", task, NOW + 9, "b2"), // the same broadcast again (catch-up elsewhere)
+                new AckRecord(app, "d2", task, NOW, "b1"),
+                new AckRecord(app, "d2", task, NOW, "b1")), NOW).join());
+        assertEquals(2, delivered(task));
+        long ttl = redis.async().pttl(Keys.taskAcked(task)).toCompletableFuture().join();
+        assertTrue(ttl > 0, "the acked set expires with its task, pttl " + ttl);
     }
 }

@@ -1,0 +1,89 @@
+package io.tern.broker.session;
+
+/**
+ * The msgIds written to one connection and not yet acked, oldest first: an ACK counts only for
+ * one of these. A connection holds one only while messages are outstanding (an idle connection
+ * holds none), it starts at {@link #INITIAL} ids and grows by doubling up to its limit; when full,
+ * the oldest id is forgotten (its message stays queued and is delivered again on a later
+ * connection). Loop-confined: only the connection's event loop touches it. Lookups are a
+ * linear scan of a few hundred longs at most, no allocation.
+ */
+final class Unacked {
+    static final int INITIAL = 4;
+
+    private long[] ids;
+    private int head;
+    private int size;
+
+    Unacked(int limit) {
+        this.ids = new long[Math.min(INITIAL, limit)];
+    }
+
+    /**
+     * Remembers {@code msgId} as written (again: a second copy of the same message adds nothing).
+     *
+     * @param limit most ids kept
+     * @return true when the oldest id had to be forgotten to make room
+     */
+    boolean add(long msgId, int limit) {
+        if (indexOf(msgId) >= 0) {
+            return false;
+        }
+        boolean evicted = false;
+        if (size == ids.length) {
+            if (ids.length < limit) {
+                grow(Math.min(limit, ids.length * 2));
+            } else {
+                head = (head + 1) % ids.length;
+                size--;
+                evicted = true;
+            }
+        }
+        ids[(head + size) % ids.length] = msgId;
+        size++;
+        return evicted;
+    }
+
+    /** @return true when {@code msgId} was outstanding; it no longer is */
+    boolean remove(long msgId) {
+        int i = indexOf(msgId);
+        if (i < 0) {
+            return false;
+        }
+        // Close the gap by moving the younger ids one step towards the head.
+        int n = ids.length;
+        for (int k = i; k < size - 1; k++) {
+            ids[(head + k) % n] = ids[(head + k + 1) % n];
+        }
+        size--;
+        return true;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Position from the oldest, or -1. */
+    private int indexOf(long msgId) {
+        int n = ids.length;
+        for (int k = 0; k < size; k++) {
+            if (ids[(head + k) % n] == msgId) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    private void grow(int capacity) {
+        long[] bigger = new long[capacity];
+        for (int k = 0; k < size; k++) {
+            bigger[k] = ids[(head + k) % ids.length];
+        }
+        ids = bigger;
+        head = 0;
+    }
+}

@@ -1,0 +1,75 @@
+package io.tern.broker.session;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class UnackedTest {
+
+    @Test
+    void onlyWrittenIdsAreRemovedAndEachOnce() {
+        Unacked u = new Unacked(8);
+        u.add(10, 8);
+        u.add(11, 8);
+        assertFalse(u.remove(12));
+        assertTrue(u.remove(10));
+        assertFalse(u.remove(10), "acked already");
+        assertTrue(u.remove(11));
+        assertTrue(u.isEmpty());
+    }
+
+    @Test
+    void aSecondCopyOfTheSameMessageIsOneEntry() {
+        Unacked u = new Unacked(8);
+        u.add(5, 8);
+        u.add(5, 8);
+        assertEquals(1, u.size());
+    }
+
+    @Test
+    void itGrowsToItsLimitThenForgetsTheOldest() {
+        Unacked u = new Unacked(6);
+        for (long id = 1; id <= 6; id++) {
+            assertFalse(u.add(id, 6));
+        }
+        assertTrue(u.add(7, 6), "full: the oldest goes");
+        assertEquals(6, u.size());
+        assertFalse(u.remove(1));
+        for (long id = 2; id <= 7; id++) {
+            assertTrue(u.remove(id), "id " + id);
+        }
+    }
+
+    @Test
+    void removalsInTheMiddleKeepTheRingInOrderAcrossWrapAround() {
+        Unacked u = new Unacked(4);
+        for (long id = 1; id <= 4; id++) {
+            u.add(id, 4);
+        }
+        u.add(5, 4); // wraps: 2 3 4 5
+        assertTrue(u.remove(3));
+        u.add(6, 4); // 2 4 5 6
+        assertTrue(u.add(7, 4), "full again"); // 4 5 6 7
+        assertFalse(u.remove(2));
+        for (long id : new long[]{5, 4, 7, 6}) {
+            assertTrue(u.remove(id), "id " + id);
+        }
+        assertTrue(u.isEmpty());
+    }
+
+    @Test
+    void aSessionDropsItsArrayOnceEverythingIsAcked() {
+        Session s = new Session(new SessionKey("app", "r"), null, false, null, 0);
+        assertFalse(s.holdsUnacked());
+        s.wrote(1, 4);
+        s.wrote(2, 4);
+        assertTrue(s.holdsUnacked());
+        assertTrue(s.acked(1));
+        assertTrue(s.holdsUnacked(), "2 is still outstanding");
+        assertTrue(s.acked(2));
+        assertFalse(s.holdsUnacked());
+        assertFalse(s.acked(1));
+    }
+}
