@@ -123,7 +123,8 @@ class BrokerTlsIT {
     void anInternalLinkOverMutualTlsDeliversAPushToATlsDevice() throws Exception {
         String app = TestBrokers.uniqueApp();
         try (FrameClient device = FrameClient.tcp(tlsOnly.tcpAddress(), trustingClient(false));
-             FrameClient logic = FrameClient.tcp(tlsOnly.internalAddress(), trustingClient(true))) {
+             FrameClient logic = FrameClient.internal(tlsOnly.internalAddress(), TestBrokers.CLUSTER_SECRET,
+                     trustingClient(true))) {
             device.connect(app, "r1", TestBrokers.token(app, "r1"));
             Frame.Push push = push(42);
 

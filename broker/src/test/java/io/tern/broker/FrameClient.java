@@ -84,7 +84,12 @@ final class FrameClient implements AutoCloseable {
      * (checks the broker's proof too): ready for commands.
      */
     static FrameClient internal(InetSocketAddress address, String clusterSecret) {
-        FrameClient c = tcp(address);
+        return internal(address, clusterSecret, null);
+    }
+
+    /** {@link #internal(InetSocketAddress, String)} over TLS when {@code tls} is not null. */
+    static FrameClient internal(InetSocketAddress address, String clusterSecret, SslContext tls) {
+        FrameClient c = tls == null ? tcp(address) : tcp(address, tls);
         Frame.LinkChallenge challenge = c.expect(Frame.LinkChallenge.class);
         LinkProof proof = new LinkProof(clusterSecret);
         byte[] nonce = LinkProof.nonce();
