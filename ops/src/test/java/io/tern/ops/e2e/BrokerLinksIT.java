@@ -68,6 +68,7 @@ class BrokerLinksIT {
         m.put("broker.kafka-bootstrap", SharedInfra.kafka().bootstrapServers());
         m.put("broker.shutdown-drain", "1s");
         m.put("broker.cluster-secret", SECRET);
+        m.put("broker.dev-mode", "true");
         broker = Broker.start(BrokerConfig.from(Settings.of(m)));
     }
 
