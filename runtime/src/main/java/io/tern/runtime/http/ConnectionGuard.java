@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.nio.charset.StandardCharsets;
@@ -25,6 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * between requests: the keep-alive timer, and a place in the server's idle list, whose oldest
  * member is closed when the list is over its cap). {@link #requestEnd()} marks the end of a
  * request; put it after the aggregator.
+ *
+ * <p>Behind TLS (an {@link SslHandler} in front of it) a 408 or 503 goes out encrypted, so it
+ * can only leave once the TLS handshake is done: a connection refused before that keeps reading
+ * (its handshake must go on; whatever it sends after is dropped) and is closed at the request
+ * deadline if the handshake has not finished; a deadline that finds the handshake unfinished
+ * closes the connection without an answer.
  */
 final class ConnectionGuard extends ChannelDuplexHandler {
     private static final byte[] TIMEOUT = response(408, "Request Timeout", "request_timeout",
@@ -38,6 +46,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private final Connections connections;
     private State state = State.READING;
     private boolean bytesWhileProcessing;
+    /** A 408 / 503 is on its way out: nothing more is read into a request. */
+    private boolean refused;
     private ScheduledFuture<?> timer;
     private ChannelHandlerContext ctx;
 
@@ -54,8 +64,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (!connections.admit(ctx.channel())) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(BUSY)).addListener(ChannelFutureListener.CLOSE);
-            ctx.channel().config().setAutoRead(false);
+            refuse(BUSY);
             return;
         }
         armDeadline();
@@ -64,6 +73,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof ByteBuf b && b.isReadable()) {
             if (state == State.IDLE) {
                 connections.leaveIdle(ctx.channel());
@@ -101,10 +114,29 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private void armDeadline() {
         arm(limits.requestDeadline().toMillis(), () -> {
             if (state == State.READING) {
-                ctx.channel().config().setAutoRead(false);
-                ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+                if (tlsHandshakePending()) {
+                    ctx.close(); // no channel to answer on yet: a slow TLS handshake is cut off like a slow request
+                } else {
+                    refuse(TIMEOUT);
+                }
             }
         });
+    }
+
+    /** Sends {@code response} and closes; reads stop, or go on unused while a TLS handshake must finish first. */
+    private void refuse(byte[] response) {
+        refused = true;
+        if (tlsHandshakePending()) {
+            arm(limits.requestDeadline().toMillis(), ctx::close);
+        } else {
+            ctx.channel().config().setAutoRead(false);
+        }
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(response)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private boolean tlsHandshakePending() {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        return tls != null && !tls.handshakeFuture().isDone();
     }
 
     private void arm(long millis, Runnable task) {
