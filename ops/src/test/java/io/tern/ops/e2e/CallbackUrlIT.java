@@ -67,7 +67,11 @@ class CallbackUrlIT {
     }
 
     private static String pushWithCallback(String url) {
-        return "{\"regId\":\"cb-dev\",\"data\":{\"k\":1},\"callback\":{\"url\":" + PushApiClient.JSON.valueToTree(url) + "}}";
+        return pushWithCallback("cb-dev", url); // refused for its URL before the regId is looked up
+    }
+
+    private static String pushWithCallback(String regId, String url) {
+        return "{\"regId\":\"" + regId + "\",\"data\":{\"k\":1},\"callback\":{\"url\":" + PushApiClient.JSON.valueToTree(url) + "}}";
     }
 
     private static void assertRefused(PushApiClient.Response r, String url) {
@@ -95,11 +99,12 @@ class CallbackUrlIT {
         TernClient device = devices.start("cb-dev");
         await().atMost(Duration.ofSeconds(15)).until(() -> device.state() == TernClient.State.CONNECTED);
         String url = "http://127.0.0.1:" + allowed.getAddress().getPort() + "/receipts";
-        PushApiClient.Response r = api.post("/v1/push/single", pushWithCallback(url)).join();
+        String regId = devices.regId("cb-dev"); // the regId the platform issued at registration
+        PushApiClient.Response r = api.post("/v1/push/single", pushWithCallback(regId, url)).join();
         assertEquals(200, r.status(), r.body().toString());
         String msgId = r.body().get("msgId").asText();
         await().atMost(Duration.ofSeconds(30)).until(() -> receipts.stream()
-                .anyMatch(x -> x.get("id").asText().equals(msgId) && x.get("regId").asText().equals("cb-dev")));
+                .anyMatch(x -> x.get("id").asText().equals(msgId) && x.get("regId").asText().equals(regId)));
         assertTrue(devices.receivedBy("cb-dev").stream().anyMatch(m -> Long.toString(m.msgId()).equals(msgId)));
         assertEquals(0, notAllowedHits.get());
     }
