@@ -91,6 +91,16 @@ public final class Settings {
     public String string(String key, String def) {
         read.add(key);
         String v = values.get(key);
+        // A nested key (broker.tls.enabled) arrives from the environment (TERN_BROKER_TLS_ENABLED) as
+        // broker.tls-enabled; the environment wins over the file, as for every other key.
+        String fromEnv = envToKey(keyToEnv(key));
+        if (!fromEnv.equals(key)) {
+            read.add(fromEnv);
+            String e = values.get(fromEnv);
+            if (e != null && !e.isEmpty()) {
+                v = e;
+            }
+        }
         return v == null || v.isEmpty() ? def : v;
     }
 
