@@ -165,7 +165,7 @@ public final class Broker implements AutoCloseable {
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
                 broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(),
                 ServerTls.of(tls, false, "broker " + id + " device ports"),
-                ServerTls.of(tls, tls.ca() != null, "broker " + id + " internal port"),
+                ServerTls.serverSpeaksFirst(tls, tls.ca() != null, "broker " + id + " internal port"),
                 new LinkProof(config.internalLink().clusterSecret()), config.internalLink().authTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);

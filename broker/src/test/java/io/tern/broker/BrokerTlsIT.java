@@ -139,6 +139,21 @@ class BrokerTlsIT {
         }
     }
 
+    /** The internal port speaks first (its link challenge), so it is TLS only even where devices may use plain. */
+    @Test
+    void anInternalLinkOverTlsDeliversOnABrokerThatAlsoServesPlainDevices() throws Exception {
+        String app = TestBrokers.uniqueApp();
+        try (FrameClient device = FrameClient.tcp(tlsAndPlain.tcpAddress());
+             FrameClient logic = FrameClient.internal(tlsAndPlain.internalAddress(), TestBrokers.CLUSTER_SECRET,
+                     trustingClient(true))) {
+            device.connect(app, "r1", TestBrokers.token(app, "r1"));
+            logic.send(new Frame.PushCommand(9, app, "r1", push(44)));
+
+            assertEquals(PushOutcome.WRITTEN, logic.expect(Frame.PushResult.class).outcome());
+            assertEquals(44, device.expect(Frame.Push.class).msgId());
+        }
+    }
+
     @Test
     void anInternalLinkWithoutAClientCertificateIsRefused() throws Exception {
         String app = TestBrokers.uniqueApp();

@@ -30,12 +30,25 @@ public final class ServerTls {
      * @return null when TLS is off
      */
     public static ServerTls of(TlsConfig config, boolean requireClientCertificate, String listener) {
+        return of(config, requireClientCertificate, config.plain(), listener);
+    }
+
+    /**
+     * For a listener whose server speaks first (the broker's internal port sends its link challenge at
+     * accept): TLS and plain cannot share its port, since the choice waits for the client's first bytes,
+     * so with TLS on it is TLS only whatever {@code plain} says.
+     */
+    public static ServerTls serverSpeaksFirst(TlsConfig config, boolean requireClientCertificate, String listener) {
+        return of(config, requireClientCertificate, false, listener);
+    }
+
+    private static ServerTls of(TlsConfig config, boolean requireClientCertificate, boolean plain, String listener) {
         if (!config.enabled()) {
             return null;
         }
-        ServerTls tls = new ServerTls(TlsContexts.server(config, requireClientCertificate), config.plain());
+        ServerTls tls = new ServerTls(TlsContexts.server(config, requireClientCertificate), plain);
         log.info("[{}] TLS on with SslProvider {}{}; plain connections {}", listener, TlsContexts.describeProvider(),
-                requireClientCertificate ? ", client certificates required" : "", config.plain() ? "accepted" : "refused");
+                requireClientCertificate ? ", client certificates required" : "", plain ? "accepted" : "refused");
         return tls;
     }
 
