@@ -1,24 +1,17 @@
 package io.tern.logic.auth;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.tern.protocol.crypto.HmacSha256;
+
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 
-/** HMAC-SHA256, the one primitive behind app signatures, auth tokens and callback signatures. */
+/** The logic node's HMAC-SHA256 forms (app signatures, auth tokens, callback signatures) over {@link HmacSha256}. */
 public final class Hmac {
     private Hmac() {
     }
 
     public static byte[] sha256(byte[] key, byte[] data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+        return HmacSha256.sign(key, data);
     }
 
     public static byte[] sha256(String key, String data) {

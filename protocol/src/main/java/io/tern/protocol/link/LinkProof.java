@@ -1,11 +1,10 @@
 package io.tern.protocol.link;
 
+import io.tern.protocol.crypto.HmacSha256;
 import io.tern.protocol.frame.Frame;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 
@@ -28,22 +27,18 @@ public final class LinkProof {
      * local platform links up with no configuration. Production sets its own.
      */
     public static final String DEV_CLUSTER_SECRET = "tern-dev-cluster-secret";
-    private static final String ALGORITHM = "HmacSHA256";
     private static final byte PEER = 0x01;
     private static final byte BROKER = 0x02;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final SecretKeySpec key;
-    // Mac instances are not thread-safe; links are few and short-lived in this code, one per thread.
-    private final ThreadLocal<Mac> macs;
+    private final HmacSha256 hmac;
 
     public LinkProof(String clusterSecret) {
         byte[] secret = clusterSecret == null ? null : clusterSecret.getBytes(StandardCharsets.UTF_8);
         if (secret == null || secret.length < MIN_SECRET_BYTES) {
             throw new IllegalArgumentException("cluster secret must be at least " + MIN_SECRET_BYTES + " bytes");
         }
-        this.key = new SecretKeySpec(secret, ALGORITHM);
-        this.macs = ThreadLocal.withInitial(this::newMac);
+        this.hmac = new HmacSha256(secret);
     }
 
     /** {@link Frame#LINK_NONCE_BYTES} fresh random bytes. */
@@ -55,7 +50,7 @@ public final class LinkProof {
 
     /** What the peer (logic node) answers to the broker's {@code brokerNonce}. */
     public byte[] peerProof(byte[] brokerNonce, byte[] peerNonce, String peerId) {
-        Mac mac = macs.get();
+        Mac mac = hmac.mac();
         mac.update(PEER);
         mac.update(brokerNonce);
         mac.update(peerNonce);
@@ -64,7 +59,7 @@ public final class LinkProof {
 
     /** What the broker answers to the peer's {@code peerNonce}. */
     public byte[] brokerProof(byte[] peerNonce, byte[] brokerNonce) {
-        Mac mac = macs.get();
+        Mac mac = hmac.mac();
         mac.update(BROKER);
         mac.update(peerNonce);
         return mac.doFinal(brokerNonce);
@@ -73,16 +68,6 @@ public final class LinkProof {
     /** Constant-time comparison of a received proof with the expected one. */
     public static boolean matches(byte[] expected, byte[] received) {
         return MessageDigest.isEqual(expected, received);
-    }
-
-    private Mac newMac() {
-        try {
-            Mac m = Mac.getInstance(ALGORITHM);
-            m.init(key);
-            return m;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
     }
 
     @Override

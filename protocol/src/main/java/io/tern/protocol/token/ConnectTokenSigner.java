@@ -1,11 +1,9 @@
 package io.tern.protocol.token;
 
+import io.tern.protocol.crypto.HmacSha256;
 import io.tern.protocol.frame.ReasonCode;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;
 
@@ -15,19 +13,15 @@ import java.util.Base64;
  * Format: {@code base64url(appId \n regId \n region \n expiresAtMillis) "." base64url(hmac)}.
  */
 public final class ConnectTokenSigner {
-    private static final String ALGORITHM = "HmacSHA256";
     private static final int MAX_TOKEN_CHARS = 1024;
 
-    private final SecretKeySpec key;
-    // Mac instances are not thread-safe and costly to look up; one per thread.
-    private final ThreadLocal<Mac> macs;
+    private final HmacSha256 hmac;
 
     public ConnectTokenSigner(byte[] secret) {
         if (secret == null || secret.length < 16) {
             throw new IllegalArgumentException("token secret must be at least 16 bytes");
         }
-        this.key = new SecretKeySpec(secret.clone(), ALGORITHM);
-        this.macs = ThreadLocal.withInitial(this::newMac);
+        this.hmac = new HmacSha256(secret);
     }
 
     /**
@@ -41,7 +35,7 @@ public final class ConnectTokenSigner {
         String claims = token.appId() + '\n' + token.regId() + '\n' + token.region() + '\n' + token.expiresAtMillis();
         byte[] claimBytes = claims.getBytes(StandardCharsets.UTF_8);
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String signed = b64.encodeToString(claimBytes) + '.' + b64.encodeToString(macs.get().doFinal(claimBytes));
+        String signed = b64.encodeToString(claimBytes) + '.' + b64.encodeToString(hmac.sign(claimBytes));
         if (signed.length() > MAX_TOKEN_CHARS) {
             throw new IllegalArgumentException("token of " + signed.length() + " chars exceeds " + MAX_TOKEN_CHARS);
         }
@@ -66,7 +60,7 @@ public final class ConnectTokenSigner {
         } catch (IllegalArgumentException e) {
             return Verification.failed(ReasonCode.TOKEN_INVALID, "token is not base64url");
         }
-        if (!MessageDigest.isEqual(signature, macs.get().doFinal(claimBytes))) {
+        if (!MessageDigest.isEqual(signature, hmac.sign(claimBytes))) {
             return Verification.failed(ReasonCode.TOKEN_INVALID, "bad token signature");
         }
         String[] parts = new String(claimBytes, StandardCharsets.UTF_8).split("\n", -1);
@@ -84,16 +78,6 @@ public final class ConnectTokenSigner {
             return new Verification(claims, ReasonCode.TOKEN_EXPIRED, "token expired");
         }
         return new Verification(claims, ReasonCode.OK, "");
-    }
-
-    private Mac newMac() {
-        try {
-            Mac mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
     }
 
     /** Outcome of {@link #verify}: {@code reason == OK} means valid; claims are null when unreadable. */

@@ -1,9 +1,8 @@
 package io.tern.protocol.token;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.tern.protocol.crypto.HmacSha256;
+
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 
 /**
@@ -14,34 +13,20 @@ import java.util.HexFormat;
  * (never part of an id) keeps (app "ab", reg "c") and (app "a", reg "bc") apart.
  */
 public final class DeviceSecrets {
-    private static final String ALGORITHM = "HmacSHA256";
     public static final int MIN_KEY_BYTES = 16;
 
-    private final SecretKeySpec key;
-    // Mac instances are not thread-safe and costly to look up; one per thread.
-    private final ThreadLocal<Mac> macs;
+    private final HmacSha256 hmac;
 
     public DeviceSecrets(byte[] deviceKey) {
         if (deviceKey == null || deviceKey.length < MIN_KEY_BYTES) {
             throw new IllegalArgumentException("device key must be at least " + MIN_KEY_BYTES + " bytes");
         }
-        this.key = new SecretKeySpec(deviceKey.clone(), ALGORITHM);
-        this.macs = ThreadLocal.withInitial(() -> newMac(key));
+        this.hmac = new HmacSha256(deviceKey);
     }
 
     /** The secret of device {@code regId} of app {@code appId}: 64 lowercase hex characters. */
     public String secretFor(String appId, String regId) {
         byte[] data = (appId + '\n' + regId).getBytes(StandardCharsets.UTF_8);
-        return HexFormat.of().formatHex(macs.get().doFinal(data));
-    }
-
-    static Mac newMac(SecretKeySpec key) {
-        try {
-            Mac mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+        return HexFormat.of().formatHex(hmac.sign(data));
     }
 }

@@ -1,6 +1,7 @@
 package io.tern.protocol.token;
 
-import javax.crypto.spec.SecretKeySpec;
+import io.tern.protocol.crypto.HmacSha256;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -15,8 +16,8 @@ public final class DispatchSignature {
     }
 
     public static String sign(String deviceSecret, String appId, String regId, long ts) {
-        SecretKeySpec key = new SecretKeySpec(deviceSecret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
-        byte[] mac = DeviceSecrets.newMac(key).doFinal((appId + regId + ts).getBytes(StandardCharsets.UTF_8));
+        byte[] mac = HmacSha256.sign(deviceSecret.getBytes(StandardCharsets.UTF_8),
+                (appId + regId + ts).getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(mac);
     }
 
