@@ -14,6 +14,7 @@ import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.redis.StoreFailures;
 import io.tern.store.registry.BrokerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +69,7 @@ public final class Dispatcher implements AutoCloseable {
         try {
             Observability obs = new Observability("dispatcher", id);
             started.push(obs);
-            RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
+            RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
             started.push(redis);
             // live() is two round trips, each bounded by the command timeout.
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
@@ -76,6 +77,8 @@ public final class Dispatcher implements AutoCloseable {
                     readTimeout, clock, "dispatcher " + id);
             started.push(directory);
             directory.start();
+            // Brokers re-register as soon as Redis is back after an outage: list them again at once.
+            redis.onReconnect(directory::refreshSoon);
 
             var registry = obs.registry();
             Gauge.builder("dispatcher.live.brokers", directory, d -> d.snapshot().brokers().size())
@@ -94,6 +97,7 @@ public final class Dispatcher implements AutoCloseable {
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
                     // A register body is two short strings; nothing legitimate sends more.
                     .maxBodyBytes(4096)
+                    .storeUnavailableWhen(StoreFailures::isUnavailable)
                     .route(HttpMethod.POST, RegisterHandler.PATH, new RegisterHandler(identity, registry, id))
                     .limits(config.httpLimits())
                     .tls(ServerTls.of(config.tls(), false, "dispatcher " + id))

@@ -31,6 +31,7 @@ import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.redis.StoreFailures;
 import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
@@ -66,12 +67,14 @@ public final class LogicNode implements AutoCloseable {
         this.config = config;
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
-        redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
+        redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
         QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
                 config.idempotencyWindow());
         MessageRepository messages = new MessageRepository(redis, policy);
         liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
+        // Brokers whose keys expired during an outage re-register as soon as Redis is back: look again at once.
+        redis.onReconnect(liveBrokers::refreshSoon);
         if (config.brokerLink().usesDevSecret()) {
             log.warn("[logic {}] uses the development cluster secret; set logic.cluster-secret in production", config.id());
         }
@@ -87,7 +90,8 @@ public final class LogicNode implements AutoCloseable {
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), config.authTokenCache(), clock);
-        redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id());
+        redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id(),
+                config.redisReconnectMax());
         limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
 
         TaskRepository tasks = new TaskRepository(redis, policy);
@@ -117,6 +121,7 @@ public final class LogicNode implements AutoCloseable {
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
+                .storeUnavailableWhen(StoreFailures::isUnavailable)
                 .limits(config.httpLimits())
                 .tls(ServerTls.of(config.tls(), false, "logic " + config.id() + " push API"))
                 .start(config.http());

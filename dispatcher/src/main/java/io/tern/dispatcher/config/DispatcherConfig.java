@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * @param tokenSecret     HMAC secret for connect tokens, at least 16 bytes, the same as the brokers'
  * @param tokenTtl        how long a connect token is valid; default 1h
  * @param defaultRegion   home region of a device that names none; default {@value #DEFAULT_REGION}
- * @param registryRefresh how often the live broker list is re-read from Redis; default 1s
+ * @param registryRefresh how often the live broker list is re-read from Redis; default 500ms
  * @param maxHomeBrokers  at most this many home-region brokers per answer; default {@value #DEFAULT_MAX_HOME_BROKERS}
  * @param loadBucket      brokers whose connection counts fall in the same bucket of this size count as equally
  *                        loaded; default {@value #DEFAULT_LOAD_BUCKET}. Counts are seconds old, so strict
@@ -37,12 +37,13 @@ import java.util.regex.Pattern;
  * @param httpLimits      request deadline, keep-alive timeout and connection caps of the HTTP port
  *                        ({@code dispatcher.http-*}, see {@link HttpLimits})
  * @param tls             HTTPS of the API, keys {@code dispatcher.tls.*} (see {@link TlsConfig}); default off
+ * @param redisReconnectMax longest pause between attempts to reconnect to Redis; default 500ms
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
                                DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits,
-                               TlsConfig tls) {
+                               TlsConfig tls, Duration redisReconnectMax) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -54,7 +55,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     public static final String DEV_TOKEN_SECRET = "tern-dev-connect-token-secret";
     public static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(1);
     public static final String DEFAULT_REGION = "local";
-    public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofSeconds(1);
+    /** With brokers' 3 s liveness TTL, a killed broker leaves answers within about 3.5 s. */
+    public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofMillis(500);
+    public static final Duration DEFAULT_REDIS_RECONNECT_MAX = Duration.ofMillis(500);
     public static final int DEFAULT_MAX_HOME_BROKERS = 3;
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
@@ -90,6 +93,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                         + "set a key of your own (TERN_DISPATCHER_DEVICE_KEY), or dispatcher.dev-mode=true on a dev machine");
         ConfigException.require(httpLimits != null, "dispatcher.http-* must be set");
         ConfigException.require(tls != null, "dispatcher.tls must be set (TlsConfig.OFF for none)");
+        ConfigException.require(redisReconnectMax != null
+                        && between(redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30)),
+                "dispatcher.redis-reconnect-max must be between 10ms and 30s, got " + redisReconnectMax);
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -113,7 +119,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 DeviceIdentityConfig.from(s),
                 devMode,
                 HttpLimits.from(s, "dispatcher"),
-                TlsConfig.from(s, "dispatcher", devMode));
+                TlsConfig.from(s, "dispatcher", devMode),
+                s.duration("dispatcher.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -125,7 +132,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls);
+                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls, redisReconnectMax);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -148,7 +155,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", redisTimeout=" + redisTimeout + ", tokenSecret=****, tokenTtl=" + tokenTtl
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
-                + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls + ']';
+                + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls
+                + ", redisReconnectMax=" + redisReconnectMax + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

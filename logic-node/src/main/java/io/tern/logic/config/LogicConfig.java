@@ -36,6 +36,8 @@ import java.util.TreeMap;
  *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
  *                        the broker against it and present this node's certificate when TLS is enabled
  * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
+ * @param redisReconnectMax longest pause between attempts to reconnect to Redis (Lettuce and Redisson), so the API
+ *                        serves again within about this much of Redis coming back; default 500ms
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -47,7 +49,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls, LinkConfig brokerLink) {
+                          TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -75,6 +77,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(httpLimits != null, "logic.http-* must be set");
         ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
         ConfigException.require(brokerLink != null, "logic broker link settings are required");
+        ConfigException.require(redisReconnectMax != null && redisReconnectMax.compareTo(Duration.ofMillis(10)) >= 0
+                        && redisReconnectMax.compareTo(Duration.ofSeconds(30)) <= 0,
+                "logic.redis-reconnect-max must be between 10ms and 30s, got " + redisReconnectMax);
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
@@ -131,7 +136,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 devMode,
                 HttpLimits.from(s, "logic"),
                 TlsConfig.from(s, "logic", devMode),
-                LinkConfig.from(s));
+                LinkConfig.from(s),
+                s.duration("logic.redis-reconnect-max", Duration.ofMillis(500)));
         s.warnUnread("logic.");
         return c;
     }

@@ -1,9 +1,11 @@
 package io.tern.logic.schedule;
 
+import io.tern.store.redis.RedisStore;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.Config;
+import org.redisson.config.EqualJitterDelay;
 
 import java.time.Duration;
 
@@ -22,6 +24,12 @@ public final class RedissonClients {
      * @param clientName     shown by {@code CLIENT LIST}, e.g. the node id
      */
     public static RedissonClient connect(String redisUri, Duration commandTimeout, String clientName) {
+        return connect(redisUri, commandTimeout, clientName, RedisStore.DEFAULT_RECONNECT_MAX);
+    }
+
+    /** @param reconnectMax cap of the pause between reconnect attempts, as for the Lettuce connection */
+    public static RedissonClient connect(String redisUri, Duration commandTimeout, String clientName,
+                                         Duration reconnectMax) {
         Config c = new Config();
         c.setCodec(StringCodec.INSTANCE);
         c.setThreads(2);
@@ -34,6 +42,8 @@ public final class RedissonClients {
                 .setTimeout(timeout)
                 // One retry: API requests wait on these calls, so fail within ~2 timeouts rather than Redisson's default 4.
                 .setRetryAttempts(1)
+                // Back within a fraction of a second of Redis, like the Lettuce connection (RedisStore).
+                .setReconnectionDelay(new EqualJitterDelay(Duration.ofMillis(10), reconnectMax))
                 .setConnectionMinimumIdleSize(2)
                 .setConnectionPoolSize(16)
                 .setSubscriptionConnectionMinimumIdleSize(1)

@@ -39,6 +39,19 @@ public class ApiException extends RuntimeException {
         return new ApiException(429, code, message, null, Math.max(1, retryAfterSeconds));
     }
 
+    /** 503 whose {@code Retry-After} header says when the caller may try again (at least 1 s). */
+    public static ApiException unavailable(String code, String message, long retryAfterSeconds) {
+        return new ApiException(503, code, message, null, Math.max(1, retryAfterSeconds));
+    }
+
+    /**
+     * The one answer while the data store (Redis) is unreachable: 503 {@code store_unavailable},
+     * {@code Retry-After: 1}; nothing was accepted, the caller retries the same request.
+     */
+    public static ApiException storeUnavailable() {
+        return unavailable("store_unavailable", "the data store is unreachable; nothing was accepted, retry shortly", 1);
+    }
+
     public int status() {
         return status;
     }
@@ -51,7 +64,7 @@ public class ApiException extends RuntimeException {
         return field;
     }
 
-    /** Seconds for the {@code Retry-After} header of a 429; 0 when not set (the server then says 1). */
+    /** Seconds for the {@code Retry-After} header of a 429 or 503; 0 when not set (the server then says 1). */
     public long retryAfterSeconds() {
         return retryAfterSeconds;
     }

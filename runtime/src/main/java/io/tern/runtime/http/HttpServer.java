@@ -44,6 +44,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A small JSON-over-HTTP server on Netty shared by every role: routes with path parameters,
@@ -67,11 +68,13 @@ public final class HttpServer implements AutoCloseable {
     private final HttpLimits limits;
     private final ConnectionGuard.Connections connections;
     private final ServerTls tls;
+    private final Predicate<Throwable> storeUnavailable;
     private Channel channel;
 
     private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
-                       EventLoopGroup group, HttpLimits limits, ServerTls tls) {
+                       EventLoopGroup group, HttpLimits limits, ServerTls tls, Predicate<Throwable> storeUnavailable) {
         this.name = name;
+        this.storeUnavailable = storeUnavailable;
         this.limits = limits;
         this.connections = new ConnectionGuard.Connections(limits);
         this.routes = List.copyOf(routes);
@@ -202,12 +205,17 @@ public final class HttpServer implements AutoCloseable {
 
     private HttpResponse toError(Throwable err) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (!(e instanceof ApiException) && storeUnavailable.test(e)) {
+            log.debug("[{}] store unavailable: {}", name, e.toString());
+            e = ApiException.storeUnavailable();
+        }
         if (e instanceof ApiException api) {
             HttpResponse r = error(api.status(), api.code(), api.getMessage(), api.field());
-            // Overload answers say when to come back.
-            if (api.status() == 429) {
+            // Overload and outage answers say when to come back.
+            if (api.status() == 429 || api.status() == 503) {
                 long retryAfter = api.retryAfterSeconds() > 0 ? api.retryAfterSeconds() : 1;
-                return new HttpResponse(429, r.body(), r.contentType(), Map.of("Retry-After", Long.toString(retryAfter)));
+                return new HttpResponse(api.status(), r.body(), r.contentType(),
+                        Map.of("Retry-After", Long.toString(retryAfter)));
             }
             return r;
         }
@@ -312,6 +320,7 @@ public final class HttpServer implements AutoCloseable {
         private EventLoopGroup group;
         private HttpLimits limits = HttpLimits.DEFAULTS;
         private ServerTls tls;
+        private Predicate<Throwable> storeUnavailable = e -> false;
 
         private Builder(String name, MeterRegistry registry) {
             this.name = name;
@@ -352,8 +361,17 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Which handler failures mean the data store is unreachable: they are answered 503
+         * {@code store_unavailable} with {@code Retry-After} instead of 500 (e.g. StoreFailures::isUnavailable).
+         */
+        public Builder storeUnavailableWhen(Predicate<Throwable> test) {
+            this.storeUnavailable = java.util.Objects.requireNonNull(test, "test");
+            return this;
+        }
+
         public HttpServer start(HttpEndpoint endpoint) {
-            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits, tls).bind(endpoint);
+            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits, tls, storeUnavailable).bind(endpoint);
         }
     }
 }

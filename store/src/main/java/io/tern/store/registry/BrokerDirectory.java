@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -37,6 +38,9 @@ public final class BrokerDirectory implements AutoCloseable {
 
     private volatile BrokerSnapshot snapshot = BrokerSnapshot.NONE;
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicBoolean burstPending = new AtomicBoolean();
+    /** When {@link #refreshSoon} re-reads, after the call. */
+    private static final long[] RECOVERY_REFRESHES_MS = {0, 250, 750};
     private boolean failing; // guarded by this (refreshNow)
 
     /**
@@ -63,6 +67,26 @@ public final class BrokerDirectory implements AutoCloseable {
         long ms = period.toMillis();
         scheduler.scheduleWithFixedDelay(this::refreshNow, ms, ms, TimeUnit.MILLISECONDS);
         return this;
+    }
+
+    /**
+     * Re-reads the registry now and twice more shortly after (off the calling thread): after a
+     * Redis outage brokers re-register within moments of their own reconnect, which may come a
+     * little after ours, and their keys may have expired meanwhile. At most one burst is pending.
+     */
+    public void refreshSoon() {
+        if (!burstPending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            for (long delay : RECOVERY_REFRESHES_MS) {
+                scheduler.schedule(this::refreshNow, delay, TimeUnit.MILLISECONDS);
+            }
+            scheduler.schedule(() -> burstPending.set(false), RECOVERY_REFRESHES_MS[RECOVERY_REFRESHES_MS.length - 1],
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            burstPending.set(false); // closed
+        }
     }
 
     public BrokerSnapshot snapshot() {
