@@ -13,6 +13,7 @@ import io.tern.broker.broadcast.Broadcaster;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.delivery.Presence;
 import io.tern.broker.delivery.PushCommandHandler;
+import io.tern.broker.delivery.RouteRestorer;
 import io.tern.broker.delivery.TagWriter;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.net.Pipelines;
@@ -22,6 +23,7 @@ import io.tern.broker.session.FailedHandshakeLimiter;
 import io.tern.broker.session.DeviceServices;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.IdleSweeper;
+import io.tern.broker.session.MovedSessions;
 import io.tern.broker.session.Session;
 import io.tern.broker.session.Sessions;
 import io.tern.protocol.frame.ReasonCode;
@@ -42,6 +44,7 @@ import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.route.SessionEvictions;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.TaskRepository;
 import org.slf4j.Logger;
@@ -98,6 +101,8 @@ public final class Broker implements AutoCloseable {
     private EventLoopGroup workerGroup;
     private HttpServer admin;
     private LivenessReporter liveness;
+    private SessionEvictions evictions;
+    private RouteRestorer restorer;
     private InetSocketAddress tcpAddress;
     private InetSocketAddress wsAddress;
     private InetSocketAddress internalAddress;
@@ -138,7 +143,8 @@ public final class Broker implements AutoCloseable {
         }
         BrokerMetrics metrics = new BrokerMetrics(observability.registry());
 
-        redis = RedisStore.connect(config.redisUri(), config.redisTimeout());
+        BrokerConfig.Recovery recovery = config.recovery();
+        redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), recovery.redisReconnectMax());
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
         TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
@@ -149,8 +155,11 @@ public final class Broker implements AutoCloseable {
 
         sessions = new Sessions(id, startedAtMillis, config.maxConnections());
         disconnects = new Disconnects(metrics, config.shutdownDrain());
+        evictions = new SessionEvictions(redis);
         presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
-                config.catchupLimit(), metrics, clock);
+                config.catchupLimit(), metrics, clock, recovery, disconnects, evictions);
+        // Before the listeners open: a device that moves away from here is closed from its first connection on.
+        evictions.subscribe(id, new MovedSessions(id, sessions, disconnects, metrics)::evict);
         limiter = new ConnectionLimiter(config.maxConnections());
         TagWriter tags = new TagWriter(id, new TagRepository(redis), metrics, config.maxTagUpdatesInFlight());
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
@@ -190,6 +199,9 @@ public final class Broker implements AutoCloseable {
 
         liveness = LivenessReporter.start(id, new BrokerRegistry(redis), this::info, config.livenessInterval(),
                 config.livenessTtl(), clock, config.redisTimeout().plusSeconds(1));
+        restorer = new RouteRestorer(id, sessions, presence, liveness::beatNow, recovery.restoreBatch(),
+                recovery.restoreRate(), config.redisTimeout().multipliedBy(2), metrics);
+        redis.onReconnect(restorer::redisReconnected);
         log.info("[broker {}] up in region {}: tcp {}, ws {}, internal {}, admin {} ({})", id, config.region(),
                 tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
     }
@@ -312,6 +324,12 @@ public final class Broker implements AutoCloseable {
             }
             if (liveness != null) {
                 liveness.close();
+            }
+            if (restorer != null) {
+                restorer.close();
+            }
+            if (evictions != null) {
+                evictions.close();
             }
             // 6. Redis last: route deletes and status updates above need it.
             if (redis != null) {

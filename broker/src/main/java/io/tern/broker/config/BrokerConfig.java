@@ -37,8 +37,8 @@ import java.util.regex.Pattern;
  * @param idleTimeout      a device silent this long is disconnected; must exceed heartbeat; default 90s
  * @param maxFrameBody     largest frame body accepted from a device; default {@value #DEFAULT_MAX_FRAME_BODY}
  * @param maxConnections   open device sockets (TCP + WebSocket) beyond which new ones get SERVER_BUSY; default {@value #DEFAULT_MAX_CONNECTIONS}
- * @param livenessInterval how often the registry key is refreshed; default 3s
- * @param livenessTtl      registry key TTL; must exceed the interval; default 10s
+ * @param livenessInterval how often the registry key is refreshed; default 1s
+ * @param livenessTtl      registry key TTL; must exceed the interval; default 3s
  * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
  * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
  * @param ackLinger        Kafka producer linger for the ack topic; default 20ms
@@ -68,6 +68,7 @@ import java.util.regex.Pattern;
  * @param listeners        each listener's bind address and the addresses the registry advertises ({@link Listeners})
  * @param internalLink     how logic nodes authenticate on the internal port ({@link InternalLink})
  * @param ackTracking      which ACKs count ({@link AckTracking})
+ * @param recovery         how devices stay routable through Redis outages ({@link Recovery})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -79,7 +80,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
-                           AckTracking ackTracking) {
+                           AckTracking ackTracking, Recovery recovery) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -129,8 +130,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final int DEFAULT_MAX_FRAME_BODY = FrameHeader.DEFAULT_MAX_BODY;
     /** Below the 20,000 open files one process may hold here, leaving room for Redis, Kafka and logic nodes. */
     public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
-    public static final Duration DEFAULT_LIVENESS_INTERVAL = Duration.ofSeconds(3);
-    public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(10);
+    /** A killed broker leaves the registry within the TTL: dispatchers stop offering it within ~TTL + their refresh. */
+    public static final Duration DEFAULT_LIVENESS_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(3);
     public static final int DEFAULT_PENDING_LIMIT = 100;
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
     /**
@@ -261,6 +263,48 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         }
     }
 
+    /**
+     * Keeping devices routable through Redis outages ({@code broker.redis-reconnect-max},
+     * {@code broker.route-write-*}, {@code broker.route-restore-*}).
+     *
+     * @param redisReconnectMax  longest pause between attempts to reconnect to Redis (exponential from 10ms); default 500ms
+     * @param routeWriteAttempts tries of a connecting device's route write; after the last failure the device is
+     *                           disconnected with SERVER_BUSY so it reconnects, rather than stay connected but
+     *                           unreachable; default {@value #DEFAULT_ROUTE_WRITE_ATTEMPTS}
+     * @param routeWriteBackoff  pause before the second try, doubled before each further one; default 250ms
+     * @param restoreBatch       routes re-written at once when Redis comes back (then each session's offline queue
+     *                           is delivered); default {@value #DEFAULT_RESTORE_BATCH}
+     * @param restoreRate        most routes re-written per second after an outage; default {@value #DEFAULT_RESTORE_RATE}
+     */
+    public record Recovery(Duration redisReconnectMax, int routeWriteAttempts, Duration routeWriteBackoff,
+                           int restoreBatch, int restoreRate) {
+        public static final Duration DEFAULT_REDIS_RECONNECT_MAX = Duration.ofMillis(500);
+        public static final int DEFAULT_ROUTE_WRITE_ATTEMPTS = 5;
+        public static final Duration DEFAULT_ROUTE_WRITE_BACKOFF = Duration.ofMillis(250);
+        public static final int DEFAULT_RESTORE_BATCH = 500;
+        public static final int DEFAULT_RESTORE_RATE = 20_000;
+
+        public Recovery {
+            requireBetween("broker.redis-reconnect-max", redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30));
+            ConfigException.require(routeWriteAttempts >= 1 && routeWriteAttempts <= 20,
+                    "broker.route-write-attempts must be between 1 and 20, got " + routeWriteAttempts);
+            requireBetween("broker.route-write-backoff", routeWriteBackoff, Duration.ofMillis(1), Duration.ofSeconds(10));
+            ConfigException.require(restoreBatch >= 1 && restoreBatch <= 10_000,
+                    "broker.route-restore-batch must be between 1 and 10000, got " + restoreBatch);
+            ConfigException.require(restoreRate >= restoreBatch && restoreRate <= 1_000_000,
+                    "broker.route-restore-rate must be between broker.route-restore-batch and 1000000 per second, got "
+                            + restoreRate);
+        }
+
+        static Recovery from(Settings s) {
+            return new Recovery(s.duration("broker.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX),
+                    s.integer("broker.route-write-attempts", DEFAULT_ROUTE_WRITE_ATTEMPTS),
+                    s.duration("broker.route-write-backoff", DEFAULT_ROUTE_WRITE_BACKOFF),
+                    s.integer("broker.route-restore-batch", DEFAULT_RESTORE_BATCH),
+                    s.integer("broker.route-restore-rate", DEFAULT_RESTORE_RATE));
+        }
+    }
+
     public BrokerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "broker.id must match " + NAME + ", got '" + id + "'");
@@ -332,6 +376,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(listeners != null, "broker listeners are required");
         ConfigException.require(internalLink != null, "broker internal link settings are required");
         ConfigException.require(ackTracking != null, "broker ack tracking settings are required");
+        ConfigException.require(recovery != null, "broker recovery settings are required");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
                 "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
                         + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
@@ -387,7 +432,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 TlsConfig.from(s, "broker", devMode),
                 Listeners.from(s, host),
                 InternalLink.from(s),
-                AckTracking.from(s));
+                AckTracking.from(s),
+                Recovery.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -446,6 +492,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
                 + ", devMode=" + devMode
                 + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls
-                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ']';
+                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ", recovery=" + recovery + ']';
     }
 }

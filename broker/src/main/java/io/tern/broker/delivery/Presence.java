@@ -1,16 +1,21 @@
 package io.tern.broker.delivery;
 
 import io.netty.channel.Channel;
+import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Session;
 import io.tern.broker.session.SessionLifecycle;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.ReasonCode;
 import io.tern.store.broadcast.BroadcastEntry;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
 import io.tern.store.message.PendingMessage;
+import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.route.SessionEvictions;
 import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
 import org.slf4j.Logger;
@@ -21,12 +26,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
  * Keeps the store's view of this broker's devices: on connect, the route (so pushes find the
- * device), THEN the offline queue (read after the route is written, so a message accepted in
+ * device; retried, and the device disconnected when it cannot be written; a device that came
+ * from another broker has its old session there closed), THEN the offline queue (read after the route is written, so a message accepted in
  * between is either pushed online or already queued), then the app broadcasts the device
  * missed (after its lastBroadcastSeq, or without one, those broadcast since its previous
  * connect); on close, the route again, deleted only if it is still this connection's.
@@ -48,6 +56,9 @@ public final class Presence implements SessionLifecycle {
     private final int catchupLimit;
     private final BrokerMetrics metrics;
     private final LongSupplier clock;
+    private final BrokerConfig.Recovery recovery;
+    private final Disconnects disconnects;
+    private final SessionEvictions evictions;
     /** A broadcast copy written on catch-up: one more device targeted and sent to. */
     private static final Map<TaskCounter, Long> CATCHUP_COUNTS = Map.of(TaskCounter.TARGETED, 1L, TaskCounter.SENT, 1L);
 
@@ -57,9 +68,15 @@ public final class Presence implements SessionLifecycle {
     /**
      * @param pendingLimit most queued messages delivered on connect (0: none)
      * @param catchupLimit most missed broadcasts delivered on connect (0: none)
+     * @param recovery     route write retries
+     * @param evictions    where a takeover from another broker is announced
      */
     public Presence(String brokerId, RouteRepository routes, MessageRepository messages, BroadcastLog broadcasts,
-                    TaskRepository tasks, int pendingLimit, int catchupLimit, BrokerMetrics metrics, LongSupplier clock) {
+                    TaskRepository tasks, int pendingLimit, int catchupLimit, BrokerMetrics metrics, LongSupplier clock,
+                    BrokerConfig.Recovery recovery, Disconnects disconnects, SessionEvictions evictions) {
+        this.recovery = recovery;
+        this.disconnects = disconnects;
+        this.evictions = evictions;
         this.brokerId = brokerId;
         this.routes = routes;
         this.messages = messages;
@@ -76,28 +93,9 @@ public final class Presence implements SessionLifecycle {
         long now = clock.getAsLong();
         // Issued before the route write below, which overwrites the device's last connect time.
         CompletableFuture<List<BroadcastEntry>> missed = missedBroadcasts(session, lastBroadcastSeq, now);
-        routes.put(session.appId(), session.regId(), session.route(), now)
-                .whenComplete((previous, err) -> {
-                    if (err != null) {
-                        // The device stays connected but unroutable until it reconnects; pushes to it are queued.
-                        metrics.storeFailure("route-put");
-                        log.warn("[broker {} app={} reg={}] route write failed: {}", brokerId, session.appId(),
-                                session.regId(), err.toString());
-                    } else if (previous != null && !previous.brokerId().equals(brokerId)) {
-                        log.debug("[broker {} app={} reg={}] took over the route from broker {}", brokerId,
-                                session.appId(), session.regId(), previous.brokerId());
-                    }
-                })
-                .thenCompose(previous -> pendingLimit == 0 || !session.usable()
-                        ? CompletableFuture.completedFuture(List.<PendingMessage>of())
-                        : messages.pending(session.appId(), session.regId(), now, pendingLimit)
-                        .whenComplete((list, err) -> {
-                            if (err != null) {
-                                metrics.storeFailure("pending-read");
-                                log.warn("[broker {} app={} reg={}] offline queue read failed: {}", brokerId,
-                                        session.appId(), session.regId(), err.toString());
-                            }
-                        }))
+        CompletableFuture<Void> routed = new CompletableFuture<>();
+        writeRoute(session, now, 1, routed);
+        routed.thenCompose(x -> queued(session, now))
                 // The queue first, then the broadcasts, each whether or not the other could be read.
                 .handle((pending, err) -> pending == null ? List.<PendingMessage>of() : pending)
                 .thenCombine(missed, (pending, bcasts) -> {
@@ -110,6 +108,103 @@ public final class Presence implements SessionLifecycle {
                     }
                     return null;
                 });
+    }
+
+    /**
+     * Writes the session's route, retrying with doubling pauses; after the last failed attempt the
+     * device is disconnected with SERVER_BUSY so it reconnects (possibly elsewhere) instead of
+     * staying connected where no push can find it. Completes {@code routed} once written, fails it
+     * when given up.
+     */
+    private void writeRoute(Session session, long now, int attempt, CompletableFuture<Void> routed) {
+        routes.put(session.appId(), session.regId(), session.route(), now).whenComplete((previous, err) -> {
+            if (err == null) {
+                if (previous != null && !previous.brokerId().equals(brokerId)) {
+                    evictElsewhere(session, previous);
+                }
+                routed.complete(null);
+                return;
+            }
+            metrics.storeFailure("route-put");
+            if (!session.usable()) {
+                routed.completeExceptionally(err);
+                return;
+            }
+            if (attempt < recovery.routeWriteAttempts()) {
+                metrics.recovery("route-write-retry");
+                long delay = recovery.routeWriteBackoff().toMillis() << Math.min(attempt - 1, 16);
+                log.debug("[broker {} app={} reg={}] route write failed (attempt {}), retrying in {} ms: {}", brokerId,
+                        session.appId(), session.regId(), attempt, delay, err.toString());
+                try {
+                    session.channel().eventLoop().schedule(() -> writeRoute(session, now, attempt + 1, routed),
+                            delay, TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException e) {
+                    routed.completeExceptionally(err); // the broker is stopping
+                }
+                return;
+            }
+            metrics.recovery("route-write-gave-up");
+            log.warn("[broker {} app={} reg={}] route write failed {} times, disconnecting the device so it reconnects: {}",
+                    brokerId, session.appId(), session.regId(), attempt, err.toString());
+            session.channel().eventLoop().execute(() ->
+                    disconnects.send(session, ReasonCode.SERVER_BUSY, "cannot record this connection; reconnect"));
+            routed.completeExceptionally(err);
+        });
+    }
+
+    /** The device was connected to another broker: ask it to close that session (fire and forget). */
+    private void evictElsewhere(Session session, Route previous) {
+        log.debug("[broker {} app={} reg={}] took over the route from broker {}", brokerId, session.appId(),
+                session.regId(), previous.brokerId());
+        evictions.publish(session.appId(), session.regId(), previous).whenComplete((n, err) -> {
+            if (err != null) {
+                metrics.storeFailure("eviction-publish");
+            } else {
+                metrics.recovery("eviction-sent");
+            }
+        });
+    }
+
+    /** The device's offline queue, read after its route is written; empty when off or the session is gone. */
+    private CompletableFuture<List<PendingMessage>> queued(Session session, long now) {
+        if (pendingLimit == 0 || !session.usable()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return messages.pending(session.appId(), session.regId(), now, pendingLimit).whenComplete((list, err) -> {
+            if (err != null) {
+                metrics.storeFailure("pending-read");
+                log.warn("[broker {} app={} reg={}] offline queue read failed: {}", brokerId, session.appId(),
+                        session.regId(), err.toString());
+            }
+        });
+    }
+
+    /**
+     * After a Redis outage: writes the live session's route again (unless the device moved to
+     * another broker meanwhile: then this session is closed as replaced), then delivers its offline
+     * queue, where messages accepted while this broker looked dead were put.
+     *
+     * @return completes when done for this session; fails when Redis failed again
+     */
+    public CompletableFuture<Void> restore(Session session) {
+        if (!session.usable()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long now = clock.getAsLong();
+        return routes.restore(session.appId(), session.regId(), session.route(), now).thenCompose(other -> {
+            if (other != null) {
+                metrics.recovery("route-moved");
+                session.channel().eventLoop().execute(() ->
+                        disconnects.send(session, ReasonCode.SESSION_REPLACED, "the device connected to another broker"));
+                return CompletableFuture.completedFuture(null);
+            }
+            metrics.recovery("route-restored");
+            return queued(session, now).thenAccept(pending -> {
+                if (!pending.isEmpty()) {
+                    session.channel().eventLoop().execute(() -> deliver(session, pending));
+                }
+            });
+        });
     }
 
     /**

@@ -217,4 +217,14 @@ public final class BrokerMetrics {
         Counter.builder("tern.broker.store.failures").description("Failed Redis calls, by operation")
                 .tag("operation", operation).register(registry).increment();
     }
+
+    /**
+     * A step of keeping devices routable through store outages and moves: route-write-retry,
+     * route-write-gave-up, route-restored, route-moved, eviction-sent, eviction-received, restore-pass.
+     */
+    public void recovery(String event) {
+        Counter.builder("tern.broker.recovery").description("Route retries, restores after a Redis outage and "
+                        + "evictions of sessions that moved, by event")
+                .tag("event", event).register(registry).increment();
+    }
 }

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -88,6 +89,18 @@ public final class LivenessReporter implements AutoCloseable {
                 log.info("[broker {}] registry heartbeat recovered", brokerId);
             }
         });
+    }
+
+    /**
+     * Writes a heartbeat now, off the caller's thread: when Redis comes back after an outage the
+     * key may have expired, and dispatchers should list this broker again at once.
+     */
+    public void beatNow() {
+        try {
+            timer.execute(this::beat);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
     }
 
     /** Stops heart-beating and deletes the registry key, waiting at most {@code max}. */

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 /** regId → broker routes. */
 public final class RouteRepository {
     private static final LuaScript COMPARE_AND_DELETE = LuaScript.load("route-compare-and-delete");
+    private static final LuaScript RESTORE = LuaScript.load("route-restore");
 
     /** A device that has not connected for this long is forgotten (pushes to it answer 404). */
     public static final Duration DEVICE_RETENTION = Duration.ofDays(30);
@@ -34,6 +35,19 @@ public final class RouteRepository {
                 SetArgs.Builder.px(DEVICE_RETENTION.toMillis())).toCompletableFuture();
         var previous = async.setGet(Keys.route(appId, regId), route.encode()).toCompletableFuture();
         return known.thenCombine(previous, (ok, prev) -> Route.decode(prev));
+    }
+
+    /**
+     * Writes the route again after an outage, unless another broker holds the device's route now
+     * (the device moved there: that route is newer and stays).
+     *
+     * @return null when written, else the other broker's route
+     */
+    public CompletableFuture<Route> restore(String appId, String regId, Route route, long nowMillis) {
+        return RESTORE.<String>run(redis.async(), ScriptOutputType.VALUE,
+                        new String[]{Keys.route(appId, regId), Keys.device(appId, regId)}, route.encode(),
+                        route.brokerId() + '|', Long.toString(nowMillis), Long.toString(DEVICE_RETENTION.toMillis()))
+                .thenApply(v -> v == null || v.isEmpty() ? null : Route.decode(v));
     }
 
     public CompletableFuture<Route> get(String appId, String regId) {
