@@ -38,8 +38,10 @@ class BrokerConfigTest {
         assertEquals(Duration.ofSeconds(90), c.idleTimeout());
         assertEquals(8192, c.maxFrameBody());
         assertEquals(19_000, c.maxConnections());
-        assertEquals(Duration.ofSeconds(3), c.livenessInterval());
-        assertEquals(Duration.ofSeconds(10), c.livenessTtl());
+        assertEquals(Duration.ofSeconds(1), c.livenessInterval());
+        assertEquals(Duration.ofSeconds(3), c.livenessTtl());
+        assertEquals(new BrokerConfig.Recovery(Duration.ofMillis(500), 5, Duration.ofMillis(250), 500, 20_000),
+                c.recovery());
         assertEquals(100, c.pendingLimit());
         assertEquals(100_000, c.ackQueueCapacity());
         assertEquals(Duration.ofMillis(20), c.ackLinger());
@@ -105,6 +107,16 @@ class BrokerConfigTest {
     void livenessTtlMustExceedTheInterval() {
         assertThrows(ConfigException.class,
                 () -> with(Map.of("broker.liveness-interval", "5s", "broker.liveness-ttl", "5s")));
+    }
+
+    @Test
+    void recoveryBoundsAreChecked() {
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.route-write-attempts", "0")));
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.route-write-backoff", "0ms")));
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.redis-reconnect-max", "1ms")));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> with(Map.of("broker.route-restore-batch", "1000", "broker.route-restore-rate", "999")));
+        assertTrue(e.getMessage().contains("broker.route-restore-rate"), e.getMessage());
     }
 
     @Test

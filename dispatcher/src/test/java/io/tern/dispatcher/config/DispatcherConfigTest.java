@@ -31,7 +31,8 @@ class DispatcherConfigTest {
         assertTrue(c.usesDevTokenSecret());
         assertEquals(Duration.ofHours(1), c.tokenTtl());
         assertEquals("local", c.defaultRegion());
-        assertEquals(Duration.ofSeconds(1), c.registryRefresh());
+        assertEquals(Duration.ofMillis(500), c.registryRefresh());
+        assertEquals(Duration.ofMillis(500), c.redisReconnectMax());
         assertEquals(3, c.maxHomeBrokers());
         assertTrue(c.devMode());
         assertTrue(c.devices().usesDevDeviceKey());
@@ -94,7 +95,7 @@ class DispatcherConfigTest {
                 "TERN_DISPATCHER_CLIENT_KEYS", "app1=app1-client-key",
                 "TERN_DISPATCHER_TOKEN_TTL", "30m",
                 "TERN_DISPATCHER_DEFAULT_REGION", "north",
-                "TERN_DISPATCHER_REGISTRY_REFRESH", "500ms",
+                "TERN_DISPATCHER_REGISTRY_REFRESH", "750ms",
                 "TERN_DISPATCHER_MAX_HOME_BROKERS", "5");
 
         // tls.* keys are nested: they have no environment name, so plain HTTP comes from the overrides.
@@ -106,7 +107,7 @@ class DispatcherConfigTest {
         assertFalse(c.usesDevTokenSecret());
         assertEquals(Duration.ofMinutes(30), c.tokenTtl());
         assertEquals("north", c.defaultRegion());
-        assertEquals(Duration.ofMillis(500), c.registryRefresh());
+        assertEquals(Duration.ofMillis(750), c.registryRefresh());
         assertEquals(5, c.maxHomeBrokers());
         assertEquals(Map.of("app1", "app1-client-key"), c.devices().clientKeys());
     }
