@@ -202,6 +202,7 @@ public final class Broker implements AutoCloseable {
         restorer = new RouteRestorer(id, sessions, presence, liveness::beatNow, recovery.restoreBatch(),
                 recovery.restoreRate(), config.redisTimeout().multipliedBy(2), metrics);
         redis.onReconnect(restorer::redisReconnected);
+        liveness.whenRecovered(restorer::heartbeatRecovered);
         log.info("[broker {}] up in region {}: tcp {}, ws {}, internal {}, admin {} ({})", id, config.region(),
                 tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
     }

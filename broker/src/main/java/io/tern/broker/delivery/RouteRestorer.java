@@ -23,13 +23,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * at a time and at most {@code ratePerSecond}, writing its route again and delivering its offline
  * queue (see {@link Presence#restore}). One named thread paces the walk; Redis calls are async and
  * pipelined by Lettuce. A pass that meets Redis failing again is retried after a pause, a bounded
- * number of times; a newer reconnect starts a fresh pass.
+ * number of times; a newer reconnect starts a fresh pass. A second pass follows a few seconds
+ * later for messages logic nodes queued before they saw this broker alive again. A heartbeat that
+ * recovers without a reconnect (Redis hung, or loading) starts a pass too.
  */
 public final class RouteRestorer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouteRestorer.class);
     /** A pass that fails (Redis went away again) starts over after this, at most {@value #MAX_RETRIES} times. */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
     private static final int MAX_RETRIES = 20;
+    /**
+     * The second pass, after logic nodes have re-read the registry (every second by default, and
+     * at once after their own reconnect): what they queued for these devices meanwhile is delivered.
+     */
+    private static final Duration FOLLOW_UP = Duration.ofSeconds(3);
+    /** A heartbeat recovery this soon after a pass started is the same outage's. */
+    private static final Duration RECENT_PASS = Duration.ofSeconds(10);
 
     private final String brokerId;
     private final Sessions sessions;
@@ -42,6 +51,7 @@ public final class RouteRestorer implements AutoCloseable {
     private final ScheduledExecutorService thread;
     // Each reconnect starts a new pass; an older one stops at its next batch.
     private final AtomicLong generation = new AtomicLong();
+    private volatile long lastPassStartedNanos = System.nanoTime() - RECENT_PASS.toNanos() - 1;
 
     /**
      * @param reRegister   writes the registry heartbeat now
@@ -66,12 +76,33 @@ public final class RouteRestorer implements AutoCloseable {
 
     /** Redis is back: re-register now and start re-writing routes. Never blocks; call from any thread. */
     public void redisReconnected() {
+        lastPassStartedNanos = System.nanoTime(); // the heartbeat below recovers as part of this same pass
         reRegister.run();
-        long gen = generation.incrementAndGet();
-        submit(() -> pass(gen, 0), 0);
+        startPass();
     }
 
-    private void pass(long gen, int retry) {
+    /**
+     * The registry heartbeat works again: if no pass started recently (Redis hung or was loading
+     * without the connection dropping), this broker may have looked dead, so restore now.
+     */
+    public void heartbeatRecovered() {
+        if (System.nanoTime() - lastPassStartedNanos > RECENT_PASS.toNanos()) {
+            startPass();
+        }
+    }
+
+    private void startPass() {
+        long gen = generation.incrementAndGet();
+        lastPassStartedNanos = System.nanoTime();
+        submit(() -> pass(gen, 0, true), 0);
+    }
+
+    /**
+     * @param followUp whether to run once more {@link #FOLLOW_UP} later: logic nodes may still have
+     *                 queued messages for these devices until their registry snapshot listed this
+     *                 broker again, after this pass read the queues
+     */
+    private void pass(long gen, int retry, boolean followUp) {
         metrics.recovery("restore-pass");
         long started = System.nanoTime();
         Iterator<Session> it = sessions.all().iterator();
@@ -96,7 +127,7 @@ public final class RouteRestorer implements AutoCloseable {
                     log.warn("[broker {}] re-writing routes after the Redis outage failed after {} sessions, retrying in {}: {}",
                             brokerId, restored, RETRY_PAUSE, e.toString());
                     reRegister.run();
-                    submit(() -> pass(gen, retry + 1), RETRY_PAUSE.toMillis());
+                    submit(() -> pass(gen, retry + 1, followUp), RETRY_PAUSE.toMillis());
                 } else {
                     log.error("[broker {}] gave up re-writing routes after {} tries; devices reconnecting get new routes",
                             brokerId, retry + 1, e);
@@ -117,6 +148,13 @@ public final class RouteRestorer implements AutoCloseable {
         }
         log.info("[broker {}] Redis is back: routes of {} live sessions re-written and their queues delivered in {} ms",
                 brokerId, restored, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        if (followUp) {
+            submit(() -> {
+                if (gen == generation.get()) {
+                    pass(gen, 0, false);
+                }
+            }, FOLLOW_UP.toMillis());
+        }
     }
 
     private void submit(Runnable task, long delayMillis) {

@@ -33,6 +33,7 @@ public final class LivenessReporter implements AutoCloseable {
     // A heartbeat still waiting on Redis is not doubled up by the next tick.
     private final AtomicBoolean inFlight = new AtomicBoolean();
     private volatile boolean failing;
+    private volatile Runnable onRecovered = () -> { };
 
     private LivenessReporter(String brokerId, BrokerRegistry registry, Supplier<BrokerInfo> info, Duration interval,
                              Duration ttl, LongSupplier clock) {
@@ -87,8 +88,17 @@ public final class LivenessReporter implements AutoCloseable {
             } else if (err == null && failing) {
                 failing = false;
                 log.info("[broker {}] registry heartbeat recovered", brokerId);
+                onRecovered.run();
             }
         });
+    }
+
+    /**
+     * Runs {@code action} (on the heartbeat thread; must not block) when a heartbeat succeeds
+     * after failing: Redis works again, with or without its connection having dropped.
+     */
+    public void whenRecovered(Runnable action) {
+        this.onRecovered = action;
     }
 
     /**
