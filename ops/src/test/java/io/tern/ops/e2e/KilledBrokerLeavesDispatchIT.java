@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A broker run as its own OS process (BrokerMain, default liveness settings) is killed with
- * SIGKILL: the dispatcher stops offering it within the liveness TTL plus one refresh. Prints the time
- * from the kill to the first dispatch answer without it.
+ * SIGKILL: the dispatcher stops offering it within the liveness TTL plus one refresh; stopped with
+ * SIGTERM it deregisters and leaves within a refresh. Prints the time from the signal to the first
+ * dispatch answer without it.
  */
 class KilledBrokerLeavesDispatchIT {
     private static final String APP = "e2e-kill";
@@ -56,8 +57,20 @@ class KilledBrokerLeavesDispatchIT {
 
     @Test
     void aSigkilledBrokerLeavesDispatchAnswersWithinItsLivenessTtl() throws Exception {
+        long ms = leaveDispatchAfter(Process::destroyForcibly); // SIGKILL: no deregistration
+        System.out.printf("[measure] SIGKILLed broker left dispatch answers %d ms after the kill%n", ms);
+    }
+
+    @Test
+    void aStoppedBrokerDeregistersAndLeavesDispatchAnswersWithinARefresh() throws Exception {
+        long ms = leaveDispatchAfter(Process::destroy); // SIGTERM: the shutdown hook deregisters first
+        System.out.printf("[measure] SIGTERMed broker left dispatch answers %d ms after the signal%n", ms);
+    }
+
+    /** Starts a broker process, waits until dispatch offers it, applies {@code end}, and times until it is no longer offered. */
+    private static long leaveDispatchAfter(java.util.function.Consumer<Process> end) throws Exception {
         String id = "killed-" + UUID.randomUUID().toString().substring(0, 8);
-        Path conf = dir.resolve("broker.properties");
+        Path conf = dir.resolve(id + ".properties");
         Files.writeString(conf, String.join("\n",
                 "broker.id=" + id,
                 "broker.tcp-port=0", "broker.ws-port=0", "broker.internal-port=0", "broker.admin-port=0",
@@ -67,7 +80,7 @@ class KilledBrokerLeavesDispatchIT {
                 "broker.dev-mode=true", ""));
         String java = ProcessHandle.current().info().command().orElse("java");
         Process child = new ProcessBuilder(java, "-cp", classpath(), "io.tern.broker.BrokerMain", conf.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("broker.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(dir.resolve(id + ".log").toFile()).start();
         try {
             BrokerRegistry registry = new BrokerRegistry(redis);
             await().atMost(Duration.ofSeconds(60)).until(() -> registry.live().join().stream().anyMatch(b -> b.id().equals(id)));
@@ -78,13 +91,13 @@ class KilledBrokerLeavesDispatchIT {
             DeviceCredentials device = dispatch.register(APP, PlatformFixture.clientKey(APP)).join();
             await().atMost(Duration.ofSeconds(30)).until(() -> offered(dispatch, device).contains(info.tcpAddress()));
 
-            child.destroyForcibly(); // SIGKILL: no deregistration
-            long killedAt = System.nanoTime();
-            assertTrue(child.waitFor(10, TimeUnit.SECONDS), "the broker process did not die");
+            end.accept(child);
+            long endedAt = System.nanoTime();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(() -> !offered(dispatch, device).contains(info.tcpAddress()));
-            System.out.printf("[measure] SIGKILLed broker left dispatch answers %d ms after the kill%n",
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - endedAt);
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the broker process did not end");
+            return ms;
         } finally {
             child.destroyForcibly();
         }
