@@ -70,7 +70,7 @@ class RedisServerIT {
                 assertEquals("1", r.call("GET", "before-restart"));
                 r.call("SET", "before-kill", "2");
             }
-            // everysec fsyncs later, but the write(2) to the AOF happens before the reply: SIGKILL loses nothing.
+            // The write(2) to the AOF (and, with appendfsync always, the fsync) happens before the reply: SIGKILL loses nothing.
             redis.kill();
             assertFalse(redis.isRunning());
             redis.restart();
