@@ -3,6 +3,7 @@ package io.tern.logic.config;
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.limits.LimitsConfig;
+import io.tern.logic.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
@@ -36,6 +37,8 @@ import java.util.TreeMap;
  *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
  *                        the broker against it and present this node's certificate when TLS is enabled
  * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
+ * @param redelivery      retries of single pushes whose direct PUSH failed or was never made, keys
+ *                        {@code logic.redelivery.*} ({@link RedeliveryConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -47,7 +50,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls, LinkConfig brokerLink) {
+                          TlsConfig tls, LinkConfig brokerLink, RedeliveryConfig redelivery) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -78,6 +81,11 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
+        ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
+        // A check due while the direct PUSH may still be answered would send it twice.
+        ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
+                        && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
+                "logic.redelivery.check-delay and logic.redelivery.lease must be longer than logic.broker-reply-timeout");
     }
 
     /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
@@ -131,7 +139,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 devMode,
                 HttpLimits.from(s, "logic"),
                 TlsConfig.from(s, "logic", devMode),
-                LinkConfig.from(s));
+                LinkConfig.from(s),
+                RedeliveryConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }
