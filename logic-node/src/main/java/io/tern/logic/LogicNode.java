@@ -106,8 +106,10 @@ public final class LogicNode implements AutoCloseable {
                 config.receiptApplyMax(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
-        GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());
-        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
+        GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
+                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
+        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
+                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay());
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
                 config.tagQueue(), config.tagChunk(), observability.registry(), config.id());

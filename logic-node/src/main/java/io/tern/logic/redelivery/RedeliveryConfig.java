@@ -20,9 +20,14 @@ import java.time.Duration;
  * @param lease         {@code lease}, default 30s: a claimed check comes due again after this if its node died
  * @param maxDue        {@code max-due}, default 1,000,000: entries of the due set at most; beyond it new pushes are not
  *                      checked (they wait for a reconnect, as before redelivery existed); 0 turns checks off
+ * @param groupRetries  {@code group-retries}, default 2: rounds in which a list/tag push resends to the current route of
+ *                      the devices its batches missed, and times a BROADCAST whose link failed or timed out is sent to
+ *                      its broker again (0: none)
+ * @param groupRetryDelay {@code group-retry-delay}, default 500ms: wait before each such round
  */
 public record RedeliveryConfig(Duration checkDelay, Duration retryDelay, Duration backoff, Duration maxBackoff,
-                               int maxAttempts, Duration sweepInterval, int sweepBatch, Duration lease, int maxDue) {
+                               int maxAttempts, Duration sweepInterval, int sweepBatch, Duration lease, int maxDue,
+                               int groupRetries, Duration groupRetryDelay) {
     public RedeliveryConfig {
         ConfigException.require(checkDelay.toMillis() >= 100 && checkDelay.toMinutes() <= 60,
                 "logic.redelivery.check-delay must be in [100ms, 1h]");
@@ -37,11 +42,15 @@ public record RedeliveryConfig(Duration checkDelay, Duration retryDelay, Duratio
         ConfigException.require(sweepBatch >= 1 && sweepBatch <= 10_000, "logic.redelivery.sweep-batch must be in [1, 10000]");
         ConfigException.require(lease.toMillis() >= 1000 && lease.toHours() <= 1, "logic.redelivery.lease must be in [1s, 1h]");
         ConfigException.require(maxDue >= 0 && maxDue <= 100_000_000, "logic.redelivery.max-due must be in [0, 100000000]");
+        ConfigException.require(groupRetries >= 0 && groupRetries <= 10, "logic.redelivery.group-retries must be in [0, 10]");
+        ConfigException.require(groupRetryDelay.toMillis() >= 0 && groupRetryDelay.toSeconds() <= 60,
+                "logic.redelivery.group-retry-delay must be in [0, 60s]");
     }
 
     public static RedeliveryConfig defaults() {
         return new RedeliveryConfig(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(1),
-                Duration.ofSeconds(30), 8, Duration.ofMillis(200), 200, Duration.ofSeconds(30), 1_000_000);
+                Duration.ofSeconds(30), 8, Duration.ofMillis(200), 200, Duration.ofSeconds(30), 1_000_000, 2,
+                Duration.ofMillis(500));
     }
 
     public static RedeliveryConfig from(Settings s) {
@@ -55,7 +64,9 @@ public record RedeliveryConfig(Duration checkDelay, Duration retryDelay, Duratio
                 s.duration("logic.redelivery.sweep-interval", d.sweepInterval()),
                 s.integer("logic.redelivery.sweep-batch", d.sweepBatch()),
                 s.duration("logic.redelivery.lease", d.lease()),
-                s.integer("logic.redelivery.max-due", d.maxDue()));
+                s.integer("logic.redelivery.max-due", d.maxDue()),
+                s.integer("logic.redelivery.group-retries", d.groupRetries()),
+                s.duration("logic.redelivery.group-retry-delay", d.groupRetryDelay()));
     }
 
     /** Wait after failed redelivery {@code attempt} (1-based): backoff doubled per attempt, capped. */

@@ -12,6 +12,8 @@ import io.tern.broker.Broker;
 import io.tern.client.TernClient;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.group.GroupFanout;
+import io.tern.logic.group.GroupPushService;
 import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.push.PushOutcomeView;
 import io.tern.logic.push.SinglePush;
@@ -27,6 +29,7 @@ import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.net.Transports;
 import io.tern.store.Keys;
+import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.DeliveryChecks;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
@@ -39,6 +42,8 @@ import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.task.StoredTask;
+import io.tern.store.task.TaskRepository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,12 +51,14 @@ import org.junit.jupiter.api.Test;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,7 +108,8 @@ class RedeliveryIT {
 
     private static RedeliveryConfig quick(int maxAttempts) {
         return new RedeliveryConfig(Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMillis(100),
-                Duration.ofMillis(400), maxAttempts, Duration.ofMillis(50), 100, Duration.ofSeconds(5), 100_000);
+                Duration.ofMillis(400), maxAttempts, Duration.ofMillis(50), 100, Duration.ofSeconds(5), 100_000, 2,
+                Duration.ofMillis(100));
     }
 
     /** The logic-node side of single pushes: accept, direct PUSH, status marks and the redelivery sweeper. */
@@ -111,18 +119,31 @@ class RedeliveryIT {
         final BrokerLinks links;
         final Redeliverer redeliverer;
         final SinglePushService push;
+        final GroupPushService groups;
 
         Node(BrokerDirectory directory, RedeliveryConfig config, Duration replyTimeout) {
             messages = new MessageRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1),
                     Duration.ofHours(24)), new DeliveryChecks(config.checkDelay(), config.maxDue()));
             links = new BrokerLinks("it-node", new LinkProof(SECRET), Duration.ofSeconds(5), Duration.ofSeconds(2),
-                    replyTimeout, Duration.ofSeconds(10), 1000, null);
+                    replyTimeout, replyTimeout, 1000, null);
             StatusMarks marks = new StatusMarks(messages, 64, System::currentTimeMillis);
             redeliverer = new Redeliverer(config, new RedeliveryQueue(redis), messages, routes, directory, registry,
                     links, marks, System::currentTimeMillis, meters, "it").start();
             push = new SinglePushService(messages, marks, directory, links,
                     new MsgIdGenerator(nodeIds.incrementAndGet(), System::currentTimeMillis), redeliverer,
                     System::currentTimeMillis, meters);
+            QueuePolicy policy = new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+            TaskRepository tasks = new TaskRepository(redis, policy);
+            GroupFanout fanout = new GroupFanout(routes, tasks, directory, links, config.groupRetries(),
+                    config.groupRetryDelay(), meters);
+            groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, directory, links,
+                    new MsgIdGenerator(nodeIds.incrementAndGet(), System::currentTimeMillis), System::currentTimeMillis,
+                    config.groupRetries(), config.groupRetryDelay());
+        }
+
+        StoredTask task(String appId) {
+            long id = groups.createTask(appId, PayloadKind.DATA, "{\"m\":\"task\"}", 600_000, null, null, 0).join();
+            return groups.task(appId, id, true).join();
         }
 
         double count(String outcome) {
@@ -285,6 +306,125 @@ class RedeliveryIT {
     /** A broker that proves the cluster secret, takes PUSH commands, and never answers them. */
     private static Channel stallingBroker(EventLoopGroup group, CompletableFuture<Frame.PushCommand> stalled)
             throws InterruptedException {
+        return fakeBroker(group, command -> {
+            if (command instanceof Frame.PushCommand c) {
+                stalled.complete(c);
+            }
+            return null;
+        });
+    }
+
+    /** Lists a fake broker in the registry, fully loaded so the dispatcher sends no device there. */
+    private static String listed(Channel fake) {
+        String id = "fake-" + UUID.randomUUID().toString().substring(0, 8);
+        registry.heartbeat(new BrokerInfo(id, "local", "127.0.0.1:1", "ws://127.0.0.1:1/v1/ws",
+                "127.0.0.1:" + ((InetSocketAddress) fake.localAddress()).getPort(), 1_000_000, System.currentTimeMillis()),
+                Duration.ofSeconds(60), System.currentTimeMillis()).join();
+        return id;
+    }
+
+    @Test
+    void aListPushBatchWhoseReplyTimesOutIsRetriedToTheDevicesCurrentRoute() throws Exception {
+        TernClient device = online("listed-1");
+        String regId = devices.regId("listed-1");
+        Route current = routes.get(platform.appId, regId).join();
+        CompletableFuture<Frame.PushBatch> stalled = new CompletableFuture<>();
+        EventLoopGroup group = Transports.group(1, "it-stall-batch");
+        String fakeId = null;
+        BrokerDirectory directory = null;
+        try {
+            Channel fake = fakeBroker(group, command -> {
+                if (command instanceof Frame.PushBatch b) {
+                    stalled.complete(b);
+                }
+                return null;
+            });
+            fakeId = listed(fake);
+            directory = freshDirectory();
+            String id = fakeId;
+            BrokerDirectory d = directory;
+            await().atMost(Duration.ofSeconds(10)).until(() -> d.get(id) != null);
+            routes.put(platform.appId, regId, new Route(fakeId, "stalled-epoch"), System.currentTimeMillis()).join();
+            try (Node node = new Node(directory, quick(5), Duration.ofMillis(500))) {
+                StoredTask task = node.task(platform.appId);
+                CompletableFuture<GroupFanout.ChunkResult> result = node.groups.listPush(task, List.of(regId));
+                stalled.get(30, TimeUnit.SECONDS);
+                routes.put(platform.appId, regId, current, System.currentTimeMillis()).join();
+
+                GroupFanout.ChunkResult r = result.get(30, TimeUnit.SECONDS);
+                assertEquals(1, r.written(), "written by the retry round, at the device's real broker");
+                await().atMost(Duration.ofSeconds(30)).until(() -> !devices.receivedBy("listed-1").isEmpty());
+                assertEquals(task.body().taskId(), devices.receivedBy("listed-1").get(0).msgId());
+                assertEquals(1, device.stats().connects(), "never reconnected");
+                assertEquals(1.0, node.meters.get("tern.push.group.retried").counter().count());
+            }
+        } finally {
+            if (fakeId != null) {
+                registry.deregister(fakeId).join();
+            }
+            if (directory != null) {
+                directory.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aBroadcastWhoseReplyTimesOutIsSentToThatBrokerAgainBoundedly() throws Exception {
+        List<Frame.Broadcast> answeredSecond = new CopyOnWriteArrayList<>();
+        List<Frame.Broadcast> neverAnswered = new CopyOnWriteArrayList<>();
+        EventLoopGroup group = Transports.group(1, "it-stall-bcast");
+        String flaky = null;
+        String dead = null;
+        BrokerDirectory directory = null;
+        try {
+            // One broker stalls on the first BROADCAST and answers the next (7 connections written);
+            // the other never answers.
+            flaky = listed(fakeBroker(group, command -> {
+                if (command instanceof Frame.Broadcast b) {
+                    answeredSecond.add(b);
+                    return answeredSecond.size() >= 2 ? new Frame.BroadcastResult(b.correlationId(), 7) : null;
+                }
+                return null;
+            }));
+            dead = listed(fakeBroker(group, command -> {
+                if (command instanceof Frame.Broadcast b) {
+                    neverAnswered.add(b);
+                }
+                return null;
+            }));
+            directory = freshDirectory();
+            BrokerDirectory d = directory;
+            String f = flaky;
+            String x = dead;
+            await().atMost(Duration.ofSeconds(10)).until(() -> d.get(f) != null && d.get(x) != null);
+            RedeliveryConfig twoRetries = quick(5);
+            try (Node node = new Node(directory, twoRetries, Duration.ofMillis(500))) {
+                // An app with no device anywhere: the real brokers write it to nobody.
+                String app = "nobody-" + UUID.randomUUID();
+                StoredTask task = node.task(app);
+                GroupPushService.BroadcastResult r = node.groups.allPush(task).get(60, TimeUnit.SECONDS);
+
+                assertEquals(7, r.written(), "the flaky broker's second answer");
+                assertEquals(2, answeredSecond.size());
+                assertEquals(1 + twoRetries.groupRetries(), neverAnswered.size(), "bounded: sent once plus its retries");
+            }
+        } finally {
+            for (String id : new String[]{flaky, dead}) {
+                if (id != null) {
+                    registry.deregister(id).join();
+                }
+            }
+            if (directory != null) {
+                directory.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A broker that proves the cluster secret and answers each command with {@code reply} (null: no answer). */
+    private static Channel fakeBroker(EventLoopGroup group, Function<Frame, Frame> reply)
+            throws InterruptedException {
         LinkProof proof = new LinkProof(SECRET);
         return new ServerBootstrap().group(group).channel(Transports.serverChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -302,8 +442,11 @@ class RedeliveryIT {
                                     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
                                         if (msg instanceof Frame.LinkAuth a) {
                                             ctx.writeAndFlush(new Frame.LinkAccept(proof.brokerProof(a.nonce(), challenge)));
-                                        } else if (msg instanceof Frame.PushCommand c) {
-                                            stalled.complete(c); // and no reply, ever
+                                        } else if (msg instanceof Frame f) {
+                                            Frame answer = reply.apply(f);
+                                            if (answer != null) {
+                                                ctx.writeAndFlush(answer);
+                                            }
                                         }
                                     }
                                 });
