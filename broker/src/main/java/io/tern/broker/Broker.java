@@ -169,7 +169,8 @@ public final class Broker implements AutoCloseable {
                         config.handshakeGuard().sources(), System::nanoTime),
                 config.ackTracking().maxUnacked());
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
-                metrics, config.ackTracking().maxUnacked());
+                metrics, config.ackTracking().maxUnacked(), config.broadcastParking().perConnection(),
+                config.broadcastParking().connections(), config.broadcastParking().retry());
         TlsConfig tls = config.tls();
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
                 broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(),

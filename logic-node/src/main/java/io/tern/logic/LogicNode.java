@@ -15,6 +15,7 @@ import io.tern.logic.id.MsgIdGenerator;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.push.StatusMarks;
+import io.tern.logic.redelivery.Redeliverer;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
@@ -28,7 +29,9 @@ import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
+import io.tern.store.message.DeliveryChecks;
 import io.tern.store.message.QueuePolicy;
+import io.tern.store.message.RedeliveryQueue;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
@@ -54,6 +57,7 @@ public final class LogicNode implements AutoCloseable {
     private final RedisStore redis;
     private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
+    private final Redeliverer redelivery;
     private final AckConsumer acks;
     private final RedissonClient redisson;
     private final AppLimits limits;
@@ -70,8 +74,10 @@ public final class LogicNode implements AutoCloseable {
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
         QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
                 config.idempotencyWindow());
-        MessageRepository messages = new MessageRepository(redis, policy);
-        liveBrokers = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
+        MessageRepository messages = new MessageRepository(redis, policy,
+                new DeliveryChecks(config.redelivery().checkDelay(), config.redelivery().maxDue()));
+        BrokerRegistry registry = new BrokerRegistry(redis);
+        liveBrokers = new BrokerDirectory(registry, config.registryRefresh(),
                 config.redisTimeout().multipliedBy(2), Clock.systemUTC(), "logic " + config.id()).start();
         // Brokers whose keys expired during an outage re-register as soon as Redis is back: look again at once.
         redis.onReconnect(liveBrokers::refreshSoon);
@@ -85,8 +91,10 @@ public final class LogicNode implements AutoCloseable {
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
         MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
-        SinglePushService singlePush = new SinglePushService(messages,
-                new StatusMarks(messages, config.statusBatchMax(), clock), liveBrokers, links, ids, clock,
+        StatusMarks marks = new StatusMarks(messages, config.statusBatchMax(), clock);
+        redelivery = new Redeliverer(config.redelivery(), new RedeliveryQueue(redis), messages, new RouteRepository(redis),
+                liveBrokers, registry, links, marks, clock, observability.registry(), config.id()).start();
+        SinglePushService singlePush = new SinglePushService(messages, marks, liveBrokers, links, ids, redelivery, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), config.authTokenCache(), clock);
@@ -102,8 +110,10 @@ public final class LogicNode implements AutoCloseable {
                 config.receiptApplyMax(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
-        GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());
-        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
+        GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
+                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
+        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
+                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay());
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
                 config.tagQueue(), config.tagChunk(), observability.registry(), config.id());
@@ -153,6 +163,7 @@ public final class LogicNode implements AutoCloseable {
         callbackGuard.close();
         limits.close();
         RedissonClients.close(redisson);
+        redelivery.close();
         links.close();
         liveBrokers.close();
         redis.close();

@@ -18,6 +18,8 @@ package io.tern.store;
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
+ * tern:redeliver           zset    msgIds due for a delivery check,       bounded (logic.redelivery.max-due);
+ *                                  scored by due ms                       left when marked sent / expired
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -58,6 +60,11 @@ public final class Keys {
     /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */
     public static String taskAcked(long taskId) {
         return P + "task:" + taskId + ":acked";
+    }
+
+    /** Single-push messages accepted for a routed device and not yet marked sent, scored by when to check them. */
+    public static String redeliveryDue() {
+        return P + "redeliver";
     }
 
     public static String idempotency(String appId, String requestId) {

@@ -14,12 +14,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,9 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Copies are written from the encoder's context, below the session handlers and the frame
  * metrics (bytes are not frames to them), and counted in bulk once per pass per loop
- * ({@code tern.broker.broadcast.deliveries}). Connections that are not writable are skipped
- * and counted; those being closed are left out. A broadcast's future completes with the number
- * of connections it was written to once every loop is done.
+ * ({@code tern.broker.broadcast.deliveries}). A connection that is not writable gets its copies
+ * parked (a duplicate of the shared frame each, up to {@code parkPerConnection} per connection and
+ * {@code parkConnections} connections per loop): the loop looks again every {@code parkRetry} and
+ * writes them, in order and before any later broadcast, once the connection drains; a connection
+ * that closes meanwhile drops them (its device catches up on reconnect). Only copies beyond those
+ * bounds are skipped and counted. Those being closed are left out. A broadcast's future completes
+ * with the number of connections it was written to in its pass once every loop is done.
  *
  * <p>Bounds: {@link #full()} says {@code maxPending} broadcasts are being written; the internal
  * port stops reading then, so a loop's queue, which only holds broadcasts in flight, stays near
@@ -56,6 +64,9 @@ public final class Broadcaster {
     private final int maxPending;
     private final BrokerMetrics metrics;
     private final int maxUnacked;
+    private final int parkPerConnection;
+    private final int parkConnections;
+    private final long parkRetryNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<LocalApps.PerLoop, LoopWriter> writers = new ConcurrentHashMap<>();
 
@@ -63,9 +74,12 @@ public final class Broadcaster {
      * @param chunk      connections written per event-loop task
      * @param maxPending broadcasts in flight at which {@link #full()} turns true; also the most one pass coalesces
      * @param maxUnacked most msgIds a connection keeps as written and not yet acked
+     * @param parkPerConnection copies kept for a connection that is not writable (0: skip it, as before parking)
+     * @param parkConnections   connections per event loop that may hold parked copies at once
+     * @param parkRetry         how often a loop looks whether its parked connections drained
      */
     public Broadcaster(String brokerId, LocalApps apps, int chunk, int maxPending, BrokerMetrics metrics,
-                       int maxUnacked) {
+                       int maxUnacked, int parkPerConnection, int parkConnections, Duration parkRetry) {
         if (chunk < 1) {
             throw new IllegalArgumentException("chunk must be >= 1: " + chunk);
         }
@@ -78,6 +92,9 @@ public final class Broadcaster {
         this.maxPending = maxPending;
         this.metrics = metrics;
         this.maxUnacked = maxUnacked;
+        this.parkPerConnection = parkPerConnection;
+        this.parkConnections = parkConnections;
+        this.parkRetryNanos = parkRetry.toNanos();
         metrics.gauge("tern.broker.broadcasts.in.flight", "Broadcasts being written", inFlight::get);
     }
 
@@ -117,6 +134,10 @@ public final class Broadcaster {
         return job.done;
     }
 
+    /** A copy waiting for its connection to drain: a retained duplicate of the broadcast's shared frame. */
+    private record Parked(long msgId, ByteBuf frame) {
+    }
+
     /** One broadcast across all loops: the shared encoded frame and the totals. */
     private final class Job {
         final String appId;
@@ -148,7 +169,7 @@ public final class Broadcaster {
         void finish() {
             frame.release();
             inFlight.decrementAndGet();
-            log.debug("[broker {} app={}] broadcast {} written to {} connections, {} skipped, in {} ms", brokerId,
+            log.debug("[broker {} app={}] broadcast {} written to {} connections, {} copies skipped, in {} ms", brokerId,
                     appId, msgId, written.get(), skipped.get(), (System.nanoTime() - startNanos) / 1_000_000);
             done.complete(written.get());
         }
@@ -170,6 +191,10 @@ public final class Broadcaster {
         int next;
         int written;
         int skipped;
+        int parkedNow;
+        // Copies for connections that were not writable, oldest first; loop-confined, bounded (see park).
+        final Map<Session, ArrayDeque<Parked>> parked = new HashMap<>();
+        boolean retryScheduled;
 
         LoopWriter(LocalApps.PerLoop index) {
             this.index = index;
@@ -257,8 +282,9 @@ public final class Broadcaster {
                 return; // closing or closed: not a delivery
             }
             Channel ch = s.channel();
-            if (!ch.isWritable()) {
-                skipped++;
+            ArrayDeque<Parked> waiting = parked.get(s);
+            if (waiting != null || !ch.isWritable()) {
+                park(s, waiting); // behind what it holds already: each device gets its broadcasts in order
                 return;
             }
             // Below the session handlers and frame metrics: they have nothing to do with encoded bytes.
@@ -290,8 +316,101 @@ public final class Broadcaster {
             written++;
         }
 
+        /** Keeps this pass's copies for a connection that cannot take them now, within the bounds. */
+        private void park(Session s, ArrayDeque<Parked> waiting) {
+            if (waiting == null) {
+                if (parkPerConnection == 0 || parked.size() >= parkConnections) {
+                    skipped += jobCount;
+                    return;
+                }
+                waiting = new ArrayDeque<>(Math.min(parkPerConnection, jobCount));
+                parked.put(s, waiting);
+            }
+            for (int k = 0; k < jobCount; k++) {
+                if (waiting.size() >= parkPerConnection) {
+                    skipped++;
+                } else {
+                    waiting.add(new Parked(jobs[k].msgId, jobs[k].frame.retainedDuplicate()));
+                    parkedNow++;
+                }
+            }
+            scheduleRetry();
+        }
+
+        private void scheduleRetry() {
+            if (retryScheduled || parked.isEmpty()) {
+                return;
+            }
+            retryScheduled = true;
+            try {
+                index.loop().schedule(this::retryParked, parkRetryNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                retryScheduled = false;
+                dropParked(); // the loop is shutting down with its connections
+            }
+        }
+
+        /** Writes the parked copies of every connection that drained; drops those of closed ones. */
+        private void retryParked() {
+            retryScheduled = false;
+            int late = 0;
+            int dropped = 0;
+            for (Iterator<Map.Entry<Session, ArrayDeque<Parked>>> it = parked.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Session, ArrayDeque<Parked>> e = it.next();
+                Session s = e.getKey();
+                if (!s.usable()) {
+                    dropped += release(e.getValue());
+                    it.remove();
+                    continue;
+                }
+                Channel ch = s.channel();
+                if (!ch.isWritable()) {
+                    continue;
+                }
+                ChannelHandlerContext out = ch.pipeline().context(FrameEncoder.INSTANCE);
+                for (Parked p; (p = e.getValue().poll()) != null; ) {
+                    if (s.wrote(p.msgId(), maxUnacked)) {
+                        metrics.ackUntracked();
+                    }
+                    if (out != null) {
+                        out.write(p.frame(), out.voidPromise());
+                    } else {
+                        ch.write(p.frame(), ch.voidPromise());
+                    }
+                    late++;
+                }
+                if (out != null) {
+                    out.flush();
+                } else {
+                    ch.flush();
+                }
+                it.remove();
+            }
+            metrics.broadcastParkedOutcome(late, dropped);
+            scheduleRetry();
+        }
+
+        private void dropParked() {
+            int dropped = 0;
+            for (ArrayDeque<Parked> q : parked.values()) {
+                dropped += release(q);
+            }
+            parked.clear();
+            metrics.broadcastParkedOutcome(0, dropped);
+        }
+
+        private int release(ArrayDeque<Parked> q) {
+            int n = q.size();
+            for (Parked p; (p = q.poll()) != null; ) {
+                p.frame().release();
+            }
+            return n;
+        }
+
         private void endPass() {
-            metrics.broadcastDeliveries(written * jobCount, skipped * jobCount);
+            metrics.broadcastDeliveries(written * jobCount, skipped);
+            metrics.broadcastParked(parkedNow);
+            parkedNow = 0;
             if (joined != null) {
                 joined.release();
                 joined = null;

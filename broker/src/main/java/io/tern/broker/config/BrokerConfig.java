@@ -69,6 +69,7 @@ import java.util.regex.Pattern;
  * @param internalLink     how logic nodes authenticate on the internal port ({@link InternalLink})
  * @param ackTracking      which ACKs count ({@link AckTracking})
  * @param recovery         how devices stay routable through Redis outages ({@link Recovery})
+ * @param broadcastParking broadcast copies kept for connections that are not writable ({@link BroadcastParking})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -80,7 +81,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            int maxTagUpdatesInFlight, int ackCountCapacity, Duration ackCountWindow,
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
-                           AckTracking ackTracking, Recovery recovery) {
+                           AckTracking ackTracking, Recovery recovery,
+                           BroadcastParking broadcastParking) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -305,6 +307,37 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         }
     }
 
+    /**
+     * A connection that is not writable during a broadcast gets its copies once it drains, instead of missing them
+     * until its next reconnect.
+     *
+     * @param perConnection copies kept per connection ({@code broker.broadcast-park-per-connection}); 0 skips such
+     *                      connections (counted); default {@value #DEFAULT_PER_CONNECTION}
+     * @param connections   connections per event loop holding parked copies at once; beyond it copies are skipped
+     *                      ({@code broker.broadcast-park-connections}); default {@value #DEFAULT_CONNECTIONS}
+     * @param retry         how often a loop looks whether its parked connections drained
+     *                      ({@code broker.broadcast-park-retry}); default 50ms
+     */
+    public record BroadcastParking(int perConnection, int connections, Duration retry) {
+        public static final int DEFAULT_PER_CONNECTION = 16;
+        public static final int DEFAULT_CONNECTIONS = 10_000;
+
+        public BroadcastParking {
+            ConfigException.require(perConnection >= 0 && perConnection <= 1_000,
+                    "broker.broadcast-park-per-connection must be between 0 and 1000, got " + perConnection);
+            ConfigException.require(connections >= 1 && connections <= 1_000_000,
+                    "broker.broadcast-park-connections must be between 1 and 1000000, got " + connections);
+            ConfigException.require(retry != null && retry.toMillis() >= 1 && retry.toSeconds() <= 10,
+                    "broker.broadcast-park-retry must be between 1ms and 10s, got " + retry);
+        }
+
+        static BroadcastParking from(Settings s) {
+            return new BroadcastParking(s.integer("broker.broadcast-park-per-connection", DEFAULT_PER_CONNECTION),
+                    s.integer("broker.broadcast-park-connections", DEFAULT_CONNECTIONS),
+                    s.duration("broker.broadcast-park-retry", Duration.ofMillis(50)));
+        }
+    }
+
     public BrokerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "broker.id must match " + NAME + ", got '" + id + "'");
@@ -377,6 +410,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(internalLink != null, "broker internal link settings are required");
         ConfigException.require(ackTracking != null, "broker ack tracking settings are required");
         ConfigException.require(recovery != null, "broker recovery settings are required");
+        ConfigException.require(broadcastParking != null, "broker broadcast parking settings are required");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
                 "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
                         + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
@@ -433,7 +467,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 Listeners.from(s, host),
                 InternalLink.from(s),
                 AckTracking.from(s),
-                Recovery.from(s));
+                Recovery.from(s),
+                BroadcastParking.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -492,6 +527,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
                 + ", devMode=" + devMode
                 + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls
-                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ", recovery=" + recovery + ']';
+                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ", recovery=" + recovery
+                + ", broadcastParking=" + broadcastParking + ']';
     }
 }

@@ -51,6 +51,9 @@ public final class BrokerMetrics {
     private final Counter broadcasts;
     private final Counter broadcastWritten;
     private final Counter broadcastSkipped;
+    private final Counter broadcastParked;
+    private final Counter broadcastParkedWritten;
+    private final Counter broadcastParkedDropped;
     private final Counter pushBatches;
     private final Counter batchMisses;
     private final Counter tagUpdatesDropped;
@@ -103,6 +106,14 @@ public final class BrokerMetrics {
         broadcastSkipped = Counter.builder("tern.broker.broadcast.deliveries")
                 .description("Broadcast frames per connection: written, or skipped (connection not writable)")
                 .tag("result", "skipped").register(registry);
+        String parkedHelp = "Broadcast copies for connections that were not writable: parked, then written once the "
+                + "connection drained, or dropped with its closing connection (its device catches up on reconnect)";
+        broadcastParked = Counter.builder("tern.broker.broadcast.parked").description(parkedHelp)
+                .tag("result", "parked").register(registry);
+        broadcastParkedWritten = Counter.builder("tern.broker.broadcast.parked").description(parkedHelp)
+                .tag("result", "written").register(registry);
+        broadcastParkedDropped = Counter.builder("tern.broker.broadcast.parked").description(parkedHelp)
+                .tag("result", "dropped").register(registry);
         pushBatches = Counter.builder("tern.broker.push.batches").description("PUSH_BATCH commands from logic nodes")
                 .register(registry);
         batchMisses = Counter.builder("tern.broker.push.batch.misses")
@@ -178,7 +189,24 @@ public final class BrokerMetrics {
         broadcasts.increment();
     }
 
-    /** Per-event-loop totals of one broadcast. */
+    /** Copies parked for connections that were not writable in a pass. */
+    public void broadcastParked(int parked) {
+        if (parked > 0) {
+            broadcastParked.increment(parked);
+        }
+    }
+
+    /** Parked copies written once their connection drained, or dropped with their closed connection. */
+    public void broadcastParkedOutcome(int written, int dropped) {
+        if (written > 0) {
+            broadcastParkedWritten.increment(written);
+        }
+        if (dropped > 0) {
+            broadcastParkedDropped.increment(dropped);
+        }
+    }
+
+    /** Per-event-loop totals of one broadcast (frames: connections written × broadcasts, and copies skipped). */
     public void broadcastDeliveries(int written, int skipped) {
         broadcastWritten.increment(written);
         broadcastSkipped.increment(skipped);

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -111,7 +112,7 @@ class BroadcasterTest {
 
     @Test
     void concurrentBroadcastsReachEachConnectionInOneWriteAndOneFlush() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         List<EmbeddedChannel> devices = new ArrayList<>();
         List<Flushes> flushes = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -145,7 +146,7 @@ class BroadcasterTest {
 
     @Test
     void aWebSocketConnectionGetsOneMessagePerFrameAndStillOneFlush() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         Flushes flushes = new Flushes();
         EmbeddedChannel ws = device(flushes);
         sessions.open("app", "w", ws, true);
@@ -158,8 +159,8 @@ class BroadcasterTest {
     }
 
     @Test
-    void unwritableConnectionsAreSkippedAndCountedForEveryBroadcastOfThePass() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
+    void withParkingOffUnwritableConnectionsAreSkippedAndCountedForEveryBroadcastOfThePass() {
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 0, 100, Duration.ofMillis(50));
         EmbeddedChannel ok = device(new Flushes());
         EmbeddedChannel slow = device(new Flushes());
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
@@ -186,9 +187,72 @@ class BroadcasterTest {
         assertEquals(2.0, deliveries("skipped"));
     }
 
+    /** A connection over its high water mark: 64 bytes written and not flushed. */
+    private EmbeddedChannel unwritable() {
+        EmbeddedChannel slow = device(new Flushes());
+        slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        slow.write(Unpooled.wrappedBuffer(new byte[64]));
+        assertFalse(slow.isWritable());
+        return slow;
+    }
+
+    private double parked(String result) {
+        return registry.get("tern.broker.broadcast.parked").tag("result", result).counter().count();
+    }
+
+    @Test
+    void anUnwritableConnectionGetsItsBroadcastsInOrderOnceItDrainsAndLaterOnesAfterThem() {
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
+        EmbeddedChannel slow = unwritable();
+        slow.freezeTime();
+        sessions.open("app", "slow", slow, false);
+        b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
+        b.broadcast("app", push(2), ByteBufAllocator.DEFAULT);
+        slow.runPendingTasks();
+        assertEquals(2.0, parked("parked"));
+        assertEquals(0.0, deliveries("skipped"));
+
+        slow.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+        slow.runScheduledPendingTasks();
+        assertEquals(0.0, parked("written"), "still not writable: kept");
+
+        slow.flush(); // the socket drained: the 64 bytes went out
+        assertTrue(slow.isWritable());
+        slow.readOutbound();
+        b.broadcast("app", push(3), ByteBufAllocator.DEFAULT); // while 1 and 2 wait: queued behind them
+        slow.runPendingTasks();
+        slow.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+        slow.runScheduledPendingTasks();
+
+        assertEquals(List.of(push(1), push(2), push(3)), written(slow));
+        assertEquals(3.0, parked("written"));
+        assertEquals(0, b.inFlight());
+    }
+
+    @Test
+    void parkingIsBoundedPerConnectionAndAClosedConnectionDropsWhatItHeld() {
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 2, 100, Duration.ofMillis(50));
+        EmbeddedChannel slow = unwritable();
+        slow.freezeTime();
+        sessions.open("app", "slow", slow, false);
+        for (long m = 1; m <= 3; m++) {
+            b.broadcast("app", push(m), ByteBufAllocator.DEFAULT);
+        }
+        slow.runPendingTasks();
+        assertEquals(2.0, parked("parked"));
+        assertEquals(1.0, deliveries("skipped"), "the third copy is over the per-connection bound");
+
+        slow.unsafe().closeForcibly(); // closed the way a reset does, the loop still running
+        assertFalse(slow.isActive());
+        slow.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+        slow.runScheduledPendingTasks();
+        assertEquals(2.0, parked("dropped"), "its device catches up on reconnect");
+        assertEquals(0.0, parked("written"));
+    }
+
     @Test
     void broadcastsOfAnotherAppAreLeftForTheirOwnPass() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         EmbeddedChannel a = device(new Flushes());
         sessions.open("a", "r", a, false);
         CompletableFuture<Integer> toA = b.broadcast("a", push(1), ByteBufAllocator.DEFAULT);
@@ -203,7 +267,7 @@ class BroadcasterTest {
 
     @Test
     void fullWhenTheLimitIsInFlightAndNotOnceOneFinishes() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50));
         EmbeddedChannel ch = device(new Flushes());
         sessions.open("app", "r", ch, false);
         b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
@@ -217,7 +281,7 @@ class BroadcasterTest {
 
     @Test
     void aPassCoalescesAtMostTheLimitAndTheRestFollowsInOrder() {
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50));
         Flushes flushes = new Flushes();
         EmbeddedChannel ch = device(flushes);
         sessions.open("app", "r", ch, false);
@@ -237,7 +301,7 @@ class BroadcasterTest {
     @Test
     void broadcastsArrivingWhileAPassRunsReachEveryConnectionOnceInOrder() throws Exception {
         group = new DefaultEventLoopGroup(1);
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256);
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         LocalAddress address = new LocalAddress("broadcaster-test-" + System.nanoTime());
         int devices = 7;
         int broadcasts = 40;

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,7 +46,7 @@ class PushCommandHandlerTest {
         ackCounts = new BroadcastAckCounts("b1", "1", 8, Duration.ofMinutes(1), System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256), ackCounts, 4));
+                new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 4));
     }
 
     private Frame.PushResult result() {
@@ -152,10 +153,17 @@ class PushCommandHandlerTest {
         }
         internal.runPendingTasks();
         assertEquals(new Frame.BroadcastResult(8, 5), internal.readOutbound());
-        assertEquals(0, lastWritten.refCnt(), "the frame is encoded once and released once every copy is written");
+        assertEquals(1, lastWritten.refCnt(), "the copy parked for the unwritable connection holds the frame");
         assertNull(other.readOutbound());
         assertEquals(5.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "written").counter().count());
-        assertEquals(1.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "skipped").counter().count());
+        assertEquals(0.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "skipped").counter().count());
+
+        slow.flush(); // it drains: its copy follows
+        assertEquals(64, ((ByteBuf) slow.readOutbound()).readableBytes());
+        slow.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+        slow.runScheduledPendingTasks();
+        assertEquals(push, decode(slow.readOutbound()));
+        assertEquals(0, lastWritten.refCnt(), "the frame is encoded once and released once every copy is written");
     }
 
     @Test
@@ -173,7 +181,7 @@ class PushCommandHandlerTest {
         BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
         EmbeddedChannel node = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256), ackCounts, 100));
+                new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 100));
         EmbeddedChannel device = new EmbeddedChannel();
         sessions.open("app", "r1", device, false);
         node.writeInbound(new Frame.Broadcast(1, "app", PUSH.withBroadcastSeq(1)));

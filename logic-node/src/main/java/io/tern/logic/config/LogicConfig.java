@@ -3,6 +3,7 @@ package io.tern.logic.config;
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.limits.LimitsConfig;
+import io.tern.logic.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
@@ -38,6 +39,8 @@ import java.util.TreeMap;
  * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
  * @param redisReconnectMax longest pause between attempts to reconnect to Redis (Lettuce and Redisson), so the API
  *                        serves again within about this much of Redis coming back; default 500ms
+ * @param redelivery      retries of single pushes whose direct PUSH failed or was never made, keys
+ *                        {@code logic.redelivery.*} ({@link RedeliveryConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -49,7 +52,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax) {
+                          TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
+                          RedeliveryConfig redelivery) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -83,6 +87,11 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
+        ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
+        // A check due while the direct PUSH may still be answered would send it twice.
+        ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
+                        && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
+                "logic.redelivery.check-delay and logic.redelivery.lease must be longer than logic.broker-reply-timeout");
     }
 
     /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
@@ -137,7 +146,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 HttpLimits.from(s, "logic"),
                 TlsConfig.from(s, "logic", devMode),
                 LinkConfig.from(s),
-                s.duration("logic.redis-reconnect-max", Duration.ofMillis(500)));
+                s.duration("logic.redis-reconnect-max", Duration.ofMillis(500)),
+                RedeliveryConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -22,12 +23,18 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends one task to a chunk of at most 1,000 devices: one round trip for their routes, the task
  * queued for every known device (the durable point: a device not reached now gets it on
  * reconnect, and its ack counts once), then one PUSH_BATCH per broker for the devices that newly
- * got it. Used by list pushes and by tag-push jobs; repeats and replays are no-ops per device.
+ * got it. Devices a batch did not reach (its broker's link failed or timed out, or the broker found
+ * them not connected or not writable) are tried again at their current route, up to {@code retries}
+ * more rounds {@code retryDelay} apart, before the chunk's counters are recorded; what is still not
+ * reached stays queued for the reconnect. Used by list pushes and by tag-push jobs; repeats and
+ * replays are no-ops per device.
  */
 public final class GroupFanout {
     private static final Logger log = LoggerFactory.getLogger(GroupFanout.class);
@@ -41,17 +48,29 @@ public final class GroupFanout {
     private final TaskRepository tasks;
     private final BrokerDirectory brokers;
     private final BrokerLinks links;
+    private final int retries;
+    private final Executor retryDelay;
     private final Counter written;
     private final Counter queued;
+    private final Counter retried;
 
+    /**
+     * @param retries    rounds of retries for devices a batch did not reach (0: none)
+     * @param retryDelay wait before each retry round
+     */
     public GroupFanout(RouteRepository routes, TaskRepository tasks, BrokerDirectory brokers, BrokerLinks links,
-                       MeterRegistry registry) {
+                       int retries, Duration retryDelay, MeterRegistry registry) {
+        this.retries = retries;
+        this.retryDelay = CompletableFuture.delayedExecutor(retryDelay.toMillis(), TimeUnit.MILLISECONDS);
         this.routes = routes;
         this.tasks = tasks;
         this.brokers = brokers;
         this.links = links;
         this.written = Counter.builder("tern.push.group.copies").tag("outcome", "written").register(registry);
         this.queued = Counter.builder("tern.push.group.copies").tag("outcome", "offline").register(registry);
+        this.retried = Counter.builder("tern.push.group.retried")
+                .description("list/tag push copies sent again to their device's current route after a batch missed them")
+                .register(registry);
     }
 
     public CompletableFuture<ChunkResult> send(StoredTask task, List<String> regIds) {
@@ -92,7 +111,7 @@ public final class GroupFanout {
                 }
                 int newTargets = targeted;
                 int offlineNow = offlineByRoute;
-                return deliver(task, byBroker).thenCompose(live -> {
+                return deliver(task, byBroker, 0).thenCompose(live -> {
                     int offline = offlineNow + (newTargets - offlineNow - live);
                     Map<TaskCounter, Long> deltas = new EnumMap<>(TaskCounter.class);
                     deltas.put(TaskCounter.TARGETED, (long) newTargets);
@@ -108,25 +127,56 @@ public final class GroupFanout {
         });
     }
 
-    /** One PUSH_BATCH per broker; a broker that fails leaves its devices queued (counted offline). */
-    private CompletableFuture<Integer> deliver(StoredTask task, Map<BrokerInfo, List<String>> byBroker) {
+    /** What one round of batches came to: copies written, and devices not reached. */
+    private record Round(int written, List<String> missed) {
+    }
+
+    /**
+     * One PUSH_BATCH per broker, then retry rounds for the devices not reached, at their current route.
+     * A device still not reached after the last round stays queued (counted offline).
+     */
+    private CompletableFuture<Integer> deliver(StoredTask task, Map<BrokerInfo, List<String>> byBroker, int round) {
         if (byBroker.isEmpty()) {
             return CompletableFuture.completedFuture(0);
         }
         Frame.Push push = pushOf(task);
-        List<CompletableFuture<Integer>> results = new ArrayList<>(byBroker.size());
+        List<CompletableFuture<Round>> results = new ArrayList<>(byBroker.size());
         byBroker.forEach((broker, regIds) -> results.add(
                 links.sendBatch(broker, task.body().appId(), regIds, push)
                         .handle((r, err) -> {
                             if (err != null) {
                                 log.debug("[logic task={}] batch to broker {} failed: {}", task.body().taskId(),
                                         broker.id(), err.toString());
-                                return 0;
+                                return new Round(0, regIds);
                             }
-                            return r.written();
+                            return new Round(r.written(), r.notConnected());
                         })));
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .thenApply(x -> results.stream().mapToInt(CompletableFuture::join).sum());
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+            int written = 0;
+            List<String> missed = new ArrayList<>();
+            for (CompletableFuture<Round> r : results) {
+                written += r.join().written();
+                missed.addAll(r.join().missed());
+            }
+            if (missed.isEmpty() || round >= retries) {
+                return CompletableFuture.completedFuture(written);
+            }
+            int sofar = written;
+            return CompletableFuture.supplyAsync(() -> missed, retryDelay)
+                    .thenCompose(again -> routes.lookup(task.body().appId(), again))
+                    .thenCompose(found -> {
+                        Map<BrokerInfo, List<String>> next = new HashMap<>();
+                        for (DeviceRoute d : found) {
+                            BrokerInfo b = d.route() == null ? null : brokers.get(d.route().brokerId());
+                            if (b != null) { // no route now: its reconnect delivers it
+                                next.computeIfAbsent(b, y -> new ArrayList<>()).add(d.regId());
+                            }
+                        }
+                        retried.increment(next.values().stream().mapToInt(List::size).sum());
+                        return deliver(task, next, round + 1);
+                    })
+                    .handle((more, err) -> sofar + (err == null ? more : 0));
+        });
     }
 
     static Frame.Push pushOf(StoredTask task) {

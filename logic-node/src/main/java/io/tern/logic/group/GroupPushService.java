@@ -18,16 +18,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * Group pushes: a task body stored once, then targeted by list, tag or all pushes; task status
  * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path sends one
- * BROADCAST per broker and records the broadcast in the app's log for devices offline now.
+ * BROADCAST per broker and records the broadcast in the app's log for devices offline now. A
+ * BROADCAST whose link fails or whose reply times out is sent to that broker again, up to
+ * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
+ * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
  */
 public final class GroupPushService {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
@@ -39,11 +45,16 @@ public final class GroupPushService {
     private final BrokerLinks links;
     private final MsgIdGenerator ids;
     private final LongSupplier clock;
+    private final int retries;
+    private final Executor retryDelay;
     private TagPushService tagPush;
     private TaskScheduler scheduler;
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
-                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock) {
+                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
+                            Duration retryDelay) {
+        this.retries = retries;
+        this.retryDelay = CompletableFuture.delayedExecutor(retryDelay.toMillis(), TimeUnit.MILLISECONDS);
         this.tasks = tasks;
         this.broadcasts = broadcasts;
         this.fanout = fanout;
@@ -112,13 +123,7 @@ public final class GroupPushService {
                     boolean countAcks = callback == null || callback.isEmpty();
                     List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
                     for (BrokerInfo b : brokers.snapshot().brokers()) {
-                        perBroker.add(links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
-                            if (err != null) {
-                                log.warn("[logic task={}] broadcast to broker {} failed: {}", taskId, b.id(), err.toString());
-                                return 0;
-                            }
-                            return r.written();
-                        }));
+                        perBroker.add(broadcast(b, appId, push, countAcks, taskId, 0));
                     }
                     return CompletableFuture.allOf(perBroker.toArray(CompletableFuture[]::new)).thenCompose(y -> {
                         int written = perBroker.stream().mapToInt(CompletableFuture::join).sum();
@@ -126,6 +131,26 @@ public final class GroupPushService {
                                 TaskCounter.SENT, (long) written)).thenApply(z -> new BroadcastResult(seq, written));
                     });
                 });
+    }
+
+    /** One broker's BROADCAST, sent again (to its current address) when the link fails or the reply times out. */
+    private CompletableFuture<Integer> broadcast(BrokerInfo b, String appId, Frame.Push push, boolean countAcks,
+                                                 long taskId, int attempt) {
+        return links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
+            if (err == null) {
+                return CompletableFuture.completedFuture(r.written());
+            }
+            if (attempt >= retries) {
+                log.warn("[logic task={}] broadcast to broker {} failed, its devices catch up on reconnect: {}", taskId,
+                        b.id(), err.toString());
+                return CompletableFuture.completedFuture(0);
+            }
+            log.info("[logic task={}] broadcast to broker {} failed, sending it again: {}", taskId, b.id(), err.toString());
+            return CompletableFuture.supplyAsync(() -> {
+                BrokerInfo now = brokers.get(b.id());
+                return now == null ? b : now;
+            }, retryDelay).thenCompose(again -> broadcast(again, appId, push, countAcks, taskId, attempt + 1));
+        }).thenCompose(f -> f);
     }
 
     /** Sends the task to its target now; what the API answers for it. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.redelivery.Redeliverer;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.runtime.http.ApiException;
@@ -26,7 +27,10 @@ import java.util.function.LongSupplier;
  * queued for reconnect. The message stays queued until the device's ACK comes back through
  * the receipt pipeline, so a lost connection or a crashed node never loses it. The accept itself
  * records a device without a route as offline; the broker's answer is recorded through
- * {@link StatusMarks}, batched with other pushes' marks.
+ * {@link StatusMarks}, batched with other pushes' marks. A PUSH that did not get written (broker
+ * missing from the registry snapshot, link down, timeout, not writable) is recorded offline and handed
+ * to the {@link Redeliverer}, which retries it to the device's current route within moments; the
+ * accept also put it up for a later check, so a node that dies before the PUSH strands nothing either.
  */
 public final class SinglePushService {
     private static final Logger log = LoggerFactory.getLogger(SinglePushService.class);
@@ -36,18 +40,20 @@ public final class SinglePushService {
     private final BrokerDirectory brokers;
     private final BrokerLinks links;
     private final MsgIdGenerator ids;
+    private final Redeliverer redelivery;
     private final LongSupplier clock;
     private final Counter sent;
     private final Counter offline;
     private final Counter duplicates;
 
     public SinglePushService(MessageRepository messages, StatusMarks marks, BrokerDirectory brokers, BrokerLinks links,
-                             MsgIdGenerator ids, LongSupplier clock, MeterRegistry registry) {
+                             MsgIdGenerator ids, Redeliverer redelivery, LongSupplier clock, MeterRegistry registry) {
         this.messages = messages;
         this.marks = marks;
         this.brokers = brokers;
         this.links = links;
         this.ids = ids;
+        this.redelivery = redelivery;
         this.clock = clock;
         this.sent = Counter.builder("tern.push.single").tag("outcome", "sent").register(registry);
         this.offline = Counter.builder("tern.push.single").tag("outcome", "offline").register(registry);
@@ -81,7 +87,7 @@ public final class SinglePushService {
         }
         BrokerInfo broker = brokers.get(accepted.route().brokerId());
         if (broker == null) {
-            return markOffline(m);
+            return redeliverLater(m); // the snapshot may lag a broker that just (re)registered
         }
         Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(),
                 m.payload().getBytes(StandardCharsets.UTF_8));
@@ -94,9 +100,14 @@ public final class SinglePushService {
             if (err != null) {
                 log.debug("[logic push msg={}] broker {} did not take it: {}", m.msgId(), broker.id(), err.toString());
             }
-            // Queued already: the device gets it when it (re)connects.
-            return markOffline(m);
+            return redeliverLater(m);
         }).thenCompose(f -> f);
+    }
+
+    /** Queued already: retried to the device's current route, and delivered on reconnect at the latest. */
+    private CompletableFuture<PushOutcomeView> redeliverLater(NewMessage m) {
+        redelivery.soon(m.msgId());
+        return markOffline(m);
     }
 
     private CompletableFuture<PushOutcomeView> markOffline(NewMessage m) {

@@ -39,4 +39,18 @@ class LogicConfigTest {
         assertTrue(LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).tls().plain(),
                 "dev mode keeps plain HTTP on");
     }
+
+    @Test
+    void aRedeliveryCheckOrLeaseNoLongerThanTheReplyTimeoutIsRefusedItWouldSendAPushStillInFlightAgain() {
+        LogicConfig c = LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true")));
+        assertTrue(c.redelivery().checkDelay().compareTo(c.brokerReplyTimeout()) > 0, "the defaults fit together");
+        ConfigException check = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.broker-reply-timeout", "5s", "logic.redelivery.check-delay", "5s"))));
+        assertTrue(check.getMessage().contains("logic.redelivery.check-delay"), check.getMessage());
+        ConfigException lease = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.broker-reply-timeout", "2s", "logic.redelivery.lease", "2s"))));
+        assertTrue(lease.getMessage().contains("logic.redelivery.lease"), lease.getMessage());
+        assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.redelivery.max-attempts", "0"))), "attempts are bounded and at least one");
+    }
 }

@@ -20,30 +20,41 @@ public final class MessageRepository {
 
     private final RedisStore redis;
     private final QueuePolicy policy;
+    private final DeliveryChecks checks;
 
+    /** A repository whose accepted messages are not put up for delivery checks (readers, tools, tests). */
     public MessageRepository(RedisStore redis, QueuePolicy policy) {
+        this(redis, policy, DeliveryChecks.OFF);
+    }
+
+    public MessageRepository(RedisStore redis, QueuePolicy policy, DeliveryChecks checks) {
         this.redis = redis;
         this.policy = policy;
+        this.checks = checks;
     }
 
     /**
      * Records the message and queues it for its device in one atomic step, or returns the earlier
      * message for a repeated requestId. Also returns the device's current route, or
      * {@link AcceptResult#UNKNOWN_DEVICE} (nothing recorded) when the device never connected. A message
-     * to a device without a route is recorded {@link MessageStatus#OFFLINE} right away.
+     * to a device without a route is recorded {@link MessageStatus#OFFLINE} right away; one to a routed
+     * device is also put up for a delivery check ({@link DeliveryChecks}, {@link RedeliveryQueue}) that
+     * marking it SENT takes back.
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m) {
         String requestId = m.requestId() == null ? "" : m.requestId();
         String[] keys = {
                 Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()),
-                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId()), Keys.device(m.appId(), m.regId())};
+                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId()), Keys.device(m.appId(), m.regId()),
+                Keys.redeliveryDue()};
+        String checkAt = checks.enabled() ? Long.toString(m.createdAtMillis() + checks.delay().toMillis()) : "0";
         return ACCEPT.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
                 Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
                 Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
                 Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
                 Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
                 requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
-                m.callbackParam() == null ? "" : m.callbackParam())
+                m.callbackParam() == null ? "" : m.callbackParam(), checkAt, Integer.toString(checks.maxDue()))
                 .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
                         : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
                         Route.decode((String) r.get(2))));
@@ -59,15 +70,16 @@ public final class MessageRepository {
 
     /** {@link #advance} for several messages in one round trip. @return how many changed */
     public CompletableFuture<Integer> advanceAll(List<StatusMark> marks, long nowMillis) {
-        String[] keys = new String[marks.size()];
+        String[] keys = new String[marks.size() + 1];
         String[] args = new String[marks.size() + 1];
+        keys[0] = Keys.redeliveryDue();
         args[0] = Long.toString(nowMillis);
-        for (int i = 0; i < keys.length; i++) {
+        for (int i = 0; i < marks.size(); i++) {
             StatusMark m = marks.get(i);
             if (m.status() == MessageStatus.DELIVERED) {
                 throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
             }
-            keys[i] = Keys.message(m.msgId());
+            keys[i + 1] = Keys.message(m.msgId());
             args[i + 1] = m.status().wireName();
         }
         return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys, args).thenApply(Long::intValue);

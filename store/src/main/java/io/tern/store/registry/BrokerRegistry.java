@@ -48,6 +48,20 @@ public final class BrokerRegistry {
                 async.zrem(Keys.brokers(), brokerId).toCompletableFuture());
     }
 
+    /** @return the broker if its liveness key is present (read now, not from a snapshot), else null */
+    public CompletableFuture<BrokerInfo> find(String brokerId) {
+        return redis.async().get(Keys.broker(brokerId)).toCompletableFuture().thenApply(json -> {
+            if (json == null) {
+                return null;
+            }
+            try {
+                return JSON.readValue(json, BrokerInfo.class);
+            } catch (JsonProcessingException e) {
+                return null; // malformed: expires with its TTL
+            }
+        });
+    }
+
     /** Every broker whose liveness key is present. */
     public CompletableFuture<List<BrokerInfo>> live() {
         var async = redis.async();

@@ -1,10 +1,15 @@
 -- Records a new single-push message and queues it for its device, atomically, so nothing
 -- accepted depends on a later step succeeding. Honours the app's requestId (idempotency) and
 -- returns the device's route in the same round trip.
--- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route, 5 device (known) key
+-- A message to a routed device is also put up for a delivery check (KEYS[6], scored by when it is due),
+-- taken off when it is marked sent (message-advance.lua): if the node that accepted it dies before the
+-- PUSH, or the PUSH fails, a redelivery sweeper finds it there (redelivery-claim.lua).
+-- KEYS: 1 idempotency key, 2 message hash, 3 device queue, 4 route, 5 device (known) key,
+--       6 redelivery due zset
 -- ARGV: 1 msgId, 2 appId, 3 regId, 4 kind, 5 payload, 6 createdAt, 7 expiresAt,
 --       8 retentionMs, 9 queueMax, 10 queueTtlMs, 11 idempotencyTtlMs, 12 requestId ('' = none),
---       13 callback URL ('' = none), 14 callback param
+--       13 callback URL ('' = none), 14 callback param, 15 check due at ms ('0' = no check),
+--       16 most due checks (beyond it the message waits for its device's reconnect, as without checks)
 -- Returns {created 0|1, msgId, route or false}, or {-1} when the device never connected.
 -- A device without a route is offline: its message is recorded as such, with no second call.
 if ARGV[12] ~= '' then
@@ -42,6 +47,9 @@ if size > max then
   end
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[10])
+if route and ARGV[15] ~= '0' and redis.call('ZCARD', KEYS[6]) < tonumber(ARGV[16]) then
+  redis.call('ZADD', KEYS[6], ARGV[15], ARGV[1])
+end
 if ARGV[12] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[11])
 end

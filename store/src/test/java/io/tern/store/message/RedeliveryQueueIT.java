@@ -1,0 +1,164 @@
+package io.tern.store.message;
+
+import io.tern.devstack.RedisServer;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.store.Keys;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.route.Route;
+import io.tern.store.route.RouteRepository;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The redelivery due set against a real Redis of its own (sweeps see the whole set): which accepts put a
+ * message up for a check, what takes it back, and how claims lease, retry and give up.
+ */
+class RedeliveryQueueIT {
+    // The scripts take time as an argument; records still expire by the Redis clock, so start from now.
+    private static final long NOW = System.currentTimeMillis();
+    private static final long DELAY = 5_000;
+    private static final Duration LEASE = Duration.ofSeconds(30);
+    private static final AtomicLong ids = new AtomicLong(System.nanoTime());
+    private static RedisServer server;
+    private static RedisStore redis;
+    private static MessageRepository messages;
+    private static RedeliveryQueue queue;
+    private static RouteRepository routes;
+
+    @BeforeAll
+    static void start() {
+        server = RedisServer.start(RedisServer.Options.defaults());
+        redis = RedisStore.connect(server.uri(), Duration.ofSeconds(2));
+        messages = new MessageRepository(redis, new QueuePolicy(10, Duration.ofDays(7), Duration.ofDays(1),
+                Duration.ofHours(24)), new DeliveryChecks(Duration.ofMillis(DELAY), 3));
+        queue = new RedeliveryQueue(redis);
+        routes = new RouteRepository(redis);
+    }
+
+    @AfterAll
+    static void stop() {
+        redis.close();
+        server.close();
+    }
+
+    @BeforeEach
+    void emptyTheDueSet() {
+        redis.async().del(Keys.redeliveryDue()).toCompletableFuture().join();
+    }
+
+    private static long accept(String app, String reg) {
+        long id = ids.incrementAndGet();
+        messages.accept(new NewMessage(id, app, reg, PayloadKind.DATA, "{}", NOW, NOW + 3_600_000, null, null, null)).join();
+        return id;
+    }
+
+    private static String routedDevice() {
+        String app = "app-" + UUID.randomUUID();
+        routes.put(app, "d", new Route("b1", "e1"), NOW).join();
+        return app;
+    }
+
+    private static Double due(long msgId) {
+        return redis.async().zscore(Keys.redeliveryDue(), Long.toString(msgId)).toCompletableFuture().join();
+    }
+
+    @Test
+    void aPushToARoutedDeviceIsDueForACheckUntilItIsMarkedSent() {
+        String app = routedDevice();
+        long sent = accept(app, "d");
+        long failed = accept(app, "d");
+        assertEquals(NOW + DELAY, due(sent));
+
+        messages.advanceAll(List.of(new StatusMark(sent, MessageStatus.SENT),
+                new StatusMark(failed, MessageStatus.OFFLINE)), NOW + 1).join();
+
+        assertNull(due(sent), "a sent message needs no check");
+        assertEquals(NOW + DELAY, due(failed), "an offline mark leaves the check: the redelivery sweeper retries it");
+    }
+
+    @Test
+    void aPushToADeviceWithoutARouteIsNotCheckedItsReconnectDeliversIt() {
+        String app = "app-" + UUID.randomUUID();
+        redis.async().set(Keys.device(app, "away"), "1").toCompletableFuture().join();
+        assertNull(due(accept(app, "away")));
+    }
+
+    @Test
+    void theDueSetIsBoundedBeyondItPushesAreNotChecked() {
+        String app = routedDevice();
+        long a = accept(app, "d");
+        long b = accept(app, "d");
+        long c = accept(app, "d");
+        long d = accept(app, "d");
+        assertTrue(due(a) != null && due(b) != null && due(c) != null);
+        assertNull(due(d), "max-due is 3");
+        assertEquals(3L, queue.size().join());
+    }
+
+    @Test
+    void aClaimLeasesItsEntriesSoNoOtherSweeperTakesThemUntilTheLeaseRunsOut() {
+        String app = routedDevice();
+        long id = accept(app, "d");
+        assertEquals(List.of(), queue.claim(NOW + DELAY - 1, LEASE, 10, 5).join(), "not due yet");
+
+        assertEquals(List.of(new RedeliveryQueue.Claim(id, 1)), queue.claim(NOW + DELAY, LEASE, 10, 5).join());
+        assertEquals(List.of(), queue.claim(NOW + DELAY + 1, LEASE, 10, 5).join(), "leased to the first sweeper");
+        assertEquals(List.of(new RedeliveryQueue.Claim(id, 2)),
+                queue.claim(NOW + DELAY + LEASE.toMillis(), LEASE, 10, 5).join(), "its sweeper died: due again");
+    }
+
+    @Test
+    void aRetryMovesTheCheckButNeverBringsBackOneThatWasMarkedSent() {
+        String app = routedDevice();
+        long retried = accept(app, "d");
+        long sent = accept(app, "d");
+        messages.advance(sent, MessageStatus.SENT, NOW).join();
+
+        queue.retryAt(retried, NOW + 100).join();
+        queue.retryAt(sent, NOW + 100).join();
+
+        assertEquals(NOW + 100, due(retried));
+        assertNull(due(sent));
+    }
+
+    @Test
+    void aMessageThatNoLongerNeedsDeliveryIsDroppedByTheClaim() {
+        String app = routedDevice();
+        long delivered = accept(app, "d");
+        redis.async().hset(Keys.message(delivered), "status", "delivered").toCompletableFuture().join();
+        long gone = accept(app, "d");
+        redis.async().del(Keys.message(gone)).toCompletableFuture().join();
+
+        assertEquals(List.of(), queue.claim(NOW + DELAY, LEASE, 10, 5).join());
+        assertEquals(0L, queue.size().join());
+    }
+
+    @Test
+    void afterItsLastAttemptACheckGivesUpAndLeavesTheMessageQueuedForTheReconnect() {
+        String app = routedDevice();
+        long id = accept(app, "d");
+        long t = NOW + DELAY;
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            assertEquals(List.of(new RedeliveryQueue.Claim(id, attempt)), queue.claim(t, LEASE, 10, 2).join());
+            queue.retryAt(id, t + 1).join();
+            t += 1;
+        }
+        assertEquals(List.of(new RedeliveryQueue.Claim(id, RedeliveryQueue.Claim.GAVE_UP)),
+                queue.claim(t, LEASE, 10, 2).join());
+        assertNull(due(id));
+        assertEquals(List.of(), queue.claim(t + LEASE.toMillis(), LEASE, 10, 2).join(), "never loops");
+        assertEquals(Long.toString(id), redis.async().zrange(Keys.queue(app, "d"), 0, -1).toCompletableFuture().join().get(0),
+                "still queued for its device");
+    }
+}
