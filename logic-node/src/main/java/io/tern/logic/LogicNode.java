@@ -12,6 +12,7 @@ import io.tern.logic.group.TagPushService;
 import io.tern.logic.http.PushApi;
 import io.tern.logic.http.TaskApi;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.id.NodeIdLease;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.push.StatusMarks;
@@ -30,6 +31,7 @@ import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
+import io.tern.store.nodeid.NodeIdRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerRegistry;
@@ -60,6 +62,7 @@ public final class LogicNode implements AutoCloseable {
     private final CallbackUrlGuard callbackGuard;
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
+    private final NodeIdLease nodeId;
     private final HttpServer http;
 
     private LogicNode(LogicConfig config) {
@@ -81,7 +84,9 @@ public final class LogicNode implements AutoCloseable {
                 config.brokerLinksUseTls() ? TlsContexts.client(config.tls()) : null);
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
-        MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
+        nodeId = NodeIdLease.acquire(new NodeIdRepository(redis), config.nodeId(), config.id(),
+                config.recovery().nodeIdLeaseTtl(), clock, System::nanoTime, observability.registry());
+        MsgIdGenerator ids = new MsgIdGenerator(nodeId, clock);
         SinglePushService singlePush = new SinglePushService(messages,
                 new StatusMarks(messages, config.statusBatchMax(), clock), liveBrokers, links, ids, clock,
                 observability.registry());
@@ -109,6 +114,7 @@ public final class LogicNode implements AutoCloseable {
         scheduler.start();
 
         observability.check("redis", redis::isOpen);
+        observability.check("node-id", () -> nodeId.current() != null);
         observability.check("broker-registry", liveBrokers::fresh);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
                 clock);
@@ -133,6 +139,11 @@ public final class LogicNode implements AutoCloseable {
         return http.address();
     }
 
+    /** The msgId node id this node holds now; -1 while it holds none (its API answers 503 to new pushes). */
+    public int msgIdNodeId() {
+        return nodeId.nodeId();
+    }
+
     /** True once the ack consumer holds its partitions: receipts flow from then on. */
     public boolean receiptsReady() {
         return acks.assigned();
@@ -150,6 +161,7 @@ public final class LogicNode implements AutoCloseable {
         RedissonClients.close(redisson);
         links.close();
         liveBrokers.close();
+        nodeId.close();
         redis.close();
         observability.close();
         log.info("[logic {}] stopped", config.id());

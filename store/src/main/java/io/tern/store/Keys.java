@@ -18,6 +18,10 @@ package io.tern.store;
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
+ * tern:node-ids:{n}        string  "logicId|token" of the node holding    PX lease TTL, renewed
+ *                                  msgId node id n (0..1023)
+ * tern:node-ids:{n}:hw     string  ms up to which a holder of id n may    no TTL (1,024 keys at most)
+ *                                  have issued msgIds
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -58,6 +62,16 @@ public final class Keys {
     /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */
     public static String taskAcked(long taskId) {
         return P + "task:" + taskId + ":acked";
+    }
+
+    /** The lease of logic node id {@code nodeId}: who may issue msgIds with it. */
+    public static String nodeIdLease(int nodeId) {
+        return P + "node-ids:" + nodeId;
+    }
+
+    /** The last millisecond a holder of {@code nodeId} may have put into a msgId. */
+    public static String nodeIdHighWater(int nodeId) {
+        return P + "node-ids:" + nodeId + ":hw";
     }
 
     public static String idempotency(String appId, String requestId) {
