@@ -68,7 +68,7 @@ public final class NodeIdLease implements MsgIdGenerator.NodeIdSource, AutoClose
     public static NodeIdLease acquire(NodeIdRepository repo, int configured, String logicId, Duration ttl,
                                       LongSupplier wallClock, LongSupplier nanoClock, MeterRegistry registry) {
         NodeIdLease lease = new NodeIdLease(repo, configured, logicId, ttl, wallClock, nanoClock);
-        String refusal = lease.tryAcquire(-1);
+        String refusal = lease.tryAcquire(-1, true);
         if (refusal != null) {
             lease.renewer.shutdownNow();
             throw new IllegalStateException(refusal);
@@ -93,27 +93,30 @@ public final class NodeIdLease implements MsgIdGenerator.NodeIdSource, AutoClose
         return g == null ? -1 : g.nodeId();
     }
 
-    /** @return null when an id is held, else why none could be */
-    private String tryAcquire(int previous) {
+    /**
+     * @param restart at start-up, an id held under this node's logic.id is its own from before a crash
+     * @return null when an id is held, else why none could be
+     */
+    private String tryAcquire(int previous, boolean restart) {
         if (configured >= 0) {
-            return take(configured) ? null : "logic.node-id " + configured + " is held by another logic node ("
+            return take(configured, restart) ? null : "logic.node-id " + configured + " is held by another logic node ("
                     + holder + "); give each logic node its own logic.node-id, or set logic.node-id=auto";
         }
-        if (previous >= 0 && take(previous)) {
+        if (previous >= 0 && take(previous, false)) {
             return null;
         }
         int start = ThreadLocalRandom.current().nextInt(MAX_NODE_ID + 1);
         for (int i = 0; i <= MAX_NODE_ID; i++) {
-            if (take((start + i) % (MAX_NODE_ID + 1))) {
+            if (take((start + i) % (MAX_NODE_ID + 1), false)) {
                 return null;
             }
         }
         return "no free msgId node id: all " + (MAX_NODE_ID + 1) + " are leased by live logic nodes";
     }
 
-    private boolean take(int id) {
+    private boolean take(int id, boolean restart) {
         long sent = nanoClock.getAsLong();
-        NodeIdRepository.Acquired a = repo.acquire(id, logicId, token, ttlMillis, wallClock.getAsLong())
+        NodeIdRepository.Acquired a = repo.acquire(id, logicId, token, ttlMillis, wallClock.getAsLong(), restart)
                 .orTimeout(ttlMillis, TimeUnit.MILLISECONDS).join();
         if (!a.taken()) {
             holder = a.holder();
@@ -142,7 +145,7 @@ public final class NodeIdLease implements MsgIdGenerator.NodeIdSource, AutoClose
                         logicId, g.nodeId());
                 grant = null;
             }
-            String refusal = tryAcquire(g == null ? -1 : g.nodeId());
+            String refusal = tryAcquire(g == null ? -1 : g.nodeId(), false);
             if (refusal == null) {
                 log.warn("[logic {}] leased msgId node id {} again", logicId, grant.nodeId());
             } else {

@@ -31,10 +31,12 @@ public final class NodeIdRepository {
     public record Acquired(boolean taken, long highWaterMillis, String holder) {
     }
 
-    public CompletableFuture<Acquired> acquire(int nodeId, String logicId, String token, long ttlMillis, long nowMillis) {
+    /** @param restart also take the id over from a holder with the same {@code logicId} (this node before a crash) */
+    public CompletableFuture<Acquired> acquire(int nodeId, String logicId, String token, long ttlMillis, long nowMillis,
+                                               boolean restart) {
         return ACQUIRE.<List<Object>>run(redis.async(), ScriptOutputType.MULTI,
                         new String[]{Keys.nodeIdLease(nodeId), Keys.nodeIdHighWater(nodeId)},
-                        logicId, token, Long.toString(ttlMillis), Long.toString(nowMillis))
+                        logicId, token, Long.toString(ttlMillis), Long.toString(nowMillis), restart ? "1" : "0")
                 .thenApply(r -> ((Long) r.get(0)) == 1L
                         ? new Acquired(true, Long.parseLong((String) r.get(1)), null)
                         : new Acquired(false, 0, (String) r.get(1)));
