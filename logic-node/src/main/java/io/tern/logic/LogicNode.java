@@ -107,8 +107,8 @@ public final class LogicNode implements AutoCloseable {
         GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
-                config.tagQueue(), config.tagChunk(), observability.registry(), config.id());
-        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups::fire, observability.registry(),
+                config.tagQueue(), config.tagChunk(), config.recovery(), clock, observability.registry(), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, observability.registry(),
                 config.id());
         groups.connect(tagPush, scheduler);
         scheduler.start();

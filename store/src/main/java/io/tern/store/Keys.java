@@ -12,7 +12,13 @@ package io.tern.store;
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
- *                                  ackc:{counterId} (last count applied)
+ *                                  ackc:{counterId} (last count applied),
+ *                                  target, rsources, rsrc, rcur, rjobs, owner, attempts, reason
+ *                                  (tag-push resolution progress and lease)
+ * tern:task:{taskId}:jobs  set     ids of the tag-push jobs fanned out    the task's remaining TTL
+ *                                  (a re-published job is skipped)
+ * tern:tasks:resolving     zset    taskIds being resolved, scored by      no TTL; entries leave when
+ *                                  their owner's lease end (ms)           done, failed or gone
  * tern:task:{taskId}:acked set     regIds whose per-device ack of this    the task's remaining TTL
  *                                  broadcast counted (once per device)
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
@@ -57,6 +63,16 @@ public final class Keys {
 
     public static String task(long taskId) {
         return P + "task:" + taskId;
+    }
+
+    /** Ids of the tag-push jobs of task {@code taskId} already fanned out. */
+    public static String taskJobs(long taskId) {
+        return P + "task:" + taskId + ":jobs";
+    }
+
+    /** Tasks whose tag expression is being resolved, scored by their owner's lease end. */
+    public static String resolvingTasks() {
+        return P + "tasks:resolving";
     }
 
     /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */

@@ -2,6 +2,7 @@ package io.tern.logic.group;
 
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.schedule.ScheduledPushHandler;
 import io.tern.logic.schedule.TaskScheduler;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
@@ -29,7 +30,7 @@ import java.util.function.LongSupplier;
  * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path sends one
  * BROADCAST per broker and records the broadcast in the app's log for devices offline now.
  */
-public final class GroupPushService {
+public final class GroupPushService implements ScheduledPushHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
 
     private final TaskRepository tasks;
@@ -89,7 +90,7 @@ public final class GroupPushService {
 
     /** Sends the task to up to 1,000 devices now. */
     public CompletableFuture<GroupFanout.ChunkResult> listPush(StoredTask task, List<String> regIds) {
-        return tasks.setState(task.body().taskId(), TaskState.SENDING).thenCompose(x -> fanout.send(task, regIds));
+        return tasks.markSending(task.body().taskId()).thenCompose(x -> fanout.send(task, regIds));
     }
 
     /** Result of an all push: the broadcast's sequence in the app's log and copies written live. */
@@ -101,7 +102,7 @@ public final class GroupPushService {
         long taskId = task.body().taskId();
         String appId = task.body().appId();
         return tasks.markBroadcast(taskId)
-                .thenCompose(x -> tasks.setState(taskId, TaskState.SENDING))
+                .thenCompose(x -> tasks.markSending(taskId))
                 // Logged before sending: a device that connects meanwhile catches up from the log.
                 .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
                 .thenCompose(seq -> {
@@ -135,8 +136,8 @@ public final class GroupPushService {
             return listPush(task, l.regIds()).thenApply(r -> Map.of("taskId", taskId, "invalidRegIds", r.invalidRegIds()));
         }
         if (target instanceof GroupTarget.TagTarget t) {
-            tagPush.start(task, t.expression());
-            return CompletableFuture.completedFuture(Map.of("taskId", taskId, "state", "resolving"));
+            // Recorded on the task before answering: any node finishes it if this one dies.
+            return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
         return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
     }
@@ -152,10 +153,18 @@ public final class GroupPushService {
         return send(task, target);
     }
 
+    /** The scheduler gave up on a scheduled task: it fails, saying why, instead of staying scheduled. */
+    @Override
+    public CompletableFuture<Void> givenUp(long taskId, String reason) {
+        return tasks.failScheduled(taskId, reason).thenApply(x -> null);
+    }
+
     /** The scheduler's call when a scheduled task's time comes (on exactly one node). */
+    @Override
     public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
         return task(appId, taskId, false).thenCompose(t -> {
-            if (t.state() == TaskState.RECALLED) {
+            // Resolving: an earlier firing already handed the tag push over (its resolution resumes by itself).
+            if (t.state() == TaskState.RECALLED || t.state() == TaskState.RESOLVING) {
                 return CompletableFuture.completedFuture(null);
             }
             return send(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);
