@@ -104,7 +104,8 @@ public final class LogicNode implements AutoCloseable {
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());
-        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
+        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
+                config.ackFilter());
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
                 config.tagQueue(), config.tagChunk(), config.recovery(), clock, observability.registry(), config.id());

@@ -12,15 +12,15 @@ package io.tern.store;
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
- *                                  ackc:{counterId} (last count applied),
+ *                                  bf ("m:k": size of the broadcast's ack filter),
  *                                  target, rsources, rsrc, rcur, rjobs, owner, attempts, reason
  *                                  (tag-push resolution progress and lease)
  * tern:task:{taskId}:jobs  set     ids of the tag-push jobs fanned out    the task's remaining TTL
  *                                  (a re-published job is skipped)
  * tern:tasks:resolving     zset    taskIds being resolved, scored by      no TTL; entries leave when
  *                                  their owner's lease end (ms)           done, failed or gone
- * tern:task:{taskId}:acked set     regIds whose per-device ack of this    the task's remaining TTL
- *                                  broadcast counted (once per device)
+ * tern:task:{taskId}:ackbf string  Bloom filter bitmap of the devices     the task's remaining TTL
+ *                                  whose ack of this broadcast counted
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
@@ -75,9 +75,9 @@ public final class Keys {
         return P + "tasks:resolving";
     }
 
-    /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */
-    public static String taskAcked(long taskId) {
-        return P + "task:" + taskId + ":acked";
+    /** The Bloom filter of the devices whose ack of broadcast task {@code taskId} was counted. */
+    public static String taskAckFilter(long taskId) {
+        return P + "task:" + taskId + ":ackbf";
     }
 
     /** The lease of logic node id {@code nodeId}: who may issue msgIds with it. */

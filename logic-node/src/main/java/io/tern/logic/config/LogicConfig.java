@@ -2,6 +2,7 @@ package io.tern.logic.config;
 
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
+import io.tern.logic.group.AckFilterConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
@@ -38,6 +39,7 @@ import java.util.TreeMap;
  *                        the broker against it and present this node's certificate when TLS is enabled
  * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
  * @param recovery        node id and task leases, and the sweeper that takes over tasks of a dead node
+ * @param ackFilter       the per-broadcast filter that counts each device's ack once ({@link AckFilterConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -49,7 +51,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls, LinkConfig brokerLink, RecoveryConfig recovery) {
+                          TlsConfig tls, LinkConfig brokerLink, RecoveryConfig recovery,
+                          AckFilterConfig ackFilter) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -80,6 +83,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
         ConfigException.require(brokerLink != null, "logic broker link settings are required");
         ConfigException.require(recovery != null, "logic recovery settings are required");
+        ConfigException.require(ackFilter != null, "logic ack filter settings are required");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
@@ -137,7 +141,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 HttpLimits.from(s, "logic"),
                 TlsConfig.from(s, "logic", devMode),
                 LinkConfig.from(s),
-                RecoveryConfig.from(s));
+                RecoveryConfig.from(s),
+                AckFilterConfig.from(s));
         s.warnUnread("logic.");
         return c;
     }

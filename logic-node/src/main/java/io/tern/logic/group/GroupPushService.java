@@ -40,11 +40,12 @@ public final class GroupPushService implements ScheduledPushHandler {
     private final BrokerLinks links;
     private final MsgIdGenerator ids;
     private final LongSupplier clock;
+    private final AckFilterConfig ackFilter;
     private TagPushService tagPush;
     private TaskScheduler scheduler;
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
-                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock) {
+                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, AckFilterConfig ackFilter) {
         this.tasks = tasks;
         this.broadcasts = broadcasts;
         this.fanout = fanout;
@@ -52,6 +53,7 @@ public final class GroupPushService implements ScheduledPushHandler {
         this.links = links;
         this.ids = ids;
         this.clock = clock;
+        this.ackFilter = ackFilter;
     }
 
     /** Completes the wiring: the scheduler calls back into {@link #fire}, so both exist first. */
@@ -101,7 +103,9 @@ public final class GroupPushService implements ScheduledPushHandler {
     public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
         long taskId = task.body().taskId();
         String appId = task.body().appId();
-        return tasks.markBroadcast(taskId)
+        List<BrokerInfo> live = brokers.snapshot().brokers();
+        long connected = live.stream().mapToLong(BrokerInfo::connections).sum();
+        return tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
                 .thenCompose(x -> tasks.markSending(taskId))
                 // Logged before sending: a device that connects meanwhile catches up from the log.
                 .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
@@ -112,7 +116,7 @@ public final class GroupPushService implements ScheduledPushHandler {
                     String callback = task.body().callbackUrl();
                     boolean countAcks = callback == null || callback.isEmpty();
                     List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
-                    for (BrokerInfo b : brokers.snapshot().brokers()) {
+                    for (BrokerInfo b : live) {
                         perBroker.add(links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
                             if (err != null) {
                                 log.warn("[logic task={}] broadcast to broker {} failed: {}", taskId, b.id(), err.toString());

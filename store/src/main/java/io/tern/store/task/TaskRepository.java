@@ -168,9 +168,17 @@ public final class TaskRepository {
         return new String[]{Keys.task(taskId), Keys.resolvingTasks()};
     }
 
-    /** Marks a task as broadcast: its acks count without a queued copy (broadcasts are never queued). */
-    public CompletableFuture<Void> markBroadcast(long taskId) {
-        return redis.async().hset(Keys.task(taskId), "bcast", "1").toCompletableFuture().thenApply(x -> null);
+    /**
+     * Marks a task as broadcast: its acks count without a queued copy (broadcasts are never queued),
+     * at most once per device through an ack filter of {@code filterBits} bits and
+     * {@code filterProbes} probes. The size is set once: a repeated all push keeps the first one.
+     */
+    public CompletableFuture<Void> markBroadcast(long taskId, long filterBits, int filterProbes) {
+        String key = Keys.task(taskId);
+        var async = redis.async();
+        var bcast = async.hset(key, "bcast", "1").toCompletableFuture();
+        var size = async.hsetnx(key, "bf", filterBits + ":" + filterProbes).toCompletableFuture();
+        return CompletableFuture.allOf(bcast, size);
     }
 
     public CompletableFuture<Void> increment(long taskId, Map<TaskCounter, Long> deltas) {
