@@ -258,9 +258,10 @@ public final class TagPushService implements AutoCloseable {
             }
         } catch (Exception ex) {
             Throwable cause = ex instanceof CompletionException && ex.getCause() != null ? ex.getCause() : ex;
-            log.warn("[logic task={}] resolving tags failed, handed back for a retry: {}", taskId, cause.toString());
+            String reason = closed ? "logic node " + owner + " stopped while resolving" : "resolution failed: " + cause;
+            log.warn("[logic task={}] {}; handed back for another node to resume", taskId, reason);
             try {
-                tasks.abandonResolving(taskId, leaseOwner, "resolution failed: " + cause, clock.getAsLong()).join();
+                tasks.abandonResolving(taskId, leaseOwner, reason, clock.getAsLong()).join();
             } catch (RuntimeException again) {
                 // Redis unreachable: the lease runs out by itself and a sweeper retries.
                 log.debug("[logic task={}] could not hand back: {}", taskId, again.toString());

@@ -12,13 +12,15 @@
 -- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Adds the device;
 -- returns 1 when it was not in yet. A false positive (all k bits already set by others) returns 0:
 -- a device may go uncounted, never counted twice. The bitmap lives as long as the task hash.
-local function filter_add(filter, task, hex)
-  local m, k = 8388608, 7
+local function filter_size(task)
   local bf = redis.call('HGET', task, 'bf')
   if bf then
-    local a, b = string.match(bf, '^(%d+):(%d+)$')
-    m, k = tonumber(a), tonumber(b)
+    local m, k = string.match(bf, '^(%d+):(%d+)$')
+    return tonumber(m), tonumber(k)
   end
+  return 8388608, 7 -- a broadcast marked before filters were sized: 1 MiB
+end
+local function filter_add(filter, task, hex, m, k)
   local h1 = tonumber(string.sub(hex, 1, 8), 16)
   local h2 = tonumber(string.sub(hex, 9, 16), 16)
   h2 = h2 - (h2 % 2) + 1 -- odd: the k probes never collapse onto one bit
@@ -66,7 +68,7 @@ for i = 0, (#ARGV - 1) / 4 - 1 do
     elseif removed == 1 then
       redis.call('HINCRBY', task, 'n:delivered', 1)
       put(2, 1, t[3], t[4])
-    elseif t[2] == '1' and filter_add(filter, task, hash) == 1 then
+    elseif t[2] == '1' and filter_add(filter, task, hash, filter_size(task)) == 1 then
       -- At most once per device per broadcast: replayed, acked again after catch-up, or counted by a broker.
       redis.call('HINCRBY', task, 'n:delivered', 1)
       put(2, 1, t[3], t[4])

@@ -8,13 +8,15 @@
 -- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Adds the device;
 -- returns 1 when it was not in yet. A false positive (all k bits already set by others) returns 0:
 -- a device may go uncounted, never counted twice. The bitmap lives as long as the task hash.
-local function filter_add(filter, task, hex)
-  local m, k = 8388608, 7
+local function filter_size(task)
   local bf = redis.call('HGET', task, 'bf')
   if bf then
-    local a, b = string.match(bf, '^(%d+):(%d+)$')
-    m, k = tonumber(a), tonumber(b)
+    local m, k = string.match(bf, '^(%d+):(%d+)$')
+    return tonumber(m), tonumber(k)
   end
+  return 8388608, 7 -- a broadcast marked before filters were sized: 1 MiB
+end
+local function filter_add(filter, task, hex, m, k)
   local h1 = tonumber(string.sub(hex, 1, 8), 16)
   local h2 = tonumber(string.sub(hex, 9, 16), 16)
   h2 = h2 - (h2 % 2) + 1 -- odd: the k probes never collapse onto one bit
@@ -36,9 +38,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return -1
 end
 local hashes = ARGV[1]
+local m, k = filter_size(KEYS[1])
 local added = 0
 for at = 1, #hashes - 15, 16 do
-  added = added + filter_add(KEYS[2], KEYS[1], string.sub(hashes, at, at + 15))
+  added = added + filter_add(KEYS[2], KEYS[1], string.sub(hashes, at, at + 15), m, k)
 end
 if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'n:delivered', added)
