@@ -148,8 +148,8 @@ public final class Broker implements AutoCloseable {
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
         TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
-        BroadcastAckCounts ackCounts = new BroadcastAckCounts(id, Long.toString(startedAtMillis),
-                config.ackCountCapacity(), config.ackCountWindow(), System::nanoTime, clock);
+        BroadcastAckCounts ackCounts = new BroadcastAckCounts(id, config.ackCountCapacity(), config.ackCountWindow(),
+                config.ackCountBuffer(), config.ackCountRecordMax(), System::nanoTime, clock);
         acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), ackCounts,
                 config.ackCountInterval(), metrics);
 

@@ -12,6 +12,7 @@ import io.tern.logic.group.TagPushService;
 import io.tern.logic.http.PushApi;
 import io.tern.logic.http.TaskApi;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.id.NodeIdLease;
 import io.tern.logic.limits.AppLimits;
 import io.tern.logic.push.SinglePushService;
 import io.tern.logic.push.StatusMarks;
@@ -33,6 +34,7 @@ import io.tern.store.message.DeliveryChecks;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.message.RedeliveryQueue;
 import io.tern.store.receipt.AckRepository;
+import io.tern.store.nodeid.NodeIdRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.registry.BrokerDirectory;
@@ -65,6 +67,7 @@ public final class LogicNode implements AutoCloseable {
     private final CallbackUrlGuard callbackGuard;
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
+    private final NodeIdLease nodeId;
     private final HttpServer http;
 
     private LogicNode(LogicConfig config) {
@@ -90,7 +93,9 @@ public final class LogicNode implements AutoCloseable {
                 config.brokerLinksUseTls() ? TlsContexts.client(config.tls()) : null);
         Gauge.builder("tern.logic.broker.inflight", links, BrokerLinks::inFlight)
                 .description("push commands awaiting a broker's reply").register(observability.registry());
-        MsgIdGenerator ids = new MsgIdGenerator(config.nodeId(), clock);
+        nodeId = NodeIdLease.acquire(new NodeIdRepository(redis), config.nodeId(), config.id(),
+                config.recovery().nodeIdLeaseTtl(), clock, System::nanoTime, observability.registry());
+        MsgIdGenerator ids = new MsgIdGenerator(nodeId, clock);
         StatusMarks marks = new StatusMarks(messages, config.statusBatchMax(), clock);
         redelivery = new Redeliverer(config.redelivery(), new RedeliveryQueue(redis), messages, new RouteRepository(redis),
                 liveBrokers, registry, links, marks, clock, observability.registry(), config.id()).start();
@@ -113,16 +118,17 @@ public final class LogicNode implements AutoCloseable {
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
         GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
-                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay());
+                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), config.ackFilter());
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
-                config.tagQueue(), config.tagChunk(), observability.registry(), config.id());
-        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups::fire, observability.registry(),
+                config.tagQueue(), config.tagChunk(), config.recovery(), clock, observability.registry(), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, observability.registry(),
                 config.id());
         groups.connect(tagPush, scheduler);
         scheduler.start();
 
         observability.check("redis", redis::isOpen);
+        observability.check("node-id", () -> nodeId.current() != null);
         observability.check("broker-registry", liveBrokers::fresh);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
                 clock);
@@ -148,6 +154,11 @@ public final class LogicNode implements AutoCloseable {
         return http.address();
     }
 
+    /** The msgId node id this node holds now; -1 while it holds none (its API answers 503 to new pushes). */
+    public int msgIdNodeId() {
+        return nodeId.nodeId();
+    }
+
     /** True once the ack consumer holds its partitions: receipts flow from then on. */
     public boolean receiptsReady() {
         return acks.assigned();
@@ -166,6 +177,7 @@ public final class LogicNode implements AutoCloseable {
         redelivery.close();
         links.close();
         liveBrokers.close();
+        nodeId.close();
         redis.close();
         observability.close();
         log.info("[logic {}] stopped", config.id());

@@ -12,14 +12,24 @@ package io.tern.store;
  * tern:idem:{app}:{reqId}  string  msgId                                  PX idempotency window
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:task:{taskId}       hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
- *                                  ackc:{counterId} (last count applied)
- * tern:task:{taskId}:acked set     regIds whose per-device ack of this    the task's remaining TTL
- *                                  broadcast counted (once per device)
+ *                                  bf ("m:k": size of the broadcast's ack filter),
+ *                                  target, rsources, rsrc, rcur, rjobs, owner, attempts, reason
+ *                                  (tag-push resolution progress and lease)
+ * tern:task:{taskId}:jobs  set     ids of the tag-push jobs fanned out    the task's remaining TTL
+ *                                  (a re-published job is skipped)
+ * tern:tasks:resolving     zset    taskIds being resolved, scored by      no TTL; entries leave when
+ *                                  their owner's lease end (ms)           done, failed or gone
+ * tern:task:{taskId}:ackbf string  Bloom filter bitmap of the devices     the task's remaining TTL
+ *                                  whose ack of this broadcast counted
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
  * tern:redeliver           zset    msgIds due for a delivery check,       bounded (logic.redelivery.max-due);
  *                                  scored by due ms                       left when marked sent / expired
+ * tern:node-ids:{n}        string  "logicId|token" of the node holding    PX lease TTL, renewed
+ *                                  msgId node id n (0..1023)
+ * tern:node-ids:{n}:hw     string  ms up to which a holder of id n may    no TTL (1,024 keys at most)
+ *                                  have issued msgIds
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -57,9 +67,29 @@ public final class Keys {
         return P + "task:" + taskId;
     }
 
-    /** The devices whose per-device ack of broadcast task {@code taskId} was counted. */
-    public static String taskAcked(long taskId) {
-        return P + "task:" + taskId + ":acked";
+    /** Ids of the tag-push jobs of task {@code taskId} already fanned out. */
+    public static String taskJobs(long taskId) {
+        return P + "task:" + taskId + ":jobs";
+    }
+
+    /** Tasks whose tag expression is being resolved, scored by their owner's lease end. */
+    public static String resolvingTasks() {
+        return P + "tasks:resolving";
+    }
+
+    /** The Bloom filter of the devices whose ack of broadcast task {@code taskId} was counted. */
+    public static String taskAckFilter(long taskId) {
+        return P + "task:" + taskId + ":ackbf";
+    }
+
+    /** The lease of logic node id {@code nodeId}: who may issue msgIds with it. */
+    public static String nodeIdLease(int nodeId) {
+        return P + "node-ids:" + nodeId;
+    }
+
+    /** The last millisecond a holder of {@code nodeId} may have put into a msgId. */
+    public static String nodeIdHighWater(int nodeId) {
+        return P + "node-ids:" + nodeId + ":hw";
     }
 
     /** Single-push messages accepted for a routed device and not yet marked sent, scored by when to check them. */

@@ -104,8 +104,8 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     }
 
     @Override
-    public boolean countBroadcast(long msgId) {
-        return running && counts.count(msgId);
+    public boolean countBroadcast(long msgId, String regId) {
+        return running && counts.count(msgId, regId);
     }
 
     /** Acks waiting for the producer. */
@@ -160,7 +160,7 @@ public final class AckPublisher implements AckSink, AutoCloseable {
                 if (err == null) {
                     count.confirmed();
                 } else {
-                    count.failed(); // its total, or a higher one, goes again: the consumer adds only the increase
+                    count.failed(); // the same devices go again: the consumer's filter counts each once
                     failed(err);
                 }
             });

@@ -70,6 +70,12 @@ import java.util.regex.Pattern;
  * @param ackTracking      which ACKs count ({@link AckTracking})
  * @param recovery         how devices stay routable through Redis outages ({@link Recovery})
  * @param broadcastParking broadcast copies kept for connections that are not writable ({@link BroadcastParking})
+ * @param ackCountBuffer   {@code broker.ack-count-buffer}: acks of one counted broadcast kept between two count flushes
+ *                         (8 bytes each, so up to ack-count-capacity × this × 8 bytes of heap); beyond it acks go per
+ *                         device until the next flush; default
+ *                         {@value #DEFAULT_ACK_COUNT_BUFFER}
+ * @param ackCountRecordMax {@code broker.ack-count-record-max}: devices in one count record at most (16 hex digits
+ *                         each; the consumer's script runs a record at a time, ~9 µs a device); default {@value #DEFAULT_ACK_COUNT_RECORD_MAX}
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -82,7 +88,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
-                           BroadcastParking broadcastParking) {
+                           BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -155,6 +161,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     /** Nearly every online device acks within seconds; stragglers and reconnects go per device. */
     public static final Duration DEFAULT_ACK_COUNT_WINDOW = Duration.ofSeconds(60);
     public static final Duration DEFAULT_ACK_COUNT_INTERVAL = Duration.ofMillis(100);
+    public static final int DEFAULT_ACK_COUNT_BUFFER = 4096;
+    public static final int DEFAULT_ACK_COUNT_RECORD_MAX = 256;
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -411,6 +419,10 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackTracking != null, "broker ack tracking settings are required");
         ConfigException.require(recovery != null, "broker recovery settings are required");
         ConfigException.require(broadcastParking != null, "broker broadcast parking settings are required");
+        ConfigException.require(ackCountBuffer >= 1 && ackCountBuffer <= 1 << 22,
+                "broker.ack-count-buffer must be in [1, 4194304], got " + ackCountBuffer);
+        ConfigException.require(ackCountRecordMax >= 1 && ackCountRecordMax <= 16_384,
+                "broker.ack-count-record-max must be in [1, 16384], got " + ackCountRecordMax);
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
                 "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
                         + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
@@ -468,7 +480,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 InternalLink.from(s),
                 AckTracking.from(s),
                 Recovery.from(s),
-                BroadcastParking.from(s));
+                BroadcastParking.from(s),
+                s.integer("broker.ack-count-buffer", DEFAULT_ACK_COUNT_BUFFER),
+                s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX));
         s.warnUnread("broker.");
         return c;
     }

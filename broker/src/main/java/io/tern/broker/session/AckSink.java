@@ -13,7 +13,7 @@ public interface AckSink {
      *
      * @return true when counted: offer nothing for it
      */
-    default boolean countBroadcast(long msgId) {
+    default boolean countBroadcast(long msgId, String regId) {
         return false;
     }
 }

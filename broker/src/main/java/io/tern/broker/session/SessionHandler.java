@@ -93,7 +93,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
             services.metrics().ackUnknown();
             return;
         }
-        if (services.acks().countBroadcast(msgId)) {
+        if (services.acks().countBroadcast(msgId, session.regId())) {
             return;
         }
         services.acks().offer(new AckRecord(session.appId(), session.regId(), msgId, services.clock().getAsLong(),

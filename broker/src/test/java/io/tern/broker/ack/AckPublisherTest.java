@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AckPublisherTest {
 
     private static AckPublisher unstarted(int capacity, SimpleMeterRegistry registry) {
-        return new AckPublisher("b1", capacity, new BroadcastAckCounts("b1", "1", 4, Duration.ofSeconds(10),
+        return new AckPublisher("b1", capacity, new BroadcastAckCounts("b1", 4, Duration.ofSeconds(10), 64, 64,
                 System::nanoTime, System::currentTimeMillis), Duration.ofMillis(100), new BrokerMetrics(registry));
     }
 
@@ -39,7 +39,7 @@ class AckPublisherTest {
         AckPublisher acks = unstarted(10, registry);
         acks.close(Duration.ZERO);
         assertFalse(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
-        assertFalse(acks.countBroadcast(1));
+        assertFalse(acks.countBroadcast(1, "r"));
     }
 
     @Test

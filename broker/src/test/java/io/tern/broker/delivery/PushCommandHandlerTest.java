@@ -43,7 +43,7 @@ class PushCommandHandlerTest {
         registry = new SimpleMeterRegistry();
         BrokerMetrics metrics = new BrokerMetrics(registry);
         sessions = new Sessions("b1", 1L, 16);
-        ackCounts = new BroadcastAckCounts("b1", "1", 8, Duration.ofMinutes(1), System::nanoTime, () -> 0L);
+        ackCounts = new BroadcastAckCounts("b1", 8, Duration.ofMinutes(1), 64, 64, System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
                 new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 4));
@@ -172,8 +172,8 @@ class PushCommandHandlerTest {
                 new byte[]{'{', '}'}, 1), true));
         internal.writeInbound(new Frame.Broadcast(11, "app", new Frame.Push(101, 1_800_000_000_000L, PayloadKind.DATA,
                 new byte[]{'{', '}'}, 2)));
-        assertTrue(ackCounts.count(100));
-        assertFalse(ackCounts.count(101), "per-device receipts: the task has a callback");
+        assertTrue(ackCounts.count(100, "d1"));
+        assertFalse(ackCounts.count(101, "d1"), "per-device receipts: the task has a callback");
     }
 
     @Test

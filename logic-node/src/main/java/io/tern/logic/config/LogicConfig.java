@@ -2,6 +2,7 @@ package io.tern.logic.config;
 
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
+import io.tern.logic.group.AckFilterConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -19,7 +20,8 @@ import java.util.TreeMap;
  * Logic node configuration, keys {@code logic.*}. Apps come from {@code logic.apps.<appId>.key}
  * and {@code logic.apps.<appId>.secret}.
  *
- * @param nodeId          0..1023, unique per logic node: part of every msgId it issues
+ * @param nodeId          0..1023, part of every msgId this node issues, leased in Redis so no two nodes hold it;
+ *                        {@link #AUTO_NODE_ID} ({@code logic.node-id=auto}, the default) leases a free one
  * @param authTokenCache  verified auth tokens remembered so their HMAC is not redone per call (0: off)
  * @param maxBodyBytes    request bodies over this answer 413 (a message: single push, task payload)
  * @param maxListBodyBytes the same for calls carrying up to 1,000 regIds (list push, tag membership)
@@ -41,6 +43,8 @@ import java.util.TreeMap;
  *                        serves again within about this much of Redis coming back; default 500ms
  * @param redelivery      retries of single pushes whose direct PUSH failed or was never made, keys
  *                        {@code logic.redelivery.*} ({@link RedeliveryConfig})
+ * @param recovery        node id and task leases, and the sweeper that takes over tasks of a dead node
+ * @param ackFilter       the per-broadcast filter that counts each device's ack once ({@link AckFilterConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -53,12 +57,14 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
-                          RedeliveryConfig redelivery) {
+                          RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
+    /** {@code logic.node-id=auto}: lease any free node id. */
+    public static final int AUTO_NODE_ID = -1;
 
     public LogicConfig {
-        ConfigException.require(nodeId >= 0 && nodeId <= 1023, "logic.node-id must be in [0, 1023]");
+        ConfigException.require(nodeId >= AUTO_NODE_ID && nodeId <= 1023, "logic.node-id must be auto or in [0, 1023]");
         ConfigException.require(authTokenSecret.length() >= 16, "logic.auth-token-secret must be >= 16 chars");
         ConfigException.require(authTokenCache >= 0 && authTokenCache <= 1_000_000, "logic.auth-token-cache must be in [0, 1000000]");
         ConfigException.require(maxBodyBytes >= 256 && maxBodyBytes <= 1024 * 1024, "logic.max-body-bytes out of range");
@@ -84,6 +90,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(redisReconnectMax != null && redisReconnectMax.compareTo(Duration.ofMillis(10)) >= 0
                         && redisReconnectMax.compareTo(Duration.ofSeconds(30)) <= 0,
                 "logic.redis-reconnect-max must be between 10ms and 30s, got " + redisReconnectMax);
+        ConfigException.require(recovery != null, "logic recovery settings are required");
+        ConfigException.require(ackFilter != null, "logic ack filter settings are required");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
@@ -108,7 +116,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         boolean devMode = s.bool("logic.dev-mode", false);
         LogicConfig c = new LogicConfig(
                 s.string("logic.id", "l1"),
-                s.integer("logic.node-id", 1),
+                nodeId(s.string("logic.node-id", "auto")),
                 new HttpEndpoint(s.string("logic.host", "127.0.0.1"), s.integer("logic.port", 8080)),
                 s.string("logic.redis-uri", "redis://127.0.0.1:6390"),
                 s.duration("logic.redis-timeout", Duration.ofSeconds(2)),
@@ -147,8 +155,21 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 TlsConfig.from(s, "logic", devMode),
                 LinkConfig.from(s),
                 s.duration("logic.redis-reconnect-max", Duration.ofMillis(500)),
-                RedeliveryConfig.from(s));
+                RedeliveryConfig.from(s),
+                RecoveryConfig.from(s),
+                AckFilterConfig.from(s));
         s.warnUnread("logic.");
         return c;
+    }
+
+    private static int nodeId(String v) {
+        if (v.equalsIgnoreCase("auto")) {
+            return AUTO_NODE_ID;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException("logic.node-id must be auto or a number in [0, 1023]: " + v);
+        }
     }
 }

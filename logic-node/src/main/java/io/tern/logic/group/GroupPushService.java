@@ -2,6 +2,7 @@ package io.tern.logic.group;
 
 import io.tern.logic.broker.BrokerLinks;
 import io.tern.logic.id.MsgIdGenerator;
+import io.tern.logic.schedule.ScheduledPushHandler;
 import io.tern.logic.schedule.TaskScheduler;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
@@ -35,7 +36,7 @@ import java.util.function.LongSupplier;
  * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
  * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
  */
-public final class GroupPushService {
+public final class GroupPushService implements ScheduledPushHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
 
     private final TaskRepository tasks;
@@ -47,12 +48,13 @@ public final class GroupPushService {
     private final LongSupplier clock;
     private final int retries;
     private final Executor retryDelay;
+    private final AckFilterConfig ackFilter;
     private TagPushService tagPush;
     private TaskScheduler scheduler;
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
                             BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
-                            Duration retryDelay) {
+                            Duration retryDelay, AckFilterConfig ackFilter) {
         this.retries = retries;
         this.retryDelay = CompletableFuture.delayedExecutor(retryDelay.toMillis(), TimeUnit.MILLISECONDS);
         this.tasks = tasks;
@@ -62,6 +64,7 @@ public final class GroupPushService {
         this.links = links;
         this.ids = ids;
         this.clock = clock;
+        this.ackFilter = ackFilter;
     }
 
     /** Completes the wiring: the scheduler calls back into {@link #fire}, so both exist first. */
@@ -100,7 +103,7 @@ public final class GroupPushService {
 
     /** Sends the task to up to 1,000 devices now. */
     public CompletableFuture<GroupFanout.ChunkResult> listPush(StoredTask task, List<String> regIds) {
-        return tasks.setState(task.body().taskId(), TaskState.SENDING).thenCompose(x -> fanout.send(task, regIds));
+        return tasks.markSending(task.body().taskId()).thenCompose(x -> fanout.send(task, regIds));
     }
 
     /** Result of an all push: the broadcast's sequence in the app's log and copies written live. */
@@ -111,8 +114,10 @@ public final class GroupPushService {
     public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
         long taskId = task.body().taskId();
         String appId = task.body().appId();
-        return tasks.markBroadcast(taskId)
-                .thenCompose(x -> tasks.setState(taskId, TaskState.SENDING))
+        List<BrokerInfo> live = brokers.snapshot().brokers();
+        long connected = live.stream().mapToLong(BrokerInfo::connections).sum();
+        return tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
+                .thenCompose(x -> tasks.markSending(taskId))
                 // Logged before sending: a device that connects meanwhile catches up from the log.
                 .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
                 .thenCompose(seq -> {
@@ -122,7 +127,7 @@ public final class GroupPushService {
                     String callback = task.body().callbackUrl();
                     boolean countAcks = callback == null || callback.isEmpty();
                     List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
-                    for (BrokerInfo b : brokers.snapshot().brokers()) {
+                    for (BrokerInfo b : live) {
                         perBroker.add(broadcast(b, appId, push, countAcks, taskId, 0));
                     }
                     return CompletableFuture.allOf(perBroker.toArray(CompletableFuture[]::new)).thenCompose(y -> {
@@ -160,8 +165,8 @@ public final class GroupPushService {
             return listPush(task, l.regIds()).thenApply(r -> Map.of("taskId", taskId, "invalidRegIds", r.invalidRegIds()));
         }
         if (target instanceof GroupTarget.TagTarget t) {
-            tagPush.start(task, t.expression());
-            return CompletableFuture.completedFuture(Map.of("taskId", taskId, "state", "resolving"));
+            // Recorded on the task before answering: any node finishes it if this one dies.
+            return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
         return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
     }
@@ -177,10 +182,18 @@ public final class GroupPushService {
         return send(task, target);
     }
 
+    /** The scheduler gave up on a scheduled task: it fails, saying why, instead of staying scheduled. */
+    @Override
+    public CompletableFuture<Void> givenUp(long taskId, String reason) {
+        return tasks.failScheduled(taskId, reason).thenApply(x -> null);
+    }
+
     /** The scheduler's call when a scheduled task's time comes (on exactly one node). */
+    @Override
     public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
         return task(appId, taskId, false).thenCompose(t -> {
-            if (t.state() == TaskState.RECALLED) {
+            // Resolving: an earlier firing already handed the tag push over (its resolution resumes by itself).
+            if (t.state() == TaskState.RECALLED || t.state() == TaskState.RESOLVING) {
                 return CompletableFuture.completedFuture(null);
             }
             return send(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);

@@ -190,6 +190,9 @@ public final class TaskApi {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("taskId", Long.toString(t.body().taskId()));
         out.put("state", t.state().wireName());
+        if (t.reason() != null) {
+            out.put("reason", t.reason());
+        }
         for (TaskCounter c : TaskCounter.values()) {
             out.put(c.wireName(), t.counter(c));
         }

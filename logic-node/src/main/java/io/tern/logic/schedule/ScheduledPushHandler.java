@@ -11,4 +11,9 @@ import java.util.concurrent.CompletableFuture;
 @FunctionalInterface
 public interface ScheduledPushHandler {
     CompletableFuture<Void> fire(long taskId, String appId, String targetJson);
+
+    /** The scheduler gave up on the task after its attempts (the task should say so, not stay scheduled). */
+    default CompletableFuture<Void> givenUp(long taskId, String reason) {
+        return CompletableFuture.completedFuture(null);
+    }
 }

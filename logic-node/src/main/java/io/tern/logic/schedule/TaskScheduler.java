@@ -364,7 +364,8 @@ public final class TaskScheduler implements AutoCloseable {
                     if (kind == 2L) {
                         givenUp.increment();
                         log.error("[schedule {} task={}] given up after {} firings that did not finish", owner, taskId, attempts);
-                        return CompletableFuture.completedFuture(null);
+                        return handler.givenUp(taskId, "scheduled push given up after " + attempts
+                                + " firings that did not finish");
                     }
                     return fire(taskId, (String) r.get(2), (String) r.get(3), attempts, token);
                 }, fireExecutor);
@@ -391,7 +392,8 @@ public final class TaskScheduler implements AutoCloseable {
                         givenUp.increment();
                         log.error("[schedule {} task={} app={}] push failed on attempt {}, giving up: {}", owner, taskId,
                                 appId, attempts, err.toString());
-                        return script(DONE, taskId, token).thenApply(n -> (Void) null);
+                        return script(DONE, taskId, token).thenCompose(n -> handler.givenUp(taskId,
+                                "scheduled push failed " + attempts + " times: " + err));
                     }
                     long retryAt = System.currentTimeMillis() + config.retryDelay().toMillis();
                     log.warn("[schedule {} task={} app={}] push failed on attempt {}; retrying in {}: {}", owner, taskId,

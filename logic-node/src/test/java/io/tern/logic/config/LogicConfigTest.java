@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,5 +53,15 @@ class LogicConfigTest {
         assertTrue(lease.getMessage().contains("logic.redelivery.lease"), lease.getMessage());
         assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
                 "logic.dev-mode", "true", "logic.redelivery.max-attempts", "0"))), "attempts are bounded and at least one");
+    }
+
+    @Test
+    void nodeIdIsLeasedAutomaticallyByDefaultOrGivenAsANumber() {
+        assertEquals(LogicConfig.AUTO_NODE_ID, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).nodeId());
+        assertEquals(7, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.node-id", "7"))).nodeId());
+        assertThrows(ConfigException.class,
+                () -> LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.node-id", "1024"))));
+        assertThrows(ConfigException.class,
+                () -> LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.node-id", "first"))));
     }
 }

@@ -53,4 +53,28 @@ class MsgIdGeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> new MsgIdGenerator(1024, System::currentTimeMillis));
         assertThrows(IllegalArgumentException.class, () -> new MsgIdGenerator(-1, System::currentTimeMillis));
     }
+
+    @Test
+    void aNewGrantStartsAboveItsHighWaterMarkEvenWhenTheClockIsBehindIt() {
+        long t = 1_800_000_000_000L;
+        long highWater = t + 10_000; // an earlier holder of node 5 may have used up to here
+        MsgIdGenerator ids = new MsgIdGenerator(() -> new MsgIdGenerator.Grant(5, highWater), () -> t);
+        long first = ids.next();
+        assertTrue(MsgIdGenerator.timestampOf(first) > highWater, "above every id the earlier holder could issue");
+        assertEquals(5, MsgIdGenerator.nodeIdOf(first));
+        assertTrue(ids.next() > first);
+    }
+
+    @Test
+    void noIdIsIssuedWhileNoNodeIdIsGranted() {
+        java.util.concurrent.atomic.AtomicReference<MsgIdGenerator.Grant> grant =
+                new java.util.concurrent.atomic.AtomicReference<>(new MsgIdGenerator.Grant(3, 0));
+        MsgIdGenerator ids = new MsgIdGenerator(grant::get, () -> 1_800_000_000_000L);
+        long before = ids.next();
+        grant.set(null);
+        io.tern.runtime.http.ApiException e = assertThrows(io.tern.runtime.http.ApiException.class, ids::next);
+        assertEquals(503, e.status());
+        grant.set(new MsgIdGenerator.Grant(3, 1_800_000_000_000L));
+        assertTrue(ids.next() > before, "a new grant continues above what was issued");
+    }
 }

@@ -68,12 +68,16 @@ class AckConsumerIT {
         redis.close();
     }
 
+    private static long[] devices(int from, int to) {
+        return java.util.stream.IntStream.range(from, to).mapToLong(i -> io.tern.store.receipt.DeviceHash.of("d" + i)).toArray();
+    }
+
     private static long broadcastTask(String app, String callbackUrl) {
         long id = IDS.incrementAndGet();
         long now = System.currentTimeMillis();
         tasks.create(new TaskBody(id, app, PayloadKind.DATA, "{}", now, now + 3_600_000, callbackUrl,
                 callbackUrl == null ? null : "p", 0), TaskState.SENDING).join();
-        tasks.markBroadcast(id).join();
+        tasks.markBroadcast(id, 100_000, 7).join();
         return id;
     }
 
@@ -123,10 +127,11 @@ class AckConsumerIT {
         String app = "app-" + UUID.randomUUID();
         long task = broadcastTask(app, null);
         long now = System.currentTimeMillis();
-        publish(AckRecord.count(app, task, now, "b1", "b1:1:1", 10),
-                AckRecord.count(app, task, now, "b2", "b2:1:1", 5),
-                AckRecord.count(app, task, now, "b1", "b1:1:1", 25),
-                AckRecord.count(app, task, now, "b1", "b1:1:1", 25)); // resent by the broker
+        publish(AckRecord.count(app, task, now, "b1", devices(0, 10)),
+                AckRecord.count(app, task, now, "b2", devices(10, 15)),
+                AckRecord.count(app, task, now, "b1", devices(15, 30)),
+                AckRecord.count(app, task, now, "b1", devices(15, 30)), // resent by the broker
+                AckRecord.count(app, task, now, "b2", devices(0, 5))); // acked again on another broker after a catch-up
         List<Receipt> receipts = new CopyOnWriteArrayList<>();
         String group = "it-acks-" + UUID.randomUUID();
         try (AckConsumer c = consumer(group, receipts)) {

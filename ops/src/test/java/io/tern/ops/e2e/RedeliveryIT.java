@@ -12,6 +12,7 @@ import io.tern.broker.Broker;
 import io.tern.client.TernClient;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.broker.BrokerLinks;
+import io.tern.logic.group.AckFilterConfig;
 import io.tern.logic.group.GroupFanout;
 import io.tern.logic.group.GroupPushService;
 import io.tern.logic.id.MsgIdGenerator;
@@ -138,7 +139,7 @@ class RedeliveryIT {
                     config.groupRetryDelay(), meters);
             groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, directory, links,
                     new MsgIdGenerator(nodeIds.incrementAndGet(), System::currentTimeMillis), System::currentTimeMillis,
-                    config.groupRetries(), config.groupRetryDelay());
+                    config.groupRetries(), config.groupRetryDelay(), AckFilterConfig.defaults());
         }
 
         StoredTask task(String appId) {

@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Records acks: single-push messages become delivered, task copies count once per device, and
- * a broker's count of a broadcast's acks adds what it counted since the last count applied.
+ * a broadcast's acks, per device or in a broker's count record, count at most once per device
+ * through the broadcast's ack filter (a Bloom filter: see docs/architecture.md).
  * A device ack applies only to what was sent to that device (a message with its app and regId,
  * a task of its app): a forged or foreign msgId changes nothing and returns no callback.
  */
@@ -41,7 +42,7 @@ public final class AckRepository {
             return CompletableFuture.completedFuture(List.of());
         }
         String[] keys = new String[4 * n];
-        String[] args = new String[3 * n + 1];
+        String[] args = new String[4 * n + 1];
         args[0] = Long.toString(nowMillis);
         for (int i = 0; i < n; i++) {
             AckRecord ack = acks.get(i);
@@ -51,10 +52,11 @@ public final class AckRepository {
             keys[4 * i] = Keys.message(ack.msgId());
             keys[4 * i + 1] = Keys.queue(ack.appId(), ack.regId());
             keys[4 * i + 2] = Keys.task(ack.msgId());
-            keys[4 * i + 3] = Keys.taskAcked(ack.msgId());
-            args[3 * i + 1] = Long.toString(ack.msgId());
-            args[3 * i + 2] = ack.appId();
-            args[3 * i + 3] = ack.regId();
+            keys[4 * i + 3] = Keys.taskAckFilter(ack.msgId());
+            args[4 * i + 1] = Long.toString(ack.msgId());
+            args[4 * i + 2] = ack.appId();
+            args[4 * i + 3] = ack.regId();
+            args[4 * i + 4] = DeviceHash.hex(DeviceHash.of(ack.regId()));
         }
         return APPLY.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys, args).thenApply(r -> {
             List<AppliedAck> out = new ArrayList<>(n);
@@ -68,8 +70,8 @@ public final class AckRepository {
     }
 
     /**
-     * Adds a count record's increase over the last total applied for its counter to the task's
-     * delivered counter; a replay adds nothing.
+     * Adds the devices of a count record that are new in the broadcast's ack filter to the task's
+     * delivered counter; a replay, or a device already counted by any path, adds nothing.
      *
      * @return acks added, -1 when the task is unknown or past its retention
      */
@@ -77,7 +79,7 @@ public final class AckRepository {
         if (!count.isCount()) {
             throw new IllegalArgumentException("not a count: " + count);
         }
-        return COUNT.run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.task(count.msgId())},
-                count.counterId(), Long.toString(count.total()));
+        return COUNT.run(redis.async(), ScriptOutputType.INTEGER,
+                new String[]{Keys.task(count.msgId()), Keys.taskAckFilter(count.msgId())}, count.hashesHex());
     }
 }

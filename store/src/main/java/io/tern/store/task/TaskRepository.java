@@ -18,6 +18,11 @@ import java.util.concurrent.CompletableFuture;
 public final class TaskRepository {
     private static final LuaScript QUEUE_ADD = LuaScript.load("queue-add");
     private static final LuaScript RECALL = LuaScript.load("task-recall");
+    private static final LuaScript RESOLVE_START = LuaScript.load("task-resolve-start");
+    private static final LuaScript RESOLVE_PROGRESS = LuaScript.load("task-resolve-progress");
+    private static final LuaScript RESOLVE_FINISH = LuaScript.load("task-resolve-finish");
+    private static final LuaScript RESOLVE_CLAIM = LuaScript.load("task-resolve-claim");
+    private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
 
     private final RedisStore redis;
     private final QueuePolicy policy;
@@ -53,22 +58,127 @@ public final class TaskRepository {
                 .thenApply(h -> h.isEmpty() ? null : toTask(taskId, h));
     }
 
-    /** Moves a task to {@code state} unless it was recalled; true when set. */
-    public CompletableFuture<Boolean> setState(long taskId, TaskState state) {
-        if (state == TaskState.RECALLED) {
-            throw new IllegalArgumentException("use recall()");
-        }
-        // HSETEX-free compare: a recalled task must stay recalled, so check in the same call.
+    /**
+     * Moves a created or scheduled task to SENDING; true when moved. A recalled, resolving or
+     * failed task keeps its state (checked in the same call).
+     */
+    public CompletableFuture<Boolean> markSending(long taskId) {
         return redis.async().<Long>eval("local s = redis.call('HGET', KEYS[1], 'state') "
-                        + "if not s or s == 'recalled' then return 0 end "
-                        + "redis.call('HSET', KEYS[1], 'state', ARGV[1]) return 1",
-                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)}, state.wireName())
+                        + "if s ~= 'created' and s ~= 'scheduled' then return 0 end "
+                        + "redis.call('HSET', KEYS[1], 'state', 'sending') return 1",
+                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
                 .toCompletableFuture().thenApply(n -> n == 1L);
     }
 
-    /** Marks a task as broadcast: its acks count without a queued copy (broadcasts are never queued). */
-    public CompletableFuture<Void> markBroadcast(long taskId) {
-        return redis.async().hset(Keys.task(taskId), "bcast", "1").toCompletableFuture().thenApply(x -> null);
+    /** Moves a scheduled task the scheduler gave up on to FAILED with {@code reason}; true when moved. */
+    public CompletableFuture<Boolean> failScheduled(long taskId, String reason) {
+        return redis.async().<Long>eval("if redis.call('HGET', KEYS[1], 'state') ~= 'scheduled' then return 0 end "
+                        + "redis.call('HSET', KEYS[1], 'state', 'failed', 'reason', ARGV[1]) return 1",
+                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)}, reason)
+                .toCompletableFuture().thenApply(n -> n == 1L);
+    }
+
+    /** How starting a resolution went. */
+    public enum ResolveStart { STARTED, UNKNOWN_OR_RECALLED, ALREADY_RESOLVING }
+
+    /** Starts resolving a tag push under {@code owner}'s lease until {@code leaseEndMillis}. */
+    public CompletableFuture<ResolveStart> startResolving(long taskId, String targetJson, String owner, long leaseEndMillis) {
+        return RESOLVE_START.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
+                        Long.toString(taskId), targetJson, owner, Long.toString(leaseEndMillis))
+                .thenApply(n -> n == 1L ? ResolveStart.STARTED
+                        : n == 2L ? ResolveStart.ALREADY_RESOLVING : ResolveStart.UNKNOWN_OR_RECALLED);
+    }
+
+    /** What renewing a resolution's lease found. */
+    public enum Lease { HELD, LOST, ENDED }
+
+    /** Renews the lease, and with {@code progress} saves where the resolution continues from. */
+    public CompletableFuture<Lease> renewResolving(long taskId, String owner, long leaseEndMillis, ResolveProgress progress) {
+        String[] args = progress == null
+                ? new String[]{Long.toString(taskId), owner, Long.toString(leaseEndMillis)}
+                : new String[]{Long.toString(taskId), owner, Long.toString(leaseEndMillis), progress.sources(),
+                Integer.toString(progress.sourceIndex()), progress.cursor(), Long.toString(progress.jobsPublished())};
+        return RESOLVE_PROGRESS.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId), args)
+                .thenApply(n -> n == 1L ? Lease.HELD : n == 0L ? Lease.LOST : Lease.ENDED);
+    }
+
+    /**
+     * Where a resolution continues from: its source tags (comma-separated, fixed once chosen), the
+     * index of the source being scanned and the SSCAN cursor in it; jobs published since the last save.
+     */
+    public record ResolveProgress(String sources, int sourceIndex, String cursor, long jobsPublished) {
+    }
+
+    /** Ends a resolution: every job published (SENDING) or failed with {@code reason}; false when not the owner's. */
+    public CompletableFuture<Boolean> finishResolving(long taskId, String owner, boolean failed, String reason) {
+        return RESOLVE_FINISH.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
+                        Long.toString(taskId), owner, failed ? "failed" : "sending", reason == null ? "" : reason, "0")
+                .thenApply(n -> n == 1L);
+    }
+
+    /** Hands a resolution back after an error, due at once: a sweeper retries it (takeovers are bounded). */
+    public CompletableFuture<Boolean> abandonResolving(long taskId, String owner, String reason, long nowMillis) {
+        return RESOLVE_FINISH.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
+                        Long.toString(taskId), owner, "abandon", reason, Long.toString(nowMillis))
+                .thenApply(n -> n == 1L);
+    }
+
+    /** Tasks whose resolution lease ended by {@code nowMillis}, oldest first, at most {@code max}. */
+    public CompletableFuture<List<Long>> resolvingDue(long nowMillis, int max) {
+        return redis.async().zrangebyscore(Keys.resolvingTasks(),
+                        io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) nowMillis),
+                        io.lettuce.core.Limit.create(0, max))
+                .toCompletableFuture().thenApply(ids -> ids.stream().map(Long::parseLong).toList());
+    }
+
+    /** A resolution taken over by a sweeper: what to resolve and where to continue. */
+    public record Resumed(String targetJson, String sources, int sourceIndex, String cursor) {
+    }
+
+    /** What a takeover came to: taken (resume it), failed (with reason), or nothing to do. */
+    public record Claim(Resumed resumed, String failedReason) {
+    }
+
+    public CompletableFuture<Claim> claimResolving(long taskId, long nowMillis, String owner, long leaseEndMillis,
+                                                   int maxTakeovers) {
+        return RESOLVE_CLAIM.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, resolveKeys(taskId),
+                        Long.toString(taskId), Long.toString(nowMillis), owner, Long.toString(leaseEndMillis),
+                        Integer.toString(maxTakeovers))
+                .thenApply(r -> {
+                    long kind = (Long) r.get(0);
+                    if (kind == 1L) {
+                        return new Claim(new Resumed((String) r.get(1), (String) r.get(2),
+                                Integer.parseInt((String) r.get(3)), (String) r.get(4)), null);
+                    }
+                    return new Claim(null, kind == 2L ? (String) r.get(1) : null);
+                });
+    }
+
+    /** True when tag-push job {@code jobId} of the task was already fanned out. */
+    public CompletableFuture<Boolean> jobDone(long taskId, String jobId) {
+        return redis.async().sismember(Keys.taskJobs(taskId), jobId).toCompletableFuture();
+    }
+
+    public CompletableFuture<Void> markJobDone(long taskId, String jobId) {
+        return JOB_DONE.run(redis.async(), ScriptOutputType.INTEGER,
+                new String[]{Keys.taskJobs(taskId), Keys.task(taskId)}, jobId).thenApply(x -> null);
+    }
+
+    private static String[] resolveKeys(long taskId) {
+        return new String[]{Keys.task(taskId), Keys.resolvingTasks()};
+    }
+
+    /**
+     * Marks a task as broadcast: its acks count without a queued copy (broadcasts are never queued),
+     * at most once per device through an ack filter of {@code filterBits} bits and
+     * {@code filterProbes} probes. The size is set once: a repeated all push keeps the first one.
+     */
+    public CompletableFuture<Void> markBroadcast(long taskId, long filterBits, int filterProbes) {
+        String key = Keys.task(taskId);
+        var async = redis.async();
+        var bcast = async.hset(key, "bcast", "1").toCompletableFuture();
+        var size = async.hsetnx(key, "bf", filterBits + ":" + filterProbes).toCompletableFuture();
+        return CompletableFuture.allOf(bcast, size);
     }
 
     public CompletableFuture<Void> increment(long taskId, Map<TaskCounter, Long> deltas) {
@@ -120,7 +230,9 @@ public final class TaskRepository {
                 counters.put(c, Long.parseLong(v));
             }
         }
-        return new StoredTask(body, TaskState.fromWire(h.get("state")), "1".equals(h.get("bcast")), counters);
+        String reason = h.get("reason");
+        return new StoredTask(body, TaskState.fromWire(h.get("state")), "1".equals(h.get("bcast")), counters,
+                reason == null || reason.isEmpty() ? null : reason);
     }
 
     private static long parse(String v) {

@@ -2,12 +2,35 @@ package io.tern.store.task;
 
 import java.util.Locale;
 
-/** Lifecycle of a task. RECALLED is final: no copy is delivered after it. */
+/**
+ * Lifecycle of a task. Who moves it on, and what ends a state that could otherwise last:
+ * <pre>
+ * CREATED   --push call (list / all)-----------------------> SENDING
+ * CREATED   --tag push call--------------------------------> RESOLVING
+ * SCHEDULED --sendAt (the scheduler, on one node)---------> SENDING | RESOLVING
+ * RESOLVING --every job published-------------------------> SENDING
+ * RESOLVING --owner's lease expired: a sweeper takes over--> RESOLVING (same cursor)
+ * RESOLVING --takeovers used up, or task TTL passed-------> FAILED (reason)
+ * SCHEDULED --the scheduler gave up after its attempts----> FAILED (reason)
+ * any but RECALLED --recall-------------------------------> RECALLED (final)
+ * </pre>
+ * Transient: SCHEDULED (the scheduler's entry, claimed under a lease, attempts bounded) and
+ * RESOLVING (an owner's lease in the resolving index, resumed by any node's sweeper, takeovers
+ * bounded). CREATED waits for the app's push call; SENDING means copies are out and counters move
+ * until the task's TTL; FAILED says why in the task's reason; RECALLED is final: no copy is
+ * delivered after it.
+ */
 public enum TaskState {
-    /** Stored; waiting for a push call (list / tag / all) or for its sendAt. */
+    /** Stored; waiting for a push call (list / tag / all). */
     CREATED,
+    /** Stored with a sendAt ahead; the scheduler fires its target then. */
     SCHEDULED,
+    /** A tag expression being resolved into jobs, under an owner's lease. */
+    RESOLVING,
+    /** Copies sent or queued for every target. */
     SENDING,
+    /** Could not be sent (see the task's reason). */
+    FAILED,
     RECALLED;
 
     public String wireName() {

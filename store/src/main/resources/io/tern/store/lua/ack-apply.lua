@@ -5,9 +5,39 @@
 -- which are never queued, when this device is new in the broadcast's acked set). A forged or
 -- foreign msgId changes no status, no counter and returns no callback. Always clears the acking
 -- device's own queue entry. Many acks per call: one round trip and one script run for a batch.
--- KEYS: per ack i (from 0): 4i+1 message hash, 4i+2 device queue, 4i+3 task hash, 4i+4 task's acked set.
--- ARGV: 1 now ms, then per ack i: 3i+2 id, 3i+3 appId, 3i+4 regId.
+-- KEYS: per ack i (from 0): 4i+1 message hash, 4i+2 device queue, 4i+3 task hash, 4i+4 task's ack filter.
+-- ARGV: 1 now ms, then per ack i: 4i+2 id, 4i+3 appId, 4i+4 regId, 4i+5 device hash (16 hex digits).
 -- Returns per ack 4 values: kind 0 unknown | 1 message | 2 task, counted 0|1, callbackUrl|false, callbackParam|false
+-- The broadcast's ack filter: a Bloom filter over device hashes (a bitmap, k probes by double
+-- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Adds the device;
+-- returns 1 when it was not in yet. A false positive (all k bits already set by others) returns 0:
+-- a device may go uncounted, never counted twice. The bitmap lives as long as the task hash.
+local function filter_size(task)
+  local bf = redis.call('HGET', task, 'bf')
+  if bf then
+    local m, k = string.match(bf, '^(%d+):(%d+)$')
+    return tonumber(m), tonumber(k)
+  end
+  return 8388608, 7 -- a broadcast marked before filters were sized: 1 MiB
+end
+local function filter_add(filter, task, hex, m, k)
+  local h1 = tonumber(string.sub(hex, 1, 8), 16)
+  local h2 = tonumber(string.sub(hex, 9, 16), 16)
+  h2 = h2 - (h2 % 2) + 1 -- odd: the k probes never collapse onto one bit
+  local new = 0
+  for i = 0, k - 1 do
+    if redis.call('SETBIT', filter, (h1 + i * h2) % m, 1) == 0 then
+      new = 1
+    end
+  end
+  if new == 1 and redis.call('PTTL', filter) < 0 then
+    local ttl = redis.call('PTTL', task)
+    if ttl > 0 then
+      redis.call('PEXPIRE', filter, ttl)
+    end
+  end
+  return new
+end
 local out = {}
 local function put(kind, counted, url, param)
   out[#out + 1] = kind
@@ -15,9 +45,9 @@ local function put(kind, counted, url, param)
   out[#out + 1] = url
   out[#out + 1] = param
 end
-for i = 0, (#ARGV - 1) / 3 - 1 do
-  local msg, queue, task, acked = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
-  local id, app, reg = ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4]
+for i = 0, (#ARGV - 1) / 4 - 1 do
+  local msg, queue, task, filter = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
+  local id, app, reg, hash = ARGV[4 * i + 2], ARGV[4 * i + 3], ARGV[4 * i + 4], ARGV[4 * i + 5]
   local removed = redis.call('ZREM', queue, id)
   local m = redis.call('HMGET', msg, 'status', 'app', 'reg')
   if m[1] then
@@ -38,14 +68,8 @@ for i = 0, (#ARGV - 1) / 3 - 1 do
     elseif removed == 1 then
       redis.call('HINCRBY', task, 'n:delivered', 1)
       put(2, 1, t[3], t[4])
-    elseif t[2] == '1' and redis.call('SADD', acked, reg) == 1 then
-      -- Once per device per broadcast, however often its ack is replayed or it got the broadcast again.
-      if redis.call('PTTL', acked) < 0 then
-        local ttl = redis.call('PTTL', task)
-        if ttl > 0 then
-          redis.call('PEXPIRE', acked, ttl)
-        end
-      end
+    elseif t[2] == '1' and filter_add(filter, task, hash, filter_size(task)) == 1 then
+      -- At most once per device per broadcast: replayed, acked again after catch-up, or counted by a broker.
       redis.call('HINCRBY', task, 'n:delivered', 1)
       put(2, 1, t[3], t[4])
     else

@@ -22,19 +22,21 @@ class AckRecordTest {
 
     @Test
     void aCountRoundTripsAndIsKeyedByItsMsgId() {
-        AckRecord count = AckRecord.count("app", 42, 1000, "b1", "b1:7:3", 9_999);
+        AckRecord count = AckRecord.count("app", 42, 1000, "b1", new long[]{-1L, 0L, 0x0123456789abcdefL});
         AckRecord back = AckRecord.decode(count.encode());
         assertEquals(count, back);
         assertTrue(back.isCount());
         assertEquals("42", back.key());
-        assertEquals(9_999, back.total());
+        assertEquals(3, back.total());
+        assertEquals("ffffffffffffffff00000000000000000123456789abcdef", back.hashesHex());
     }
 
     @Test
     void otherShapesAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\nb\n1\n2".getBytes(StandardCharsets.UTF_8)));
-        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\nc\n".getBytes(StandardCharsets.UTF_8)));
-        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n\n5".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n0123".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\nzzzzzzzzzzzzzzzz".getBytes(StandardCharsets.UTF_8)));
         assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\nc\n-1".getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -1,0 +1,40 @@
+package io.tern.store.receipt;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A device's 64-bit hash in a broadcast's ack filter: brokers put it in count records instead of
+ * the regId (8 bytes a device), and the receipt path hashes a per-device ack the same way, so both
+ * meet in one filter ({@code ack-apply.lua}, {@code ack-count.lua}). The two 32-bit halves give the
+ * filter's probe positions (double hashing).
+ */
+public final class DeviceHash {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
+    private static final HexFormat HEX = HexFormat.of();
+
+    private DeviceHash() {
+    }
+
+    public static long of(String regId) {
+        return ByteBuffer.wrap(SHA256.get().digest(regId.getBytes(StandardCharsets.UTF_8))).getLong();
+    }
+
+    /** 16 lowercase hex digits, as the Lua scripts read them. */
+    public static String hex(long hash) {
+        return HEX.toHexDigits(hash);
+    }
+
+    public static long parse(String hex16) {
+        return HexFormat.fromHexDigitsToLong(hex16);
+    }
+}
