@@ -201,7 +201,7 @@ public final class KafkaBroker implements AutoCloseable {
             int rc;
             try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
                 rc = StorageTool.execute(new String[] {
-                        "format", "-t", Uuid.randomUuid().toString(), "-c", cfg.toString(), "--ignore-formatted"}, ps);
+                        "format", "-t", clusterId(dir), "-c", cfg.toString(), "--ignore-formatted"}, ps);
             }
             String out = buf.toString(StandardCharsets.UTF_8).trim();
             if (rc != 0) {
@@ -224,6 +224,27 @@ public final class KafkaBroker implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The id a kept log dir was formatted with, else a new one: formatting a kept dir with another id leaves
+     * its metadata disagreeing with meta.properties, and the broker refuses to start ("Invalid cluster.id").
+     */
+    static String clusterId(Path dir) {
+        Path meta = dir.resolve("meta.properties");
+        if (Files.isReadable(meta)) {
+            Properties p = new Properties();
+            try (java.io.Reader r = Files.newBufferedReader(meta)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + meta, e);
+            }
+            String id = p.getProperty("cluster.id");
+            if (id != null && !id.isBlank()) {
+                return id.trim();
+            }
+        }
+        return Uuid.randomUuid().toString();
     }
 
     private void awaitClusterAnswers() {
