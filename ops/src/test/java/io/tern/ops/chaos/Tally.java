@@ -18,11 +18,12 @@ import java.util.function.Predicate;
  *
  * @param unacked         single pushes delivered whose status did not become {@code delivered} (receipt applied)
  *                        within the bound
+ * @param strandedBy      stranded single pushes by the status the platform gives them (what to look at first)
  * @param recoverySeconds the longest a message to a device that stayed online waited because of the fault: from
  *                        the kill (or its first submission, if later) to its delivery
  */
 record Tally(String fault, int accepted, int delivered, int queued, int expired, int stranded, int lost,
-             long duplicates, double recoverySeconds, long unacked, String refusals) {
+             long duplicates, double recoverySeconds, long unacked, String refusals, Map<String, Integer> strandedBy) {
 
     static String header() {
         return String.format("%-11s %8s %9s %6s %7s %8s %4s %5s %10s %7s  %s", "fault", "accepted", "delivered", "queued",
@@ -31,7 +32,8 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
 
     String row() {
         return String.format("%-11s %8d %9d %6d %7d %8d %4d %5d %10.2f %7d  %s", fault, accepted, delivered, queued, expired,
-                stranded, lost, duplicates, recoverySeconds, unacked, refusals);
+                stranded, lost, duplicates, recoverySeconds, unacked, refusals)
+                + (strandedBy.isEmpty() ? "" : "; stranded by status " + strandedBy);
     }
 
     /**
@@ -47,6 +49,7 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
         int stranded = 0;
         int lost = 0;
         long worstWait = 0;
+        Map<String, Integer> strandedBy = new java.util.TreeMap<>();
         for (PushStream.Accepted a : singles) {
             Optional<PushMessage> got = devices.receivedBy(a.device()).stream().filter(m -> m.msgId() == a.msgId()).findFirst();
             if (got.isPresent()) {
@@ -65,6 +68,7 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
                 default -> {
                     if (online.test(a.device())) {
                         stranded++;
+                        strandedBy.merge(status, 1, Integer::sum);
                     } else {
                         queued++;
                     }
@@ -82,7 +86,7 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
             }
         }
         return new Tally(fault, singles.size() + groupCopies.size(), delivered, queued, expired, stranded, lost, duplicates,
-                worstWait / 1e9, unacked, api.refusalSummary());
+                worstWait / 1e9, unacked, api.refusalSummary(), strandedBy);
     }
 
     /** Distinct msgIds a device got more than once (after the SDK's own de-duplication). */
