@@ -50,8 +50,10 @@ public final class KafkaBroker implements AutoCloseable {
      * @param port          client (PLAINTEXT) port; 0 picks a free one
      * @param logDir        null means a temp dir, deleted on close; an existing formatted dir is reused
      * @param numPartitions partitions of auto-created topics and of {@link #createTopics}
+     * @param controllerPort the KRaft controller's port; 0 picks a free one. Fix it with {@code port} and
+     *                       {@code logDir} to restart the same cluster after a crash
      */
-    public record Options(int port, Path logDir, int numPartitions) {
+    public record Options(int port, Path logDir, int numPartitions, int controllerPort) {
         public Options {
             if (numPartitions < 1) {
                 throw new IllegalArgumentException("numPartitions must be >= 1, was " + numPartitions);
@@ -59,19 +61,23 @@ public final class KafkaBroker implements AutoCloseable {
         }
 
         public static Options defaults() {
-            return new Options(0, null, 4);
+            return new Options(0, null, 4, 0);
         }
 
         public Options withPort(int port) {
-            return new Options(port, logDir, numPartitions);
+            return new Options(port, logDir, numPartitions, controllerPort);
         }
 
         public Options withLogDir(Path logDir) {
-            return new Options(port, logDir, numPartitions);
+            return new Options(port, logDir, numPartitions, controllerPort);
         }
 
         public Options withNumPartitions(int numPartitions) {
-            return new Options(port, logDir, numPartitions);
+            return new Options(port, logDir, numPartitions, controllerPort);
+        }
+
+        public Options withControllerPort(int controllerPort) {
+            return new Options(port, logDir, numPartitions, controllerPort);
         }
     }
 
@@ -101,7 +107,7 @@ public final class KafkaBroker implements AutoCloseable {
             int attempts = o.port() == 0 ? START_ATTEMPTS_ON_FREE_PORT : 1;
             for (int attempt = 1; ; attempt++) {
                 int port = o.port() == 0 ? Ports.free() : o.port();
-                int controllerPort = Ports.free();
+                int controllerPort = o.controllerPort() == 0 ? Ports.free() : o.controllerPort();
                 try {
                     return startOnce(o, dir, ownsDir, port, controllerPort);
                 } catch (RuntimeException e) {
@@ -195,7 +201,7 @@ public final class KafkaBroker implements AutoCloseable {
             int rc;
             try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
                 rc = StorageTool.execute(new String[] {
-                        "format", "-t", Uuid.randomUuid().toString(), "-c", cfg.toString(), "--ignore-formatted"}, ps);
+                        "format", "-t", clusterId(dir), "-c", cfg.toString(), "--ignore-formatted"}, ps);
             }
             String out = buf.toString(StandardCharsets.UTF_8).trim();
             if (rc != 0) {
@@ -218,6 +224,27 @@ public final class KafkaBroker implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The id a kept log dir was formatted with, else a new one: formatting a kept dir with another id leaves
+     * its metadata disagreeing with meta.properties, and the broker refuses to start ("Invalid cluster.id").
+     */
+    static String clusterId(Path dir) {
+        Path meta = dir.resolve("meta.properties");
+        if (Files.isReadable(meta)) {
+            Properties p = new Properties();
+            try (java.io.Reader r = Files.newBufferedReader(meta)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + meta, e);
+            }
+            String id = p.getProperty("cluster.id");
+            if (id != null && !id.isBlank()) {
+                return id.trim();
+            }
+        }
+        return Uuid.randomUuid().toString();
     }
 
     private void awaitClusterAnswers() {

@@ -8,8 +8,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 
 /** Loopback port helpers shared by the servers in this package. */
-final class Ports {
-    static final String HOST = "127.0.0.1";
+public final class Ports {
+    public static final String HOST = "127.0.0.1";
 
     private Ports() {
     }
@@ -18,7 +18,7 @@ final class Ports {
      * A port that was free a moment ago. Another process can still take it before the server binds,
      * so callers that get an "address in use" failure retry with a new one.
      */
-    static int free() {
+    public static int free() {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
             return s.getLocalPort();
@@ -28,7 +28,7 @@ final class Ports {
     }
 
     /** True when something accepts connections on HOST:port. */
-    static boolean accepting(int port) {
+    public static boolean accepting(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(HOST, port), 200);
             return true;

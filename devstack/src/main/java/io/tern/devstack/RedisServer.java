@@ -43,35 +43,47 @@ public final class RedisServer implements AutoCloseable {
 
     /**
      * @param port       0 picks a free port
-     * @param appendOnly AOF with appendfsync always when true
+     * @param appendOnly AOF on (fsync as {@code appendFsync} says)
      * @param dataDir    null means a fresh temp dir, deleted on close
      * @param password   null: no AUTH; else the server requires it ({@code requirepass}) and {@link #uri()} carries it
+     * @param appendFsync the AOF's {@code appendfsync}: {@code always} (default: each write is on disk before Redis
+     *                    answers, so an accepted message survives even a machine crash), {@code everysec} or {@code no}
      */
-    public record Options(int port, boolean appendOnly, Path dataDir, String password) {
+    public record Options(int port, boolean appendOnly, Path dataDir, String password, String appendFsync) {
+        public Options {
+            if (!List.of("always", "everysec", "no").contains(appendFsync)) {
+                throw new IllegalArgumentException("appendFsync must be always, everysec or no, was " + appendFsync);
+            }
+        }
+
         public static Options defaults() {
-            return new Options(0, false, null, null);
+            return new Options(0, false, null, null, "always");
         }
 
         public Options withPort(int port) {
-            return new Options(port, appendOnly, dataDir, password);
+            return new Options(port, appendOnly, dataDir, password, appendFsync);
         }
 
         public Options withAppendOnly(boolean appendOnly) {
-            return new Options(port, appendOnly, dataDir, password);
+            return new Options(port, appendOnly, dataDir, password, appendFsync);
         }
 
         public Options withDataDir(Path dataDir) {
-            return new Options(port, appendOnly, dataDir, password);
+            return new Options(port, appendOnly, dataDir, password, appendFsync);
         }
 
         public Options withPassword(String password) {
-            return new Options(port, appendOnly, dataDir, password);
+            return new Options(port, appendOnly, dataDir, password, appendFsync);
+        }
+
+        public Options withAppendFsync(String appendFsync) {
+            return new Options(port, appendOnly, dataDir, password, appendFsync);
         }
 
         @Override
         public String toString() {
-            return "Options[port=" + port + ", appendOnly=" + appendOnly + ", dataDir=" + dataDir + ", password="
-                    + (password == null ? "none" : "****") + "]";
+            return "Options[port=" + port + ", appendOnly=" + appendOnly + ", appendFsync=" + appendFsync + ", dataDir="
+                    + dataDir + ", password=" + (password == null ? "none" : "****") + "]";
         }
     }
 
@@ -134,6 +146,11 @@ public final class RedisServer implements AutoCloseable {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /** The redis-server process id, or -1 while it is not running. */
+    public synchronized long pid() {
+        return process != null && process.isAlive() ? process.pid() : -1;
     }
 
     public synchronized boolean isRunning() {
@@ -216,8 +233,7 @@ public final class RedisServer implements AutoCloseable {
                 "--bind", Ports.HOST,
                 "--save", "",
                 "--appendonly", options.appendOnly() ? "yes" : "no",
-                // Every write is on disk before Redis answers: an accepted message survives even a machine crash.
-                "--appendfsync", "always",
+                "--appendfsync", options.appendFsync(),
                 "--dir", dataDir.toAbsolutePath().toString(),
                 "--protected-mode", "no",
                 "--daemonize", "no"));

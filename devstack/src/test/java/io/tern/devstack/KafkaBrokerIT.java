@@ -112,4 +112,26 @@ class KafkaBrokerIT {
         assertTrue(new String(Files.readAllBytes(logDir.resolve("meta.properties")), StandardCharsets.UTF_8)
                 .contains("cluster.id"));
     }
+
+    @Test
+    void aBrokerRestartedOnItsLogDirAndPortsIsTheSameClusterWithItsTopics(@TempDir Path dir) throws Exception {
+        KafkaBroker.Options o = KafkaBroker.Options.defaults().withLogDir(dir.resolve("kafka")).withPort(Ports.free())
+                .withControllerPort(Ports.free()).withNumPartitions(1);
+        KafkaBroker first = KafkaBroker.start(o);
+        try {
+            first.createTopics("kept");
+        } finally {
+            first.close();
+        }
+        KafkaBroker again = KafkaBroker.start(o);
+        try {
+            Properties ap = new Properties();
+            ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers());
+            try (Admin admin = Admin.create(ap)) {
+                assertTrue(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("kept"));
+            }
+        } finally {
+            again.close();
+        }
+    }
 }

@@ -1,19 +1,17 @@
 package io.tern.logic;
 
 import io.tern.logic.config.LogicConfig;
-import io.tern.runtime.config.Settings;
+import io.tern.runtime.main.RoleMain;
 
-import java.nio.file.Path;
-import java.util.Map;
-
-/** {@code java io.tern.logic.LogicNodeMain [config.properties]}; environment TERN_LOGIC_* overrides. */
+/**
+ * {@code java io.tern.logic.LogicNodeMain [--config file]}: the file (or $TERN_CONFIG), then
+ * TERN_LOGIC_* environment variables. Runs until SIGTERM ({@link LogicNode#close}).
+ */
 public final class LogicNodeMain {
     private LogicNodeMain() {
     }
 
     public static void main(String[] args) {
-        Settings settings = Settings.load(args.length > 0 ? Path.of(args[0]) : null, System.getenv(), Map.of());
-        LogicNode node = LogicNode.start(LogicConfig.from(settings));
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "logic-shutdown"));
+        RoleMain.run("logic", args, LogicConfig::from, LogicNode::start);
     }
 }

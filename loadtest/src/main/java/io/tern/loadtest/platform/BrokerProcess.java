@@ -11,7 +11,7 @@ import java.time.Duration;
 
 /**
  * A broker under test: a child JVM running {@code io.tern.broker.BrokerMain} unchanged (through
- * {@link io.tern.loadtest.process.WatchedMain}, which ends it when the runner goes away),
+ * {@link io.tern.devstack.process.WatchedMain}, which ends it when the runner goes away),
  * configured by {@code TERN_BROKER_*} environment variables, its admin port known to the runner.
  */
 public final class BrokerProcess {

@@ -5,7 +5,7 @@ import io.tern.devstack.RedisServer;
 import io.tern.dispatcher.Dispatcher;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.loadtest.process.ChildProcess;
-import io.tern.loadtest.process.WatchedMain;
+import io.tern.devstack.process.WatchedMain;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
 import io.tern.runtime.config.Settings;

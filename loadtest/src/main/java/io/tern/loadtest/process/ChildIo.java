@@ -2,24 +2,22 @@ package io.tern.loadtest.process;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.devstack.process.Lifeline;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * The child side of the runner ↔ child protocol: commands arrive one per line on stdin, reports
  * leave as one JSON object per line on stdout. A child never outlives its runner: when stdin
  * closes (the runner exited, was killed, or closed it on purpose) the child exits, and every child
- * exits anyway after {@link #MAX_LIFETIME_PROPERTY} seconds.
+ * exits anyway after {@link Lifeline#MAX_LIFETIME_PROPERTY} seconds.
  */
 public final class ChildIo {
-    /** System property: seconds after which the child exits whatever happens (default 900). */
-    public static final String MAX_LIFETIME_PROPERTY = "tern.loadtest.max-lifetime-seconds";
     public static final ObjectMapper JSON = new ObjectMapper();
 
     private static final PrintStream OUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
@@ -57,35 +55,14 @@ public final class ChildIo {
         t.start();
     }
 
-    /** Exits (running shutdown hooks, then halting after 20 s if they hang) once the lifetime is over. */
+    /** Exits (running shutdown hooks, then halting if they hang) once the lifetime is over. */
     public static void armLifetimeLimit() {
-        long seconds = Long.getLong(MAX_LIFETIME_PROPERTY, 900);
-        Thread t = new Thread(() -> {
-            try {
-                TimeUnit.SECONDS.sleep(seconds);
-            } catch (InterruptedException e) {
-                return;
-            }
-            System.err.println("max lifetime of " + seconds + " s reached; exiting");
-            exit(0);
-        }, "loadtest-lifetime");
-        t.setDaemon(true);
-        t.start();
+        Lifeline.armLifetimeLimit();
     }
 
-    /** {@link System#exit} with a watchdog: halts if shutdown hooks take more than 20 s. */
+    /** {@link System#exit} with a watchdog that halts if shutdown hooks hang. */
     public static void exit(int status) {
-        Thread halt = new Thread(() -> {
-            try {
-                TimeUnit.SECONDS.sleep(20);
-            } catch (InterruptedException e) {
-                return;
-            }
-            Runtime.getRuntime().halt(status);
-        }, "loadtest-halt");
-        halt.setDaemon(true);
-        halt.start();
-        System.exit(status);
+        Lifeline.exit(status);
     }
 
     public static ObjectNode message(String type) {

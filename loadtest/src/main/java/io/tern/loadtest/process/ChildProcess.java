@@ -1,6 +1,8 @@
 package io.tern.loadtest.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tern.devstack.process.Classpath;
+import io.tern.devstack.process.Lifeline;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -61,7 +63,7 @@ public final class ChildProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
-        cmd.add("-D" + ChildIo.MAX_LIFETIME_PROPERTY + "=" + maxLifetimeSeconds);
+        cmd.add("-D" + Lifeline.MAX_LIFETIME_PROPERTY + "=" + maxLifetimeSeconds);
         cmd.add("-cp");
         cmd.add(Classpath.runtime());
         cmd.add(mainClass);

@@ -51,6 +51,8 @@ public final class Options {
     public String brokerJvmOpts = "";
     public final Map<String, String> set = new LinkedHashMap<>();
     public Path runDir;
+    /** chaos: the process killed (broker, logic, redis, kafka, dispatcher). */
+    public String kill;
 
     private Options(String scenario) {
         this.scenario = scenario;
@@ -66,6 +68,13 @@ public final class Options {
             case "broadcast" -> {
                 devices = 10_000;
                 seconds = 0;
+            }
+            case "chaos" -> {
+                devices = 10_000;
+                seconds = 30;
+                rate = 200;
+                brokers = 2;
+                drainSeconds = 60;
             }
             default -> throw new IllegalArgumentException("unknown scenario '" + scenario + "'\n" + usage());
         }
@@ -118,6 +127,12 @@ public final class Options {
                 case "--client-jvm-opts" -> o.clientJvmOpts = v;
                 case "--broker-jvm-opts" -> o.brokerJvmOpts = v;
                 case "--run-dir" -> o.runDir = Path.of(v);
+                case "--kill" -> {
+                    if (!ChaosScenario.FAULTS.contains(v)) {
+                        throw new IllegalArgumentException("--kill wants one of " + ChaosScenario.FAULTS + ", got '" + v + "'");
+                    }
+                    o.kill = v;
+                }
                 case "--set" -> {
                     int eq = v.indexOf('=');
                     if (eq <= 0) {
@@ -141,6 +156,9 @@ public final class Options {
         if (o.runDir == null) {
             o.runDir = Path.of(System.getProperty("java.io.tmpdir"), "tern-loadtest",
                     o.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        if (o.scenario.equals("chaos") && o.kill == null) {
+            throw new IllegalArgumentException("chaos needs --kill " + String.join("|", ChaosScenario.FAULTS));
         }
         if (o.scenario.equals("broadcast") && o.broadcasts > 1_000) {
             throw new IllegalArgumentException("--broadcasts must be at most 1000");
@@ -180,7 +198,7 @@ public final class Options {
 
     public static String usage() {
         return """
-                usage: loadtest/run <hold|single|broadcast> [flags]
+                usage: loadtest/run <hold|single|broadcast|chaos> [flags]
 
                   common
                     --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
@@ -214,6 +232,11 @@ public final class Options {
                     --broadcasts M         all-pushes (10)
                     --interval-ms I        between all-push calls, 0 = back to back (1000)
                     --warmup-broadcasts W  all-pushes before the measured ones, not counted (3)
+                  chaos (every role, Redis and Kafka as its own process; --devices 10000, --brokers 2)
+                    --kill P               broker|logic|redis|kafka|dispatcher: SIGKILLed a third of the way in,
+                                           restarted 5 s later (a broker is not)
+                    --rate R, --seconds T  single pushes per second (200) for T s (30)
+                    --drain-seconds S      how long delivery may take after the stream (60)
                 """;
     }
 }

@@ -47,6 +47,7 @@ public abstract class Scenario implements AutoCloseable {
             case "hold" -> new HoldScenario(o, out);
             case "single" -> new SingleScenario(o, out);
             case "broadcast" -> new BroadcastScenario(o, out);
+            case "chaos" -> new ChaosScenario(o, out);
             default -> throw new IllegalArgumentException("unknown scenario " + o.scenario);
         };
     }

@@ -31,6 +31,16 @@ class OptionsTest {
     }
 
     @Test
+    void chaosNamesTheProcessItKills() {
+        Options o = Options.parse("chaos", "--kill", "redis");
+        assertEquals("redis", o.kill);
+        assertEquals(10_000, o.devices);
+        assertEquals(2, o.brokers);
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("chaos"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("chaos", "--kill", "everything"));
+    }
+
+    @Test
     void refusesWhatCannotWork() {
         assertThrows(IllegalArgumentException.class, () -> Options.parse("nope"));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("hold", "--devices"));

@@ -1,10 +1,14 @@
 package io.tern.ops.cli;
 
+import io.tern.broker.BrokerMain;
+import io.tern.dispatcher.DispatcherMain;
+import io.tern.logic.LogicNodeMain;
 import io.tern.ops.local.LocalPlatform;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -17,6 +21,7 @@ public final class Ternctl {
         String command = args.length > 0 ? args[0] : "help";
         switch (command) {
             case "local" -> runLocal(args.length > 1 ? Path.of(args[1]) : null);
+            case "run" -> runRole(args.length > 1 ? args[1] : "", Arrays.copyOfRange(args, Math.min(2, args.length), args.length));
             case "help", "-h", "--help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
@@ -44,10 +49,26 @@ public final class Ternctl {
         stopped.await();
     }
 
+    /** One role in the foreground, through the role's own main: the same process an SRE deploys. */
+    private static void runRole(String role, String[] rest) {
+        switch (role) {
+            case "broker" -> BrokerMain.main(rest);
+            case "dispatcher" -> DispatcherMain.main(rest);
+            case "logic-node" -> LogicNodeMain.main(rest);
+            default -> {
+                System.err.println("unknown role: '" + role + "' (broker, dispatcher or logic-node)");
+                usage(2);
+            }
+        }
+    }
+
     private static void usage(int status) {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
+                  run broker|dispatcher|logic-node [--config file]
+                                              run that one role in the foreground against an existing Redis and
+                                              Kafka (SIGTERM or Ctrl-C stops it in order)
                 Settings come from the optional properties file and TERN_* environment variables,
                 e.g. TERN_LOGIC_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
         System.exit(status);

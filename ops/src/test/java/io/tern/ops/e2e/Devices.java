@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * does that), and its credentials stay in a store of its own, so a restart is the same device with the same
  * regId, as an app that persists them. Pushes go to {@link #regId(String)}, the regId the platform issued.
  */
-final class Devices implements AutoCloseable {
+public final class Devices implements AutoCloseable {
     private static final int WAVE = 500;
     private final EventLoopGroup group = Transports.group(2, "e2e-devices");
     private final HttpClient http;
@@ -43,7 +43,7 @@ final class Devices implements AutoCloseable {
      * @param clientKey the app's client key, with which each device registers
      * @param tls       when set, devices register and dispatch over HTTPS and connect over TLS, verifying with it
      */
-    Devices(InetSocketAddress dispatcher, String appId, String clientKey, ClientTls tls) {
+    public Devices(InetSocketAddress dispatcher, String appId, String clientKey, ClientTls tls) {
         this.tls = tls;
         this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls.jdkContext()).build();
         this.dispatcher = URI.create((tls == null ? "http://" : "https://") + dispatcher.getHostString() + ":"
@@ -53,7 +53,7 @@ final class Devices implements AutoCloseable {
     }
 
     /** Starts device {@code name}: registers it on its first start, reuses its credentials after. */
-    TernClient start(String name) {
+    public TernClient start(String name) {
         received.computeIfAbsent(name, r -> new CopyOnWriteArrayList<>());
         TernClient c = TernClient.builder()
                 .dispatcher(dispatcher)
@@ -77,7 +77,7 @@ final class Devices implements AutoCloseable {
     }
 
     /** The regId the platform issued device {@code name} (waits for its registration). */
-    String regId(String name) {
+    public String regId(String name) {
         CredentialStore store = stores.get(name);
         if (store == null) {
             throw new IllegalStateException("device " + name + " was never started");
@@ -86,12 +86,12 @@ final class Devices implements AutoCloseable {
         return store.load().regId();
     }
 
-    List<String> regIds(List<String> names) {
+    public List<String> regIds(List<String> names) {
         return names.stream().map(this::regId).toList();
     }
 
     /** Starts devices in waves of {@value #WAVE}, each connected before the next: a paced storm. */
-    List<TernClient> startAll(List<String> names) {
+    public List<TernClient> startAll(List<String> names) {
         List<TernClient> out = new ArrayList<>();
         for (int from = 0; from < names.size(); from += WAVE) {
             List<TernClient> wave = new ArrayList<>();
@@ -105,18 +105,18 @@ final class Devices implements AutoCloseable {
         return out;
     }
 
-    TernClient client(String name) {
+    public TernClient client(String name) {
         return clients.get(name);
     }
 
-    void stop(String name) {
+    public void stop(String name) {
         TernClient c = clients.remove(name);
         if (c != null) {
             c.close();
         }
     }
 
-    List<PushMessage> receivedBy(String name) {
+    public List<PushMessage> receivedBy(String name) {
         return received.getOrDefault(name, List.of());
     }
 

@@ -1,13 +1,13 @@
-package io.tern.loadtest.process;
+package io.tern.devstack.process;
 
 import java.lang.reflect.Method;
 import java.util.Arrays;
 
 /**
- * Runs another main class (e.g. {@code io.tern.broker.BrokerMain}) unchanged, and ends the JVM
- * when stdin closes or the lifetime limit passes: {@code java ... WatchedMain <mainClass> [args]}.
- * The JVM exits through {@link System#exit}, so the wrapped main's shutdown hook (a broker's
- * orderly close) still runs. This is how the runner keeps brokers from outliving it.
+ * Runs another main class (e.g. {@code io.tern.broker.BrokerMain}) unchanged, under a {@link Lifeline}:
+ * {@code java ... WatchedMain <mainClass> [args]}. The wrapped main's shutdown hook (a role's orderly
+ * close) still runs when the lifeline ends the JVM. This is how test fixtures and the load tester keep
+ * role processes from outliving them.
  */
 public final class WatchedMain {
     private WatchedMain() {
@@ -18,7 +18,7 @@ public final class WatchedMain {
             System.err.println("usage: WatchedMain <mainClass> [args...]");
             System.exit(2);
         }
-        ChildIo.listen(line -> { }, () -> ChildIo.exit(0));
+        Lifeline.armAll();
         Method main = Class.forName(args[0]).getMethod("main", String[].class);
         try {
             main.invoke(null, (Object) Arrays.copyOfRange(args, 1, args.length));

@@ -1,4 +1,4 @@
-package io.tern.loadtest.process;
+package io.tern.devstack.process;
 
 import java.io.File;
 import java.io.IOException;
@@ -8,13 +8,13 @@ import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
-/** The classpath child JVMs get: this JVM's own (override with {@code -Dtern.loadtest.classpath=...}). */
+/** The classpath child JVMs get: this JVM's own (override with {@code -Dtern.devstack.classpath=...}). */
 public final class Classpath {
     private Classpath() {
     }
 
     public static String runtime() {
-        String override = System.getProperty("tern.loadtest.classpath");
+        String override = System.getProperty("tern.devstack.classpath");
         if (override != null && !override.isBlank()) {
             return override;
         }

@@ -1,0 +1,322 @@
+package io.tern.devstack.process;
+
+import io.tern.devstack.Ports;
+import io.tern.devstack.RedisServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+
+/**
+ * A whole region with every part in its own OS process, so any one can be SIGKILLed and restarted the way
+ * it dies in production: redis-server (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a
+ * dispatcher, N brokers and M logic nodes, each the role's own main ({@code java -cp <this JVM's classpath>
+ * io.tern.broker.BrokerMain --config <file>}) in dev mode. Ports are free ones on 127.0.0.1 picked once,
+ * so a restarted process comes back where its peers and devices expect it; ids are fixed (b1.., l1..).
+ *
+ * <p>Every child ends by itself: Java children when this JVM's pipe to them closes or after
+ * {@code maxLifetime}; redis-server through a reaper shell with the same two limits. {@link #close} stops
+ * everything in reverse order, and a shutdown hook does it if the caller forgets. Logs: {@code <dir>/<id>.log}.
+ */
+public final class ProcessCluster implements AutoCloseable {
+    public static final String BROKER_MAIN = "io.tern.broker.BrokerMain";
+    public static final String DISPATCHER_MAIN = "io.tern.dispatcher.DispatcherMain";
+    public static final String LOGIC_MAIN = "io.tern.logic.LogicNodeMain";
+    private static final Logger log = LoggerFactory.getLogger(ProcessCluster.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    /**
+     * @param dir         data (Redis AOF, Kafka log), role config files and logs
+     * @param settings    role keys ({@code broker.*}, {@code dispatcher.*}, {@code logic.*}) for every instance of
+     *                    that role, written to its config file; the fixture's own (addresses, ports, ids, dev mode)
+     *                    arrive by environment and win
+     * @param topics      Kafka topics created before the roles start
+     * @param maxLifetime every child exits after this, whatever happens to this JVM
+     * @param roleJvmArgs flags of the role JVMs; Kafka's are {@code kafkaJvmArgs}
+     */
+    public record Options(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics,
+                          Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs) {
+        /** Small JVMs that start fast: a 2-core machine runs all of them at once. */
+        public static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-XX:+ExitOnOutOfMemoryError");
+
+        public static Options of(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics) {
+            return new Options(dir, brokers, logicNodes, settings, topics, Duration.ofMinutes(10), SMALL_JVM,
+                    List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"));
+        }
+
+        public Options withMaxLifetime(Duration maxLifetime) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs);
+        }
+
+        public Options withRoleJvmArgs(List<String> roleJvmArgs) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs);
+        }
+    }
+
+    private final Options options;
+    private final Consumer<String> say;
+    private final int kafkaPort = Ports.free();
+    private final int kafkaControllerPort = Ports.free();
+    private final List<RoleProcess> brokers = new ArrayList<>();
+    private final List<RoleProcess> logicNodes = new ArrayList<>();
+    private final Thread hook = new Thread(this::close, "tern-process-cluster-shutdown");
+    private RedisServer redis;
+    private Process redisReaper; // guarded by this
+    private JavaProcess kafka;
+    private RoleProcess dispatcher;
+    private boolean closed; // guarded by this
+
+    private ProcessCluster(Options options, Consumer<String> say) {
+        this.options = options;
+        this.say = say;
+    }
+
+    /** Starts Redis, Kafka, the brokers, the dispatcher and the logic nodes, each ready before the next. */
+    public static ProcessCluster start(Options options, Consumer<String> say) {
+        ProcessCluster c = new ProcessCluster(options, say);
+        Runtime.getRuntime().addShutdownHook(c.hook);
+        try {
+            c.startAll();
+            return c;
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        long t0 = System.nanoTime();
+        try {
+            Files.createDirectories(options.dir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + options.dir(), e);
+        }
+        redis = RedisServer.start(RedisServer.Options.defaults().withPort(Ports.free()).withAppendOnly(true)
+                .withAppendFsync("always").withDataDir(options.dir().resolve("redis")));
+        armRedisReaper();
+        kafka = JavaProcess.start(new JavaProcess.Spec("kafka", options.kafkaJvmArgs(), KafkaMain.class.getName(),
+                List.of(Integer.toString(kafkaPort), Integer.toString(kafkaControllerPort),
+                        options.dir().resolve("kafka").toAbsolutePath().toString(), String.join(",", options.topics())),
+                Map.of(), options.dir().resolve("kafka.log"), options.maxLifetime()));
+        kafka.awaitLogLine(KafkaMain.READY, START_TIMEOUT);
+        say.accept(String.format("redis %s (pid %d), kafka %s (pid %d) up (%.1f s)", redis.uri(), redis.pid(),
+                kafkaBootstrap(), kafka.pid(), (System.nanoTime() - t0) / 1e9));
+
+        for (int i = 1; i <= options.brokers(); i++) {
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            for (String p : List.of("tcp", "ws", "internal", "admin")) {
+                ports.put(p, Ports.free());
+            }
+            String id = "b" + i;
+            Map<String, String> env = new HashMap<>(common("BROKER"));
+            env.put("TERN_BROKER_ID", id);
+            env.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafkaBootstrap());
+            ports.forEach((name, port) -> env.put("TERN_BROKER_" + name.toUpperCase() + "_PORT", Integer.toString(port)));
+            brokers.add(startRole(id, BROKER_MAIN, "broker", env, ports, ports.get("admin")));
+        }
+        for (RoleProcess b : brokers) {
+            b.awaitHealthy(START_TIMEOUT);
+        }
+        int dispatcherPort = Ports.free();
+        Map<String, String> denv = new HashMap<>(common("DISPATCHER"));
+        denv.put("TERN_DISPATCHER_PORT", Integer.toString(dispatcherPort));
+        dispatcher = startRole("d1", DISPATCHER_MAIN, "dispatcher", denv, Map.of("http", dispatcherPort), dispatcherPort);
+        for (int i = 1; i <= options.logicNodes(); i++) {
+            int port = Ports.free();
+            Map<String, String> env = new HashMap<>(common("LOGIC"));
+            env.put("TERN_LOGIC_ID", "l" + i);
+            // Distinct msgId generators while node ids are configured (issue 9 item 5 may lease them instead).
+            env.put("TERN_LOGIC_NODE_ID", Integer.toString(i));
+            env.put("TERN_LOGIC_KAFKA_BOOTSTRAP", kafkaBootstrap());
+            env.put("TERN_LOGIC_PORT", Integer.toString(port));
+            logicNodes.add(startRole("l" + i, LOGIC_MAIN, "logic", env, Map.of("http", port), port));
+        }
+        dispatcher.awaitHealthy(START_TIMEOUT);
+        for (RoleProcess l : logicNodes) {
+            l.awaitHealthy(START_TIMEOUT);
+        }
+        say.accept(String.format("%d broker(s), dispatcher, %d logic node(s) up as processes (%.1f s); logs in %s",
+                brokers.size(), logicNodes.size(), (System.nanoTime() - t0) / 1e9, options.dir()));
+    }
+
+    private Map<String, String> common(String role) {
+        Map<String, String> env = new HashMap<>();
+        env.put("TERN_" + role + "_DEV_MODE", "true");
+        env.put("TERN_" + role + "_REDIS_URI", redis.uri());
+        return env;
+    }
+
+    private RoleProcess startRole(String id, String mainClass, String prefix, Map<String, String> env,
+                                  Map<String, Integer> ports, int healthPort) {
+        Path config = writeConfig(prefix);
+        List<String> jvm = new ArrayList<>(options.roleJvmArgs());
+        jvm.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
+        jvm.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
+        JavaProcess p = JavaProcess.start(new JavaProcess.Spec(id, jvm, mainClass, List.of("--config", config.toString()),
+                env, options.dir().resolve(id + ".log"), options.maxLifetime()));
+        return new RoleProcess(id, p, URI.create("http://" + Ports.HOST + ":" + healthPort + "/health"), Map.copyOf(ports));
+    }
+
+    /** The caller's keys of one role, in {@code <dir>/<role>.properties} (nested keys cannot come by environment). */
+    private Path writeConfig(String prefix) {
+        Path file = options.dir().resolve(prefix + ".properties").toAbsolutePath();
+        Properties p = new Properties();
+        options.settings().forEach((k, v) -> {
+            if (k.startsWith(prefix + ".")) {
+                p.setProperty(k, v);
+            }
+        });
+        try (Writer w = Files.newBufferedWriter(file)) {
+            p.store(w, "role settings written by ProcessCluster");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /**
+     * redis-server is no JVM, so no lifeline of its own: a shell whose stdin is our pipe kills it by pid
+     * when this JVM dies or after {@code maxLifetime}, whichever comes first.
+     */
+    private synchronized void armRedisReaper() {
+        disarmRedisReaper();
+        long pid = redis.pid();
+        try {
+            redisReaper = new ProcessBuilder("sh", "-c", "timeout " + options.maxLifetime().toSeconds()
+                    + " cat > /dev/null; kill -9 " + pid + " 2>/dev/null")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            log.warn("no reaper for redis-server pid {}: {}", pid, e.toString());
+        }
+    }
+
+    /** Ends the reaper without it killing anything (its kill -9 names a pid that is already gone or stopping). */
+    private synchronized void disarmRedisReaper() {
+        if (redisReaper != null) {
+            redisReaper.destroyForcibly();
+            redisReaper = null;
+        }
+    }
+
+    // --- faults ---
+
+    /** SIGKILL redis-server; its AOF (fsync always) keeps every acknowledged write. */
+    public void killRedis() {
+        disarmRedisReaper();
+        redis.kill();
+    }
+
+    /** Starts redis-server again on the same port and data dir: it replays its AOF. */
+    public void restartRedis() {
+        redis.restart();
+        armRedisReaper();
+    }
+
+    /** SIGKILL the Kafka JVM. */
+    public void killKafka() {
+        kafka.kill();
+    }
+
+    /** Starts Kafka again on the same ports and log dir; returns once it serves. */
+    public void restartKafka() {
+        kafka.restart();
+        kafka.awaitLogLine(KafkaMain.READY, START_TIMEOUT);
+    }
+
+    // --- addresses ---
+
+    public String redisUri() {
+        return redis.uri();
+    }
+
+    public RedisServer redis() {
+        return redis;
+    }
+
+    public String kafkaBootstrap() {
+        return Ports.HOST + ":" + kafkaPort;
+    }
+
+    public JavaProcess kafka() {
+        return kafka;
+    }
+
+    public RoleProcess dispatcher() {
+        return dispatcher;
+    }
+
+    public URI dispatcherUrl() {
+        return URI.create("http://" + Ports.HOST + ":" + dispatcher.port("http"));
+    }
+
+    public List<RoleProcess> brokers() {
+        return List.copyOf(brokers);
+    }
+
+    public List<RoleProcess> logicNodes() {
+        return List.copyOf(logicNodes);
+    }
+
+    public List<URI> logicUrls() {
+        return logicNodes.stream().map(l -> URI.create("http://" + Ports.HOST + ":" + l.port("http"))).toList();
+    }
+
+    public Path dir() {
+        return options.dir();
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down
+            }
+        }
+        // Reverse of start: the API, the dispatcher, the brokers (they flush acks), then Kafka and Redis.
+        List<JavaProcess> roles = new ArrayList<>();
+        logicNodes.forEach(l -> roles.add(l.process()));
+        if (dispatcher != null) {
+            roles.add(dispatcher.process());
+        }
+        brokers.forEach(b -> roles.add(b.process()));
+        roles.parallelStream().forEach(p -> quietly(() -> p.stop(Duration.ofSeconds(15))));
+        if (kafka != null) {
+            quietly(() -> kafka.stop(Duration.ofSeconds(20)));
+        }
+        if (redis != null) {
+            quietly(redis::close);
+        }
+        disarmRedisReaper();
+    }
+
+    private static void quietly(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.warn("while stopping: {}", e.toString());
+        }
+    }
+}
