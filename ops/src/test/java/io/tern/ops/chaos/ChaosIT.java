@@ -36,6 +36,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * Every process of a region killed with SIGKILL in the middle of a push stream, one at a time: redis-server
@@ -166,6 +167,8 @@ class ChaosIT {
                 () -> assertEquals(0, t.stranded(), "stranded: " + t.row()),
                 () -> assertEquals(0, t.unacked(), "delivered but not marked delivered within the bound: " + t.row()),
                 () -> assertEquals(0, api.gaveUp.get(), "pushes never accepted within 90 s of retrying: " + t.row()),
+                // A fault is a 503 (or no answer) the app can retry, never an internal error.
+                () -> assertFalse(api.refusals.containsKey("500"), "answered 500 during the fault: " + t.row()),
                 () -> assertEquals(0, t.queued(), "still queued although every device is online: " + t.row()));
     }
 

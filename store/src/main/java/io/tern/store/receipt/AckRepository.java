@@ -18,8 +18,8 @@ import java.util.concurrent.CompletableFuture;
  * a task of its app): a forged or foreign msgId changes nothing and returns no callback.
  */
 public final class AckRepository {
-    private static final LuaScript APPLY = LuaScript.load("ack-apply");
-    private static final LuaScript COUNT = LuaScript.load("ack-count");
+    private static final LuaScript APPLY = LuaScript.load("ack-apply", "ack-filter");
+    private static final LuaScript COUNT = LuaScript.load("ack-count", "ack-filter");
     private static final AppliedAck.Target[] TARGETS = AppliedAck.Target.values();
 
     private final RedisStore redis;

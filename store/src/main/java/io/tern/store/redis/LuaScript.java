@@ -33,14 +33,25 @@ public final class LuaScript {
         return new LuaScript(source);
     }
 
-    /** Loads {@code /io/tern/store/lua/<name>.lua} from the classpath. */
-    public static LuaScript load(String name) {
+    /**
+     * Loads {@code /io/tern/store/lua/<name>.lua} from the classpath, after the given libraries
+     * (same place): Redis scripts cannot include one another, so shared functions are prepended.
+     */
+    public static LuaScript load(String name, String... libraries) {
+        StringBuilder source = new StringBuilder();
+        for (String library : libraries) {
+            source.append(read(library)).append('\n');
+        }
+        return new LuaScript(source.append(read(name)).toString());
+    }
+
+    private static String read(String name) {
         String path = "/io/tern/store/lua/" + name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("missing script " + path);
             }
-            return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + path, e);
         }

@@ -41,6 +41,7 @@ public final class StoreFailures {
                     || t instanceof io.lettuce.core.RedisCommandTimeoutException
                     || t instanceof io.lettuce.core.RedisLoadingException
                     || t instanceof java.nio.channels.ClosedChannelException
+                    || t instanceof java.net.SocketException
                     || REDISSON_UNAVAILABLE.contains(t.getClass().getName())) {
                 return true;
             }
