@@ -94,14 +94,16 @@ public final class LogicNode implements AutoCloseable {
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
         callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, callbackGuard, observability.registry(),
                 config.id());
-        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
-                config.receiptApplyMax(),
+        // Static membership under the node's id: a restarted node takes its partitions back at once.
+        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
+                config.receiptApplyMax(), config.consumer(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links, observability.registry());
         GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock);
         TagRepository tags = new TagRepository(redis);
-        tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
+        tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.consumer(),
+                config.tagResolvers(),
                 config.tagQueue(), config.tagChunk(), observability.registry(), config.id());
         scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups::fire, observability.registry(),
                 config.id());
@@ -110,6 +112,8 @@ public final class LogicNode implements AutoCloseable {
 
         observability.check("redis", redis::isOpen);
         observability.check("broker-registry", liveBrokers::fresh);
+        observability.check("receipt-consumer", acks::consuming);
+        observability.check("job-consumer", tagPush::jobsConsuming);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
                 clock);
         TaskApi taskApi = new TaskApi(auth, groups, limits, tags,

@@ -2,6 +2,7 @@ package io.tern.logic.config;
 
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
@@ -36,6 +37,8 @@ import java.util.TreeMap;
  *                        {@link TlsConfig}); links to brokers speak TLS when {@code logic.tls.ca} is set, verify
  *                        the broker against it and present this node's certificate when TLS is enabled
  * @param brokerLink      how links to brokers' internal ports authenticate ({@link LinkConfig})
+ * @param consumer        how the Kafka consumers (receipts, jobs) restart, retry and dead-letter
+ *                        ({@code logic.consumer.*}, see {@link ConsumerPolicy})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -47,7 +50,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
-                          TlsConfig tls, LinkConfig brokerLink) {
+                          TlsConfig tls, LinkConfig brokerLink, ConsumerPolicy consumer) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
 
@@ -75,6 +78,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(httpLimits != null, "logic.http-* must be set");
         ConfigException.require(tls != null, "logic.tls must be set (TlsConfig.OFF for none)");
         ConfigException.require(brokerLink != null, "logic broker link settings are required");
+        ConfigException.require(consumer != null, "logic.consumer.* settings are required");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
@@ -131,7 +135,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 devMode,
                 HttpLimits.from(s, "logic"),
                 TlsConfig.from(s, "logic", devMode),
-                LinkConfig.from(s));
+                LinkConfig.from(s),
+                ConsumerPolicy.from(s));
         s.warnUnread("logic.");
         return c;
     }

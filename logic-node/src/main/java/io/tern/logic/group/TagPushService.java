@@ -3,7 +3,9 @@ package io.tern.logic.group;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.kafka.BatchConsumer;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.runtime.http.ApiException;
+import io.tern.store.redis.RedisFailures;
 import io.tern.store.tag.TagChunk;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.StoredTask;
@@ -53,8 +55,8 @@ public final class TagPushService implements AutoCloseable {
      * @param maxQueuedResolutions tag pushes waiting for a resolver thread; beyond it the API answers 429
      */
     public TagPushService(TagRepository tags, TaskRepository tasks, GroupFanout fanout, String kafkaBootstrap,
-                          String jobGroup, int resolverThreads, int maxQueuedResolutions, int chunk,
-                          MeterRegistry registry, String owner) {
+                          String jobGroup, ConsumerPolicy consumerPolicy, int resolverThreads, int maxQueuedResolutions,
+                          int chunk, MeterRegistry registry, String owner) {
         if (chunk < 1 || chunk > GroupFanout.MAX_CHUNK) {
             throw new IllegalArgumentException("chunk must be in [1, " + GroupFanout.MAX_CHUNK + "]");
         }
@@ -75,8 +77,9 @@ public final class TagPushService implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, Topics.JOBS, 50, Duration.ofSeconds(60),
-                BatchConsumer.eachRecord(this::runJob), owner + "-job-consumer").start();
+        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, owner, Topics.JOBS, 50, Duration.ofSeconds(60),
+                consumerPolicy, BatchConsumer.eachRecord(this::runJob), RedisFailures::unreachable, registry,
+                owner + "-job-consumer").start();
         this.published = Counter.builder("tern.push.tag.jobs").description("tag-push chunks published").register(registry);
     }
 
@@ -91,6 +94,11 @@ public final class TagPushService implements AutoCloseable {
 
     public boolean jobsAssigned() {
         return jobs.assigned();
+    }
+
+    /** False while the job consumer is not consuming (for /health). */
+    public boolean jobsConsuming() {
+        return jobs.consuming();
     }
 
     private void resolve(StoredTask task, TagExpression e) {

@@ -3,8 +3,10 @@ package io.tern.logic.receipt;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.kafka.BatchConsumer;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.receipt.AppliedAck;
+import io.tern.store.redis.RedisFailures;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,9 +44,13 @@ public final class AckConsumer implements AutoCloseable {
     private final BatchConsumer consumer;
     private final ExecutorService listenerThread;
 
-    /** @param applyMax device acks per Redis call */
-    public AckConsumer(String bootstrap, String group, int batchMax, int applyMax, AckRepository acks,
-                       ReceiptListener listener, LongSupplier clock, MeterRegistry registry, String owner) {
+    /**
+     * @param instanceId this node's static member name in the receipt group ({@link BatchConsumer})
+     * @param applyMax   device acks per Redis call
+     */
+    public AckConsumer(String bootstrap, String group, String instanceId, int batchMax, int applyMax,
+                       ConsumerPolicy policy, AckRepository acks, ReceiptListener listener, LongSupplier clock,
+                       MeterRegistry registry, String owner) {
         if (applyMax < 1) {
             throw new IllegalArgumentException("applyMax must be >= 1: " + applyMax);
         }
@@ -60,8 +66,8 @@ public final class AckConsumer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.consumer = new BatchConsumer(bootstrap, group, Topics.ACKS, batchMax, Duration.ofSeconds(30), this::apply,
-                owner + "-ack-consumer");
+        this.consumer = new BatchConsumer(bootstrap, group, instanceId, Topics.ACKS, batchMax, Duration.ofSeconds(30),
+                policy, this::apply, RedisFailures::unreachable, registry, owner + "-ack-consumer");
     }
 
     public AckConsumer start() {
@@ -72,6 +78,11 @@ public final class AckConsumer implements AutoCloseable {
     /** True once the group gave this consumer its partitions (for /health and tests). */
     public boolean assigned() {
         return consumer.assigned();
+    }
+
+    /** False while the consumer is not consuming (backing off after a failure, stopped, unassigned too long). */
+    public boolean consuming() {
+        return consumer.consuming();
     }
 
     private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {

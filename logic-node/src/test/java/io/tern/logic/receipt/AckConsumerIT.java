@@ -2,6 +2,7 @@ package io.tern.logic.receipt;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
@@ -92,7 +93,8 @@ class AckConsumerIT {
     }
 
     private static AckConsumer consumer(String group, List<Receipt> receipts) {
-        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, 500, 3, new AckRepository(redis),
+        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, "it-" + group, 500, 3,
+                ConsumerPolicy.defaults(), new AckRepository(redis),
                 (ack, applied) -> receipts.add(new Receipt(ack, applied)), System::currentTimeMillis,
                 new SimpleMeterRegistry(), "it-" + group).start();
     }
