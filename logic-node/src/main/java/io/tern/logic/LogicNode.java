@@ -26,6 +26,7 @@ import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
@@ -92,8 +93,8 @@ public final class LogicNode implements AutoCloseable {
 
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
-        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, callbackGuard, observability.registry(),
-                config.id());
+        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, new CallbackOutbox(redis),
+                callbackGuard, clock, observability.registry(), config.id());
         // Static membership under the node's id: a restarted node takes its partitions back at once.
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),

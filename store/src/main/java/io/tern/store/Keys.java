@@ -18,6 +18,8 @@ package io.tern.store;
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
  * tern:bcast:{app}         zset    taskIds scored by broadcast seq        bounded length; PX its longest task TTL
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
+ * tern:{callbacks}:due     zset    parked receipt ids scored by due ms    bounded (logic.callback.outbox-max)
+ * tern:{callbacks}:items   hash    parked receipt id to ParkedReceipt     entries leave with their id in :due
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -25,6 +27,15 @@ public final class Keys {
     private static final String P = "tern:";
 
     private Keys() {
+    }
+
+    /** Receipts waiting for their callback POST, by due time (one hash tag: the outbox scripts touch both). */
+    public static String callbacksDue() {
+        return P + "{callbacks}:due";
+    }
+
+    public static String callbackItems() {
+        return P + "{callbacks}:items";
     }
 
     public static String route(String appId, String regId) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -95,7 +96,10 @@ class AckConsumerIT {
     private static AckConsumer consumer(String group, List<Receipt> receipts) {
         return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, "it-" + group, 500, 3,
                 ConsumerPolicy.defaults(), new AckRepository(redis),
-                (ack, applied) -> receipts.add(new Receipt(ack, applied)), System::currentTimeMillis,
+                handed -> {
+                    handed.forEach(r -> receipts.add(new Receipt(r.ack(), r.applied())));
+                    return CompletableFuture.completedFuture(null);
+                }, System::currentTimeMillis,
                 new SimpleMeterRegistry(), "it-" + group).start();
     }
 
