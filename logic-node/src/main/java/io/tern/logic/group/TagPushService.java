@@ -70,6 +70,10 @@ public final class TagPushService implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, owner + "-jobs");
+        // Bounded: while Kafka is down a send fails within the 30 s the resolver waits, instead of hanging it.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 25_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         this.resolvers = new ThreadPoolExecutor(resolverThreads, resolverThreads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(maxQueuedResolutions), r -> {
