@@ -1,6 +1,7 @@
 package io.tern.logic.kafka;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.SharedInfra;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.admin.Admin;
@@ -273,6 +274,40 @@ class BatchConsumerIT {
             first.destroyForcibly();
             if (second != null) {
                 second.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void aConsumerResumesAfterKafkaIsStoppedAndStartedAgainAndLosesNothing() {
+        try (KafkaBroker kafka = KafkaBroker.start(KafkaBroker.Options.defaults())) {
+            String topic = "it-restart-" + UUID.randomUUID();
+            kafka.createTopics(topic, Topics.deadLetter(topic));
+            String group = "it-restart-" + UUID.randomUUID();
+            List<String> applied = new CopyOnWriteArrayList<>();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            try (KafkaProducer<String, byte[]> own = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+                 BatchConsumer c = new BatchConsumer(kafka.bootstrapServers(), group, "m1", topic, 100,
+                         Duration.ofSeconds(10), policy(Duration.ofSeconds(6)), BatchConsumer.eachRecord(r -> {
+                             applied.add(value(r));
+                             return CompletableFuture.completedFuture(null);
+                         }), e -> false, registry, "it-kafka-restart").start()) {
+                own.send(new ProducerRecord<>(topic, "before", "before".getBytes(StandardCharsets.UTF_8)));
+                own.flush();
+                await().atMost(AWAIT).until(() -> applied.contains("before"));
+
+                kafka.stop();
+                kafka.restart();
+                long t0 = System.nanoTime();
+                own.send(new ProducerRecord<>(topic, "after", "after".getBytes(StandardCharsets.UTF_8)));
+                own.flush();
+                await().atMost(AWAIT).until(() -> applied.contains("after"));
+                System.out.printf("MEASURED Kafka restarted -> consumer applies a new record: %.2f s%n",
+                        (System.nanoTime() - t0) / 1e9);
+                await().atMost(AWAIT).until(c::consuming);
+                assertEquals(0.0, registry.get("tern.consumer.dead.lettered").counter().count());
             }
         }
     }
