@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -217,6 +218,13 @@ public final class BatchConsumer implements AutoCloseable {
                 }
             } catch (WakeupException | InterruptException e) {
                 // close() woke us up
+            } catch (FencedInstanceIdException e) {
+                failed = running;
+                failures++;
+                restarts.increment();
+                log.error("[{}] another member of group {} uses the instance id {}: every node needs its own logic.id;"
+                        + " starting again in {} ms", name, consumerProperties.get(ConsumerConfig.GROUP_ID_CONFIG),
+                        consumerProperties.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), policy.backoff(failures).toMillis());
             } catch (Exception e) {
                 failed = running;
                 if (failed) {
