@@ -42,6 +42,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -94,6 +95,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     private final LongSupplier clock;
     /** Outbox ids of the receipts this node holds in memory. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile boolean closed;
     private volatile boolean stopped;
 
@@ -216,22 +218,24 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     /** Takes parked receipts that are due (their node died, gave them back, or had no room) while there is room. */
     private void sweep() {
         int n = Math.min(room.availablePermits(), SWEEP_MAX);
-        if (closed || n <= 0) {
+        if (closed || n <= 0 || !sweeping.compareAndSet(false, true)) {
             return;
         }
         long now = clock.getAsLong();
-        try {
-            List<ParkedReceipt> due = outbox.claim(now, now + config.outbox().lease().toMillis(), n)
-                    .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            if (!due.isEmpty()) {
-                claimed.increment(due.size());
-                take(due);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            log.debug("[callbacks {}] outbox sweep failed: {}", owner, e.toString());
-        }
+        // Never waits on the timer thread: it also runs linger flushes and retries.
+        outbox.claim(now, now + config.outbox().lease().toMillis(), n)
+                .thenAcceptAsync(due -> {
+                    if (!due.isEmpty()) {
+                        claimed.increment(due.size());
+                        take(due);
+                    }
+                }, timer)
+                .whenComplete((v, e) -> {
+                    sweeping.set(false);
+                    if (e != null) {
+                        log.debug("[callbacks {}] outbox sweep failed: {}", owner, e.toString());
+                    }
+                });
     }
 
     /** Due at once for any node (this one included, once it has room). */
