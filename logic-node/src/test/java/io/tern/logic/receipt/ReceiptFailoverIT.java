@@ -1,11 +1,16 @@
 package io.tern.logic.receipt;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.LogicNode;
 import io.tern.logic.LogicNodeMain;
 import io.tern.logic.config.LogicConfig;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.config.Settings;
+import io.tern.runtime.http.HttpServer;
+import io.tern.store.Keys;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.task.TaskBody;
@@ -29,12 +34,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +121,88 @@ class ReceiptFailoverIT {
         } finally {
             doomed.destroyForcibly();
         }
+    }
+
+    @Test
+    void callbacksInFlightOnAKilledNodeAreAllPostedByTheNextNode() throws Exception {
+        SharedInfra.kafka().createTopics(Topics.ACKS);
+        WireMockServer appServer = new WireMockServer(options().dynamicPort());
+        appServer.start();
+        String group = "it-killcb-" + UUID.randomUUID();
+        Path dir = Files.createTempDirectory("tern-killcb-");
+        Process doomed = null;
+        try (RedisStore redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+             Admin admin = admin()) {
+            redis.async().del(Keys.callbacksDue(), Keys.callbackItems()).toCompletableFuture().join();
+            appServer.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(503)));
+            String url = "http://127.0.0.1:" + appServer.port() + "/cb";
+            String app = "killcb-" + UUID.randomUUID().toString().substring(0, 8);
+            Map<String, String> callbacks = Map.of(
+                    "logic.apps." + app + ".key", "key-" + app,
+                    "logic.apps." + app + ".secret", "secret-of-" + app,
+                    "logic.callback.allow", "127.0.0.1:" + appServer.port(),
+                    "logic.callback.lease", "2s",
+                    "logic.callback.sweep-interval", "100ms",
+                    "logic.callback.max-attempts", "50",
+                    "logic.callback.backoff-max", "300ms",
+                    "logic.callback.request-timeout", "1s");
+            Properties p = new Properties();
+            p.putAll(settings("doomed-cb", group));
+            p.putAll(callbacks);
+            Path config = dir.resolve("doomed.properties");
+            try (var out = Files.newBufferedWriter(config)) {
+                p.store(out, "ReceiptFailoverIT child node");
+            }
+            String java = ProcessHandle.current().info().command().orElse("java");
+            doomed = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    LogicNodeMain.class.getName(), config.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("doomed.log").toFile()).start();
+            await().atMost(AWAIT).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> holders(admin, group).containsKey("doomed-cb"));
+
+            TaskRepository tasks = new TaskRepository(redis,
+                    new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
+            long task = System.currentTimeMillis() * 1000 + 4343;
+            long now = System.currentTimeMillis();
+            tasks.create(new TaskBody(task, app, PayloadKind.DATA, "{}", now, now + 3_600_000, url, "p", 0),
+                    TaskState.SENDING).join();
+            tasks.markBroadcast(task).join();
+            int devices = 100;
+            publishAcks(app, task, devices);
+            // Applied (delivered counted) and retried against the failing app server: then the node dies.
+            await().atMost(AWAIT).until(() -> tasks.find(task).join().counter(TaskCounter.DELIVERED) == devices);
+            await().atMost(AWAIT).until(() -> appServer.getAllServeEvents().size() >= 3);
+            doomed.destroyForcibly();
+            doomed.waitFor();
+            appServer.resetAll();
+            appServer.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
+            long t0 = System.nanoTime();
+            Map<String, String> next = new HashMap<>(settings("next-cb", group));
+            next.putAll(callbacks);
+            try (LogicNode survivor = LogicNode.start(LogicConfig.from(Settings.of(next)))) {
+                await().atMost(AWAIT).until(() -> acceptedRegIds(appServer).size() == devices);
+                System.out.printf("MEASURED logic node SIGKILL with %d callbacks failing -> all posted by the next"
+                        + " node %.2f s (lease 2 s)%n", devices, (System.nanoTime() - t0) / 1e9);
+                await().atMost(AWAIT).until(() -> tasks.find(task).join().counter(TaskCounter.CALLBACK_SENT) == devices);
+            }
+        } finally {
+            if (doomed != null) {
+                doomed.destroyForcibly();
+            }
+            appServer.stop();
+        }
+    }
+
+    private static Set<String> acceptedRegIds(WireMockServer appServer) throws Exception {
+        Set<String> out = new HashSet<>();
+        for (ServeEvent e : appServer.getAllServeEvents()) {
+            if (e.getResponse().getStatus() / 100 == 2) {
+                for (JsonNode r : HttpServer.JSON.readTree(e.getRequest().getBody()).get("receipts")) {
+                    out.add(r.get("regId").asText());
+                }
+            }
+        }
+        return out;
     }
 
     private static void publishAcks(String app, long task, int devices) {
