@@ -120,6 +120,19 @@ class ReceiptFailoverIT {
             assertTrue(survivor.receiptsReady());
         } finally {
             doomed.destroyForcibly();
+            deleteQuietly(dir);
+        }
+    }
+
+    /** The child's config and log. */
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException ignored) {
+            // a temp dir: the OS cleans it eventually
         }
     }
 
@@ -188,8 +201,10 @@ class ReceiptFailoverIT {
         } finally {
             if (doomed != null) {
                 doomed.destroyForcibly();
+                doomed.waitFor();
             }
             appServer.stop();
+            deleteQuietly(dir);
         }
     }
 
