@@ -151,7 +151,8 @@ public final class Broker implements AutoCloseable {
         BroadcastAckCounts ackCounts = new BroadcastAckCounts(id, config.ackCountCapacity(), config.ackCountWindow(),
                 config.ackCountBuffer(), config.ackCountRecordMax(), System::nanoTime, clock);
         acks = AckPublisher.start(id, config.kafkaBootstrap(), config.ackLinger(), config.ackQueueCapacity(), ackCounts,
-                config.ackCountInterval(), metrics);
+                config.ackCountInterval(), config.ackDelivery().deliveryTimeout(), config.ackDelivery().retryBackoff(),
+                metrics);
 
         sessions = new Sessions(id, startedAtMillis, config.maxConnections());
         disconnects = new Disconnects(metrics, config.shutdownDrain());

@@ -81,14 +81,16 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private final KafkaRaftServer server;
+    private final Properties props;
+    private KafkaRaftServer server; // guarded by this; null while stopped
     private final int port;
     private final Path logDir;
     private final boolean ownsLogDir;
     private Admin admin; // guarded by this; lazily created, reused by createTopics
     private boolean closed; // guarded by this
 
-    private KafkaBroker(KafkaRaftServer server, int port, Path logDir, boolean ownsLogDir) {
+    private KafkaBroker(Properties props, KafkaRaftServer server, int port, Path logDir, boolean ownsLogDir) {
+        this.props = props;
         this.server = server;
         this.port = port;
         this.logDir = logDir;
@@ -132,7 +134,7 @@ public final class KafkaBroker implements AutoCloseable {
         Properties props = config(o, dir, port, controllerPort);
         format(props, dir);
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-        KafkaBroker broker = new KafkaBroker(server, port, dir, ownsDir);
+        KafkaBroker broker = new KafkaBroker(props, server, port, dir, ownsDir);
         try {
             server.startup();
             broker.awaitClusterAnswers();
@@ -173,6 +175,9 @@ public final class KafkaBroker implements AutoCloseable {
         // Tests join groups right after start; the default 3 s delay would be waited out on every first join.
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("group.streams.initial.rebalance.delay.ms", "0");
+        // Lets consumers ask for short sessions so a killed member's partitions move within seconds in tests
+        // (Kafka's default floor is 6 s; production clusters keep theirs and consumers stay at or above it).
+        p.put("group.min.session.timeout.ms", "500");
         p.put("auto.leader.rebalance.enable", "false");
 
         // Dev data is disposable: keep segments small so a long dev session does not fill the disk.
@@ -359,6 +364,44 @@ public final class KafkaBroker implements AutoCloseable {
         return admin;
     }
 
+    /**
+     * Stops the broker as an outage would (clients see it gone), keeping its ports and log dir for {@link #restart}.
+     */
+    public synchronized void stop() {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        if (server == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        shutdownServer();
+        log.info("Kafka broker at {} stopped (restartable) in {} ms", bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Starts a {@link #stop stopped} broker again on the same ports and log dir: topics and offsets survive. */
+    public synchronized void restart() {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        if (server != null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+        server = s;
+        try {
+            s.startup();
+            awaitClusterAnswers();
+        } catch (RuntimeException e) {
+            shutdownServer();
+            throw e;
+        }
+        log.info("Kafka broker at {} restarted in {} ms", bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -383,8 +426,11 @@ public final class KafkaBroker implements AutoCloseable {
             admin.close(java.time.Duration.ofSeconds(5));
             admin = null;
         }
-        server.shutdown();
-        server.awaitShutdown();
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
     }
 
     private static boolean isBindFailure(Throwable e) {

@@ -28,6 +28,7 @@ import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.DeliveryChecks;
@@ -109,10 +110,11 @@ public final class LogicNode implements AutoCloseable {
 
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
-        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, callbackGuard, observability.registry(),
-                config.id());
-        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.receiptBatchMax(),
-                config.receiptApplyMax(),
+        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, new CallbackOutbox(redis),
+                callbackGuard, clock, observability.registry(), config.id());
+        // Static membership under the node's id: a restarted node takes its partitions back at once.
+        acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
+                config.receiptApplyMax(), config.consumer(),
                 new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
@@ -120,8 +122,9 @@ public final class LogicNode implements AutoCloseable {
         GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), config.ackFilter());
         TagRepository tags = new TagRepository(redis);
-        tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.tagResolvers(),
-                config.tagQueue(), config.tagChunk(), config.recovery(), clock, observability.registry(), config.id());
+        tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.consumer(),
+                config.tagResolvers(), config.tagQueue(), config.tagChunk(), config.recovery(), clock,
+                observability.registry(), config.id());
         scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, observability.registry(),
                 config.id());
         groups.connect(tagPush, scheduler);
@@ -130,6 +133,8 @@ public final class LogicNode implements AutoCloseable {
         observability.check("redis", redis::isOpen);
         observability.check("node-id", () -> nodeId.current() != null);
         observability.check("broker-registry", liveBrokers::fresh);
+        observability.check("receipt-consumer", acks::consuming);
+        observability.check("job-consumer", tagPush::jobsConsuming);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
                 clock);
         TaskApi taskApi = new TaskApi(auth, groups, limits, tags,

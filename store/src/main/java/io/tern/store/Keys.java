@@ -30,6 +30,8 @@ package io.tern.store;
  *                                  msgId node id n (0..1023)
  * tern:node-ids:{n}:hw     string  ms up to which a holder of id n may    no TTL (1,024 keys at most)
  *                                  have issued msgIds
+ * tern:{callbacks}:due     zset    parked receipt ids scored by due ms    bounded (logic.callback.outbox-max)
+ * tern:{callbacks}:items   hash    parked receipt id to ParkedReceipt     entries leave with their id in :due
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -37,6 +39,15 @@ public final class Keys {
     private static final String P = "tern:";
 
     private Keys() {
+    }
+
+    /** Receipts waiting for their callback POST, by due time (one hash tag: the outbox scripts touch both). */
+    public static String callbacksDue() {
+        return P + "{callbacks}:due";
+    }
+
+    public static String callbackItems() {
+        return P + "{callbacks}:items";
     }
 
     public static String route(String appId, String regId) {

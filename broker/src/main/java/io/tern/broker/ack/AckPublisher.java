@@ -19,8 +19,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,11 +31,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Device acks to Kafka ({@link Topics#ACKS}). Acks of broadcasts sent with COUNT_ACKS are only
  * counted ({@link BroadcastAckCounts}); every {@code countInterval} this publisher's thread
  * sends one count record per broadcast whose count moved, keyed by msgId. Other acks go one
- * record per device, keyed by regId: event loops only offer to a bounded queue; the same thread
- * drains it into the producer, which batches (linger) and may block on Kafka without stalling
- * any connection. When the queue is full the ack is dropped and counted: the message stays in
- * the device's queue and is delivered again on its next connection, so delivery stays at least
- * once. Close sends the final counts before the producer flushes.
+ * record per device, keyed by regId: event loops only offer to a queue; the same thread drains
+ * it into the producer, which batches (linger) and may block on Kafka without stalling any
+ * connection.
+ *
+ * <p>Nothing is dropped while Kafka is down or slow. An ack holds one of {@code capacity} places
+ * from {@link #offer} until Kafka confirms it; one Kafka did not take (its delivery timeout
+ * passed, the producer refused it) is sent again after {@code retryBackoff}. When every place is
+ * taken, {@link #offer} says no and the connection stops reading ({@link AckSink#whenRoom}) until
+ * half the places are free again. Close sends the final counts before the producer flushes.
  */
 public final class AckPublisher implements AckSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckPublisher.class);
@@ -44,7 +51,15 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final String brokerId;
-    private final BlockingQueue<AckRecord> queue;
+    private final int capacity;
+    /** One permit per ack between {@link #offer} and Kafka's confirmation: the bound of everything held. */
+    private final Semaphore room;
+    private final BlockingQueue<AckRecord> queue = new LinkedBlockingQueue<>();
+    /** Acks Kafka did not take, sent again once {@code retryAtNanos} has passed. */
+    private final Queue<AckRecord> retry = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
+    private final long retryBackoffNanos;
+    private volatile long retryAtNanos;
     private final BroadcastAckCounts counts;
     private final long countIntervalNanos;
     private final BrokerMetrics metrics;
@@ -53,15 +68,20 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     private volatile boolean running = true;
     private Producer<String, byte[]> producer;
 
-    AckPublisher(String brokerId, int capacity, BroadcastAckCounts counts, Duration countInterval, BrokerMetrics metrics) {
+    AckPublisher(String brokerId, int capacity, BroadcastAckCounts counts, Duration countInterval, Duration retryBackoff,
+                 BrokerMetrics metrics) {
         this.brokerId = brokerId;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
+        this.room = new Semaphore(capacity);
+        this.retryBackoffNanos = retryBackoff.toNanos();
         this.counts = counts;
         this.countIntervalNanos = countInterval.toNanos();
         this.metrics = metrics;
         this.thread = new Thread(this::run, "tern-broker-" + brokerId + "-acks");
         this.thread.setDaemon(true);
-        metrics.gauge("tern.broker.acks.queued", "Acks waiting for the Kafka producer", queue::size);
+        metrics.gauge("tern.broker.acks.queued", "Acks not yet confirmed by Kafka (queued, in the producer, to retry)",
+                this::held);
+        metrics.gauge("tern.broker.acks.waiting", "Connections not read until the ack queue has room", waiting::size);
         metrics.gauge("tern.broker.acks.counting", "Broadcasts whose acks are being counted", counts::active);
         FunctionCounter.builder("tern.broker.acks.counted", counts, BroadcastAckCounts::counted)
                 .description("Broadcast acks sent as counts instead of one record each").register(metrics.registry());
@@ -72,14 +92,15 @@ public final class AckPublisher implements AckSink, AutoCloseable {
 
     /** Creates the producer and starts the draining thread. */
     public static AckPublisher start(String brokerId, String bootstrap, Duration linger, int capacity,
-                                     BroadcastAckCounts counts, Duration countInterval, BrokerMetrics metrics) {
-        AckPublisher p = new AckPublisher(brokerId, capacity, counts, countInterval, metrics);
-        p.producer = new KafkaProducer<>(producerProperties(brokerId, bootstrap, linger));
+                                     BroadcastAckCounts counts, Duration countInterval, Duration deliveryTimeout,
+                                     Duration retryBackoff, BrokerMetrics metrics) {
+        AckPublisher p = new AckPublisher(brokerId, capacity, counts, countInterval, retryBackoff, metrics);
+        p.producer = new KafkaProducer<>(producerProperties(brokerId, bootstrap, linger, deliveryTimeout));
         p.thread.start();
         return p;
     }
 
-    static Properties producerProperties(String brokerId, String bootstrap, Duration linger) {
+    static Properties producerProperties(String brokerId, String bootstrap, Duration linger, Duration deliveryTimeout) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "tern-broker-" + brokerId + "-acks");
@@ -89,18 +110,58 @@ public final class AckPublisher implements AckSink, AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, Long.toString(linger.toMillis()));
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(MAX_BLOCK.toMillis()));
+        // Bounded: an ack Kafka did not take in this time comes back to us and is sent again.
+        long delivery = deliveryTimeout.toMillis();
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(delivery));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.min(30_000, Math.max(1, delivery - linger.toMillis() - 1))));
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         return p;
     }
 
+    /**
+     * @return false when every place is taken (or the publisher is closed): keep the ack, stop reading the
+     *         connection and offer it again from {@link #whenRoom}
+     */
     @Override
     public boolean offer(AckRecord ack) {
-        if (running && queue.offer(ack)) {
+        if (running && room.tryAcquire()) {
+            queue.add(ack);
             return true;
         }
-        metrics.ackDropped();
         return false;
+    }
+
+    @Override
+    public void whenRoom(Runnable resume) {
+        waiting.add(resume);
+        if (roomToResume()) {
+            wakeWaiting(); // room came back between the refused offer and now
+        }
+    }
+
+    /** Acks held until Kafka confirms them. */
+    public int held() {
+        return capacity - room.availablePermits();
+    }
+
+    private boolean roomToResume() {
+        return room.availablePermits() >= Math.max(1, capacity / 2);
+    }
+
+    private void wakeWaiting() {
+        Runnable r;
+        while ((r = waiting.poll()) != null) {
+            r.run();
+        }
+    }
+
+    /** Kafka confirmed an ack: its place is free; waiting connections resume once half the places are. */
+    private void confirmed() {
+        room.release();
+        if (!waiting.isEmpty() && roomToResume()) {
+            wakeWaiting();
+        }
     }
 
     @Override
@@ -108,18 +169,28 @@ public final class AckPublisher implements AckSink, AutoCloseable {
         return running && counts.count(msgId, regId);
     }
 
-    /** Acks waiting for the producer. */
+    /** Acks waiting for the producer (not yet handed to it). */
     public int queued() {
-        return queue.size();
+        return queue.size() + retry.size();
     }
 
     private void run() {
         List<AckRecord> batch = new ArrayList<>(DRAIN_BATCH);
         long nextCountFlush = System.nanoTime() + countIntervalNanos;
-        while (running || !queue.isEmpty()) {
+        while (running || !queue.isEmpty() || (!retry.isEmpty() && !Thread.currentThread().isInterrupted())) {
             try {
                 // Bounded wait: close() is noticed within POLL even when counts flush rarely.
                 long wait = Math.min(POLL_NANOS, nextCountFlush - System.nanoTime());
+                if (!retry.isEmpty() && System.nanoTime() - retryAtNanos >= 0) {
+                    AckRecord again;
+                    while (batch.size() < DRAIN_BATCH && (again = retry.poll()) != null) {
+                        batch.add(again);
+                    }
+                    for (AckRecord ack : batch) {
+                        send(ack);
+                    }
+                    batch.clear();
+                }
                 AckRecord first = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
                 if (first != null) {
                     batch.add(first);
@@ -143,13 +214,22 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     private void send(AckRecord ack) {
         try {
             producer.send(new ProducerRecord<>(Topics.ACKS, ack.key(), ack.encode()), (md, err) -> {
-                if (err != null) {
-                    failed(err);
+                if (err == null) {
+                    confirmed();
+                } else {
+                    again(ack, err);
                 }
             });
         } catch (KafkaException e) {
-            failed(e); // e.g. metadata not available within max.block.ms
+            again(ack, e); // e.g. metadata not available within max.block.ms
         }
+    }
+
+    /** Kafka did not take it: it keeps its place and goes again after the backoff. */
+    private void again(AckRecord ack, Exception e) {
+        failed(e);
+        retryAtNanos = System.nanoTime() + retryBackoffNanos;
+        retry.add(ack);
     }
 
     /** @return false when the producer refused it at once; the count is offered again on the next flush */
@@ -176,8 +256,8 @@ public final class AckPublisher implements AckSink, AutoCloseable {
         long now = System.nanoTime();
         long last = lastWarn.get();
         if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
-            log.warn("[broker {} acks] Kafka did not take an ack (more are counted in tern_broker_acks_failed_total): {}",
-                    brokerId, e.toString());
+            log.warn("[broker {} acks] Kafka did not take an ack; it is sent again (attempts are counted in"
+                    + " tern_broker_acks_failed_total, {} acks held): {}", brokerId, held(), e.toString());
         }
     }
 
@@ -200,9 +280,12 @@ public final class AckPublisher implements AckSink, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        int left = queue.size();
+        int left = queue.size() + retry.size();
         if (left > 0) {
             log.warn("[broker {} acks] {} acks not handed to Kafka at shutdown; their messages will be redelivered", brokerId, left);
+            for (int i = 0; i < left; i++) {
+                metrics.ackDropped();
+            }
         }
         counts.retireAll();
         if (producer != null) {

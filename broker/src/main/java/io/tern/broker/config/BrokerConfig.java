@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * @param livenessInterval how often the registry key is refreshed; default 1s
  * @param livenessTtl      registry key TTL; must exceed the interval; default 3s
  * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
- * @param ackQueueCapacity acks waiting for Kafka beyond which new acks are dropped (and redelivered later); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
+ * @param ackQueueCapacity acks held until Kafka confirms them; when all places are taken a device that acks is not read
+ *                         until half are free again (backpressure, nothing dropped); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
  * @param ackLinger        Kafka producer linger for the ack topic; default 20ms
  * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
  * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
@@ -76,6 +77,7 @@ import java.util.regex.Pattern;
  *                         {@value #DEFAULT_ACK_COUNT_BUFFER}
  * @param ackCountRecordMax {@code broker.ack-count-record-max}: devices in one count record at most (16 hex digits
  *                         each; the consumer's script runs a record at a time, ~9 µs a device); default {@value #DEFAULT_ACK_COUNT_RECORD_MAX}
+ * @param ackDelivery      how acks reach Kafka while it is down or slow ({@link AckDelivery})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -88,7 +90,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            Duration ackCountInterval, boolean devMode, HandshakeGuard handshakeGuard,
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
-                           BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax) {
+                           BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
+                           AckDelivery ackDelivery) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -260,6 +263,31 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
      *                   pending-limit + catchup-limit, which a connect may write at once
      *                   ({@code broker.max-unacked}); default {@value #DEFAULT_MAX_UNACKED}
      */
+    /**
+     * How acks reach Kafka while it is down or slow: an ack is held (within {@code ack-queue-capacity}) and sent
+     * again until Kafka confirms it.
+     *
+     * @param deliveryTimeout how long the producer tries one send before handing the ack back to be sent again
+     *                        ({@code broker.ack-delivery-timeout}, Kafka's {@code delivery.timeout.ms}); must exceed
+     *                        the linger; default 30s
+     * @param retryBackoff    pause before acks Kafka did not take are sent again ({@code broker.ack-retry-backoff});
+     *                        default 1s
+     */
+    public record AckDelivery(Duration deliveryTimeout, Duration retryBackoff) {
+        public static final Duration DEFAULT_DELIVERY_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofSeconds(1);
+
+        public AckDelivery {
+            requireBetween("broker.ack-delivery-timeout", deliveryTimeout, Duration.ofSeconds(1), Duration.ofMinutes(30));
+            requireBetween("broker.ack-retry-backoff", retryBackoff, Duration.ofMillis(1), Duration.ofMinutes(5));
+        }
+
+        static AckDelivery from(Settings s) {
+            return new AckDelivery(s.duration("broker.ack-delivery-timeout", DEFAULT_DELIVERY_TIMEOUT),
+                    s.duration("broker.ack-retry-backoff", DEFAULT_RETRY_BACKOFF));
+        }
+    }
+
     public record AckTracking(int maxUnacked) {
         public static final int DEFAULT_MAX_UNACKED = 256;
 
@@ -423,6 +451,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.ack-count-buffer must be in [1, 4194304], got " + ackCountBuffer);
         ConfigException.require(ackCountRecordMax >= 1 && ackCountRecordMax <= 16_384,
                 "broker.ack-count-record-max must be in [1, 16384], got " + ackCountRecordMax);
+        ConfigException.require(ackDelivery != null, "broker ack delivery settings are required");
+        ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
+                "broker.ack-delivery-timeout must be at least broker.ack-linger + 1s");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
                 "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
                         + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
@@ -482,7 +513,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 Recovery.from(s),
                 BroadcastParking.from(s),
                 s.integer("broker.ack-count-buffer", DEFAULT_ACK_COUNT_BUFFER),
-                s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX));
+                s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX),
+                AckDelivery.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -541,7 +573,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackCountWindow=" + ackCountWindow + ", ackCountInterval=" + ackCountInterval
                 + ", devMode=" + devMode
                 + ", handshakeGuard=" + handshakeGuard + ", adminHttpLimits=" + adminHttpLimits + ", tls=" + tls
-                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking + ", recovery=" + recovery
-                + ", broadcastParking=" + broadcastParking + ']';
+                + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking
+                + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
+                + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
+                + ", ackDelivery=" + ackDelivery + ']';
     }
 }

@@ -48,6 +48,7 @@ public final class BrokerMetrics {
     private final Counter linksRefused;
     private final Counter acksUntracked;
     private final Counter acksFailed;
+    private final Counter acksBackpressure;
     private final Counter broadcasts;
     private final Counter broadcastWritten;
     private final Counter broadcastSkipped;
@@ -95,9 +96,13 @@ public final class BrokerMetrics {
                 .description("Written msgIds forgotten because the connection had too many unacked; redelivered later")
                 .register(registry);
         acksDropped = Counter.builder("tern.broker.acks.dropped")
-                .description("Acks dropped because the Kafka queue was full; the message is redelivered").register(registry);
+                .description("Acks lost because their connection closed or the broker stopped before Kafka took them;"
+                        + " the message is redelivered").register(registry);
         acksFailed = Counter.builder("tern.broker.acks.failed")
-                .description("Acks Kafka did not take; the message is redelivered").register(registry);
+                .description("Attempts Kafka did not take an ack (down, slow); the ack is sent again").register(registry);
+        acksBackpressure = Counter.builder("tern.broker.acks.backpressure")
+                .description("Times a connection stopped being read because the acks held for Kafka reached"
+                        + " broker.ack-queue-capacity").register(registry);
         broadcasts = Counter.builder("tern.broker.broadcasts").description("BROADCAST commands from logic nodes")
                 .register(registry);
         broadcastWritten = Counter.builder("tern.broker.broadcast.deliveries")
@@ -183,6 +188,10 @@ public final class BrokerMetrics {
 
     public void ackFailed() {
         acksFailed.increment();
+    }
+
+    public void ackBackpressure() {
+        acksBackpressure.increment();
     }
 
     public void broadcast() {

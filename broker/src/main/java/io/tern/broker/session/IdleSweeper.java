@@ -46,7 +46,8 @@ public final class IdleSweeper {
         }
         List<Session> idle = new ArrayList<>();
         sessions.forEach(s -> {
-            if (s.readSinceSweep) {
+            // Not read because its acks wait for room on the way to Kafka: the broker is quiet, not the device.
+            if (s.readSinceSweep || !s.channel().config().isAutoRead()) {
                 s.readSinceSweep = false;
                 s.quietSweeps = 0;
             } else if (++s.quietSweeps >= SWEEPS_PER_TIMEOUT && !s.closing()) {

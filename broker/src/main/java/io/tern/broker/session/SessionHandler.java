@@ -10,6 +10,8 @@ import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.store.topic.AckRecord;
+
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +32,12 @@ public final class SessionHandler extends ChannelDuplexHandler {
 
     private final DeviceServices services;
     private final Session session;
+    /**
+     * Acks the sink had no room for, in order; while any wait the connection is not read. Bounded by what one read
+     * had already decoded when reading stopped.
+     */
+    private final ArrayDeque<AckRecord> waitingAcks = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
 
     SessionHandler(DeviceServices services, Session session) {
         this.services = services;
@@ -38,6 +46,11 @@ public final class SessionHandler extends ChannelDuplexHandler {
 
     Session session() {
         return session;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
     @Override
@@ -96,8 +109,33 @@ public final class SessionHandler extends ChannelDuplexHandler {
         if (services.acks().countBroadcast(msgId, session.regId())) {
             return;
         }
-        services.acks().offer(new AckRecord(session.appId(), session.regId(), msgId, services.clock().getAsLong(),
-                services.brokerId()));
+        AckRecord record = new AckRecord(session.appId(), session.regId(), msgId, services.clock().getAsLong(),
+                services.brokerId());
+        if (!waitingAcks.isEmpty() || !services.acks().offer(record)) {
+            waitingAcks.add(record);
+            if (waitingAcks.size() == 1) {
+                // Backpressure, not a drop: stop reading this device until Kafka has taken enough acks.
+                ctx.channel().config().setAutoRead(false);
+                services.metrics().ackBackpressure();
+                services.acks().whenRoom(() -> ctx.executor().execute(this::offerWaitingAcks));
+            }
+        }
+    }
+
+    /** On the event loop, once the sink has room: hands over the waiting acks, then reads the device again. */
+    private void offerWaitingAcks() {
+        while (!waitingAcks.isEmpty()) {
+            if (!ctx.channel().isActive()) {
+                return; // channelInactive counts them
+            }
+            if (!services.acks().offer(waitingAcks.peek())) {
+                services.acks().whenRoom(() -> ctx.executor().execute(this::offerWaitingAcks));
+                return;
+            }
+            waitingAcks.poll();
+        }
+        session.readSinceSweep = true; // it was us who did not read, not the device who was silent
+        ctx.channel().config().setAutoRead(true);
     }
 
     @Override
@@ -117,6 +155,10 @@ public final class SessionHandler extends ChannelDuplexHandler {
         if (services.sessions().remove(session)) {
             services.lifecycle().closed(session);
         }
+        for (int i = waitingAcks.size(); i > 0; i--) {
+            services.metrics().ackDropped(); // still queued for the device: redelivered on its next connection
+        }
+        waitingAcks.clear();
         ctx.fireChannelInactive();
     }
 }

@@ -104,6 +104,16 @@ class BrokerConfigTest {
     }
 
     @Test
+    void ackDeliveryIsReadAndItsTimeoutMustLeaveRoomForTheLinger() {
+        BrokerConfig c = with(Map.of("broker.ack-delivery-timeout", "10s", "broker.ack-retry-backoff", "250ms"));
+        assertEquals(Duration.ofSeconds(10), c.ackDelivery().deliveryTimeout());
+        assertEquals(Duration.ofMillis(250), c.ackDelivery().retryBackoff());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> with(Map.of("broker.ack-linger", "5s", "broker.ack-delivery-timeout", "5s")));
+        assertTrue(e.getMessage().contains("broker.ack-delivery-timeout"), e.getMessage());
+    }
+
+    @Test
     void livenessTtlMustExceedTheInterval() {
         assertThrows(ConfigException.class,
                 () -> with(Map.of("broker.liveness-interval", "5s", "broker.liveness-ttl", "5s")));

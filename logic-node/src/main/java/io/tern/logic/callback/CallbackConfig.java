@@ -15,14 +15,15 @@ import java.util.List;
  * @param backoffInitial delay before the first retry; doubled per retry (with jitter) up to {@code backoffMax}
  * @param backoffMax     longest delay between two attempts
  * @param requestTimeout connect + response bound of one POST
- * @param queueCapacity  receipts held at once (queued, batched, in flight or awaiting a retry); beyond it
- *                       {@link CallbackDispatcher#receipt} blocks the ack consumer: backpressure, not a drop
+ * @param queueCapacity  receipts one node holds in memory at once (batched, in flight or awaiting a retry); more
+ *                       stay parked in the Redis outbox until there is room
  * @param concurrency    POSTs in flight per callback URL (a slow app server only uses its own slots)
  * @param targets        which callback URLs may be posted to
+ * @param outbox         the durable hand-off of receipts ({@link Outbox})
  */
 public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Duration backoffInitial,
                              Duration backoffMax, Duration requestTimeout, int queueCapacity, int concurrency,
-                             Targets targets) {
+                             Targets targets, Outbox outbox) {
 
     public static final int MAX_BATCH = 100;
     public static final int DEFAULT_BATCH_MAX = 100;
@@ -46,12 +47,48 @@ public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Dur
         ConfigException.require(queueCapacity >= batchMax && queueCapacity <= 10_000_000,
                 "logic.callback.queue-capacity must be in [batch-max, 10000000]");
         ConfigException.require(concurrency >= 1 && concurrency <= 256, "logic.callback.concurrency must be in [1, 256]");
+        ConfigException.require(outbox != null, "logic.callback.outbox-* must be set");
+        ConfigException.require(outbox.lease().compareTo(requestTimeout) > 0,
+                "logic.callback.lease must be longer than logic.callback.request-timeout");
+    }
+
+    /** The same settings with another outbox (tests: a short lease). */
+    public CallbackConfig withOutbox(Outbox o) {
+        return new CallbackConfig(batchMax, linger, maxAttempts, backoffInitial, backoffMax, requestTimeout,
+                queueCapacity, concurrency, targets, o);
+    }
+
+    /**
+     * Receipts are parked in Redis ({@code CallbackOutbox}) before their ack is committed in Kafka, and leave it
+     * once posted or given up on, so a node's death loses none: another node takes them once their lease ran out.
+     *
+     * @param lease         how long a node may hold a parked receipt before any node may take it (renewed on
+     *                      every retry); how long a killed node's callbacks wait ({@code logic.callback.lease})
+     * @param sweepInterval how often a node looks for parked receipts due ({@code logic.callback.sweep-interval})
+     * @param max           receipts parked at most; beyond it receipts wait in Kafka ({@code logic.callback.outbox-max})
+     */
+    public record Outbox(Duration lease, Duration sweepInterval, int max) {
+        public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(1);
+        public static final int DEFAULT_MAX = 1_000_000;
+
+        public Outbox {
+            ConfigException.require(lease.toMillis() >= 10 && lease.compareTo(Duration.ofHours(1)) <= 0,
+                    "logic.callback.lease must be in [10ms, 1h]");
+            ConfigException.require(sweepInterval.toMillis() >= 10 && sweepInterval.compareTo(Duration.ofMinutes(10)) <= 0,
+                    "logic.callback.sweep-interval must be in [10ms, 10m]");
+            ConfigException.require(max >= 1 && max <= 100_000_000, "logic.callback.outbox-max must be in [1, 100000000]");
+        }
+
+        public static Outbox defaults() {
+            return new Outbox(DEFAULT_LEASE, DEFAULT_SWEEP_INTERVAL, DEFAULT_MAX);
+        }
     }
 
     public static CallbackConfig defaults() {
         return new CallbackConfig(DEFAULT_BATCH_MAX, DEFAULT_LINGER, DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL,
                 DEFAULT_BACKOFF_MAX, DEFAULT_REQUEST_TIMEOUT, DEFAULT_QUEUE_CAPACITY, DEFAULT_CONCURRENCY,
-                Targets.defaults());
+                Targets.defaults(), Outbox.defaults());
     }
 
     /**
@@ -97,6 +134,9 @@ public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Dur
                 s.integer("logic.callback.concurrency", DEFAULT_CONCURRENCY),
                 new Targets(s.list("logic.callback.allow", List.of()),
                         s.integer("logic.callback.resolver-threads", Targets.DEFAULT_RESOLVER_THREADS),
-                        s.integer("logic.callback.resolver-queue", Targets.DEFAULT_RESOLVER_QUEUE)));
+                        s.integer("logic.callback.resolver-queue", Targets.DEFAULT_RESOLVER_QUEUE)),
+                new Outbox(s.duration("logic.callback.lease", Outbox.DEFAULT_LEASE),
+                        s.duration("logic.callback.sweep-interval", Outbox.DEFAULT_SWEEP_INTERVAL),
+                        s.integer("logic.callback.outbox-max", Outbox.DEFAULT_MAX)));
     }
 }

@@ -9,6 +9,8 @@ import io.tern.logic.auth.Hmac;
 import io.tern.logic.config.AppCredentials;
 import io.tern.logic.receipt.ReceiptListener;
 import io.tern.runtime.http.HttpServer;
+import io.tern.store.callback.CallbackOutbox;
+import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.receipt.AppliedAck;
 import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
@@ -27,6 +29,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,8 +42,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Posts receipts to app servers' callback URLs as signed JSON batches.
@@ -53,13 +60,20 @@ import java.util.function.Function;
  *
  * <p>Isolation: each URL has its own batches and its own {@code concurrency} in-flight slots, and
  * retries wait on a timer, never on a shared thread, so a dead app server only delays its own receipts.
- * Bound: at most {@code queueCapacity} receipts are held in total; past that {@link #receipt} blocks the
- * calling ack-consumer thread (backpressure into Kafka) rather than dropping anything.
+ *
+ * <p>Durable hand-off: {@link #receipts} parks every receipt in the Redis {@link CallbackOutbox} before the
+ * receipt pipeline commits its acks; a receipt leaves the outbox once posted or given up on. A node holds
+ * at most {@code queueCapacity} receipts in memory, leased in the outbox (renewed on each retry); what does
+ * not fit, what a stopping node gives back and what a dead node held (once its lease runs out) is claimed by
+ * any node's sweep. A full outbox fails {@link #receipts}: the acks wait in Kafka. Callbacks are at least
+ * once: a receipt can be posted twice when its node dies after the POST and before removing it.
  */
 public final class CallbackDispatcher implements ReceiptListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
     public static final String APP_HEADER = "X-Tern-App";
     public static final String SIGNATURE_HEADER = "X-Tern-Signature";
+    /** Parked receipts one sweep takes at most. */
+    private static final int SWEEP_MAX = 1000;
 
     private final CallbackConfig config;
     private final Function<String, String> secrets;
@@ -76,16 +90,23 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     private final Counter failed;
     private final Counter abandoned;
     private final Counter retries;
+    private final Counter claimed;
+    private final CallbackOutbox outbox;
+    private final LongSupplier clock;
+    /** Outbox ids of the receipts this node holds in memory. */
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile boolean closed;
     private volatile boolean stopped;
 
     /** With the apps of {@code LogicConfig.apps()}: receipts are signed with each app's secret. */
     public CallbackDispatcher(CallbackConfig config, Map<String, AppCredentials> apps, TaskRepository tasks,
-                              CallbackUrlGuard guard, MeterRegistry registry, String owner) {
+                              CallbackOutbox outbox, CallbackUrlGuard guard, LongSupplier clock, MeterRegistry registry,
+                              String owner) {
         this(config, appId -> {
             AppCredentials c = apps.get(appId);
             return c == null ? null : c.appSecret();
-        }, tasks, guard, registry, owner);
+        }, tasks, outbox, guard, clock, registry, owner);
     }
 
     /**
@@ -93,8 +114,11 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
      * @param guard   checks each URL again right before every POST (its DNS answer may have changed)
      */
     public CallbackDispatcher(CallbackConfig config, Function<String, String> secrets, TaskRepository tasks,
-                              CallbackUrlGuard guard, MeterRegistry registry, String owner) {
+                              CallbackOutbox outbox, CallbackUrlGuard guard, LongSupplier clock, MeterRegistry registry,
+                              String owner) {
         this.config = config;
+        this.outbox = outbox;
+        this.clock = clock;
         this.guard = guard;
         this.secrets = secrets;
         this.tasks = tasks;
@@ -115,45 +139,70 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         this.failed = Counter.builder("tern.callbacks.receipts").tag("outcome", "failed")
                 .description("receipts given up after every attempt").register(registry);
         this.abandoned = Counter.builder("tern.callbacks.receipts").tag("outcome", "abandoned")
-                .description("receipts still held when the node stopped").register(registry);
+                .description("receipts still held when the node stopped: given back to the outbox for any node")
+                .register(registry);
+        this.claimed = Counter.builder("tern.callbacks.claimed")
+                .description("parked receipts taken from the outbox (another node's, given back, or over capacity)")
+                .register(registry);
         this.retries = Counter.builder("tern.callbacks.retries")
                 .description("batches posted again after a failed attempt").register(registry);
         Gauge.builder("tern.callbacks.pending", this, CallbackDispatcher::pending)
                 .description("receipts held: queued, batched, in flight or awaiting a retry").register(registry);
         Gauge.builder("tern.callbacks.destinations", this, CallbackDispatcher::destinationCount)
                 .description("callback URLs with receipts held").register(registry);
+        long sweep = config.outbox().sweepInterval().toMillis();
+        timer.scheduleWithFixedDelay(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Takes one first receipt. Returns at once unless {@code queueCapacity} receipts are already held;
-     * then it blocks until there is room. Must not be called from an event loop.
+     * Parks {@code receipts} in the Redis outbox (the returned future completes then: their acks may be committed),
+     * then takes what fits into this node's memory to post; the rest stays parked for any node's sweep.
+     * Fails with {@link CallbackOutbox.FullException} when the outbox is full. Never blocks.
      */
     @Override
-    public void receipt(AckRecord ack, AppliedAck applied) {
-        String url = applied.callbackUrl();
-        if (url == null || url.isEmpty() || applied.target() == AppliedAck.Target.UNKNOWN) {
-            return;
+    public CompletableFuture<?> receipts(List<Receipt> receipts) {
+        List<ParkedReceipt> parked = new ArrayList<>(receipts.size());
+        for (Receipt r : receipts) {
+            AppliedAck applied = r.applied();
+            String url = applied.callbackUrl();
+            if (url == null || url.isEmpty() || applied.target() == AppliedAck.Target.UNKNOWN) {
+                continue;
+            }
+            AckRecord ack = r.ack();
+            parked.add(new ParkedReceipt(ack.appId(), url, ack.msgId(), applied.target() == AppliedAck.Target.TASK,
+                    ack.regId(), applied.callbackParam(), ack.ackedAtMillis()));
         }
-        if (closed) {
-            abandoned.increment();
-            log.warn("[callbacks {} app={}] stopped; receipt for {} not posted", owner, ack.appId(), ack.msgId());
-            return;
+        if (parked.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
         }
-        boolean task = applied.target() == AppliedAck.Target.TASK;
-        Item item = new Item(ack.msgId(), task, ack.regId(), applied.callbackParam(), ack.ackedAtMillis());
-        try {
-            room.acquire();
-        } catch (InterruptedException e) {
-            // Only when the consumer is being stopped; the ack itself is already recorded.
-            Thread.currentThread().interrupt();
-            abandoned.increment();
-            log.warn("[callbacks {} app={}] interrupted while waiting for room; receipt for {} not posted",
-                    owner, ack.appId(), ack.msgId());
-            return;
+        return outbox.park(parked, clock.getAsLong() + config.outbox().lease().toMillis(), config.outbox().max())
+                .thenRun(() -> timer.execute(() -> take(parked)));
+    }
+
+    /** Holds what fits in memory and starts posting it; gives the rest back to the outbox at once. */
+    private void take(List<ParkedReceipt> parked) {
+        List<String> noRoom = new ArrayList<>();
+        for (ParkedReceipt p : parked) {
+            if (closed || !room.tryAcquire()) {
+                noRoom.add(p.id());
+                continue;
+            }
+            if (!held.add(p.id())) {
+                room.release(); // held here already (claimed again after its lease ran out): posted once from memory
+                continue;
+            }
+            hold(p);
         }
+        if (!noRoom.isEmpty()) {
+            giveBack(noRoom);
+        }
+    }
+
+    private void hold(ParkedReceipt p) {
+        Item item = new Item(p.targetId(), p.task(), p.regId(), p.param(), p.ackedAtMillis());
         List<Batch> toSend;
         synchronized (lock) {
-            Destination.Key key = new Destination.Key(ack.appId(), url);
+            Destination.Key key = new Destination.Key(p.appId(), p.url());
             Destination d = destinations.computeIfAbsent(key, Destination::new);
             d.open.add(item);
             if (d.open.size() >= config.batchMax()) {
@@ -164,6 +213,46 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
             toSend = pump(d);
         }
         sendAll(toSend);
+    }
+
+    /** Takes parked receipts that are due (their node died, gave them back, or had no room) while there is room. */
+    private void sweep() {
+        int n = Math.min(room.availablePermits(), SWEEP_MAX);
+        if (closed || n <= 0 || !sweeping.compareAndSet(false, true)) {
+            return;
+        }
+        long now = clock.getAsLong();
+        // Never waits on the timer thread: it also runs linger flushes and retries.
+        outbox.claim(now, now + config.outbox().lease().toMillis(), n)
+                .thenAcceptAsync(due -> {
+                    if (!due.isEmpty()) {
+                        claimed.increment(due.size());
+                        take(due);
+                    }
+                }, timer)
+                .whenComplete((v, e) -> {
+                    sweeping.set(false);
+                    if (e != null) {
+                        log.debug("[callbacks {}] outbox sweep failed: {}", owner, e.toString());
+                    }
+                });
+    }
+
+    /** Due at once for any node (this one included, once it has room). */
+    private void giveBack(List<String> ids) {
+        outbox.reschedule(ids, clock.getAsLong()).exceptionally(e -> {
+            log.warn("[callbacks {}] could not give {} receipts back to the outbox (they are taken after their lease): {}",
+                    owner, ids.size(), e.toString());
+            return null;
+        });
+    }
+
+    private static List<String> ids(Batch b) {
+        List<String> ids = new ArrayList<>(b.items.size());
+        for (Item i : b.items) {
+            ids.add(ParkedReceipt.idOf(b.dest.key.appId(), i.id(), i.task(), i.regId()));
+        }
+        return ids;
     }
 
     /** Receipts held now (queued, batched, in flight, awaiting a retry). */
@@ -288,10 +377,17 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
         log.debug("[callbacks {} app={} url={}] attempt {} failed ({}); retrying in {} ms", owner,
                 b.dest.key.appId(), b.dest.shown, b.attempts, why, delay);
         retries.increment();
+        renewLease(b, delay);
         // The batch keeps its in-flight slot while it waits: a failing URL gets no new POSTs meanwhile.
         if (scheduleOrNull(() -> send(b), delay) == null) {
             finish(b, Outcome.ABANDONED);
         }
+    }
+
+    /** A batch waiting to be retried stays ours: no other node takes its receipts meanwhile. */
+    private void renewLease(Batch b, long delayMillis) {
+        outbox.reschedule(ids(b), clock.getAsLong() + delayMillis + config.outbox().lease().toMillis())
+                .exceptionally(e -> null); // at worst another node posts them too: at least once
     }
 
     /** Equal jitter: half the exponential delay, plus a random part of the other half. */
@@ -315,8 +411,17 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
             case FAILED -> failed.increment(n);
             default -> abandoned.increment(n);
         }
+        List<String> ids = ids(b);
+        ids.forEach(held::remove);
         if (outcome != Outcome.ABANDONED) {
             countOnTasks(b.items, outcome == Outcome.POSTED ? TaskCounter.CALLBACK_SENT : TaskCounter.CALLBACK_FAILED);
+            outbox.remove(ids).exceptionally(e -> {
+                log.warn("[callbacks {}] could not remove {} finished receipts from the outbox; they may be posted again: {}",
+                        owner, ids.size(), e.toString());
+                return null;
+            });
+        } else {
+            giveBack(ids);
         }
         room.release(n);
         List<Batch> toSend;
@@ -395,10 +500,16 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
             }
         }
         stopped = true;
-        int left = pending();
-        if (left > 0) {
-            abandoned.increment(left);
-            log.warn("[callbacks {}] stopping with {} receipts not posted", owner, left);
+        List<String> left = new ArrayList<>(held);
+        if (!left.isEmpty()) {
+            abandoned.increment(left.size());
+            try {
+                outbox.reschedule(left, clock.getAsLong()).get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                log.info("[callbacks {}] stopping: {} receipts not posted yet given back to the outbox", owner, left.size());
+            } catch (Exception e) {
+                log.warn("[callbacks {}] stopping: {} receipts not posted yet; another node takes them after their lease ({})",
+                        owner, left.size(), e.toString());
+            }
         }
         timer.shutdownNow();
         httpExecutor.shutdownNow();

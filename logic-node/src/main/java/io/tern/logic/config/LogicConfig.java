@@ -3,6 +3,7 @@ package io.tern.logic.config;
 import io.tern.logic.broker.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.group.AckFilterConfig;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.logic.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -45,6 +46,8 @@ import java.util.TreeMap;
  *                        {@code logic.redelivery.*} ({@link RedeliveryConfig})
  * @param recovery        node id and task leases, and the sweeper that takes over tasks of a dead node
  * @param ackFilter       the per-broadcast filter that counts each device's ack once ({@link AckFilterConfig})
+ * @param consumer        how the Kafka consumers (receipts, jobs) restart, retry and dead-letter
+ *                        ({@code logic.consumer.*}, see {@link ConsumerPolicy})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -57,7 +60,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           CallbackConfig callback, ScheduleConfig schedule, LimitsConfig limits,
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
-                          RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter) {
+                          RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
+                          ConsumerPolicy consumer) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -92,6 +96,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.redis-reconnect-max must be between 10ms and 30s, got " + redisReconnectMax);
         ConfigException.require(recovery != null, "logic recovery settings are required");
         ConfigException.require(ackFilter != null, "logic ack filter settings are required");
+        ConfigException.require(consumer != null, "logic.consumer.* settings are required");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
@@ -157,7 +162,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.redis-reconnect-max", Duration.ofMillis(500)),
                 RedeliveryConfig.from(s),
                 RecoveryConfig.from(s),
-                AckFilterConfig.from(s));
+                AckFilterConfig.from(s),
+                ConsumerPolicy.from(s));
         s.warnUnread("logic.");
         return c;
     }

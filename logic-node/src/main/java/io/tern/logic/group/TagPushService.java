@@ -5,7 +5,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.config.RecoveryConfig;
 import io.tern.logic.kafka.BatchConsumer;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.runtime.http.ApiException;
+import io.tern.store.redis.StoreFailures;
 import io.tern.store.tag.TagChunk;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.StoredTask;
@@ -83,8 +85,9 @@ public final class TagPushService implements AutoCloseable {
      * @param maxQueuedResolutions tag pushes waiting for a resolver thread; beyond it the API answers 429
      */
     public TagPushService(TagRepository tags, TaskRepository tasks, GroupFanout fanout, String kafkaBootstrap,
-                          String jobGroup, int resolverThreads, int maxQueuedResolutions, int chunk,
-                          RecoveryConfig recovery, LongSupplier clock, MeterRegistry registry, String owner) {
+                          String jobGroup, ConsumerPolicy consumerPolicy, int resolverThreads,
+                          int maxQueuedResolutions, int chunk, RecoveryConfig recovery, LongSupplier clock,
+                          MeterRegistry registry, String owner) {
         if (chunk < 1 || chunk > GroupFanout.MAX_CHUNK) {
             throw new IllegalArgumentException("chunk must be in [1, " + GroupFanout.MAX_CHUNK + "]");
         }
@@ -102,6 +105,10 @@ public final class TagPushService implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, owner + "-jobs");
+        // Bounded: while Kafka is down a send fails within the 30 s the resolver waits, instead of hanging it.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 25_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         this.resolvers = new ThreadPoolExecutor(resolverThreads, resolverThreads, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(maxQueuedResolutions), r -> {
@@ -114,8 +121,9 @@ public final class TagPushService implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, Topics.JOBS, 50, Duration.ofSeconds(60),
-                BatchConsumer.eachRecord(this::runJob), owner + "-job-consumer").start();
+        this.jobs = new BatchConsumer(kafkaBootstrap, jobGroup, owner, Topics.JOBS, 50, Duration.ofSeconds(60),
+                consumerPolicy, BatchConsumer.eachRecord(this::runJob), StoreFailures::isUnavailable, registry,
+                owner + "-job-consumer").start();
         this.published = Counter.builder("tern.push.tag.jobs").description("tag-push chunks published").register(registry);
         this.resumed = Counter.builder("tern.push.tag.resolutions").tag("outcome", "resumed")
                 .description("tag resolutions taken over from a node whose lease ran out").register(registry);
@@ -170,6 +178,11 @@ public final class TagPushService implements AutoCloseable {
 
     public boolean jobsAssigned() {
         return jobs.assigned();
+    }
+
+    /** False while the job consumer is not consuming (for /health). */
+    public boolean jobsConsuming() {
+        return jobs.consuming();
     }
 
     /** Tag resolutions running on this node now. */

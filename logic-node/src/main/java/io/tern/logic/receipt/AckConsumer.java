@@ -3,8 +3,11 @@ package io.tern.logic.receipt;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.kafka.BatchConsumer;
+import io.tern.logic.kafka.ConsumerPolicy;
+import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.receipt.AppliedAck;
+import io.tern.store.redis.StoreFailures;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,11 +41,14 @@ public final class AckConsumer implements AutoCloseable {
     private final Counter counts;
     private final Counter malformed;
     private final BatchConsumer consumer;
-    private final ExecutorService listenerThread;
 
-    /** @param applyMax device acks per Redis call */
-    public AckConsumer(String bootstrap, String group, int batchMax, int applyMax, AckRepository acks,
-                       ReceiptListener listener, LongSupplier clock, MeterRegistry registry, String owner) {
+    /**
+     * @param instanceId this node's static member name in the receipt group ({@link BatchConsumer})
+     * @param applyMax   device acks per Redis call
+     */
+    public AckConsumer(String bootstrap, String group, String instanceId, int batchMax, int applyMax,
+                       ConsumerPolicy policy, AckRepository acks, ReceiptListener listener, LongSupplier clock,
+                       MeterRegistry registry, String owner) {
         if (applyMax < 1) {
             throw new IllegalArgumentException("applyMax must be >= 1: " + applyMax);
         }
@@ -55,13 +59,8 @@ public final class AckConsumer implements AutoCloseable {
         this.applied = Counter.builder("tern.receipts.acks").tag("outcome", "applied").register(registry);
         this.counts = Counter.builder("tern.receipts.acks").tag("outcome", "count").register(registry);
         this.malformed = Counter.builder("tern.receipts.acks").tag("outcome", "malformed").register(registry);
-        this.listenerThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, owner + "-receipt-listener");
-            t.setDaemon(true);
-            return t;
-        });
-        this.consumer = new BatchConsumer(bootstrap, group, Topics.ACKS, batchMax, Duration.ofSeconds(30), this::apply,
-                owner + "-ack-consumer");
+        this.consumer = new BatchConsumer(bootstrap, group, instanceId, Topics.ACKS, batchMax, Duration.ofSeconds(30),
+                policy, this::apply, AckConsumer::transientFailure, registry, owner + "-ack-consumer");
     }
 
     public AckConsumer start() {
@@ -72,6 +71,11 @@ public final class AckConsumer implements AutoCloseable {
     /** True once the group gave this consumer its partitions (for /health and tests). */
     public boolean assigned() {
         return consumer.assigned();
+    }
+
+    /** False while the consumer is not consuming (backing off after a failure, stopped, unassigned too long). */
+    public boolean consuming() {
+        return consumer.consuming();
     }
 
     private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {
@@ -102,22 +106,29 @@ public final class AckConsumer implements AutoCloseable {
         return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
     }
 
+    /** Redis down or the callback outbox full: the acks are fine, read them again later. */
+    private static boolean transientFailure(Throwable e) {
+        return StoreFailures.isUnavailable(e) || e instanceof CallbackOutbox.FullException
+                || e.getCause() instanceof CallbackOutbox.FullException;
+    }
+
+    /** Completes once the acks are applied and their receipts handed over durably (the batch may be committed). */
     private CompletableFuture<?> applyDeviceAcks(List<AckRecord> batch) {
-        // The listener may block (a full callback queue): never on a Lettuce thread, on our own.
-        return acks.applyAll(batch, clock.getAsLong()).thenAcceptAsync(results -> {
+        return acks.applyAll(batch, clock.getAsLong()).thenCompose(results -> {
             applied.increment(batch.size());
+            List<ReceiptListener.Receipt> receipts = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 AppliedAck result = results.get(i);
                 if (result.counted()) {
-                    listener.receipt(batch.get(i), result);
+                    receipts.add(new ReceiptListener.Receipt(batch.get(i), result));
                 }
             }
-        }, listenerThread);
+            return receipts.isEmpty() ? CompletableFuture.completedFuture(null) : listener.receipts(receipts);
+        });
     }
 
     @Override
     public void close() {
         consumer.close();
-        listenerThread.shutdownNow();
     }
 }

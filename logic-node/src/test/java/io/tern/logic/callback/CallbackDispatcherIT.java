@@ -9,6 +9,10 @@ import io.tern.devstack.SharedInfra;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.message.QueuePolicy;
+import io.tern.logic.receipt.ReceiptListener;
+import io.tern.store.Keys;
+import io.tern.store.callback.CallbackOutbox;
+import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.task.TaskBody;
@@ -66,6 +70,8 @@ class CallbackDispatcherIT {
 
     @BeforeEach
     void startAppServer() {
+        // The outbox is one per Redis: start each test without another test's leftovers.
+        redis.async().del(Keys.callbacksDue(), Keys.callbackItems()).toCompletableFuture().join();
         app = new WireMockServer(options().dynamicPort().containerThreads(20));
         app.start();
         registry = new SimpleMeterRegistry();
@@ -83,10 +89,16 @@ class CallbackDispatcherIT {
     private CallbackDispatcher dispatcher(int maxAttempts, Duration requestTimeout, int capacity, int concurrency) {
         CallbackConfig c = new CallbackConfig(100, Duration.ofMillis(50), maxAttempts, Duration.ofMillis(20),
                 Duration.ofMillis(100), requestTimeout, capacity, concurrency,
-                CallbackConfig.Targets.allowing("127.0.0.1:" + app.port())); // WireMock listens on loopback
+                CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()), // WireMock listens on loopback
+                new CallbackConfig.Outbox(Duration.ofSeconds(30), Duration.ofMillis(50), 100_000));
         guard = new CallbackUrlGuard(c.targets(), "it");
-        dispatcher = new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks, guard, registry, "it");
+        dispatcher = newDispatcher(c);
         return dispatcher;
+    }
+
+    private CallbackDispatcher newDispatcher(CallbackConfig c) {
+        return new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks, new CallbackOutbox(redis),
+                guard, System::currentTimeMillis, registry, "it");
     }
 
     private String url(String path) {
@@ -103,9 +115,14 @@ class CallbackDispatcherIT {
 
     private static void taskReceipts(CallbackDispatcher d, long taskId, String url, int devices, String regPrefix) {
         for (int i = 0; i < devices; i++) {
-            d.receipt(new AckRecord(APP, regPrefix + i, taskId, 1_000 + i, "b1"),
+            receipt(d, new AckRecord(APP, regPrefix + i, taskId, 1_000 + i, "b1"),
                     new AppliedAck(AppliedAck.Target.TASK, true, url, "tp"));
         }
+    }
+
+    /** As the receipt pipeline hands one over: completes once parked in the outbox. */
+    private static void receipt(CallbackDispatcher d, AckRecord ack, AppliedAck applied) {
+        d.receipts(List.of(new ReceiptListener.Receipt(ack, applied))).join();
     }
 
     private static long counter(long taskId, TaskCounter c) {
@@ -150,7 +167,7 @@ class CallbackDispatcherIT {
         long task = newTask(url);
         taskReceipts(d, task, url, 250, "dev-");
         long msgId = IDS.incrementAndGet();
-        d.receipt(new AckRecord(APP, "single-dev", msgId, 5_000, "b1"),
+        receipt(d, new AckRecord(APP, "single-dev", msgId, 5_000, "b1"),
                 new AppliedAck(AppliedAck.Target.MESSAGE, true, url, "mp"));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> acceptedReceipts("/cb").size() == 251);
@@ -236,39 +253,77 @@ class CallbackDispatcherIT {
     }
 
     @Test
-    void aFullQueueBlocksTheCallerUntilThereIsRoomAndDropsNothing() throws Exception {
+    void receiptsBeyondTheMemoryCapacityWaitInTheOutboxWithoutBlockingAndAllArrive() throws Exception {
         app.stubFor(post(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withFixedDelay(700)));
         CallbackConfig c = new CallbackConfig(1, Duration.ZERO, 3, Duration.ofMillis(20), Duration.ofMillis(100),
-                Duration.ofSeconds(3), 2, 1, CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()));
+                Duration.ofSeconds(3), 2, 1, CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()),
+                new CallbackConfig.Outbox(Duration.ofSeconds(30), Duration.ofMillis(50), 100_000));
         guard = new CallbackUrlGuard(c.targets(), "it");
-        dispatcher = new CallbackDispatcher(c, appId -> SECRET, tasks, guard, registry, "it");
+        dispatcher = newDispatcher(c);
         String url = url("/slow");
         long task = newTask(url);
-        AtomicInteger handed = new AtomicInteger();
-        Thread consumer = new Thread(() -> {
-            for (int i = 0; i < 4; i++) {
-                taskReceipts(dispatcher, task, url, 1, "dev-" + i + "-");
-                handed.incrementAndGet();
+        AtomicInteger maxPending = new AtomicInteger();
+        Thread watcher = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                maxPending.accumulateAndGet(dispatcher.pending(), Math::max);
             }
-        }, "fake-ack-consumer");
-        consumer.start();
+        }, "pending-watcher");
+        watcher.start();
+        taskReceipts(dispatcher, task, url, 4, "dev-"); // returns at once: parked, not blocked
 
-        await().atMost(Duration.ofSeconds(2)).until(() -> handed.get() == 2
-                && consumer.getState() == Thread.State.WAITING);
-        assertEquals(2, dispatcher.pending(), "capacity reached");
-        consumer.join(10_000);
-        assertEquals(4, handed.get());
-        await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 4);
+        await().atMost(Duration.ofSeconds(20)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 4);
+        watcher.interrupt();
+        watcher.join();
+        assertTrue(maxPending.get() <= 2, "never more than the capacity in memory: " + maxPending.get());
         Set<String> got = new HashSet<>(acceptedReceipts("/slow"));
         assertEquals(4, got.size());
+        assertTrue(registry.get("tern.callbacks.claimed").counter().count() >= 2, "the overflow came from the outbox");
+        await().atMost(Duration.ofSeconds(5)).until(() -> new CallbackOutbox(redis).size().join() == 0);
+    }
+
+    @Test
+    void aNodeStoppedWhileItsAppServerFailsHandsItsReceiptsToTheNextNodeAndNoneIsLost() throws Exception {
+        app.stubFor(post(urlEqualTo("/down")).willReturn(aResponse().withStatus(503)));
+        CallbackDispatcher first = dispatcher(50, Duration.ofSeconds(2), 10_000, 2);
+        String url = url("/down");
+        long task = newTask(url);
+        taskReceipts(first, task, url, 120, "dev-");
+        await().atMost(Duration.ofSeconds(10)).until(() -> app.getAllServeEvents().size() >= 2);
+        first.close(); // mid-retry: what it held goes back to the outbox
+        guard.close();
+        assertEquals(0, counter(task, TaskCounter.CALLBACK_SENT));
+
+        app.resetAll();
+        app.stubFor(post(urlEqualTo("/down")).willReturn(aResponse().withStatus(200)));
+        dispatcher(5, Duration.ofSeconds(2), 10_000, 2); // the next node
+        await().atMost(Duration.ofSeconds(20)).until(() -> new HashSet<>(acceptedReceipts("/down")).size() == 120);
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 120);
+        assertEquals(0, counter(task, TaskCounter.CALLBACK_FAILED));
+    }
+
+    @Test
+    void receiptsParkedByANodeThatDiedArePostedByAnotherOnceTheirLeaseRunsOut() throws Exception {
+        app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
+        String url = url("/cb");
+        long task = newTask(url);
+        // What a node leaves behind when killed right after parking (its offsets committed, nothing posted).
+        List<ParkedReceipt> orphans = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            orphans.add(new ParkedReceipt(APP, url, task, true, "orphan-" + i, "tp", 1_000 + i));
+        }
+        new CallbackOutbox(redis).park(orphans, System.currentTimeMillis() + 1_500, 100_000).join();
+        dispatcher(5, Duration.ofSeconds(2), 10_000, 2);
+        await().atMost(Duration.ofSeconds(20)).until(() -> new HashSet<>(acceptedReceipts("/cb")).size() == 30);
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 30);
+        await().atMost(Duration.ofSeconds(5)).until(() -> new CallbackOutbox(redis).size().join() == 0);
     }
 
     @Test
     void receiptsWithoutACallbackUrlOrOfUnknownAppsAreNotPosted() throws Exception {
         app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
         CallbackDispatcher d = dispatcher(2, Duration.ofSeconds(1), 100, 1);
-        d.receipt(new AckRecord(APP, "r", 1, 1, "b1"), new AppliedAck(AppliedAck.Target.MESSAGE, true, null, null));
-        d.receipt(new AckRecord("nosecret", "r", 2, 1, "b1"),
+        receipt(d, new AckRecord(APP, "r", 1, 1, "b1"), new AppliedAck(AppliedAck.Target.MESSAGE, true, null, null));
+        receipt(d, new AckRecord("nosecret", "r", 2, 1, "b1"),
                 new AppliedAck(AppliedAck.Target.MESSAGE, true, url("/cb"), ""));
         await().atMost(Duration.ofSeconds(3)).until(() -> metric("failed") == 1.0);
         assertEquals(0, app.getAllServeEvents().size(), "an unsigned callback is never sent");

@@ -44,9 +44,10 @@ class CallbackDispatcherTest {
     @Test
     void backoffGrowsExponentiallyWithJitterAndIsCapped() {
         CallbackConfig c = new CallbackConfig(100, Duration.ZERO, 10, Duration.ofMillis(100), Duration.ofMillis(1000),
-                Duration.ofSeconds(1), 1000, 1, CallbackConfig.Targets.defaults());
+                Duration.ofSeconds(1), 1000, 1, CallbackConfig.Targets.defaults(), CallbackConfig.Outbox.defaults());
         try (CallbackUrlGuard guard = new CallbackUrlGuard(c.targets(), "t");
-             CallbackDispatcher d = new CallbackDispatcher(c, Map.of(), null, guard, new SimpleMeterRegistry(), "t")) {
+             CallbackDispatcher d = new CallbackDispatcher(c, Map.of(), null, null, guard,
+                     System::currentTimeMillis, new SimpleMeterRegistry(), "t")) {
             for (int i = 0; i < 200; i++) {
                 long first = d.backoffMillis(1);
                 assertTrue(first >= 50 && first <= 100, "first retry in [initial/2, initial]: " + first);

@@ -2,6 +2,7 @@ package io.tern.logic.receipt;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
+import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -96,8 +98,12 @@ class AckConsumerIT {
     }
 
     private static AckConsumer consumer(String group, List<Receipt> receipts) {
-        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, 500, 3, new AckRepository(redis),
-                (ack, applied) -> receipts.add(new Receipt(ack, applied)), System::currentTimeMillis,
+        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, "it-" + group, 500, 3,
+                ConsumerPolicy.defaults(), new AckRepository(redis),
+                handed -> {
+                    handed.forEach(r -> receipts.add(new Receipt(r.ack(), r.applied())));
+                    return CompletableFuture.completedFuture(null);
+                }, System::currentTimeMillis,
                 new SimpleMeterRegistry(), "it-" + group).start();
     }
 

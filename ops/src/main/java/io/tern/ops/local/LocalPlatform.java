@@ -52,7 +52,7 @@ public final class LocalPlatform implements AutoCloseable {
         }
         redis = RedisServer.start(redisOptions);
         kafka = KafkaBroker.start(kafkaOptions);
-        kafka.createTopics(Topics.ACKS);
+        kafka.createTopics(Topics.ALL.toArray(String[]::new));
         Map<String, String> demoApp = new HashMap<>();
         demoApp.put("logic.apps." + config.demoAppId() + ".key", config.demoAppKey());
         demoApp.put("logic.apps." + config.demoAppId() + ".secret", config.demoAppSecret());
