@@ -62,8 +62,9 @@ import java.util.function.LongSupplier;
  * ({@code AckRepository.applyAll}), and {@link #parked} hands it here to post; a receipt leaves the outbox once
  * posted or given up on. A node holds at most {@code queueCapacity} receipts in memory, leased in the outbox
  * (renewed on each retry); what does not fit, what a stopping node gives back and what a dead node held (once
- * its lease runs out) is claimed by any node's sweep. A full outbox leaves acks unapplied: they wait in Kafka. Callbacks are at least
- * once: a receipt can be posted twice when its node dies after the POST and before removing it.
+ * its lease runs out) is claimed by any node's sweep. A full outbox leaves acks unapplied: they wait in Kafka.
+ * Callbacks are at least once: a receipt can be posted twice when its node dies after the POST and before
+ * removing it.
  */
 public final class CallbackDispatcher implements ReceiptListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
