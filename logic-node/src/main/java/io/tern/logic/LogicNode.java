@@ -115,7 +115,8 @@ public final class LogicNode implements AutoCloseable {
         // Static membership under the node's id: a restarted node takes its partitions back at once.
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),
-                new AckRepository(redis), callbacks, clock, observability.registry(), config.id()).start();
+                new AckRepository(redis, config.callback().outbox().lease(), config.callback().outbox().max()),
+                callbacks, clock, observability.registry(), config.id()).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());

@@ -32,6 +32,7 @@ package io.tern.store;
  *                                  have issued msgIds
  * tern:{callbacks}:due     zset    parked receipt ids scored by due ms    bounded (logic.callback.outbox-max)
  * tern:{callbacks}:items   hash    parked receipt id to ParkedReceipt     entries leave with their id in :due
+ *                                  (written by ack-apply.lua)
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */

@@ -44,7 +44,7 @@ class StoreIT {
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
         messages = new MessageRepository(redis, new QueuePolicy(3, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
-        acks = new AckRepository(redis);
+        acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000);
     }
 
     @AfterAll
@@ -131,7 +131,7 @@ class StoreIT {
         NewMessage m = message(app, "d", 60_000, null);
         messages.accept(m).join();
         AppliedAck first = acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 5, "b1"), NOW + 5).join();
-        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, null, null), first);
+        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, null), first);
         assertFalse(acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 7, "b1"), NOW + 7).join().counted(),
                 "a repeated ack is not a second receipt");
         assertFalse(messages.advance(m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");

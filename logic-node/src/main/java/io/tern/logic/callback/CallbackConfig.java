@@ -59,8 +59,8 @@ public record CallbackConfig(int batchMax, Duration linger, int maxAttempts, Dur
     }
 
     /**
-     * Receipts are parked in Redis ({@code CallbackOutbox}) before their ack is committed in Kafka, and leave it
-     * once posted or given up on, so a node's death loses none: another node takes them once their lease ran out.
+     * Receipts are parked in Redis ({@code CallbackOutbox}) by the script run that applies their ack, so before
+     * it is committed in Kafka, and leave it once posted or given up on, so a node's death loses none: another node takes them once their lease ran out.
      *
      * @param lease         how long a node may hold a parked receipt before any node may take it (renewed on
      *                      every retry); how long a killed node's callbacks wait ({@code logic.callback.lease})

@@ -11,10 +11,8 @@ import io.tern.logic.receipt.ReceiptListener;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
-import io.tern.store.receipt.AppliedAck;
 import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
-import io.tern.store.topic.AckRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -61,12 +58,13 @@ import java.util.function.LongSupplier;
  * <p>Isolation: each URL has its own batches and its own {@code concurrency} in-flight slots, and
  * retries wait on a timer, never on a shared thread, so a dead app server only delays its own receipts.
  *
- * <p>Durable hand-off: {@link #receipts} parks every receipt in the Redis {@link CallbackOutbox} before the
- * receipt pipeline commits its acks; a receipt leaves the outbox once posted or given up on. A node holds
- * at most {@code queueCapacity} receipts in memory, leased in the outbox (renewed on each retry); what does
- * not fit, what a stopping node gives back and what a dead node held (once its lease runs out) is claimed by
- * any node's sweep. A full outbox fails {@link #receipts}: the acks wait in Kafka. Callbacks are at least
- * once: a receipt can be posted twice when its node dies after the POST and before removing it.
+ * <p>Durable hand-off: the script run that records an ack parks its receipt in the Redis {@link CallbackOutbox}
+ * ({@code AckRepository.applyAll}), and {@link #parked} hands it here to post; a receipt leaves the outbox once
+ * posted or given up on. A node holds at most {@code queueCapacity} receipts in memory, leased in the outbox
+ * (renewed on each retry); what does not fit, what a stopping node gives back and what a dead node held (once
+ * its lease runs out) is claimed by any node's sweep. A full outbox leaves acks unapplied: they wait in Kafka.
+ * Callbacks are at least once: a receipt can be posted twice when its node dies after the POST and before
+ * removing it.
  */
 public final class CallbackDispatcher implements ReceiptListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
@@ -155,28 +153,16 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     }
 
     /**
-     * Parks {@code receipts} in the Redis outbox (the returned future completes then: their acks may be committed),
-     * then takes what fits into this node's memory to post; the rest stays parked for any node's sweep.
-     * Fails with {@link CallbackOutbox.FullException} when the outbox is full. Never blocks.
+     * Takes receipts the ack script just parked (leased to this node) into memory to post them; what does not fit
+     * is given back to the outbox at once. Never blocks.
      */
     @Override
-    public CompletableFuture<?> receipts(List<Receipt> receipts) {
-        List<ParkedReceipt> parked = new ArrayList<>(receipts.size());
-        for (Receipt r : receipts) {
-            AppliedAck applied = r.applied();
-            String url = applied.callbackUrl();
-            if (url == null || url.isEmpty() || applied.target() == AppliedAck.Target.UNKNOWN) {
-                continue;
-            }
-            AckRecord ack = r.ack();
-            parked.add(new ParkedReceipt(ack.appId(), url, ack.msgId(), applied.target() == AppliedAck.Target.TASK,
-                    ack.regId(), applied.callbackParam(), ack.ackedAtMillis()));
+    public void parked(List<ParkedReceipt> receipts) {
+        try {
+            timer.execute(() -> take(receipts));
+        } catch (RejectedExecutionException e) {
+            // Stopping: they stay parked and any node takes them once their lease ran out.
         }
-        if (parked.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return outbox.park(parked, clock.getAsLong() + config.outbox().lease().toMillis(), config.outbox().max())
-                .thenRun(() -> timer.execute(() -> take(parked)));
     }
 
     /** Holds what fits in memory and starts posting it; gives the rest back to the outbox at once. */

@@ -97,6 +97,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(recovery != null, "logic recovery settings are required");
         ConfigException.require(ackFilter != null, "logic ack filter settings are required");
         ConfigException.require(consumer != null, "logic.consumer.* settings are required");
+        // One ack-apply call parks all its receipts or applies nothing: they must fit in an empty outbox.
+        ConfigException.require(callback == null || callback.outbox().max() >= receiptApplyMax,
+                "logic.callback.outbox-max must be >= logic.receipt-apply-max");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.kafka.BatchConsumer;
 import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.store.callback.CallbackOutbox;
+import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.receipt.AckRepository;
 import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.StoreFailures;
@@ -23,7 +24,9 @@ import java.util.function.LongSupplier;
 /**
  * The receipt pipeline's source: reads ack records from Kafka and records them. Device acks
  * (messages become delivered, task copies are counted once per device) are applied
- * {@code applyMax} at a time in one Redis call, and the listener hears of each first receipt.
+ * {@code applyMax} at a time in one Redis call, which also parks each first receipt with a callback
+ * URL in the callback outbox; the listener hears of those to post them. A full outbox applies
+ * nothing: the consumer backs off and reads the batch again.
  * Counts of a broadcast's acks (brokers send them for broadcasts without a callback) add to the
  * task's delivered counter and have no receipt to report. At-least-once consumption is safe for
  * messages, queued copies and counts: a replayed record is not counted again. (A replayed device
@@ -112,18 +115,19 @@ public final class AckConsumer implements AutoCloseable {
                 || e.getCause() instanceof CallbackOutbox.FullException;
     }
 
-    /** Completes once the acks are applied and their receipts handed over durably (the batch may be committed). */
+    /** Completes once the acks are applied, their callback receipts parked with them (the batch may be committed). */
     private CompletableFuture<?> applyDeviceAcks(List<AckRecord> batch) {
-        return acks.applyAll(batch, clock.getAsLong()).thenCompose(results -> {
+        return acks.applyAll(batch, clock.getAsLong()).thenAccept(results -> {
             applied.increment(batch.size());
-            List<ReceiptListener.Receipt> receipts = new ArrayList<>();
-            for (int i = 0; i < batch.size(); i++) {
-                AppliedAck result = results.get(i);
-                if (result.counted()) {
-                    receipts.add(new ReceiptListener.Receipt(batch.get(i), result));
+            List<ParkedReceipt> parked = new ArrayList<>();
+            for (AppliedAck result : results) {
+                if (result.parked() != null) {
+                    parked.add(result.parked());
                 }
             }
-            return receipts.isEmpty() ? CompletableFuture.completedFuture(null) : listener.receipts(receipts);
+            if (!parked.isEmpty()) {
+                listener.parked(parked);
+            }
         });
     }
 

@@ -1,23 +1,15 @@
 package io.tern.logic.receipt;
 
-import io.tern.store.receipt.AppliedAck;
-import io.tern.store.topic.AckRecord;
+import io.tern.store.callback.ParkedReceipt;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
- * Told of the acks the store counted as first receipts (e.g. to post them to the app's callback URL).
- * The acks' Kafka offsets are committed only once the returned future completes: it must complete
- * only when each receipt is handled durably (posted, or parked where a restart finds it). Must not block.
+ * Told of the receipts the store parked in the callback outbox while applying a batch of acks (the same script
+ * run: they are durable already), e.g. to post them at once. Must not block; may drop them, as any node takes
+ * parked receipts once their lease ran out.
  */
 @FunctionalInterface
 public interface ReceiptListener {
-    CompletableFuture<?> receipts(List<Receipt> receipts);
-
-    /** One first receipt: the ack and what the store made of it. */
-    record Receipt(AckRecord ack, AppliedAck applied) {
-    }
-
-    ReceiptListener NONE = receipts -> CompletableFuture.completedFuture(null);
+    void parked(List<ParkedReceipt> receipts);
 }

@@ -8,13 +8,17 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.HttpServer;
-import io.tern.store.message.QueuePolicy;
-import io.tern.logic.receipt.ReceiptListener;
 import io.tern.store.Keys;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.NewMessage;
+import io.tern.store.message.QueuePolicy;
+import io.tern.store.receipt.AckRepository;
 import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.route.Route;
+import io.tern.store.route.RouteRepository;
 import io.tern.store.task.TaskBody;
 import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
@@ -48,6 +52,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CallbackDispatcherIT {
     private static final String APP = "cbapp";
     private static final String SECRET = "app-secret-for-callbacks";
+    private static final QueuePolicy POLICY = new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+    private static final Duration LEASE = Duration.ofSeconds(30);
     private static final AtomicLong IDS = new AtomicLong(System.currentTimeMillis() * 1000);
 
     private static RedisStore redis;
@@ -60,7 +66,7 @@ class CallbackDispatcherIT {
     @BeforeAll
     static void connect() {
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
-        tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
+        tasks = new TaskRepository(redis, POLICY);
     }
 
     @AfterAll
@@ -90,7 +96,7 @@ class CallbackDispatcherIT {
         CallbackConfig c = new CallbackConfig(100, Duration.ofMillis(50), maxAttempts, Duration.ofMillis(20),
                 Duration.ofMillis(100), requestTimeout, capacity, concurrency,
                 CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()), // WireMock listens on loopback
-                new CallbackConfig.Outbox(Duration.ofSeconds(30), Duration.ofMillis(50), 100_000));
+                new CallbackConfig.Outbox(LEASE, Duration.ofMillis(50), 100_000));
         guard = new CallbackUrlGuard(c.targets(), "it");
         dispatcher = newDispatcher(c);
         return dispatcher;
@@ -106,23 +112,53 @@ class CallbackDispatcherIT {
     }
 
     private long newTask(String callbackUrl) {
+        return newTask(APP, callbackUrl);
+    }
+
+    /** A broadcast: each device's ack counts once, a first receipt. */
+    private static long newTask(String appId, String callbackUrl) {
         long taskId = IDS.incrementAndGet();
         long now = System.currentTimeMillis();
-        tasks.create(new TaskBody(taskId, APP, PayloadKind.DATA, "{}", now, now + 3_600_000, callbackUrl, "tp", 0),
+        tasks.create(new TaskBody(taskId, appId, PayloadKind.DATA, "{}", now, now + 3_600_000, callbackUrl, "tp", 0),
                 TaskState.SENDING).join();
+        tasks.markBroadcast(taskId, 100_000, 7).join();
         return taskId;
     }
 
-    private static void taskReceipts(CallbackDispatcher d, long taskId, String url, int devices, String regPrefix) {
+    private static AckRecord[] deviceAcks(String appId, long taskId, int devices, String regPrefix) {
+        AckRecord[] out = new AckRecord[devices];
         for (int i = 0; i < devices; i++) {
-            receipt(d, new AckRecord(APP, regPrefix + i, taskId, 1_000 + i, "b1"),
-                    new AppliedAck(AppliedAck.Target.TASK, true, url, "tp"));
+            out[i] = new AckRecord(appId, regPrefix + i, taskId, 1_000 + i, "b1");
         }
+        return out;
     }
 
-    /** As the receipt pipeline hands one over: completes once parked in the outbox. */
-    private static void receipt(CallbackDispatcher d, AckRecord ack, AppliedAck applied) {
-        d.receipts(List.of(new ReceiptListener.Receipt(ack, applied))).join();
+    private static void taskReceipts(CallbackDispatcher d, long taskId, int devices, String regPrefix) {
+        receipts(d, deviceAcks(APP, taskId, devices, regPrefix));
+    }
+
+    /**
+     * As the receipt pipeline does: the ack script applies the acks and parks their receipts (leased for
+     * {@link #LEASE}), then the dispatcher is handed what was parked.
+     */
+    private static List<ParkedReceipt> receipts(CallbackDispatcher d, AckRecord... acks) {
+        List<ParkedReceipt> parked = applyAcks(LEASE, acks);
+        if (!parked.isEmpty()) {
+            d.parked(parked);
+        }
+        return parked;
+    }
+
+    /** Applies acks with the real ack script; the receipts it parked. */
+    private static List<ParkedReceipt> applyAcks(Duration lease, AckRecord... acks) {
+        List<ParkedReceipt> parked = new ArrayList<>();
+        for (AppliedAck a : new AckRepository(redis, lease, 100_000).applyAll(List.of(acks), System.currentTimeMillis())
+                .join()) {
+            if (a.parked() != null) {
+                parked.add(a.parked());
+            }
+        }
+        return parked;
     }
 
     private static long counter(long taskId, TaskCounter c) {
@@ -165,10 +201,13 @@ class CallbackDispatcherIT {
         CallbackDispatcher d = dispatcher(5, Duration.ofSeconds(2), 10_000, 4);
         String url = url("/cb");
         long task = newTask(url);
-        taskReceipts(d, task, url, 250, "dev-");
+        taskReceipts(d, task, 250, "dev-");
         long msgId = IDS.incrementAndGet();
-        receipt(d, new AckRecord(APP, "single-dev", msgId, 5_000, "b1"),
-                new AppliedAck(AppliedAck.Target.MESSAGE, true, url, "mp"));
+        long now = System.currentTimeMillis();
+        new RouteRepository(redis).put(APP, "single-dev", new Route("b1", "e1"), now).join();
+        new MessageRepository(redis, POLICY).accept(new NewMessage(msgId, APP, "single-dev", PayloadKind.DATA, "{}",
+                now, now + 3_600_000, null, url, "mp")).join();
+        receipts(d, new AckRecord(APP, "single-dev", msgId, 5_000, "b1"));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> acceptedReceipts("/cb").size() == 251);
         List<String> got = acceptedReceipts("/cb");
@@ -197,7 +236,7 @@ class CallbackDispatcherIT {
         CallbackDispatcher d = dispatcher(5, Duration.ofSeconds(2), 10_000, 1);
         String url = url("/flaky");
         long task = newTask(url);
-        taskReceipts(d, task, url, 150, "dev-");
+        taskReceipts(d, task, 150, "dev-");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 150);
         List<String> got = acceptedReceipts("/flaky");
@@ -222,8 +261,8 @@ class CallbackDispatcherIT {
         long deadTask = newTask(dead);
         long okTask = newTask(ok);
         for (int round = 0; round < 5; round++) {
-            taskReceipts(d, deadTask, dead, 40, "r" + round + "-");
-            taskReceipts(d, okTask, ok, 40, "r" + round + "-");
+            taskReceipts(d, deadTask, 40, "r" + round + "-");
+            taskReceipts(d, okTask, 40, "r" + round + "-");
         }
 
         await().atMost(Duration.ofSeconds(2)).until(() -> counter(okTask, TaskCounter.CALLBACK_SENT) == 200);
@@ -257,7 +296,7 @@ class CallbackDispatcherIT {
         app.stubFor(post(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withFixedDelay(700)));
         CallbackConfig c = new CallbackConfig(1, Duration.ZERO, 3, Duration.ofMillis(20), Duration.ofMillis(100),
                 Duration.ofSeconds(3), 2, 1, CallbackConfig.Targets.allowing("127.0.0.1:" + app.port()),
-                new CallbackConfig.Outbox(Duration.ofSeconds(30), Duration.ofMillis(50), 100_000));
+                new CallbackConfig.Outbox(LEASE, Duration.ofMillis(50), 100_000));
         guard = new CallbackUrlGuard(c.targets(), "it");
         dispatcher = newDispatcher(c);
         String url = url("/slow");
@@ -269,7 +308,7 @@ class CallbackDispatcherIT {
             }
         }, "pending-watcher");
         watcher.start();
-        taskReceipts(dispatcher, task, url, 4, "dev-"); // returns at once: parked, not blocked
+        taskReceipts(dispatcher, task, 4, "dev-"); // returns at once: parked, not blocked
 
         await().atMost(Duration.ofSeconds(20)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 4);
         watcher.interrupt();
@@ -287,7 +326,7 @@ class CallbackDispatcherIT {
         CallbackDispatcher first = dispatcher(50, Duration.ofSeconds(2), 10_000, 2);
         String url = url("/down");
         long task = newTask(url);
-        taskReceipts(first, task, url, 120, "dev-");
+        taskReceipts(first, task, 120, "dev-");
         await().atMost(Duration.ofSeconds(10)).until(() -> app.getAllServeEvents().size() >= 2);
         first.close(); // mid-retry: what it held goes back to the outbox
         guard.close();
@@ -302,29 +341,48 @@ class CallbackDispatcherIT {
     }
 
     @Test
-    void receiptsParkedByANodeThatDiedArePostedByAnotherOnceTheirLeaseRunsOut() throws Exception {
+    void acksAppliedByANodeThatDiedRightAfterTheScriptHaveTheirCallbacksPostedByAnotherNode() throws Exception {
         app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
-        String url = url("/cb");
-        long task = newTask(url);
-        // What a node leaves behind when killed right after parking (its offsets committed, nothing posted).
-        List<ParkedReceipt> orphans = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            orphans.add(new ParkedReceipt(APP, url, task, true, "orphan-" + i, "tp", 1_000 + i));
-        }
-        new CallbackOutbox(redis).park(orphans, System.currentTimeMillis() + 1_500, 100_000).join();
-        dispatcher(5, Duration.ofSeconds(2), 10_000, 2);
+        long task = newTask(url("/cb"));
+        // The ack script ran and nothing after it: no dispatcher was handed the receipts, no offset committed.
+        List<ParkedReceipt> parked = applyAcks(Duration.ofMillis(1_500), deviceAcks(APP, task, 30, "orphan-"));
+        assertEquals(30, parked.size());
+        assertEquals(30, tasks.find(task).join().counter(TaskCounter.DELIVERED), "the acks are recorded");
+        // The Kafka replay of those acks finds them applied already: it parks nothing, so only the outbox has them.
+        assertTrue(applyAcks(LEASE, deviceAcks(APP, task, 30, "orphan-")).isEmpty());
+
+        dispatcher(5, Duration.ofSeconds(2), 10_000, 2); // another node
         await().atMost(Duration.ofSeconds(20)).until(() -> new HashSet<>(acceptedReceipts("/cb")).size() == 30);
         await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 30);
         await().atMost(Duration.ofSeconds(5)).until(() -> new CallbackOutbox(redis).size().join() == 0);
+        assertEquals(30, acceptedReceipts("/cb").size(), "each once");
+    }
+
+    @Test
+    void aReplayedAckPostsNoSecondCallback() throws Exception {
+        app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
+        CallbackDispatcher d = dispatcher(5, Duration.ofSeconds(2), 10_000, 2);
+        long task = newTask(url("/cb"));
+        AckRecord[] acks = deviceAcks(APP, task, 20, "dev-");
+        assertEquals(20, receipts(d, acks).size());
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 20);
+
+        assertTrue(receipts(d, acks).isEmpty(), "a replay parks nothing");
+        // A receipt after the replay: once it is posted, anything the replay had started would have been too.
+        receipts(d, new AckRecord(APP, "after", task, 5_000, "b1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter(task, TaskCounter.CALLBACK_SENT) == 21);
+        await().atMost(Duration.ofSeconds(5)).until(() -> new CallbackOutbox(redis).size().join() == 0);
+        List<String> got = acceptedReceipts("/cb");
+        assertEquals(21, got.size(), "each receipt posted once: " + got);
+        assertEquals(21, new HashSet<>(got).size());
     }
 
     @Test
     void receiptsWithoutACallbackUrlOrOfUnknownAppsAreNotPosted() throws Exception {
         app.stubFor(post(urlEqualTo("/cb")).willReturn(aResponse().withStatus(200)));
         CallbackDispatcher d = dispatcher(2, Duration.ofSeconds(1), 100, 1);
-        receipt(d, new AckRecord(APP, "r", 1, 1, "b1"), new AppliedAck(AppliedAck.Target.MESSAGE, true, null, null));
-        receipt(d, new AckRecord("nosecret", "r", 2, 1, "b1"),
-                new AppliedAck(AppliedAck.Target.MESSAGE, true, url("/cb"), ""));
+        assertTrue(receipts(d, new AckRecord(APP, "r", newTask(null), 1, "b1")).isEmpty(), "no URL: nothing parked");
+        assertEquals(1, receipts(d, new AckRecord("nosecret", "r", newTask("nosecret", url("/cb")), 1, "b1")).size());
         await().atMost(Duration.ofSeconds(3)).until(() -> metric("failed") == 1.0);
         assertEquals(0, app.getAllServeEvents().size(), "an unsigned callback is never sent");
         assertEquals(0, d.pending());
@@ -342,8 +400,8 @@ class CallbackDispatcherIT {
             String refused = "http://127.0.0.1:" + inside.port() + "/cb";
             long refusedTask = newTask(refused);
             long allowedTask = newTask(url("/cb"));
-            taskReceipts(d, refusedTask, refused, 3, "in-");
-            taskReceipts(d, allowedTask, url("/cb"), 3, "ok-");
+            taskReceipts(d, refusedTask, 3, "in-");
+            taskReceipts(d, allowedTask, 3, "ok-");
 
             await().atMost(Duration.ofSeconds(10)).until(() -> counter(refusedTask, TaskCounter.CALLBACK_FAILED) == 3
                     && counter(allowedTask, TaskCounter.CALLBACK_SENT) == 3);

@@ -64,4 +64,13 @@ class LogicConfigTest {
         assertThrows(ConfigException.class,
                 () -> LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.node-id", "first"))));
     }
+
+    @Test
+    void anOutboxSmallerThanOneAckApplyCallIsRefusedThatCallCouldNeverPark() {
+        ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.receipt-apply-max", "100", "logic.callback.outbox-max", "99"))));
+        assertTrue(e.getMessage().contains("logic.callback.outbox-max"), e.getMessage());
+        assertEquals(100, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.receipt-apply-max", "100",
+                "logic.callback.outbox-max", "100"))).callback().outbox().max());
+    }
 }

@@ -1,13 +1,20 @@
 package io.tern.logic.receipt;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.kafka.ConsumerPolicy;
 import io.tern.protocol.frame.PayloadKind;
+import io.tern.store.Keys;
+import io.tern.store.callback.CallbackOutbox;
+import io.tern.store.callback.ParkedReceipt;
+import io.tern.store.message.MessageRepository;
+import io.tern.store.message.NewMessage;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.receipt.AckRepository;
-import io.tern.store.receipt.AppliedAck;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.route.Route;
+import io.tern.store.route.RouteRepository;
 import io.tern.store.task.TaskBody;
 import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
@@ -35,8 +42,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -58,10 +65,14 @@ class AckConsumerIT {
     static void start() {
         SharedInfra.kafka().createTopics(Topics.ACKS);
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
-        tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
+        tasks = new TaskRepository(redis, tasksPolicy());
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafka().bootstrapServers());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static QueuePolicy tasksPolicy() {
+        return new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
     }
 
     @AfterAll
@@ -94,17 +105,15 @@ class AckConsumerIT {
         return tasks.find(taskId).join().counter(TaskCounter.DELIVERED);
     }
 
-    private record Receipt(AckRecord ack, AppliedAck applied) {
+    private static AckConsumer consumer(String group, List<ParkedReceipt> receipts) {
+        return consumer(group, receipts, new AckRepository(redis, Duration.ofSeconds(30), 1_000_000),
+                ConsumerPolicy.defaults(), new SimpleMeterRegistry());
     }
 
-    private static AckConsumer consumer(String group, List<Receipt> receipts) {
-        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, "it-" + group, 500, 3,
-                ConsumerPolicy.defaults(), new AckRepository(redis),
-                handed -> {
-                    handed.forEach(r -> receipts.add(new Receipt(r.ack(), r.applied())));
-                    return CompletableFuture.completedFuture(null);
-                }, System::currentTimeMillis,
-                new SimpleMeterRegistry(), "it-" + group).start();
+    private static AckConsumer consumer(String group, List<ParkedReceipt> receipts, AckRepository acks,
+                                        ConsumerPolicy policy, MeterRegistry registry) {
+        return new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, "it-" + group, 500, 3, policy, acks,
+                receipts::addAll, System::currentTimeMillis, registry, "it-" + group).start();
     }
 
     /** Waits until {@code group} has committed everything on the ack topic up to now. */
@@ -138,7 +147,7 @@ class AckConsumerIT {
                 AckRecord.count(app, task, now, "b1", devices(15, 30)),
                 AckRecord.count(app, task, now, "b1", devices(15, 30)), // resent by the broker
                 AckRecord.count(app, task, now, "b2", devices(0, 5))); // acked again on another broker after a catch-up
-        List<Receipt> receipts = new CopyOnWriteArrayList<>();
+        List<ParkedReceipt> receipts = new CopyOnWriteArrayList<>();
         String group = "it-acks-" + UUID.randomUUID();
         try (AckConsumer c = consumer(group, receipts)) {
             awaitCaughtUp(group);
@@ -150,7 +159,7 @@ class AckConsumerIT {
             awaitCaughtUp(replay);
         }
         assertEquals(30, delivered(task), "replayed counts add nothing");
-        assertTrue(receipts.stream().noneMatch(r -> r.ack().appId().equals(app)), "counts have no receipt to report");
+        assertTrue(receipts.stream().noneMatch(r -> r.appId().equals(app)), "counts have no receipt to report");
     }
 
     @Test
@@ -164,18 +173,58 @@ class AckConsumerIT {
             acks[i] = new AckRecord(app, "d" + i, task, now, "b1");
         }
         publish(acks);
-        List<Receipt> receipts = new CopyOnWriteArrayList<>();
+        List<ParkedReceipt> receipts = new CopyOnWriteArrayList<>();
         String group = "it-acks-" + UUID.randomUUID();
         try (AckConsumer c = consumer(group, receipts)) {
             awaitCaughtUp(group);
-            await().atMost(AWAIT).until(() -> receipts.stream().filter(r -> r.ack().appId().equals(app)).count() == devices);
+            await().atMost(AWAIT).until(() -> receipts.stream().filter(r -> r.appId().equals(app)).count() == devices);
         }
         assertEquals(devices, delivered(task));
-        Map<String, Long> perDevice = receipts.stream().filter(r -> r.ack().appId().equals(app))
-                .collect(Collectors.groupingBy(r -> r.ack().regId(), Collectors.counting()));
+        Map<String, Long> perDevice = receipts.stream().filter(r -> r.appId().equals(app))
+                .collect(Collectors.groupingBy(ParkedReceipt::regId, Collectors.counting()));
         assertEquals(devices, perDevice.size());
         assertTrue(perDevice.values().stream().allMatch(n -> n == 1), "each device once: " + perDevice);
-        assertTrue(receipts.stream().filter(r -> r.ack().appId().equals(app))
-                .allMatch(r -> "http://app.example/cb".equals(r.applied().callbackUrl())));
+        assertTrue(receipts.stream().filter(r -> r.appId().equals(app))
+                .allMatch(r -> "http://app.example/cb".equals(r.url()) && r.task() && r.targetId() == task));
+    }
+
+    @Test
+    void aFullCallbackOutboxLeavesAcksUnappliedAndTheConsumerReadsThemAgainOnceThereIsRoom() {
+        redis.async().del(Keys.callbacksDue(), Keys.callbackItems()).toCompletableFuture().join();
+        AckRepository twoReceipts = new AckRepository(redis, Duration.ofSeconds(30), 2);
+        String app = "app-" + UUID.randomUUID();
+        long task = broadcastTask(app, "http://app.example/cb");
+        // The outbox holds its maximum: two receipts no node posts.
+        List<String> waiting = twoReceipts.applyAll(List.of(new AckRecord(app, "d0", task, 1, "b1"),
+                new AckRecord(app, "d00", task, 1, "b1")), System.currentTimeMillis()).join().stream()
+                .map(a -> a.parked().id()).toList();
+        long now = System.currentTimeMillis();
+        new RouteRepository(redis).put(app, "phone", new Route("b1", "e1"), now).join();
+        long msg = IDS.incrementAndGet();
+        new MessageRepository(redis, tasksPolicy()).accept(new NewMessage(msg, app, "phone", PayloadKind.DATA, "{}",
+                now, now + 3_600_000, null, "http://app.example/cb", "m")).join();
+        String statusBefore = redis.async().hget(Keys.message(msg), "status").toCompletableFuture().join();
+        publish(new AckRecord(app, "phone", msg, now, "b1"), new AckRecord(app, "d1", task, now, "b1"));
+
+        List<ParkedReceipt> receipts = new CopyOnWriteArrayList<>();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ConsumerPolicy quickBackoff = new ConsumerPolicy(ConsumerPolicy.DEFAULT_SESSION_TIMEOUT, 3, Duration.ofMillis(20),
+                Duration.ofMillis(50), Duration.ofMillis(200), ConsumerPolicy.DEFAULT_UNASSIGNED_GRACE);
+        String group = "it-acks-full-" + UUID.randomUUID();
+        try (AckConsumer c = consumer(group, receipts, twoReceipts, quickBackoff, registry)) {
+            // Read, refused, backed off, read again: and meanwhile nothing of it applied.
+            await().atMost(AWAIT).until(() -> registry.get("tern.consumer.restarts").tag("consumer", Topics.ACKS)
+                    .counter().count() >= 2);
+            assertEquals(statusBefore, redis.async().hget(Keys.message(msg), "status").toCompletableFuture().join());
+            assertEquals(2, delivered(task), "only the devices acked before the outbox filled");
+            assertTrue(receipts.isEmpty(), receipts.toString());
+
+            new CallbackOutbox(redis).remove(waiting).join(); // posted: room again
+            await().atMost(AWAIT).until(() -> receipts.size() == 2);
+            awaitCaughtUp(group);
+        }
+        assertEquals("delivered", redis.async().hget(Keys.message(msg), "status").toCompletableFuture().join());
+        assertEquals(3, delivered(task));
+        assertEquals(Set.of("phone", "d1"), receipts.stream().map(ParkedReceipt::regId).collect(Collectors.toSet()));
     }
 }

@@ -78,7 +78,7 @@ class ReceiptHandOffIT {
         CallbackDispatcher callbacks = new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks,
                 new CallbackOutbox(redis), guard, System::currentTimeMillis, new SimpleMeterRegistry(), instance);
         AckConsumer acks = new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, instance, 500, 100,
-                ConsumerPolicy.defaults(), new AckRepository(redis), callbacks, System::currentTimeMillis,
+                ConsumerPolicy.defaults(), new AckRepository(redis, c.outbox().lease(), c.outbox().max()), callbacks, System::currentTimeMillis,
                 new SimpleMeterRegistry(), instance).start();
         return new Node(acks, callbacks, guard);
     }
@@ -124,7 +124,18 @@ class ReceiptHandOffIT {
                 await().atMost(AWAIT).until(() -> accepted(app).size() == devices);
                 await().atMost(AWAIT).until(() -> tasks.find(task).join().counters()
                         .getOrDefault(TaskCounter.CALLBACK_SENT, 0L) == devices);
+                await().atMost(AWAIT).until(() -> new CallbackOutbox(redis).size().join() == 0);
             }
+            int posts = app.getAllServeEvents().size();
+            // Every ack read again (a group that lost its offsets): applied already, so nothing parked to post again.
+            String replay = "it-handoff-replay-" + UUID.randomUUID();
+            try (Node again = node(redis, tasks, replay, "again", app.port())) {
+                awaitCommittedToEnd(replay);
+                // A receipt leaves the outbox only once posted: empty and no new POST means none was parked.
+                assertEquals(0L, new CallbackOutbox(redis).size().join());
+                assertEquals(posts, app.getAllServeEvents().size(), "no callback posted twice");
+            }
+            assertEquals(devices, tasks.find(task).join().counter(TaskCounter.DELIVERED));
         } finally {
             app.stop();
         }

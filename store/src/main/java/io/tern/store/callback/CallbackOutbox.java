@@ -12,24 +12,13 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Receipts whose callback is not posted yet, held in Redis so no logic node's death loses them. A receipt is
- * parked before its ack's Kafka offset is committed, leased to the node posting it (its due time is pushed out),
- * and removed once posted or given up on. A receipt whose lease ran out (its node died, or gave it back) is
- * {@link #claim claimed} by any node. Bounded: {@link #park} refuses past {@code max} receipts.
+ * parked by the script run that records its ack ({@code AckRepository.applyAll}, leased to the node applying it),
+ * so before its ack's Kafka offset is committed; its lease is pushed out while that node posts it, and it is
+ * removed once posted or given up on. A receipt whose lease ran out (its node died, or gave it back) is
+ * {@link #claim claimed} by any node. Bounded: an ack whose receipt would not fit is not applied
+ * ({@link FullException}).
  */
 public final class CallbackOutbox {
-    private static final LuaScript PARK = LuaScript.of("""
-            local n = (#ARGV - 2) / 2
-            local new = 0
-            for i = 0, n - 1 do
-              if redis.call('HEXISTS', KEYS[2], ARGV[3 + 2 * i]) == 0 then new = new + 1 end
-            end
-            if new > 0 and redis.call('ZCARD', KEYS[1]) + new > tonumber(ARGV[2]) then return -1 end
-            for i = 0, n - 1 do
-              redis.call('HSET', KEYS[2], ARGV[3 + 2 * i], ARGV[4 + 2 * i])
-              redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3 + 2 * i])
-            end
-            return n
-            """);
     private static final LuaScript CLAIM = LuaScript.of("""
             local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
             local out = {}
@@ -52,7 +41,7 @@ public final class CallbackOutbox {
             return #ARGV
             """);
 
-    /** {@link #park} found the outbox full: try again later (backpressure into Kafka). */
+    /** The outbox is full: the acks were not applied; try again later (backpressure into Kafka). */
     public static final class FullException extends RuntimeException {
         public FullException(int max) {
             super("callback outbox holds its maximum of " + max + " receipts");
@@ -64,28 +53,6 @@ public final class CallbackOutbox {
 
     public CallbackOutbox(RedisStore redis) {
         this.redis = redis;
-    }
-
-    /**
-     * Holds {@code receipts}, leased until {@code dueMillis}; fails with {@link FullException} when that would
-     * exceed {@code max}. Parking a receipt again only renews it.
-     */
-    public CompletableFuture<Void> park(List<ParkedReceipt> receipts, long dueMillis, int max) {
-        if (receipts.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        String[] args = new String[2 + 2 * receipts.size()];
-        args[0] = Long.toString(dueMillis);
-        args[1] = Integer.toString(max);
-        for (int i = 0; i < receipts.size(); i++) {
-            args[2 + 2 * i] = receipts.get(i).id();
-            args[3 + 2 * i] = receipts.get(i).encode();
-        }
-        return PARK.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys, args).thenAccept(n -> {
-            if (n < 0) {
-                throw new FullException(max);
-            }
-        });
     }
 
     /** Takes up to {@code max} receipts due by {@code nowMillis}, leasing them until {@code leaseUntilMillis}. */

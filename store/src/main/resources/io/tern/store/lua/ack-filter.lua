@@ -12,6 +12,18 @@ local function filter_size(task)
   end
   return 8388608, 7 -- a broadcast marked before filters were sized: 1 MiB
 end
+-- 1 when all k bits of the device are set (counted already, or a false positive), else 0. Reads only.
+local function filter_has(filter, hex, m, k)
+  local h1 = tonumber(string.sub(hex, 1, 8), 16)
+  local h2 = tonumber(string.sub(hex, 9, 16), 16)
+  h2 = h2 - (h2 % 2) + 1
+  for i = 0, k - 1 do
+    if redis.call('GETBIT', filter, (h1 + i * h2) % m) == 0 then
+      return 0
+    end
+  end
+  return 1
+end
 local function filter_add(filter, task, hex, m, k)
   local h1 = tonumber(string.sub(hex, 1, 8), 16)
   local h2 = tonumber(string.sub(hex, 9, 16), 16)

@@ -14,6 +14,8 @@ import io.tern.store.task.TaskRepository;
 import io.tern.store.task.TaskState;
 import io.tern.store.topic.AckRecord;
 import io.tern.store.Keys;
+import io.tern.store.callback.CallbackOutbox;
+import io.tern.store.callback.ParkedReceipt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,16 +23,20 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ack-apply.lua (batched device acks) and ack-count.lua (broker counts) against a real Redis. */
 class AckRepositoryIT {
     private static final long NOW = System.currentTimeMillis();
     private static final AtomicLong ids = new AtomicLong(System.nanoTime());
+    private static final Duration LEASE = Duration.ofSeconds(30);
     private static final QueuePolicy POLICY = new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
 
     private static RedisStore redis;
@@ -40,7 +46,7 @@ class AckRepositoryIT {
     @BeforeAll
     static void connect() {
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
-        acks = new AckRepository(redis);
+        acks = new AckRepository(redis, LEASE, 1_000_000);
         tasks = new TaskRepository(redis, POLICY);
     }
 
@@ -132,16 +138,17 @@ class AckRepositoryIT {
                 new AckRecord(app, "d2", task, NOW, "b1")), NOW).join();
 
         assertEquals(List.of(
-                new AppliedAck(AppliedAck.Target.MESSAGE, true, "http://cb", "x"),
-                new AppliedAck(AppliedAck.Target.MESSAGE, false, null, null),
-                new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p"),
-                new AppliedAck(AppliedAck.Target.UNKNOWN, false, null, null),
-                new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p")), got);
+                new AppliedAck(AppliedAck.Target.MESSAGE, true, new ParkedReceipt(app, "http://cb", msg, false, "d", "x", NOW)),
+                new AppliedAck(AppliedAck.Target.MESSAGE, false, null),
+                new AppliedAck(AppliedAck.Target.TASK, true, new ParkedReceipt(app, "http://task-cb", task, true, "d1", "p", NOW)),
+                new AppliedAck(AppliedAck.Target.UNKNOWN, false, null),
+                new AppliedAck(AppliedAck.Target.TASK, true, new ParkedReceipt(app, "http://task-cb", task, true, "d2", "p", NOW))),
+                got);
         assertEquals(2, delivered(task));
         assertFalse(redis.async().hget(Keys.message(msg), "deliveredAt").toCompletableFuture().join().isEmpty());
     }
 
-    private static final AppliedAck NOTHING = new AppliedAck(AppliedAck.Target.UNKNOWN, false, null, null);
+    private static final AppliedAck NOTHING = new AppliedAck(AppliedAck.Target.UNKNOWN, false, null);
 
     private long singlePush(String app, String reg) {
         new RouteRepository(redis).put(app, reg, new Route("b1", "e1"), NOW).join();
@@ -171,8 +178,8 @@ class AckRepositoryIT {
         assertEquals(1L, redis.async().zcard(Keys.queue(app, "victim")).toCompletableFuture().join(),
                 "still queued for its device");
         // The device it was for still acks it.
-        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, "http://cb", "x"),
-                acks.apply(new AckRecord(app, "victim", msg, NOW, "b1"), NOW).join());
+        assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, new ParkedReceipt(app, "http://cb", msg, false,
+                "victim", "x", NOW)), acks.apply(new AckRecord(app, "victim", msg, NOW, "b1"), NOW).join());
         assertEquals("delivered", field(Keys.message(msg), "status"));
     }
 
@@ -188,17 +195,123 @@ class AckRepositoryIT {
         String app = app();
         long task = broadcastTask(app, "http://task-cb");
         AckRecord ack = new AckRecord(app, "d1", task, NOW, "b1");
-        AppliedAck counted = new AppliedAck(AppliedAck.Target.TASK, true, "http://task-cb", "p");
-        AppliedAck again = new AppliedAck(AppliedAck.Target.TASK, false, null, null);
+        AppliedAck counted = new AppliedAck(AppliedAck.Target.TASK, true,
+                new ParkedReceipt(app, "http://task-cb", task, true, "d1", "p", NOW));
+        AppliedAck again = new AppliedAck(AppliedAck.Target.TASK, false, null);
 
         assertEquals(counted, acks.apply(ack, NOW).join());
         assertEquals(again, acks.apply(ack, NOW).join(), "the same Kafka record replayed");
-        assertEquals(List.of(again, counted, again), acks.applyAll(List.of(
+        assertEquals(List.of(again, new AppliedAck(AppliedAck.Target.TASK, true,
+                new ParkedReceipt(app, "http://task-cb", task, true, "d2", "p", NOW)), again), acks.applyAll(List.of(
                 new AckRecord(app, "d1", task, NOW + 9, "b2"), // the same broadcast again (catch-up elsewhere)
                 new AckRecord(app, "d2", task, NOW, "b1"),
                 new AckRecord(app, "d2", task, NOW, "b1")), NOW).join());
         assertEquals(2, delivered(task));
         long ttl = redis.async().pttl(Keys.taskAckFilter(task)).toCompletableFuture().join();
         assertTrue(ttl > 0, "the ack filter expires with its task, pttl " + ttl);
+    }
+
+    private static String parked(String id) {
+        return redis.async().hget(Keys.callbackItems(), id).toCompletableFuture().join();
+    }
+
+    private static long outboxSize() {
+        return redis.async().zcard(Keys.callbacksDue()).toCompletableFuture().join();
+    }
+
+    @Test
+    void aFirstReceiptIsParkedByTheScriptThatAppliesItsAckInTheFormatJavaReads() {
+        String app = app();
+        long msg = singlePush(app, "d");
+        long task = broadcastTask(app, "http://task-cb");
+        long ackedAt = NOW - 1234;
+
+        List<AppliedAck> got = acks.applyAll(List.of(new AckRecord(app, "d", msg, ackedAt, "b1"),
+                new AckRecord(app, "d\u00e9vice \u2603", task, ackedAt + 1, "b1")), NOW).join();
+
+        ParkedReceipt message = new ParkedReceipt(app, "http://cb", msg, false, "d", "x", ackedAt);
+        ParkedReceipt copy = new ParkedReceipt(app, "http://task-cb", task, true, "d\u00e9vice \u2603", "p", ackedAt + 1);
+        assertEquals(message, got.get(0).parked());
+        assertEquals(copy, got.get(1).parked());
+        // What the script wrote, read back as the outbox reads it: under Java's id, leased until now + lease.
+        for (ParkedReceipt p : List.of(message, copy)) {
+            assertEquals(p, ParkedReceipt.decode(parked(p.id())));
+            assertEquals((double) (NOW + LEASE.toMillis()),
+                    redis.async().zscore(Keys.callbacksDue(), p.id()).toCompletableFuture().join());
+        }
+    }
+
+    @Test
+    void aReceiptWithoutACallbackParameterIsParkedWithAnEmptyOne() {
+        String app = app();
+        new RouteRepository(redis).put(app, "d", new Route("b1", "e1"), NOW).join();
+        long msg = ids.incrementAndGet();
+        new MessageRepository(redis, POLICY).accept(new NewMessage(msg, app, "d", PayloadKind.DATA, "{}", NOW,
+                NOW + 60_000, null, "http://cb", null)).join();
+        ParkedReceipt p = acks.apply(new AckRecord(app, "d", msg, NOW, "b1"), NOW).join().parked();
+        assertEquals(new ParkedReceipt(app, "http://cb", msg, false, "d", "", NOW), p);
+        assertEquals(p, ParkedReceipt.decode(parked(p.id())));
+    }
+
+    @Test
+    void aFullOutboxLeavesEveryAckOfTheBatchUnappliedWhileAcksWithoutACallbackStillApply() {
+        if (outboxSize() == 0) { // a full outbox needs one receipt at least
+            acks.apply(new AckRecord(app(), "d", broadcastTask(app(), "http://other"), NOW, "b1"), NOW).join();
+        }
+        long held = outboxSize();
+        String app = app();
+        long msg = singlePush(app, "d");
+        String statusBefore = field(Keys.message(msg), "status");
+        long withCallback = broadcastTask(app, "http://task-cb");
+        long without = broadcastTask(app, null);
+        List<AckRecord> batch = List.of(new AckRecord(app, "d", msg, NOW, "b1"),
+                new AckRecord(app, "d1", without, NOW, "b1"),
+                new AckRecord(app, "d1", withCallback, NOW, "b1"));
+        AckRepository full = new AckRepository(redis, LEASE, (int) held + 1); // room for one of the two receipts
+
+        CompletionException e = assertThrows(CompletionException.class, () -> full.applyAll(batch, NOW).join());
+        assertTrue(e.getCause() instanceof CallbackOutbox.FullException, e.toString());
+        assertEquals(statusBefore, field(Keys.message(msg), "status"), "the message is not delivered");
+        assertNull(field(Keys.message(msg), "deliveredAt"));
+        assertEquals(1L, redis.async().zcard(Keys.queue(app, "d")).toCompletableFuture().join(), "still queued");
+        assertEquals(0, delivered(withCallback));
+        assertEquals(0, delivered(without), "nothing of the batch is applied");
+        assertEquals(0L, redis.async().exists(Keys.taskAckFilter(without)).toCompletableFuture().join());
+        assertEquals(held, outboxSize());
+
+        assertEquals(new AppliedAck(AppliedAck.Target.TASK, true, null),
+                full.apply(new AckRecord(app, "d2", without, NOW, "b1"), NOW).join(), "needs no room in the outbox");
+        assertEquals(1, delivered(without));
+
+        // Read again once there is room: applied and parked as if it had never failed.
+        List<AppliedAck> got = new AckRepository(redis, LEASE, (int) held + 2).applyAll(batch, NOW).join();
+        assertTrue(got.stream().allMatch(AppliedAck::counted), got.toString());
+        assertEquals("delivered", field(Keys.message(msg), "status"));
+        assertEquals(1, delivered(withCallback));
+        assertEquals(2, delivered(without));
+        assertEquals(held + 2, outboxSize());
+    }
+
+    @Test
+    void aReplayedAckParksNothingNewWhetherItsReceiptIsStillParkedOrPostedAlready() {
+        String app = app();
+        long msg = singlePush(app, "d");
+        long task = broadcastTask(app, "http://task-cb");
+        List<AckRecord> batch = List.of(new AckRecord(app, "d", msg, NOW, "b1"), new AckRecord(app, "d1", task, NOW, "b1"));
+        List<AppliedAck> first = acks.applyAll(batch, NOW).join();
+        long held = outboxSize();
+
+        List<AppliedAck> replay = acks.applyAll(batch, NOW + 5).join();
+        assertTrue(replay.stream().noneMatch(a -> a.counted() || a.parked() != null), replay.toString());
+        assertEquals(held, outboxSize(), "still parked: not parked again");
+        assertEquals((double) (NOW + LEASE.toMillis()),
+                redis.async().zscore(Keys.callbacksDue(), first.get(0).parked().id()).toCompletableFuture().join(),
+                "the lease is not renewed by a replay");
+
+        new CallbackOutbox(redis).remove(first.stream().map(a -> a.parked().id()).toList()).join(); // posted
+        replay = acks.applyAll(batch, NOW + 9).join();
+        assertTrue(replay.stream().noneMatch(a -> a.counted() || a.parked() != null), replay.toString());
+        assertEquals(held - 2, outboxSize(), "posted receipts are not parked again");
+        assertEquals(1, delivered(task));
     }
 }
