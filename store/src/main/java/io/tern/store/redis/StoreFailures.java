@@ -40,8 +40,8 @@ public final class StoreFailures {
             if (t instanceof io.lettuce.core.RedisConnectionException
                     || t instanceof io.lettuce.core.RedisCommandTimeoutException
                     || t instanceof io.lettuce.core.RedisLoadingException
-                    || t instanceof java.nio.channels.ClosedChannelException
-                    || t instanceof java.net.SocketException
+                    // The connection's own I/O failing: refused, reset by peer (Netty's NativeIoException), closed.
+                    || t instanceof java.io.IOException
                     || REDISSON_UNAVAILABLE.contains(t.getClass().getName())) {
                 return true;
             }

@@ -1,0 +1,32 @@
+package io.tern.store.redis;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.concurrent.CompletionException;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StoreFailuresTest {
+    @Test
+    void aConnectionThatFailsOnItsOwnIoIsAnOutageHoweverItIsWrapped() {
+        // What the chaos test saw during a Redis SIGKILL: Redisson wrapping a refused connect, Lettuce a reset.
+        assertTrue(StoreFailures.isUnavailable(new CompletionException(
+                new RuntimeException("Unexpected exception while processing command", new ConnectException("refused")))));
+        assertTrue(StoreFailures.isUnavailable(new IOException("recvAddress(..) failed: Connection reset by peer")));
+        assertTrue(StoreFailures.isUnavailable(new RedisCommandTimeoutException("Command timed out after 2 second(s)")));
+        assertTrue(StoreFailures.isUnavailable(new RedisException("Currently not connected. Commands are rejected.")));
+    }
+
+    @Test
+    void anErrorReplyOrABugIsNotAnOutage() {
+        assertFalse(StoreFailures.isUnavailable(new RedisCommandExecutionException("ERR wrong number of arguments")));
+        assertFalse(StoreFailures.isUnavailable(new CompletionException(new IllegalStateException("bad state"))));
+        assertFalse(StoreFailures.isUnavailable(new RedisException("WRONGTYPE Operation against a key")));
+    }
+}
