@@ -33,6 +33,10 @@ package io.tern.store;
  * tern:{callbacks}:due     zset    parked receipt ids scored by due ms    bounded (logic.callback.outbox-max)
  * tern:{callbacks}:items   hash    parked receipt id to ParkedReceipt     entries leave with their id in :due
  *                                  (written by ack-apply.lua)
+ * tern:{regions}:policy   hash    v (version), json (RegionPolicy)        no TTL; compare-and-set on v
+ * tern:{regions}:log      list    PolicyChange JSON, newest first         bounded (audit log)
+ * tern:{regions}:leader   string  "schedulerId|token" of the leading      PX lease TTL, renewed
+ *                                  global scheduler
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -115,5 +119,19 @@ public final class Keys {
 
     public static String usedSignature(String appId, long timestamp, String sign) {
         return P + "sig:" + appId + ':' + timestamp + ':' + sign;
+    }
+
+    /** The region policy: version and JSON (one hash tag: the replace script also appends to the log). */
+    public static String regionPolicy() {
+        return P + "{regions}:policy";
+    }
+
+    public static String regionPolicyLog() {
+        return P + "{regions}:log";
+    }
+
+    /** The global scheduler leader's lease. */
+    public static String schedulerLeader() {
+        return P + "{regions}:leader";
     }
 }
