@@ -21,9 +21,10 @@ import java.util.Properties;
 import java.util.function.Consumer;
 
 /**
- * A whole region with every part in its own OS process, so any one can be SIGKILLed and restarted the way
- * it dies in production: redis-server (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a
- * dispatcher, N brokers and M logic nodes, each the role's own main ({@code java -cp <this JVM's classpath>
+ * A whole platform (one region, or brokers spread over several regions with global schedulers) with every part
+ * in its own OS process, so any one can be SIGKILLed and restarted the way it dies in production: redis-server
+ * (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a dispatcher, N brokers, M logic nodes and
+ * K global schedulers, each the role's own main ({@code java -cp <this JVM's classpath>
  * io.tern.broker.BrokerMain --config <file>}) in dev mode. Ports are free ones on 127.0.0.1 picked once,
  * so a restarted process comes back where its peers and devices expect it; ids are fixed (b1.., l1..).
  *
@@ -35,6 +36,9 @@ public final class ProcessCluster implements AutoCloseable {
     public static final String BROKER_MAIN = "io.tern.broker.BrokerMain";
     public static final String DISPATCHER_MAIN = "io.tern.dispatcher.DispatcherMain";
     public static final String LOGIC_MAIN = "io.tern.logic.LogicNodeMain";
+    public static final String SCHEDULER_MAIN = "io.tern.scheduler.SchedulerMain";
+    /** The SRE token the fixture's global schedulers accept. */
+    public static final String SRE_TOKEN = "tern-process-cluster-sre-token";
     private static final Logger log = LoggerFactory.getLogger(ProcessCluster.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
@@ -46,24 +50,42 @@ public final class ProcessCluster implements AutoCloseable {
      * @param topics      Kafka topics created before the roles start
      * @param maxLifetime every child exits after this, whatever happens to this JVM
      * @param roleJvmArgs flags of the role JVMs; Kafka's are {@code kafkaJvmArgs}
+     * @param brokerRegions region of broker i (from 1) at index i-1, cycled when shorter than {@code brokers};
+     *                      empty: every broker in the brokers' default region
+     * @param schedulers  global scheduler instances (s1, s2, ..; one leads), each knowing the brokers' regions
      */
     public record Options(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics,
-                          Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs) {
+                          Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs,
+                          List<String> brokerRegions, int schedulers) {
         /** Small JVMs that start fast: a 2-core machine runs all of them at once. */
         public static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-XX:+ExitOnOutOfMemoryError");
 
         public static Options of(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics) {
             return new Options(dir, brokers, logicNodes, settings, topics, Duration.ofMinutes(10), SMALL_JVM,
-                    List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"));
+                    List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"),
+                    List.of(), 0);
         }
 
         public Options withMaxLifetime(Duration maxLifetime) {
-            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs);
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers);
         }
 
         public Options withRoleJvmArgs(List<String> roleJvmArgs) {
-            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs);
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers);
+        }
+
+        /** Brokers spread over regions: broker i in {@code regions[(i-1) % size]}. */
+        public Options withRegions(List<String> regions, int schedulers) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    List.copyOf(regions), schedulers);
+        }
+
+        /** The region of broker {@code n} (from 1), or null for the brokers' default. */
+        public String regionOf(int n) {
+            return brokerRegions.isEmpty() ? null : brokerRegions.get((n - 1) % brokerRegions.size());
         }
     }
 
@@ -73,6 +95,7 @@ public final class ProcessCluster implements AutoCloseable {
     private final int kafkaControllerPort = Ports.free();
     private final List<RoleProcess> brokers = new ArrayList<>();
     private final List<RoleProcess> logicNodes = new ArrayList<>();
+    private final List<RoleProcess> schedulers = new ArrayList<>();
     private final Thread hook = new Thread(this::close, "tern-process-cluster-shutdown");
     private RedisServer redis;
     private Process redisReaper; // guarded by this
@@ -125,6 +148,10 @@ public final class ProcessCluster implements AutoCloseable {
             Map<String, String> env = new HashMap<>(common("BROKER"));
             env.put("TERN_BROKER_ID", id);
             env.put("TERN_BROKER_KAFKA_BOOTSTRAP", kafkaBootstrap());
+            String region = options.regionOf(i);
+            if (region != null) {
+                env.put("TERN_BROKER_REGION", region);
+            }
             ports.forEach((name, port) -> env.put("TERN_BROKER_" + name.toUpperCase() + "_PORT", Integer.toString(port)));
             brokers.add(startRole(id, BROKER_MAIN, "broker", env, ports, ports.get("admin")));
         }
@@ -145,12 +172,27 @@ public final class ProcessCluster implements AutoCloseable {
             env.put("TERN_LOGIC_PORT", Integer.toString(port));
             logicNodes.add(startRole("l" + i, LOGIC_MAIN, "logic", env, Map.of("http", port), port));
         }
+        for (int i = 1; i <= options.schedulers(); i++) {
+            int port = Ports.free();
+            Map<String, String> env = new HashMap<>(common("SCHEDULER"));
+            env.put("TERN_SCHEDULER_ID", "s" + i);
+            env.put("TERN_SCHEDULER_PORT", Integer.toString(port));
+            env.put("TERN_SCHEDULER_SRE_TOKEN", SRE_TOKEN);
+            if (!options.brokerRegions().isEmpty()) {
+                env.put("TERN_SCHEDULER_REGIONS", String.join(",", new java.util.LinkedHashSet<>(options.brokerRegions())));
+            }
+            schedulers.add(startRole("s" + i, SCHEDULER_MAIN, "scheduler", env, Map.of("http", port), port));
+        }
         dispatcher.awaitHealthy(START_TIMEOUT);
         for (RoleProcess l : logicNodes) {
             l.awaitHealthy(START_TIMEOUT);
         }
-        say.accept(String.format("%d broker(s), dispatcher, %d logic node(s) up as processes (%.1f s); logs in %s",
-                brokers.size(), logicNodes.size(), (System.nanoTime() - t0) / 1e9, options.dir()));
+        for (RoleProcess s : schedulers) {
+            s.awaitHealthy(START_TIMEOUT);
+        }
+        say.accept(String.format("%d broker(s), dispatcher, %d logic node(s), %d scheduler(s) up as processes (%.1f s); "
+                        + "logs in %s", brokers.size(), logicNodes.size(), schedulers.size(), (System.nanoTime() - t0) / 1e9,
+                options.dir()));
     }
 
     private Map<String, String> common(String role) {
@@ -272,6 +314,26 @@ public final class ProcessCluster implements AutoCloseable {
         return List.copyOf(logicNodes);
     }
 
+    public List<RoleProcess> schedulers() {
+        return List.copyOf(schedulers);
+    }
+
+    /** The admin API of each global scheduler (any of them answers; one leads). */
+    public List<URI> schedulerUrls() {
+        return schedulers.stream().map(l -> URI.create("http://" + Ports.HOST + ":" + l.port("http"))).toList();
+    }
+
+    /** The brokers of {@code region}. */
+    public List<RoleProcess> brokersIn(String region) {
+        List<RoleProcess> out = new ArrayList<>();
+        for (int i = 1; i <= brokers.size(); i++) {
+            if (region.equals(options.regionOf(i))) {
+                out.add(brokers.get(i - 1));
+            }
+        }
+        return out;
+    }
+
     public List<URI> logicUrls() {
         return logicNodes.stream().map(l -> URI.create("http://" + Ports.HOST + ":" + l.port("http"))).toList();
     }
@@ -297,6 +359,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
         // Reverse of start: the API, the dispatcher, the brokers (they flush acks), then Kafka and Redis.
         List<JavaProcess> roles = new ArrayList<>();
+        schedulers.forEach(l -> roles.add(l.process()));
         logicNodes.forEach(l -> roles.add(l.process()));
         if (dispatcher != null) {
             roles.add(dispatcher.process());
