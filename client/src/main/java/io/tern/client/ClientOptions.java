@@ -29,6 +29,7 @@ import java.util.Locale;
  * @param tls              how servers are verified; when set, broker connections use TLS (TCP) or wss
  *                         (WebSocket) and dispatches go over HTTPS verified the same way; default null:
  *                         plain TCP, wss only for wss:// addresses (JDK trust store)
+ * @param homeRegion       the device's home region, sent with every dispatch; null: the dispatcher's default
  */
 public record ClientOptions(
         URI dispatcher,
@@ -42,7 +43,8 @@ public record ClientOptions(
         Duration backoffMax,
         int dedupCapacity,
         int maxFrameBody,
-        ClientTls tls) {
+        ClientTls tls,
+        String homeRegion) {
 
     public static final Transport DEFAULT_TRANSPORT = Transport.TCP;
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
@@ -54,6 +56,8 @@ public record ClientOptions(
     public static final int MAX_DEDUP_CAPACITY = 1 << 20;
     /** The protocol decoder's lower bound on a frame-body limit. */
     public static final int MIN_FRAME_BODY = 64;
+    /** Region names as the dispatcher accepts them. */
+    public static final java.util.regex.Pattern HOME_REGION = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     public ClientOptions {
         if (dispatcher == null) {
@@ -77,6 +81,9 @@ public record ClientOptions(
         }
         if (dedupCapacity < 1 || dedupCapacity > MAX_DEDUP_CAPACITY) {
             throw new IllegalArgumentException("dedupCapacity must be in [1, " + MAX_DEDUP_CAPACITY + "]: " + dedupCapacity);
+        }
+        if (homeRegion != null && !HOME_REGION.matcher(homeRegion).matches()) {
+            throw new IllegalArgumentException("homeRegion must match " + HOME_REGION.pattern() + ": " + homeRegion);
         }
         if (maxFrameBody < MIN_FRAME_BODY || maxFrameBody > FrameHeader.ABSOLUTE_MAX_BODY) {
             throw new IllegalArgumentException("maxFrameBody must be in [" + MIN_FRAME_BODY + ", "

@@ -157,7 +157,7 @@ public final class TernClient implements AutoCloseable {
     private TernClient(Builder b) {
         this.options = new ClientOptions(b.dispatcher, b.appId, b.transport, b.localAddress,
                 b.connectTimeout, b.handshakeTimeout, b.dispatchTimeout, b.backoffInitial, b.backoffMax,
-                b.dedupCapacity, b.maxFrameBody, b.tls);
+                b.dedupCapacity, b.maxFrameBody, b.tls, b.homeRegion);
         this.listener = Objects.requireNonNull(b.listener, "listener");
         this.clock = b.clock;
         if (b.group != null) {
@@ -172,7 +172,8 @@ public final class TernClient implements AutoCloseable {
         this.loop = group.next();
         HttpClient http = b.httpClient != null ? b.httpClient
                 : b.tls != null ? b.tls.httpClient() : DefaultHttp.CLIENT;
-        this.dispatchClient = new DispatchClient(http, options.dispatcher(), options.dispatchTimeout());
+        this.dispatchClient = new DispatchClient(http, options.dispatcher(), options.dispatchTimeout())
+                .withHomeRegion(options.homeRegion());
         this.clientKey = b.clientKey;
         this.credentialStore = b.credentialStore;
         this.credentials = b.credentials;
@@ -815,6 +816,7 @@ public final class TernClient implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private long lastBroadcastSeq;
         private ClientTls tls;
+        private String homeRegion;
 
         private Builder() {
         }
@@ -953,6 +955,12 @@ public final class TernClient implements AutoCloseable {
         /** Wall clock for message expiry and token expiry. Default {@link Clock#systemUTC()}. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The device's home region (e.g. {@code north}); default: the dispatcher's default region. */
+        public Builder homeRegion(String region) {
+            this.homeRegion = region;
             return this;
         }
 

@@ -42,19 +42,35 @@ public final class DispatchClient {
     private final HttpClient http;
     private final String base;
     private final Duration timeout;
+    private final String homeRegion;
 
     public DispatchClient(HttpClient http, URI dispatcher, Duration timeout) {
+        this(http, dispatcher, timeout, null);
+    }
+
+    private DispatchClient(HttpClient http, URI dispatcher, Duration timeout, String homeRegion) {
         this.http = Objects.requireNonNull(http, "http");
         String b = dispatcher.toString();
         this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.homeRegion = homeRegion;
+    }
+
+    /**
+     * A client that names the device's home region in each request (null: the dispatcher's default
+     * region). The home region decides which brokers come first, and where a region failback brings
+     * the device back to.
+     */
+    public DispatchClient withHomeRegion(String region) {
+        return new DispatchClient(http, URI.create(base), timeout, region);
     }
 
     /** The dispatch request of this device at {@code ts} (epoch ms), signed with its secret. */
     public URI uriFor(String appId, DeviceCredentials device, long ts) {
         String sign = DispatchSignature.sign(device.deviceSecret(), appId, device.regId(), ts);
         return URI.create(base + PATH + "?appId=" + URLEncoder.encode(appId, StandardCharsets.UTF_8)
-                + "&regId=" + URLEncoder.encode(device.regId(), StandardCharsets.UTF_8) + "&ts=" + ts + "&sign=" + sign);
+                + "&regId=" + URLEncoder.encode(device.regId(), StandardCharsets.UTF_8) + "&ts=" + ts + "&sign=" + sign
+                + (homeRegion == null ? "" : "&region=" + URLEncoder.encode(homeRegion, StandardCharsets.UTF_8)));
     }
 
     /**

@@ -55,6 +55,16 @@ class DispatchClientTest {
     }
 
     @Test
+    void namesTheHomeRegionWhenTheDeviceHasOne() throws Exception {
+        try (StubDispatcher stub = new StubDispatcher().brokers("127.0.0.1:7001")) {
+            DispatchClient client = new DispatchClient(HTTP, stub.uri(), Duration.ofSeconds(5)).withHomeRegion("north");
+            client.dispatch("demo", DEVICE, System.currentTimeMillis()).get(5, TimeUnit.SECONDS);
+            assertTrue(stub.requestUris().peek().getRawQuery().endsWith("&region=north"),
+                    stub.requestUris().peek().getRawQuery());
+        }
+    }
+
+    @Test
     void errorAnswerBecomesADispatchException() throws Exception {
         try (StubDispatcher stub = new StubDispatcher().statusFor(n -> 503)) {
             DispatchClient client = new DispatchClient(HTTP, stub.uri(), Duration.ofSeconds(5));
