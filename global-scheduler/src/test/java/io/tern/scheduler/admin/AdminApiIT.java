@@ -319,4 +319,19 @@ class AdminApiIT {
         assertTrue(actions.containsAll(List.of("failback", "stage")), actions.toString());
         assertNull(row.get("move").get("pausedReason").textValue());
     }
+
+    @Test
+    void healthSaysLeaderAndMetricsShowRegionsAndMoves() {
+        await().atMost(Duration.ofSeconds(30)).until(scheduler::leader);
+        assertEquals("leader", json(call(port, "GET", "/health", null, null, null)).get("role").asText());
+        List<String> r = regions(40, "m1", "m2");
+        assertEquals(202, post(port, "/v1/regions/" + r.get(0) + "/failover", failoverBody(r.get(1), 100)).statusCode());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String metrics = call(port, "GET", "/metrics", null, null, null).body();
+            return metrics.contains("tern_scheduler_leader{") && metrics.matches("(?s).*tern_scheduler_leader\\{[^}]*} 1\\.0.*")
+                    && metrics.matches("(?s).*tern_scheduler_move_left\\{[^}]*region=\"" + r.get(0) + "\"[^}]*} 40\\.0.*")
+                    && metrics.matches("(?s).*tern_scheduler_region_connections\\{[^}]*region=\"" + r.get(1) + "\"[^}]*} 40\\.0.*")
+                    && metrics.contains("tern_scheduler_policy_version");
+        });
+    }
 }
