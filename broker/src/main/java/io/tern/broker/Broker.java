@@ -228,6 +228,7 @@ public final class Broker implements AutoCloseable {
         mover.start();
         observability.check("listeners", () -> bound);
         observability.check("redis", redis::isOpen);
+        observability.check("region-policy", regionPolicy::fresh);
         admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
                         .limits(config.adminHttpLimits()))
                 .start(new HttpEndpoint(at.adminBind(), config.adminPort()));

@@ -97,8 +97,7 @@ public final class Dispatcher implements AutoCloseable {
             Gauge.builder("dispatcher.region.policy.version", regions, w -> w.current().version())
                     .description("Version of the region policy this dispatcher follows (0: none written yet)")
                     .register(registry);
-            // The watcher reads the same Redis as the registry: while the registry reads are fresh, so are its.
-            obs.check("region-policy", () -> directory.fresh() && redis.isOpen());
+            obs.check("region-policy", regions::fresh);
             obs.check("redis", redis::isOpen);
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));

@@ -104,6 +104,7 @@ public final class GlobalScheduler implements AutoCloseable {
                     .description("1 while this instance holds the leader lease").register(registry);
             obs.check("registry", directory::fresh);
             obs.check("redis", redis::isOpen);
+            obs.check("region-policy", watcher::fresh);
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
 
             AdminApi admin = new AdminApi(config.sreTokenBytes(), repository, directory::snapshot, driver::figures,

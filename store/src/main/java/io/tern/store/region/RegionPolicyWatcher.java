@@ -33,6 +33,8 @@ public final class RegionPolicyWatcher implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final List<Consumer<RegionPolicy>> listeners = new CopyOnWriteArrayList<>();
     private volatile RegionPolicy current = RegionPolicy.EMPTY;
+    /** System.nanoTime() of the last successful read; 0 before the first. */
+    private volatile long lastReadNanos;
     private StatefulRedisPubSubConnection<String, String> subscription;
     private boolean failing; // on the watcher thread only
 
@@ -92,6 +94,16 @@ public final class RegionPolicyWatcher implements AutoCloseable {
         return current;
     }
 
+    /**
+     * True while the last successful read is younger than three poll periods (plus one read timeout): a
+     * dispatcher or broker whose copy may be older than that could act on a policy the SREs have changed.
+     */
+    public boolean fresh() {
+        long last = lastReadNanos;
+        long bound = pollPeriod.multipliedBy(3).plus(readTimeout).toNanos();
+        return last != 0 && System.nanoTime() - last <= bound;
+    }
+
     /** Called with each newer policy, on the watcher thread; must not block for long. */
     public void onChange(Consumer<RegionPolicy> listener) {
         listeners.add(listener);
@@ -112,6 +124,7 @@ public final class RegionPolicyWatcher implements AutoCloseable {
             }
             return;
         }
+        lastReadNanos = System.nanoTime();
         if (failing) {
             failing = false;
             log.info("{} reading the region policy works again", prefix);

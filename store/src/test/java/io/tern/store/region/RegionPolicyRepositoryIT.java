@@ -164,11 +164,26 @@ class RegionPolicyRepositoryIT {
         try (RegionPolicyWatcher watcher = new RegionPolicyWatcher(redis, repo, Duration.ofMillis(200),
                 Duration.ofSeconds(5), "test poll").start()) {
             assertEquals(0, watcher.current().version());
+            assertTrue(watcher.fresh(), "read once at start");
             // Written around the script: no message on the channel, as when pub/sub missed it.
             String json = RegionPolicyRepository.encode(policy(1, "east"));
             redis.async().hset(Keys.regionPolicy(), java.util.Map.of("v", "1", "json", json)).toCompletableFuture().join();
             await().atMost(Duration.ofSeconds(30)).until(() -> watcher.current().version() == 1);
             assertEquals(List.of(Region.active("east")), watcher.current().regions());
         }
+    }
+
+    @Test
+    void aWatcherThatCannotReadIsNoLongerFresh() {
+        RegionPolicyRepository repo = new RegionPolicyRepository(redis);
+        // Fresh for 3 polls + 1 read timeout = 7 s after the last read: room for a loaded machine.
+        RegionPolicyWatcher watcher = new RegionPolicyWatcher(redis, repo, Duration.ofSeconds(2),
+                Duration.ofSeconds(1), "test stale").start();
+        try {
+            assertTrue(watcher.fresh());
+        } finally {
+            watcher.close(); // no more reads: the copy ages
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> !watcher.fresh());
     }
 }
