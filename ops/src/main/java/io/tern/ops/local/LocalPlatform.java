@@ -9,6 +9,7 @@ import io.tern.client.TernClient;
 import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
+import io.tern.logic.LogicNode;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
 import io.tern.runtime.config.Settings;
@@ -63,9 +64,14 @@ public final class LocalPlatform implements AutoCloseable {
         String clientKeys = settings.string("dispatcher.client-keys", null);
         String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
         demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);
+        // Devices that name no region (the demo device among them) are at home in the first region.
+        if (settings.string("dispatcher.default-region", null) == null) {
+            demoApp.put("dispatcher.default-region", config.regions().get(0));
+        }
         devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
         Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
-        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls), config.brokers());
+        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls),
+                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes()));
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
     }
 
@@ -132,15 +138,18 @@ public final class LocalPlatform implements AutoCloseable {
         String dispatcher = url(cluster.dispatcher().address());
         out.println();
         out.println("Tern is running locally.");
-        out.println("  logic node   " + logic + "   (/health, /metrics)");
-        out.println("  dispatcher   " + dispatcher + "   (/health, /metrics)");
+        List<LogicNode> logicNodes = cluster.logicNodes();
+        for (int k = 1; k <= logicNodes.size(); k++) {
+            out.printf("  logic node l%-2d %s   (push API, /health, /metrics)%n", k, url(logicNodes.get(k - 1).address()));
+        }
+        out.println("  dispatcher     " + dispatcher + "   (/health, /metrics; default region " + cluster.dispatcher().config().defaultRegion() + ")");
         for (Broker b : cluster.brokers()) {
-            out.printf("  broker %-4s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(),
+            out.printf("  broker %-4s    region %s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(), b.config().region(),
                     hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
         }
-        out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
+        out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());
         if (devTls != null) {
-            out.println("  TLS          the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
+            out.println("  TLS            the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
                     + devTls.caCertificate() + " (curl --cacert " + devTls.caCertificate() + " https://...)");
         }
         out.println();
