@@ -7,6 +7,8 @@ import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.GlobalScheduler;
+import io.tern.scheduler.config.SchedulerConfig;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +17,7 @@ import java.util.Map;
 
 /**
  * Every role on this machine, wired to a given Redis and Kafka: a dispatcher, N brokers spread over
- * regions, M logic nodes. Used by the local runner and by end-to-end tests (with port 0 everywhere).
+ * regions, M logic nodes and, when asked, the global scheduler that knows those regions. Used by the local runner and by end-to-end tests (with port 0 everywhere).
  * Broker i (from 1) takes the configured broker ports plus i-1, so brokers never collide; logic node k
  * (from 1) takes {@code logic.port} plus 3(k-1) (8080, 8083, ..), stepping over the dispatcher's 8081 and
  * the global scheduler's 8082, and is {@code logic.id} l{k}.
@@ -29,12 +31,14 @@ public final class LocalCluster implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final List<Broker> brokers = new ArrayList<>();
     private final List<LogicNode> logicNodes = new ArrayList<>();
+    private final GlobalScheduler scheduler;
 
     /**
      * What runs: {@code brokers} brokers, broker i in {@code regions[(i-1) % size]} (empty: every broker in
-     * {@code broker.region}), and {@code logicNodes} logic nodes.
+     * {@code broker.region}), {@code logicNodes} logic nodes and, with {@code scheduler}, a global scheduler
+     * whose {@code scheduler.regions} default to {@code regions}.
      */
-    public record Layout(int brokers, List<String> regions, int logicNodes) {
+    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler) {
         public Layout {
             regions = List.copyOf(regions);
             if (brokers < 1 || logicNodes < 1) {
@@ -44,7 +48,7 @@ public final class LocalCluster implements AutoCloseable {
 
         /** Every broker in the brokers' configured region, one logic node. */
         public static Layout oneRegion(int brokers) {
-            return new Layout(brokers, List.of(), 1);
+            return new Layout(brokers, List.of(), 1, false);
         }
 
         /** The region of broker {@code n} (from 1), or null for {@code broker.region}. */
@@ -61,6 +65,7 @@ public final class LocalCluster implements AutoCloseable {
             brokers.add(startBroker(i));
         }
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
+        scheduler = layout.scheduler() ? GlobalScheduler.start(SchedulerConfig.from(schedulerSettings())) : null;
         for (int k = 1; k <= layout.logicNodes(); k++) {
             logicNodes.add(LogicNode.start(logicConfig(k)));
         }
@@ -86,6 +91,7 @@ public final class LocalCluster implements AutoCloseable {
                 "broker.redis-uri", redisUri,
                 "broker.kafka-bootstrap", kafkaBootstrap,
                 "logic.redis-uri", redisUri,
+                "scheduler.redis-uri", redisUri,
                 "logic.kafka-bootstrap", kafkaBootstrap));
     }
 
@@ -122,6 +128,13 @@ public final class LocalCluster implements AutoCloseable {
         return List.copyOf(brokers);
     }
 
+    private Settings schedulerSettings() {
+        if (layout.regions().isEmpty() || settings.string("scheduler.regions", null) != null) {
+            return settings;
+        }
+        return settings.with(Map.of("scheduler.regions", String.join(",", layout.regions())));
+    }
+
     /** Logic node k (from 1): id l{k}, port {@code logic.port} + 3(k-1) unless it is 0. */
     private LogicConfig logicConfig(int k) {
         int port = settings.integer("logic.port", -1);
@@ -137,6 +150,11 @@ public final class LocalCluster implements AutoCloseable {
 
     public List<LogicNode> logicNodes() {
         return List.copyOf(logicNodes);
+    }
+
+    /** The global scheduler, or null when the layout has none. */
+    public GlobalScheduler scheduler() {
+        return scheduler;
     }
 
     /** Stops the first logic node and starts a new one with the same settings (a restart). */
@@ -158,6 +176,9 @@ public final class LocalCluster implements AutoCloseable {
         // Reverse of start: the API first, so nothing new arrives while brokers go.
         for (int k = logicNodes.size() - 1; k >= 0; k--) {
             logicNodes.get(k).close();
+        }
+        if (scheduler != null) {
+            scheduler.close();
         }
         for (int i = brokers.size() - 1; i >= 0; i--) {
             brokers.get(i).close();

@@ -2,10 +2,9 @@ package io.tern.ops.local;
 
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.config.SchedulerConfig;
 
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -20,7 +19,7 @@ import java.util.List;
  *                default region: the demo device's home (north)
  * @param logicNodes {@code local.logic-nodes}, default 2: logic nodes l1, l2, .. on 8080, 8083, ..
  * @param sreToken {@code local.sre-token} (env {@code TERN_LOCAL_SRE_TOKEN}): the token the global scheduler's admin
- *                 API accepts; default a random one made at start and printed in the banner
+ *                 API accepts; null (the default): the scheduler generates one (dev mode), the banner prints it
  */
 public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int brokers, String demoAppId,
                           String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice,
@@ -49,14 +48,8 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
         ConfigException.require(regions.stream().distinct().count() == regions.size(), "local.regions has a region twice: " + regions);
         regions = List.copyOf(regions);
         ConfigException.require(logicNodes >= 1 && logicNodes <= 4, "local.logic-nodes must be in [1, 4]");
-        ConfigException.require(sreToken != null && sreToken.length() >= 8, "local.sre-token must be >= 8 chars");
-    }
-
-    /** 128 random bits, URL-safe: what the banner prints when {@code local.sre-token} is not set. */
-    static String newSreToken() {
-        byte[] b = new byte[16];
-        new SecureRandom().nextBytes(b);
-        return "sre-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        ConfigException.require(sreToken == null || sreToken.length() >= SchedulerConfig.MIN_TOKEN_LENGTH,
+                "local.sre-token (TERN_LOCAL_SRE_TOKEN) must be at least " + SchedulerConfig.MIN_TOKEN_LENGTH + " characters");
     }
 
     public static LocalConfig from(Settings s) {
@@ -75,7 +68,7 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
                 DevTls.from(s, dir == null ? null : Path.of(dir)),
                 s.list("local.regions", List.of("north", "south")),
                 s.integer("local.logic-nodes", 2),
-                s.string("local.sre-token", newSreToken()));
+                s.string("local.sre-token", null));
         s.warnUnread("local.");
         return c;
     }

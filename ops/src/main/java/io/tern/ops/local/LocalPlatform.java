@@ -13,6 +13,7 @@ import io.tern.logic.LogicNode;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.GlobalScheduler;
 import io.tern.store.topic.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,8 @@ import java.util.Map;
 
 /**
  * The whole platform on one machine: a real Redis (AOF on), an in-process KRaft Kafka broker,
- * then every role in dev mode, then a demo device of the demo app that prints what it receives.
+ * then every role in dev mode (brokers in regions north and south, two logic nodes, the global
+ * scheduler), then a demo device of the demo app, at home in north, that prints what it receives.
  * The demo device is provisioned by the platform itself: its regId is fixed ({@code local.demo-reg-id})
  * and its secret is derived with the dispatcher's device key, so the README's curl sequence can push to it;
  * other devices of the demo app register with its client key.
@@ -61,6 +63,10 @@ public final class LocalPlatform implements AutoCloseable {
         demoApp.put("dispatcher.dev-mode", "true");
         demoApp.put("broker.dev-mode", "true");
         demoApp.put("logic.dev-mode", "true");
+        demoApp.put("scheduler.dev-mode", "true");
+        if (config.sreToken() != null) {
+            demoApp.put("scheduler.sre-token", config.sreToken());
+        }
         String clientKeys = settings.string("dispatcher.client-keys", null);
         String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
         demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);
@@ -71,14 +77,14 @@ public final class LocalPlatform implements AutoCloseable {
         devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
         Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
         cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls),
-                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes()));
+                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes(), true));
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
     }
 
     /** Every role serves TLS with the dev certificate unless its own tls keys say otherwise. */
     private static Settings withDevTls(Settings settings, DevCertificates certs) {
         Map<String, String> tls = new HashMap<>();
-        for (String role : List.of("broker", "logic", "dispatcher")) {
+        for (String role : List.of("broker", "logic", "dispatcher", "scheduler")) {
             if (settings.string(role + ".tls.enabled", null) == null) {
                 tls.putAll(certs.settings(role));
             }
@@ -147,6 +153,12 @@ public final class LocalPlatform implements AutoCloseable {
             out.printf("  broker %-4s    region %s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(), b.config().region(),
                     hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
         }
+        GlobalScheduler scheduler = cluster.scheduler();
+        String schedulerUrl = url(scheduler.address());
+        out.println("  scheduler      " + schedulerUrl + "   (global scheduler: SRE admin API /v1/regions, /health, /metrics; regions "
+                + String.join(", ", scheduler.config().regions()) + ")");
+        out.println("  SRE token      " + scheduler.config().sreToken()
+                + (config.sreToken() == null ? "   (generated; set TERN_LOCAL_SRE_TOKEN to choose one)" : "   (TERN_LOCAL_SRE_TOKEN)"));
         out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());
         if (devTls != null) {
             out.println("  TLS            the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
@@ -166,8 +178,31 @@ public final class LocalPlatform implements AutoCloseable {
                   curl -s %4$s/v1/push/single -H "authToken: $TOKEN" -d '{"regId":"%5$s","notification":{"title":"Hello","body":"from Tern"}}'
                   # then: curl -s %4$s/v1/messages/<msgId> -H "authToken: $TOKEN"
                 %n""", config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), logic, config.demoRegId());
+        printRegionDrill(out, schedulerUrl, scheduler.config().sreToken());
         out.println("Ctrl-C stops everything.");
         out.flush();
+    }
+
+    /** How an SRE moves the demo device's region to another and back, and where to watch it. */
+    private void printRegionDrill(PrintStream out, String schedulerUrl, String token) {
+        List<String> regions = config.regions();
+        String home = regions.get(0);
+        out.printf("Regions: %s; the demo device's home is %s.%n", String.join(", ", regions), home);
+        if (regions.size() < 2) {
+            out.println();
+            return;
+        }
+        String other = regions.get(1);
+        out.printf("""
+                Fail %1$s over to %2$s and back (paste into another shell; the demo device moves and pushes still arrive):
+                  export TERN_SCHEDULER_URL=%3$s TERN_SRE_TOKEN=%4$s
+                  ./ternctl region list
+                  ./ternctl region failover %1$s --to %2$s --rate 200 --reason drill
+                  ./ternctl region watch %1$s
+                  ./ternctl region failback %1$s --rate 200 --reason "drill over"
+                  ./ternctl region history
+                Region metrics: curl -s <role>/metrics | grep -i region  (every broker's admin port, the dispatcher, the scheduler)
+                %n""", home, other, schedulerUrl, token);
     }
 
     private static String url(InetSocketAddress a) {

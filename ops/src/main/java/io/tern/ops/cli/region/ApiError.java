@@ -1,20 +1,20 @@
 package io.tern.ops.cli.region;
 
 /**
- * The scheduler refused a call: its HTTP status and its error body {@code {"error","message","field"?}}.
+ * The scheduler refused a call: its HTTP status and its error body {@code {"code","message","field"?}}.
  *
  * @param raw the body as received, printed as is with {@code --output json}
  */
 public final class ApiError extends Exception {
     private final int status;
-    private final String error;
+    private final String code;
     private final String field;
     private final String raw;
 
-    public ApiError(int status, String error, String message, String field, String raw) {
+    public ApiError(int status, String code, String message, String field, String raw) {
         super(message);
         this.status = status;
-        this.error = error;
+        this.code = code;
         this.field = field;
         this.raw = raw;
     }
@@ -24,8 +24,8 @@ public final class ApiError extends Exception {
     }
 
     /** The API's error code, e.g. {@code unknown_region}; null when the body had none. */
-    public String error() {
-        return error;
+    public String code() {
+        return code;
     }
 
     /** The request field at fault (400), or null. */

@@ -150,8 +150,8 @@ public final class RegionCommand {
                         line.redraw(text);
                     } else {
                         // Compare without the elapsed time, so a stalled move does not print a line a second.
-                        String key = p.path("startedAt").isNumber()
-                                ? RegionView.progress(p, Instant.ofEpochMilli(p.path("startedAt").asLong())) : text;
+                        Instant started = RegionView.instant(p.path("startedAt"));
+                        String key = started == null ? text : RegionView.progress(p, started);
                         if (!key.equals(lastShown)) {
                             out.println(text);
                         }

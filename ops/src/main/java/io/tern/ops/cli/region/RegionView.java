@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,10 +39,7 @@ public final class RegionView {
         StringBuilder b = new StringBuilder();
         b.append(text(m, "direction")).append(" to ").append(text(m, "to"));
         if (m.has("stage")) {
-            b.append(", stage ").append(m.path("stage").asInt() + 1);
-            if (m.has("stageFraction")) {
-                b.append(" (to ").append(percent(m.path("stageFraction").asDouble())).append(')');
-            }
+            b.append(", ").append(stage(m));
         }
         if (m.has("ratePerSecond")) {
             b.append(", ").append(m.path("ratePerSecond").asText()).append("/s");
@@ -61,8 +59,14 @@ public final class RegionView {
                 + "follow it: ternctl region watch " + args.region();
     }
 
-    /** True while the progress answer says the region is still moving (failing over or back). */
+    /**
+     * True while the progress answer says the move is under way: its {@code moving} flag, else the region's state
+     * (failing over or back).
+     */
     public static boolean moving(JsonNode progress) {
+        if (progress.path("moving").isBoolean()) {
+            return progress.get("moving").asBoolean();
+        }
         String state = progress.path("state").asText("");
         return state.equals("failing-over") || state.equals("failing-back");
     }
@@ -82,14 +86,12 @@ public final class RegionView {
             return b.append("  done: ").append(text(p, "region")).append(' ').append(text(p, "state")).toString();
         }
         if (p.has("stage")) {
-            b.append("  stage ").append(p.path("stage").asInt() + 1);
-            if (p.has("stageFraction")) {
-                b.append(" (to ").append(percent(p.path("stageFraction").asDouble())).append(')');
-            }
+            b.append("  ").append(stage(p));
         }
         b.append("  ").append(text(p, "currentRatePerSecond")).append("/s of ").append(text(p, "ratePerSecond")).append("/s");
-        if (p.path("startedAt").isNumber()) {
-            b.append("  ").append(elapsed(Duration.ofMillis(Math.max(0, now.toEpochMilli() - p.path("startedAt").asLong()))));
+        Instant started = instant(p.path("startedAt"));
+        if (started != null) {
+            b.append("  ").append(elapsed(Duration.ofMillis(Math.max(0, now.toEpochMilli() - started.toEpochMilli()))));
         }
         if (p.path("paused").asBoolean(false)) {
             b.append("  PAUSED: ").append(text(p, "pausedReason"));
@@ -101,6 +103,18 @@ public final class RegionView {
      * Share of the covered devices that have left: 1 - left / coveredAtStart (the bar is full exactly when
      * nothing is left), or moved / (moved + left) when the answer has no covered count; 1 once the move is over.
      */
+    /** {@code stage 2/4 (to 5%)}: 1-based, of how many when the answer says, and the share it moves to. */
+    private static String stage(JsonNode n) {
+        StringBuilder b = new StringBuilder("stage ").append(n.path("stage").asInt() + 1);
+        if (n.path("stages").isNumber()) {
+            b.append('/').append(n.path("stages").asInt());
+        }
+        if (n.has("stageFraction")) {
+            b.append(" (to ").append(percent(n.path("stageFraction").asDouble())).append(')');
+        }
+        return b.toString();
+    }
+
     static double fractionDone(JsonNode p) {
         if (!moving(p)) {
             return 1;
@@ -129,9 +143,8 @@ public final class RegionView {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[]{"AT (UTC)", "VERSION", "BY", "ACTION", "REGION", "DETAIL"});
         for (JsonNode c : changes(answer)) {
-            String at = c.path("atMillis").isNumber()
-                    ? Instant.ofEpochMilli(c.path("atMillis").asLong()).truncatedTo(ChronoUnit.SECONDS).toString()
-                    : text(c, "at");
+            Instant when = instant(c.has("at") ? c.path("at") : c.path("atMillis"));
+            String at = when == null ? "-" : when.truncatedTo(ChronoUnit.SECONDS).toString();
             rows.add(new String[]{at, text(c, "version"), text(c, "by"), text(c, "action"), text(c, "region"),
                     c.path("detail").asText("")});
         }
@@ -159,10 +172,25 @@ public final class RegionView {
             b.append(" (field ").append(e.field()).append(')');
         }
         b.append(" [HTTP ").append(e.status());
-        if (e.error() != null) {
-            b.append(' ').append(e.error());
+        if (e.code() != null) {
+            b.append(' ').append(e.code());
         }
         return b.append(']').toString();
+    }
+
+    /** An instant as the API writes it (ISO-8601) or as epoch millis; null when neither. */
+    static Instant instant(JsonNode n) {
+        if (n.isNumber()) {
+            return Instant.ofEpochMilli(n.asLong());
+        }
+        if (n.isTextual()) {
+            try {
+                return Instant.parse(n.asText());
+            } catch (DateTimeParseException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static String text(JsonNode n, String field) {

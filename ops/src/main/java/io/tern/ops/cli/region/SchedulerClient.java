@@ -14,7 +14,7 @@ import java.time.Duration;
 
 /**
  * The global scheduler's admin API as the CLI calls it: every request carries the SRE token; a 2xx
- * answer is returned as JSON, anything else becomes an {@link ApiError} with the API's message and field.
+ * answer is returned as JSON, anything else becomes an {@link ApiError} with the API's code, message and field.
  */
 public final class SchedulerClient {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +70,9 @@ public final class SchedulerClient {
             // Not the API's error shape (e.g. a proxy's page): show the start of what came back.
             message = "HTTP " + response.statusCode() + (raw.isBlank() ? "" : ": " + abbreviate(raw.strip()));
         }
-        throw new ApiError(response.statusCode(), json.path("error").asText(null), message,
+        // The API's errors are {"code","message","field"?}; "error" is accepted too for other front ends.
+        String code = json.hasNonNull("code") ? json.get("code").asText() : json.path("error").asText(null);
+        throw new ApiError(response.statusCode(), code, message,
                 json.path("field").asText(null), raw);
     }
 

@@ -20,11 +20,14 @@ class RegionViewTest {
         return JSON.readTree(s.replace('\'', '"'));
     }
 
+    /** As the scheduler answers {@code GET /v1/regions/north/move}. */
     private static JsonNode progress(String state, long covered, long moved, long left, boolean paused) throws Exception {
-        return json("{'region':'north','direction':'failover','from':'north','to':'south','stage':1,'stageFraction':0.05,"
+        boolean moving = state.startsWith("failing-");
+        return json("{'region':'north','moving':" + moving + ",'direction':'failover','from':'north','to':'south','stage':1,"
+                + "'stages':4,'stageFraction':0.05,"
                 + "'coveredAtStart':" + covered + ",'moved':" + moved + ",'left':" + left + ",'currentRatePerSecond':180,"
                 + "'ratePerSecond':200,'paused':" + paused + ",'pausedReason':" + (paused ? "'target connect p99 1.4 s > 1 s'" : "null")
-                + ",'startedAt':" + (NOW.toEpochMilli() - 75_000) + ",'state':'" + state + "'}");
+                + ",'startedAt':'" + NOW.minusSeconds(75) + "','state':'" + state + "'}");
     }
 
     @Test
@@ -32,12 +35,12 @@ class RegionViewTest {
         String out = RegionView.regions(json("{'version':8,'regions':["
                 + "{'name':'north','state':'failing-over','servedBy':'south','brokers':1,'connections':1200,"
                 + "'move':{'direction':'failover','from':'north','to':'south','ratePerSecond':200,'stage':2,"
-                + "'stageFraction':0.25,'paused':true,'pausedReason':'target busy'}},"
+                + "'stages':4,'stageFraction':0.25,'paused':true,'pausedReason':'target busy'}},"
                 + "{'name':'south','state':'active','servedBy':'south','brokers':1,'connections':300}]}"));
         List<String> lines = out.lines().toList();
         assertEquals("policy version 8", lines.get(0));
         assertTrue(lines.get(1).startsWith("REGION"), out);
-        assertTrue(lines.get(2).matches("north\\s+failing-over\\s+south\\s+1\\s+1200\\s+failover to south, stage 3 \\(to 25%\\), 200/s, paused: target busy"), out);
+        assertTrue(lines.get(2).matches("north\\s+failing-over\\s+south\\s+1\\s+1200\\s+failover to south, stage 3/4 \\(to 25%\\), 200/s, paused: target busy"), out);
         assertTrue(lines.get(3).matches("south\\s+active\\s+south\\s+1\\s+300"), out);
         // Columns line up: every row's STATE starts where the header's does.
         int state = lines.get(1).indexOf("STATE");
@@ -49,7 +52,7 @@ class RegionViewTest {
     void progressShowsBarCountsStageRateAndAge() throws Exception {
         String line = RegionView.progress(progress("failing-over", 1000, 250, 750, false), NOW);
         assertTrue(line.startsWith("north -> south failover [########......................]  25%  moved 250  left 750"), line);
-        assertTrue(line.contains("stage 2 (to 5%)"), line);
+        assertTrue(line.contains("stage 2/4 (to 5%)"), line);
         assertTrue(line.contains("180/s of 200/s"), line);
         assertTrue(line.contains("01:15"), line);
         assertFalse(line.contains("PAUSED"), line);
@@ -74,6 +77,13 @@ class RegionViewTest {
     }
 
     @Test
+    void movingFlagWinsOverTheRegionState() throws Exception {
+        assertFalse(RegionView.moving(json("{'moving':false,'state':'failing-over'}")), "a finished move, state not yet updated");
+        assertTrue(RegionView.moving(json("{'state':'failing-back'}")), "no flag: the state says");
+        assertFalse(RegionView.moving(json("{'state':'active'}")));
+    }
+
+    @Test
     void finishedMoveShowsAFullBarAndWhereTheRegionStands() throws Exception {
         JsonNode done = progress("failed-over", 1000, 990, 10, false);
         assertFalse(RegionView.moving(done));
@@ -86,7 +96,7 @@ class RegionViewTest {
     @Test
     void historyListsChangesInUtc() throws Exception {
         long at = NOW.toEpochMilli();
-        String out = RegionView.history(json("{'changes':[{'version':9,'atMillis':" + at + ",'by':'sre','action':'failover',"
+        String out = RegionView.history(json("{'changes':[{'version':9,'at':'" + Instant.ofEpochMilli(at) + "','by':'sre','action':'failover',"
                 + "'region':'north','detail':'drill'},{'version':10,'atMillis':" + at + ",'by':'scheduler:s1','action':'stage',"
                 + "'region':'north','detail':null}]}"));
         List<String> lines = out.lines().toList();
@@ -99,6 +109,7 @@ class RegionViewTest {
     @Test
     void historyAcceptsABareArray() throws Exception {
         String out = RegionView.history(json("[{'version':3,'atMillis':0,'by':'sre','action':'failback','region':'south','detail':'x'}]"));
+        // (epoch millis are read too)
         assertTrue(out.lines().toList().get(1).matches("1970-01-01T00:00:00Z\\s+3\\s+sre\\s+failback\\s+south\\s+x"), out);
     }
 
