@@ -88,7 +88,8 @@ public final class RegionView {
         if (p.has("stage")) {
             b.append("  ").append(stage(p));
         }
-        b.append("  ").append(text(p, "currentRatePerSecond")).append("/s of ").append(text(p, "ratePerSecond")).append("/s");
+        JsonNode current = p.path("currentRatePerSecond");
+        b.append("  ").append(current.isNumber() ? Long.toString(Math.round(current.asDouble())) : "-").append("/s of ").append(text(p, "ratePerSecond")).append("/s");
         Instant started = instant(p.path("startedAt"));
         if (started != null) {
             b.append("  ").append(elapsed(Duration.ofMillis(Math.max(0, now.toEpochMilli() - started.toEpochMilli()))));

@@ -25,7 +25,7 @@ class RegionViewTest {
         boolean moving = state.startsWith("failing-");
         return json("{'region':'north','moving':" + moving + ",'direction':'failover','from':'north','to':'south','stage':1,"
                 + "'stages':4,'stageFraction':0.05,"
-                + "'coveredAtStart':" + covered + ",'moved':" + moved + ",'left':" + left + ",'currentRatePerSecond':180,"
+                + "'coveredAtStart':" + covered + ",'moved':" + moved + ",'left':" + left + ",'currentRatePerSecond':179.6,"
                 + "'ratePerSecond':200,'paused':" + paused + ",'pausedReason':" + (paused ? "'target connect p99 1.4 s > 1 s'" : "null")
                 + ",'startedAt':'" + NOW.minusSeconds(75) + "','state':'" + state + "'}");
     }
