@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -165,7 +166,7 @@ public final class RegionCommand {
                 }
                 if (!clock.instant().isBefore(deadline)) {
                     line.end();
-                    err.println("watch timed out after " + a.timeout() + "; the move goes on (ternctl region watch "
+                    err.println("watch timed out after " + a.timeout().toString().substring(2).toLowerCase(Locale.ROOT) + "; the move goes on (ternctl region watch "
                             + a.region() + " to follow it again)");
                     return API_ERROR;
                 }
