@@ -7,6 +7,7 @@ import io.tern.ops.cli.region.RegionCommand;
 import io.tern.ops.local.LocalPlatform;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.SchedulerMain;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -58,8 +59,9 @@ public final class Ternctl {
             case "broker" -> BrokerMain.main(rest);
             case "dispatcher" -> DispatcherMain.main(rest);
             case "logic-node" -> LogicNodeMain.main(rest);
+            case "global-scheduler" -> SchedulerMain.main(rest);
             default -> {
-                System.err.println("unknown role: '" + role + "' (broker, dispatcher or logic-node)");
+                System.err.println("unknown role: '" + role + "' (broker, dispatcher, logic-node or global-scheduler)");
                 usage(2);
             }
         }
@@ -69,7 +71,7 @@ public final class Ternctl {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
-                  run broker|dispatcher|logic-node [--config file]
+                  run broker|dispatcher|logic-node|global-scheduler [--config file]
                                               run that one role in the foreground against an existing Redis and
                                               Kafka (SIGTERM or Ctrl-C stops it in order)
                   region list|failover|failback|watch|history ...

@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -188,21 +189,25 @@ public final class LocalPlatform implements AutoCloseable {
         List<String> regions = config.regions();
         String home = regions.get(0);
         out.printf("Regions: %s; the demo device's home is %s.%n", String.join(", ", regions), home);
-        if (regions.size() < 2) {
-            out.println();
-            return;
+        if (regions.size() >= 2) {
+            out.printf("""
+                    Fail %1$s over to %2$s and back (paste into another shell; the demo device moves and pushes still arrive):
+                      export TERN_SCHEDULER_URL=%3$s TERN_SRE_TOKEN=%4$s
+                      ./ternctl region list
+                      ./ternctl region failover %1$s --to %2$s --rate 200 --reason drill
+                      ./ternctl region watch %1$s
+                      ./ternctl region failback %1$s --rate 200 --reason "drill over"
+                      ./ternctl region history
+                    """, home, regions.get(1), schedulerUrl, token);
         }
-        String other = regions.get(1);
-        out.printf("""
-                Fail %1$s over to %2$s and back (paste into another shell; the demo device moves and pushes still arrive):
-                  export TERN_SCHEDULER_URL=%3$s TERN_SRE_TOKEN=%4$s
-                  ./ternctl region list
-                  ./ternctl region failover %1$s --to %2$s --rate 200 --reason drill
-                  ./ternctl region watch %1$s
-                  ./ternctl region failback %1$s --rate 200 --reason "drill over"
-                  ./ternctl region history
-                Region metrics: curl -s <role>/metrics | grep -i region  (every broker's admin port, the dispatcher, the scheduler)
-                %n""", home, other, schedulerUrl, token);
+        // Where each role counts regions (connections per region, move progress, redirects, refused admissions).
+        List<String> metrics = new ArrayList<>();
+        metrics.add(schedulerUrl);
+        metrics.add(url(cluster.dispatcher().address()));
+        cluster.brokers().forEach(b -> metrics.add(url(b.adminAddress())));
+        out.println("Watch regions in metrics: for u in " + String.join(" ", metrics)
+                + "; do curl -s $u/metrics | grep -iE 'region|redirect|admission'; done");
+        out.println();
     }
 
     private static String url(InetSocketAddress a) {

@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code ./ternctl local} as a developer gets it (its own Redis and Kafka, dev TLS on), on free ports: regions north
  * (b1) and south (b2), two logic nodes, the global scheduler with the SRE token from {@code local.sre-token}, the demo
- * device at home in north. A push through the second logic node reaches the demo device and ends delivered; the banner
- * carries the failover drill; {@code ternctl region list} answers from the scheduler.
+ * device at home in north. The banner's drill, run with {@code ternctl region}, moves the demo device to south and back,
+ * and a push through either logic node reaches it in each region and ends delivered.
  */
 class LocalPlatformIT {
     private static final String SRE_TOKEN = "local-platform-it-sre-token";
@@ -99,21 +99,61 @@ class LocalPlatformIT {
     }
 
     @Test
-    void demoDeviceLivesInNorthAndGetsAPushSentThroughTheSecondLogicNode() {
+    void demoDeviceFollowsTheBannersFailoverDrillAndGetsAPushInEachRegion() {
         Broker north = platform.cluster().brokers().get(0);
         Broker south = platform.cluster().brokers().get(1);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertTrue(
                 printed().contains("[demo device demo-device-1] connected to broker 127.0.0.1:" + north.tcpAddress().getPort()), printed()));
         assertEquals(1, north.connectionCount(), "the demo device is at home in north");
         assertEquals(0, south.connectionCount());
-        LogicNode second = platform.cluster().logicNodes().get(1);
-        PushApiClient api = new PushApiClient(second.address()).login("demo", "demo-key", "demo-secret");
-        PushApiClient.Response r = api.pushNotification("demo-device-1", "Hello", "from l2").join();
+        List<LogicNode> logic = platform.cluster().logicNodes();
+        pushAndAwaitDelivered(logic.get(1), logic.get(0), "at home, through l2");
+
+        // The drill as the banner prints it.
+        Run failover = ternctl("failover", "north", "--to", "south", "--rate", "200", "--reason", "drill");
+        assertEquals(0, failover.status(), failover.toString());
+        Run watched = ternctl("watch", "north", "--timeout", "60s");
+        assertEquals(0, watched.status(), watched.toString());
+        assertTrue(watched.out().strip().endsWith("done: north failed-over"), watched.out());
+        await().atMost(Duration.ofSeconds(30)).until(() -> south.connectionCount() == 1 && north.connectionCount() == 0);
+        assertTrue(printed().contains("[demo device demo-device-1] connected to broker 127.0.0.1:" + south.tcpAddress().getPort()), printed());
+        pushAndAwaitDelivered(logic.get(0), logic.get(1), "moved to south, through l1");
+
+        Run failback = ternctl("failback", "north", "--rate", "200", "--reason", "drill over");
+        assertEquals(0, failback.status(), failback.toString());
+        Run back = ternctl("watch", "north", "--timeout", "60s");
+        assertEquals(0, back.status(), back.toString());
+        assertTrue(back.out().strip().endsWith("done: north active"), back.out());
+        await().atMost(Duration.ofSeconds(30)).until(() -> north.connectionCount() == 1 && south.connectionCount() == 0);
+        pushAndAwaitDelivered(logic.get(1), logic.get(0), "back home, through l2");
+    }
+
+    /** A push to the demo device through {@code via}; the device prints it and {@code check} reports it delivered. */
+    private static void pushAndAwaitDelivered(LogicNode via, LogicNode check, String body) {
+        PushApiClient api = new PushApiClient(via.address()).login("demo", "demo-key", "demo-secret");
+        PushApiClient.Response r = api.pushNotification("demo-device-1", "Hello", body).join();
         assertEquals(200, r.status(), r.toString());
         String msgId = r.body().get("msgId").asText();
         await().atMost(Duration.ofSeconds(30)).until(() -> printed().contains("received msgId=" + msgId + " "));
-        PushApiClient first = new PushApiClient(platform.cluster().logic().address()).login("demo", "demo-key", "demo-secret");
-        await().atMost(Duration.ofSeconds(30)).until(() -> first.status(msgId).equals("delivered"));
+        assertTrue(printed().contains(body), printed());
+        PushApiClient other = new PushApiClient(check.address()).login("demo", "demo-key", "demo-secret");
+        await().atMost(Duration.ofSeconds(30)).until(() -> other.status(msgId).equals("delivered"));
+    }
+
+    private record Run(int status, String out, String err) {
+    }
+
+    /** {@code ternctl region ...} with the banner's environment: the local scheduler and the SRE token. */
+    private static Run ternctl(String... args) {
+        InetSocketAddress scheduler = platform.cluster().scheduler().address();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RegionCommand command = new RegionCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false,
+                Map.of("TERN_SCHEDULER_URL", "http://" + scheduler.getHostString() + ":" + scheduler.getPort(),
+                        "TERN_SRE_TOKEN", SRE_TOKEN), Clock.systemUTC(), Duration.ofMillis(200));
+        int status = command.run(List.of(args));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -129,25 +169,18 @@ class LocalPlatformIT {
         assertTrue(text.contains("./ternctl region failover north --to south --rate 200 --reason drill"), text);
         assertTrue(text.contains("./ternctl region failback north"), text);
         assertTrue(text.contains("logic node l2 "), text);
+        assertTrue(text.contains("Watch regions in metrics: for u in " + schedulerUrl + " "), text);
         assertTrue(text.contains("region north"), text);
         assertTrue(text.contains("region south"), text);
     }
 
     @Test
     void regionListAnswersFromTheLocalScheduler() {
-        InetSocketAddress scheduler = platform.cluster().scheduler().address();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        RegionCommand ternctl = new RegionCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false,
-                Map.of("TERN_SCHEDULER_URL", "http://" + scheduler.getHostString() + ":" + scheduler.getPort(),
-                        "TERN_SRE_TOKEN", SRE_TOKEN), Clock.systemUTC(), Duration.ofMillis(100));
         // Brokers report every second: wait until the scheduler has seen both.
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            out.reset();
-            return ternctl.run(List.of("list")) == 0
-                    && out.toString(StandardCharsets.UTF_8).lines().filter(l -> l.matches("(north|south)\\s+active\\s+\\S+\\s+1\\s+\\d+")).count() == 2;
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Run list = ternctl("list");
+            assertEquals(0, list.status(), list.toString());
+            assertEquals(2, list.out().lines().filter(l -> l.matches("(north|south)\\s+\\S+\\s+\\S+\\s+1\\s+\\d+.*")).count(), list.out());
         });
-        assertEquals("", err.toString(StandardCharsets.UTF_8));
     }
 }
