@@ -5,11 +5,11 @@ import io.tern.runtime.config.Settings;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.ArrayList;
 import java.util.regex.Pattern;
 
 /**
