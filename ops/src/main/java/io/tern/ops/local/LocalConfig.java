@@ -15,8 +15,8 @@ import java.util.List;
  * @param demoClientKey the demo app's client key, with which its devices register ({@code local.demo-client-key})
  * @param devTls  the dev CA and certificate every role serves TLS with
  * @param regions {@code local.regions}, default north,south: broker i (from 1) serves {@code regions[(i-1) % size]}
- *                (b1 north, b2 south), the global scheduler knows them all, and the first is the dispatcher's
- *                default region: the demo device's home (north)
+ *                (b1 north, b2 south), the global scheduler knows them all, and the first is the demo device's
+ *                home region (it dispatches with {@code region=north}) and the dispatcher's default one
  * @param logicNodes {@code local.logic-nodes}, default 2: logic nodes l1, l2, .. on 8080, 8083, ..
  * @param sreToken {@code local.sre-token} (env {@code TERN_LOCAL_SRE_TOKEN}): the token the global scheduler's admin
  *                 API accepts; null (the default): the scheduler generates one (dev mode), the banner prints it

@@ -113,6 +113,7 @@ public final class LocalPlatform implements AutoCloseable {
                 .dispatcher(URI.create((tls ? "https://" : "http://") + d.getHostString() + ":" + d.getPort()))
                 .tls(tls ? ClientTls.trusting(devTls.caCertificate()) : null)
                 .appId(config.demoAppId())
+                .homeRegion(config.regions().get(0))
                 .credentials(provisioned)
                 .listener(new PushListener() {
                     @Override
