@@ -3,12 +3,15 @@ package io.tern.ops.cli;
 import io.tern.broker.BrokerMain;
 import io.tern.dispatcher.DispatcherMain;
 import io.tern.logic.LogicNodeMain;
+import io.tern.ops.cli.region.RegionCommand;
 import io.tern.ops.local.LocalPlatform;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.SchedulerMain;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -21,6 +24,7 @@ public final class Ternctl {
         String command = args.length > 0 ? args[0] : "help";
         switch (command) {
             case "local" -> runLocal(args.length > 1 ? Path.of(args[1]) : null);
+            case "region" -> System.exit(RegionCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "run" -> runRole(args.length > 1 ? args[1] : "", Arrays.copyOfRange(args, Math.min(2, args.length), args.length));
             case "help", "-h", "--help" -> usage(0);
             default -> {
@@ -55,8 +59,9 @@ public final class Ternctl {
             case "broker" -> BrokerMain.main(rest);
             case "dispatcher" -> DispatcherMain.main(rest);
             case "logic-node" -> LogicNodeMain.main(rest);
+            case "global-scheduler" -> SchedulerMain.main(rest);
             default -> {
-                System.err.println("unknown role: '" + role + "' (broker, dispatcher or logic-node)");
+                System.err.println("unknown role: '" + role + "' (broker, dispatcher, logic-node or global-scheduler)");
                 usage(2);
             }
         }
@@ -66,9 +71,12 @@ public final class Ternctl {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
-                  run broker|dispatcher|logic-node [--config file]
+                  run broker|dispatcher|logic-node|global-scheduler [--config file]
                                               run that one role in the foreground against an existing Redis and
                                               Kafka (SIGTERM or Ctrl-C stops it in order)
+                  region list|failover|failback|watch|history ...
+                                              the global scheduler's regions: move a region's devices elsewhere
+                                              and back, follow a move (ternctl region --help)
                 Settings come from the optional properties file and TERN_* environment variables,
                 e.g. TERN_LOGIC_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
         System.exit(status);

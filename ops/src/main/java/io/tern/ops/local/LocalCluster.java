@@ -7,6 +7,8 @@ import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.GlobalScheduler;
+import io.tern.scheduler.config.SchedulerConfig;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,32 +16,72 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every role of one region on this machine, wired to a given Redis and Kafka: a dispatcher, N
- * brokers, a logic node. Used by the local runner and by end-to-end tests (with port 0 everywhere).
- * Broker i (from 1) takes the configured broker ports plus i-1, so brokers never collide.
+ * Every role on this machine, wired to a given Redis and Kafka: a dispatcher, N brokers spread over
+ * regions, M logic nodes and, when asked, the global scheduler that knows those regions. Used by the local runner and by end-to-end tests (with port 0 everywhere).
+ * Broker i (from 1) takes the configured broker ports plus i-1, so brokers never collide; logic node k
+ * (from 1) takes {@code logic.port} plus 3(k-1) (8080, 8083, ..), stepping over the dispatcher's 8081 and
+ * the global scheduler's 8082, and is {@code logic.id} l{k}.
  */
 public final class LocalCluster implements AutoCloseable {
+    /** Ports between one logic node and the next: 8080, 8083, .. never lands on 8081 or 8082. */
+    static final int LOGIC_PORT_STEP = 3;
+
     private final Settings settings;
+    private final Layout layout;
     private final Dispatcher dispatcher;
     private final List<Broker> brokers = new ArrayList<>();
-    private LogicNode logic;
+    private final List<LogicNode> logicNodes = new ArrayList<>();
+    private final GlobalScheduler scheduler;
 
-    private LocalCluster(Settings settings, int brokerCount) {
+    /**
+     * What runs: {@code brokers} brokers, broker i in {@code regions[(i-1) % size]} (empty: every broker in
+     * {@code broker.region}), {@code logicNodes} logic nodes and, with {@code scheduler}, a global scheduler
+     * whose {@code scheduler.regions} default to {@code regions}.
+     */
+    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler) {
+        public Layout {
+            regions = List.copyOf(regions);
+            if (brokers < 1 || logicNodes < 1) {
+                throw new IllegalArgumentException("at least one broker and one logic node, got " + brokers + " and " + logicNodes);
+            }
+        }
+
+        /** Every broker in the brokers' configured region, one logic node. */
+        public static Layout oneRegion(int brokers) {
+            return new Layout(brokers, List.of(), 1, false);
+        }
+
+        /** The region of broker {@code n} (from 1), or null for {@code broker.region}. */
+        public String regionOf(int n) {
+            return regions.isEmpty() ? null : regions.get((n - 1) % regions.size());
+        }
+    }
+
+    private LocalCluster(Settings settings, Layout layout) {
         this.settings = settings;
+        this.layout = layout;
         // Brokers first: the dispatcher's first registry read then already lists them.
-        for (int i = 1; i <= brokerCount; i++) {
+        for (int i = 1; i <= layout.brokers(); i++) {
             brokers.add(startBroker(i));
         }
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
-        logic = LogicNode.start(LogicConfig.from(settings));
+        scheduler = layout.scheduler() ? GlobalScheduler.start(SchedulerConfig.from(schedulerSettings())) : null;
+        for (int k = 1; k <= layout.logicNodes(); k++) {
+            logicNodes.add(LogicNode.start(logicConfig(k)));
+        }
     }
 
     /**
      * @param settings role settings; must carry the Redis and Kafka addresses for every role
      *                 ({@link #wire(Settings, String, String)} does that)
      */
+    public static LocalCluster start(Settings settings, Layout layout) {
+        return new LocalCluster(settings, layout);
+    }
+
+    /** One region of {@code brokerCount} brokers and one logic node. */
     public static LocalCluster start(Settings settings, int brokerCount) {
-        return new LocalCluster(settings, brokerCount);
+        return start(settings, Layout.oneRegion(brokerCount));
     }
 
     /** Points every role at one Redis and one Kafka. */
@@ -49,14 +91,18 @@ public final class LocalCluster implements AutoCloseable {
                 "broker.redis-uri", redisUri,
                 "broker.kafka-bootstrap", kafkaBootstrap,
                 "logic.redis-uri", redisUri,
+                "scheduler.redis-uri", redisUri,
                 "logic.kafka-bootstrap", kafkaBootstrap));
     }
 
-    /** Starts broker number {@code n} (1-based): id b{n}, ports offset by n-1 unless they are 0. */
+    /** Starts broker number {@code n} (1-based): id b{n}, its layout region, ports offset by n-1 unless they are 0. */
     public Broker startBroker(int n) {
         BrokerConfig base = BrokerConfig.from(settings);
         Map<String, String> own = new HashMap<>();
         own.put("broker.id", "b" + n);
+        if (layout.regionOf(n) != null) {
+            own.put("broker.region", layout.regionOf(n));
+        }
         for (String port : List.of("tcp-port", "ws-port", "internal-port", "admin-port")) {
             int p = settings.integer("broker." + port, -1);
             int basePort = p >= 0 ? p : defaultPort(base, port);
@@ -82,15 +128,41 @@ public final class LocalCluster implements AutoCloseable {
         return List.copyOf(brokers);
     }
 
-    public LogicNode logic() {
-        return logic;
+    private Settings schedulerSettings() {
+        if (layout.regions().isEmpty() || settings.string("scheduler.regions", null) != null) {
+            return settings;
+        }
+        return settings.with(Map.of("scheduler.regions", String.join(",", layout.regions())));
     }
 
-    /** Stops the logic node and starts a new one with the same settings (a restart). */
+    /** Logic node k (from 1): id l{k}, port {@code logic.port} + 3(k-1) unless it is 0. */
+    private LogicConfig logicConfig(int k) {
+        int port = settings.integer("logic.port", -1);
+        int basePort = port >= 0 ? port : LogicConfig.from(settings).http().port();
+        return LogicConfig.from(settings.with(Map.of("logic.id", "l" + k,
+                "logic.port", Integer.toString(basePort == 0 ? 0 : basePort + LOGIC_PORT_STEP * (k - 1)))));
+    }
+
+    /** The first logic node (l1). */
+    public LogicNode logic() {
+        return logicNodes.get(0);
+    }
+
+    public List<LogicNode> logicNodes() {
+        return List.copyOf(logicNodes);
+    }
+
+    /** The global scheduler, or null when the layout has none. */
+    public GlobalScheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Stops the first logic node and starts a new one with the same settings (a restart). */
     public LogicNode restartLogic() {
-        logic.close();
-        logic = LogicNode.start(LogicConfig.from(settings));
-        return logic;
+        logicNodes.get(0).close();
+        LogicNode restarted = LogicNode.start(logicConfig(1));
+        logicNodes.set(0, restarted);
+        return restarted;
     }
 
     /** Stops one broker as an operator would (devices are told to re-dispatch). */
@@ -102,7 +174,12 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() {
         // Reverse of start: the API first, so nothing new arrives while brokers go.
-        logic.close();
+        for (int k = logicNodes.size() - 1; k >= 0; k--) {
+            logicNodes.get(k).close();
+        }
+        if (scheduler != null) {
+            scheduler.close();
+        }
         for (int i = brokers.size() - 1; i >= 0; i--) {
             brokers.get(i).close();
         }

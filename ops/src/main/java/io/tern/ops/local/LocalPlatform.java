@@ -9,9 +9,11 @@ import io.tern.client.TernClient;
 import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
+import io.tern.logic.LogicNode;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
 import io.tern.runtime.config.Settings;
+import io.tern.scheduler.GlobalScheduler;
 import io.tern.store.topic.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,13 +23,15 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The whole platform on one machine: a real Redis (AOF on), an in-process KRaft Kafka broker,
- * then every role in dev mode, then a demo device of the demo app that prints what it receives.
+ * then every role in dev mode (brokers in regions north and south, two logic nodes, the global
+ * scheduler), then a demo device of the demo app, at home in north, that prints what it receives.
  * The demo device is provisioned by the platform itself: its regId is fixed ({@code local.demo-reg-id})
  * and its secret is derived with the dispatcher's device key, so the README's curl sequence can push to it;
  * other devices of the demo app register with its client key.
@@ -60,19 +64,28 @@ public final class LocalPlatform implements AutoCloseable {
         demoApp.put("dispatcher.dev-mode", "true");
         demoApp.put("broker.dev-mode", "true");
         demoApp.put("logic.dev-mode", "true");
+        demoApp.put("scheduler.dev-mode", "true");
+        if (config.sreToken() != null) {
+            demoApp.put("scheduler.sre-token", config.sreToken());
+        }
         String clientKeys = settings.string("dispatcher.client-keys", null);
         String demoClientKey = config.demoAppId() + "=" + config.demoClientKey();
         demoApp.put("dispatcher.client-keys", clientKeys == null ? demoClientKey : clientKeys + "," + demoClientKey);
+        // Devices that name no region (the demo device among them) are at home in the first region.
+        if (settings.string("dispatcher.default-region", null) == null) {
+            demoApp.put("dispatcher.default-region", config.regions().get(0));
+        }
         devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
         Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
-        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls), config.brokers());
+        cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls),
+                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes(), true));
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
     }
 
     /** Every role serves TLS with the dev certificate unless its own tls keys say otherwise. */
     private static Settings withDevTls(Settings settings, DevCertificates certs) {
         Map<String, String> tls = new HashMap<>();
-        for (String role : List.of("broker", "logic", "dispatcher")) {
+        for (String role : List.of("broker", "logic", "dispatcher", "scheduler")) {
             if (settings.string(role + ".tls.enabled", null) == null) {
                 tls.putAll(certs.settings(role));
             }
@@ -100,6 +113,7 @@ public final class LocalPlatform implements AutoCloseable {
                 .dispatcher(URI.create((tls ? "https://" : "http://") + d.getHostString() + ":" + d.getPort()))
                 .tls(tls ? ClientTls.trusting(devTls.caCertificate()) : null)
                 .appId(config.demoAppId())
+                .homeRegion(config.regions().get(0))
                 .credentials(provisioned)
                 .listener(new PushListener() {
                     @Override
@@ -132,15 +146,24 @@ public final class LocalPlatform implements AutoCloseable {
         String dispatcher = url(cluster.dispatcher().address());
         out.println();
         out.println("Tern is running locally.");
-        out.println("  logic node   " + logic + "   (/health, /metrics)");
-        out.println("  dispatcher   " + dispatcher + "   (/health, /metrics)");
+        List<LogicNode> logicNodes = cluster.logicNodes();
+        for (int k = 1; k <= logicNodes.size(); k++) {
+            out.printf("  logic node l%-2d %s   (push API, /health, /metrics)%n", k, url(logicNodes.get(k - 1).address()));
+        }
+        out.println("  dispatcher     " + dispatcher + "   (/health, /metrics; default region " + cluster.dispatcher().config().defaultRegion() + ")");
         for (Broker b : cluster.brokers()) {
-            out.printf("  broker %-4s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(),
+            out.printf("  broker %-4s    region %s  tcp %s  ws ws://%s/v1/ws  internal %s  admin %s%n", b.id(), b.config().region(),
                     hostPort(b.tcpAddress()), hostPort(b.wsAddress()), hostPort(b.internalAddress()), url(b.adminAddress()));
         }
-        out.println("  redis        " + redis.uri() + "   kafka " + kafka.bootstrapServers());
+        GlobalScheduler scheduler = cluster.scheduler();
+        String schedulerUrl = url(scheduler.address());
+        out.println("  scheduler      " + schedulerUrl + "   (global scheduler: SRE admin API /v1/regions, /health, /metrics; regions "
+                + String.join(", ", scheduler.config().regions()) + ")");
+        out.println("  SRE token      " + scheduler.config().sreToken()
+                + (config.sreToken() == null ? "   (generated; set TERN_LOCAL_SRE_TOKEN to choose one)" : "   (TERN_LOCAL_SRE_TOKEN)"));
+        out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());
         if (devTls != null) {
-            out.println("  TLS          the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
+            out.println("  TLS            the same ports also speak TLS (https, wss, TLS over TCP); dev CA "
                     + devTls.caCertificate() + " (curl --cacert " + devTls.caCertificate() + " https://...)");
         }
         out.println();
@@ -157,8 +180,35 @@ public final class LocalPlatform implements AutoCloseable {
                   curl -s %4$s/v1/push/single -H "authToken: $TOKEN" -d '{"regId":"%5$s","notification":{"title":"Hello","body":"from Tern"}}'
                   # then: curl -s %4$s/v1/messages/<msgId> -H "authToken: $TOKEN"
                 %n""", config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), logic, config.demoRegId());
+        printRegionDrill(out, schedulerUrl, scheduler.config().sreToken());
         out.println("Ctrl-C stops everything.");
         out.flush();
+    }
+
+    /** How an SRE moves the demo device's region to another and back, and where to watch it. */
+    private void printRegionDrill(PrintStream out, String schedulerUrl, String token) {
+        List<String> regions = config.regions();
+        String home = regions.get(0);
+        out.printf("Regions: %s; the demo device's home is %s.%n", String.join(", ", regions), home);
+        if (regions.size() >= 2) {
+            out.printf("""
+                    Fail %1$s over to %2$s and back (paste into another shell; the demo device moves and pushes still arrive):
+                      export TERN_SCHEDULER_URL=%3$s TERN_SRE_TOKEN=%4$s
+                      ./ternctl region list
+                      ./ternctl region failover %1$s --to %2$s --rate 200 --reason drill
+                      ./ternctl region watch %1$s
+                      ./ternctl region failback %1$s --rate 200 --reason "drill over"
+                      ./ternctl region history
+                    """, home, regions.get(1), schedulerUrl, token);
+        }
+        // Where each role counts regions (connections per region, move progress, redirects, refused admissions).
+        List<String> metrics = new ArrayList<>();
+        metrics.add(schedulerUrl);
+        metrics.add(url(cluster.dispatcher().address()));
+        cluster.brokers().forEach(b -> metrics.add(url(b.adminAddress())));
+        out.println("Watch regions in metrics: for u in " + String.join(" ", metrics)
+                + "; do curl -s $u/metrics | grep -iE 'region|redirect|admission'; done");
+        out.println();
     }
 
     private static String url(InetSocketAddress a) {
