@@ -94,7 +94,7 @@ public final class GlobalScheduler implements AutoCloseable {
             var registry = obs.registry();
             MoveCoordinator coordinator = new MoveCoordinator(config.stages(), config.pauseFailureRatio(),
                     config.pauseConnectP99().toMillis(), config.resumeAfter().toMillis(), config.statsWindow().toMillis(),
-                    config.regions(), "scheduler:" + id);
+                    config.regions(), "scheduler:" + id, config.stageStall().toMillis());
             MoveDriver driver = new MoveDriver(repository, watcher, directory, election::isLeader, election.holder(), coordinator, clock,
                     config.tick(), readTimeout, registry, id);
             started.push(driver);

@@ -51,13 +51,16 @@ import java.util.regex.Pattern;
  * @param policyPoll        how often the policy is re-read when no change was pushed; default 500ms
  * @param logMax            audit log entries kept; default {@value RegionPolicyRepository#DEFAULT_LOG_MAX}
  * @param sreTokenGenerated true when dev mode generated {@code sreToken} (the banner prints it)
+ * @param stageStall        a move stage in which no covered device left for this long ends (the brokers count
+ *                          their share from their own, slightly different, starting numbers); default 3s
  */
 public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                               Duration redisReconnectMax, String sreToken, boolean devMode, List<String> regions,
                               Duration leaseTtl, Duration tick, List<Double> stages, int minRate, int maxRate,
                               int defaultRate, double pauseFailureRatio, Duration pauseConnectP99,
                               Duration resumeAfter, Duration statsWindow, HttpLimits httpLimits, TlsConfig tls,
-                              Duration registryRefresh, Duration policyPoll, int logMax, boolean sreTokenGenerated) {
+                              Duration registryRefresh, Duration policyPoll, int logMax, boolean sreTokenGenerated,
+                              Duration stageStall) {
 
     public static final String DEFAULT_ID = "s1";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -106,6 +109,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
         requireBetween("scheduler.policy-poll", policyPoll, Duration.ofMillis(50), Duration.ofMinutes(1));
         ConfigException.require(logMax >= 1 && logMax <= 1_000_000,
                 "scheduler.log-max must be between 1 and 1000000, got " + logMax);
+        requireBetween("scheduler.stage-stall", stageStall, Duration.ofMillis(100), Duration.ofMinutes(10));
         regions = List.copyOf(regions);
         stages = List.copyOf(stages);
     }
@@ -148,7 +152,8 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                 s.duration("scheduler.registry-refresh", Duration.ofMillis(500)),
                 s.duration("scheduler.policy-poll", Duration.ofMillis(500)),
                 s.integer("scheduler.log-max", RegionPolicyRepository.DEFAULT_LOG_MAX),
-                generated);
+                generated,
+                s.duration("scheduler.stage-stall", Duration.ofSeconds(3)));
         s.warnUnread("scheduler.");
         return c;
     }
@@ -157,7 +162,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
     public SchedulerConfig withHttp(HttpEndpoint endpoint) {
         return new SchedulerConfig(id, endpoint, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode, regions,
                 leaseTtl, tick, stages, minRate, maxRate, defaultRate, pauseFailureRatio, pauseConnectP99, resumeAfter,
-                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated);
+                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall);
     }
 
     private static boolean validStages(List<Double> stages) {
@@ -215,7 +220,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                 + ", pauseFailureRatio=" + pauseFailureRatio + ", pauseConnectP99=" + pauseConnectP99
                 + ", resumeAfter=" + resumeAfter + ", statsWindow=" + statsWindow + ", httpLimits=" + httpLimits
                 + ", tls=" + tls + ", registryRefresh=" + registryRefresh + ", policyPoll=" + policyPoll
-                + ", logMax=" + logMax + ']';
+                + ", logMax=" + logMax + ", stageStall=" + stageStall + ']';
     }
 
     /** Bytes of the token for a constant-time compare. */

@@ -31,7 +31,11 @@ import java.util.Set;
  *   <li>the move pauses when the target's brokers fail or refuse more than the allowed share of connects
  *       over the window, or their connect p99 is too high, and resumes once they were healthy for
  *       {@code resumeAfterMillis};</li>
- *   <li>a stage ends when {@code left <= coveredAtStart * (1 - stageFraction)}: the next one starts;</li>
+ *   <li>a stage ends when {@code left <= coveredAtStart * (1 - stageFraction)}, or when no covered device left
+ *       for {@code stageStallMillis} while the move ran: the next one starts. Brokers measure their share of a
+ *       stage against their own count when they first saw the move, and the scheduler's {@code coveredAtStart}
+ *       comes from reports up to a heartbeat old, so the two can disagree by a few devices; without the
+ *       stall rule a stage the brokers consider done would wait for ever;</li>
  *   <li>in the last stage, {@code left == 0} finishes the move: failed-over after a failover, active after a failback.</li>
  * </ol>
  * Not thread-safe: one driver thread calls it.
@@ -40,11 +44,16 @@ public final class MoveCoordinator {
     private record LeftSample(long atMillis, long left) {
     }
 
+    /** The fewest covered devices left seen in a stage of a move, and since when (progress = a new low). */
+    private record StageProgress(long moveId, int stage, long lowest, long sinceMillis) {
+    }
+
     private final List<Double> stages;
     private final double pauseFailureRatio;
     private final long pauseP99Millis;
     private final long resumeAfterMillis;
     private final long windowMillis;
+    private final long stageStallMillis;
     private final List<String> configuredRegions;
     private final String by;
 
@@ -55,18 +64,21 @@ public final class MoveCoordinator {
     /** By target region: since when its brokers' figures were healthy without a break (absent: unhealthy). */
     private final Map<String, Long> healthySince = new HashMap<>();
     private final Map<String, String> unhealthyReason = new HashMap<>();
+    private final Map<String, StageProgress> stageProgress = new HashMap<>();
 
     /**
      * @param configuredRegions regions the policy must hold even before a broker reports them
      * @param by                who the scheduler's steps are recorded as, {@code scheduler:<id>}
+     * @param stageStallMillis  a running stage in which no covered device left for this long is over
      */
     public MoveCoordinator(List<Double> stages, double pauseFailureRatio, long pauseP99Millis, long resumeAfterMillis,
-                           long windowMillis, List<String> configuredRegions, String by) {
+                           long windowMillis, List<String> configuredRegions, String by, long stageStallMillis) {
         this.stages = List.copyOf(stages);
         this.pauseFailureRatio = pauseFailureRatio;
         this.pauseP99Millis = pauseP99Millis;
         this.resumeAfterMillis = resumeAfterMillis;
         this.windowMillis = windowMillis;
+        this.stageStallMillis = stageStallMillis;
         this.configuredRegions = List.copyOf(configuredRegions);
         this.by = by;
         this.connects = new ConnectWindow(windowMillis);
@@ -103,7 +115,13 @@ public final class MoveCoordinator {
                 leftSamples.put(r.name(), new ArrayDeque<>());
             }
             Deque<LeftSample> samples = leftSamples.get(r.name());
-            samples.addLast(new LeftSample(now, left(r.name(), move, snapshot)));
+            long left = left(r.name(), move, snapshot);
+            samples.addLast(new LeftSample(now, left));
+            StageProgress p = stageProgress.get(r.name());
+            // A paused move makes no progress by design: the stall clock restarts when it runs again.
+            if (p == null || p.moveId() != move.id() || p.stage() != move.stage() || move.paused() || left < p.lowest()) {
+                stageProgress.put(r.name(), new StageProgress(move.id(), move.stage(), left, now));
+            }
             while (samples.size() >= 2 && secondOf(samples).atMillis <= now - windowMillis) {
                 samples.removeFirst();
             }
@@ -118,6 +136,7 @@ public final class MoveCoordinator {
         }
         leftSamples.keySet().retainAll(moving);
         leftMoveIds.keySet().retainAll(moving);
+        stageProgress.keySet().retainAll(moving);
         healthySince.keySet().retainAll(targets);
         unhealthyReason.keySet().retainAll(targets);
     }
@@ -196,11 +215,16 @@ public final class MoveCoordinator {
         }
         int last = stages.size() - 1;
         long covered = move.coveredAtStart();
-        if (move.stage() < last && left <= covered * (1 - move.stageFraction())) {
+        boolean reached = left <= covered * (1 - move.stageFraction());
+        StageProgress p = stageProgress.get(name);
+        boolean stalled = !move.paused() && p != null && p.moveId() == move.id() && p.stage() == move.stage()
+                && now - p.sinceMillis() >= stageStallMillis;
+        if (move.stage() < last && (reached || stalled)) {
             int stage = move.stage() + 1;
             double fraction = stages.get(stage);
             return moveStep(policy, region, move.withStage(stage, fraction), now, "stage",
-                    "stage " + stage + " (" + percent(fraction) + "): " + left + " of " + covered + " devices left");
+                    "stage " + stage + " (" + percent(fraction) + "): " + left + " of " + covered + " devices left"
+                            + (reached ? "" : "; none left for " + (now - p.sinceMillis()) + " ms, the brokers' share is done"));
         }
         if (move.stage() >= last && left == 0) {
             RegionMove done = move.finished(now);

@@ -28,9 +28,10 @@ class MoveCoordinatorTest {
     private static final long WINDOW = 5_000;
     private static final long RESUME_AFTER = 5_000;
     private static final long T0 = 1_780_000_000_000L;
+    private static final long STALL = 3_000;
 
     private final MoveCoordinator coordinator = new MoveCoordinator(STAGES, 0.01, 1_000, RESUME_AFTER, WINDOW,
-            List.of("north", "south"), "scheduler:s1");
+            List.of("north", "south"), "scheduler:s1", STALL);
     private final RegionCommands commands = new RegionCommands(STAGES, 1, 100_000);
     private long now = T0;
 
@@ -227,5 +228,22 @@ class MoveCoordinatorTest {
         assertEquals(Set.of("north", "south", "east"), policy[0].byName().keySet());
         assertTrue(policy[0].regions().stream().allMatch(r -> r.state() == RegionState.ACTIVE && r.move() == null));
         assertEquals(List.of(), tick(policy, snapshot(broker("b9", "east", 0, Map.of(), null))));
+    }
+
+    @Test
+    void aStageTheBrokersFinishedEndsWhenNoDeviceLeftForTheStallTimeEvenIfTheSchedulersCountWasLower() {
+        RegionPolicy[] policy = {failover(twoRegions())};
+        BrokerInfo south = broker("b3", "south", 0, Map.of(), healthy(0));
+        // The report the scheduler starts from is a heartbeat old: 997 of the 1,000 the broker counts.
+        assertEquals(List.of("start"), tick(policy, snapshot(broker("b1", "north", 997, Map.of(), null), south)));
+        now += 1000;
+        // The broker moved its 1 % (10 of its 1,000): 990 left, but 1 % of 997 needs <= 987.03.
+        assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 990, Map.of(), null), south)));
+        now += 2000;
+        assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 990, Map.of(), null), south)),
+                "not before the stall time");
+        now += 1000;
+        assertEquals(List.of("stage"), tick(policy, snapshot(broker("b1", "north", 990, Map.of(), null), south)));
+        assertEquals(1, policy[0].region("north").move().stage());
     }
 }
