@@ -36,6 +36,7 @@ final class RegionPlatform implements AutoCloseable {
     static final Duration START = Duration.ofSeconds(120);
     /** Every accepted message reaches its (online) device within this once pushes stop. */
     static final Duration DELIVERY_BOUND = Duration.ofSeconds(60);
+    private static final int WAVE = 500;
 
     final ProcessCluster cluster;
     final Devices devices;
@@ -87,7 +88,12 @@ final class RegionPlatform implements AutoCloseable {
         }
         try {
             long t0 = System.nanoTime();
-            p.devices.startAll(p.names);
+            for (int from = 0; from < deviceCount; from += WAVE) {
+                long w = System.nanoTime();
+                p.devices.startAll(p.names.subList(from, Math.min(deviceCount, from + WAVE)));
+                System.out.printf("[%s] devices %d..%d connected in %.1f s%n", test, from,
+                        Math.min(deviceCount, from + WAVE) - 1, (System.nanoTime() - w) / 1e9);
+            }
             p.names.forEach(n -> p.regIds.put(n, p.devices.regId(n)));
             System.out.printf("[%s] %d devices registered and connected in %.1f s%n", test, deviceCount,
                     (System.nanoTime() - t0) / 1e9);
