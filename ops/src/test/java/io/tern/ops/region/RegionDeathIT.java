@@ -5,6 +5,7 @@ import io.tern.ops.chaos.PushStream;
 import io.tern.ops.chaos.Tally;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -35,10 +36,19 @@ class RegionDeathIT {
     static final Duration RECONNECT_BOUND = Duration.ofSeconds(90);
 
     private RegionPlatform platform;
+    /** The stream of the running test: stopped after it even when it failed half-way. */
+    private SteadyPushes pushes;
 
     @BeforeAll
     void start() {
         platform = RegionPlatform.start("region-death", REGIONS, REGIONS.size(), 1, 0, DEVICES, Map.of());
+    }
+
+    @AfterEach
+    void stopPushing() {
+        if (pushes != null) {
+            pushes.close();
+        }
     }
 
     @AfterAll
@@ -57,7 +67,7 @@ class RegionDeathIT {
         long dupsBefore = platform.duplicatesDropped();
         long repeatsBefore = platform.repeatsSeenByApp();
 
-        SteadyPushes pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "region-death");
+        pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "region-death");
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> pushes.sent() >= RATE);
         long killedAt;
         double allBack;

@@ -9,6 +9,7 @@ import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -51,6 +52,8 @@ class RegionFailoverIT {
     static final Duration MOVE_BOUND = Duration.ofSeconds(90);
 
     private RegionPlatform platform;
+    /** The stream of the running test: stopped after it even when it failed half-way. */
+    private SteadyPushes pushes;
     private RedisStore redis;
     private final List<String> rows = new ArrayList<>();
 
@@ -62,6 +65,13 @@ class RegionFailoverIT {
         // Every device starts at home: the dispatcher answers a device's home region first.
         for (String r : REGIONS) {
             assertEquals(DEVICES / REGIONS.size(), platform.countOn(platform.homedIn(r), r), "devices of " + r + " at home");
+        }
+    }
+
+    @AfterEach
+    void stopPushing() {
+        if (pushes != null) {
+            pushes.close();
         }
     }
 
@@ -96,18 +106,18 @@ class RegionFailoverIT {
         long dupsBefore = platform.duplicatesDropped();
         long repeatsBefore = platform.repeatsSeenByApp();
         platform.api.refusals.clear();
-        SteadyPushes pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "north-move");
+        pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "north-move");
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> pushes.sent() >= RATE);
 
         long t0 = System.nanoTime();
         accepted(admin().failover("north", "south", MOVE_RATE, "region-failover-it: north drill"), "failover");
-        List<JsonNode> over = awaitMove("north", "failed-over", () -> platform.sessionsIn("north") == 0
+        List<JsonNode> over = awaitMove("north", north, "failed-over", () -> platform.sessionsIn("north") == 0
                 && platform.countOn(north, "south") == north.size());
         double overSeconds = (System.nanoTime() - t0) / 1e9;
 
         long t1 = System.nanoTime();
         accepted(admin().failback("north", MOVE_RATE, "region-failover-it: north is healthy again"), "failback");
-        List<JsonNode> back = awaitMove("north", "active", () -> platform.countOn(north, "north") == north.size());
+        List<JsonNode> back = awaitMove("north", north, "active", () -> platform.countOn(north, "north") == north.size());
         double backSeconds = (System.nanoTime() - t1) / 1e9;
 
         List<PushStream.Accepted> accepted = pushes.stop();
@@ -132,10 +142,10 @@ class RegionFailoverIT {
         long dupsBefore = platform.duplicatesDropped();
         long repeatsBefore = platform.repeatsSeenByApp();
         platform.api.refusals.clear();
-        SteadyPushes pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "leader-kill");
+        pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "leader-kill");
 
         long t0 = System.nanoTime();
-        String leaderId = leader().orElseThrow();
+        String leaderId = Awaitility.await().atMost(Duration.ofSeconds(30)).until(this::leader, Optional::isPresent).get();
         SchedulerAdmin leaderApi = adminOf(leaderId);
         accepted(leaderApi.failover("east", "south", SLOW_MOVE_RATE, "region-failover-it: leader dies mid-move"),
                 "failover");
@@ -157,7 +167,7 @@ class RegionFailoverIT {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leader().filter(l -> !l.equals(leaderId)).isPresent());
         String successor = leader().orElseThrow();
         double takeover = (System.nanoTime() - killedAt) / 1e9;
-        List<JsonNode> rest = awaitMove("east", "failed-over", () -> platform.sessionsIn("east") == 0
+        List<JsonNode> rest = awaitMove("east", east, "failed-over", () -> platform.sessionsIn("east") == 0
                 && platform.countOn(east, "south") == east.size());
         double finished = (System.nanoTime() - killedAt) / 1e9;
         System.out.printf("[leader kill] %s took the lease %.1f s after the kill; the move was done %.1f s after it (%s)%n",
@@ -165,7 +175,7 @@ class RegionFailoverIT {
 
         // Back home through the survivor, so the region ends as it started.
         accepted(adminOf(successor).failback("east", MOVE_RATE, "region-failover-it: east back"), "failback");
-        awaitMove("east", "active", () -> platform.countOn(east, "east") == east.size());
+        awaitMove("east", east, "active", () -> platform.countOn(east, "east") == east.size());
 
         List<PushStream.Accepted> accepted = pushes.stop();
         long dupsDropped = platform.duplicatesDropped() - dupsBefore;
@@ -207,13 +217,23 @@ class RegionFailoverIT {
      * Polls the move until the region is in {@code state} and {@code landed} holds (devices where they belong),
      * on whichever scheduler answers. Returns the move progress documents seen on the way.
      */
-    private List<JsonNode> awaitMove(String region, String state, java.util.function.BooleanSupplier landed) {
+    private List<JsonNode> awaitMove(String region, List<String> devices, String state,
+                                     java.util.function.BooleanSupplier landed) {
         List<JsonNode> seen = new ArrayList<>();
-        Awaitility.await().atMost(MOVE_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
-            Optional<SchedulerSnapshot> s = SchedulerSnapshot.of(admin(), region);
-            s.map(SchedulerSnapshot::move).filter(m -> m != null && !m.isMissingNode()).ifPresent(seen::add);
-            return s.map(x -> state.equals(x.state())).orElse(false) && landed.getAsBoolean();
-        });
+        AtomicReference<String> last = new AtomicReference<>();
+        try {
+            Awaitility.await().atMost(MOVE_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
+                Optional<SchedulerSnapshot> s = SchedulerSnapshot.of(admin(), region);
+                s.map(SchedulerSnapshot::move).filter(m -> m != null && !m.isMissingNode()).ifPresent(seen::add);
+                last.set(s.map(SchedulerSnapshot::state).orElse("no answer"));
+                return s.map(x -> state.equals(x.state())).orElse(false) && landed.getAsBoolean();
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("region " + region + " not " + state + " with its devices landed within " + MOVE_BOUND
+                    + ": state " + last.get() + ", sessions on its brokers " + platform.sessionsIn(region)
+                    + ", its devices are on " + platform.whereAre(devices) + ", last progress "
+                    + (seen.isEmpty() ? "none" : seen.get(seen.size() - 1)), e);
+        }
         return seen;
     }
 

@@ -78,7 +78,7 @@ final class RegionPlatform implements AutoCloseable {
                 .toAbsolutePath();
         ProcessCluster cluster = ProcessCluster.start(ProcessCluster.Options.of(dir, brokers, logicNodes, s,
                         List.of(Topics.ACKS, Topics.JOBS)).withRegions(regions, schedulers)
-                .withMaxLifetime(Duration.ofMinutes(10)), System.out::println);
+                .withMaxLifetime(Duration.ofMinutes(20)), System.out::println);
         RegionPlatform p;
         try {
             p = new RegionPlatform(cluster, regions, deviceCount);
@@ -94,7 +94,8 @@ final class RegionPlatform implements AutoCloseable {
                 System.out.printf("[%s] devices %d..%d connected in %.1f s%n", test, from,
                         Math.min(deviceCount, from + WAVE) - 1, (System.nanoTime() - w) / 1e9);
             }
-            p.names.forEach(n -> p.regIds.put(n, p.devices.regId(n)));
+            // Connected devices are registered: their regId is there to read, no waiting.
+            p.names.forEach(n -> p.regIds.put(n, Objects.requireNonNull(p.devices.client(n).regId(), n)));
             System.out.printf("[%s] %d devices registered and connected in %.1f s%n", test, deviceCount,
                     (System.nanoTime() - t0) / 1e9);
             p.api.login();
@@ -131,6 +132,25 @@ final class RegionPlatform implements AutoCloseable {
         }
         int port = Integer.parseInt(at.substring(at.lastIndexOf(':') + 1));
         return tcpPortsOf(region).contains(port);
+    }
+
+    /** Where {@code devices} are: region of the broker each is connected to, or the SDK state of those that are not. */
+    Map<String, Long> whereAre(List<String> devices) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (String d : devices) {
+            String at = "not started";
+            TernClient c = this.devices.client(d);
+            if (c != null) {
+                at = c.state().name();
+                for (String r : regions) {
+                    if (onBrokerOf(d, r)) {
+                        at = r;
+                    }
+                }
+            }
+            out.merge(at, 1L, Long::sum);
+        }
+        return out;
     }
 
     boolean online(String device) {

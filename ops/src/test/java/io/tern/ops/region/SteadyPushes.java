@@ -16,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  * the app server that keeps pushing while regions move. Each push is retried by {@link PushStream} until
  * accepted (same requestId), so {@link #stop} returns every message the platform accepted.
  */
-final class SteadyPushes {
+final class SteadyPushes implements AutoCloseable {
     private final PushStream api;
     private final List<String> devices;
     private final Map<String, String> regIds;
@@ -78,6 +78,12 @@ final class SteadyPushes {
             all = List.copyOf(sent);
         }
         return all.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
+    }
+
+    /** Stops pushing (a test that failed half-way); {@link #stop} is the way to collect what was accepted. */
+    @Override
+    public void close() {
+        running.set(false);
     }
 
     /** Pushes sent so far (accepted or not yet). */
