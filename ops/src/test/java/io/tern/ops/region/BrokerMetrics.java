@@ -33,22 +33,39 @@ final class BrokerMetrics {
     }
 
     static OptionalDouble read(RoleProcess role, String name, String... labels) {
+        String text = scrape(role);
+        return text == null ? OptionalDouble.empty() : sum(text, name, labels);
+    }
+
+    /** The non-zero series of {@code names} as {@code name{labels} value} lines (for a failure message). */
+    static String series(RoleProcess role, String... names) {
+        String text = scrape(role);
+        if (text == null) {
+            return role.id() + ": no answer";
+        }
+        StringBuilder out = new StringBuilder(role.id()).append(':');
+        for (String line : text.split("\n")) {
+            for (String name : names) {
+                if (line.startsWith(name + "{") && !line.endsWith(" 0.0")) {
+                    out.append(' ').append(line.replaceAll("(role|instance)=\"[^\"]*\",?", ""));
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    private static String scrape(RoleProcess role) {
         URI metrics = role.health().resolve("/metrics");
-        String text;
         try {
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(3)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                return OptionalDouble.empty();
-            }
-            text = r.body();
+            return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
-            return OptionalDouble.empty();
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return OptionalDouble.empty();
+            return null;
         }
-        return sum(text, name, labels);
     }
 
     static OptionalDouble sum(String text, String name, String... labels) {

@@ -153,6 +153,31 @@ final class RegionPlatform implements AutoCloseable {
         return out;
     }
 
+    /** What {@code devices}' SDKs went through and what every broker refused, for a failure message. */
+    String diagnose(List<String> devices) {
+        long[] n = new long[7];
+        for (String d : devices) {
+            TernClient c = this.devices.client(d);
+            if (c != null) {
+                var s = c.stats();
+                n[0] += s.dispatches();
+                n[1] += s.dispatchFailures();
+                n[2] += s.connectAttempts();
+                n[3] += s.connectFailures();
+                n[4] += s.connects();
+                n[5] += s.busyWaits();
+                n[6] += s.reconnects();
+            }
+        }
+        StringBuilder out = new StringBuilder(String.format("SDKs: %d dispatches (%d failed), %d connect attempts "
+                + "(%d failed), %d sessions, %d busy waits, %d reconnects; brokers:", n[0], n[1], n[2], n[3], n[4], n[5], n[6]));
+        for (RoleProcess b : cluster.brokers()) {
+            out.append(" [").append(BrokerMetrics.series(b, "tern_broker_disconnects_total", "tern_broker_auth_failures_total",
+                    "tern_broker_admissions_refused_total", "tern_broker_connections")).append(']');
+        }
+        return out.toString();
+    }
+
     boolean online(String device) {
         TernClient c = devices.client(device);
         return c != null && c.state() == TernClient.State.CONNECTED;
