@@ -95,7 +95,7 @@ public final class GlobalScheduler implements AutoCloseable {
             MoveCoordinator coordinator = new MoveCoordinator(config.stages(), config.pauseFailureRatio(),
                     config.pauseConnectP99().toMillis(), config.resumeAfter().toMillis(), config.statsWindow().toMillis(),
                     config.regions(), "scheduler:" + id);
-            MoveDriver driver = new MoveDriver(repository, watcher, directory, election::isLeader, coordinator, clock,
+            MoveDriver driver = new MoveDriver(repository, watcher, directory, election::isLeader, election.holder(), coordinator, clock,
                     config.tick(), readTimeout, registry, id);
             started.push(driver);
             driver.start();

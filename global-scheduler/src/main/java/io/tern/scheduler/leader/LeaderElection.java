@@ -13,8 +13,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Holds or waits for the scheduler leader lease: every third of the TTL the leader renews it and a
- * follower tries to take it. A leader counts itself leader only while its last renewal is younger than
+ * Holds or waits for the scheduler leader lease: the leader renews it every third of the TTL; a
+ * follower tries to take it every tenth, so it leads soon after a dead leader's lease expires. A leader counts itself leader only while its last renewal is younger than
  * the TTL minus one renewal period, so it stops acting before the lease can have expired in Redis (a
  * Redis outage or a long pause deposes it on its own). {@link #close} releases the lease so the other
  * instance takes over at its next attempt rather than after the TTL.
@@ -26,12 +26,14 @@ public final class LeaderElection implements AutoCloseable {
     private final String holder;
     private final long ttlMillis;
     private final long periodMillis;
+    private final long followerPeriodMillis;
     private final Duration callTimeout;
     private final Clock clock;
     private final String prefix;
     private final ScheduledExecutorService thread;
     private volatile long validUntilMillis = Long.MIN_VALUE;
     private volatile boolean held; // written on the election thread only
+    private long lastRenewMillis; // election thread only
 
     /** @param callTimeout bound on one lease call, so a hung call cannot stop later attempts */
     public LeaderElection(SchedulerLease lease, String schedulerId, Duration ttl, Duration callTimeout, Clock clock) {
@@ -41,6 +43,7 @@ public final class LeaderElection implements AutoCloseable {
         this.holder = schedulerId + '|' + HexFormat.of().formatHex(token);
         this.ttlMillis = ttl.toMillis();
         this.periodMillis = Math.max(1, ttlMillis / 3);
+        this.followerPeriodMillis = Math.max(10, ttlMillis / 10);
         this.callTimeout = callTimeout;
         this.clock = clock;
         this.prefix = "[global-scheduler " + schedulerId + " leader]";
@@ -51,9 +54,9 @@ public final class LeaderElection implements AutoCloseable {
         });
     }
 
-    /** Tries at once (so a lone instance leads from its start), then every third of the TTL. */
+    /** Tries at once (so a lone instance leads from its start), then as the class says. */
     public LeaderElection start() {
-        thread.scheduleWithFixedDelay(this::attempt, 0, periodMillis, TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(this::attempt, 0, followerPeriodMillis, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -69,10 +72,15 @@ public final class LeaderElection implements AutoCloseable {
 
     private void attempt() {
         long started = clock.millis();
+        if (held && started - lastRenewMillis < periodMillis) {
+            return;
+        }
         try {
             if (held) {
+                // A failed renewal is retried at the follower pace, not a third of the TTL later.
                 boolean renewed = lease.renew(holder, ttlMillis).get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
                 if (renewed) {
+                    lastRenewMillis = started;
                     validUntilMillis = started + ttlMillis - periodMillis;
                 } else {
                     held = false;
@@ -80,6 +88,7 @@ public final class LeaderElection implements AutoCloseable {
                 }
             } else if (lease.acquire(holder, ttlMillis).get(callTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 validUntilMillis = started + ttlMillis - periodMillis;
+                lastRenewMillis = started;
                 held = true;
                 log.info("{} took the lease: leading (ttl {} ms)", prefix, ttlMillis);
             }

@@ -168,10 +168,13 @@ public final class MoveCoordinator {
         if (wanted.isEmpty()) {
             return null;
         }
+        // One region per step: each audit entry names one region.
+        String name = wanted.iterator().next();
         List<Region> regions = new ArrayList<>(policy.regions());
-        wanted.forEach(name -> regions.add(Region.active(name)));
+        regions.add(Region.active(name));
         RegionPolicy next = new RegionPolicy(policy.version() + 1, now, regions);
-        return step(next, "add", String.join(",", wanted), "active: configured or reported by live brokers");
+        return step(next, "add", name, configuredRegions.contains(name) ? "active: configured"
+                : "active: reported by live brokers");
     }
 
     private PolicyStep nextForMove(RegionPolicy policy, Region region, BrokerSnapshot snapshot, long now) {

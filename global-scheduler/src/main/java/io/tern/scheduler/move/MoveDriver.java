@@ -30,7 +30,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The scheduler's tick, on one named thread: every instance observes the moves (for its metrics and
  * its admin API's progress figures); the leader also writes the steps {@link MoveCoordinator} names, each
- * a compare-and-set of the policy. A write that loses the race is retried from a fresh read next tick.
+ * a compare-and-set of the policy that also checks, in the same script, that this instance still holds the
+ * leader lease. A write that loses the race is retried from a fresh read next tick.
  * The leader reads the policy from Redis itself (its own last write must be the base of its next);
  * followers use the watcher's copy.
  */
@@ -43,6 +44,7 @@ public final class MoveDriver implements AutoCloseable {
     private final RegionPolicyWatcher watcher;
     private final BrokerDirectory directory;
     private final BooleanSupplier leader;
+    private final String leaseHolder;
     private final MoveCoordinator coordinator;
     private final Clock clock;
     private final Duration tick;
@@ -64,12 +66,13 @@ public final class MoveDriver implements AutoCloseable {
     private boolean failing; // tick thread only
 
     public MoveDriver(RegionPolicyRepository repository, RegionPolicyWatcher watcher, BrokerDirectory directory,
-                      BooleanSupplier leader, MoveCoordinator coordinator, Clock clock, Duration tick,
+                      BooleanSupplier leader, String leaseHolder, MoveCoordinator coordinator, Clock clock, Duration tick,
                       Duration readTimeout, MeterRegistry registry, String schedulerId) {
         this.repository = repository;
         this.watcher = watcher;
         this.directory = directory;
         this.leader = leader;
+        this.leaseHolder = leaseHolder;
         this.coordinator = coordinator;
         this.clock = clock;
         this.tick = tick;
@@ -99,7 +102,8 @@ public final class MoveDriver implements AutoCloseable {
         steps = Counter.builder("tern.scheduler.steps").description("Policy steps written by this instance as leader")
                 .register(registry);
         conflicts = Counter.builder("tern.scheduler.step.conflicts")
-                .description("Steps refused because the policy had changed meanwhile (retried next tick)").register(registry);
+                .description("Steps refused because the policy had changed meanwhile or the lease was lost "
+                        + "(retried next tick)").register(registry);
     }
 
     public MoveDriver start() {
@@ -145,11 +149,12 @@ public final class MoveDriver implements AutoCloseable {
             if (step == null) {
                 return;
             }
-            boolean stored = repository.replace(step.next(), step.change())
+            boolean stored = repository.replace(step.next(), step.change(), leaseHolder)
                     .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!stored) {
                 conflicts.increment();
-                log.debug("{} version {} was taken meanwhile; reading again next tick", prefix, step.next().version());
+                log.debug("{} version {} was taken meanwhile, or the lease is lost; reading again next tick", prefix,
+                        step.next().version());
                 return;
             }
             steps.increment();

@@ -277,13 +277,15 @@ class AdminApiIT {
         String away = r.get(1);
         String homeBroker = unique("b");
         report(registry, homeBroker, home, 3, Map.of(home, 3), ConnectStats.NONE);
+        await().atMost(Duration.ofSeconds(30)).until(() -> region(port, home).get("connections").asInt() == 3);
         assertEquals(202, post(port, "/v1/regions/" + home + "/failover", failoverBody(away, 100)).statusCode());
         await().atMost(Duration.ofSeconds(30)).until(() ->
                 json(get(port, "/v1/regions/" + home + "/move")).get("coveredAtStart").asLong() == 3);
         // The devices leave home and land away (homes still say where they belong).
         String awayBroker = unique("b");
-        report(registry, homeBroker, home, 0, Map.of(), ConnectStats.NONE);
+        // Landed first: any registry read that shows home empty shows them away too.
         report(registry, awayBroker, away, 3, Map.of(home, 3), ConnectStats.NONE);
+        report(registry, homeBroker, home, 0, Map.of(), ConnectStats.NONE);
         await().atMost(Duration.ofSeconds(30)).until(() -> region(port, home).get("state").asText().equals("failed-over"));
         JsonNode row = region(port, home);
         assertEquals(away, row.get("servedBy").asText());
@@ -309,7 +311,7 @@ class AdminApiIT {
         assertEquals("failback", json(get(port, "/v1/regions/" + home + "/move")).get("direction").asText());
         List<String> actions = new ArrayList<>();
         json(get(port, "/v1/regions/history?limit=200")).get("changes").forEach(c -> {
-            if (c.get("region").asText().equals(home)) {
+            if (c.get("region").asText().equals(home) && !c.get("action").asText().equals("add")) {
                 actions.add(0, c.get("action").asText());
             }
         });
@@ -318,5 +320,20 @@ class AdminApiIT {
         assertEquals("done", actions.get(actions.size() - 1));
         assertTrue(actions.containsAll(List.of("failback", "stage")), actions.toString());
         assertNull(row.get("move").get("pausedReason").textValue());
+    }
+
+    @Test
+    void healthSaysLeaderAndMetricsShowRegionsAndMoves() {
+        await().atMost(Duration.ofSeconds(30)).until(scheduler::leader);
+        assertEquals("leader", json(call(port, "GET", "/health", null, null, null)).get("role").asText());
+        List<String> r = regions(40, "m1", "m2");
+        assertEquals(202, post(port, "/v1/regions/" + r.get(0) + "/failover", failoverBody(r.get(1), 100)).statusCode());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String metrics = call(port, "GET", "/metrics", null, null, null).body();
+            return metrics.contains("tern_scheduler_leader{") && metrics.matches("(?s).*tern_scheduler_leader\\{[^}]*} 1\\.0.*")
+                    && metrics.matches("(?s).*tern_scheduler_move_left\\{[^}]*region=\"" + r.get(0) + "\"[^}]*} 40\\.0.*")
+                    && metrics.matches("(?s).*tern_scheduler_region_connections\\{[^}]*region=\"" + r.get(1) + "\"[^}]*} 40\\.0.*")
+                    && metrics.contains("tern_scheduler_policy_version");
+        });
     }
 }

@@ -145,7 +145,7 @@ class SchedulerLeaderIT {
 
                 List<String> steps = new ArrayList<>();
                 json(get(portB, "/v1/regions/history?limit=100")).get("changes").forEach(c -> {
-                    if (c.get("region").asText().equals("north")) {
+                    if (c.get("region").asText().equals("north") && !c.get("action").asText().equals("add")) {
                         steps.add(0, c.get("by").asText() + " " + c.get("action").asText());
                     }
                 });

@@ -55,12 +55,25 @@ public final class RegionPolicyRepository {
      * @return true when stored; false when another writer got there first (reload and retry)
      */
     public CompletableFuture<Boolean> replace(RegionPolicy next, PolicyChange change) {
+        return replace(next, change, null);
+    }
+
+    /**
+     * As {@link #replace(RegionPolicy, PolicyChange)}, and only while {@code leaseHolder} holds the scheduler
+     * leader lease ({@link Keys#schedulerLeader()}), checked in the same script: a leader that lost its lease
+     * (a long pause, say) cannot write a step after its successor has.
+     *
+     * @param leaseHolder {@code schedulerId|token}, or null for a write that any instance may make (an SRE's)
+     * @return true when stored; false when the version was stale or the lease is another's
+     */
+    public CompletableFuture<Boolean> replace(RegionPolicy next, PolicyChange change, String leaseHolder) {
         PolicyChange logged = new PolicyChange(next.version(), change.atMillis(), change.by(), change.action(),
                 change.region(), change.detail());
-        String[] keys = {Keys.regionPolicy(), Keys.regionPolicyLog()};
-        return REPLACE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys,
-                        Long.toString(next.version() - 1), Long.toString(next.version()), encode(next), encode(logged),
-                        Integer.toString(logMax), CHANGES_CHANNEL)
+        String[] keys = leaseHolder == null ? new String[]{Keys.regionPolicy(), Keys.regionPolicyLog()}
+                : new String[]{Keys.regionPolicy(), Keys.regionPolicyLog(), Keys.schedulerLeader()};
+        String[] args = {Long.toString(next.version() - 1), Long.toString(next.version()), encode(next), encode(logged),
+                Integer.toString(logMax), CHANGES_CHANNEL, leaseHolder == null ? "" : leaseHolder};
+        return REPLACE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys, args)
                 .thenApply(stored -> stored == 1L);
     }
 

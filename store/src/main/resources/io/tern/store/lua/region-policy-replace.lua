@@ -1,9 +1,13 @@
 -- Replaces the region policy if it is still at the expected version, logs the change and tells watchers.
--- KEYS[1] policy hash {v, json}, KEYS[2] audit log list
+-- KEYS[1] policy hash {v, json}, KEYS[2] audit log list, KEYS[3] (optional) the scheduler leader lease
 -- ARGV[1] expected version, ARGV[2] new version, ARGV[3] new policy JSON, ARGV[4] change JSON,
--- ARGV[5] log length bound, ARGV[6] change channel
+-- ARGV[5] log length bound, ARGV[6] change channel, ARGV[7] (with KEYS[3]) the lease holder the writer must be
 -- Returns 1 when replaced, 0 when the expectation was stale. (Not the stored version: a stale writer of
 -- version N+1 finds N+1 stored by the writer that beat it, and must not take that for its own success.)
+-- Returns -1 when KEYS[3] is given and no longer holds ARGV[7]: a deposed leader writes nothing.
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[7] then
+  return -1
+end
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then
   return 0

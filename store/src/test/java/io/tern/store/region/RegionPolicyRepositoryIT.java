@@ -72,6 +72,26 @@ class RegionPolicyRepositoryIT {
     }
 
     @Test
+    void aLeaderWriteLandsOnlyWhileItsWriterHoldsTheLease() {
+        RegionPolicyRepository repo = new RegionPolicyRepository(redis);
+        SchedulerLease lease = new SchedulerLease(redis);
+        assertFalse(repo.replace(policy(1, "north"), change("stage"), "s1|a").join(), "no lease held by anyone");
+        assertTrue(lease.acquire("s1|a", 60_000).join());
+        assertFalse(lease.acquire("s2|b", 60_000).join(), "one holder");
+        assertFalse(repo.replace(policy(1, "north"), change("stage"), "s2|b").join(), "not the holder");
+        assertEquals(0, repo.load().join().version());
+        assertTrue(repo.replace(policy(1, "north"), change("stage"), "s1|a").join());
+        assertFalse(lease.renew("s2|b", 60_000).join());
+        lease.release("s2|b").join();
+        assertEquals("s1|a", lease.holder().join(), "only the holder releases");
+        assertTrue(lease.renew("s1|a", 60_000).join());
+        lease.release("s1|a").join();
+        assertNull(lease.holder().join());
+        assertFalse(repo.replace(policy(2, "north"), change("stage"), "s1|a").join(), "released: writes nothing");
+        assertTrue(repo.replace(policy(2, "north"), change("failover")).join(), "an SRE's write needs no lease");
+    }
+
+    @Test
     void historyIsNewestFirstAndBounded() {
         RegionPolicyRepository repo = new RegionPolicyRepository(redis, 3);
         for (int v = 1; v <= 5; v++) {
