@@ -114,6 +114,24 @@ class BrokerConfigTest {
     }
 
     @Test
+    void regionSettingsHaveOneMachineDefaultsAndAreChecked() {
+        BrokerConfig.Regions d = BrokerConfig.defaults().regions();
+        assertEquals(Duration.ofMillis(500), d.policyPoll());
+        assertEquals(2000, d.admissionRate());
+        assertEquals(200, d.admissionBurst());
+        assertEquals(Duration.ofSeconds(1), d.busyRetryHint());
+        BrokerConfig.Regions r = with(Map.of("broker.admission-rate", "0", "broker.busy-retry-hint", "250ms",
+                "broker.redirect-batch-max", "50")).regions();
+        assertEquals(0, r.admissionRate(), "0 = uncapped");
+        assertEquals(Duration.ofMillis(250), r.busyRetryHint());
+        assertEquals(50, r.redirectBatchMax());
+        ConfigException e = assertThrows(ConfigException.class, () -> with(Map.of("broker.admission-burst", "0")));
+        assertTrue(e.getMessage().contains("broker.admission-burst"), e.getMessage());
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.admission-rate", "-1")));
+        assertThrows(ConfigException.class, () -> with(Map.of("broker.region-move-tick", "2s")));
+    }
+
+    @Test
     void livenessTtlMustExceedTheInterval() {
         assertThrows(ConfigException.class,
                 () -> with(Map.of("broker.liveness-interval", "5s", "broker.liveness-ttl", "5s")));
