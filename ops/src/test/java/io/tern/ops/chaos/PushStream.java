@@ -46,6 +46,8 @@ public final class PushStream {
     /** status (or "io" for no answer) → count, over the stream's life. */
     public final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
     public final AtomicLong gaveUp = new AtomicLong();
+    /** What the first few calls without an answer failed with (what "io" in {@link #refusals} was). */
+    public final Set<String> ioKinds = ConcurrentHashMap.newKeySet();
     final AtomicLong rejected = new AtomicLong();
     final Set<String> rejectedAnswers = ConcurrentHashMap.newKeySet();
 
@@ -114,6 +116,10 @@ public final class PushStream {
                     }
                     String why = err != null ? "io" : Integer.toString(r.statusCode());
                     refusals.computeIfAbsent(why, k -> new AtomicLong()).incrementAndGet();
+                    if (err != null && ioKinds.size() < 8) {
+                        Throwable cause = err.getCause() != null ? err.getCause() : err;
+                        ioKinds.add(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+                    }
                     if (err == null && r.statusCode() == 401) {
                         login();
                     } else if (err == null && r.statusCode() / 100 == 4 && r.statusCode() != 429) {

@@ -92,6 +92,9 @@ class RegionDeathIT {
         long repeats = platform.repeatsSeenByApp() - repeatsBefore;
         System.out.println(Tally.header());
         System.out.println(t.row());
+        if (!platform.api.ioKinds.isEmpty()) {
+            System.out.println("[push api] calls without an answer failed with " + platform.api.ioKinds);
+        }
         Map<String, Long> landed = new java.util.TreeMap<>();
         for (String r : REGIONS) {
             landed.put(r, platform.countOn(east, r));

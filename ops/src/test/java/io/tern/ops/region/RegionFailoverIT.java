@@ -109,6 +109,7 @@ class RegionFailoverIT {
         long dupsBefore = platform.duplicatesDropped();
         long repeatsBefore = platform.repeatsSeenByApp();
         platform.api.refusals.clear();
+        platform.api.ioKinds.clear();
         pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "north-move");
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> pushes.sent() >= RATE);
 
@@ -130,6 +131,9 @@ class RegionFailoverIT {
         rows.add(t.row());
         System.out.println(Tally.header());
         System.out.println(t.row());
+        if (!platform.api.ioKinds.isEmpty()) {
+            System.out.println("[push api] calls without an answer failed with " + platform.api.ioKinds);
+        }
         System.out.printf("[north move] failover of %d devices at %d/s done in %.1f s (%s); failback in %.1f s (%s); "
                         + "%d copies sent twice caught by the SDK, %d seen twice by the app%n", north.size(), MOVE_RATE,
                 overSeconds, summary(over), backSeconds, summary(back), dupsDropped, repeats);
@@ -145,6 +149,7 @@ class RegionFailoverIT {
         long dupsBefore = platform.duplicatesDropped();
         long repeatsBefore = platform.repeatsSeenByApp();
         platform.api.refusals.clear();
+        platform.api.ioKinds.clear();
         pushes = SteadyPushes.start(platform.api, platform.names, platform.regIds, RATE, "leader-kill");
 
         long t0 = System.nanoTime();
@@ -187,6 +192,9 @@ class RegionFailoverIT {
         rows.add(t.row());
         System.out.println(Tally.header());
         System.out.println(t.row());
+        if (!platform.api.ioKinds.isEmpty()) {
+            System.out.println("[push api] calls without an answer failed with " + platform.api.ioKinds);
+        }
 
         assertAll(
                 () -> assertNotEquals(leaderId, successor, "the other instance leads"),
