@@ -27,12 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * the same {@code requestId}, so a retry never pushes twice. Only a 2xx makes a message "accepted"; the
  * refusals on the way are counted by status.
  */
-final class PushStream {
+public final class PushStream {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(90);
 
     /** One accepted single push. */
-    record Accepted(String device, String regId, long msgId, long firstAttemptNanos, long acceptedNanos) {
+    public record Accepted(String device, String regId, long msgId, long firstAttemptNanos, long acceptedNanos) {
     }
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -44,12 +44,14 @@ final class PushStream {
     private final AtomicInteger next = new AtomicInteger();
     private volatile String token;
     /** status (or "io" for no answer) → count, over the stream's life. */
-    final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
-    final AtomicLong gaveUp = new AtomicLong();
+    public final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
+    public final AtomicLong gaveUp = new AtomicLong();
+    /** What the first few calls without an answer failed with (what "io" in {@link #refusals} was). */
+    public final Set<String> ioKinds = ConcurrentHashMap.newKeySet();
     final AtomicLong rejected = new AtomicLong();
     final Set<String> rejectedAnswers = ConcurrentHashMap.newKeySet();
 
-    PushStream(List<URI> logic, String appId, String appKey, String appSecret) {
+    public PushStream(List<URI> logic, String appId, String appKey, String appSecret) {
         this.logic = logic;
         this.appId = appId;
         this.appKey = appKey;
@@ -57,7 +59,7 @@ final class PushStream {
     }
 
     /** Signs in on any logic node that answers (a token is good on every node). */
-    void login() {
+    public void login() {
         long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         while (System.nanoTime() < deadline) {
             long ts = System.currentTimeMillis();
@@ -79,7 +81,7 @@ final class PushStream {
     }
 
     /** A single push to {@code regId}, retried until accepted; empty when it never was (counted in {@link #gaveUp}). */
-    CompletableFuture<Optional<Accepted>> single(String device, String regId, String requestId, String body) {
+    public CompletableFuture<Optional<Accepted>> single(String device, String regId, String requestId, String body) {
         ObjectNode json = JSON.createObjectNode().put("regId", regId).put("requestId", requestId);
         json.set("notification", JSON.createObjectNode().put("title", "chaos").put("body", body));
         long first = System.nanoTime();
@@ -114,6 +116,10 @@ final class PushStream {
                     }
                     String why = err != null ? "io" : Integer.toString(r.statusCode());
                     refusals.computeIfAbsent(why, k -> new AtomicLong()).incrementAndGet();
+                    if (err != null && ioKinds.size() < 8) {
+                        Throwable cause = err.getCause() != null ? err.getCause() : err;
+                        ioKinds.add(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+                    }
                     if (err == null && r.statusCode() == 401) {
                         login();
                     } else if (err == null && r.statusCode() / 100 == 4 && r.statusCode() != 429) {
@@ -154,7 +160,7 @@ final class PushStream {
     }
 
     /** The message's status on any node that answers; empty when none does, "404" when the message is unknown. */
-    Optional<String> status(long msgId) {
+    public Optional<String> status(long msgId) {
         for (int i = 0; i < 10; i++) {
             URI base = logic.get(Math.floorMod(next.getAndIncrement(), logic.size()));
             try {
@@ -178,7 +184,7 @@ final class PushStream {
         return Optional.empty();
     }
 
-    String refusalSummary() {
+    public String refusalSummary() {
         return refusals.isEmpty() ? "none" : new java.util.TreeMap<>(refusals).toString();
     }
 

@@ -22,15 +22,15 @@ import java.util.function.Predicate;
  * @param recoverySeconds the longest a message to a device that stayed online waited because of the fault: from
  *                        the kill (or its first submission, if later) to its delivery
  */
-record Tally(String fault, int accepted, int delivered, int queued, int expired, int stranded, int lost,
+public record Tally(String fault, int accepted, int delivered, int queued, int expired, int stranded, int lost,
              long duplicates, double recoverySeconds, long unacked, String refusals, Map<String, Integer> strandedBy) {
 
-    static String header() {
+    public static String header() {
         return String.format("%-11s %8s %9s %6s %7s %8s %4s %5s %10s %7s  %s", "fault", "accepted", "delivered", "queued",
                 "expired", "stranded", "lost", "dups", "recovery s", "unacked", "refused answers (retried)");
     }
 
-    String row() {
+    public String row() {
         return String.format("%-11s %8d %9d %6d %7d %8d %4d %5d %10.2f %7d  %s", fault, accepted, delivered, queued, expired,
                 stranded, lost, duplicates, recoverySeconds, unacked, refusals)
                 + (strandedBy.isEmpty() ? "" : "; stranded by status " + strandedBy);
@@ -40,7 +40,7 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
      * @param online      device name → connected now
      * @param groupCopies device names the group push targeted (valid regIds)
      */
-    static Tally of(String fault, List<PushStream.Accepted> singles, String groupMarker, List<String> groupCopies,
+    public static Tally of(String fault, List<PushStream.Accepted> singles, String groupMarker, List<String> groupCopies,
                     Devices devices, Predicate<String> online, Set<String> wereOffline, PushStream api, long killNanos,
                     long duplicates, long unacked) {
         int delivered = 0;
@@ -90,7 +90,7 @@ record Tally(String fault, int accepted, int delivered, int queued, int expired,
     }
 
     /** Distinct msgIds a device got more than once (after the SDK's own de-duplication). */
-    static long repeats(Devices devices, Set<String> names) {
+    public static long repeats(Devices devices, Set<String> names) {
         long n = 0;
         for (String d : names) {
             List<PushMessage> got = devices.receivedBy(d);

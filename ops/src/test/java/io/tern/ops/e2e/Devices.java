@@ -36,6 +36,9 @@ public final class Devices implements AutoCloseable {
     private final ClientTls tls;
     private final Map<String, TernClient> clients = new ConcurrentHashMap<>();
     private final Map<String, CredentialStore> stores = new ConcurrentHashMap<>();
+    /** device name → home region it dispatches with; devices not named here name none (the dispatcher's default). */
+    private final Map<String, String> homes = new ConcurrentHashMap<>();
+    private final Map<String, HttpClient> httpByHome = new ConcurrentHashMap<>();
     /** device name → messages in arrival order. */
     final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
 
@@ -61,7 +64,7 @@ public final class Devices implements AutoCloseable {
                 .clientKey(clientKey)
                 .credentialStore(stores.computeIfAbsent(name, n -> CredentialStore.inMemory()))
                 .eventLoopGroup(group)
-                .httpClient(http)
+                .httpClient(httpOf(name))
                 .tls(tls)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .listener(new PushListener() {
@@ -74,6 +77,20 @@ public final class Devices implements AutoCloseable {
         clients.put(name, c);
         c.start();
         return c;
+    }
+
+    /** Makes {@code region} the home region device {@code name} dispatches with, from its next start on. */
+    public void home(String name, String region) {
+        homes.put(name, region);
+    }
+
+    public String homeOf(String name) {
+        return homes.get(name);
+    }
+
+    private HttpClient httpOf(String name) {
+        String home = homes.get(name);
+        return home == null ? http : httpByHome.computeIfAbsent(home, r -> new HomeRegionHttp(http, r));
     }
 
     /** The regId the platform issued device {@code name} (waits for its registration). */
