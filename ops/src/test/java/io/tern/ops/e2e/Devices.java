@@ -38,7 +38,6 @@ public final class Devices implements AutoCloseable {
     private final Map<String, CredentialStore> stores = new ConcurrentHashMap<>();
     /** device name → home region it dispatches with; devices not named here name none (the dispatcher's default). */
     private final Map<String, String> homes = new ConcurrentHashMap<>();
-    private final Map<String, HttpClient> httpByHome = new ConcurrentHashMap<>();
     /** device name → messages in arrival order. */
     final Map<String, List<PushMessage>> received = new ConcurrentHashMap<>();
 
@@ -64,7 +63,8 @@ public final class Devices implements AutoCloseable {
                 .clientKey(clientKey)
                 .credentialStore(stores.computeIfAbsent(name, n -> CredentialStore.inMemory()))
                 .eventLoopGroup(group)
-                .httpClient(httpOf(name))
+                .httpClient(http)
+                .homeRegion(homes.get(name))
                 .tls(tls)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .listener(new PushListener() {
@@ -86,11 +86,6 @@ public final class Devices implements AutoCloseable {
 
     public String homeOf(String name) {
         return homes.get(name);
-    }
-
-    private HttpClient httpOf(String name) {
-        String home = homes.get(name);
-        return home == null ? http : httpByHome.computeIfAbsent(home, r -> new HomeRegionHttp(http, r));
     }
 
     /** The regId the platform issued device {@code name} (waits for its registration). */
