@@ -50,6 +50,8 @@ final class Fleet {
     private final AtomicInteger connected = new AtomicInteger();
     private final AtomicInteger firstConnects = new AtomicInteger();
     private final AtomicLong disconnects = new AtomicLong();
+    /** Sessions ended by REDIRECT / DISCONNECT REGION_MOVED: the devices a region move sent elsewhere. */
+    private final AtomicLong regionMoved = new AtomicLong();
     private final AtomicLong startedAtMicros = new AtomicLong();
     private final AtomicLong allConnectedAtMicros = new AtomicLong();
     private final Object window = new Object();
@@ -64,7 +66,8 @@ final class Fleet {
         HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .executor(Runnable::run)
                 .connectTimeout(Duration.ofSeconds(5));
-        this.http = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
+        HttpClient plain = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
+        this.http = config.region() == null ? plain : new HomeRegionHttpClient(plain, config.region());
         this.dispatcher = URI.create(config.dispatcher());
         this.addresses = new InetAddress[config.addresses().size()];
         for (int i = 0; i < addresses.length; i++) {
@@ -182,6 +185,9 @@ final class Fleet {
         public void onDisconnected(ReasonCode reason, String detail) {
             connected.decrementAndGet();
             disconnects.incrementAndGet();
+            if (reason == ReasonCode.REGION_MOVED) {
+                regionMoved.incrementAndGet();
+            }
         }
     }
 
@@ -240,11 +246,17 @@ final class Fleet {
         n.put("connects", connects);
         n.put("reconnects", reconnects);
         n.put("disconnects", disconnects.get());
+        n.put("regionMoved", regionMoved.get());
         n.put("duplicatesDropped", duplicates);
         n.put("expiredDropped", expired);
         n.put("startedAt", startedAtMicros.get());
         n.put("allConnectedAt", allConnectedAtMicros.get());
         receipts.putCounts(n);
+    }
+
+    /** From now on, single pushes sent in [fromMicros, toMicros) also count in latency window {@code name}. */
+    void window(String name, long fromMicros, long toMicros) {
+        receipts.window(name, fromMicros, toMicros);
     }
 
     void resetReceipts() {
