@@ -66,8 +66,7 @@ final class Fleet {
         HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .executor(Runnable::run)
                 .connectTimeout(Duration.ofSeconds(5));
-        HttpClient plain = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
-        this.http = config.region() == null ? plain : new HomeRegionHttpClient(plain, config.region());
+        this.http = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
         this.dispatcher = URI.create(config.dispatcher());
         this.addresses = new InetAddress[config.addresses().size()];
         for (int i = 0; i < addresses.length; i++) {
@@ -151,6 +150,7 @@ final class Fleet {
                 .localAddress(addresses[i % addresses.length])
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
                 .dedupCapacity(config.dedup())
+                .homeRegion(config.region())
                 .listener(new Listener(i))
                 .build();
     }
