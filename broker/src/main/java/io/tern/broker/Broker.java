@@ -17,7 +17,11 @@ import io.tern.broker.delivery.RouteRestorer;
 import io.tern.broker.delivery.TagWriter;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.net.Pipelines;
+import io.tern.broker.region.RegionMover;
 import io.tern.broker.registry.LivenessReporter;
+import io.tern.broker.session.AdmissionLimiter;
+import io.tern.broker.session.ConnectStatsTracker;
+import io.tern.broker.session.SessionHomes;
 import io.tern.broker.session.ConnectionLimiter;
 import io.tern.broker.session.FailedHandshakeLimiter;
 import io.tern.broker.session.DeviceServices;
@@ -41,7 +45,12 @@ import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.RedisStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.tern.store.region.RegionPolicyRepository;
+import io.tern.store.region.RegionPolicyWatcher;
+import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerInfo;
+import io.tern.store.registry.BrokerSnapshot;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.route.SessionEvictions;
@@ -56,6 +65,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -103,6 +113,10 @@ public final class Broker implements AutoCloseable {
     private LivenessReporter liveness;
     private SessionEvictions evictions;
     private RouteRestorer restorer;
+    private RegionPolicyWatcher regionPolicy;
+    private BrokerDirectory brokers;
+    private RegionMover mover;
+    private ConnectStatsTracker connectStats;
     private InetSocketAddress tcpAddress;
     private InetSocketAddress wsAddress;
     private InetSocketAddress internalAddress;
@@ -154,7 +168,13 @@ public final class Broker implements AutoCloseable {
                 config.ackCountInterval(), config.ackDelivery().deliveryTimeout(), config.ackDelivery().retryBackoff(),
                 metrics);
 
-        sessions = new Sessions(id, startedAtMillis, config.maxConnections());
+        BrokerConfig.Regions regions = config.regions();
+        SessionHomes homes = new SessionHomes(regions.maxHomes());
+        homes.onNewHome(home -> metrics.regionSessions(home, () -> homes.sessions(home)));
+        sessions = new Sessions(id, startedAtMillis, config.maxConnections(), homes);
+        connectStats = new ConnectStatsTracker(regions.connectSamples(), regions.connectWindow(), System::nanoTime);
+        AdmissionLimiter admission = new AdmissionLimiter(regions.admissionRate(), regions.admissionBurst(),
+                regions.busyRetryHint(), System::nanoTime);
         disconnects = new Disconnects(metrics, config.shutdownDrain());
         evictions = new SessionEvictions(redis);
         presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
@@ -162,13 +182,22 @@ public final class Broker implements AutoCloseable {
         // Before the listeners open: a device that moves away from here is closed from its first connection on.
         evictions.subscribe(id, new MovedSessions(id, sessions, disconnects, metrics)::evict);
         limiter = new ConnectionLimiter(config.maxConnections());
+        // The policy and the live brokers are read off the event loops; the mover and CONNECT read the copies.
+        Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
+        regionPolicy = new RegionPolicyWatcher(redis, new RegionPolicyRepository(redis), regions.policyPoll(),
+                readTimeout, "broker " + id).start();
+        brokers = new BrokerDirectory(new BrokerRegistry(redis), regions.registryRefresh(), readTimeout,
+                Clock.systemUTC(), "broker " + id).start();
+        mover = new RegionMover(id, config.region(), sessions, disconnects, regionPolicy::current,
+                region -> liveBrokersOf(brokers.snapshot(), region), regions.moveTick(), regions.redirectBatchMax(),
+                System::nanoTime, new SplittableRandom());
         TagWriter tags = new TagWriter(id, new TagRepository(redis), metrics, config.maxTagUpdatesInFlight());
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
                 new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8)), disconnects, limiter,
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock,
                 new FailedHandshakeLimiter(config.handshakeGuard().ratePerSecond(), config.handshakeGuard().burst(),
                         config.handshakeGuard().sources(), System::nanoTime),
-                config.ackTracking().maxUnacked());
+                config.ackTracking().maxUnacked(), admission, connectStats, mover::regionFailedOver);
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
                 metrics, config.ackTracking().maxUnacked(), config.broadcastParking().perConnection(),
                 config.broadcastParking().connections(), config.broadcastParking().retry());
@@ -180,6 +209,10 @@ public final class Broker implements AutoCloseable {
                 new LinkProof(config.internalLink().clusterSecret()), config.internalLink().authTimeout());
         metrics.gauge("tern.broker.connections", "Authenticated device connections", sessions::size);
         metrics.gauge("tern.broker.sockets", "Open device sockets, authenticated or not", limiter::open);
+        FunctionCounter.builder("tern.broker.connects.admitted", connectStats, ConnectStatsTracker::admittedCount)
+                .description("CONNECTs answered with CONNACK").register(observability.registry());
+        metrics.gauge("tern.broker.connect.p99.seconds", "p99 of accept to CONNACK over broker.connect-window",
+                () -> connectStats.p99Millis() / 1000.0);
         metrics.gauge("tern.broker.handshake.failure.sources", "Source addresses whose failed handshakes are counted",
                 device.handshakes()::sources);
 
@@ -192,6 +225,7 @@ public final class Broker implements AutoCloseable {
         internalAddress = bind(pipelines.internal(), at.internalBind(), config.internalPort(), INTERNAL_WATER_MARK,
                 "internal");
 
+        mover.start();
         observability.check("listeners", () -> bound);
         observability.check("redis", redis::isOpen);
         admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
@@ -232,7 +266,19 @@ public final class Broker implements AutoCloseable {
         String internal = config.listeners().advertisedInternalHost();
         return new BrokerInfo(config.id(), config.region(), device + ':' + tcpAddress.getPort(),
                 (webSocketsNeedTls() ? "wss://" : "ws://") + device + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
-                internal + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis);
+                internal + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis, sessions.homes().snapshot(),
+                connectStats.snapshot(config.regions().admissionRate()));
+    }
+
+    /** Live brokers of {@code region} in the registry copy: a move's rate is shared among them. */
+    static int liveBrokersOf(BrokerSnapshot snapshot, String region) {
+        int n = 0;
+        for (BrokerInfo b : snapshot.brokers()) {
+            if (b.region().equals(region)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /**
@@ -298,6 +344,9 @@ public final class Broker implements AutoCloseable {
             }
             // 2. Stop accepting devices and logic nodes; CONNECTs on open sockets are refused.
             bound = false;
+            if (mover != null) {
+                mover.close(); // no more region redirects: every device gets SERVER_SHUTTING_DOWN below
+            }
             if (sessions != null) {
                 sessions.shutDown();
             }
@@ -333,6 +382,12 @@ public final class Broker implements AutoCloseable {
             }
             if (evictions != null) {
                 evictions.close();
+            }
+            if (brokers != null) {
+                brokers.close();
+            }
+            if (regionPolicy != null) {
+                regionPolicy.close();
             }
             // 6. Redis last: route deletes and status updates above need it.
             if (redis != null) {

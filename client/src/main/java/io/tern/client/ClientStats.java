@@ -18,6 +18,7 @@ public final class ClientStats {
     final AtomicLong messagesReceived = new AtomicLong();
     final AtomicLong duplicatesDropped = new AtomicLong();
     final AtomicLong expiredDropped = new AtomicLong();
+    final AtomicLong busyWaits = new AtomicLong();
 
     ClientStats() {
     }
@@ -77,6 +78,11 @@ public final class ClientStats {
         return expiredDropped.get();
     }
 
+    /** Times a broker over its admission rate asked this client to come back later (SERVER_BUSY with a retry hint). */
+    public long busyWaits() {
+        return busyWaits.get();
+    }
+
     @Override
     public String toString() {
         return "ClientStats[registrations=" + registrations + ", registrationFailures=" + registrationFailures
@@ -84,6 +90,6 @@ public final class ClientStats {
                 + ", connectAttempts=" + connectAttempts + ", connectFailures=" + connectFailures
                 + ", connects=" + connects + ", reconnects=" + reconnects
                 + ", messagesReceived=" + messagesReceived + ", duplicatesDropped=" + duplicatesDropped
-                + ", expiredDropped=" + expiredDropped + "]";
+                + ", expiredDropped=" + expiredDropped + ", busyWaits=" + busyWaits + "]";
     }
 }

@@ -126,6 +126,8 @@ public final class TernClient implements AutoCloseable {
     private final ClientStats stats = new ClientStats();
     private final RecentIds dedup;
     private final Backoff backoff;
+    /** Jitter of a broker's retry hint; used on the event loop only. */
+    private final SplittableRandom jitter;
     /** Broker connections' TLS, null for plain TCP. */
     private final SslContext tls;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -180,6 +182,7 @@ public final class TernClient implements AutoCloseable {
         this.prefix = prefixFor(credentials);
         this.dedup = new RecentIds(options.dedupCapacity());
         this.backoff = new Backoff(options.backoffInitial(), options.backoffMax(), new SplittableRandom());
+        this.jitter = new SplittableRandom();
         this.lastBroadcastSeq = b.lastBroadcastSeq;
         this.tls = b.tls == null ? null : b.tls.nettyContext();
     }
@@ -583,6 +586,27 @@ public final class TernClient implements AutoCloseable {
         }, delay, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * The broker said when to come back: re-dispatch after that, plus up to a quarter more at random so
+     * devices refused in the same instant do not return in it. The backoff is not advanced: the broker's
+     * hint already says how long.
+     */
+    private void retryAfter(long hintMillis, String why) {
+        if (stopped) {
+            return;
+        }
+        cancelRetry();
+        long delay = hintMillis + jitter.nextLong(hintMillis / 4 + 1);
+        state = State.BACKING_OFF;
+        log.debug("{} {}; re-dispatching in {} ms as the broker asked", prefix, why, delay);
+        retry = loop.schedule(() -> {
+            retry = null;
+            if (!stopped) {
+                dispatchNow();
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
     private void cancelRetry() {
         if (retry != null) {
             retry.cancel(false);
@@ -770,6 +794,10 @@ public final class TernClient implements AutoCloseable {
                 }
                 case RECONNECT:
                     retryLater(TernClient.this::reconnect, "session lost");
+                    break;
+                case RETRY_LATER:
+                    stats.busyWaits.incrementAndGet();
+                    retryAfter(end.retryAfterMillis(), "broker is busy");
                     break;
                 case NEXT_ADDRESS:
                 default:

@@ -10,6 +10,7 @@ import io.tern.client.testing.StubDispatcher;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.RetryAfter;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -121,6 +122,42 @@ class TernClientTest {
         await().until(() -> broker.acks().size() == 4);
         assertEquals(3, listener.messages().size());
         assertEquals(1, client.stats().duplicatesDropped());
+    }
+
+    @Test
+    void serverBusyWithARetryHintWaitsThatLongThenReDispatchesInsteadOfTryingTheNextAddress() throws Exception {
+        try (StubBroker otherRegion = StubBroker.tcp(serverGroup)) {
+            dispatcher.brokers(broker.address(), otherRegion.address());
+            List<Long> connectNanos = new CopyOnWriteArrayList<>();
+            broker.onConnect(c -> {
+                connectNanos.add(System.nanoTime());
+                return connectNanos.size() == 1
+                        ? new Frame.Disconnect(ReasonCode.SERVER_BUSY, RetryAfter.append("admission limit", 400))
+                        : new Frame.ConnAck(30, System.currentTimeMillis());
+            });
+            TernClient client = start(builder());
+            assertTrue(client.awaitConnected(WAIT));
+            assertEquals(broker.address(), client.connectedBroker());
+            assertEquals(2, connectNanos.size());
+            assertTrue(connectNanos.get(1) - connectNanos.get(0) >= TimeUnit.MILLISECONDS.toNanos(400),
+                    "waited the hinted 400 ms: " + (connectNanos.get(1) - connectNanos.get(0)) / 1_000_000 + " ms");
+            assertEquals(2, dispatcher.requests(), "asked the dispatcher again");
+            assertTrue(otherRegion.connects().isEmpty(), "did not move on to the next address (another region)");
+            assertEquals(1, client.stats().busyWaits());
+        }
+    }
+
+    @Test
+    void serverBusyWithoutAHintStillMovesOnToTheNextAddress() throws Exception {
+        try (StubBroker second = StubBroker.tcp(serverGroup)) {
+            dispatcher.brokers(broker.address(), second.address());
+            broker.onConnect(c -> new Frame.Disconnect(ReasonCode.SERVER_BUSY, "broker is at its connection limit"));
+            TernClient client = start(builder());
+            assertTrue(client.awaitConnected(WAIT));
+            assertEquals(second.address(), client.connectedBroker());
+            assertEquals(1, dispatcher.requests());
+            assertEquals(0, client.stats().busyWaits());
+        }
     }
 
     @Test

@@ -78,6 +78,7 @@ import java.util.regex.Pattern;
  * @param ackCountRecordMax {@code broker.ack-count-record-max}: devices in one count record at most (16 hex digits
  *                         each; the consumer's script runs a record at a time, ~9 µs a device); default {@value #DEFAULT_ACK_COUNT_RECORD_MAX}
  * @param ackDelivery      how acks reach Kafka while it is down or slow ({@link AckDelivery})
+ * @param regions          region moves and the admission rate ({@link Regions})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -91,7 +92,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
-                           AckDelivery ackDelivery) {
+                           AckDelivery ackDelivery, Regions regions) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -288,6 +289,78 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         }
     }
 
+    /**
+     * Taking part in region moves the global scheduler orders, and the admission rate that keeps the
+     * devices of a moving region from swamping this broker.
+     *
+     * @param policyPoll       how often the region policy is re-read besides its pub/sub announcement
+     *                         ({@code broker.region-policy-poll}); default 500ms
+     * @param admissionRate    valid CONNECTs admitted per second; beyond it SERVER_BUSY with a retry hint
+     *                         ({@code broker.admission-rate}); 0 = uncapped; default {@value #DEFAULT_ADMISSION_RATE}
+     * @param admissionBurst   CONNECTs admitted at once after a quiet spell ({@code broker.admission-burst}); default
+     *                         {@value #DEFAULT_ADMISSION_BURST}
+     * @param busyRetryHint    base of the retry hint of a refused CONNECT; each device is told a value drawn from
+     *                         [hint, 2 × hint) ({@code broker.busy-retry-hint}); default 1s
+     * @param registryRefresh  how often the live brokers are re-read, to know this broker's share of a move's rate
+     *                         ({@code broker.region-registry-refresh}); default 1s
+     * @param redirectBatchMax most REDIRECTs one move tick sends ({@code broker.redirect-batch-max}); default
+     *                         {@value #DEFAULT_REDIRECT_BATCH_MAX}
+     * @param moveTick         how often the mover sends its share of redirects, spreading each second's
+     *                         ({@code broker.region-move-tick}); default 100ms
+     * @param maxHomes         home regions counted apart in the registry and metrics; beyond, "other"
+     *                         ({@code broker.region-homes-max}); default {@value #DEFAULT_MAX_HOMES}
+     * @param connectSamples   accept-to-CONNACK latencies kept for the reported p99 ({@code broker.connect-samples});
+     *                         default {@value #DEFAULT_CONNECT_SAMPLES}
+     * @param connectWindow    how far back the reported p99 looks ({@code broker.connect-window}); default 5s
+     */
+    public record Regions(Duration policyPoll, int admissionRate, int admissionBurst, Duration busyRetryHint,
+                          Duration registryRefresh, int redirectBatchMax, Duration moveTick, int maxHomes,
+                          int connectSamples, Duration connectWindow) {
+        public static final Duration DEFAULT_POLICY_POLL = Duration.ofMillis(500);
+        /** Far above a steady state; what a target broker takes while a region's devices arrive. */
+        public static final int DEFAULT_ADMISSION_RATE = 2000;
+        public static final int DEFAULT_ADMISSION_BURST = 200;
+        public static final Duration DEFAULT_BUSY_RETRY_HINT = Duration.ofSeconds(1);
+        public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofSeconds(1);
+        public static final int DEFAULT_REDIRECT_BATCH_MAX = 500;
+        public static final Duration DEFAULT_MOVE_TICK = Duration.ofMillis(100);
+        public static final int DEFAULT_MAX_HOMES = 256;
+        /** 8 bytes each: 32 KiB. */
+        public static final int DEFAULT_CONNECT_SAMPLES = 4096;
+        public static final Duration DEFAULT_CONNECT_WINDOW = Duration.ofSeconds(5);
+
+        public Regions {
+            requireBetween("broker.region-policy-poll", policyPoll, Duration.ofMillis(10), Duration.ofMinutes(1));
+            ConfigException.require(admissionRate >= 0 && admissionRate <= 1_000_000,
+                    "broker.admission-rate must be between 0 (uncapped) and 1000000 per second, got " + admissionRate);
+            ConfigException.require(admissionBurst >= 1 && admissionBurst <= 1_000_000,
+                    "broker.admission-burst must be between 1 and 1000000, got " + admissionBurst);
+            requireBetween("broker.busy-retry-hint", busyRetryHint, Duration.ofMillis(1), Duration.ofMinutes(5));
+            requireBetween("broker.region-registry-refresh", registryRefresh, Duration.ofMillis(10), Duration.ofMinutes(1));
+            ConfigException.require(redirectBatchMax >= 1 && redirectBatchMax <= 100_000,
+                    "broker.redirect-batch-max must be between 1 and 100000, got " + redirectBatchMax);
+            requireBetween("broker.region-move-tick", moveTick, Duration.ofMillis(1), Duration.ofSeconds(1));
+            ConfigException.require(maxHomes >= 1 && maxHomes <= 10_000,
+                    "broker.region-homes-max must be between 1 and 10000, got " + maxHomes);
+            ConfigException.require(connectSamples >= 1 && connectSamples <= 1 << 20,
+                    "broker.connect-samples must be between 1 and 1048576, got " + connectSamples);
+            requireBetween("broker.connect-window", connectWindow, Duration.ofMillis(100), Duration.ofMinutes(10));
+        }
+
+        static Regions from(Settings s) {
+            return new Regions(s.duration("broker.region-policy-poll", DEFAULT_POLICY_POLL),
+                    s.integer("broker.admission-rate", DEFAULT_ADMISSION_RATE),
+                    s.integer("broker.admission-burst", DEFAULT_ADMISSION_BURST),
+                    s.duration("broker.busy-retry-hint", DEFAULT_BUSY_RETRY_HINT),
+                    s.duration("broker.region-registry-refresh", DEFAULT_REGISTRY_REFRESH),
+                    s.integer("broker.redirect-batch-max", DEFAULT_REDIRECT_BATCH_MAX),
+                    s.duration("broker.region-move-tick", DEFAULT_MOVE_TICK),
+                    s.integer("broker.region-homes-max", DEFAULT_MAX_HOMES),
+                    s.integer("broker.connect-samples", DEFAULT_CONNECT_SAMPLES),
+                    s.duration("broker.connect-window", DEFAULT_CONNECT_WINDOW));
+        }
+    }
+
     public record AckTracking(int maxUnacked) {
         public static final int DEFAULT_MAX_UNACKED = 256;
 
@@ -452,6 +525,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackCountRecordMax >= 1 && ackCountRecordMax <= 16_384,
                 "broker.ack-count-record-max must be in [1, 16384], got " + ackCountRecordMax);
         ConfigException.require(ackDelivery != null, "broker ack delivery settings are required");
+        ConfigException.require(regions != null, "broker region settings are required");
         ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
                 "broker.ack-delivery-timeout must be at least broker.ack-linger + 1s");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
@@ -514,7 +588,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 BroadcastParking.from(s),
                 s.integer("broker.ack-count-buffer", DEFAULT_ACK_COUNT_BUFFER),
                 s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX),
-                AckDelivery.from(s));
+                AckDelivery.from(s),
+                Regions.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -576,6 +651,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking
                 + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
-                + ", ackDelivery=" + ackDelivery + ']';
+                + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ']';
     }
 }

@@ -60,6 +60,7 @@ public final class BrokerMetrics {
     private final Counter tagUpdatesDropped;
     private final Counter tagSubscribes;
     private final Counter tagUnsubscribes;
+    private final Counter admissionsRefused;
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -129,6 +130,9 @@ public final class BrokerMetrics {
                 .register(registry);
         tagUnsubscribes = Counter.builder("tern.broker.tag.updates")
                 .description("Tags of SUBSCRIBE / UNSUBSCRIBE written to the store, by op").tag("op", "unsubscribe")
+                .register(registry);
+        admissionsRefused = Counter.builder("tern.broker.admissions.refused")
+                .description("Valid CONNECTs refused SERVER_BUSY (with a retry hint) by the admission rate")
                 .register(registry);
         tagUpdatesDropped = Counter.builder("tern.broker.tag.updates.dropped")
                 .description("Tag changes dropped because too many tag writes were in flight").register(registry);
@@ -241,6 +245,23 @@ public final class BrokerMetrics {
     public void authFailure(ReasonCode reason) {
         Counter.builder("tern.broker.auth.failures").description("Refused CONNECTs, by reason")
                 .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    public void admissionRefused() {
+        admissionsRefused.increment();
+    }
+
+    /** A REDIRECT this broker sent (region moves: region_moved). */
+    public void redirect(ReasonCode reason) {
+        Counter.builder("tern.broker.redirects").description("REDIRECT frames sent, by reason")
+                .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    /** The gauge of live sessions whose home region is {@code home}. */
+    public void regionSessions(String home, Supplier<Number> sessions) {
+        Gauge.builder("tern.broker.region.sessions", sessions)
+                .description("Live device sessions by the home region in their connect token")
+                .tag("home", home).register(registry);
     }
 
     /** A DISCONNECT this broker sent. */

@@ -7,6 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.RetryAfter;
 import io.tern.protocol.token.ConnectToken;
 import io.tern.protocol.token.ConnectTokenSigner;
 import org.slf4j.Logger;
@@ -22,18 +23,22 @@ import java.util.concurrent.TimeUnit;
  * CONNACK and hands over to a {@link SessionHandler}, so an authenticated connection carries
  * none of this state. Every failed handshake is counted against the source address
  * ({@link FailedHandshakeLimiter}); an address over its limit is refused SERVER_BUSY at accept and
- * at CONNECT, without verifying anything. One instance per connection (the timer and the busy flag are per
- * connection).
+ * at CONNECT, without verifying anything. A valid CONNECT is then refused REGION_MOVED while this
+ * broker's region is failed over (the device re-dispatches to the serving region), or SERVER_BUSY with a
+ * retry hint ({@link io.tern.protocol.frame.RetryAfter}) beyond the broker's admission rate. One
+ * instance per connection (the timer, the accept time and the busy flag are per connection).
  */
 public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
 
     static final String TOO_MANY_FAILURES = "too many failed handshakes from this address";
+    static final String ADMISSION_LIMIT = "admission limit";
 
     private final DeviceServices services;
     private final boolean webSocket;
     private final boolean busy;
     private ScheduledFuture<?> handshakeTimer;
+    private long acceptedAtNanos;
     private boolean upgraded;
     private boolean done;
 
@@ -49,6 +54,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        acceptedAtNanos = services.connectStats().nanoTime();
         if (services.handshakes().limited(source(ctx))) {
             // Before the timer and before any byte is read: a flooding address costs an accept.
             refuse(ctx, ReasonCode.SERVER_BUSY, TOO_MANY_FAILURES);
@@ -70,6 +76,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void failed(ChannelHandlerContext ctx) {
+        services.connectStats().failed();
         services.handshakes().failed(source(ctx));
     }
 
@@ -122,9 +129,21 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
             fail(ctx, connect, ReasonCode.TOKEN_INVALID, "token is for another device");
             return;
         }
+        if (services.regionFailedOver().getAsBoolean()) {
+            refuse(ctx, ReasonCode.REGION_MOVED, "this broker's region is failed over; ask the dispatcher again");
+            return;
+        }
+        if (!services.admission().tryAdmit()) {
+            services.connectStats().refused();
+            services.metrics().admissionRefused();
+            refuse(ctx, ReasonCode.SERVER_BUSY, RetryAfter.append(ADMISSION_LIMIT, services.admission().retryHintMillis()));
+            return;
+        }
         done = true;
         cancelTimer();
-        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), ctx.channel(), webSocket);
+        Sessions.Opened opened = services.sessions().open(connect.appId(), connect.regId(), claims.region(),
+                ctx.channel(), webSocket);
+        services.connectStats().admitted(acceptedAtNanos);
         // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
         // now registered channel: those writes are queued behind this task.
         ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));

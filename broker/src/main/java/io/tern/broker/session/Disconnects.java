@@ -8,6 +8,7 @@ import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -48,14 +49,32 @@ public final class Disconnects {
         return session != null ? send(session, reason, detail) : write(channel, reason, detail);
     }
 
+    /**
+     * Sends an authenticated device elsewhere: REDIRECT with {@code addresses} (none: ask the
+     * dispatcher again), then close; only the first ending of a session does anything.
+     *
+     * @return the write's future, or null when nothing was sent
+     */
+    public ChannelFuture redirect(Session session, ReasonCode reason, List<String> addresses) {
+        if (!session.markClosing() || !session.channel().isActive()) {
+            return null;
+        }
+        metrics.redirect(reason);
+        return writeAndClose(session.channel(), new Frame.Redirect(reason, addresses));
+    }
+
     private ChannelFuture write(Channel channel, ReasonCode reason, String detail) {
         if (!channel.isActive()) {
             return null;
         }
         metrics.disconnect(reason);
-        channel.config().setAutoRead(false);
         String message = detail == null ? "" : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
-        ChannelFuture written = channel.writeAndFlush(new Frame.Disconnect(reason, message));
+        return writeAndClose(channel, new Frame.Disconnect(reason, message));
+    }
+
+    private ChannelFuture writeAndClose(Channel channel, Frame frame) {
+        channel.config().setAutoRead(false);
+        ChannelFuture written = channel.writeAndFlush(frame);
         written.addListener(ChannelFutureListener.CLOSE);
         if (!written.isDone()) {
             // A peer that stopped reading would otherwise keep the socket until its buffer drains.

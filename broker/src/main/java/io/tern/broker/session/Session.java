@@ -6,8 +6,8 @@ import io.tern.store.route.Route;
 /**
  * One authenticated device connection: the whole per-connection state the broker keeps beyond
  * Netty's own, held by the connection map and by the connection's {@link SessionHandler}. Kept
- * small on purpose (48 bytes plus the regId, 8 of them for the reference to the unacked msgIds;
- * appIds are shared): a broker holds tens of thousands of idle connections. The route is rebuilt from the epoch sequence when needed
+ * small on purpose (48 bytes plus the regId, 8 of them for the reference to the unacked msgIds, 4 for the
+ * home region, which fits in what was alignment padding; appIds and home regions are shared): a broker holds tens of thousands of idle connections. The route is rebuilt from the epoch sequence when needed
  * rather than kept.
  */
 public final class Session {
@@ -15,6 +15,8 @@ public final class Session {
     private final Channel channel;
     private final Incarnation incarnation;
     private final long epochSeq;
+    // The home region of the connect token; one shared instance per region (SessionHomes).
+    private final String home;
     // Set once a DISCONNECT is on its way (possibly from another event loop): later frames are ignored.
     private volatile boolean closing;
     // Like slot, fits in padding: broadcasts give WebSocket connections one frame per binary message.
@@ -28,8 +30,9 @@ public final class Session {
     // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
     private Unacked unacked;
 
-    Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq) {
+    Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq, String home) {
         this.key = key;
+        this.home = home;
         this.channel = channel;
         this.webSocket = webSocket;
         this.incarnation = incarnation;
@@ -52,6 +55,11 @@ public final class Session {
 
     public String regId() {
         return key.regId();
+    }
+
+    /** The device's home region, from its connect token: where it belongs when its region is moved back. */
+    public String home() {
+        return home;
     }
 
     public Channel channel() {

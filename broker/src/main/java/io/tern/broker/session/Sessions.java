@@ -26,10 +26,20 @@ public final class Sessions {
     private final LocalApps apps = new LocalApps();
     // Every CONNECT decodes a fresh appId string; a broker serves few apps, so share one copy each.
     private final ConcurrentHashMap<String, String> appIds = new ConcurrentHashMap<>();
+    private final SessionHomes homes;
     private volatile boolean shuttingDown;
 
     public Sessions(String brokerId, long startedAtMillis, int expectedConnections) {
+        this(brokerId, startedAtMillis, expectedConnections, new SessionHomes(DEFAULT_MAX_HOMES));
+    }
+
+    /** Home regions a broker counts apart when the caller does not say. */
+    static final int DEFAULT_MAX_HOMES = 256;
+
+    /** @param homes where sessions are counted by home region */
+    public Sessions(String brokerId, long startedAtMillis, int expectedConnections, SessionHomes homes) {
         this.brokerId = brokerId;
+        this.homes = homes;
         this.incarnation = Incarnation.of(brokerId, startedAtMillis);
         this.byDevice = new ConcurrentHashMap<>(Math.min(expectedConnections, 1 << 16));
     }
@@ -38,10 +48,15 @@ public final class Sessions {
         return brokerId;
     }
 
-    /** Registers a new session for the device on {@code channel}, with a fresh epoch; call on its event loop. */
-    public Opened open(String appId, String regId, Channel channel, boolean webSocket) {
+    /**
+     * Registers a new session for the device on {@code channel}, with a fresh epoch; call on its event loop.
+     *
+     * @param home the device's home region (the connect token's region claim)
+     */
+    public Opened open(String appId, String regId, String home, Channel channel, boolean webSocket) {
         SessionKey key = new SessionKey(shared(appId), regId);
-        Session session = new Session(key, channel, webSocket, incarnation, sequence.incrementAndGet());
+        Session session = new Session(key, channel, webSocket, incarnation, sequence.incrementAndGet(),
+                homes.opened(home));
         Session replaced = byDevice.put(key, session);
         apps.add(session);
         return new Opened(session, replaced);
@@ -67,7 +82,13 @@ public final class Sessions {
      */
     public boolean remove(Session session) {
         apps.remove(session);
+        homes.closed(session.home());
         return byDevice.remove(session.key(), session);
+    }
+
+    /** Live sessions by home region. */
+    public SessionHomes homes() {
+        return homes;
     }
 
     /** The connections by app, per event loop (for broadcasts). */

@@ -118,7 +118,7 @@ class BroadcasterTest {
         for (int i = 0; i < 4; i++) {
             Flushes f = new Flushes();
             EmbeddedChannel ch = device(f);
-            sessions.open("app", "r" + i, ch, false);
+            sessions.open("app", "r" + i, "local", ch, false);
             devices.add(ch);
             flushes.add(f);
         }
@@ -149,7 +149,7 @@ class BroadcasterTest {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         Flushes flushes = new Flushes();
         EmbeddedChannel ws = device(flushes);
-        sessions.open("app", "w", ws, true);
+        sessions.open("app", "w", "local", ws, true);
         b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         b.broadcast("app", push(2), ByteBufAllocator.DEFAULT);
         ws.runPendingTasks();
@@ -168,9 +168,9 @@ class BroadcasterTest {
         assertFalse(slow.isWritable());
         long queuedBefore = slow.unsafe().outboundBuffer().totalPendingWriteBytes();
         EmbeddedChannel closed = device(new Flushes());
-        sessions.open("app", "ok", ok, false);
-        sessions.open("app", "slow", slow, false);
-        sessions.open("app", "closed", closed, false);
+        sessions.open("app", "ok", "local", ok, false);
+        sessions.open("app", "slow", "local", slow, false);
+        sessions.open("app", "closed", "local", closed, false);
         closed.close(); // still indexed until its close runs on the loop: left out, not counted
         CompletableFuture<Integer> first = b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         CompletableFuture<Integer> second = b.broadcast("app", push(2), ByteBufAllocator.DEFAULT);
@@ -205,7 +205,7 @@ class BroadcasterTest {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         EmbeddedChannel slow = unwritable();
         slow.freezeTime();
-        sessions.open("app", "slow", slow, false);
+        sessions.open("app", "slow", "local", slow, false);
         b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         b.broadcast("app", push(2), ByteBufAllocator.DEFAULT);
         slow.runPendingTasks();
@@ -234,7 +234,7 @@ class BroadcasterTest {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 2, 100, Duration.ofMillis(50));
         EmbeddedChannel slow = unwritable();
         slow.freezeTime();
-        sessions.open("app", "slow", slow, false);
+        sessions.open("app", "slow", "local", slow, false);
         for (long m = 1; m <= 3; m++) {
             b.broadcast("app", push(m), ByteBufAllocator.DEFAULT);
         }
@@ -254,7 +254,7 @@ class BroadcasterTest {
     void broadcastsOfAnotherAppAreLeftForTheirOwnPass() {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
         EmbeddedChannel a = device(new Flushes());
-        sessions.open("a", "r", a, false);
+        sessions.open("a", "r", "local", a, false);
         CompletableFuture<Integer> toA = b.broadcast("a", push(1), ByteBufAllocator.DEFAULT);
         CompletableFuture<Integer> toB = b.broadcast("b", push(2), ByteBufAllocator.DEFAULT);
         CompletableFuture<Integer> toA2 = b.broadcast("a", push(3), ByteBufAllocator.DEFAULT);
@@ -269,7 +269,7 @@ class BroadcasterTest {
     void fullWhenTheLimitIsInFlightAndNotOnceOneFinishes() {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50));
         EmbeddedChannel ch = device(new Flushes());
-        sessions.open("app", "r", ch, false);
+        sessions.open("app", "r", "local", ch, false);
         b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         assertFalse(b.full());
         b.broadcast("app", push(2), ByteBufAllocator.DEFAULT);
@@ -284,7 +284,7 @@ class BroadcasterTest {
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50));
         Flushes flushes = new Flushes();
         EmbeddedChannel ch = device(flushes);
-        sessions.open("app", "r", ch, false);
+        sessions.open("app", "r", "local", ch, false);
         for (long m = 1; m <= 5; m++) {
             b.broadcast("app", push(m), ByteBufAllocator.DEFAULT);
         }
@@ -319,7 +319,7 @@ class BroadcasterTest {
                                 ctx.flush();
                             }
                         }, FrameEncoder.INSTANCE, new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP));
-                        sessions.open("app", "r" + regIds.incrementAndGet(), ch, false);
+                        sessions.open("app", "r" + regIds.incrementAndGet(), "local", ch, false);
                         opened.countDown();
                     }
                 }).bind(address).sync();

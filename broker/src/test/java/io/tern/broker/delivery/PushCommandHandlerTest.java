@@ -56,7 +56,7 @@ class PushCommandHandlerTest {
     @Test
     void aConnectedDeviceGetsThePushAndTheCommandIsWritten() {
         EmbeddedChannel device = new EmbeddedChannel();
-        sessions.open("app", "r1", device, false);
+        sessions.open("app", "r1", "local", device, false);
         internal.writeInbound(new Frame.PushCommand(5, "app", "r1", PUSH));
         assertEquals(PUSH, device.readOutbound());
         assertEquals(new Frame.PushResult(5, PushOutcome.WRITTEN), result());
@@ -72,7 +72,7 @@ class PushCommandHandlerTest {
     @Test
     void aClosedDeviceIsNotConnected() {
         EmbeddedChannel device = new EmbeddedChannel();
-        sessions.open("app", "r1", device, false);
+        sessions.open("app", "r1", "local", device, false);
         device.close();
         internal.writeInbound(new Frame.PushCommand(7, "app", "r1", PUSH));
         assertEquals(new Frame.PushResult(7, PushOutcome.NOT_CONNECTED), result());
@@ -84,7 +84,7 @@ class PushCommandHandlerTest {
         device.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         device.write(Unpooled.wrappedBuffer(new byte[64])); // written, not flushed: over the high mark
         assertFalse(device.isWritable());
-        sessions.open("app", "r1", device, false);
+        sessions.open("app", "r1", "local", device, false);
         internal.writeInbound(new Frame.PushCommand(8, "app", "r1", PUSH));
         assertEquals(new Frame.PushResult(8, PushOutcome.BACKPRESSURE), result());
     }
@@ -105,10 +105,10 @@ class PushCommandHandlerTest {
         EmbeddedChannel slow = new EmbeddedChannel();
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         slow.write(Unpooled.wrappedBuffer(new byte[64]));
-        sessions.open("app", "r1", r1, false);
-        sessions.open("app", "r2", r2, false);
-        sessions.open("app", "slow", slow, false);
-        sessions.open("other", "r3", new EmbeddedChannel(), false);
+        sessions.open("app", "r1", "local", r1, false);
+        sessions.open("app", "r2", "local", r2, false);
+        sessions.open("app", "slow", "local", slow, false);
+        sessions.open("other", "r3", "local", new EmbeddedChannel(), false);
         Frame.Push push = PUSH.withBroadcastSeq(0);
         internal.writeInbound(new Frame.PushBatch(3, "app", push, List.of("r1", "absent", "slow", "r2", "r3")));
 
@@ -132,15 +132,15 @@ class PushCommandHandlerTest {
         List<EmbeddedChannel> app = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             EmbeddedChannel ch = new EmbeddedChannel();
-            sessions.open("app", "r" + i, ch, false);
+            sessions.open("app", "r" + i, "local", ch, false);
             app.add(ch);
         }
         EmbeddedChannel slow = new EmbeddedChannel();
         slow.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         slow.write(Unpooled.wrappedBuffer(new byte[64]));
-        sessions.open("app", "slow", slow, false);
+        sessions.open("app", "slow", "local", slow, false);
         EmbeddedChannel other = new EmbeddedChannel();
-        sessions.open("other", "r0", other, false);
+        sessions.open("other", "r0", "local", other, false);
 
         Frame.Push push = PUSH.withBroadcastSeq(17);
         internal.writeInbound(new Frame.Broadcast(8, "app", push));
@@ -183,7 +183,7 @@ class PushCommandHandlerTest {
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
                 new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 100));
         EmbeddedChannel device = new EmbeddedChannel();
-        sessions.open("app", "r1", device, false);
+        sessions.open("app", "r1", "local", device, false);
         node.writeInbound(new Frame.Broadcast(1, "app", PUSH.withBroadcastSeq(1)));
         assertTrue(node.config().isAutoRead());
         node.writeInbound(new Frame.Broadcast(2, "app", PUSH.withBroadcastSeq(2)));

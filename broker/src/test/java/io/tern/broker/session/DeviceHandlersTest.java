@@ -49,6 +49,12 @@ class DeviceHandlersTest {
     private SimpleMeterRegistry registry;
     private DeviceServices services;
     private Sessions sessions;
+    private SessionLifecycle lifecycle;
+    private TagSink tagSink;
+    private BrokerMetrics metrics;
+    private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+    private final java.util.concurrent.atomic.AtomicBoolean failedOver = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ConnectStatsTracker connectStats = new ConnectStatsTracker(64, Duration.ofSeconds(5), nanos::get);
 
     @BeforeEach
     void setUp() {
@@ -78,9 +84,17 @@ class DeviceHandlersTest {
                 tags.add("-" + session.regId() + ":" + list);
             }
         };
-        services = new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
+        this.lifecycle = lifecycle;
+        this.tagSink = tagSink;
+        this.metrics = metrics;
+        services = services(new AdmissionLimiter(0, 1, Duration.ofSeconds(1), nanos::get));
+    }
+
+    private DeviceServices services(AdmissionLimiter admission) {
+        return new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
                 new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
-                Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime), 16);
+                Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime), 16,
+                admission, connectStats, failedOver::get);
     }
 
     private EmbeddedChannel device(boolean busy) {
@@ -186,6 +200,71 @@ class DeviceHandlersTest {
         ch.runScheduledPendingTasks();
         assertTrue(ch.isOpen());
         assertNull(ch.readOutbound());
+    }
+
+    @Test
+    void connectsBeyondTheAdmissionBurstAreRefusedServerBusyWithAJitteredRetryHintUntilTokensComeBack() {
+        services = services(new AdmissionLimiter(10, 2, Duration.ofMillis(1000), nanos::get));
+        authenticated("app", "r1");
+        authenticated("app", "r2");
+        EmbeddedChannel third = device(false);
+        third.writeInbound(new Frame.Connect("app", "r3", token("app", "r3", NOW + 60_000), 0));
+        Frame.Disconnect busy = assertInstanceOf(Frame.Disconnect.class, third.readOutbound());
+        assertEquals(ReasonCode.SERVER_BUSY, busy.reason());
+        long hint = io.tern.protocol.frame.RetryAfter.parse(busy.message());
+        assertTrue(hint >= 1000 && hint < 2000, "hint in [1000, 2000) ms: " + busy.message());
+        assertTrue(busy.message().startsWith("admission limit; retry-after-ms="), busy.message());
+        assertFalse(third.isOpen());
+        assertNull(sessions.find("app", "r3"), "a refused device gets no session");
+        assertEquals(1.0, registry.get("tern.broker.admissions.refused").counter().count());
+        assertEquals(0.0, authFailures(ReasonCode.SERVER_BUSY), "an admission refusal is not an auth failure");
+
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(100)); // one token at 10/s
+        authenticated("app", "r3");
+        var stats = connectStats.snapshot(10);
+        assertEquals(3, stats.admitted());
+        assertEquals(1, stats.refused());
+        assertEquals(0, stats.failed());
+        assertEquals(10, stats.admissionPerSecond());
+    }
+
+    @Test
+    void aConnectToABrokerWhoseRegionIsFailedOverIsRefusedRegionMoved() {
+        failedOver.set(true);
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        assertDisconnected(ch, ReasonCode.REGION_MOVED);
+        assertNull(sessions.find("app", "r1"));
+        failedOver.set(false);
+        authenticated("app", "r1");
+    }
+
+    @Test
+    void aSessionKeepsItsTokensHomeRegionSharedAndCountedUntilItCloses() {
+        EmbeddedChannel a = device(false);
+        a.writeInbound(new Frame.Connect("app", "r1", SIGNER.sign(new ConnectToken("app", "r1", new String("north"),
+                NOW + 60_000)), 0));
+        assertInstanceOf(Frame.ConnAck.class, a.readOutbound());
+        EmbeddedChannel b = device(false);
+        b.writeInbound(new Frame.Connect("app", "r2", SIGNER.sign(new ConnectToken("app", "r2", new String("north"),
+                NOW + 60_000)), 0));
+        assertInstanceOf(Frame.ConnAck.class, b.readOutbound());
+        Session one = sessions.find("app", "r1");
+        Session two = sessions.find("app", "r2");
+        assertEquals("north", one.home());
+        assertSame(one.home(), two.home(), "one string per home region, not one per session");
+        assertEquals(java.util.Map.of("north", 2), sessions.homes().snapshot());
+        a.close();
+        assertEquals(java.util.Map.of("north", 1), sessions.homes().snapshot());
+    }
+
+    @Test
+    void failedHandshakesAreCountedInTheConnectStats() {
+        EmbeddedChannel ch = device(false);
+        ch.writeInbound(new Frame.Connect("app", "r1", "not-a-token", 0));
+        assertDisconnected(ch, ReasonCode.TOKEN_INVALID);
+        assertEquals(1, connectStats.snapshot(0).failed());
+        assertEquals(0, connectStats.snapshot(0).admitted());
     }
 
     @Test

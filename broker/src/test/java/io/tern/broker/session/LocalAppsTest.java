@@ -23,7 +23,7 @@ class LocalAppsTest {
         for (int step = 0; step < 5_000; step++) {
             if (open.isEmpty() || random.nextInt(3) > 0) {
                 Session s = new Session(new SessionKey("app" + random.nextInt(3), "r" + step), new EmbeddedChannel(), false,
-                        incarnation, step);
+                        incarnation, step, "local");
                 index.add(s);
                 open.add(s);
             } else {

@@ -61,7 +61,7 @@ class UnackedTest {
 
     @Test
     void aSessionDropsItsArrayOnceEverythingIsAcked() {
-        Session s = new Session(new SessionKey("app", "r"), null, false, null, 0);
+        Session s = new Session(new SessionKey("app", "r"), null, false, null, 0, "local");
         assertFalse(s.holdsUnacked());
         s.wrote(1, 4);
         s.wrote(2, 4);

@@ -13,15 +13,25 @@ public enum NextStep {
     /** An established session was lost: back off, then reconnect to the same broker list. */
     RECONNECT,
     /** This address did not take the connection: try the next one at once (re-dispatch when none is left). */
-    NEXT_ADDRESS;
+    NEXT_ADDRESS,
+    /**
+     * The broker is over its admission rate and said when to come back ({@link SessionEnd#retryAfterMillis()}):
+     * wait that long (jittered), then ask the dispatcher again. Not the next address: during a region move
+     * that would be another region's broker, undoing the move.
+     */
+    RETRY_LATER;
 
     /**
      * The step after a DISCONNECT from the broker.
      *
-     * @param connected whether a CONNACK had arrived: a refusal during the handshake moves on to
-     *                  the next address instead of retrying the same broker
+     * @param connected        whether a CONNACK had arrived: a refusal during the handshake moves on to
+     *                         the next address instead of retrying the same broker
+     * @param retryAfterMillis the DISCONNECT's retry hint ({@link io.tern.protocol.frame.RetryAfter}), -1 without one
      */
-    public static NextStep afterDisconnect(ReasonCode reason, boolean connected) {
+    public static NextStep afterDisconnect(ReasonCode reason, boolean connected, long retryAfterMillis) {
+        if (reason == ReasonCode.SERVER_BUSY && retryAfterMillis >= 0) {
+            return RETRY_LATER;
+        }
         switch (reason) {
             case SESSION_REPLACED:
                 return STOP;

@@ -14,8 +14,11 @@ import java.util.Objects;
  *                   lost without one (peer reset, closed socket)
  * @param detail     human-readable cause, never null
  * @param redirectTo addresses of a REDIRECT, empty otherwise
+ * @param retryAfterMillis how long the broker asked the device to wait ({@link NextStep#RETRY_LATER}), -1 when it
+ *                   did not
  */
-public record SessionEnd(NextStep next, boolean connected, ReasonCode reason, String detail, List<String> redirectTo) {
+public record SessionEnd(NextStep next, boolean connected, ReasonCode reason, String detail, List<String> redirectTo,
+                         long retryAfterMillis) {
     public SessionEnd {
         Objects.requireNonNull(next, "next");
         detail = detail == null ? "" : detail;

@@ -16,6 +16,7 @@ import io.tern.client.internal.RecentIds;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.protocol.frame.RetryAfter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,8 +144,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         boolean wasConnected = phase == Phase.CONNECTED;
         phase = Phase.ENDED;
         SessionEnd end = decided != null ? decided : wasConnected
-                ? new SessionEnd(NextStep.RECONNECT, true, null, "connection closed", List.of())
-                : new SessionEnd(NextStep.NEXT_ADDRESS, false, null, "connection closed during handshake", List.of());
+                ? new SessionEnd(NextStep.RECONNECT, true, null, "connection closed", List.of(), -1)
+                : new SessionEnd(NextStep.NEXT_ADDRESS, false, null, "connection closed during handshake", List.of(), -1);
         if (!reported) {
             reported = true;
             events.ended(end);
@@ -194,10 +195,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             case DISCONNECT: {
                 Frame.Disconnect d = (Frame.Disconnect) frame;
-                NextStep next = NextStep.afterDisconnect(d.reason(), phase == Phase.CONNECTED);
+                long retryAfter = RetryAfter.parse(d.message());
+                NextStep next = NextStep.afterDisconnect(d.reason(), phase == Phase.CONNECTED, retryAfter);
                 log.info("{} broker {} disconnects: {} {} -> {}", logPrefix, ctx.channel().remoteAddress(),
                         d.reason(), d.message(), next);
-                decide(next, d.reason(), d.message(), List.of());
+                decide(next, d.reason(), d.message(), List.of(), retryAfter);
                 ctx.close();
                 break;
             }
@@ -309,8 +311,12 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     /** The first decision wins: a DISCONNECT followed by an I/O error is still that DISCONNECT. */
     private void decide(NextStep next, ReasonCode reason, String detail, List<String> redirectTo) {
+        decide(next, reason, detail, redirectTo, -1);
+    }
+
+    private void decide(NextStep next, ReasonCode reason, String detail, List<String> redirectTo, long retryAfterMillis) {
         if (decided == null) {
-            decided = new SessionEnd(next, phase == Phase.CONNECTED, reason, detail, redirectTo);
+            decided = new SessionEnd(next, phase == Phase.CONNECTED, reason, detail, redirectTo, retryAfterMillis);
         }
     }
 

@@ -301,6 +301,22 @@ class SessionHandlerTest {
     }
 
     @Test
+    void serverBusyWithARetryHintMeansRetryLaterWithTheHintWhetherConnectedOrNot() {
+        EmbeddedChannel handshaking = channel(false);
+        handshaking.writeInbound(new Frame.Disconnect(ReasonCode.SERVER_BUSY, "admission limit; retry-after-ms=1234"));
+        handshaking.runPendingTasks();
+        EmbeddedChannel live = connected();
+        live.writeInbound(new Frame.Disconnect(ReasonCode.SERVER_BUSY, "admission limit; retry-after-ms=80"));
+        live.runPendingTasks();
+        assertEquals(2, events.ends.size());
+        assertEquals(NextStep.RETRY_LATER, events.ends.get(0).next());
+        assertEquals(1234, events.ends.get(0).retryAfterMillis());
+        assertFalse(events.ends.get(0).connected());
+        assertEquals(NextStep.RETRY_LATER, events.ends.get(1).next());
+        assertEquals(80, events.ends.get(1).retryAfterMillis());
+    }
+
+    @Test
     void endIsReportedExactlyOnce() {
         EmbeddedChannel ch = connected();
         ch.writeInbound(new Frame.Disconnect(ReasonCode.SERVER_BUSY, ""));

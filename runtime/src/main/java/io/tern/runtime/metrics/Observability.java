@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * One role's metrics registry and health checks, served as {@code GET /metrics} (Prometheus
@@ -23,6 +24,7 @@ import java.util.function.BooleanSupplier;
 public final class Observability implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
+    private final Map<String, Supplier<?>> facts = new ConcurrentHashMap<>();
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     public Observability(String role, String instance) {
@@ -41,6 +43,11 @@ public final class Observability implements AutoCloseable {
     /** Adds a named readiness check; /health is 200 only when all pass. */
     public void check(String name, BooleanSupplier check) {
         checks.put(name, check);
+    }
+
+    /** Adds a named fact to the /health body (e.g. a scheduler's role); it does not decide the status. */
+    public void fact(String name, Supplier<?> value) {
+        facts.put(name, value);
     }
 
     public boolean healthy() {
@@ -71,6 +78,7 @@ public final class Observability implements AutoCloseable {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", up ? "UP" : "DOWN");
         body.put("checks", results);
+        facts.forEach((name, value) -> body.put(name, value.get()));
         return HttpResponse.json(up ? 200 : 503, body);
     }
 

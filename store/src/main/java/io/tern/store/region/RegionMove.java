@@ -17,9 +17,13 @@ package io.tern.store.region;
  * @param paused         brokers send no redirect while true
  * @param pausedReason   why, e.g. "target connect failures 3.1 % > 1 %"; null when not paused
  * @param startedAtMillis when the move began
+ * @param coveredAtStart devices the move covered when the scheduler first counted them (its first tick):
+ *                       stages are measured against it; null until then
+ * @param finishedAtMillis when the move completed; null while it is under way
  */
 public record RegionMove(long id, Direction direction, String from, String to, int ratePerSecond, int stage,
-                         double stageFraction, boolean paused, String pausedReason, long startedAtMillis) {
+                         double stageFraction, boolean paused, String pausedReason, long startedAtMillis,
+                         Long coveredAtStart, Long finishedAtMillis) {
 
     public enum Direction {
         FAILOVER, FAILBACK;
@@ -33,6 +37,13 @@ public record RegionMove(long id, Direction direction, String from, String to, i
         public static Direction of(String wire) {
             return valueOf(wire.toUpperCase(java.util.Locale.ROOT));
         }
+    }
+
+    /** A move just started: nothing counted yet. */
+    public RegionMove(long id, Direction direction, String from, String to, int ratePerSecond, int stage,
+                      double stageFraction, boolean paused, String pausedReason, long startedAtMillis) {
+        this(id, direction, from, to, ratePerSecond, stage, stageFraction, paused, pausedReason, startedAtMillis,
+                null, null);
     }
 
     public RegionMove {
@@ -57,11 +68,23 @@ public record RegionMove(long id, Direction direction, String from, String to, i
 
     public RegionMove withStage(int nextStage, double fraction) {
         return new RegionMove(id, direction, from, to, ratePerSecond, nextStage, fraction, paused, pausedReason,
-                startedAtMillis);
+                startedAtMillis, coveredAtStart, finishedAtMillis);
     }
 
     public RegionMove withPause(boolean pause, String reason) {
         return new RegionMove(id, direction, from, to, ratePerSecond, stage, stageFraction, pause,
-                pause ? reason : null, startedAtMillis);
+                pause ? reason : null, startedAtMillis, coveredAtStart, finishedAtMillis);
+    }
+
+    /** The move with the count of devices it covers at its start recorded. */
+    public RegionMove withCoveredAtStart(long covered) {
+        return new RegionMove(id, direction, from, to, ratePerSecond, stage, stageFraction, paused, pausedReason,
+                startedAtMillis, covered, finishedAtMillis);
+    }
+
+    /** The move as it completed, unpaused. */
+    public RegionMove finished(long atMillis) {
+        return new RegionMove(id, direction, from, to, ratePerSecond, stage, stageFraction, false, null,
+                startedAtMillis, coveredAtStart, atMillis);
     }
 }

@@ -61,7 +61,7 @@ public final class RegionPolicyRepository {
         return REPLACE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys,
                         Long.toString(next.version() - 1), Long.toString(next.version()), encode(next), encode(logged),
                         Integer.toString(logMax), CHANGES_CHANNEL)
-                .thenApply(stored -> stored == next.version());
+                .thenApply(stored -> stored == 1L);
     }
 
     /** The newest {@code limit} changes, newest first. */
