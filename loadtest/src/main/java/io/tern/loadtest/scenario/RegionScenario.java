@@ -7,7 +7,6 @@ import io.tern.devstack.process.ProcessCluster;
 import io.tern.devstack.process.RoleProcess;
 import io.tern.loadtest.stats.CounterSeries;
 import io.tern.loadtest.stats.EpochClock;
-import io.tern.loadtest.stats.Histogram;
 import io.tern.store.registry.BrokerInfo;
 
 import java.io.PrintStream;
@@ -195,11 +194,6 @@ abstract class RegionScenario extends ClusterScenario {
                     cap == 0 ? "none" : String.format("%,d/s", cap), over ? " — ABOVE CAP" : "", admitted, refused, failed));
         }
         return withinCap;
-    }
-
-    /** The p99 of a histogram in ms, for progress lines. */
-    protected static String p99(Histogram h) {
-        return Report.ms(h.percentile(99));
     }
 
     @Override
