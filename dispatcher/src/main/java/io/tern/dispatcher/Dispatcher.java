@@ -15,6 +15,8 @@ import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
+import io.tern.store.region.RegionPolicyRepository;
+import io.tern.store.region.RegionPolicyWatcher;
 import io.tern.store.registry.BrokerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,11 +90,20 @@ public final class Dispatcher implements AutoCloseable {
             FunctionCounter.builder("dispatcher.registry.refresh.failures", directory, BrokerDirectory::failures)
                     .description("Failed reads of the broker registry").register(registry);
             obs.check("registry", directory::fresh);
+            RegionPolicyWatcher regions = new RegionPolicyWatcher(redis, new RegionPolicyRepository(redis),
+                    config.regionPolicyPoll(), readTimeout, "dispatcher " + id);
+            started.push(regions);
+            regions.start();
+            Gauge.builder("dispatcher.region.policy.version", regions, w -> w.current().version())
+                    .description("Version of the region policy this dispatcher follows (0: none written yet)")
+                    .register(registry);
+            // The watcher reads the same Redis as the registry: while the registry reads are fresh, so are its.
+            obs.check("region-policy", () -> directory.fresh() && redis.isOpen());
             obs.check("redis", redis::isOpen);
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
             DeviceIdentity identity = new DeviceIdentity(config.devices(), new SecureRandom());
-            DispatchHandler handler = new DispatchHandler(directory::snapshot, identity, signer, clock,
+            DispatchHandler handler = new DispatchHandler(directory::snapshot, regions::current, identity, signer, clock,
                     config.defaultRegion(), config.maxHomeBrokers(), config.loadBucket(), config.tokenTtl(), registry, id);
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)
                     // A register body is two short strings; nothing legitimate sends more.

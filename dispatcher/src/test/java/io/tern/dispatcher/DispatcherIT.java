@@ -8,6 +8,10 @@ import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.region.PolicyChange;
+import io.tern.store.region.Region;
+import io.tern.store.region.RegionPolicy;
+import io.tern.store.region.RegionPolicyRepository;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -150,6 +154,45 @@ class DispatcherIT {
                     "ws://" + heavy.wsAddress() + "/v1/ws"), strings(body.get("wsBrokers")).subList(0, 3));
             assertEquals(home, body.get("region").asText());
         });
+    }
+
+    /** Applies {@code regionJson} (a region as the scheduler stores it) to the stored policy, as the scheduler does. */
+    private static void writeRegion(RegionPolicyRepository policies, String name, String regionJson) throws Exception {
+        Region region = HttpServer.JSON.readValue(regionJson, Region.class);
+        RegionPolicy current = policies.load().join();
+        RegionPolicy next = current.with(name, r -> region, System.currentTimeMillis());
+        assertTrue(policies.replace(next, new PolicyChange(0, System.currentTimeMillis(), "it", "test", name, "DispatcherIT"))
+                .join(), "no other writer in this test's database");
+    }
+
+    @Test
+    void aRegionPolicyChangeReachesDispatchAnswersWithinASecondAndFailbackTurnsThemBack() throws Exception {
+        String home = unique("home");
+        String rescue = unique("rescue");
+        BrokerInfo homeBroker = register(home, 0);
+        BrokerInfo rescueBroker = register(rescue, 50);
+        RegisteredDevice device = device();
+        // Other tests' regions share this registry: assert only about this test's two brokers.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            List<String> brokers = strings(dispatch(device.query() + "&region=" + home).get("brokers"));
+            assertEquals(homeBroker.tcpAddress(), brokers.get(0));
+            assertTrue(brokers.contains(rescueBroker.tcpAddress()), brokers.toString());
+        });
+        RegionPolicyRepository policies = new RegionPolicyRepository(redis);
+
+        writeRegion(policies, home, "{\"name\":\"" + home + "\",\"state\":\"failed-over\",\"servedBy\":\"" + rescue + "\"}");
+        // Pushed over pub/sub; the 500 ms poll is the fallback: either way within a second.
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+            JsonNode body = dispatch(device.query() + "&region=" + home);
+            List<String> brokers = strings(body.get("brokers"));
+            assertEquals(rescueBroker.tcpAddress(), brokers.get(0), "the serving region first: " + brokers);
+            assertFalse(brokers.contains(homeBroker.tcpAddress()), "the failed-over region is evacuated: " + brokers);
+            assertEquals(home, body.get("region").asText(), "the device's home region stays in the answer and token");
+        });
+
+        writeRegion(policies, home, "{\"name\":\"" + home + "\",\"state\":\"active\",\"servedBy\":\"" + home + "\"}");
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                assertEquals(homeBroker.tcpAddress(), strings(dispatch(device.query() + "&region=" + home).get("brokers")).get(0)));
     }
 
     @Test

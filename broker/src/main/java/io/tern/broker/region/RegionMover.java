@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,8 @@ public final class RegionMover implements AutoCloseable {
     // Tick thread only.
     private final Map<Long, MoveState> moves = new HashMap<>();
     private Iterator<Session> walk;
+    /** Sessions redirected and not removed yet (bounded by the redirects of the last few ticks). */
+    private final ConcurrentHashMap<Session, MoveState> redirected = new ConcurrentHashMap<>();
 
     /** What this broker knows about one move, keyed by its id. */
     private static final class MoveState {
@@ -69,7 +72,7 @@ public final class RegionMover implements AutoCloseable {
         double credit;
         long redirected;
         boolean stageDoneLogged;
-        // Redirected sessions whose connection has not closed yet: still counted in their home's sessions.
+        // Redirected sessions not removed yet: still counted in their home's sessions.
         final AtomicInteger leaving = new AtomicInteger();
 
         MoveState(int held, long now) {
@@ -98,11 +101,23 @@ public final class RegionMover implements AutoCloseable {
         this.nanos = nanos;
         this.random = random;
         this.prefix = "[broker " + brokerId + " region-mover]";
+        sessions.onRemoved(this::removed);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tern-broker-" + brokerId + "-region-mover");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Called by the connection map as each session leaves. */
+    private void removed(Session s) {
+        if (redirected.isEmpty()) {
+            return;
+        }
+        MoveState st = redirected.remove(s);
+        if (st != null) {
+            st.leaving.decrementAndGet();
+        }
     }
 
     public RegionMover start() {
@@ -211,10 +226,13 @@ public final class RegionMover implements AutoCloseable {
             if (!s.usable() || !m.covers(regionName, region, s.home()) || random.nextInt(4) == 0) {
                 continue; // one in four covered sessions is left for a later pass: no fixed order
             }
+            // Counted as leaving before the write: the session may be removed before redirect() returns.
+            st.leaving.incrementAndGet();
+            redirected.put(s, st);
             if (disconnects.redirect(s, ReasonCode.REGION_MOVED, List.of()) != null) {
                 sent++;
-                st.leaving.incrementAndGet();
-                s.channel().closeFuture().addListener(f -> st.leaving.decrementAndGet());
+            } else if (redirected.remove(s) != null) {
+                st.leaving.decrementAndGet();
             }
         }
         return sent;

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The local connection map: at most one session per device (appId, regId). A newer
@@ -27,6 +28,7 @@ public final class Sessions {
     // Every CONNECT decodes a fresh appId string; a broker serves few apps, so share one copy each.
     private final ConcurrentHashMap<String, String> appIds = new ConcurrentHashMap<>();
     private final SessionHomes homes;
+    private volatile Consumer<Session> onRemoved = s -> { };
     private volatile boolean shuttingDown;
 
     public Sessions(String brokerId, long startedAtMillis, int expectedConnections) {
@@ -83,7 +85,13 @@ public final class Sessions {
     public boolean remove(Session session) {
         apps.remove(session);
         homes.closed(session.home());
+        onRemoved.accept(session);
         return byDevice.remove(session.key(), session);
+    }
+
+    /** Called with every session as it leaves (after its home's count went down), on its event loop; must be quick. */
+    public void onRemoved(Consumer<Session> listener) {
+        this.onRemoved = listener;
     }
 
     /** Live sessions by home region. */

@@ -1,5 +1,6 @@
 package io.tern.dispatcher.allocation;
 
+import io.tern.store.region.RegionPolicy;
 import io.tern.store.registry.BrokerInfo;
 
 import java.util.ArrayList;
@@ -9,9 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Orders live brokers for one device: the home region's brokers least loaded first, at most
- * {@code maxHome} of them, then the least-loaded broker of each other region (so a device can
- * still connect when its home region is gone). A pure function of its arguments.
+ * Orders live brokers for one device: the brokers of the region that serves the device's home
+ * region under the region policy (the home itself, unless it is failing or failed over) least loaded
+ * first, at most {@code maxHome} of them, then the least-loaded broker of each other region that is
+ * not being evacuated (so a device can still connect when its serving region is gone). Evacuated
+ * regions' brokers are offered only when nothing else is left. A pure function of its arguments.
  *
  * <p>Each broker's load is its connection count plus a per-device offset in [0, loadBucket) from
  * a hash of (regId, brokerId), rendezvous style. Brokers within about a bucket of each other
@@ -24,8 +27,12 @@ public final class BrokerAllocator {
     private BrokerAllocator() {
     }
 
-    public static List<BrokerInfo> allocate(List<BrokerInfo> live, String homeRegion, String regId, int maxHome,
-                                            int loadBucket) {
+    /**
+     * @param policy     the region policy ({@link RegionPolicy#EMPTY}: every region serves itself)
+     * @param homeRegion the device's home region (it stays the token's region claim whoever serves it)
+     */
+    public static List<BrokerInfo> allocate(List<BrokerInfo> live, RegionPolicy policy, String homeRegion, String regId,
+                                            int maxHome, int loadBucket) {
         if (maxHome < 1) {
             throw new IllegalArgumentException("maxHome must be at least 1, got " + maxHome);
         }
@@ -33,21 +40,31 @@ public final class BrokerAllocator {
             return List.of();
         }
         Comparator<BrokerInfo> order = order(regId, loadBucket);
-        List<BrokerInfo> home = new ArrayList<>();
+        String serving = policy.servingRegion(homeRegion);
+        boolean servingEvacuated = policy.evacuated(serving);
+        List<BrokerInfo> first = new ArrayList<>();
         Map<String, BrokerInfo> bestPerOtherRegion = new HashMap<>();
+        Map<String, BrokerInfo> bestPerEvacuatedRegion = new HashMap<>();
         for (BrokerInfo b : live) {
-            if (b.region().equals(homeRegion)) {
-                home.add(b);
+            if (b.region().equals(serving) && !servingEvacuated) {
+                first.add(b);
             } else {
-                bestPerOtherRegion.merge(b.region(), b, (a, c) -> order.compare(a, c) <= 0 ? a : c);
+                Map<String, BrokerInfo> best = policy.evacuated(b.region()) ? bestPerEvacuatedRegion : bestPerOtherRegion;
+                best.merge(b.region(), b, (a, c) -> order.compare(a, c) <= 0 ? a : c);
             }
         }
-        home.sort(order);
+        first.sort(order);
         List<BrokerInfo> others = new ArrayList<>(bestPerOtherRegion.values());
         others.sort(order);
-        List<BrokerInfo> out = new ArrayList<>(Math.min(home.size(), maxHome) + others.size());
-        out.addAll(home.subList(0, Math.min(home.size(), maxHome)));
+        List<BrokerInfo> out = new ArrayList<>(Math.min(first.size(), maxHome) + others.size());
+        out.addAll(first.subList(0, Math.min(first.size(), maxHome)));
         out.addAll(others);
+        if (out.isEmpty()) {
+            // Only regions being emptied are left: a broker there beats no broker.
+            List<BrokerInfo> lastResort = new ArrayList<>(bestPerEvacuatedRegion.values());
+            lastResort.sort(order);
+            out.addAll(lastResort);
+        }
         return out;
     }
 

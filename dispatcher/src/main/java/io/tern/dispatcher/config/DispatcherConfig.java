@@ -38,12 +38,14 @@ import java.util.regex.Pattern;
  *                        ({@code dispatcher.http-*}, see {@link HttpLimits})
  * @param tls             HTTPS of the API, keys {@code dispatcher.tls.*} (see {@link TlsConfig}); default off
  * @param redisReconnectMax longest pause between attempts to reconnect to Redis; default 500ms
+ * @param regionPolicyPoll how often the region policy is re-read besides its pub/sub announcement
+ *                        ({@code dispatcher.region-policy-poll}); default 500ms
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
                                DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits,
-                               TlsConfig tls, Duration redisReconnectMax) {
+                               TlsConfig tls, Duration redisReconnectMax, Duration regionPolicyPoll) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -59,6 +61,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofMillis(500);
     public static final Duration DEFAULT_REDIS_RECONNECT_MAX = Duration.ofMillis(500);
     public static final int DEFAULT_MAX_HOME_BROKERS = 3;
+    /** With the pub/sub push, a change reaches dispatch at once; the poll bounds a lost message to this. */
+    public static final Duration DEFAULT_REGION_POLICY_POLL = Duration.ofMillis(500);
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -96,6 +100,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         ConfigException.require(redisReconnectMax != null
                         && between(redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30)),
                 "dispatcher.redis-reconnect-max must be between 10ms and 30s, got " + redisReconnectMax);
+        ConfigException.require(regionPolicyPoll != null
+                        && between(regionPolicyPoll, Duration.ofMillis(10), Duration.ofMinutes(1)),
+                "dispatcher.region-policy-poll must be between 10ms and 1m, got " + regionPolicyPoll);
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -120,7 +127,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 devMode,
                 HttpLimits.from(s, "dispatcher"),
                 TlsConfig.from(s, "dispatcher", devMode),
-                s.duration("dispatcher.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX));
+                s.duration("dispatcher.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX),
+                s.duration("dispatcher.region-policy-poll", DEFAULT_REGION_POLICY_POLL));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -132,7 +140,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** A copy listening on another endpoint (tests use port 0). */
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
-                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls, redisReconnectMax);
+                registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls, redisReconnectMax,
+                regionPolicyPoll);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -156,7 +165,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
                 + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls
-                + ", redisReconnectMax=" + redisReconnectMax + ']';
+                + ", redisReconnectMax=" + redisReconnectMax + ", regionPolicyPoll=" + regionPolicyPoll + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

@@ -12,6 +12,7 @@ import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.Route;
+import io.tern.store.region.RegionPolicy;
 import io.tern.store.registry.BrokerInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -41,6 +43,10 @@ public final class DispatchHandler implements Route.Handler {
     private static final Map<String, String> NO_STORE = Map.of("Cache-Control", "no-store");
 
     private final Supplier<BrokerSnapshot> snapshots;
+    private final Supplier<RegionPolicy> policy;
+    private final MeterRegistry registry;
+    /** Dispatches by the region of the first broker offered; regions are few (the registry's). */
+    private final ConcurrentHashMap<String, Counter> servedBy = new ConcurrentHashMap<>();
     private final DeviceIdentity identity;
     private final ConnectTokenSigner signer;
     private final Clock clock;
@@ -51,10 +57,13 @@ public final class DispatchHandler implements Route.Handler {
     private final String prefix;
     private final Map<DispatchOutcome, Counter> outcomes = new EnumMap<>(DispatchOutcome.class);
 
-    public DispatchHandler(Supplier<BrokerSnapshot> snapshots, DeviceIdentity identity, ConnectTokenSigner signer, Clock clock,
-                           String defaultRegion, int maxHomeBrokers, int loadBucket, Duration tokenTtl, MeterRegistry registry,
-                           String instanceId) {
+    /** @param policy the region policy's in-memory copy: who serves each home region, which regions are emptied */
+    public DispatchHandler(Supplier<BrokerSnapshot> snapshots, Supplier<RegionPolicy> policy, DeviceIdentity identity,
+                           ConnectTokenSigner signer, Clock clock, String defaultRegion, int maxHomeBrokers, int loadBucket,
+                           Duration tokenTtl, MeterRegistry registry, String instanceId) {
         this.snapshots = snapshots;
+        this.policy = policy;
+        this.registry = registry;
         this.identity = identity;
         this.signer = signer;
         this.clock = clock;
@@ -95,8 +104,9 @@ public final class DispatchHandler implements Route.Handler {
             throw fail(DispatchOutcome.INVALID_FIELD, "region must match " + REGION.pattern(), "region");
         }
 
-        List<BrokerInfo> picked = BrokerAllocator.allocate(snapshots.get().brokers(), homeRegion, regId, maxHomeBrokers,
-                loadBucket);
+        // The token keeps the home region whoever serves it: brokers count and move devices by it.
+        List<BrokerInfo> picked = BrokerAllocator.allocate(snapshots.get().brokers(), policy.get(), homeRegion, regId,
+                maxHomeBrokers, loadBucket);
         if (picked.isEmpty()) {
             log.debug("[{} reg={}] no live broker to offer", prefix, regId);
             throw fail(DispatchOutcome.NO_BROKERS, "no broker is available; retry with backoff", null);
@@ -113,9 +123,20 @@ public final class DispatchHandler implements Route.Handler {
         long expiresAt = clock.millis() + tokenTtlMillis;
         String token = signer.sign(new ConnectToken(appId, regId, homeRegion, expiresAt));
         outcomes.get(DispatchOutcome.OK).increment();
+        servedBy(picked.get(0).region()).increment();
         log.debug("[{} app={} reg={}] region {} -> {}", prefix, appId, regId, homeRegion, tcp);
         return new HttpResponse(200, new DispatchResponse(tcp, ws, token, expiresAt, homeRegion),
                 "application/json", NO_STORE);
+    }
+
+    private Counter servedBy(String region) {
+        Counter c = servedBy.get(region);
+        if (c != null) {
+            return c;
+        }
+        return servedBy.computeIfAbsent(region, r -> Counter.builder("dispatcher.dispatches.served")
+                .description("Dispatches answered, by the region of the first broker offered (the serving region)")
+                .tag("region", r).register(registry));
     }
 
     /** No token without the device's signature: a regId alone (known, guessed, never issued) proves nothing. */

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.dispatcher.config.DeviceIdentityConfig;
+import io.tern.dispatcher.allocation.BrokerAllocatorTest;
+import io.tern.store.region.RegionPolicy;
 import io.tern.dispatcher.identity.DeviceIdentity;
 import io.tern.protocol.token.DeviceSecrets;
 import io.tern.protocol.token.DispatchSignature;
@@ -41,7 +43,8 @@ class DispatchHandlerTest {
     private static final DeviceSecrets SECRETS = new DeviceSecrets(DEVICE_KEY.getBytes(StandardCharsets.UTF_8));
     private final DeviceIdentity identity = new DeviceIdentity(
             new DeviceIdentityConfig(DEVICE_KEY, Map.of("app1", "app1-client-key"), Duration.ofMinutes(5)), new SecureRandom());
-    private final DispatchHandler handler = new DispatchHandler(snapshot::get, identity, new ConnectTokenSigner(SECRET),
+    private final AtomicReference<RegionPolicy> policy = new AtomicReference<>(RegionPolicy.EMPTY);
+    private final DispatchHandler handler = new DispatchHandler(snapshot::get, policy::get, identity, new ConnectTokenSigner(SECRET),
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), "local", 3, 1, Duration.ofHours(1), registry, "t1");
 
     private static HttpRequest get(String... kv) {
@@ -131,6 +134,20 @@ class DispatchHandlerTest {
         assertEquals("local", verified.claims().region());
         assertEquals(body.expiresAt(), verified.claims().expiresAtMillis());
         assertEquals(1, count("ok"));
+    }
+
+    @Test
+    void aFailedOverHomeIsAnsweredWithTheServingRegionsBrokersWhileTheTokenKeepsTheHomeRegion() {
+        brokers(new BrokerInfo("n1", "north", "n1:7000", null, "n1:7100", 0, 0),
+                new BrokerInfo("s1", "south", "s1:7000", null, "s1:7100", 50, 0));
+        policy.set(BrokerAllocatorTest.policy("north:failed-over:south"));
+
+        DispatchResponse body = (DispatchResponse) handler.dispatch(signed("app1", "r1", "region", "north")).body();
+
+        assertEquals(List.of("s1:7000"), body.brokers());
+        assertEquals("north", body.region());
+        assertEquals("north", new ConnectTokenSigner(SECRET).verify(body.token(), NOW).claims().region());
+        assertEquals(1, registry.get("dispatcher.dispatches.served").tag("region", "south").counter().count());
     }
 
     @Test

@@ -120,7 +120,7 @@ public final class RegionPolicyWatcher implements AutoCloseable {
             return;
         }
         current = read;
-        log.info("{} region policy version {}: {}", prefix, read.version(), read.regions());
+        log.info("{} region policy version {}: {}", prefix, read.version(), brief(read));
         for (Consumer<RegionPolicy> l : listeners) {
             try {
                 l.accept(read);
@@ -128,6 +128,28 @@ public final class RegionPolicyWatcher implements AutoCloseable {
                 log.warn("{} a listener failed on version {}", prefix, read.version(), e);
             }
         }
+    }
+
+    /** One short line however many regions: those active with no move only by count. */
+    static String brief(RegionPolicy policy) {
+        StringBuilder sb = new StringBuilder();
+        int quiet = 0;
+        for (Region r : policy.regions()) {
+            RegionMove m = r.move();
+            if (r.state() == RegionState.ACTIVE && m == null) {
+                quiet++;
+                continue;
+            }
+            sb.append(sb.isEmpty() ? "" : ", ").append(r.name()).append(' ').append(r.state().wire());
+            if (!r.servedBy().equals(r.name())) {
+                sb.append(" (served by ").append(r.servedBy()).append(')');
+            }
+            if (m != null) {
+                sb.append(" [").append(m.direction().wire()).append(' ').append(m.from()).append("->").append(m.to())
+                        .append(" stage ").append(m.stage()).append(m.paused() ? " paused" : "").append(']');
+            }
+        }
+        return sb.append(sb.isEmpty() ? "" : ", ").append(quiet).append(" active").toString();
     }
 
     @Override
