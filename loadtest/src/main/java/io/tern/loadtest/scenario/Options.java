@@ -250,6 +250,7 @@ public final class Options {
                     --per-address N        device connections per source address 127.0.p.x (8000)
                     --drain-seconds S      wait for late deliveries this long (10)
                     --progress-seconds S   progress line period (2)
+                    --stats-ms M           device process counter period (1000; failover, region-death 250)
                     --set key=value        any role setting: broker.* (env of broker processes), dispatcher.*, logic.*
                     --client-jvm-opts "…"  device process JVM flags (-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
                     --broker-jvm-opts "…"  extra broker JVM flags, after -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
@@ -281,7 +282,6 @@ public final class Options {
                     --regions N            regions north, south, east, … (3)
                     --brokers-per-region N broker processes per region (1)
                     --push-rate R          single pushes per second during the whole run (100)
-                    --stats-ms M           device process counter period (250)
                     --drain-seconds S      how long delivery may take after the stream (60)
                   failover: fails the first region over to the second at --rate, waits, fails it back
                     --rate R               move rate, devices per second (500)
