@@ -92,6 +92,12 @@ final class FailoverScenario extends RegionScenario {
         boolean capsOk = admissionRows(report, admissions, "failover", to, t0, t0 + Math.round(over.settledSeconds() * 1000) + 2_000);
         capsOk &= admissionRows(report, admissions, "failback", from, t1, t1 + Math.round(back.settledSeconds() * 1000) + 2_000);
         j.put("awayFromHomeAfterFailback", away);
+        int cap = registry.brokers().values().stream().filter(b -> b.region().equals(to))
+                .mapToInt(b -> b.connects().admissionPerSecond()).max().orElse(0);
+        double efficiency = Math.min(1.0, Math.max(0.01, over.devices() / Math.max(over.settledSeconds(), 1e-3) / o.rate));
+        MoveEstimate million = new MoveEstimate(1_000_000, o.rate, 30, cap, efficiency);
+        j.put("millionOver30BrokersSeconds", Math.round(million.seconds()));
+        report.note("1,000,000 devices onto 30 target brokers at these settings: " + million.explain());
         report.row("away from home", Report.count(away), "sessions on a broker outside their home region after failback");
         boolean fast = over.completed() && back.completed() && over.settledSeconds() <= 60 && back.settledSeconds() <= 60;
         report.note(String.format("targets: each move ≤ 60 s %s, no target broker above its admission cap %s, "
