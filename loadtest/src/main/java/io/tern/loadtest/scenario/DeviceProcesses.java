@@ -57,6 +57,11 @@ final class DeviceProcesses implements AutoCloseable {
                         trustedCa == null ? null : trustedCa.toString(), d.region(p));
                 List<String> jvm = new ArrayList<>(o.clientJvmArgs());
                 jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+                // The process's devices share one HTTP client: after thousands re-dispatch at once (a region
+                // move) its pool would keep thousands of idle connections, which the dispatcher closes beyond its
+                // idle cap; reusing those stalled dispatches until their timeout. A real device has its own
+                // client; here idle connections go after 2 s (JDK default 1,200 s).
+                jvm.add("-Djdk.httpclient.keepalive.timeout=2");
                 d.procs.add(ChildProcess.start(name + "-client-" + p, jvm, DeviceProcess.class.getName(),
                         List.of(ChildIo.JSON.writeValueAsString(c)), java.util.Map.of(),
                         runDir.resolve(name + "-client-" + p + ".log"), maxLifetimeSeconds));
