@@ -151,6 +151,10 @@ final class Fleet {
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(5))
                 .dedupCapacity(config.dedup())
                 .homeRegion(config.region())
+                // A region move sends thousands of this process's devices to the dispatcher within seconds; on
+                // this shared 2-core machine it answers them in more than the SDK's 5 s, and abandoned requests
+                // come back as retries on top (the 20k failover runs collapsed that way). A phone would wait too.
+                .dispatchTimeout(Duration.ofSeconds(30))
                 .listener(new Listener(i))
                 .build();
     }
