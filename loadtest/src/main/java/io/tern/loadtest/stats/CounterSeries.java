@@ -68,6 +68,29 @@ public final class CounterSeries {
     }
 
     /**
+     * Seconds from the first reading in [fromMillis, toMillis] that shows the counter grown to the last one
+     * that does, i.e. how long it was moving there (0 when it moved in at most one reading).
+     */
+    public synchronized double activeSeconds(long fromMillis, long toMillis) {
+        long first = 0;
+        long last = 0;
+        long[] prev = null;
+        for (long[] r : readings) {
+            if (r[0] > toMillis) {
+                break;
+            }
+            if (prev != null && r[0] >= fromMillis && r[1] > prev[1]) {
+                if (first == 0) {
+                    first = Math.max(prev[0], fromMillis);
+                }
+                last = r[0];
+            }
+            prev = r;
+        }
+        return first == 0 ? 0 : (last - first) / 1e3;
+    }
+
+    /**
      * The highest rate between two readings inside [fromMillis, toMillis] that are at least
      * {@code minWindowMillis} apart, taking for each reading the nearest later one that far away (so a
      * one-second window on one-second reports is the per-second rate, and reports that come a little

@@ -64,6 +64,19 @@ class CounterSeriesTest {
     }
 
     @Test
+    void activeSecondsSpanTheReadingsInWhichTheCounterGrew() {
+        CounterSeries s = new CounterSeries();
+        s.add(0, 0);
+        s.add(1_000, 0);
+        s.add(2_000, 10);   // grew in (1000, 2000]
+        s.add(3_000, 10);
+        s.add(4_000, 30);   // and in (3000, 4000]
+        s.add(5_000, 30);
+        assertEquals(3.0, s.activeSeconds(0, 10_000), 1e-9, "from the reading before the first growth to the last");
+        assertEquals(0.0, s.activeSeconds(4_500, 10_000), 1e-9);
+    }
+
+    @Test
     void readingsThatAreNotNewerAreIgnored() {
         CounterSeries s = new CounterSeries();
         s.add(1_000, 5);
