@@ -57,11 +57,6 @@ final class RegionDeathScenario extends RegionScenario {
                 : String.format("only %,d of %,d devices connected %.0f s after the kill", connectedNow(), o.devices, seconds));
         // Let the surviving brokers' next reports (each second) cover the end of the storm.
         sleep(2_000);
-        ArrayNode admissions = report.json.putArray("admissions");
-        boolean capsOk = true;
-        for (String r : regions.subList(1, regions.size())) {
-            capsOk &= admissionRows(report, admissions, "reconnect", r, t0, t1 + 2_000);
-        }
         report.json.put("deadRegion", dead);
         report.json.put("orphaned", orphaned);
         report.json.put("allReconnected", back);
@@ -69,6 +64,11 @@ final class RegionDeathScenario extends RegionScenario {
         report.row("reconnected in", String.format("%.1f s", seconds), String.format("%,d devices of %s: SIGKILL → every "
                 + "device connected again (device counters every %d ms)%s", orphaned, dead, o.statsEveryMs,
                 back ? "" : " — NOT ALL"));
+        ArrayNode admissions = report.json.putArray("admissions");
+        boolean capsOk = true;
+        for (String r : regions.subList(1, regions.size())) {
+            capsOk &= admissionRows(report, admissions, "reconnect", r, t0, t1 + 2_000);
+        }
         report.note("targets: all devices back " + (back ? "met" : "MISSED") + ", no surviving broker above its "
                 + "admission cap " + (capsOk ? "met" : "MISSED") + ", lost 0 (below)");
         return back && capsOk;
