@@ -8,7 +8,7 @@ import io.tern.loadtest.api.SchedulerApi;
 import io.tern.loadtest.stats.CounterSeries;
 
 import java.io.PrintStream;
-import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code failover --devices 20000 [--rate 500]}: with pushes flowing, an SRE fails the first region over to
@@ -119,7 +119,7 @@ final class FailoverScenario extends RegionScenario {
      * scheduler's progress.
      */
     private Move awaitMove(String label, String region, String endState, int moving, long startMillis,
-                           java.util.function.BooleanSupplier settled) {
+                           BooleanSupplier settled) {
         long redirectedAtStart = redirects.last();
         long timeoutMs = (long) (moving * 3_000.0 / o.rate) + 120_000;
         long policyAt = 0;
