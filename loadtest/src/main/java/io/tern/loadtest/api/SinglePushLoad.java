@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * keep-alive HTTP/1.1 connections carries one request at a time.
  *
  * <p>Commands on stdin: {@code go [rate [seconds]]} starts a run (counters from zero; default rate
- * and seconds from the config). Lines out: {@code hello}, {@code ready} (connections open),
+ * and seconds from the config); {@code stop} ends the run's sending now (a stream that lasts until the
+ * runner's experiment is over), answers still drain. Lines out: {@code hello}, {@code ready} (connections open),
  * {@code stats} every second, {@code final} (with the run number) once the run's sending is over and
  * every answer is in (or the drain time passed). End of stdin halts the process.
  */
@@ -105,6 +106,8 @@ public final class SinglePushLoad {
                 int rate = w.length > 1 ? Integer.parseInt(w[1]) : config.rate();
                 int seconds = w.length > 2 ? Integer.parseInt(w[2]) : config.seconds();
                 load.loop.execute(() -> load.go(rate, seconds));
+            } else if (w[0].equals("stop")) {
+                load.loop.execute(load::stop);
             } else {
                 System.err.println("unknown command: " + cmd);
             }
@@ -169,6 +172,11 @@ public final class SinglePushLoad {
         startNanos = System.nanoTime();
         startedAtMicros = EpochClock.toEpochMicros(startNanos);
         tick = loop.scheduleAtFixedRate(this::tick, 0, 1, TimeUnit.MILLISECONDS);
+    }
+
+    /** No push is scheduled after this one; the tick ends the run as if its time were up. */
+    private void stop() {
+        total = Math.min(total, scheduled);
     }
 
     private void tick() {

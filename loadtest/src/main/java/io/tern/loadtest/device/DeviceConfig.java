@@ -19,10 +19,11 @@ import java.util.List;
  * @param deviceKey    the dispatcher's device key (dev mode only): each device's secret is derived from it, as
  *                     the platform derives the secrets it issues, so thousands of devices need no registration
  * @param trustedCa    PEM CA file: devices dispatch over HTTPS and connect over TLS verifying with it; null = plain
+ * @param region       home region every device names when it dispatches (SDK {@code homeRegion}); null = the dispatcher's default
  */
 public record DeviceConfig(int proc, String dispatcher, String appId, String regPrefix, int count,
                            List<String> addresses, int threads, int maxPending, int connectRate, int dedup,
-                           int statsEveryMs, String deviceKey, String trustedCa) {
+                           int statsEveryMs, String deviceKey, String trustedCa, String region) {
     public DeviceConfig {
         if (count < 0 || count > 19_500) {
             throw new IllegalArgumentException("count must be in [0, 19500] (20,000 files per process), got " + count);

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * Main class of a device (load client) process: {@code java ... DeviceProcess '<DeviceConfig JSON>'}.
  *
  * <p>Commands on stdin: {@code connect} (start every device, paced), {@code reset} (forget what was
- * received so far; answers {@code reset}), {@code final} (write a
+ * received so far; answers {@code reset}), {@code window <name> <fromMicros> <toMicros>} (single pushes
+ * whose intended send time falls in that range also count in latency histogram {@code name}), {@code final} (write a
  * {@code final} line with counts and latency histograms), {@code close} (close every device, then
  * write a {@code closed} line). It writes {@code hello} once, then a {@code stats} line every
  * {@code statsEveryMs}. End of stdin halts the process at once (the kernel closes the sockets).
@@ -26,13 +27,16 @@ public final class DeviceProcess {
         DeviceConfig config = ChildIo.JSON.readValue(args[0], DeviceConfig.class);
         Fleet fleet = new Fleet(config);
         CountDownLatch forever = new CountDownLatch(1);
-        ChildIo.listen(cmd -> {
+        ChildIo.listen(line -> {
+            String[] w = line.split(" ");
+            String cmd = w[0];
             switch (cmd) {
                 case "connect" -> fleet.connectAll();
                 case "reset" -> {
                     fleet.resetReceipts();
                     ChildIo.emit(ChildIo.message("reset"));
                 }
+                case "window" -> fleet.window(w[1], Long.parseLong(w[2]), Long.parseLong(w[3]));
                 case "final" -> {
                     ObjectNode n = ChildIo.message("final");
                     fleet.putStats(n);
@@ -46,7 +50,7 @@ public final class DeviceProcess {
                     fleet.putStats(n);
                     ChildIo.emit(n);
                 }
-                default -> System.err.println("unknown command: " + cmd);
+                default -> System.err.println("unknown command: " + line);
             }
         }, () -> Runtime.getRuntime().halt(0));
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -18,6 +18,8 @@ import java.util.TreeMap;
 final class Receipts {
     private final Histogram single = new Histogram();
     private final Map<Long, Histogram> broadcasts = new TreeMap<>();
+    /** Named intended-send-time windows (e.g. a region move) with their own single-push latency histogram. */
+    private final Map<String, Window> windows = new TreeMap<>();
     private long received;
     private long unmatched;
     private long firstReceiptMicros;
@@ -39,15 +41,32 @@ final class Receipts {
         long k = Payloads.longField(p, "k");
         if (k == Payloads.ABSENT) {
             single.record(recv - t);
+            for (Window w : windows.values()) {
+                if (t >= w.fromMicros && t < w.toMicros) {
+                    w.latency.record(recv - t);
+                }
+            }
         } else {
             broadcasts.computeIfAbsent(k, x -> new Histogram()).record(recv - t);
         }
+    }
+
+    /**
+     * Sets (or moves the bounds of) latency window {@code name}: single pushes whose intended send time is in
+     * [fromMicros, toMicros) are recorded in it too. Bounds may be moved later (a move's end is known only
+     * when it is over); what was recorded stays.
+     */
+    synchronized void window(String name, long fromMicros, long toMicros) {
+        Window w = windows.computeIfAbsent(name, n -> new Window());
+        w.fromMicros = fromMicros;
+        w.toMicros = toMicros;
     }
 
     /** Forgets everything received so far (between a warm-up and the measured run). */
     synchronized void reset() {
         single.reset();
         broadcasts.clear();
+        windows.clear();
         received = 0;
         unmatched = 0;
         firstReceiptMicros = 0;
@@ -69,5 +88,13 @@ final class Receipts {
         n.put("single", single.encode());
         ObjectNode b = n.putObject("broadcasts");
         broadcasts.forEach((k, h) -> b.put(Long.toString(k), h.encode()));
+        ObjectNode w = n.putObject("windows");
+        windows.forEach((name, win) -> w.put(name, win.latency.encode()));
+    }
+
+    private static final class Window {
+        final Histogram latency = new Histogram();
+        long fromMicros;
+        long toMicros;
     }
 }

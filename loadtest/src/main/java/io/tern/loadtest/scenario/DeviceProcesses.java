@@ -21,24 +21,28 @@ final class DeviceProcesses implements AutoCloseable {
     /** Summed counters of every device process's latest {@code stats} line. */
     record Totals(long devices, long started, long connected, long everConnected, long connectFailures,
                   long dispatchFailures, long reconnects, long disconnects, long received, long duplicates,
-                  long lastReceiptAt, long allConnectedAt, boolean allReported) {
+                  long lastReceiptAt, long allConnectedAt, boolean allReported, long regionMoved) {
     }
 
     private final List<ChildProcess> procs = new ArrayList<>();
     private final int total;
+    private final List<String> regions;
 
-    private DeviceProcesses(int total) {
+    private DeviceProcesses(int total, List<String> regions) {
         this.total = total;
+        this.regions = List.copyOf(regions);
     }
 
     /**
      * @param name      label in process and file names, also the regId prefix: devices are {@code <name><p>-<i>}
      * @param deviceKey the dispatcher's device key (dev mode), from which each device derives its secret
+     * @param regions   home regions, process p's devices in {@code regions[(p-1) % size]}; empty = the dispatcher's
+     *                  default region for all
      */
     static DeviceProcesses start(String name, int devices, int processes, Options o, String dispatcherUrl,
                                  Path trustedCa, String appId, String deviceKey, Path runDir,
-                                 long maxLifetimeSeconds) {
-        DeviceProcesses d = new DeviceProcesses(devices);
+                                 long maxLifetimeSeconds, List<String> regions) {
+        DeviceProcesses d = new DeviceProcesses(devices, regions);
         try {
             for (int p = 1; p <= processes; p++) {
                 int count = devices / processes + (p <= devices % processes ? 1 : 0);
@@ -49,10 +53,15 @@ final class DeviceProcesses implements AutoCloseable {
                 }
                 int dedup = Math.max(64, o.broadcasts + 16);
                 DeviceConfig c = new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses,
-                        o.clientThreads, o.connectWindow, o.connectRate, dedup, 1000, deviceKey,
-                        trustedCa == null ? null : trustedCa.toString());
+                        o.clientThreads, o.connectWindow, o.connectRate, dedup, o.statsEveryMs, deviceKey,
+                        trustedCa == null ? null : trustedCa.toString(), d.region(p));
                 List<String> jvm = new ArrayList<>(o.clientJvmArgs());
                 jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+                // The process's devices share one HTTP client: after thousands re-dispatch at once (a region
+                // move) its pool would keep thousands of idle connections, which the dispatcher closes beyond its
+                // idle cap; reusing those stalled dispatches until their timeout. A real device has its own
+                // client; here idle connections go after 2 s (JDK default 1,200 s).
+                jvm.add("-Djdk.httpclient.keepalive.timeout=2");
                 d.procs.add(ChildProcess.start(name + "-client-" + p, jvm, DeviceProcess.class.getName(),
                         List.of(ChildIo.JSON.writeValueAsString(c)), java.util.Map.of(),
                         runDir.resolve(name + "-client-" + p + ".log"), maxLifetimeSeconds));
@@ -70,6 +79,27 @@ final class DeviceProcesses implements AutoCloseable {
     /** The regIds of process p (1-based) are {@code prefix(p) + i}, i in [0, count(p)). */
     static String prefix(String name, int p) {
         return name + p + "-";
+    }
+
+    /** The home region of process p's devices (1-based), or null for the dispatcher's default. */
+    String region(int p) {
+        return regions.isEmpty() ? null : regions.get((p - 1) % regions.size());
+    }
+
+    /** How many devices have {@code region} as their home. */
+    int devicesOf(String region) {
+        int n = 0;
+        for (int p = 1; p <= procs.size(); p++) {
+            if (region.equals(region(p))) {
+                n += count(p);
+            }
+        }
+        return n;
+    }
+
+    /** Sends a command line to every device process. */
+    void send(String command) {
+        procs.forEach(p -> p.send(command));
     }
 
     int processes() {
@@ -95,7 +125,7 @@ final class DeviceProcesses implements AutoCloseable {
 
     Totals totals() {
         long devices = 0, started = 0, connected = 0, ever = 0, cf = 0, df = 0, rc = 0, dc = 0, rx = 0, dup = 0,
-                last = 0, allAt = 0;
+                last = 0, allAt = 0, moved = 0;
         boolean all = true;
         for (ChildProcess p : procs) {
             JsonNode s = p.latest("stats");
@@ -113,6 +143,7 @@ final class DeviceProcesses implements AutoCloseable {
             dc += s.path("disconnects").asLong();
             rx += s.path("received").asLong();
             dup += s.path("duplicatesDropped").asLong();
+            moved += s.path("regionMoved").asLong();
             last = Math.max(last, s.path("lastReceiptAt").asLong());
             long a = s.path("allConnectedAt").asLong();
             if (a == 0) {
@@ -121,7 +152,7 @@ final class DeviceProcesses implements AutoCloseable {
             allAt = Math.max(allAt, a);
         }
         return new Totals(devices, started, connected, ever, cf, df, rc, dc, rx, dup, last, all ? allAt : 0,
-                all && procs.size() > 0);
+                all && procs.size() > 0, moved);
     }
 
     /** Asks every process for its {@code final} line (counts and histograms) and returns them. */

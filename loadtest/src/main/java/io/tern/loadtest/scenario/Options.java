@@ -53,6 +53,13 @@ public final class Options {
     public Path runDir;
     /** chaos: the process killed (broker, logic, redis, kafka, dispatcher). */
     public String kill;
+    /** failover, region-death: single pushes per second throughout (--rate is the move rate there). */
+    public int pushRate = 100;
+    /** failover, region-death: regions (north, south, east, west, central, r6, …), devices' homes spread evenly. */
+    public int regions = 3;
+    public int brokersPerRegion = 1;
+    /** How often each device process reports its counters. */
+    public int statsEveryMs = 1_000;
 
     private Options(String scenario) {
         this.scenario = scenario;
@@ -75,6 +82,14 @@ public final class Options {
                 rate = 200;
                 brokers = 2;
                 drainSeconds = 60;
+            }
+            case "failover", "region-death" -> {
+                devices = 20_000;
+                seconds = 0;
+                rate = 500;
+                drainSeconds = 60;
+                statsEveryMs = 250;
+                connectTimeout = 300;
             }
             default -> throw new IllegalArgumentException("unknown scenario '" + scenario + "'\n" + usage());
         }
@@ -124,6 +139,10 @@ public final class Options {
                 case "--drain-seconds" -> o.drainSeconds = positive(flag, v, 0);
                 case "--progress-seconds" -> o.progressSeconds = positive(flag, v, 1);
                 case "--ttl-seconds" -> o.ttlSeconds = positive(flag, v, 1);
+                case "--push-rate" -> o.pushRate = positive(flag, v, 1);
+                case "--regions" -> o.regions = positive(flag, v, 2);
+                case "--brokers-per-region" -> o.brokersPerRegion = positive(flag, v, 1);
+                case "--stats-ms" -> o.statsEveryMs = positive(flag, v, 50);
                 case "--client-jvm-opts" -> o.clientJvmOpts = v;
                 case "--broker-jvm-opts" -> o.brokerJvmOpts = v;
                 case "--run-dir" -> o.runDir = Path.of(v);
@@ -146,6 +165,11 @@ public final class Options {
         if (o.clients == 0) {
             o.clients = Math.max(1, (o.devices + MAX_DEVICES_PER_PROCESS - 1) / MAX_DEVICES_PER_PROCESS);
         }
+        if (o.regional()) {
+            // Each device process is one region's devices: a multiple of the regions, homes spread evenly.
+            o.clients = (o.clients + o.regions - 1) / o.regions * o.regions;
+            o.brokers = o.regions * o.brokersPerRegion;
+        }
         if ((o.devices + o.clients - 1) / o.clients > MAX_DEVICES_PER_PROCESS) {
             throw new IllegalArgumentException("--clients " + o.clients + " would put more than "
                     + MAX_DEVICES_PER_PROCESS + " devices in one process (20,000 open files per process here)");
@@ -164,6 +188,21 @@ public final class Options {
             throw new IllegalArgumentException("--broadcasts must be at most 1000");
         }
         return o;
+    }
+
+    /** Scenarios that spread brokers and devices over regions and run global schedulers. */
+    public boolean regional() {
+        return scenario.equals("failover") || scenario.equals("region-death");
+    }
+
+    /** The region names of a regional run: north, south, east, west, central, then r6, r7, …. */
+    public List<String> regionNames() {
+        List<String> names = new ArrayList<>();
+        List<String> first = List.of("north", "south", "east", "west", "central");
+        for (int i = 0; i < regions; i++) {
+            names.add(i < first.size() ? first.get(i) : "r" + (i + 1));
+        }
+        return names;
     }
 
     private static int positive(String flag, String v, int min) {
@@ -198,7 +237,7 @@ public final class Options {
 
     public static String usage() {
         return """
-                usage: loadtest/run <hold|single|broadcast|chaos> [flags]
+                usage: loadtest/run <hold|single|broadcast|chaos|failover|region-death> [flags]
 
                   common
                     --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
@@ -211,6 +250,7 @@ public final class Options {
                     --per-address N        device connections per source address 127.0.p.x (8000)
                     --drain-seconds S      wait for late deliveries this long (10)
                     --progress-seconds S   progress line period (2)
+                    --stats-ms M           device process counter period (1000; failover, region-death 250)
                     --set key=value        any role setting: broker.* (env of broker processes), dispatcher.*, logic.*
                     --client-jvm-opts "…"  device process JVM flags (-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError)
                     --broker-jvm-opts "…"  extra broker JVM flags, after -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
@@ -237,6 +277,15 @@ public final class Options {
                                            restarted 5 s later (a broker is not)
                     --rate R, --seconds T  single pushes per second (200) for T s (30)
                     --drain-seconds S      how long delivery may take after the stream (60)
+                  failover, region-death (every part its own process; brokers over regions, 2 global schedulers;
+                  --devices 20000, homes spread evenly, single pushes throughout)
+                    --regions N            regions north, south, east, … (3)
+                    --brokers-per-region N broker processes per region (1)
+                    --push-rate R          single pushes per second during the whole run (100)
+                    --drain-seconds S      how long delivery may take after the stream (60)
+                  failover: fails the first region over to the second at --rate, waits, fails it back
+                    --rate R               move rate, devices per second (500)
+                  region-death: SIGKILLs every broker of the first region; devices fall back by themselves
                 """;
     }
 }

@@ -48,6 +48,8 @@ public abstract class Scenario implements AutoCloseable {
             case "single" -> new SingleScenario(o, out);
             case "broadcast" -> new BroadcastScenario(o, out);
             case "chaos" -> new ChaosScenario(o, out);
+            case "failover" -> new FailoverScenario(o, out);
+            case "region-death" -> new RegionDeathScenario(o, out);
             default -> throw new IllegalArgumentException("unknown scenario " + o.scenario);
         };
     }
@@ -79,7 +81,7 @@ public abstract class Scenario implements AutoCloseable {
     protected DeviceProcesses startDevices(String name, int devices, int processes) {
         long t = System.nanoTime();
         DeviceProcesses d = DeviceProcesses.start(name, devices, processes, o, platform.dispatcherUrl(),
-                platform.trustedCa(), Platform.APP_ID, platform.deviceKey(), o.runDir, maxLifetimeSeconds());
+                platform.trustedCa(), Platform.APP_ID, platform.deviceKey(), o.runDir, maxLifetimeSeconds(), List.of());
         deviceGroups.add(d);
         say(String.format("%d device process(es) up for %,d devices, pids %s (%.1f s)", processes, devices,
                 d.pids(), (System.nanoTime() - t) / 1e9));

@@ -41,6 +41,20 @@ class OptionsTest {
     }
 
     @Test
+    void regionalRunsPutOneRegionInEachDeviceProcessAndBrokersInEveryRegion() {
+        Options o = Options.parse("failover", "--devices", "20000", "--brokers-per-region", "2", "--push-rate", "50");
+        assertEquals(500, o.rate, "--rate is the move rate, 500/s by default");
+        assertEquals(50, o.pushRate);
+        assertEquals(3, o.clients, "20,000 devices need 2 processes, rounded up to one per region");
+        assertEquals(6, o.brokers);
+        assertEquals(java.util.List.of("north", "south", "east"), o.regionNames());
+        Options death = Options.parse("region-death", "--devices", "40000", "--regions", "2");
+        assertEquals(4, death.clients, "3 processes for 40,000 devices, rounded up to a multiple of 2 regions");
+        assertEquals(java.util.List.of("north", "south"), death.regionNames());
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("failover", "--regions", "1"));
+    }
+
+    @Test
     void refusesWhatCannotWork() {
         assertThrows(IllegalArgumentException.class, () -> Options.parse("nope"));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("hold", "--devices"));

@@ -105,4 +105,22 @@ class ScenarioSmokeIT {
         assertTrue(brokerLog.contains("[broker b1 internal port] TLS on") && brokerLog.contains("client certificates required"),
                 "the logic node reached the broker over mutual TLS");
     }
+
+    @Test
+    void failoverMovesARegionAndBringsItBackWithoutLoss() throws Exception {
+        // Move durations depend on the machine: the exit status (which includes the 60 s target) is not asserted.
+        ObjectNode r = run(-1, "failover", "--devices", "300", "--rate", "100", "--push-rate", "20",
+                "--drain-seconds", "30", "--connect-timeout", "300");
+        JsonNode over = r.get("moves").get(0);
+        JsonNode back = r.get("moves").get(1);
+        assertTrue(over.get("completed").asBoolean() && back.get("completed").asBoolean(), r.toString());
+        assertEquals(100, over.get("devices").asInt(), "north's third of the devices moved");
+        assertEquals(100, over.get("redirected").asLong(), "each moved device saw one REGION_MOVED");
+        assertEquals(0, r.get("awayFromHomeAfterFailback").asInt());
+        assertEquals(r.get("accepted").asLong(), r.get("delivered").asLong());
+        assertEquals(0, r.get("lost").asLong());
+        JsonNode b2 = r.get("admissions").get(0);
+        assertEquals("b2", b2.get("broker").asText(), "south's broker took north's devices");
+        assertEquals(100, b2.get("admitted").asLong());
+    }
 }
