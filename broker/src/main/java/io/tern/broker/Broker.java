@@ -189,7 +189,7 @@ public final class Broker implements AutoCloseable {
         brokers = new BrokerDirectory(new BrokerRegistry(redis), regions.registryRefresh(), readTimeout,
                 Clock.systemUTC(), "broker " + id).start();
         mover = new RegionMover(id, config.region(), sessions, disconnects, regionPolicy::current,
-                region -> liveBrokersOf(brokers.snapshot(), region), regions.moveTick(), regions.redirectBatchMax(),
+                region -> tcpAddressesIn(brokers.snapshot(), region), regions.moveTick(), regions.redirectBatchMax(),
                 System::nanoTime, new SplittableRandom());
         TagWriter tags = new TagWriter(id, new TagRepository(redis), metrics, config.maxTagUpdatesInFlight());
         DeviceServices device = new DeviceServices(id, sessions, presence, acks, tags,
@@ -271,15 +271,18 @@ public final class Broker implements AutoCloseable {
                 connectStats.snapshot(config.regions().admissionRate()));
     }
 
-    /** Live brokers of {@code region} in the registry copy: a move's rate is shared among them. */
-    static int liveBrokersOf(BrokerSnapshot snapshot, String region) {
-        int n = 0;
+    /**
+     * Device TCP addresses of the live brokers of {@code region} in the registry copy: a move's rate is
+     * shared among the moving region's, and its redirects name the target region's.
+     */
+    static List<String> tcpAddressesIn(BrokerSnapshot snapshot, String region) {
+        List<String> out = new ArrayList<>();
         for (BrokerInfo b : snapshot.brokers()) {
             if (b.region().equals(region)) {
-                n++;
+                out.add(b.tcpAddress());
             }
         }
-        return n;
+        return out;
     }
 
     /**

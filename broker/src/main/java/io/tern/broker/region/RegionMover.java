@@ -23,14 +23,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import java.util.function.ToIntFunction;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
  * This broker's part in the region moves the global scheduler orders ({@link RegionPolicy}): for
- * each move whose {@code from} is this broker's region, it sends REDIRECT REGION_MOVED with no
- * address (the device asks the dispatcher again, which sends it to the serving region) to the
- * sessions the move covers, at this broker's share of the move's rate: {@code ratePerSecond}
+ * each move whose {@code from} is this broker's region, it sends REDIRECT REGION_MOVED to the
+ * sessions the move covers, naming the TCP addresses of up to {@value #REDIRECT_ADDRESSES} live brokers of
+ * the move's {@code to} region from a random starting point (so devices spread over them and land without
+ * a dispatcher round trip: a move of thousands of devices a second would otherwise queue at the
+ * dispatcher); WebSocket sessions, and any when {@code to} has no live broker in the registry copy, get
+ * no address and re-dispatch. It redirects at this broker's share of the move's rate: {@code ratePerSecond}
  * divided by the live brokers of {@code from} (the registry), so the region as a whole redirects
  * at the rate. A move redirects until its stage fraction of the covered sessions this broker held
  * when it first saw the move (per move id) have left: covered sessions left ≤ held × (1 − fraction);
@@ -47,12 +50,14 @@ public final class RegionMover implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegionMover.class);
     /** Sessions one tick looks at per redirect it may send, at most: bounds a tick's work. */
     private static final int WALK_PER_REDIRECT = 8;
+    /** Target addresses in one REDIRECT: the device tries them in order, then re-dispatches. */
+    static final int REDIRECT_ADDRESSES = 3;
 
     private final String region;
     private final Sessions sessions;
     private final Disconnects disconnects;
     private final Supplier<RegionPolicy> policy;
-    private final ToIntFunction<String> liveBrokersOf;
+    private final Function<String, List<String>> brokerAddressesOf;
     private final long tickNanos;
     private final int batchMax;
     private final LongSupplier nanos;
@@ -89,13 +94,14 @@ public final class RegionMover implements AutoCloseable {
      * @param batchMax      most redirects per tick
      */
     public RegionMover(String brokerId, String region, Sessions sessions, Disconnects disconnects,
-                       Supplier<RegionPolicy> policy, ToIntFunction<String> liveBrokersOf, Duration tick, int batchMax,
+                       Supplier<RegionPolicy> policy, Function<String, List<String>> brokerAddressesOf, Duration tick,
+                       int batchMax,
                        LongSupplier nanos, RandomGenerator random) {
         this.region = region;
         this.sessions = sessions;
         this.disconnects = disconnects;
         this.policy = policy;
-        this.liveBrokersOf = liveBrokersOf;
+        this.brokerAddressesOf = brokerAddressesOf;
         this.tickNanos = tick.toNanos();
         this.batchMax = batchMax;
         this.nanos = nanos;
@@ -192,7 +198,7 @@ public final class RegionMover implements AutoCloseable {
     }
 
     private int liveBrokers(RegionMove m) {
-        return Math.max(1, liveBrokersOf.applyAsInt(m.from()));
+        return Math.max(1, brokerAddressesOf.apply(m.from()).size());
     }
 
     /** Live sessions here the move covers, from the per-home counts (no scan). */
@@ -211,6 +217,7 @@ public final class RegionMover implements AutoCloseable {
         int sent = 0;
         int budget = max * WALK_PER_REDIRECT + 64;
         boolean restarted = false;
+        List<String> targets = brokerAddressesOf.apply(m.to());
         while (sent < max && budget-- > 0) {
             if (walk == null || !walk.hasNext()) {
                 if (restarted) {
@@ -229,13 +236,27 @@ public final class RegionMover implements AutoCloseable {
             // Counted as leaving before the write: the session may be removed before redirect() returns.
             st.leaving.incrementAndGet();
             redirected.put(s, st);
-            if (disconnects.redirect(s, ReasonCode.REGION_MOVED, List.of()) != null) {
+            if (disconnects.redirect(s, ReasonCode.REGION_MOVED, s.webSocket() ? List.of() : pick(targets)) != null) {
                 sent++;
             } else if (redirected.remove(s) != null) {
                 st.leaving.decrementAndGet();
             }
         }
         return sent;
+    }
+
+    /** Up to {@value #REDIRECT_ADDRESSES} of {@code targets}, in order from a random one. */
+    private List<String> pick(List<String> targets) {
+        int n = Math.min(REDIRECT_ADDRESSES, targets.size());
+        if (n == 0) {
+            return List.of();
+        }
+        int start = random.nextInt(targets.size());
+        String[] out = new String[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = targets.get((start + i) % targets.size());
+        }
+        return List.of(out);
     }
 
     @Override

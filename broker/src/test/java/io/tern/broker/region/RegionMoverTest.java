@@ -37,10 +37,21 @@ class RegionMoverTest {
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final AtomicInteger liveBrokers = new AtomicInteger(1);
     private final List<EmbeddedChannel> channels = new ArrayList<>();
+    /** The addresses each REDIRECT read so far named. */
+    private final List<List<String>> redirectAddresses = new ArrayList<>();
 
     private RegionMover mover(String brokerRegion, int batchMax) {
-        return new RegionMover("b1", brokerRegion, sessions, disconnects, policy::get, r -> liveBrokers.get(), TICK,
+        return new RegionMover("b1", brokerRegion, sessions, disconnects, policy::get, this::addressesOf, TICK,
                 batchMax, nanos::get, new SplittableRandom(42));
+    }
+
+    /** {@code liveBrokers} brokers in every region: b-{region}-{i}:9000. */
+    private List<String> addressesOf(String region) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < liveBrokers.get(); i++) {
+            out.add(region + "-" + i + ":9000");
+        }
+        return out;
     }
 
     private void connect(String home, int count) {
@@ -60,7 +71,7 @@ class RegionMoverTest {
             if (out != null) {
                 Frame.Redirect r = assertInstanceOf(Frame.Redirect.class, out);
                 assertEquals(ReasonCode.REGION_MOVED, r.reason());
-                assertEquals(List.of(), r.addresses());
+                redirectAddresses.add(r.addresses());
                 n++;
             }
         }
@@ -160,5 +171,29 @@ class RegionMoverTest {
         m.tick();
         ticks(m, 10);
         assertEquals(0, redirected("any"));
+    }
+
+    @Test
+    void redirectsNameUpToThreeBrokersOfTheTargetRegionFromVaryingStartsAndWebSocketsNone() throws Exception {
+        connect("north", 40);
+        EmbeddedChannel ws = new EmbeddedChannel();
+        sessions.open("app", "web-1", "north", ws, true);
+        liveBrokers.set(4);
+        RegionMover m = mover("north", 100);
+        policy("north", "failing-over", "south", 3, "failover", "north", "south", 1000, 1.0, false);
+        m.tick();
+        ticks(m, 20);
+        assertEquals(40, redirected("any"));
+        List<String> south = addressesOf("south");
+        java.util.Set<String> firsts = new java.util.HashSet<>();
+        for (List<String> a : redirectAddresses) {
+            assertEquals(3, a.size(), "three target brokers of four: " + a);
+            assertTrue(south.containsAll(a), "only the target region's brokers: " + a);
+            assertEquals(3, new java.util.HashSet<>(a).size(), "no broker twice: " + a);
+            firsts.add(a.get(0));
+        }
+        assertTrue(firsts.size() > 1, "devices do not all try the same broker first: " + firsts);
+        Frame.Redirect toWs = assertInstanceOf(Frame.Redirect.class, ws.readOutbound());
+        assertEquals(List.of(), toWs.addresses(), "a WebSocket session re-dispatches (TCP addresses are no use to it)");
     }
 }
