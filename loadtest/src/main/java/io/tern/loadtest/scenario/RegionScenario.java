@@ -112,8 +112,10 @@ abstract class RegionScenario extends ClusterScenario {
             report.row("push p99 " + name, Report.ms(h.percentile(99)), String.format(
                     "pushes sent during the %s (%,d), max %s", name, h.count(), Report.ms(h.max())));
         });
-        report.note("machine: 2 cores shared with other sessions' builds and tests; every process of the platform, "
-                + "the devices and the generator run on it");
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        report.note(String.format(java.util.Locale.ROOT, "machine: %d cores, load average %.1f at the end; every process "
+                + "of the platform, the devices and the generator run on it", os.getAvailableProcessors(),
+                os.getSystemLoadAverage()));
         report.print(out);
         result = j;
         return met && d.lost() == 0 ? 0 : 1;
