@@ -240,7 +240,7 @@ class RegionMoveIT {
             Object next = late.next(AWAIT);
             Frame.Redirect r = org.junit.jupiter.api.Assertions.assertInstanceOf(Frame.Redirect.class, next);
             assertEquals(ReasonCode.REGION_MOVED, r.reason());
-            assertEquals(List.of(), r.addresses(), "no address: ask the dispatcher again");
+            assertEquals(List.of("127.0.0.1:" + to.tcpAddress().getPort()), r.addresses(), "the target region's live broker: land there directly");
         }
 
         // Failed over: the region's brokers refuse every CONNECT with REGION_MOVED.
