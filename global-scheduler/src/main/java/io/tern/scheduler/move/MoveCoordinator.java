@@ -36,7 +36,9 @@ import java.util.Set;
  *       stage against their own count when they first saw the move, and the scheduler's {@code coveredAtStart}
  *       comes from reports up to a heartbeat old, so the two can disagree by a few devices; without the
  *       stall rule a stage the brokers consider done would wait for ever;</li>
- *   <li>in the last stage, {@code left == 0} finishes the move: failed-over after a failover, active after a failback.</li>
+ *   <li>in the last stage, {@code left == 0} for {@code stageStallMillis} without a break finishes the move: failed-over
+ *       after a failover, active after a failback. Not at the first zero: a report up to a heartbeat old can miss a
+ *       device that connected just before the move began, and a finished move redirects nobody.</li>
  * </ol>
  * Not thread-safe: one driver thread calls it.
  */
@@ -65,6 +67,8 @@ public final class MoveCoordinator {
     private final Map<String, Long> healthySince = new HashMap<>();
     private final Map<String, String> unhealthyReason = new HashMap<>();
     private final Map<String, StageProgress> stageProgress = new HashMap<>();
+    /** By region: since when its move has had nothing left without a break (absent: something left). */
+    private final Map<String, Long> emptySince = new HashMap<>();
 
     /**
      * @param configuredRegions regions the policy must hold even before a broker reports them
@@ -117,6 +121,11 @@ public final class MoveCoordinator {
             Deque<LeftSample> samples = leftSamples.get(r.name());
             long left = left(r.name(), move, snapshot);
             samples.addLast(new LeftSample(now, left));
+            if (left == 0) {
+                emptySince.putIfAbsent(r.name(), now);
+            } else {
+                emptySince.remove(r.name());
+            }
             StageProgress p = stageProgress.get(r.name());
             // A paused move makes no progress by design: the stall clock restarts when it runs again.
             if (p == null || p.moveId() != move.id() || p.stage() != move.stage() || move.paused() || left < p.lowest()) {
@@ -137,6 +146,7 @@ public final class MoveCoordinator {
         leftSamples.keySet().retainAll(moving);
         leftMoveIds.keySet().retainAll(moving);
         stageProgress.keySet().retainAll(moving);
+        emptySince.keySet().retainAll(moving);
         healthySince.keySet().retainAll(targets);
         unhealthyReason.keySet().retainAll(targets);
     }
@@ -226,7 +236,8 @@ public final class MoveCoordinator {
                     "stage " + stage + " (" + percent(fraction) + "): " + left + " of " + covered + " devices left"
                             + (reached ? "" : "; none left for " + (now - p.sinceMillis()) + " ms, the brokers' share is done"));
         }
-        if (move.stage() >= last && left == 0) {
+        Long empty = emptySince.get(name);
+        if (move.stage() >= last && left == 0 && empty != null && now - empty >= stageStallMillis) {
             RegionMove done = move.finished(now);
             Region finished = move.direction() == RegionMove.Direction.FAILOVER
                     ? new Region(name, RegionState.FAILED_OVER, move.to(), null, done)

@@ -109,8 +109,11 @@ class MoveCoordinatorTest {
         assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 1, Map.of(), null),
                 broker("b2", "north", 0, Map.of(), null), south)), "the last stage ends at zero, not before");
         now += 1000;
+        assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 0, Map.of(), null),
+                broker("b2", "north", 0, Map.of(), null), south)), "the first zero may be a stale report");
+        now += STALL;
         assertEquals(List.of("done"), tick(policy, snapshot(broker("b1", "north", 0, Map.of(), null),
-                broker("b2", "north", 0, Map.of(), null), south)));
+                broker("b2", "north", 0, Map.of(), null), south)), "zero for the stall time: done");
         Region north = policy[0].region("north");
         assertEquals(RegionState.FAILED_OVER, north.state());
         assertEquals("south", north.servedBy());
@@ -133,7 +136,7 @@ class MoveCoordinatorTest {
         tick(policy, snapshot(broker("b3", "south", 900, Map.of("north", 300, "south", 600), null), north));
         assertEquals(300L, policy[0].region("north").move().coveredAtStart(), "only devices whose home is north");
 
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 3 + STALL / 500; i++) {
             now += 500;
             tick(policy, snapshot(broker("b3", "south", 600, Map.of("south", 600), null), north));
         }
@@ -245,5 +248,26 @@ class MoveCoordinatorTest {
         now += 1000;
         assertEquals(List.of("stage"), tick(policy, snapshot(broker("b1", "north", 990, Map.of(), null), south)));
         assertEquals(1, policy[0].region("north").move().stage());
+    }
+
+    @Test
+    void aMoveWhoseFirstReportsMissedADeviceIsNotDoneUntilThatDeviceHasLeft() {
+        RegionPolicy[] policy = {failover(twoRegions())};
+        BrokerInfo south = broker("b3", "south", 0, Map.of(), healthy(0));
+        // The device connected to north just before the failover; north's last report predates it.
+        assertEquals(List.of("start", "stage", "stage", "stage"),
+                tick(policy, snapshot(broker("b1", "north", 0, Map.of(), null), south)));
+        now += 1000;
+        assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 1, Map.of(), null), south)),
+                "the next report shows it: not done");
+        now += 2 * STALL;
+        assertEquals(List.of(), tick(policy, snapshot(broker("b1", "north", 1, Map.of(), null), south)),
+                "still there: the move keeps running, so north's broker redirects it");
+        assertEquals(RegionState.FAILING_OVER, policy[0].region("north").state());
+        now += 500;
+        tick(policy, snapshot(broker("b1", "north", 0, Map.of(), null), south));
+        now += STALL;
+        assertEquals(List.of("done"), tick(policy, snapshot(broker("b1", "north", 0, Map.of(), null), south)));
+        assertEquals(RegionState.FAILED_OVER, policy[0].region("north").state());
     }
 }
