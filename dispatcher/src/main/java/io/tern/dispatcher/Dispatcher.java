@@ -11,6 +11,7 @@ import io.tern.dispatcher.identity.DeviceIdentity;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.main.StartedResources;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.redis.RedisStore;
@@ -26,8 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 /**
  * The dispatcher role: {@code POST /v1/register} issues a device its regId and secret;
@@ -42,10 +41,10 @@ public final class Dispatcher implements AutoCloseable {
     private final HttpServer http;
     private final BrokerDirectory directory;
     // Stopped in reverse order of start.
-    private final Deque<AutoCloseable> resources;
+    private final StartedResources resources;
     private boolean closed;
 
-    private Dispatcher(DispatcherConfig config, HttpServer http, BrokerDirectory directory, Deque<AutoCloseable> resources) {
+    private Dispatcher(DispatcherConfig config, HttpServer http, BrokerDirectory directory, StartedResources resources) {
         this.config = config;
         this.http = http;
         this.directory = directory;
@@ -67,17 +66,17 @@ public final class Dispatcher implements AutoCloseable {
             log.warn("[dispatcher {}] dev mode: the development connect-token secret and device key are accepted; "
                     + "never run it where devices are real", id);
         }
-        Deque<AutoCloseable> started = new ArrayDeque<>();
+        StartedResources started = new StartedResources("dispatcher " + id);
         try {
             Observability obs = new Observability("dispatcher", id);
-            started.push(obs);
+            started.add(obs);
             RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
-            started.push(redis);
+            started.add(redis);
             // live() is two round trips, each bounded by the command timeout.
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
             BrokerDirectory directory = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                     readTimeout, clock, "dispatcher " + id);
-            started.push(directory);
+            started.add(directory);
             directory.start();
             // Brokers re-register as soon as Redis is back after an outage: list them again at once.
             redis.onReconnect(directory::refreshSoon);
@@ -92,7 +91,7 @@ public final class Dispatcher implements AutoCloseable {
             obs.check("registry", directory::fresh);
             RegionPolicyWatcher regions = new RegionPolicyWatcher(redis, new RegionPolicyRepository(redis),
                     config.regionPolicyPoll(), readTimeout, "dispatcher " + id);
-            started.push(regions);
+            started.add(regions);
             regions.start();
             Gauge.builder("dispatcher.region.policy.version", regions, w -> w.current().version())
                     .description("Version of the region policy this dispatcher follows (0: none written yet)")
@@ -113,12 +112,12 @@ public final class Dispatcher implements AutoCloseable {
                     .tls(ServerTls.of(config.tls(), false, "dispatcher " + id))
                     .route(HttpMethod.GET, DispatchHandler.PATH, handler);
             HttpServer http = obs.addRoutes(builder).start(config.http());
-            started.push(http);
+            started.add(http);
             log.info("[dispatcher {}] serving on {} with {} live brokers", id, http.address(),
                     directory.snapshot().brokers().size());
             return new Dispatcher(config, http, directory, started);
         } catch (RuntimeException e) {
-            closeAll(started, id);
+            started.close();
             throw e;
         }
     }
@@ -144,18 +143,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         closed = true;
         log.info("[dispatcher {}] stopping", config.id());
-        closeAll(resources, config.id());
+        resources.close();
         log.info("[dispatcher {}] stopped", config.id());
-    }
-
-    private static void closeAll(Deque<AutoCloseable> resources, String id) {
-        while (!resources.isEmpty()) {
-            AutoCloseable r = resources.pop();
-            try {
-                r.close();
-            } catch (Exception e) {
-                log.warn("[dispatcher {}] closing {} failed", id, r.getClass().getSimpleName(), e);
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.tern.scheduler;
 import io.micrometer.core.instrument.Gauge;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.runtime.main.StartedResources;
 import io.tern.runtime.metrics.Observability;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.scheduler.admin.AdminApi;
@@ -24,8 +25,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 /**
  * The global scheduler role: owns the region policy. Serves the SRE admin API ({@link AdminApi}) plus
@@ -42,11 +41,11 @@ public final class GlobalScheduler implements AutoCloseable {
     private final LeaderElection election;
     private final RegionPolicyWatcher watcher;
     // Stopped in reverse order of start.
-    private final Deque<AutoCloseable> resources;
+    private final StartedResources resources;
     private boolean closed;
 
     private GlobalScheduler(SchedulerConfig config, HttpServer http, LeaderElection election,
-                            RegionPolicyWatcher watcher, Deque<AutoCloseable> resources) {
+                            RegionPolicyWatcher watcher, StartedResources resources) {
         this.config = config;
         this.http = http;
         this.election = election;
@@ -67,28 +66,28 @@ public final class GlobalScheduler implements AutoCloseable {
             log.warn("[{}] dev mode: generated SRE token (set scheduler.sre-token / TERN_SCHEDULER_SRE_TOKEN to choose one):"
                     + "\n\n    Authorization: Bearer {}\n", owner, config.sreToken());
         }
-        Deque<AutoCloseable> started = new ArrayDeque<>();
+        StartedResources started = new StartedResources("global-scheduler " + id);
         try {
             Observability obs = new Observability("global-scheduler", id);
-            started.push(obs);
+            started.add(obs);
             RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
-            started.push(redis);
+            started.add(redis);
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
             BrokerDirectory directory = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
                     readTimeout, clock, owner);
-            started.push(directory);
+            started.add(directory);
             directory.start();
             redis.onReconnect(directory::refreshSoon);
 
             RegionPolicyRepository repository = new RegionPolicyRepository(redis, config.logMax());
             RegionPolicyWatcher watcher = new RegionPolicyWatcher(redis, repository, config.policyPoll(), readTimeout,
                     owner);
-            started.push(watcher);
+            started.add(watcher);
             watcher.start();
 
             LeaderElection election = new LeaderElection(new SchedulerLease(redis), id, config.leaseTtl(),
                     readTimeout, clock);
-            started.push(election);
+            started.add(election);
             election.start();
 
             var registry = obs.registry();
@@ -97,7 +96,7 @@ public final class GlobalScheduler implements AutoCloseable {
                     config.regions(), "scheduler:" + id, config.stageStall().toMillis());
             MoveDriver driver = new MoveDriver(repository, watcher, directory, election::isLeader, election.holder(), coordinator, clock,
                     config.tick(), readTimeout, registry, id);
-            started.push(driver);
+            started.add(driver);
             driver.start();
 
             Gauge.builder("tern.scheduler.leader", election, e -> e.isLeader() ? 1 : 0)
@@ -116,11 +115,11 @@ public final class GlobalScheduler implements AutoCloseable {
                     .limits(config.httpLimits())
                     .tls(ServerTls.of(config.tls(), false, owner));
             HttpServer http = obs.addRoutes(admin.addRoutes(builder)).start(config.http());
-            started.push(http);
+            started.add(http);
             log.info("[{}] admin API on {}; policy version {}", owner, http.address(), watcher.current().version());
             return new GlobalScheduler(config, http, election, watcher, started);
         } catch (RuntimeException e) {
-            closeAll(started, id);
+            started.close();
             throw e;
         }
     }
@@ -151,18 +150,7 @@ public final class GlobalScheduler implements AutoCloseable {
         }
         closed = true;
         log.info("[global-scheduler {}] stopping", config.id());
-        closeAll(resources, config.id());
+        resources.close();
         log.info("[global-scheduler {}] stopped", config.id());
-    }
-
-    private static void closeAll(Deque<AutoCloseable> resources, String id) {
-        while (!resources.isEmpty()) {
-            AutoCloseable r = resources.pop();
-            try {
-                r.close();
-            } catch (Exception e) {
-                log.warn("[global-scheduler {}] closing {} failed", id, r.getClass().getSimpleName(), e);
-            }
-        }
     }
 }
