@@ -15,8 +15,7 @@ import java.util.concurrent.CompletableFuture;
 public final class NodeIdRepository {
     private static final LuaScript ACQUIRE = LuaScript.load("node-id-acquire");
     private static final LuaScript RENEW = LuaScript.load("node-id-renew");
-    private static final String RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-            + "return redis.call('DEL', KEYS[1]) end return 0";
+    private static final LuaScript RELEASE = LuaScript.load("compare-and-delete");
 
     private final RedisStore redis;
 
@@ -52,7 +51,7 @@ public final class NodeIdRepository {
 
     /** Frees the id if this holder still has it (the high-water mark stays). */
     public CompletableFuture<Void> release(int nodeId, String logicId, String token) {
-        return redis.async().<Long>eval(RELEASE, ScriptOutputType.INTEGER, new String[]{Keys.nodeIdLease(nodeId)},
-                logicId + '|' + token).toCompletableFuture().thenApply(x -> null);
+        return RELEASE.<Long>run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.nodeIdLease(nodeId)},
+                logicId + '|' + token).thenApply(x -> null);
     }
 }

@@ -16,8 +16,7 @@ import java.util.concurrent.CompletableFuture;
 public final class SchedulerLease {
     private static final LuaScript RENEW = LuaScript.of(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0");
-    private static final LuaScript RELEASE = LuaScript.of(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
+    private static final LuaScript RELEASE = LuaScript.load("compare-and-delete");
 
     private final RedisStore redis;
 

@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 
 /** regId → broker routes. */
 public final class RouteRepository {
-    private static final LuaScript COMPARE_AND_DELETE = LuaScript.load("route-compare-and-delete");
+    private static final LuaScript COMPARE_AND_DELETE = LuaScript.load("compare-and-delete");
     private static final LuaScript RESTORE = LuaScript.load("route-restore");
 
     /** A device that has not connected for this long is forgotten (pushes to it answer 404). */
