@@ -268,7 +268,7 @@ public final class Broker implements AutoCloseable {
         return new BrokerInfo(config.id(), config.region(), device + ':' + tcpAddress.getPort(),
                 (webSocketsNeedTls() ? "wss://" : "ws://") + device + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
                 internal + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis, sessions.homes().snapshot(),
-                connectStats.snapshot(config.regions().admissionRate()));
+                connectStats.snapshot(config.regions().admissionRate()), null);
     }
 
     /**

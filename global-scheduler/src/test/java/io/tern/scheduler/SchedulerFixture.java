@@ -86,6 +86,6 @@ public final class SchedulerFixture {
                               Map<String, Integer> homes, ConnectStats connects) {
         long now = System.currentTimeMillis();
         registry.heartbeat(new BrokerInfo(id, region, "127.0.0.1:9", "127.0.0.1:9", "127.0.0.1:9", connections, now,
-                homes, connects), Duration.ofMinutes(5), now).join();
+                homes, connects, null), Duration.ofMinutes(5), now).join();
     }
 }

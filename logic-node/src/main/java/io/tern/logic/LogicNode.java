@@ -2,21 +2,22 @@ package io.tern.logic;
 
 import io.micrometer.core.instrument.Gauge;
 import io.tern.logic.auth.AppAuthenticator;
-import io.tern.logic.broker.BrokerLinks;
+import io.tern.pipeline.link.BrokerLinks;
 import io.tern.logic.callback.CallbackDispatcher;
 import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
-import io.tern.logic.group.GroupFanout;
-import io.tern.logic.group.GroupPushService;
-import io.tern.logic.group.TagPushService;
+import io.tern.pipeline.group.GroupFanout;
+import io.tern.pipeline.group.GroupPushService;
+import io.tern.pipeline.group.TagPushService;
 import io.tern.logic.http.PushApi;
+import io.tern.logic.http.PushErrors;
 import io.tern.logic.http.TaskApi;
-import io.tern.logic.id.MsgIdGenerator;
-import io.tern.logic.id.NodeIdLease;
+import io.tern.pipeline.id.MsgIdGenerator;
+import io.tern.pipeline.id.NodeIdLease;
 import io.tern.logic.limits.AppLimits;
-import io.tern.logic.push.SinglePushService;
-import io.tern.logic.push.StatusMarks;
-import io.tern.logic.redelivery.Redeliverer;
+import io.tern.pipeline.single.SinglePushService;
+import io.tern.pipeline.single.StatusMarks;
+import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
@@ -144,6 +145,7 @@ public final class LogicNode implements AutoCloseable {
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
                 .maxBodyBytes(config.maxBodyBytes())
                 .storeUnavailableWhen(StoreFailures::isUnavailable)
+                .domainErrors(PushErrors::toApi)
                 .limits(config.httpLimits())
                 .tls(ServerTls.of(config.tls(), false, "logic " + config.id() + " push API"))
                 .start(config.http());

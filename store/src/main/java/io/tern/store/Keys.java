@@ -37,6 +37,13 @@ package io.tern.store;
  * tern:{regions}:log      list    PolicyChange JSON, newest first         bounded (audit log)
  * tern:{regions}:leader   string  "schedulerId|token" of the leading      PX lease TTL, renewed
  *                                  global scheduler
+ * tern:{rate}:directive   hash    v (version), json (ThrottleDirective)   no TTL; compare-and-set on v
+ * tern:{rate}:log         list    DirectiveChange JSON, newest first     bounded (audit log)
+ * tern:{rate}:leader      string  "controllerId|token" of the leading    PX lease TTL, renewed
+ *                                  rate controller
+ * tern:{rate}:alive       string  the leader's last tick (epoch ms)      PX hold time; obeyers read its age
+ * tern:{rate}:obeyers     zset    obeyer id → expiry (epoch ms)           members past expiry pruned by readers
+ * tern:{rate}:floors      hash    floor id → ReplicaFloor JSON            each removed after its end
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -128,6 +135,35 @@ public final class Keys {
 
     public static String regionPolicyLog() {
         return P + "{regions}:log";
+    }
+
+    /** The throttle directive: version and JSON (one hash tag with its log, lease and heartbeat). */
+    public static String throttleDirective() {
+        return P + "{rate}:directive";
+    }
+
+    public static String throttleLog() {
+        return P + "{rate}:log";
+    }
+
+    /** The rate controller leader's lease. */
+    public static String rateControllerLeader() {
+        return P + "{rate}:leader";
+    }
+
+    /** The leading rate controller's heartbeat: while it lives, obeyers trust the directive. */
+    public static String rateControllerAlive() {
+        return P + "{rate}:alive";
+    }
+
+    /** Live obeyers of the directive (logic nodes, bypass consumers): each takes its share of the permit. */
+    public static String permitObeyers() {
+        return P + "{rate}:obeyers";
+    }
+
+    /** Replica floors for the bypass consumers (SRE-scheduled and ahead of large scheduled pushes). */
+    public static String replicaFloors() {
+        return P + "{rate}:floors";
     }
 
     /** The global scheduler leader's lease. */

@@ -37,7 +37,7 @@ class MoveCoordinatorTest {
 
     private static BrokerInfo broker(String id, String region, int connections, Map<String, Integer> homes,
                                      ConnectStats connects) {
-        return new BrokerInfo(id, region, "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", connections, T0, homes, connects);
+        return new BrokerInfo(id, region, "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", connections, T0, homes, connects, null);
     }
 
     private static BrokerSnapshot snapshot(BrokerInfo... brokers) {

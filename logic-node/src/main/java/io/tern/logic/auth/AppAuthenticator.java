@@ -1,7 +1,8 @@
 package io.tern.logic.auth;
 
 import io.tern.logic.config.AppCredentials;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -57,10 +58,10 @@ public final class AppAuthenticator {
         long now = clock.getAsLong();
         if (app == null || !MessageDigest.isEqual(app.appKey().getBytes(StandardCharsets.UTF_8),
                 appKey.getBytes(StandardCharsets.UTF_8))) {
-            throw ApiException.unauthorized("unknown appId or appKey");
+            throw PushException.unauthorized("unknown appId or appKey");
         }
         if (Math.abs(now - timestamp) > clockSkew.toMillis()) {
-            throw ApiException.unauthorized("timestamp is more than " + clockSkew.toMinutes()
+            throw PushException.unauthorized("timestamp is more than " + clockSkew.toMinutes()
                     + " minutes from server time " + now);
         }
         byte[] expected = Hmac.sha256(app.appSecret(), appId + appKey + timestamp);
@@ -68,10 +69,10 @@ public final class AppAuthenticator {
         try {
             given = HexFormat.of().parseHex(sign);
         } catch (IllegalArgumentException e) {
-            throw ApiException.unauthorized("sign is not hex");
+            throw PushException.unauthorized("sign is not hex");
         }
         if (!MessageDigest.isEqual(expected, given)) {
-            throw ApiException.unauthorized("bad sign");
+            throw PushException.unauthorized("bad sign");
         }
         long expiresAt = now + tokenTtl.toMillis();
         String claims = appId + '\n' + expiresAt;
@@ -84,41 +85,41 @@ public final class AppAuthenticator {
     /** @return the appId the token was issued to; 401 when missing, forged or expired */
     public String verify(String authToken) {
         if (authToken == null || authToken.isEmpty()) {
-            throw ApiException.unauthorized("missing authToken header");
+            throw PushException.unauthorized("missing authToken header");
         }
         Verified known = verified.get(authToken);
         if (known != null) {
             if (known.expiresAt() <= clock.getAsLong()) {
                 verified.remove(authToken);
-                throw ApiException.unauthorized("authToken expired");
+                throw PushException.unauthorized("authToken expired");
             }
             return known.appId();
         }
         int dot = authToken.indexOf('.');
         if (dot <= 0 || authToken.length() > 512) {
-            throw ApiException.unauthorized("malformed authToken");
+            throw PushException.unauthorized("malformed authToken");
         }
         try {
             Base64.Decoder b64 = Base64.getUrlDecoder();
             byte[] claimBytes = b64.decode(authToken.substring(0, dot));
             byte[] sig = b64.decode(authToken.substring(dot + 1));
             if (!MessageDigest.isEqual(sig, Hmac.sha256(tokenKey, claimBytes))) {
-                throw ApiException.unauthorized("bad authToken signature");
+                throw PushException.unauthorized("bad authToken signature");
             }
             String claims = new String(claimBytes, StandardCharsets.UTF_8);
             int nl = claims.indexOf('\n');
             String appId = claims.substring(0, nl);
             long expiresAt = Long.parseLong(claims.substring(nl + 1));
             if (expiresAt <= clock.getAsLong()) {
-                throw ApiException.unauthorized("authToken expired");
+                throw PushException.unauthorized("authToken expired");
             }
             if (!apps.containsKey(appId)) {
-                throw ApiException.unauthorized("app no longer provisioned");
+                throw PushException.unauthorized("app no longer provisioned");
             }
             remember(authToken, new Verified(appId, expiresAt));
             return appId;
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw ApiException.unauthorized("malformed authToken");
+            throw PushException.unauthorized("malformed authToken");
         }
     }
 

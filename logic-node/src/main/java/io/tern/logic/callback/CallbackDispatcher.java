@@ -1,5 +1,6 @@
 package io.tern.logic.callback;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
@@ -8,7 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.logic.auth.Hmac;
 import io.tern.logic.config.AppCredentials;
 import io.tern.logic.receipt.ReceiptListener;
-import io.tern.runtime.http.HttpServer;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.task.TaskCounter;
@@ -67,6 +67,7 @@ import java.util.function.LongSupplier;
  * removing it.
  */
 public final class CallbackDispatcher implements ReceiptListener, AutoCloseable {
+    private static final ObjectMapper CALLBACK_JSON = new ObjectMapper();
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
     public static final String APP_HEADER = "X-Tern-App";
     public static final String SIGNATURE_HEADER = "X-Tern-Signature";
@@ -440,7 +441,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
     }
 
     static byte[] body(String appId, List<Item> items) throws IOException {
-        ObjectNode root = HttpServer.JSON.createObjectNode();
+        ObjectNode root = CALLBACK_JSON.createObjectNode();
         root.put("appId", appId);
         ArrayNode receipts = root.putArray("receipts");
         for (Item i : items) {
@@ -451,7 +452,7 @@ public final class CallbackDispatcher implements ReceiptListener, AutoCloseable 
             r.put("param", i.param());
             r.put("ackedAt", i.ackedAtMillis());
         }
-        return HttpServer.JSON.writeValueAsBytes(root);
+        return CALLBACK_JSON.writeValueAsBytes(root);
     }
 
     /** Lowercase hex HMAC-SHA256 of {@code body} keyed with the UTF-8 bytes of {@code secret}. */

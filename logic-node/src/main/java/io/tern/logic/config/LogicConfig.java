@@ -1,11 +1,12 @@
 package io.tern.logic.config;
 
-import io.tern.logic.broker.LinkConfig;
+import io.tern.pipeline.group.RecoveryConfig;
+import io.tern.pipeline.link.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
-import io.tern.logic.group.AckFilterConfig;
-import io.tern.logic.kafka.ConsumerPolicy;
+import io.tern.pipeline.group.AckFilterConfig;
+import io.tern.pipeline.kafka.ConsumerPolicy;
 import io.tern.logic.limits.LimitsConfig;
-import io.tern.logic.redelivery.RedeliveryConfig;
+import io.tern.pipeline.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;

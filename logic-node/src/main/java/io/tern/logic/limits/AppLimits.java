@@ -3,7 +3,8 @@ package io.tern.logic.limits;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import org.redisson.api.RRateLimiter;
@@ -96,7 +97,7 @@ public final class AppLimits implements AutoCloseable {
      * that pushes nothing, e.g. storing a task body: only the rate applies).
      *
      * @return completes when admitted (the pushes are then counted against today's quota); fails with a
-     *         429 {@link ApiException} ({@code rate_limited} or {@code quota_exceeded}, with Retry-After)
+     *         {@link PushException} ({@code rate_limited} or {@code quota_exceeded}, with Retry-After)
      */
     public CompletableFuture<Void> admit(String appId, long pushes) {
         if (pushes < 0) {
@@ -400,17 +401,17 @@ public final class AppLimits implements AutoCloseable {
                     });
         }
 
-        private ApiException rateLimited() {
-            return ApiException.tooManyRequests("rate_limited",
-                    "app " + appId + " is over its rate of " + limit.rate() + " requests/s", 1);
+        private PushException rateLimited() {
+            return new PushException(PushError.RATE_LIMITED,
+                    "app " + appId + " is over its rate of " + limit.rate() + " requests/s", null, 1);
         }
 
-        private ApiException quotaExceeded(long want, long used) {
+        private PushException quotaExceeded(long want, long used) {
             long now = clock.millis();
             long midnight = (Math.floorDiv(now, DAY_MILLIS) + 1) * DAY_MILLIS;
-            return ApiException.tooManyRequests("quota_exceeded", "app " + appId + " has used " + used
+            return new PushException(PushError.QUOTA_EXCEEDED, "app " + appId + " has used " + used
                     + " of its daily quota of " + limit.dailyQuota() + " pushes; this request needs " + want,
-                    Math.max(1, (midnight - now + 999) / 1000));
+                    null, Math.max(1, (midnight - now + 999) / 1000));
         }
 
         /** The app's shared limiter, configured once per process (and re-set when its configured rate changed). */

@@ -2,8 +2,8 @@ package io.tern.logic.receipt;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tern.logic.kafka.BatchConsumer;
-import io.tern.logic.kafka.ConsumerPolicy;
+import io.tern.pipeline.kafka.BatchConsumer;
+import io.tern.pipeline.kafka.ConsumerPolicy;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.receipt.AckRepository;

@@ -1,5 +1,6 @@
 package io.tern.logic.schedule;
 
+import io.tern.pipeline.group.ScheduledPushHandler;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScoredValue;
@@ -7,7 +8,9 @@ import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.group.PushSchedule;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 import io.tern.store.redis.RedisStore;
 import org.quartz.Job;
 import org.quartz.JobBuilder;
@@ -56,7 +59,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * that dies mid-firing leaves a lease that expires, and another node fires the task again: at least once
  * across crashes, exactly once otherwise.
  */
-public final class TaskScheduler implements AutoCloseable {
+public final class TaskScheduler implements PushSchedule, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskScheduler.class);
     public static final String SCHEDULE_KEY = "tern:schedule";
     /** A trigger may fire a few ms before its time; an entry counts as due within this much. */
@@ -205,13 +208,13 @@ public final class TaskScheduler implements AutoCloseable {
      * it is due soon. A sendAt in the past fires at once.
      *
      * @param targetJson what to push to (opaque here; handed back to the handler)
-     * @return done once the entry is in Redis; fails with a 400 {@link ApiException} (field {@code sendAt})
+     * @return done once the entry is in Redis; fails with a {@link PushError#INVALID_FIELD} (field {@code sendAt})
      *         when sendAt is more than {@code max-ahead} from now
      */
     public CompletableFuture<Void> schedule(long taskId, String appId, long sendAtMillis, String targetJson) {
         long now = System.currentTimeMillis();
         if (sendAtMillis > now + config.maxAhead().toMillis()) {
-            return CompletableFuture.failedFuture(ApiException.badRequest("sendAt",
+            return CompletableFuture.failedFuture(PushException.invalid("sendAt",
                     "sendAt must be at most " + config.maxAhead().toDays() + " days ahead"));
         }
         if (appId == null || targetJson == null) {

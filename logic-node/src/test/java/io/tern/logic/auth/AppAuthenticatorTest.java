@@ -1,7 +1,8 @@
 package io.tern.logic.auth;
 
 import io.tern.logic.config.AppCredentials;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -33,28 +34,28 @@ class AppAuthenticatorTest {
     @Test
     void wrongSecretIs401() {
         long ts = now.get();
-        ApiException e = assertThrows(ApiException.class,
+        PushException e = assertThrows(PushException.class,
                 () -> auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "other-secret")));
-        assertEquals(401, e.status());
+        assertEquals(PushError.UNAUTHORIZED, e.error());
     }
 
     @Test
     void timestampOutsideFiveMinutesIs401EvenWithAValidSignature() {
         long stale = now.get() - Duration.ofMinutes(5).toMillis() - 1;
-        assertEquals(401, assertThrows(ApiException.class,
-                () -> auth.authenticate("demo", "demo-key", stale, sign("demo", "demo-key", stale, "demo-secret"))).status());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class,
+                () -> auth.authenticate("demo", "demo-key", stale, sign("demo", "demo-key", stale, "demo-secret"))).error());
         long future = now.get() + Duration.ofMinutes(6).toMillis();
-        assertEquals(401, assertThrows(ApiException.class,
-                () -> auth.authenticate("demo", "demo-key", future, sign("demo", "demo-key", future, "demo-secret"))).status());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class,
+                () -> auth.authenticate("demo", "demo-key", future, sign("demo", "demo-key", future, "demo-secret"))).error());
     }
 
     @Test
     void unknownAppOrKeyIs401() {
         long ts = now.get();
-        assertEquals(401, assertThrows(ApiException.class,
-                () -> auth.authenticate("nope", "demo-key", ts, sign("nope", "demo-key", ts, "demo-secret"))).status());
-        assertEquals(401, assertThrows(ApiException.class,
-                () -> auth.authenticate("demo", "bad-key", ts, sign("demo", "bad-key", ts, "demo-secret"))).status());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class,
+                () -> auth.authenticate("nope", "demo-key", ts, sign("nope", "demo-key", ts, "demo-secret"))).error());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class,
+                () -> auth.authenticate("demo", "bad-key", ts, sign("demo", "bad-key", ts, "demo-secret"))).error());
     }
 
     @Test
@@ -62,11 +63,11 @@ class AppAuthenticatorTest {
         long ts = now.get();
         String token = auth.authenticate("demo", "demo-key", ts, sign("demo", "demo-key", ts, "demo-secret")).authToken();
         String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
-        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(forged)).status());
-        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(null)).status());
-        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify("garbage")).status());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class, () -> auth.verify(forged)).error());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class, () -> auth.verify(null)).error());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class, () -> auth.verify("garbage")).error());
         now.addAndGet(Duration.ofHours(24).toMillis());
-        assertEquals(401, assertThrows(ApiException.class, () -> auth.verify(token)).status());
+        assertEquals(PushError.UNAUTHORIZED, assertThrows(PushException.class, () -> auth.verify(token)).error());
     }
 
     private String token(long ts) {
@@ -79,7 +80,7 @@ class AppAuthenticatorTest {
         assertEquals("demo", auth.verify(token));
         assertEquals(1, auth.cachedTokens());
         now.addAndGet(Duration.ofHours(24).toMillis());
-        assertEquals("authToken expired", assertThrows(ApiException.class, () -> auth.verify(token)).getMessage());
+        assertEquals("authToken expired", assertThrows(PushException.class, () -> auth.verify(token)).getMessage());
         assertEquals(0, auth.cachedTokens(), "an expired token is forgotten");
     }
 
@@ -87,7 +88,7 @@ class AppAuthenticatorTest {
     void onlyVerifiedTokensAreRememberedAndTheCacheStaysWithinItsSize() {
         String token = token(now.get());
         String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
-        assertThrows(ApiException.class, () -> auth.verify(forged));
+        assertThrows(PushException.class, () -> auth.verify(forged));
         assertEquals(0, auth.cachedTokens());
         for (int i = 0; i < 5; i++) {
             assertEquals("demo", auth.verify(token(now.incrementAndGet()))); // a new expiry: a new token

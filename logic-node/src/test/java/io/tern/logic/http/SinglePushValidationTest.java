@@ -3,7 +3,7 @@ package io.tern.logic.http;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
-import io.tern.logic.push.SinglePush;
+import io.tern.pipeline.single.SinglePush;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.ApiException;

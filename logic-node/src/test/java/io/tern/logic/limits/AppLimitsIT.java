@@ -6,7 +6,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.runtime.config.HttpEndpoint;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.redis.RedisStore;
@@ -80,9 +81,9 @@ class AppLimitsIT {
                 Map.of(app, new LimitsConfig.AppLimit(rate, quota)));
     }
 
-    private static ApiException rejection(CompletableFuture<?> f) {
+    private static PushException rejection(CompletableFuture<?> f) {
         CompletionException e = assertThrows(CompletionException.class, f::join);
-        return assertInstanceOf(ApiException.class, e.getCause());
+        return assertInstanceOf(PushException.class, e.getCause());
     }
 
     @Test
@@ -111,9 +112,9 @@ class AppLimitsIT {
                 f.join();
                 passed++;
             } catch (CompletionException e) {
-                ApiException api = assertInstanceOf(ApiException.class, e.getCause());
-                assertEquals(429, api.status());
-                assertEquals("rate_limited", api.code());
+                PushException api = assertInstanceOf(PushException.class, e.getCause());
+                assertEquals(PushError.Kind.OVERLOADED, api.error().kind());
+                assertEquals("rate_limited", api.error().code());
                 assertEquals(1, api.retryAfterSeconds());
                 limited++;
             }
@@ -129,15 +130,15 @@ class AppLimitsIT {
         AppLimits l = new AppLimits(limits(app, 1000, 100), redis, redisson, LATE_EVENING, new SimpleMeterRegistry());
         l.admit(app, 60).join();
 
-        ApiException over = rejection(l.admit(app, 50));
-        assertEquals(429, over.status());
-        assertEquals("quota_exceeded", over.code());
+        PushException over = rejection(l.admit(app, 50));
+        assertEquals(PushError.Kind.OVERLOADED, over.error().kind());
+        assertEquals("quota_exceeded", over.error().code());
         assertEquals(30, over.retryAfterSeconds(), "seconds until UTC midnight");
         assertEquals(60, l.usedToday(app).join(), "the rejected call consumed no quota");
 
         l.admit(app, 40).join();
         assertEquals(100, l.usedToday(app).join());
-        assertEquals("quota_exceeded", rejection(l.admit(app, 1)).code());
+        assertEquals("quota_exceeded", rejection(l.admit(app, 1)).error().code());
         assertEquals(100, l.usedToday(app).join());
         long ttl = redis.async().pttl(AppLimits.quotaKey(app, LATE_EVENING.instant().atZone(ZoneOffset.UTC).toLocalDate()))
                 .toCompletableFuture().join();
@@ -152,6 +153,7 @@ class AppLimitsIT {
         AppLimits l = new AppLimits(limits(app, 1000, 5), redis, redisson, LATE_EVENING, new SimpleMeterRegistry());
         try (HttpServer http = HttpServer.builder("limits-it", new SimpleMeterRegistry())
                 .route(HttpMethod.POST, "/push", req -> l.admit(app, 10).thenApply(x -> HttpResponse.ok(Map.of())))
+                .domainErrors(io.tern.logic.http.PushErrors::toApi)
                 .start(new HttpEndpoint("127.0.0.1", 0))) {
             var resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + http.address().getPort() + "/push"))
@@ -210,8 +212,8 @@ class AppLimitsIT {
                 f.join();
                 passed++;
             } catch (CompletionException e) {
-                ApiException api = assertInstanceOf(ApiException.class, e.getCause());
-                assertEquals("quota_exceeded", api.code());
+                PushException api = assertInstanceOf(PushException.class, e.getCause());
+                assertEquals("quota_exceeded", api.error().code());
             }
         }
         assertTrue(passed <= 100, "never over the quota: " + passed);
@@ -230,13 +232,13 @@ class AppLimitsIT {
         AppLimits l = new AppLimits(config, redis, redisson, clock, new SimpleMeterRegistry());
         l.admit(app, 1).join();
         l.admit(app, 1).join();
-        assertEquals("rate_limited", rejection(l.admit(app, 1)).code());
+        assertEquals("rate_limited", rejection(l.admit(app, 1)).error().code());
         // Another node's view: the shared limiter is empty for this second.
         RRateLimiter shared = redisson.getRateLimiter(AppLimits.rateKey(app));
         assertEquals(0, shared.availablePermits());
         // Within the hold no call reaches Redis, even once the shared window has room again.
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> shared.availablePermits() > 0);
-        assertEquals("rate_limited", rejection(l.admit(app, 1)).code());
+        assertEquals("rate_limited", rejection(l.admit(app, 1)).error().code());
         clock.advance(Duration.ofMillis(250));
         l.admit(app, 1).join();
     }

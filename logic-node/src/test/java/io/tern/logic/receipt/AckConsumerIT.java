@@ -3,7 +3,7 @@ package io.tern.logic.receipt;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
-import io.tern.logic.kafka.ConsumerPolicy;
+import io.tern.pipeline.kafka.ConsumerPolicy;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.callback.CallbackOutbox;

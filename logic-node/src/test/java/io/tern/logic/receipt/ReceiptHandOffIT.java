@@ -8,7 +8,7 @@ import io.tern.devstack.SharedInfra;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.logic.callback.CallbackDispatcher;
 import io.tern.logic.callback.CallbackUrlGuard;
-import io.tern.logic.kafka.ConsumerPolicy;
+import io.tern.pipeline.kafka.ConsumerPolicy;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.Keys;

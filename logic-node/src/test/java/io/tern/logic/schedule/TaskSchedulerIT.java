@@ -2,7 +2,8 @@ package io.tern.logic.schedule;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
-import io.tern.runtime.http.ApiException;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
 import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -229,8 +230,8 @@ class TaskSchedulerIT {
         long task = IDS.incrementAndGet();
         CompletionException e = assertThrows(CompletionException.class, () -> a.scheduler.schedule(task, "app1",
                 System.currentTimeMillis() + Duration.ofDays(8).toMillis(), "{}").join());
-        ApiException api = assertInstanceOf(ApiException.class, e.getCause());
-        assertEquals(400, api.status());
+        PushException api = assertInstanceOf(PushException.class, e.getCause());
+        assertEquals(PushError.INVALID_FIELD, api.error());
         assertEquals("sendAt", api.field());
         assertNull(redis.async().zscore(TaskScheduler.SCHEDULE_KEY, Long.toString(task)).toCompletableFuture().join());
     }

@@ -13,7 +13,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.tern.broker.Broker;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.devstack.SharedInfra;
-import io.tern.logic.broker.BrokerLinks;
+import io.tern.pipeline.link.BrokerLinks;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;

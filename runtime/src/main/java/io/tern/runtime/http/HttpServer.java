@@ -44,6 +44,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -69,11 +70,14 @@ public final class HttpServer implements AutoCloseable {
     private final ConnectionGuard.Connections connections;
     private final ServerTls tls;
     private final Predicate<Throwable> storeUnavailable;
+    private final Function<Throwable, ApiException> domainErrors;
     private Channel channel;
 
     private HttpServer(String name, List<Route> routes, int maxBodyBytes, MeterRegistry registry,
-                       EventLoopGroup group, HttpLimits limits, ServerTls tls, Predicate<Throwable> storeUnavailable) {
+                       EventLoopGroup group, HttpLimits limits, ServerTls tls, Predicate<Throwable> storeUnavailable,
+                       Function<Throwable, ApiException> domainErrors) {
         this.name = name;
+        this.domainErrors = domainErrors;
         this.storeUnavailable = storeUnavailable;
         this.limits = limits;
         this.connections = new ConnectionGuard.Connections(limits);
@@ -205,6 +209,12 @@ public final class HttpServer implements AutoCloseable {
 
     private HttpResponse toError(Throwable err) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (!(e instanceof ApiException)) {
+            ApiException mapped = domainErrors.apply(e);
+            if (mapped != null) {
+                e = mapped;
+            }
+        }
         if (!(e instanceof ApiException) && storeUnavailable.test(e)) {
             log.debug("[{}] store unavailable: {}", name, e.toString());
             e = ApiException.storeUnavailable();
@@ -321,6 +331,7 @@ public final class HttpServer implements AutoCloseable {
         private HttpLimits limits = HttpLimits.DEFAULTS;
         private ServerTls tls;
         private Predicate<Throwable> storeUnavailable = e -> false;
+        private Function<Throwable, ApiException> domainErrors = e -> null;
 
         private Builder(String name, MeterRegistry registry) {
             this.name = name;
@@ -370,8 +381,15 @@ public final class HttpServer implements AutoCloseable {
             return this;
         }
 
+        /** How a role's domain errors become API errors (null: not one of them); the HTTP layer owns the mapping. */
+        public Builder domainErrors(Function<Throwable, ApiException> mapping) {
+            this.domainErrors = java.util.Objects.requireNonNull(mapping, "mapping");
+            return this;
+        }
+
         public HttpServer start(HttpEndpoint endpoint) {
-            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits, tls, storeUnavailable).bind(endpoint);
+            return new HttpServer(name, routes, maxBodyBytes, registry, group, limits, tls, storeUnavailable, domainErrors)
+                    .bind(endpoint);
         }
     }
 }

@@ -24,7 +24,7 @@ public final class RegionPolicyRepository {
 
     static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private static final LuaScript REPLACE = LuaScript.load("region-policy-replace");
+    private static final LuaScript REPLACE = LuaScript.load("versioned-replace");
 
     private final RedisStore redis;
     private final int logMax;

@@ -10,20 +10,22 @@ import java.util.Map;
  *
  * @param homes    live sessions by the home region in their connect token
  * @param connects cumulative connect counters and the recent connect latency
+ * @param deliveries deliveries against the broker's capacity (the rate controller's input)
  */
 public record BrokerInfo(String id, String region, String tcpAddress, String wsAddress,
                          String internalAddress, int connections, long startedAtMillis,
-                         Map<String, Integer> homes, ConnectStats connects) {
+                         Map<String, Integer> homes, ConnectStats connects, DeliveryStats deliveries) {
     public BrokerInfo {
         homes = homes == null ? Map.of() : Map.copyOf(homes);
         connects = connects == null ? ConnectStats.NONE : connects;
+        deliveries = deliveries == null ? DeliveryStats.NONE : deliveries;
     }
 
     /** A broker that reports no per-region counts or connect counters (tests, older brokers). */
     public BrokerInfo(String id, String region, String tcpAddress, String wsAddress, String internalAddress,
                       int connections, long startedAtMillis) {
         this(id, region, tcpAddress, wsAddress, internalAddress, connections, startedAtMillis, Map.of(),
-                ConnectStats.NONE);
+                ConnectStats.NONE, DeliveryStats.NONE);
     }
 
     /** Sessions of devices whose home region is {@code home}. */

@@ -8,12 +8,24 @@ public final class Topics {
     public static final String ACKS = "tern.acks";
     /** Chunks of a resolved tag push (≤ 1,000 regIds each), keyed by taskId; consumed by job consumers. */
     public static final String JOBS = "tern.jobs";
+    /**
+     * The burst buffer: pushes accepted beyond the permit (BufferedPush JSON, keyed by regId for a single push so
+     * one device's pushes keep their order, by taskId for a task); drained by the bypass consumers.
+     */
+    public static final String BUFFER = "tern.buffer";
+    /** Group-push task bodies (payload tasks), keyed by taskId, for the disk-KV backup. */
+    public static final String BODIES = "tern.bodies";
+    /** The bypass consumers' group: its lag on {@link #BUFFER} is the buffer's backlog. */
+    public static final String BYPASS_GROUP = "tern-bypass";
+    /** Buffer records that cannot be parsed or failed every attempt. */
+    public static final String BUFFER_DEAD_LETTER = deadLetter(BUFFER);
     /** Ack records the receipt pipeline failed to apply after every attempt (same key and value, plus headers). */
     public static final String ACKS_DEAD_LETTER = deadLetter(ACKS);
     /** Jobs the job consumers failed to fan out after every attempt. */
     public static final String JOBS_DEAD_LETTER = deadLetter(JOBS);
     /** Every topic a cluster needs, for whoever creates them (dev runner, load test, an SRE's script). */
-    public static final List<String> ALL = List.of(ACKS, JOBS, ACKS_DEAD_LETTER, JOBS_DEAD_LETTER);
+    public static final List<String> ALL = List.of(ACKS, JOBS, ACKS_DEAD_LETTER, JOBS_DEAD_LETTER, BUFFER,
+            BUFFER_DEAD_LETTER, BODIES);
 
     private Topics() {
     }

@@ -85,7 +85,7 @@ class RegionCommandIT {
     /** What a broker reports: its sessions, and how many of them are at home in each region. */
     private static void heartbeat(String id, String region, int connections, Map<String, Integer> homes) {
         registry.heartbeat(new BrokerInfo(id, region, "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", connections,
-                System.currentTimeMillis(), homes, null), BROKER_TTL, System.currentTimeMillis()).join();
+                System.currentTimeMillis(), homes, null, null), BROKER_TTL, System.currentTimeMillis()).join();
     }
 
     /** One {@code ternctl region ...} run: its exit status and what it printed. */

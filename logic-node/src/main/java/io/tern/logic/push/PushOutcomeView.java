@@ -1,7 +1,0 @@
-package io.tern.logic.push;
-
-import io.tern.store.message.MessageStatus;
-
-/** What the API answers for an accepted single push. */
-public record PushOutcomeView(long msgId, MessageStatus status) {
-}

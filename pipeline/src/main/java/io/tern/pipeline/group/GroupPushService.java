@@ -1,0 +1,208 @@
+package io.tern.pipeline.group;
+
+import io.tern.pipeline.link.BrokerLinks;
+import io.tern.pipeline.id.MsgIdGenerator;
+import io.tern.pipeline.group.ScheduledPushHandler;
+
+import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.PayloadKind;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
+import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.registry.BrokerDirectory;
+import io.tern.store.registry.BrokerInfo;
+import io.tern.store.task.StoredTask;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskCounter;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Group pushes: a task body stored once, then targeted by list, tag or all pushes; task status
+ * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path sends one
+ * BROADCAST per broker and records the broadcast in the app's log for devices offline now. A
+ * BROADCAST whose link fails or whose reply times out is sent to that broker again, up to
+ * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
+ * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
+ */
+public final class GroupPushService implements ScheduledPushHandler {
+    private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
+
+    private final TaskRepository tasks;
+    private final BroadcastLog broadcasts;
+    private final GroupFanout fanout;
+    private final BrokerDirectory brokers;
+    private final BrokerLinks links;
+    private final MsgIdGenerator ids;
+    private final LongSupplier clock;
+    private final int retries;
+    private final Executor retryDelay;
+    private final AckFilterConfig ackFilter;
+    private TagPushService tagPush;
+    private PushSchedule scheduler;
+
+    public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
+                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
+                            Duration retryDelay, AckFilterConfig ackFilter) {
+        this.retries = retries;
+        this.retryDelay = CompletableFuture.delayedExecutor(retryDelay.toMillis(), TimeUnit.MILLISECONDS);
+        this.tasks = tasks;
+        this.broadcasts = broadcasts;
+        this.fanout = fanout;
+        this.brokers = brokers;
+        this.links = links;
+        this.ids = ids;
+        this.clock = clock;
+        this.ackFilter = ackFilter;
+    }
+
+    /** Completes the wiring: the scheduler calls back into {@link #fire}, so both exist first. */
+    public void connect(TagPushService tagPush, PushSchedule scheduler) {
+        this.tagPush = tagPush;
+        this.scheduler = scheduler;
+    }
+
+    /** Stores a task body; returns its taskId. {@code sendAtMillis} 0 = send when targeted. */
+    public CompletableFuture<Long> createTask(String appId, PayloadKind kind, String payloadJson, long ttlMillis,
+                                              String callbackUrl, String callbackParam, long sendAtMillis) {
+        long now = clock.getAsLong();
+        long taskId = ids.next();
+        // A scheduled task lives its TTL from the time it is sent, not from now.
+        long start = Math.max(now, sendAtMillis);
+        TaskBody body = new TaskBody(taskId, appId, kind, payloadJson, now, start + ttlMillis, callbackUrl,
+                callbackParam, sendAtMillis);
+        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> taskId);
+    }
+
+    /** The app's task, or 404; a recalled or expired task answers 409 when {@code sendable}. */
+    public CompletableFuture<StoredTask> task(String appId, long taskId, boolean sendable) {
+        return tasks.find(taskId).thenApply(t -> {
+            if (t == null || !t.body().appId().equals(appId)) {
+                throw TaskNotFoundException.of(taskId);
+            }
+            if (sendable && t.state() == TaskState.RECALLED) {
+                throw new PushException(PushError.TASK_RECALLED, "task " + taskId + " was recalled", "taskId");
+            }
+            if (sendable && t.body().expiresAtMillis() <= clock.getAsLong()) {
+                throw new PushException(PushError.TASK_EXPIRED, "task " + taskId + " has expired", "taskId");
+            }
+            return t;
+        });
+    }
+
+    /** Sends the task to up to 1,000 devices now. */
+    public CompletableFuture<GroupFanout.ChunkResult> listPush(StoredTask task, List<String> regIds) {
+        return tasks.markSending(task.body().taskId()).thenCompose(x -> fanout.send(task, regIds));
+    }
+
+    /** Result of an all push: the broadcast's sequence in the app's log and copies written live. */
+    public record BroadcastResult(long seq, int written) {
+    }
+
+    /** Sends the task to every device of the app: one BROADCAST per live broker. */
+    public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
+        long taskId = task.body().taskId();
+        String appId = task.body().appId();
+        List<BrokerInfo> live = brokers.snapshot().brokers();
+        long connected = live.stream().mapToLong(BrokerInfo::connections).sum();
+        return tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
+                .thenCompose(x -> tasks.markSending(taskId))
+                // Logged before sending: a device that connects meanwhile catches up from the log.
+                .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
+                .thenCompose(seq -> {
+                    Frame.Push push = new Frame.Push(taskId, task.body().expiresAtMillis(), task.body().kind(),
+                            task.body().payload().getBytes(StandardCharsets.UTF_8), seq);
+                    // A callback needs every device's receipt; without one, brokers may just count the acks.
+                    String callback = task.body().callbackUrl();
+                    boolean countAcks = callback == null || callback.isEmpty();
+                    List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
+                    for (BrokerInfo b : live) {
+                        perBroker.add(broadcast(b, appId, push, countAcks, taskId, 0));
+                    }
+                    return CompletableFuture.allOf(perBroker.toArray(CompletableFuture[]::new)).thenCompose(y -> {
+                        int written = perBroker.stream().mapToInt(CompletableFuture::join).sum();
+                        return tasks.increment(taskId, Map.of(TaskCounter.TARGETED, (long) written,
+                                TaskCounter.SENT, (long) written)).thenApply(z -> new BroadcastResult(seq, written));
+                    });
+                });
+    }
+
+    /** One broker's BROADCAST, sent again (to its current address) when the link fails or the reply times out. */
+    private CompletableFuture<Integer> broadcast(BrokerInfo b, String appId, Frame.Push push, boolean countAcks,
+                                                 long taskId, int attempt) {
+        return links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
+            if (err == null) {
+                return CompletableFuture.completedFuture(r.written());
+            }
+            if (attempt >= retries) {
+                log.warn("[logic task={}] broadcast to broker {} failed, its devices catch up on reconnect: {}", taskId,
+                        b.id(), err.toString());
+                return CompletableFuture.completedFuture(0);
+            }
+            log.info("[logic task={}] broadcast to broker {} failed, sending it again: {}", taskId, b.id(), err.toString());
+            return CompletableFuture.supplyAsync(() -> {
+                BrokerInfo now = brokers.get(b.id());
+                return now == null ? b : now;
+            }, retryDelay).thenCompose(again -> broadcast(again, appId, push, countAcks, taskId, attempt + 1));
+        }).thenCompose(f -> f);
+    }
+
+    /** Sends the task to its target now; what the API answers for it. */
+    public CompletableFuture<Map<String, Object>> send(StoredTask task, GroupTarget target) {
+        String taskId = Long.toString(task.body().taskId());
+        if (target instanceof GroupTarget.ListTarget l) {
+            return listPush(task, l.regIds()).thenApply(r -> Map.of("taskId", taskId, "invalidRegIds", r.invalidRegIds()));
+        }
+        if (target instanceof GroupTarget.TagTarget t) {
+            // Recorded on the task before answering: any node finishes it if this one dies.
+            return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
+        }
+        return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
+    }
+
+    /** Sends now, or, for a task whose sendAt is ahead, records the target with the scheduler. */
+    public CompletableFuture<Map<String, Object>> sendOrSchedule(StoredTask task, GroupTarget target) {
+        long sendAt = task.body().sendAtMillis();
+        if (task.state() == TaskState.SCHEDULED && sendAt > clock.getAsLong()) {
+            return scheduler.schedule(task.body().taskId(), task.body().appId(), sendAt, target.toJson())
+                    .thenApply(x -> Map.of("taskId", Long.toString(task.body().taskId()), "state", "scheduled",
+                            "sendAt", sendAt));
+        }
+        return send(task, target);
+    }
+
+    /** The scheduler gave up on a scheduled task: it fails, saying why, instead of staying scheduled. */
+    @Override
+    public CompletableFuture<Void> givenUp(long taskId, String reason) {
+        return tasks.failScheduled(taskId, reason).thenApply(x -> null);
+    }
+
+    /** The scheduler's call when a scheduled task's time comes (on exactly one node). */
+    @Override
+    public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
+        return task(appId, taskId, false).thenCompose(t -> {
+            // Resolving: an earlier firing already handed the tag push over (its resolution resumes by itself).
+            if (t.state() == TaskState.RECALLED || t.state() == TaskState.RESOLVING) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return send(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);
+        });
+    }
+
+    public CompletableFuture<TaskRepository.Recall> recall(String appId, long taskId) {
+        return task(appId, taskId, false).thenCompose(t -> tasks.recall(taskId, clock.getAsLong()))
+                .thenCompose(r -> scheduler.cancel(taskId).thenApply(x -> r));
+    }
+}

@@ -1,0 +1,46 @@
+package io.tern.pipeline.group;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+
+import java.time.Duration;
+
+/**
+ * Leases that let another logic node (or a restarted one) take over, keys {@code logic.*}.
+ *
+ * @param nodeIdLeaseTtl  {@code logic.node-id-lease-ttl}, default 10s: a logic node holds its msgId node id
+ *                        this long past its last renewal (renewed every third of it); it stops issuing ids
+ *                        (the API answers 503) once it cannot renew within it
+ * @param taskLeaseTtl    {@code logic.task-lease-ttl}, default 15s: a tag push being resolved is owned this long
+ *                        past its owner's last renewal; then any node's sweeper resumes it from its saved cursor
+ * @param taskSweep       {@code logic.task-sweep}, default 5s: how often each node looks for tasks whose lease expired
+ * @param taskSweepMax    {@code logic.task-sweep-max}, default 16: tasks one sweep takes over at most
+ * @param resolveAttempts {@code logic.resolve-attempts}, default 5: takeovers of one tag push before it is failed
+ *                        (state {@code failed}, with its reason in GET task)
+ */
+public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Duration taskSweep, int taskSweepMax,
+                             int resolveAttempts) {
+
+    public RecoveryConfig {
+        ConfigException.require(nodeIdLeaseTtl.toMillis() >= 300 && nodeIdLeaseTtl.toMinutes() <= 10,
+                "logic.node-id-lease-ttl must be in [300ms, 10min]");
+        ConfigException.require(taskLeaseTtl.toMillis() >= 300, "logic.task-lease-ttl must be >= 300ms");
+        ConfigException.require(taskSweep.toMillis() >= 10, "logic.task-sweep must be >= 10ms");
+        ConfigException.require(taskSweepMax >= 1 && taskSweepMax <= 1000, "logic.task-sweep-max must be in [1, 1000]");
+        ConfigException.require(resolveAttempts >= 1 && resolveAttempts <= 100, "logic.resolve-attempts must be in [1, 100]");
+    }
+
+    public static RecoveryConfig defaults() {
+        return new RecoveryConfig(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(5), 16, 5);
+    }
+
+    public static RecoveryConfig from(Settings s) {
+        RecoveryConfig d = defaults();
+        return new RecoveryConfig(
+                s.duration("logic.node-id-lease-ttl", d.nodeIdLeaseTtl()),
+                s.duration("logic.task-lease-ttl", d.taskLeaseTtl()),
+                s.duration("logic.task-sweep", d.taskSweep()),
+                s.integer("logic.task-sweep-max", d.taskSweepMax()),
+                s.integer("logic.resolve-attempts", d.resolveAttempts()));
+    }
+}
