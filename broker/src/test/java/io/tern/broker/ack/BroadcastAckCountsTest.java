@@ -1,6 +1,6 @@
 package io.tern.broker.ack;
 
-import io.tern.store.receipt.DeviceHash;
+import io.tern.store.topic.DeviceHash;
 import io.tern.store.topic.AckRecord;
 import org.junit.jupiter.api.Test;
 

@@ -82,7 +82,7 @@ class AckConsumerIT {
     }
 
     private static long[] devices(int from, int to) {
-        return java.util.stream.IntStream.range(from, to).mapToLong(i -> io.tern.store.receipt.DeviceHash.of("d" + i)).toArray();
+        return java.util.stream.IntStream.range(from, to).mapToLong(i -> io.tern.store.topic.DeviceHash.of("d" + i)).toArray();
     }
 
     private static long broadcastTask(String app, String callbackUrl) {

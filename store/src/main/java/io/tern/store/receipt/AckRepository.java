@@ -7,6 +7,7 @@ import io.tern.store.callback.ParkedReceipt;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.topic.AckRecord;
+import io.tern.store.topic.DeviceHash;
 
 import java.time.Duration;
 import java.util.ArrayList;

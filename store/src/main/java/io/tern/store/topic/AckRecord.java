@@ -1,7 +1,5 @@
 package io.tern.store.topic;
 
-import io.tern.store.receipt.DeviceHash;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

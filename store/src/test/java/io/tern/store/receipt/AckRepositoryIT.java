@@ -13,6 +13,7 @@ import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
 import io.tern.store.task.TaskState;
 import io.tern.store.topic.AckRecord;
+import io.tern.store.topic.DeviceHash;
 import io.tern.store.Keys;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;

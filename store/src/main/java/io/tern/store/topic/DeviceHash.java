@@ -1,4 +1,4 @@
-package io.tern.store.receipt;
+package io.tern.store.topic;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
