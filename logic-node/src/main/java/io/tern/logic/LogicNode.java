@@ -16,7 +16,7 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.id.NodeIdLease;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePushService;
-import io.tern.pipeline.single.StatusMarks;
+import io.tern.store.message.StatusMarks;
 import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.logic.receipt.AckConsumer;
 import io.tern.logic.schedule.RedissonClients;

@@ -19,7 +19,7 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.single.PushOutcomeView;
 import io.tern.pipeline.single.SinglePush;
 import io.tern.pipeline.single.SinglePushService;
-import io.tern.pipeline.single.StatusMarks;
+import io.tern.store.message.StatusMarks;
 import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.pipeline.redelivery.RedeliveryConfig;
 import io.tern.protocol.codec.FrameDecoder;

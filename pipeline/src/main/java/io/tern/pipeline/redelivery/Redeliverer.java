@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.link.BrokerLinks;
-import io.tern.pipeline.single.StatusMarks;
+import io.tern.store.message.StatusMarks;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.store.message.MessageRepository;

@@ -13,6 +13,7 @@ import io.tern.store.message.AcceptResult;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
 import io.tern.store.message.NewMessage;
+import io.tern.store.message.StatusMarks;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerDirectory;
 import org.slf4j.Logger;

@@ -1,12 +1,8 @@
-package io.tern.pipeline.single;
+package io.tern.store.message;
 
 import io.tern.devstack.SharedInfra;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
-import io.tern.store.message.MessageRepository;
-import io.tern.store.message.MessageStatus;
-import io.tern.store.message.NewMessage;
-import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;

@@ -1,8 +1,4 @@
-package io.tern.pipeline.single;
-
-import io.tern.store.message.MessageRepository;
-import io.tern.store.message.MessageStatus;
-import io.tern.store.message.StatusMark;
+package io.tern.store.message;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
