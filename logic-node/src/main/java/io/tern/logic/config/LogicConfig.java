@@ -2,6 +2,7 @@ package io.tern.logic.config;
 
 import io.tern.pipeline.group.RecoveryConfig;
 import io.tern.pipeline.link.LinkConfig;
+import io.tern.logic.auth.AppCredentials;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.pipeline.group.AckFilterConfig;
 import io.tern.pipeline.kafka.ConsumerPolicy;

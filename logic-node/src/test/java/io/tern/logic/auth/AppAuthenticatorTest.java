@@ -1,6 +1,5 @@
 package io.tern.logic.auth;
 
-import io.tern.logic.config.AppCredentials;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.tern.logic.config;
+package io.tern.logic.auth;
 
 import io.tern.runtime.config.ConfigException;
 
