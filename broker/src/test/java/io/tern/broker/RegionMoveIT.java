@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpMethod;
-import io.tern.client.DeviceCredentials;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;

@@ -3,7 +3,7 @@ package io.tern.broker;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
-import io.tern.client.DeviceCredentials;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.TernClient;
 import io.tern.client.Transport;
 import io.tern.devstack.SharedInfra;

@@ -1,5 +1,7 @@
 package io.tern.client;
 
+import io.tern.client.dispatch.DeviceCredentials;
+
 /**
  * Where a client keeps its {@link DeviceCredentials} between runs, so a device registers once per
  * installation. The SDK has no storage of its own: the default ({@link #inMemory()}) forgets them when the

@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.dispatch.Dispatch;
 import io.tern.client.dispatch.DispatchClient;
 import io.tern.client.dispatch.DispatchException;

@@ -1,6 +1,7 @@
 package io.tern.client;
 
 import io.netty.channel.DefaultEventLoopGroup;
+import io.tern.client.dispatch.DeviceCredentials;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;

@@ -3,6 +3,7 @@ package io.tern.client;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.net.EventLoops;
 import io.tern.client.testing.RecordingListener;
 import io.tern.client.testing.StubBroker;

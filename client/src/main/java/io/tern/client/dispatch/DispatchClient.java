@@ -3,7 +3,6 @@ package io.tern.client.dispatch;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tern.client.DeviceCredentials;
 import io.tern.protocol.token.DispatchSignature;
 
 import java.io.IOException;

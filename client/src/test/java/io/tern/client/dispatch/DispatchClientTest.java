@@ -1,7 +1,6 @@
 package io.tern.client.dispatch;
 
 import com.sun.net.httpserver.HttpServer;
-import io.tern.client.DeviceCredentials;
 import io.tern.client.testing.StubDispatcher;
 import io.tern.protocol.token.DispatchSignature;
 import org.junit.jupiter.api.AfterEach;

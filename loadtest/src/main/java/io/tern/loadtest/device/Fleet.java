@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.EventLoopGroup;
 import io.tern.client.ClientStats;
 import io.tern.client.ClientTls;
-import io.tern.client.DeviceCredentials;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;

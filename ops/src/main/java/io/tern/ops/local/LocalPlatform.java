@@ -2,7 +2,7 @@ package io.tern.ops.local;
 
 import io.tern.broker.Broker;
 import io.tern.client.ClientTls;
-import io.tern.client.DeviceCredentials;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;

@@ -1,6 +1,6 @@
 package io.tern.ops.e2e;
 
-import io.tern.client.DeviceCredentials;
+import io.tern.client.dispatch.DeviceCredentials;
 import io.tern.client.dispatch.DispatchClient;
 import io.tern.devstack.SharedInfra;
 import io.tern.store.redis.RedisStore;

@@ -1,4 +1,4 @@
-package io.tern.client;
+package io.tern.client.dispatch;
 
 /**
  * What the platform issued this device at registration: the regId (public: the app hands it to its own
