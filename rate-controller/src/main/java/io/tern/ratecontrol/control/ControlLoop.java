@@ -211,7 +211,7 @@ public final class ControlLoop implements AutoCloseable {
             controllerChanges.increment();
             log.info("{} directive v{}: {} {}/s ({}){}", prefix, next.version(), next.state().wire(),
                     next.permitPerSecond(), next.reason(),
-                    before == null ? "" : ", was " + before.state().wire() + " " + before.permitPerSecond() + "/s");
+                    before == null || before.version() == 0 ? "" : ", was " + before.state().wire() + " " + before.permitPerSecond() + "/s");
         } else {
             log.debug("{} directive v{} not stored: changed meanwhile or lease lost", prefix, next.version());
         }
