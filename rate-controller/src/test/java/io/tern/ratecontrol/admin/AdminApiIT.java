@@ -176,19 +176,21 @@ class AdminApiIT {
     }
 
     @Test
-    void aStoredDirectiveWithANegativeRateIsReplacedByTheLeader() {
-        long version = directives.load().join().version();
-        // What a bad hand edit or a buggy writer could leave: the repository itself never writes this.
-        String bad = "{\"version\":" + (version + 1) + ",\"state\":\"throttled\",\"permitPerSecond\":-5,"
-                + "\"source\":\"controller\",\"reason\":\"bad\",\"issuedAtMillis\":1}";
-        redis.async().hset(Keys.throttleDirective(), Map.of("v", Long.toString(version + 1), "json", bad))
-                .toCompletableFuture().join();
-        await().atMost(AWAIT).untilAsserted(() -> {
-            ThrottleDirective d = directives.load().join();
-            assertEquals(version + 2, d.version());
-            assertEquals(7_200, d.permitPerSecond());
-            assertTrue(d.reason().startsWith("replaced a stored directive that was not valid"), d.reason());
-        });
+    void aStoredDirectiveWithANegativeOrAbsurdRateIsReplacedByTheLeader() {
+        for (String rate : new String[]{"-5", "1000000000000"}) {
+            long version = directives.load().join().version();
+            // What a bad hand edit or a buggy writer could leave: the repository itself never writes this.
+            String bad = "{\"version\":" + (version + 1) + ",\"state\":\"throttled\",\"permitPerSecond\":" + rate
+                    + ",\"source\":\"controller\",\"reason\":\"bad\",\"issuedAtMillis\":1}";
+            redis.async().hset(Keys.throttleDirective(), Map.of("v", Long.toString(version + 1), "json", bad))
+                    .toCompletableFuture().join();
+            await().atMost(AWAIT).untilAsserted(() -> {
+                ThrottleDirective d = directives.load().join();
+                assertEquals(version + 2, d.version());
+                assertEquals(7_200, d.permitPerSecond());
+                assertTrue(d.reason().startsWith("replaced a stored directive that was not valid"), d.reason());
+            });
+        }
         assertTrue(call(port, "GET", "/metrics", null, null).body().lines()
                 .anyMatch(l -> l.startsWith("tern_ratecontrol_directive_rejected_total") && !l.endsWith(" 0.0")));
     }
