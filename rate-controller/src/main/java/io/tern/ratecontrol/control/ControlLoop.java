@@ -132,7 +132,8 @@ public final class ControlLoop implements AutoCloseable {
 
     /** True when the last successful read is younger than three ticks plus a call timeout. */
     public boolean fresh() {
-        return clock.millis() - lastReadMillis <= 3 * tick.toMillis() + callTimeoutMillis;
+        long last = lastReadMillis;
+        return last != Long.MIN_VALUE && clock.millis() - last <= 3 * tick.toMillis() + callTimeoutMillis;
     }
 
     private void tickSafely() {
