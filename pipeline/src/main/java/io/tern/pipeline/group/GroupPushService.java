@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -51,6 +52,7 @@ public final class GroupPushService implements ScheduledPushHandler {
     private final AckFilterConfig ackFilter;
     private TagPushService tagPush;
     private PushSchedule scheduler;
+    private volatile Consumer<TaskBody> bodyCopies = body -> { };
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
                             BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
@@ -73,6 +75,14 @@ public final class GroupPushService implements ScheduledPushHandler {
         this.scheduler = scheduler;
     }
 
+    /**
+     * Hands every new task body to {@code sink} too (a logic node: Kafka {@code tern.bodies}, for the disk-KV backup);
+     * the sink must not block and must not throw.
+     */
+    public void copyBodiesTo(Consumer<TaskBody> sink) {
+        this.bodyCopies = sink;
+    }
+
     /** Stores a task body; returns its taskId. {@code sendAtMillis} 0 = send when targeted. */
     public CompletableFuture<Long> createTask(String appId, PayloadKind kind, String payloadJson, long ttlMillis,
                                               String callbackUrl, String callbackParam, long sendAtMillis) {
@@ -82,7 +92,10 @@ public final class GroupPushService implements ScheduledPushHandler {
         long start = Math.max(now, sendAtMillis);
         TaskBody body = new TaskBody(taskId, appId, kind, payloadJson, now, start + ttlMillis, callbackUrl,
                 callbackParam, sendAtMillis);
-        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> taskId);
+        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> {
+            bodyCopies.accept(body);
+            return taskId;
+        });
     }
 
     /** The app's task, or 404; a recalled or expired task answers 409 when {@code sendable}. */

@@ -81,8 +81,17 @@ public final class DirectiveWatcher implements AutoCloseable {
         return this;
     }
 
+    /** Subscribes, unless subscribed; a Redis down now is tried again on the next tick (the poll covers it). */
     private synchronized void subscribe() {
-        subscription = redis.connectPubSub();
+        if (subscription != null || thread.isShutdown()) {
+            return;
+        }
+        try {
+            subscription = redis.connectPubSub();
+        } catch (RuntimeException e) {
+            log.warn("{} subscribing to directive changes failed, polling meanwhile: {}", prefix, e.toString());
+            return;
+        }
         subscription.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, String message) {
@@ -131,6 +140,7 @@ public final class DirectiveWatcher implements AutoCloseable {
     }
 
     private void tick() {
+        subscribe();
         long now = clock.getAsLong();
         boolean ok = readDirective();
         try {
