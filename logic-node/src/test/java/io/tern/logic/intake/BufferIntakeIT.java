@@ -187,6 +187,42 @@ class BufferIntakeIT {
     }
 
     @Test
+    void aTagPushBeyondThePermitCostsItsEstimatedAudience() throws Exception {
+        IntakeClient c = new IntakeClient(node).login(APP, KEY, SECRET);
+        awaitObeyed(c);
+        String small = "small-" + UUID.randomUUID().toString().substring(0, 8);
+        String large = "large-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> devices = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            devices.add(knownDevice());
+        }
+        tag(c, small, devices.subList(0, 2));
+        tag(c, large, devices);
+
+        String both = queuedTagPush(c, "{\"all\":[\"" + small + "\",\"" + large + "\"]}");
+        assertEquals(2, BufferCodec.decode(findIn(Topics.BUFFER, rec -> rec.key().equals(both)).value()).deliveries(),
+                "all of several tags: at most its smallest tag");
+        String either = queuedTagPush(c, "{\"any\":[\"" + small + "\",\"" + large + "\"]}");
+        assertEquals(7, BufferCodec.decode(findIn(Topics.BUFFER, rec -> rec.key().equals(either)).value()).deliveries(),
+                "any of several tags: at most their sum");
+    }
+
+    private static void tag(IntakeClient c, String tag, List<String> regIds) throws Exception {
+        HttpResponse<String> r = c.send("POST", "/v1/tags/" + tag + "/devices", "{\"add\":[\""
+                + String.join("\",\"", regIds) + "\"]}");
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    /** A tag push answered queued; returns its taskId. */
+    private static String queuedTagPush(IntakeClient c, String tags) throws Exception {
+        String taskId = IntakeClient.field(c.send("POST", "/v1/push/payload", "{\"data\":{\"t\":2}}").body(), "taskId");
+        HttpResponse<String> r = c.send("POST", "/v1/push/tag", "{\"taskId\":\"" + taskId + "\",\"tags\":" + tags + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("queued", IntakeClient.field(r.body(), "state"));
+        return taskId;
+    }
+
+    @Test
     void beyondThePermitWithTheBacklogOverItsBoundThePushIsRefused429BufferFull() throws Exception {
         IntakeClient c = new IntakeClient(smallBuffer).login(APP, KEY, SECRET);
         awaitObeyed(c);
