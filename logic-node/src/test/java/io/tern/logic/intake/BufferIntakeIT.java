@@ -223,6 +223,24 @@ class BufferIntakeIT {
     }
 
     @Test
+    void aScheduledPushThatFiresBeyondThePermitIsBufferedToo() throws Exception {
+        IntakeClient c = new IntakeClient(node).login(APP, KEY, SECRET);
+        awaitObeyed(c);
+        String regId = knownDevice();
+        long sendAt = System.currentTimeMillis() + 2_000;
+        String taskId = IntakeClient.field(c.send("POST", "/v1/push/payload", "{\"data\":{\"t\":3},\"sendAt\":"
+                + sendAt + "}").body(), "taskId");
+        HttpResponse<String> r = c.send("POST", "/v1/push/list", "{\"taskId\":\"" + taskId + "\",\"regIds\":[\""
+                + regId + "\"]}");
+        assertEquals("scheduled", IntakeClient.field(r.body(), "state"), r.body());
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> "queued".equals(IntakeClient.field(
+                c.send("GET", "/v1/tasks/" + taskId, null).body(), "state")));
+        BufferedPush p = BufferCodec.decode(findIn(Topics.BUFFER, rec -> rec.key().equals(taskId)).value());
+        assertTrue(p.targetJson().contains(regId), p.targetJson());
+    }
+
+    @Test
     void beyondThePermitWithTheBacklogOverItsBoundThePushIsRefused429BufferFull() throws Exception {
         IntakeClient c = new IntakeClient(smallBuffer).login(APP, KEY, SECRET);
         awaitObeyed(c);
