@@ -217,16 +217,26 @@ public final class DirectiveWatcher implements AutoCloseable {
 
     /** Stops ticking and leaves the obeyers at once, so the others' shares grow without waiting for a TTL. */
     @Override
-    public synchronized void close() {
+    public void close() {
         thread.shutdownNow();
-        if (subscription != null) {
-            subscription.close();
-            subscription = null;
+        try {
+            // A tick still running could refresh the registration after the leave below, holding a share for a TTL.
+            thread.awaitTermination(readTimeout.toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        closeSubscription();
         try {
             obeyers.leave(obeyerId).get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.debug("{} leaving the obeyers failed (the registration expires): {}", prefix, e.toString());
+        }
+    }
+
+    private synchronized void closeSubscription() {
+        if (subscription != null) {
+            subscription.close();
+            subscription = null;
         }
     }
 }
