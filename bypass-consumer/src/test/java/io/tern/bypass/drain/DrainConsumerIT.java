@@ -143,11 +143,6 @@ class DrainConsumerIT {
             double seconds = (at.get(at.size() - 1) - at.get(0)) / 1e9;
             assertTrue(seconds >= 1.5, "100 records at 50/s took only " + seconds + " s");
             assertTrue(registry.get("tern.bypass.permit.waits").counter().count() > 0, "records waited for the permit");
-            for (int p = 0; p < 4; p++) {
-                int partition = p;
-                await().atMost(AWAIT).until(() -> kafka.committed(group, topic, partition) >= 0
-                        || registry.get("tern.bypass.drained").counter().count() == records);
-            }
         }
     }
 
