@@ -269,7 +269,10 @@ public final class DrainConsumer implements AutoCloseable {
         countOpen();
     }
 
-    /** Round-robin over partitions, one record each per round, while the permit lasts. */
+    /**
+     * Round-robin over partitions, one record each per round, while the permit grants at once. One acquire waits at
+     * a time (the gate serves in order); the loop looks at it again each turn.
+     */
     private boolean startWaiting() {
         List<Lane> withWork = new ArrayList<>();
         for (Lane l : lanes.values()) {
@@ -291,12 +294,21 @@ public final class DrainConsumer implements AutoCloseable {
                 if (e == null) {
                     continue;
                 }
-                if (e.push != null && !permit.tryAcquire(e.push.deliveries())) {
-                    if (!e.waitedForPermit) {
-                        e.waitedForPermit = true;
-                        permitWaits.increment();
+                if (e.push != null) {
+                    if (e.permit == null) {
+                        e.permit = permit.acquire(e.push.deliveries());
                     }
-                    return true; // exhausted: every partition waits for the next permits
+                    if (!e.permit.isDone()) {
+                        if (!e.waitedForPermit) {
+                            e.waitedForPermit = true;
+                            permitWaits.increment();
+                        }
+                        return true; // every partition waits behind it
+                    }
+                    if (e.permit.isCompletedExceptionally()) {
+                        e.permit = null; // the gate closing: ask again next turn
+                        return true;
+                    }
                 }
                 l.waiting.poll();
                 start(e);
@@ -576,6 +588,7 @@ public final class DrainConsumer implements AutoCloseable {
         final ConsumerRecord<String, byte[]> record;
         final BufferedPush push;
         Throwable deadLetterReason;
+        CompletableFuture<Void> permit;
         int attempts;
         boolean waitedForPermit;
 

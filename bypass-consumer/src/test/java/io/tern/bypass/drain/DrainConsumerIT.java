@@ -135,8 +135,8 @@ class DrainConsumerIT {
         };
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         // 50 deliveries/s with a burst of 5: 100 records need at least (100 - 5) / 50 = 1.9 s from the first.
-        TokenBucket permit = new TokenBucket(50, 5, System::nanoTime);
-        try (DrainConsumer c = drain(topic, group, config(1000), handler, permit, registry)) {
+        try (TokenBucket permit = new TokenBucket(50, 5, System::nanoTime);
+             DrainConsumer c = drain(topic, group, config(1000), handler, permit, registry)) {
             await().atMost(AWAIT).until(() -> handled(key).size() == records);
             List<Long> at = handledAtNanos.stream().sorted().toList();
             assertEquals(records, at.size(), "each record handled once");

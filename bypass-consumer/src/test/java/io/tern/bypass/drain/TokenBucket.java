@@ -1,12 +1,17 @@
 package io.tern.bypass.drain;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /** A plain token bucket as the drain's permit in tests (the pipeline's gate is what runs in production). */
-final class TokenBucket implements DrainPermit {
+final class TokenBucket implements DrainPermit, AutoCloseable {
     private final double perSecond;
     private final double burst;
     private final LongSupplier nanoTime;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private double tokens;
     private long lastNanos;
 
@@ -19,7 +24,21 @@ final class TokenBucket implements DrainPermit {
     }
 
     @Override
-    public synchronized boolean tryAcquire(long deliveries) {
+    public CompletableFuture<Void> acquire(long deliveries) {
+        CompletableFuture<Void> granted = new CompletableFuture<>();
+        tryGrant(granted, deliveries);
+        return granted;
+    }
+
+    private void tryGrant(CompletableFuture<Void> granted, long deliveries) {
+        if (take(deliveries)) {
+            granted.complete(null);
+        } else {
+            timer.schedule(() -> tryGrant(granted, deliveries), 5, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized boolean take(long deliveries) {
         long now = nanoTime.getAsLong();
         tokens = Math.min(burst, tokens + (now - lastNanos) / 1e9 * perSecond);
         lastNanos = now;
@@ -28,5 +47,10 @@ final class TokenBucket implements DrainPermit {
         }
         tokens -= deliveries;
         return true;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
     }
 }
