@@ -1,9 +1,8 @@
 package io.tern.pipeline.group;
 
+import io.tern.pipeline.buffer.BufferedPush;
 import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.id.MsgIdGenerator;
-import io.tern.pipeline.group.ScheduledPushHandler;
-
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.pipeline.error.PushError;
@@ -170,6 +169,35 @@ public final class GroupPushService implements ScheduledPushHandler {
             return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
         return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
+    }
+
+    /**
+     * Starts a group push the drain took from the burst buffer, as the API would have: the task's list chunk, tag
+     * resolution or broadcast. Nothing happens for a task recalled, failed, expired or gone meanwhile. Draining a
+     * record again sends nothing new: a list chunk reaches only devices whose queue did not hold the task yet
+     * ({@link GroupFanout}), and a tag or all push starts only from QUEUED (or CREATED, when the drain was quicker
+     * than the intake's mark).
+     *
+     * @return what the API would have answered, or an empty map when nothing was (re)started
+     * @throws IllegalArgumentException (in the future) for a target this version cannot read
+     */
+    public CompletableFuture<Map<String, Object>> startQueued(BufferedPush p) {
+        if (p.kind() != BufferedPush.Kind.TASK) {
+            throw new IllegalArgumentException("not a task: " + p.kind());
+        }
+        GroupTarget target = GroupTarget.fromJson(p.targetJson());
+        return tasks.find(p.taskId()).thenCompose(t -> {
+            if (t == null || !t.body().appId().equals(p.appId()) || t.state() == TaskState.RECALLED
+                    || t.state() == TaskState.FAILED || t.body().expiresAtMillis() <= clock.getAsLong()) {
+                log.debug("[task={}] not started from the buffer: {}", p.taskId(), t == null ? "gone" : t.state());
+                return CompletableFuture.completedFuture(Map.<String, Object>of());
+            }
+            boolean fresh = t.state() == TaskState.QUEUED || t.state() == TaskState.CREATED;
+            if (!fresh && !(target instanceof GroupTarget.ListTarget)) {
+                return CompletableFuture.completedFuture(Map.<String, Object>of()); // started by an earlier drain
+            }
+            return send(t, target);
+        });
     }
 
     /** Sends now, or, for a task whose sendAt is ahead, records the target with the scheduler. */
