@@ -5,6 +5,7 @@ import io.tern.pipeline.group.AckFilterConfig;
 import io.tern.pipeline.group.RecoveryConfig;
 import io.tern.pipeline.kafka.ConsumerPolicy;
 import io.tern.pipeline.link.LinkConfig;
+import io.tern.pipeline.permit.PermitConfig;
 import io.tern.pipeline.redelivery.RedeliveryConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
@@ -52,6 +53,8 @@ import java.util.regex.Pattern;
  * @param recovery          {@code bypass.node-id-lease-ttl}, task leases and sweeps, as the logic node's
  * @param ackFilter         {@code bypass.ack-filter-*}, as the logic node's
  * @param consumer          the tag-push job consumer's restarts ({@code bypass.consumer.*})
+ * @param permit            how this instance follows the rate controller's permit ({@code bypass.permit.*}, see
+ *                          {@link PermitConfig}); its {@code fallback-rate} paces the drain while no controller runs
  */
 public record BypassConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                            Duration redisReconnectMax, String kafkaBootstrap, DrainConfig drain, boolean devMode,
@@ -60,7 +63,8 @@ public record BypassConfig(String id, HttpEndpoint http, String redisUri, Durati
                            Duration broadcastReplyTimeout, int brokerMaxInFlight, int statusBatchMax,
                            Duration registryRefresh, int tagResolvers, int tagQueue, int tagChunk, String jobGroup,
                            HttpLimits httpLimits, TlsConfig tls, LinkConfig brokerLink, RedeliveryConfig redelivery,
-                           RecoveryConfig recovery, AckFilterConfig ackFilter, ConsumerPolicy consumer) {
+                           RecoveryConfig recovery, AckFilterConfig ackFilter, ConsumerPolicy consumer,
+                           PermitConfig permit) {
 
     public static final String DEFAULT_ID = "bp1";
     public static final int DEFAULT_PORT = 8085;
@@ -83,7 +87,8 @@ public record BypassConfig(String id, HttpEndpoint http, String redisUri, Durati
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "bypass.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "bypass.tag-chunk must be in [1, 1000]");
         ConfigException.require(httpLimits != null && tls != null && brokerLink != null && redelivery != null
-                && recovery != null && ackFilter != null && consumer != null, "bypass pipeline settings are required");
+                && recovery != null && ackFilter != null && consumer != null && permit != null,
+                "bypass pipeline settings are required");
         ConfigException.require(devMode || !brokerLink.usesDevSecret(),
                 "bypass.cluster-secret is the development secret: set the brokers' secret (TERN_BYPASS_CLUSTER_SECRET), "
                         + "or bypass.dev-mode=true on a dev machine");
@@ -130,7 +135,8 @@ public record BypassConfig(String id, HttpEndpoint http, String redisUri, Durati
                 RedeliveryConfig.from(s, "bypass"),
                 RecoveryConfig.from(s, "bypass"),
                 AckFilterConfig.from(s, "bypass"),
-                ConsumerPolicy.from(s, "bypass"));
+                ConsumerPolicy.from(s, "bypass"),
+                PermitConfig.from(s, "bypass"));
         s.warnUnread("bypass.");
         return c;
     }

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
 import io.tern.pipeline.buffer.BufferedPush;
 import io.tern.pipeline.kafka.DeadLetters;
+import io.tern.pipeline.permit.PermitConfig;
+import io.tern.pipeline.permit.PermitGate;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.topic.Topics;
@@ -126,7 +128,7 @@ class DrainConsumerIT {
         String topic = BufferFixture.newTopic();
         String group = "it-paced-" + UUID.randomUUID();
         String key = "it:{drain}:" + UUID.randomUUID();
-        int records = 100;
+        int records = 200;
         LongStream.rangeClosed(1, records).forEach(id -> kafka.publish(topic, null, BufferFixture.single(id, "dev-" + id)));
         ConcurrentLinkedQueue<Long> handledAtNanos = new ConcurrentLinkedQueue<>();
         BufferHandler handler = p -> {
@@ -134,14 +136,18 @@ class DrainConsumerIT {
             return record(key, p);
         };
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        // 50 deliveries/s with a burst of 5: 100 records need at least (100 - 5) / 50 = 1.9 s from the first.
-        try (TokenBucket permit = new TokenBucket(50, 5, System::nanoTime);
-             DrainConsumer c = drain(topic, group, config(1000), handler, permit, registry)) {
+        // The pipeline's gate with no controller running: its fallback rate, 50 deliveries/s, holding a second's
+        // worth. 200 records need at least (200 - 50) / 50 = 3 s from the first.
+        PermitConfig fiftyPerSecond = new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 50);
+        try (PermitGate gate = PermitGate.start(redis, fiftyPerSecond, Duration.ofSeconds(5),
+                "bypass it-" + UUID.randomUUID(), System::currentTimeMillis, registry);
+             DrainConsumer c = drain(topic, group, config(1000), handler, gate::acquire, registry)) {
             await().atMost(AWAIT).until(() -> handled(key).size() == records);
             List<Long> at = handledAtNanos.stream().sorted().toList();
             assertEquals(records, at.size(), "each record handled once");
             double seconds = (at.get(at.size() - 1) - at.get(0)) / 1e9;
-            assertTrue(seconds >= 1.5, "100 records at 50/s took only " + seconds + " s");
+            assertTrue(seconds >= 2.5, records + " records at 50/s took only " + seconds + " s");
             assertTrue(registry.get("tern.bypass.permit.waits").counter().count() > 0, "records waited for the permit");
         }
     }
