@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -182,5 +183,85 @@ class DrainConsumerIT {
             }
             await().atMost(AWAIT).until(() -> kafka.committed(group, topic, 0) == 10);
         }
+    }
+    @Test
+    void aRebalanceCommitsWhatIsContiguousOnRevokeAndKeepsTheRetainedPartitionsPaused() {
+        String topic = BufferFixture.newTopic();
+        String group = "it-rebalance-" + UUID.randomUUID();
+        String counts = "it:{drain}:" + UUID.randomUUID();
+        int partitions = 4;
+        int perPartition = 5;
+        // msgId = partition * 100 + index within the partition
+        for (int p = 0; p < partitions; p++) {
+            for (int i = 0; i < perPartition; i++) {
+                kafka.publish(topic, p, BufferFixture.single(p * 100L + i + 1, "dev-" + p));
+            }
+        }
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        // First member: the third record of each partition (index 2) does not finish until released; a window of 2
+        // then pauses every partition with index 4 unread. It commits only on revoke and close.
+        BufferHandler first = p -> {
+            CompletableFuture<?> counted = redis.async().hincrby(counts, Long.toString(p.msgId()), 1).toCompletableFuture();
+            return (p.msgId() - 1) % 100 == 2 ? counted.thenCombine(release, (a, b) -> null) : counted;
+        };
+        BufferHandler second = p -> redis.async().hincrby(counts, Long.toString(p.msgId()), 1).toCompletableFuture();
+        DrainConfig windowOfTwo = new DrainConfig(2, 1000, 1, Duration.ofMinutes(5), 3, Duration.ofMillis(20),
+                Duration.ofMillis(500), Duration.ofSeconds(6), Duration.ofSeconds(30));
+        try (DrainConsumer a = drain(topic, group, windowOfTwo, first, DrainPermit.UNLIMITED, new SimpleMeterRegistry())) {
+            // Indexes 0..3 of every partition handled; 2 held, so each window is full.
+            await().atMost(AWAIT).until(() -> handleCounts(counts).size() == partitions * 4);
+            try (DrainConsumer b = drain(topic, group, config(100), second, DrainPermit.UNLIMITED,
+                    new SimpleMeterRegistry())) {
+                // The partitions that moved to b are read by b from a's commit on revoke (index 2) to the end.
+                await().atMost(AWAIT).until(() -> movedPartitions(counts, partitions, perPartition).size() == partitions / 2);
+                Set<Integer> moved = movedPartitions(counts, partitions, perPartition);
+                Map<String, String> seen = redis.async().hgetall(counts).toCompletableFuture().join();
+                for (int p = 0; p < partitions; p++) {
+                    for (int i = 0; i < 2; i++) {
+                        assertEquals("1", seen.get(Long.toString(p * 100L + i + 1)),
+                                "index " + i + " of partition " + p + " was committed (on revoke, for moved ones) and "
+                                        + "not handled again");
+                    }
+                }
+                for (int p : moved) {
+                    int partition = p;
+                    await().atMost(AWAIT).until(() -> kafka.committed(group, topic, partition) == perPartition);
+                }
+                // The partitions a kept stay paused across the rebalance: index 4 is not read while 2 is unfinished.
+                await().during(Duration.ofSeconds(1)).atMost(AWAIT).until(() -> {
+                    Map<String, String> now = redis.async().hgetall(counts).toCompletableFuture().join();
+                    for (int p = 0; p < partitions; p++) {
+                        if (!moved.contains(p) && now.containsKey(Long.toString(p * 100L + 5))) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+                release.complete(null);
+                for (int p = 0; p < partitions; p++) {
+                    long msgId = p * 100L + 5;
+                    await().atMost(AWAIT).until(() -> handleCounts(counts).containsKey(Long.toString(msgId)));
+                }
+            }
+        }
+        for (int p = 0; p < partitions; p++) {
+            assertEquals(perPartition, kafka.committed(group, topic, p), "partition " + p + " committed to its end");
+        }
+    }
+
+    private static Map<String, String> handleCounts(String key) {
+        return redis.async().hgetall(key).toCompletableFuture().join();
+    }
+
+    /** Partitions whose last record (index 4) was handled while a still held index 2: those b took over. */
+    private static Set<Integer> movedPartitions(String key, int partitions, int perPartition) {
+        Map<String, String> now = handleCounts(key);
+        Set<Integer> moved = new java.util.TreeSet<>();
+        for (int p = 0; p < partitions; p++) {
+            if (now.containsKey(Long.toString(p * 100L + perPartition))) {
+                moved.add(p);
+            }
+        }
+        return moved;
     }
 }
