@@ -94,11 +94,19 @@ class BypassKillIT {
                 Duration.ofMinutes(5)));
     }
 
+    private static HttpResponse<String> get(int port, String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The sum of a Prometheus series on an admin port whose labels include {@code label}. */
     private static double metric(int port, String name, String label) {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = get(port, "/metrics");
             return r.body().lines().filter(l -> (l.startsWith(name + "{") || l.startsWith(name + " ")) && l.contains(label))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
         } catch (Exception e) {
@@ -171,6 +179,10 @@ class BypassKillIT {
             log.info("bp-kill-b handled {} records again as repeats of their msgId", (long) repeats);
             assertTrue(repeats >= atKill, "every record drained before the kill came again: " + repeats + " < " + atKill);
             assertEquals(MESSAGES, metric(portB, "tern_bypass_drained_total", ""), "the second drained the whole buffer");
+            HttpResponse<String> health = get(portB, "/health");
+            assertEquals(200, health.statusCode(), health.body());
+            assertTrue(health.body().contains("\"redis\":\"UP\"") && health.body().contains("\"kafka-consuming\":\"UP\""),
+                    health.body());
         }
     }
 }

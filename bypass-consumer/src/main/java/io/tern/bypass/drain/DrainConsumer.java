@@ -437,7 +437,12 @@ public final class DrainConsumer implements AutoCloseable {
             return;
         }
         if (sync) {
-            c.commitSync(offsets, COMMIT_TIMEOUT);
+            try {
+                c.commitSync(offsets, COMMIT_TIMEOUT);
+            } catch (RuntimeException e) {
+                offsets.forEach((tp, o) -> lanes.get(tp).progress.commitFailed(o.offset()));
+                throw e;
+            }
             return;
         }
         c.commitAsync(offsets, (committed, err) -> {
@@ -481,7 +486,11 @@ public final class DrainConsumer implements AutoCloseable {
                     Thread.sleep(10);
                 }
                 applyDone();
-                commit(c, lanes.keySet(), true);
+                try {
+                    commit(c, lanes.keySet(), true);
+                } catch (WakeupException e) {
+                    commit(c, lanes.keySet(), true); // close() woke a consumer that was not polling: the wakeup is spent
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -148,6 +149,8 @@ class DrainConsumerIT {
             List<Long> at = handledAtNanos.stream().sorted().toList();
             assertEquals(records, at.size(), "each record handled once");
             double seconds = (at.get(at.size() - 1) - at.get(0)) / 1e9;
+            LoggerFactory.getLogger(DrainConsumerIT.class).info("{} records at a permit of 50/s: first to last {} s",
+                    records, String.format("%.2f", seconds));
             assertTrue(seconds >= 2.5, records + " records at 50/s took only " + seconds + " s");
             assertTrue(registry.get("tern.bypass.permit.waits").counter().count() > 0, "records waited for the permit");
         }
