@@ -252,6 +252,50 @@ class DrainConsumerIT {
         }
     }
 
+    @Test
+    void aRecordFailingEveryAttemptIsDeadLetteredWhileATransientFailureIsRetriedUntilItWorks() {
+        String topic = BufferFixture.newTopic();
+        String group = "it-retry-" + UUID.randomUUID();
+        String key = "it:{drain}:" + UUID.randomUUID();
+        kafka.publish(topic, 0, BufferFixture.single(1, "dev-1"));
+        kafka.publish(topic, 0, BufferFixture.single(2, "dev-2"));
+        kafka.publish(topic, 1, BufferFixture.single(3, "dev-3"));
+        java.util.concurrent.atomic.AtomicInteger attemptsOfTwo = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger attemptsOfThree = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean storeDown = new java.util.concurrent.atomic.AtomicBoolean(true);
+        BufferHandler handler = p -> {
+            if (p.msgId() == 2) {
+                attemptsOfTwo.incrementAndGet();
+                return CompletableFuture.failedFuture(new IllegalArgumentException("cannot deliver 2"));
+            }
+            if (p.msgId() == 3) {
+                attemptsOfThree.incrementAndGet();
+                if (storeDown.get()) {
+                    return CompletableFuture.failedFuture(new io.lettuce.core.RedisConnectionException("down"));
+                }
+            }
+            return record(key, p);
+        };
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (DrainConsumer c = drain(topic, group, config(100), handler, DrainPermit.UNLIMITED, registry)) {
+            await().atMost(AWAIT).until(() -> kafka.committed(group, topic, 0) == 2);
+            assertEquals(3, attemptsOfTwo.get(), "retry-attempts handlings, then the dead-letter topic");
+            assertEquals(1.0, registry.get("tern.bypass.dead.lettered").counter().count());
+            // The store is down for 3: retried past retry-attempts, never dead-lettered, its partition held.
+            await().atMost(AWAIT).until(() -> attemptsOfThree.get() > 5);
+            assertTrue(kafka.committed(group, topic, 1) <= 0, "nothing committed past the record being retried");
+            storeDown.set(false);
+            await().atMost(AWAIT).until(() -> kafka.committed(group, topic, 1) == 1);
+            assertEquals(Set.of(1L, 3L), handled(key));
+            assertEquals(1.0, registry.get("tern.bypass.dead.lettered").counter().count());
+        }
+        List<ConsumerRecord<String, byte[]>> dead = BufferFixture.readAll(Topics.deadLetter(topic), 1);
+        assertEquals(topic + "-0@1",
+                new String(dead.get(0).headers().lastHeader(DeadLetters.SOURCE_HEADER).value(), StandardCharsets.UTF_8));
+        assertTrue(new String(dead.get(0).headers().lastHeader(DeadLetters.ERROR_HEADER).value(), StandardCharsets.UTF_8)
+                .contains("cannot deliver 2"));
+    }
+
     private static Map<String, String> handleCounts(String key) {
         return redis.async().hgetall(key).toCompletableFuture().join();
     }
