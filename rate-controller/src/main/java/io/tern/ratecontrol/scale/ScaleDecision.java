@@ -65,6 +65,12 @@ public final class ScaleDecision {
         }
     }
 
+    /** Drops the target and any pending scale-down: the next decision starts again from what runs. */
+    public void forget() {
+        target = -1;
+        lowerSince = -1;
+    }
+
     /** The target in force, or -1 before the first decision. */
     public int target() {
         return target;
