@@ -50,6 +50,14 @@ class KubernetesScalingIT {
         redis.close();
     }
 
+    private Scaler newScaler() {
+        // min 1, 1000 records per replica, 12 partitions, down after 5 minutes.
+        return new Scaler(new ScaleDecision(1, 1000, Duration.ofMinutes(5), now::get),
+                new KubernetesReplicas(client, NS, ScaleConfig.DEFAULT_DEPLOYMENT), lag::get, () -> 12,
+                new ReplicaFloorRepository(redis), () -> true, now::get, Duration.ofSeconds(5), Duration.ofSeconds(5),
+                registry, "test");
+    }
+
     @BeforeEach
     void deploymentAtOneReplica() {
         redis.async().flushdb().toCompletableFuture().join();
@@ -61,10 +69,7 @@ class KubernetesScalingIT {
                 .withNewSpec().addNewContainer().withName("bypass").withImage("tern/bypass-consumer").endContainer()
                 .endSpec().endTemplate().endSpec().build()).createOr(r -> r.update());
         floors = new ReplicaFloorRepository(redis);
-        // min 1, 1000 records per replica, 12 partitions, down after 5 minutes.
-        scaler = new Scaler(new ScaleDecision(1, 1000, Duration.ofMinutes(5), now::get),
-                new KubernetesReplicas(client, NS, ScaleConfig.DEFAULT_DEPLOYMENT), lag::get, () -> 12, floors,
-                () -> true, now::get, Duration.ofSeconds(5), Duration.ofSeconds(5), registry, "test");
+        scaler = newScaler();
     }
 
     @AfterEach
@@ -151,5 +156,33 @@ class KubernetesScalingIT {
         after(Duration.ofSeconds(5));
         scaler.tick();
         assertEquals(3, deploymentReplicas());
+    }
+
+    @Test
+    void aFloorActsFromItsStartToItsEndAcrossAControllerRestart() {
+        // Written while no scaler runs: a floor is state in Redis, read on every tick, not a timer armed in a
+        // process, so no restart can lose or repeat it.
+        long start = T0 + Duration.ofMinutes(1).toMillis();
+        long end = start + Duration.ofMinutes(30).toMillis();
+        floors.put(new ReplicaFloor("peak", start, end, 5, "scheduled task 42")).join();
+        now.set(start + 1000);
+        scaler.tick();
+        assertEquals(5, deploymentReplicas());
+
+        scaler.close();
+        now.set(start + Duration.ofMinutes(10).toMillis());
+        scaler = newScaler();
+        Scaler.Status afterRestart = scaler.tick();
+        assertEquals(5, deploymentReplicas(), "the restarted controller keeps the floor");
+        assertEquals("peak", afterRestart.activeFloors().get(0).id());
+
+        scaler.close();
+        now.set(end + Duration.ofMinutes(1).toMillis());
+        scaler = newScaler();
+        scaler.tick();
+        assertEquals(5, deploymentReplicas(), "after the floor's end a restarted controller still waits before cutting");
+        now.set(end + Duration.ofMinutes(6).toMillis());
+        scaler.tick();
+        assertEquals(1, deploymentReplicas());
     }
 }
