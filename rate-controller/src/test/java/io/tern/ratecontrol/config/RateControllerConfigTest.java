@@ -1,5 +1,6 @@
 package io.tern.ratecontrol.config;
 
+import io.tern.ratecontrol.scale.ScaleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 import org.junit.jupiter.api.Test;
@@ -77,5 +78,22 @@ class RateControllerConfigTest {
         assertEquals(Map.of("eu", 5000L, "us", 8000L), c.regionCaps());
         assertThrows(ConfigException.class, () -> of("ratecontrol.region-cap.eu", "many"));
         assertThrows(ConfigException.class, () -> of("ratecontrol.region-cap.eu", "-5"));
+    }
+
+    @Test
+    void scalingIsOffByDefaultAndItsKeysAreChecked() {
+        ScaleConfig scale = RateControllerConfig.defaults().scale();
+        assertEquals(ScaleConfig.Mode.OFF, scale.mode());
+        assertEquals(10_000, scale.lagPerReplica());
+        assertEquals(1, scale.minReplicas());
+        assertEquals(Duration.ofMinutes(5), scale.scaleDownAfter());
+        assertEquals("default", scale.namespace());
+        assertEquals("tern-bypass-consumer", scale.deployment());
+        assertEquals(4, scale.localMax());
+        assertEquals(ScaleConfig.Mode.KUBERNETES, of("ratecontrol.scale.mode", "kubernetes").scale().mode());
+        assertEquals(ScaleConfig.Mode.LOCAL, of("ratecontrol.scale.mode", "Local").scale().mode());
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.mode", "cloud"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.lag-per-replica", "0"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.local-max", "1000"));
     }
 }
