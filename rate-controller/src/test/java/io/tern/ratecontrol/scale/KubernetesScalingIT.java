@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesScalingIT {
-    private static final int DB = 11;
+    private static final int DB = 9;
     private static final String NS = "tern";
     private static final long T0 = 1_700_000_000_000L;
     static KubernetesClient client;

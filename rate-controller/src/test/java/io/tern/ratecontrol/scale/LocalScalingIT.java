@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class LocalScalingIT {
-    private static final int DB = 14;
+    private static final int DB = 15;
 
     /** Live child JVMs of this test JVM (the only ones here are the controller's consumers). */
     private static long children() {
