@@ -1,5 +1,7 @@
 package io.tern.ratecontrol.scale;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tern.devstack.SharedInfra;
 import io.tern.ratecontrol.RateController;
 import io.tern.ratecontrol.config.RateControllerConfig;
@@ -19,6 +21,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Dev mode end to end: a real rate controller with {@code ratecontrol.scale.mode=local} scales child JVMs on the
@@ -78,6 +85,21 @@ class LocalScalingIT {
                 }
                 // ceil(25 / 10) = 3 consumers.
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 3);
+                await().atMost(Duration.ofSeconds(30)).until(() -> get(controller, "/v1/scale").path("replicas").asInt() == 3);
+                JsonNode shown = get(controller, "/v1/scale");
+                assertEquals("local", shown.path("mode").asText());
+                assertTrue(shown.path("leading").asBoolean(), shown.toString());
+                assertEquals(3, shown.path("targetReplicas").asInt(), shown.toString());
+                assertEquals(25, shown.path("lag").asLong(), shown.toString());
+                assertTrue(shown.path("decision").path("why").asText().contains("lag 25 / 10 per replica -> 3"),
+                        shown.toString());
+                String metrics = text(controller, "/metrics");
+                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_scale_target_replicas") && l.endsWith(" 3.0")),
+                        metrics);
+                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_scale_replicas") && l.endsWith(" 3.0")));
+                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_scale_lag") && l.endsWith(" 25.0")));
+                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_scale_decisions_total")
+                        && l.contains("direction=\"up\"") && !l.endsWith(" 0.0")));
 
                 commitToEnd(admin);
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 1);
@@ -86,6 +108,16 @@ class LocalScalingIT {
             }
             assertEquals(0, children(), "closing the controller stops its consumers");
         }
+    }
+
+    private static String text(RateController controller, String path) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.address().getPort() + path))
+                .header("Authorization", "Bearer " + controller.config().sreToken()).timeout(Duration.ofSeconds(10)).build();
+        return HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static JsonNode get(RateController controller, String path) throws Exception {
+        return new ObjectMapper().readTree(text(controller, path));
     }
 
     /** Commits the bypass group at the end of every partition of the buffer (the group has no live members). */
