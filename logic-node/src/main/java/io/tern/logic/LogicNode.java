@@ -23,6 +23,7 @@ import io.tern.pipeline.single.SinglePushService;
 import io.tern.store.message.StatusMarks;
 import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.logic.receipt.AckConsumer;
+import io.tern.logic.schedule.PeakFloors;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
 import io.tern.protocol.link.LinkProof;
@@ -48,6 +49,7 @@ import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.TaskRepository;
+import io.tern.store.throttle.ReplicaFloorRepository;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -148,7 +150,9 @@ public final class LogicNode implements AutoCloseable {
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry());
         // Scheduled pushes go through the permit too, when they fire.
-        scheduler = new TaskScheduler(config.schedule(), redis, redisson, intake, observability.registry(),
+        PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
+                PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, intake, peaks, observability.registry(),
                 config.id());
         groups.connect(tagPush, scheduler);
         scheduler.start();
