@@ -14,7 +14,7 @@ import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.pipeline.single.SinglePushService;
-import io.tern.pipeline.single.StatusMarks;
+import io.tern.store.message.StatusMarks;
 import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
