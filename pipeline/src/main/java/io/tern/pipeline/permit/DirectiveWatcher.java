@@ -5,6 +5,8 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.throttle.DirectiveRepository;
 import io.tern.store.throttle.PermitObeyers;
+import io.tern.store.throttle.PermitUsage;
+import io.tern.store.throttle.PermitUsageRepository;
 import io.tern.store.throttle.ThrottleDirective;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +32,11 @@ public final class DirectiveWatcher implements AutoCloseable {
     private final RedisStore redis;
     private final DirectiveRepository directives;
     private final PermitObeyers obeyers;
+    private final PermitUsageRepository usage;
+    /** Permits granted since start, cumulative: reported as a rate so the controller can tell gated load from the rest. */
+    private volatile LongSupplier granted = () -> 0;
+    private long lastGranted;     // on the watcher thread only
+    private long lastGrantedNanos; // on the watcher thread only
     private final PermitConfig config;
     private final Duration readTimeout;
     private final String obeyerId;
@@ -55,6 +62,7 @@ public final class DirectiveWatcher implements AutoCloseable {
         this.redis = redis;
         this.directives = new DirectiveRepository(redis);
         this.obeyers = new PermitObeyers(redis);
+        this.usage = new PermitUsageRepository(redis);
         this.config = config;
         this.readTimeout = readTimeout;
         this.obeyerId = obeyerId;
@@ -147,6 +155,7 @@ public final class DirectiveWatcher implements AutoCloseable {
             heartbeatMillis = directives.lastHeartbeat().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
             liveObeyers = Math.max(1, obeyers.refresh(obeyerId, now, config.obeyerTtl().toMillis())
                     .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS));
+            reportUsage(now);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -215,6 +224,27 @@ public final class DirectiveWatcher implements AutoCloseable {
         }
     }
 
+    /** Where the rate of granted permits comes from (the gate's cumulative count). */
+    void reportUsageOf(LongSupplier grantedTotal) {
+        this.granted = grantedTotal;
+    }
+
+    /**
+     * Tells the controller what this obeyer let through since the last tick: without it the controller counts all
+     * downstream load as ungated, throttles to its floor under any overload and releases again a dwell later.
+     */
+    private void reportUsage(long now) throws Exception {
+        long total = granted.getAsLong();
+        long nanos = System.nanoTime();
+        if (lastGrantedNanos != 0 && nanos > lastGrantedNanos) {
+            double perSecond = (total - lastGranted) * 1e9 / (nanos - lastGrantedNanos);
+            usage.report(obeyerId, new PermitUsage(Math.max(0, perSecond), now + config.obeyerTtl().toMillis()))
+                    .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        lastGranted = total;
+        lastGrantedNanos = nanos;
+    }
+
     /** Stops ticking and leaves the obeyers at once, so the others' shares grow without waiting for a TTL. */
     @Override
     public void close() {
@@ -228,6 +258,7 @@ public final class DirectiveWatcher implements AutoCloseable {
         closeSubscription();
         try {
             obeyers.leave(obeyerId).get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            usage.withdraw(obeyerId).get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.debug("{} leaving the obeyers failed (the registration expires): {}", prefix, e.toString());
         }

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -49,6 +50,7 @@ public final class PermitGate implements AutoCloseable {
     private final Bucket bucket;
     private final ScheduledExecutorService waits;
     private volatile Share share;
+    private final LongAdder granted = new LongAdder();
 
     private PermitGate(PermitConfig config, DirectiveWatcher watcher, LongSupplier clock, LongSupplier nanoTime,
                        String obeyerId) {
@@ -102,6 +104,7 @@ public final class PermitGate implements AutoCloseable {
                 .description("1 while the fallback rate applies (no live controller or no directive)").register(registry);
         Gauge.builder("tern.permit.rejected", watcher, DirectiveWatcher::rejected)
                 .description("stored directives ignored as invalid").register(registry);
+        watcher.reportUsageOf(gate.granted::sum);
         watcher.start(gate::rerate);
         return gate;
     }
@@ -109,7 +112,11 @@ public final class PermitGate implements AutoCloseable {
     /** Takes {@code n} permits if the bucket holds them now; never waits. */
     public boolean tryAcquire(long n) {
         requirePositive(n);
-        return share.perSecond() > 0 && bucket.tryConsume(n);
+        if (share.perSecond() > 0 && bucket.tryConsume(n)) {
+            granted.add(n);
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -134,12 +141,14 @@ public final class PermitGate implements AutoCloseable {
         } else if (n <= capacity(share.perSecond())) {
             ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(n);
             if (probe.isConsumed()) {
+                this.granted.add(n);
                 granted.complete(null);
                 return;
             }
             waitNanos = Math.min(Math.max(1, probe.getNanosToWaitForRefill()), MAX_WAIT_STEP_NANOS);
         } else {
             long debtNanos = bucket.consumeIgnoringRateLimits(n);
+            this.granted.add(n);
             if (debtNanos <= 0) {
                 granted.complete(null);
             } else {

@@ -5,6 +5,7 @@ import io.tern.devstack.SharedInfra;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.throttle.DirectiveRepository;
+import io.tern.store.throttle.PermitUsageRepository;
 import io.tern.store.throttle.ThrottleDirective;
 import io.tern.store.throttle.ThrottleState;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +55,7 @@ class PermitGateIT {
     void noController() {
         gates.forEach(PermitGate::close);
         gates.clear();
-        redis.async().del(Keys.throttleDirective(), Keys.rateControllerAlive(), Keys.permitObeyers())
+        redis.async().del(Keys.throttleDirective(), Keys.rateControllerAlive(), Keys.permitObeyers(), Keys.permitUsage())
                 .toCompletableFuture().join();
     }
 
@@ -77,6 +78,23 @@ class PermitGateIT {
 
     private void heartbeat() {
         directives.heartbeat(clock.get(), Duration.ofHours(1).toMillis()).join();
+    }
+
+    @Test
+    void whatTheGateGrantsIsReportedToTheControllerAsGatedLoadUntilItCloses() {
+        PermitGate g = gate("it-usage", new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(5),
+                Duration.ofSeconds(10), 1000));
+        PermitUsageRepository usage = new PermitUsageRepository(redis);
+        await().atMost(Duration.ofSeconds(30)).until(() -> usage.gatedPerSecond(clock.get()).join().isPresent());
+        for (int i = 0; i < 10; i++) {
+            assertTrue(g.tryAcquire(50), "within the fallback bucket of 1000");
+        }
+        // 500 granted between two ticks 100 ms apart: a rate well above zero is reported.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> usage.gatedPerSecond(clock.get()).join().orElse(0) > 0);
+        g.close();
+        gates.remove(g);
+        assertTrue(usage.gatedPerSecond(clock.get()).join().isEmpty(), "a closed gate withdraws its report");
     }
 
     @Test
