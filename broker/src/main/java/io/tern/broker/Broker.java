@@ -16,6 +16,7 @@ import io.tern.broker.delivery.PushCommandHandler;
 import io.tern.broker.delivery.RouteRestorer;
 import io.tern.broker.delivery.TagWriter;
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.metrics.DeliveryMeter;
 import io.tern.broker.net.Pipelines;
 import io.tern.broker.region.RegionMover;
 import io.tern.broker.registry.LivenessReporter;
@@ -117,6 +118,7 @@ public final class Broker implements AutoCloseable {
     private BrokerDirectory brokers;
     private RegionMover mover;
     private ConnectStatsTracker connectStats;
+    private DeliveryMeter deliveries;
     private InetSocketAddress tcpAddress;
     private InetSocketAddress wsAddress;
     private InetSocketAddress internalAddress;
@@ -156,6 +158,7 @@ public final class Broker implements AutoCloseable {
             log.warn("[broker {}] uses the development cluster secret; set broker.cluster-secret in production", id);
         }
         BrokerMetrics metrics = new BrokerMetrics(observability.registry());
+        deliveries = metrics.deliveries();
 
         BrokerConfig.Recovery recovery = config.recovery();
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), recovery.redisReconnectMax());
@@ -268,7 +271,7 @@ public final class Broker implements AutoCloseable {
         return new BrokerInfo(config.id(), config.region(), device + ':' + tcpAddress.getPort(),
                 (webSocketsNeedTls() ? "wss://" : "ws://") + device + ':' + wsAddress.getPort() + WebSocketFrameAdapters.PATH,
                 internal + ':' + internalAddress.getPort(), sessions.size(), startedAtMillis, sessions.homes().snapshot(),
-                connectStats.snapshot(config.regions().admissionRate()), null);
+                connectStats.snapshot(config.regions().admissionRate()), deliveries.snapshot(config.capacity()));
     }
 
     /**

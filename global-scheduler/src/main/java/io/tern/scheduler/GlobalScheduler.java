@@ -8,15 +8,16 @@ import io.tern.runtime.metrics.Observability;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.scheduler.admin.AdminApi;
 import io.tern.scheduler.config.SchedulerConfig;
-import io.tern.scheduler.leader.LeaderElection;
 import io.tern.scheduler.move.MoveCoordinator;
 import io.tern.scheduler.move.MoveDriver;
 import io.tern.scheduler.policy.RegionCommands;
+import io.tern.store.Keys;
+import io.tern.store.lease.LeaderElection;
+import io.tern.store.lease.LeaderLease;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.region.RegionPolicyRepository;
 import io.tern.store.region.RegionPolicyWatcher;
-import io.tern.store.region.SchedulerLease;
 import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerRegistry;
 import org.slf4j.Logger;
@@ -85,7 +86,8 @@ public final class GlobalScheduler implements AutoCloseable {
             started.add(watcher);
             watcher.start();
 
-            LeaderElection election = new LeaderElection(new SchedulerLease(redis), id, config.leaseTtl(),
+            LeaderElection election = new LeaderElection(new LeaderLease(redis, Keys.schedulerLeader()), "global-scheduler",
+                    id, config.leaseTtl(),
                     readTimeout, clock);
             started.add(election);
             election.start();

@@ -44,6 +44,8 @@ package io.tern.store;
  * tern:{rate}:alive       string  the leader's last tick (epoch ms)      PX hold time; obeyers read its age
  * tern:{rate}:obeyers     zset    obeyer id → expiry (epoch ms)           members past expiry pruned by readers
  * tern:{rate}:floors      hash    floor id → ReplicaFloor JSON            each removed after its end
+ * tern:{rate}:usage       hash    obeyer id → PermitUsage JSON (gated     fields past their expiry removed
+ *                                  deliveries/s it let through)           by the controller's read
  * (key builders for these three: BroadcastLog.seqKey / logKey, TagRepository.key)
  * </pre>
  */
@@ -159,6 +161,11 @@ public final class Keys {
     /** Live obeyers of the directive (logic nodes, bypass consumers): each takes its share of the permit. */
     public static String permitObeyers() {
         return P + "{rate}:obeyers";
+    }
+
+    /** What each obeyer reports it let through the permit (the controller's "gated" load). */
+    public static String permitUsage() {
+        return P + "{rate}:usage";
     }
 
     /** Replica floors for the bypass consumers (SRE-scheduled and ahead of large scheduled pushes). */

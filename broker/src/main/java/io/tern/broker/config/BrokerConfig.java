@@ -79,6 +79,9 @@ import java.util.regex.Pattern;
  *                         each; the consumer's script runs a record at a time, ~9 µs a device); default {@value #DEFAULT_ACK_COUNT_RECORD_MAX}
  * @param ackDelivery      how acks reach Kafka while it is down or slow ({@link AckDelivery})
  * @param regions          region moves and the admission rate ({@link Regions})
+ * @param capacity         {@code broker.capacity}: deliveries per second (PUSH frames and broadcast copies written to
+ *                         devices) this broker can take; reported in its registry heartbeat, where the rate controller
+ *                         sums it per region and throttles at a share of it; default {@value #DEFAULT_CAPACITY}
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -92,7 +95,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
-                           AckDelivery ackDelivery, Regions regions) {
+                           AckDelivery ackDelivery, Regions regions, int capacity) {
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -143,7 +146,9 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     /** Below the 20,000 open files one process may hold here, leaving room for Redis, Kafka and logic nodes. */
     public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
     /** A killed broker leaves the registry within the TTL: dispatchers stop offering it within ~TTL + their refresh. */
-    public static final Duration DEFAULT_LIVENESS_INTERVAL = Duration.ofSeconds(1);
+    /** Half a second: the rate controller must see the deliveries within a second (its tick adds up to 250ms). */
+    public static final Duration DEFAULT_LIVENESS_INTERVAL = Duration.ofMillis(500);
+    public static final int DEFAULT_CAPACITY = 20_000;
     public static final Duration DEFAULT_LIVENESS_TTL = Duration.ofSeconds(3);
     public static final int DEFAULT_PENDING_LIMIT = 100;
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
@@ -526,6 +531,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.ack-count-record-max must be in [1, 16384], got " + ackCountRecordMax);
         ConfigException.require(ackDelivery != null, "broker ack delivery settings are required");
         ConfigException.require(regions != null, "broker region settings are required");
+        ConfigException.require(capacity >= 1 && capacity <= 10_000_000,
+                "broker.capacity must be between 1 and 10000000 deliveries/s, got " + capacity);
         ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
                 "broker.ack-delivery-timeout must be at least broker.ack-linger + 1s");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
@@ -589,7 +596,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.ack-count-buffer", DEFAULT_ACK_COUNT_BUFFER),
                 s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX),
                 AckDelivery.from(s),
-                Regions.from(s));
+                Regions.from(s),
+                s.integer("broker.capacity", DEFAULT_CAPACITY));
         s.warnUnread("broker.");
         return c;
     }
@@ -651,6 +659,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking
                 + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
-                + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ']';
+                + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity + ']';
     }
 }

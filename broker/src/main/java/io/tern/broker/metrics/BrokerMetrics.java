@@ -1,6 +1,7 @@
 package io.tern.broker.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.protocol.frame.FrameType;
@@ -61,9 +62,14 @@ public final class BrokerMetrics {
     private final Counter tagSubscribes;
     private final Counter tagUnsubscribes;
     private final Counter admissionsRefused;
+    private final DeliveryMeter deliveries;
 
     public BrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.deliveries = new DeliveryMeter(System::nanoTime);
+        FunctionCounter.builder("tern.broker.deliveries", deliveries, DeliveryMeter::total)
+                .description("PUSH frames and broadcast copies written to devices (what broker.capacity bounds)")
+                .register(registry);
         for (Listener l : Listener.values()) {
             for (FrameType t : FrameType.values()) {
                 String type = t.name().toLowerCase(Locale.ROOT);
@@ -152,6 +158,14 @@ public final class BrokerMetrics {
 
     public void frameOut(Listener listener, FrameType type) {
         framesOut[listener.ordinal()][type.ordinal()].increment();
+        if (type == FrameType.PUSH && listener != Listener.INTERNAL) {
+            deliveries.delivered(1);
+        }
+    }
+
+    /** What reaches devices, for the registry heartbeat (the rate controller's input). */
+    public DeliveryMeter deliveries() {
+        return deliveries;
     }
 
     public void pushWritten(PushSource source) {
@@ -213,6 +227,7 @@ public final class BrokerMetrics {
     public void broadcastParkedOutcome(int written, int dropped) {
         if (written > 0) {
             broadcastParkedWritten.increment(written);
+            deliveries.delivered(written);
         }
         if (dropped > 0) {
             broadcastParkedDropped.increment(dropped);
@@ -223,6 +238,7 @@ public final class BrokerMetrics {
     public void broadcastDeliveries(int written, int skipped) {
         broadcastWritten.increment(written);
         broadcastSkipped.increment(skipped);
+        deliveries.delivered(written);
     }
 
     public void pushBatch() {

@@ -38,7 +38,8 @@ class BrokerConfigTest {
         assertEquals(Duration.ofSeconds(90), c.idleTimeout());
         assertEquals(8192, c.maxFrameBody());
         assertEquals(19_000, c.maxConnections());
-        assertEquals(Duration.ofSeconds(1), c.livenessInterval());
+        assertEquals(Duration.ofMillis(500), c.livenessInterval());
+        assertEquals(20_000, c.capacity());
         assertEquals(Duration.ofSeconds(3), c.livenessTtl());
         assertEquals(new BrokerConfig.Recovery(Duration.ofMillis(500), 5, Duration.ofMillis(250), 500, 20_000),
                 c.recovery());

@@ -9,7 +9,8 @@ import io.tern.scheduler.GlobalScheduler;
 import io.tern.scheduler.SchedulerMain;
 import io.tern.scheduler.config.SchedulerConfig;
 import io.tern.store.redis.RedisStore;
-import io.tern.store.region.SchedulerLease;
+import io.tern.store.Keys;
+import io.tern.store.lease.LeaderLease;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.registry.ConnectStats;
 import org.junit.jupiter.api.AfterAll;
@@ -107,7 +108,7 @@ class SchedulerLeaderIT {
                 int portB = b.address().getPort();
                 assertEquals("follower", role(portB));
                 assertFalse(b.leader());
-                assertTrue(new SchedulerLease(redis).holder().join().startsWith("s-a|"));
+                assertTrue(new LeaderLease(redis, Keys.schedulerLeader()).holder().join().startsWith("s-a|"));
 
                 // The follower takes the SRE's call: writes are compare-and-set, not the leader's alone.
                 var started = post(portB, "/v1/regions/north/failover",
@@ -127,7 +128,7 @@ class SchedulerLeaderIT {
                 log.info("s-b took the lease {} ms after s-a was killed (lease TTL {} ms)", takeoverMillis,
                         LEASE_TTL.toMillis());
                 assertEquals("leader", role(portB));
-                assertTrue(new SchedulerLease(redis).holder().join().startsWith("s-b|"));
+                assertTrue(new LeaderLease(redis, Keys.schedulerLeader()).holder().join().startsWith("s-b|"));
 
                 // The rest of the devices leave; the new leader resumes from the stored move and finishes it.
                 report(registry, "b-north", "north", 40, Map.of("north", 40), ConnectStats.NONE);

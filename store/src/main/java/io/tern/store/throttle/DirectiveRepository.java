@@ -42,10 +42,22 @@ public final class DirectiveRepository {
         this.logMax = logMax;
     }
 
-    /** The stored directive, or {@link ThrottleDirective#NONE}. */
+    /**
+     * The stored directive, or {@link ThrottleDirective#NONE}. Fails with {@link IllegalStateException} when the
+     * stored one is not a valid directive (e.g. a negative or absurd rate): obeyers keep their last good one.
+     */
     public CompletableFuture<ThrottleDirective> load() {
         return redis.async().hget(Keys.throttleDirective(), "json").toCompletableFuture()
                 .thenApply(json -> json == null ? ThrottleDirective.NONE : decode(json, ThrottleDirective.class));
+    }
+
+    /**
+     * The stored version alone, readable when the directive is not (a stored rate out of bounds): the controller
+     * replaces an unreadable directive with the next version.
+     */
+    public CompletableFuture<Long> storedVersion() {
+        return redis.async().hget(Keys.throttleDirective(), "v").toCompletableFuture()
+                .thenApply(v -> v == null ? 0L : Long.parseLong(v));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.tern.store.region;
 
 import io.tern.devstack.SharedInfra;
 import io.tern.store.Keys;
+import io.tern.store.lease.LeaderLease;
 import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,7 +75,7 @@ class RegionPolicyRepositoryIT {
     @Test
     void aLeaderWriteLandsOnlyWhileItsWriterHoldsTheLease() {
         RegionPolicyRepository repo = new RegionPolicyRepository(redis);
-        SchedulerLease lease = new SchedulerLease(redis);
+        LeaderLease lease = new LeaderLease(redis, Keys.schedulerLeader());
         assertFalse(repo.replace(policy(1, "north"), change("stage"), "s1|a").join(), "no lease held by anyone");
         assertTrue(lease.acquire("s1|a", 60_000).join());
         assertFalse(lease.acquire("s2|b", 60_000).join(), "one holder");

@@ -1,6 +1,5 @@
-package io.tern.scheduler.leader;
+package io.tern.store.lease;
 
-import io.tern.store.region.SchedulerLease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,8 +12,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Holds or waits for the scheduler leader lease: the leader renews it every third of the TTL; a
- * follower tries to take it every tenth, so it leads soon after a dead leader's lease expires. A leader counts itself leader only while its last renewal is younger than
+ * Holds or waits for a role's {@link LeaderLease} (the global scheduler's, the rate controller's): the leader
+ * renews it every third of the TTL; a follower tries to take it every tenth, so it leads soon after a dead
+ * leader's lease expires. A leader counts itself leader only while its last renewal is younger than
  * the TTL minus one renewal period, so it stops acting before the lease can have expired in Redis (a
  * Redis outage or a long pause deposes it on its own). {@link #close} releases the lease so the other
  * instance takes over at its next attempt rather than after the TTL.
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 public final class LeaderElection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderElection.class);
 
-    private final SchedulerLease lease;
+    private final LeaderLease lease;
     private final String holder;
     private final long ttlMillis;
     private final long periodMillis;
@@ -35,20 +35,25 @@ public final class LeaderElection implements AutoCloseable {
     private volatile boolean held; // written on the election thread only
     private long lastRenewMillis; // election thread only
 
-    /** @param callTimeout bound on one lease call, so a hung call cannot stop later attempts */
-    public LeaderElection(SchedulerLease lease, String schedulerId, Duration ttl, Duration callTimeout, Clock clock) {
+    /**
+     * @param role        names the role in logs and the thread, e.g. "global-scheduler"
+     * @param instanceId  this instance's id, the first part of the holder
+     * @param callTimeout bound on one lease call, so a hung call cannot stop later attempts
+     */
+    public LeaderElection(LeaderLease lease, String role, String instanceId, Duration ttl, Duration callTimeout,
+                          Clock clock) {
         byte[] token = new byte[8];
         new SecureRandom().nextBytes(token);
         this.lease = lease;
-        this.holder = schedulerId + '|' + HexFormat.of().formatHex(token);
+        this.holder = instanceId + '|' + HexFormat.of().formatHex(token);
         this.ttlMillis = ttl.toMillis();
         this.periodMillis = Math.max(1, ttlMillis / 3);
         this.followerPeriodMillis = Math.max(10, ttlMillis / 10);
         this.callTimeout = callTimeout;
         this.clock = clock;
-        this.prefix = "[global-scheduler " + schedulerId + " leader]";
+        this.prefix = "[" + role + " " + instanceId + " leader]";
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "global-scheduler-" + schedulerId + "-leader");
+            Thread t = new Thread(r, role + "-" + instanceId + "-leader");
             t.setDaemon(true);
             return t;
         });
@@ -65,7 +70,7 @@ public final class LeaderElection implements AutoCloseable {
         return held && clock.millis() < validUntilMillis;
     }
 
-    /** {@code schedulerId|token}: what the lease key holds while this instance leads. */
+    /** {@code instanceId|token}: what the lease key holds while this instance leads. */
     public String holder() {
         return holder;
     }

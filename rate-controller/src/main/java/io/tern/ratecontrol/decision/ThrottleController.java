@@ -1,0 +1,114 @@
+package io.tern.ratecontrol.decision;
+
+import io.tern.ratecontrol.load.PlatformLoad;
+import io.tern.store.throttle.ThrottleDirective;
+import io.tern.store.throttle.ThrottleState;
+
+import java.util.Locale;
+
+/**
+ * The controller's decision, a pure function of the directive in force, the load and the time.
+ * <ul>
+ *   <li>OPEN: permit = capacity × throttle-at. Everything the obeyers let through is already held to that.</li>
+ *   <li>OPEN → THROTTLED when downstream ≥ throttle-at × capacity; the permit then leaves room for what the permit
+ *       does not gate: max(min-permit, throttle-at × capacity − ungated).</li>
+ *   <li>THROTTLED → OPEN only when downstream falls below release-below × capacity (hysteresis).</li>
+ *   <li>A new version only for a state flip or a permit change larger than permit-step (relative), and never
+ *       sooner than min-dwell after the directive in force was issued: this bounds the changes to one per dwell
+ *       whatever the load does; a new leader continues the dwell from the stored directive.</li>
+ *   <li>An SRE's directive is left alone; without any capacity reported nothing is decided.</li>
+ * </ul>
+ */
+public final class ThrottleController {
+    private final double throttleAt;
+    private final double releaseBelow;
+    private final long minDwellMillis;
+    private final double permitStep;
+    private final long minPermit;
+    private final long maxPermit;
+
+    public ThrottleController(double throttleAt, double releaseBelow, long minDwellMillis, double permitStep,
+                              long minPermit, long maxPermit) {
+        if (!(throttleAt > 0 && throttleAt <= 1 && releaseBelow > 0 && releaseBelow < throttleAt)) {
+            throw new IllegalArgumentException("need 0 < release-below < throttle-at <= 1, got " + releaseBelow
+                    + " and " + throttleAt);
+        }
+        if (minDwellMillis < 0 || permitStep < 0 || minPermit < 0 || maxPermit < minPermit
+                || maxPermit > ThrottleDirective.MAX_PERMIT) {
+            throw new IllegalArgumentException("bad dwell, step or permit bounds");
+        }
+        this.throttleAt = throttleAt;
+        this.releaseBelow = releaseBelow;
+        this.minDwellMillis = minDwellMillis;
+        this.permitStep = permitStep;
+        this.minPermit = minPermit;
+        this.maxPermit = maxPermit;
+    }
+
+    /** @return the next directive to store, or null to keep {@code current} */
+    public ThrottleDirective decide(ThrottleDirective current, PlatformLoad load, long nowMillis) {
+        if (current.setBySre() || load.capacity() <= 0) {
+            return null;
+        }
+        boolean first = current.version() == 0;
+        ThrottleState state = first ? fresh(load) : next(current.state(), load);
+        long permit = permit(state, load);
+        boolean flip = first || state != current.state();
+        if (!flip && !moved(current.permitPerSecond(), permit)) {
+            return null;
+        }
+        if (!first && nowMillis - current.issuedAtMillis() < minDwellMillis) {
+            return null;
+        }
+        return current.next(state, permit, ThrottleDirective.BY_CONTROLLER, reason(state, load), nowMillis);
+    }
+
+    /**
+     * What the controller sets with no history to follow: after an SRE releases the throttle, or in place of an
+     * unreadable stored directive. Without capacity it keeps {@code keepPermit} (open).
+     */
+    public ThrottleDirective restart(long version, long keepPermit, PlatformLoad load, long nowMillis,
+                                     String why) {
+        if (load.capacity() <= 0) {
+            return new ThrottleDirective(version, ThrottleState.OPEN, Math.max(0, Math.min(keepPermit, maxPermit)),
+                    ThrottleDirective.BY_CONTROLLER, why + "; no broker reports its capacity", nowMillis);
+        }
+        ThrottleState state = fresh(load);
+        return new ThrottleDirective(version, state, permit(state, load), ThrottleDirective.BY_CONTROLLER,
+                why + "; " + reason(state, load), nowMillis);
+    }
+
+    private ThrottleState fresh(PlatformLoad load) {
+        return load.ratio() >= throttleAt ? ThrottleState.THROTTLED : ThrottleState.OPEN;
+    }
+
+    private ThrottleState next(ThrottleState state, PlatformLoad load) {
+        double ratio = load.ratio();
+        return switch (state) {
+            case OPEN -> ratio >= throttleAt ? ThrottleState.THROTTLED : ThrottleState.OPEN;
+            case THROTTLED -> ratio < releaseBelow ? ThrottleState.OPEN : ThrottleState.THROTTLED;
+        };
+    }
+
+    long permit(ThrottleState state, PlatformLoad load) {
+        double target = throttleAt * load.capacity();
+        double permit = state == ThrottleState.OPEN ? target : Math.max(minPermit, target - load.ungated());
+        return Math.min(maxPermit, Math.round(permit));
+    }
+
+    private boolean moved(long from, long to) {
+        if (from == to) {
+            return false;
+        }
+        return Math.abs(to - from) > permitStep * Math.max(1, from);
+    }
+
+    private String reason(ThrottleState state, PlatformLoad load) {
+        String base = String.format(Locale.ROOT, "downstream %.0f%% of %d/s", load.ratio() * 100, load.capacity());
+        if (state == ThrottleState.OPEN) {
+            return base;
+        }
+        return base + String.format(Locale.ROOT, ", ungated %.0f/s%s", load.ungated(),
+                load.gated().isPresent() ? "" : " (no obeyer reports: all counted as ungated)");
+    }
+}
