@@ -6,6 +6,8 @@ import io.tern.dispatcher.Dispatcher;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
+import io.tern.ratecontrol.RateController;
+import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.runtime.config.Settings;
 import io.tern.scheduler.GlobalScheduler;
 import io.tern.scheduler.config.SchedulerConfig;
@@ -32,13 +34,15 @@ public final class LocalCluster implements AutoCloseable {
     private final List<Broker> brokers = new ArrayList<>();
     private final List<LogicNode> logicNodes = new ArrayList<>();
     private final GlobalScheduler scheduler;
+    private final RateController rateController;
 
     /**
      * What runs: {@code brokers} brokers, broker i in {@code regions[(i-1) % size]} (empty: every broker in
      * {@code broker.region}), {@code logicNodes} logic nodes and, with {@code scheduler}, a global scheduler
-     * whose {@code scheduler.regions} default to {@code regions}.
+     * whose {@code scheduler.regions} default to {@code regions}; with {@code throttling}, the issue-11 roles:
+     * a rate controller (SRE token: the scheduler's unless {@code ratecontrol.sre-token} is set).
      */
-    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler) {
+    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler, boolean throttling) {
         public Layout {
             regions = List.copyOf(regions);
             if (brokers < 1 || logicNodes < 1) {
@@ -48,7 +52,7 @@ public final class LocalCluster implements AutoCloseable {
 
         /** Every broker in the brokers' configured region, one logic node. */
         public static Layout oneRegion(int brokers) {
-            return new Layout(brokers, List.of(), 1, false);
+            return new Layout(brokers, List.of(), 1, false, false);
         }
 
         /** The region of broker {@code n} (from 1), or null for {@code broker.region}. */
@@ -66,9 +70,18 @@ public final class LocalCluster implements AutoCloseable {
         }
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
         scheduler = layout.scheduler() ? GlobalScheduler.start(SchedulerConfig.from(schedulerSettings())) : null;
+        rateController = layout.throttling() ? RateController.start(RateControllerConfig.from(controllerSettings())) : null;
         for (int k = 1; k <= layout.logicNodes(); k++) {
             logicNodes.add(LogicNode.start(logicConfig(k)));
         }
+    }
+
+    /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own. */
+    private Settings controllerSettings() {
+        if (scheduler == null || settings.string("ratecontrol.sre-token", null) != null) {
+            return settings;
+        }
+        return settings.with(Map.of("ratecontrol.sre-token", scheduler.config().sreToken()));
     }
 
     /**
@@ -92,6 +105,7 @@ public final class LocalCluster implements AutoCloseable {
                 "broker.kafka-bootstrap", kafkaBootstrap,
                 "logic.redis-uri", redisUri,
                 "scheduler.redis-uri", redisUri,
+                "ratecontrol.redis-uri", redisUri,
                 "logic.kafka-bootstrap", kafkaBootstrap));
     }
 
@@ -157,6 +171,11 @@ public final class LocalCluster implements AutoCloseable {
         return scheduler;
     }
 
+    /** The rate controller, or null when the layout has none. */
+    public RateController rateController() {
+        return rateController;
+    }
+
     /** Stops the first logic node and starts a new one with the same settings (a restart). */
     public LogicNode restartLogic() {
         logicNodes.get(0).close();
@@ -176,6 +195,9 @@ public final class LocalCluster implements AutoCloseable {
         // Reverse of start: the API first, so nothing new arrives while brokers go.
         for (int k = logicNodes.size() - 1; k >= 0; k--) {
             logicNodes.get(k).close();
+        }
+        if (rateController != null) {
+            rateController.close();
         }
         if (scheduler != null) {
             scheduler.close();
