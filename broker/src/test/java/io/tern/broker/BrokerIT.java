@@ -1,5 +1,6 @@
 package io.tern.broker;
 
+import io.tern.broker.config.BrokerConfig;
 import io.tern.devstack.SharedInfra;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
@@ -23,6 +24,8 @@ import io.tern.store.topic.Topics;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One broker against real Redis and Kafka, driven by raw-frame devices and a raw logic-node link. */
 class BrokerIT {
+    private static final Logger log = LoggerFactory.getLogger(BrokerIT.class);
     private static final Duration AWAIT = Duration.ofSeconds(10);
     private static final AtomicLong correlation = new AtomicLong();
 
@@ -97,6 +101,31 @@ class BrokerIT {
     private static Frame.Push push(long msgId, String body) {
         return new Frame.Push(msgId, System.currentTimeMillis() + 60_000, PayloadKind.DATA,
                 body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The rate controller's input: what the broker wrote to devices reaches its registry entry with its capacity. */
+    @Test
+    void deliveriesToDevicesReachTheRegistryHeartbeatWithTheBrokersCapacity() {
+        String app = TestBrokers.uniqueApp();
+        BrokerRegistry registry = new BrokerRegistry(redis);
+        long before = registry.find(broker.id()).join().deliveries().delivered();
+        assertEquals(BrokerConfig.DEFAULT_CAPACITY, registry.find(broker.id()).join().deliveries().capacityPerSecond());
+        int pushes = 20;
+        try (FrameClient device = connected(app, "counted")) {
+            for (int i = 1; i <= pushes; i++) {
+                assertEquals(PushOutcome.WRITTEN, pushCommand(app, "counted", push(1000 + i, "{}")));
+                assertEquals(1000 + i, device.expect(Frame.Push.class).msgId());
+            }
+        }
+        long sentAt = System.nanoTime();
+        await().atMost(AWAIT).untilAsserted(() -> {
+            var d = registry.find(broker.id()).join().deliveries();
+            assertTrue(d.delivered() >= before + pushes, "delivered " + d.delivered() + " of " + (before + pushes));
+            assertTrue(d.perSecond() > 0, "rate over the last second " + d.perSecond());
+        });
+        // Seen, not asserted (a loaded machine may be slower): a heartbeat is due every broker.liveness-interval.
+        log.info("deliveries in the registry {} ms after the last push",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt));
     }
 
     @Test

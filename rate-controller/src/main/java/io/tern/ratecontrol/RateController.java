@@ -3,6 +3,9 @@ package io.tern.ratecontrol;
 import io.micrometer.core.instrument.Gauge;
 import io.tern.ratecontrol.admin.AdminApi;
 import io.tern.ratecontrol.config.RateControllerConfig;
+import io.tern.ratecontrol.control.ControlLoop;
+import io.tern.ratecontrol.decision.ThrottleController;
+import io.tern.ratecontrol.load.PlatformLoad;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.main.StartedResources;
@@ -13,6 +16,10 @@ import io.tern.store.lease.LeaderElection;
 import io.tern.store.lease.LeaderLease;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
+import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.throttle.DirectiveRepository;
+import io.tern.store.throttle.PermitUsageRepository;
+import io.tern.store.throttle.ThrottleDirective;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,18 +72,40 @@ public final class RateController implements AutoCloseable {
             started.add(redis);
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
 
-            LeaderElection election = new LeaderElection(new LeaderLease(redis, Keys.rateControllerLeader()), ROLE, id,
-                    config.leaseTtl(), readTimeout, clock);
+            LeaderLease lease = new LeaderLease(redis, Keys.rateControllerLeader());
+            LeaderElection election = new LeaderElection(lease, ROLE, id, config.leaseTtl(), readTimeout, clock);
             started.add(election);
             election.start();
 
             var registry = obs.registry();
+            DirectiveRepository directives = new DirectiveRepository(redis, config.logMax());
+            ThrottleController controller = new ThrottleController(config.throttleAt(), config.releaseBelow(),
+                    config.minDwell().toMillis(), config.permitStep(), config.minPermit(), config.maxPermit());
+            ControlLoop loop = new ControlLoop(new BrokerRegistry(redis), new PermitUsageRepository(redis), directives,
+                    lease, election, controller, config.regionCaps(), clock, config.tick(), readTimeout,
+                    config.heartbeatHold(), config.minPermit(), id, registry);
+            started.add(loop);
+            loop.start();
+
             Gauge.builder("tern.ratecontrol.leader", election, e -> e.isLeader() ? 1 : 0)
                     .description("1 while this instance holds the controller lease").register(registry);
             obs.check("redis", redis::isOpen);
+            obs.check("leader-known", () -> loop.fresh() && loop.leaderId() != null);
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
+            obs.fact("leader", loop::leaderId);
 
-            AdminApi admin = new AdminApi(config.sreTokenBytes());
+            AdminApi admin = new AdminApi(config.sreTokenBytes(), directives, new AdminApi.View() {
+                @Override
+                public PlatformLoad load() {
+                    return loop.load();
+                }
+
+                @Override
+                public String leaderId() {
+                    return loop.leaderId();
+                }
+            }, controller, config.throttleAt(), config.maxPermit(), config.logMax(), clock,
+                    ControlLoop.changes(registry, ThrottleDirective.BY_SRE));
             HttpServer.Builder builder = HttpServer.builder(ROLE, registry)
                     .maxBodyBytes(4096)
                     .storeUnavailableWhen(StoreFailures::isUnavailable)
@@ -105,7 +134,7 @@ public final class RateController implements AutoCloseable {
         return election.isLeader();
     }
 
-    /** Stops the admin API, then releases the lease, then Redis and metrics. */
+    /** Stops the admin API, then the control loop, then releases the lease, then Redis and metrics. */
     @Override
     public synchronized void close() {
         if (closed) {
