@@ -12,7 +12,11 @@ import io.tern.pipeline.group.TagPushService;
 import io.tern.logic.http.PushApi;
 import io.tern.logic.http.PushErrors;
 import io.tern.logic.http.TaskApi;
+import io.tern.pipeline.buffer.BufferBacklog;
+import io.tern.pipeline.buffer.BufferProducer;
 import io.tern.pipeline.id.MsgIdGenerator;
+import io.tern.pipeline.intake.PushIntake;
+import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.id.NodeIdLease;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePushService;
@@ -52,7 +56,10 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.function.LongSupplier;
 
-/** A logic node: the app-server API (single and group push, tasks, tags), routing to brokers, receipts, schedules. */
+/**
+ * A logic node: the app-server API (single and group push, tasks, tags), routing to brokers, receipts, schedules; it
+ * obeys the rate controller's permit and buffers pushes beyond it in Kafka for the bypass consumers.
+ */
 public final class LogicNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogicNode.class);
 
@@ -70,6 +77,9 @@ public final class LogicNode implements AutoCloseable {
     private final TagPushService tagPush;
     private final TaskScheduler scheduler;
     private final NodeIdLease nodeId;
+    private final PermitGate permit;
+    private final BufferBacklog backlog;
+    private final BufferProducer buffer;
     private final HttpServer http;
 
     private LogicNode(LogicConfig config) {
@@ -132,14 +142,28 @@ public final class LogicNode implements AutoCloseable {
         groups.connect(tagPush, scheduler);
         scheduler.start();
 
+        permit = PermitGate.start(redis, config.permit(), config.redisTimeout(), "logic " + config.id(), clock,
+                observability.registry());
+        backlog = new BufferBacklog(config.kafkaBootstrap(), config.buffer().backlogRefresh(), "logic " + config.id())
+                .start(observability.registry());
+        buffer = new BufferProducer(config.kafkaBootstrap(), config.buffer(), "logic " + config.id(),
+                observability.registry());
+        groups.copyBodiesTo(buffer::body);
+        PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
+                tags, liveBrokers, clock, observability.registry());
+
         observability.check("redis", redis::isOpen);
         observability.check("node-id", () -> nodeId.current() != null);
         observability.check("broker-registry", liveBrokers::fresh);
         observability.check("receipt-consumer", acks::consuming);
         observability.check("job-consumer", tagPush::jobsConsuming);
-        PushApi api = new PushApi(auth, new UsedSignatures(redis), singlePush, messages, limits, config, callbackGuard,
+        // Up on a directive read recently or openly on the fallback rate; the fact says which.
+        observability.check("permit", permit::healthy);
+        observability.fact("permit", permit::describe);
+        observability.fact("buffer-backlog", backlog::total);
+        PushApi api = new PushApi(auth, new UsedSignatures(redis), intake, messages, limits, config, callbackGuard,
                 clock);
-        TaskApi taskApi = new TaskApi(auth, groups, limits, tags,
+        TaskApi taskApi = new TaskApi(auth, groups, intake, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
         http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
@@ -175,6 +199,9 @@ public final class LogicNode implements AutoCloseable {
     @Override
     public void close() {
         http.close();
+        permit.close();
+        backlog.close();
+        buffer.close();
         scheduler.close();
         tagPush.close();
         acks.close();

@@ -4,7 +4,9 @@ import io.tern.pipeline.group.RecoveryConfig;
 import io.tern.pipeline.link.LinkConfig;
 import io.tern.logic.callback.CallbackConfig;
 import io.tern.pipeline.group.AckFilterConfig;
+import io.tern.pipeline.buffer.BufferConfig;
 import io.tern.pipeline.kafka.ConsumerPolicy;
+import io.tern.pipeline.permit.PermitConfig;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.pipeline.redelivery.RedeliveryConfig;
 import io.tern.logic.schedule.ScheduleConfig;
@@ -49,6 +51,10 @@ import java.util.TreeMap;
  * @param ackFilter       the per-broadcast filter that counts each device's ack once ({@link AckFilterConfig})
  * @param consumer        how the Kafka consumers (receipts, jobs) restart, retry and dead-letter
  *                        ({@code logic.consumer.*}, see {@link ConsumerPolicy})
+ * @param permit          how this node follows the rate controller's permit ({@code logic.permit.*}, see
+ *                        {@link PermitConfig}); pushes beyond this node's share go to the burst buffer
+ * @param buffer          the burst buffer pushes beyond the permit are written to ({@code logic.buffer.*}, see
+ *                        {@link BufferConfig})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -62,7 +68,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
-                          ConsumerPolicy consumer) {
+                          ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -105,6 +111,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 "logic.cluster-secret is the development secret, which anyone can use to pose as a logic node to "
                         + "brokers: set the brokers' secret (TERN_LOGIC_CLUSTER_SECRET), or logic.dev-mode=true on a dev machine");
         ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
+        ConfigException.require(permit != null, "logic.permit.* settings are required");
+        ConfigException.require(buffer != null, "logic.buffer.* settings are required");
         // A check due while the direct PUSH may still be answered would send it twice.
         ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
                         && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
@@ -167,7 +175,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 RedeliveryConfig.from(s),
                 RecoveryConfig.from(s),
                 AckFilterConfig.from(s),
-                ConsumerPolicy.from(s));
+                ConsumerPolicy.from(s),
+                PermitConfig.from(s, "logic"),
+                BufferConfig.from(s, "logic"));
         s.warnUnread("logic.");
         return c;
     }

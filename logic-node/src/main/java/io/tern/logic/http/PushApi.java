@@ -8,7 +8,7 @@ import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePush;
-import io.tern.pipeline.single.SinglePushService;
+import io.tern.pipeline.intake.PushIntake;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
@@ -27,26 +27,27 @@ import java.util.function.LongSupplier;
 /**
  * The app-server API: {@code POST /v1/auth}, {@code POST /v1/push/single},
  * {@code GET /v1/messages/{msgId}}. msgIds travel as decimal strings: they are 64-bit and
- * JavaScript numbers are not.
+ * JavaScript numbers are not. A push beyond the permit is answered {@code "status":"queued"}
+ * ({@link PushIntake}), and reads {@code queued} until a bypass consumer delivers it.
  */
 public final class PushApi {
     public static final String AUTH_HEADER = "authToken";
 
     private final AppAuthenticator auth;
     private final UsedSignatures usedSignatures;
-    private final SinglePushService singlePush;
+    private final PushIntake intake;
     private final MessageRepository messages;
     private final AppLimits limits;
     private final LogicConfig config;
     private final LongSupplier clock;
     private final MessageParser messageParser;
 
-    public PushApi(AppAuthenticator auth, UsedSignatures usedSignatures, SinglePushService singlePush,
+    public PushApi(AppAuthenticator auth, UsedSignatures usedSignatures, PushIntake intake,
                    MessageRepository messages, AppLimits limits, LogicConfig config, CallbackUrlGuard callbackGuard,
                    LongSupplier clock) {
         this.auth = auth;
         this.usedSignatures = usedSignatures;
-        this.singlePush = singlePush;
+        this.intake = intake;
         this.messages = messages;
         this.limits = limits;
         this.config = config;
@@ -83,7 +84,7 @@ public final class PushApi {
         String appId = auth.verify(req.header(AUTH_HEADER));
         SinglePush push = parseSinglePush(Json.object(req.body()));
         return messageParser.admitCallback(push.callbackUrl()).thenCompose(x -> limits.admit(appId, 1))
-                .thenCompose(x -> singlePush.push(appId, push)).handle((out, err) -> {
+                .thenCompose(x -> intake.single(appId, push)).handle((out, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 if (cause instanceof BrokerLinks.SaturatedException) {

@@ -9,6 +9,7 @@ import io.tern.pipeline.group.GroupFanout;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.GroupTarget;
 import io.tern.pipeline.group.TagExpression;
+import io.tern.pipeline.intake.PushIntake;
 import io.tern.logic.limits.AppLimits;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpRequest;
@@ -37,6 +38,7 @@ public final class TaskApi {
 
     private final AppAuthenticator auth;
     private final GroupPushService groups;
+    private final PushIntake intake;
     private final AppLimits limits;
     private final TagRepository tags;
     private final IdempotencyRepository idempotency;
@@ -45,11 +47,12 @@ public final class TaskApi {
     private final int maxListBodyBytes;
     private final LongSupplier clock;
 
-    public TaskApi(AppAuthenticator auth, GroupPushService groups, AppLimits limits, TagRepository tags,
+    public TaskApi(AppAuthenticator auth, GroupPushService groups, PushIntake intake, AppLimits limits, TagRepository tags,
                    IdempotencyRepository idempotency, Duration defaultTtl, Duration maxTtl, Duration maxSchedule,
                    int maxListBodyBytes, CallbackUrlGuard callbackGuard, LongSupplier clock) {
         this.auth = auth;
         this.groups = groups;
+        this.intake = intake;
         this.limits = limits;
         this.tags = tags;
         this.idempotency = idempotency;
@@ -137,13 +140,14 @@ public final class TaskApi {
     }
 
     /**
-     * Admits the call under the app's limits, then sends (or schedules) the task to the target.
+     * Admits the call under the app's limits, then sends (or schedules) the task to the target, or, beyond the
+     * permit, buffers it ({@code "state":"queued"}, see {@link PushIntake}).
      * {@code pushes} counts against the daily quota where the target's size is known up front.
      */
     private CompletableFuture<HttpResponse> target(String appId, long taskId, GroupTarget target, long pushes) {
         return limits.admit(appId, pushes)
                 .thenCompose(x -> groups.task(appId, taskId, true))
-                .thenCompose(t -> groups.sendOrSchedule(t, target))
+                .thenCompose(t -> intake.task(t, target))
                 .thenApply(out -> HttpResponse.json("resolving".equals(out.get("state")) ? 202 : 200, out));
     }
 

@@ -1,9 +1,8 @@
 package io.tern.pipeline.group;
 
+import io.tern.pipeline.buffer.BufferedPush;
 import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.id.MsgIdGenerator;
-import io.tern.pipeline.group.ScheduledPushHandler;
-
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.pipeline.error.PushError;
@@ -27,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -52,6 +52,7 @@ public final class GroupPushService implements ScheduledPushHandler {
     private final AckFilterConfig ackFilter;
     private TagPushService tagPush;
     private PushSchedule scheduler;
+    private volatile Consumer<TaskBody> bodyCopies = body -> { };
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
                             BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
@@ -74,6 +75,14 @@ public final class GroupPushService implements ScheduledPushHandler {
         this.scheduler = scheduler;
     }
 
+    /**
+     * Hands every new task body to {@code sink} too (a logic node: Kafka {@code tern.bodies}, for the disk-KV backup);
+     * the sink must not block and must not throw.
+     */
+    public void copyBodiesTo(Consumer<TaskBody> sink) {
+        this.bodyCopies = sink;
+    }
+
     /** Stores a task body; returns its taskId. {@code sendAtMillis} 0 = send when targeted. */
     public CompletableFuture<Long> createTask(String appId, PayloadKind kind, String payloadJson, long ttlMillis,
                                               String callbackUrl, String callbackParam, long sendAtMillis) {
@@ -83,7 +92,10 @@ public final class GroupPushService implements ScheduledPushHandler {
         long start = Math.max(now, sendAtMillis);
         TaskBody body = new TaskBody(taskId, appId, kind, payloadJson, now, start + ttlMillis, callbackUrl,
                 callbackParam, sendAtMillis);
-        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> taskId);
+        return tasks.create(body, sendAtMillis > now ? TaskState.SCHEDULED : TaskState.CREATED).thenApply(x -> {
+            bodyCopies.accept(body);
+            return taskId;
+        });
     }
 
     /** The app's task, or 404; a recalled or expired task answers 409 when {@code sendable}. */
@@ -170,6 +182,35 @@ public final class GroupPushService implements ScheduledPushHandler {
             return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
         return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
+    }
+
+    /**
+     * Starts a group push the drain took from the burst buffer, as the API would have: the task's list chunk, tag
+     * resolution or broadcast. Nothing happens for a task recalled, failed, expired or gone meanwhile. Draining a
+     * record again sends nothing new: a list chunk reaches only devices whose queue did not hold the task yet
+     * ({@link GroupFanout}), and a tag or all push starts only from QUEUED (or CREATED, when the drain was quicker
+     * than the intake's mark).
+     *
+     * @return what the API would have answered, or an empty map when nothing was (re)started
+     * @throws IllegalArgumentException (in the future) for a target this version cannot read
+     */
+    public CompletableFuture<Map<String, Object>> startQueued(BufferedPush p) {
+        if (p.kind() != BufferedPush.Kind.TASK) {
+            throw new IllegalArgumentException("not a task: " + p.kind());
+        }
+        GroupTarget target = GroupTarget.fromJson(p.targetJson());
+        return tasks.find(p.taskId()).thenCompose(t -> {
+            if (t == null || !t.body().appId().equals(p.appId()) || t.state() == TaskState.RECALLED
+                    || t.state() == TaskState.FAILED || t.body().expiresAtMillis() <= clock.getAsLong()) {
+                log.debug("[task={}] not started from the buffer: {}", p.taskId(), t == null ? "gone" : t.state());
+                return CompletableFuture.completedFuture(Map.<String, Object>of());
+            }
+            boolean fresh = t.state() == TaskState.QUEUED || t.state() == TaskState.CREATED;
+            if (!fresh && !(target instanceof GroupTarget.ListTarget)) {
+                return CompletableFuture.completedFuture(Map.<String, Object>of()); // started by an earlier drain
+            }
+            return send(t, target);
+        });
     }
 
     /** Sends now, or, for a task whose sendAt is ahead, records the target with the scheduler. */

@@ -2,6 +2,7 @@ package io.tern.pipeline.single;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.pipeline.buffer.BufferedPush;
 import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.redelivery.Redeliverer;
@@ -46,6 +47,7 @@ public final class SinglePushService {
     private final Counter sent;
     private final Counter offline;
     private final Counter duplicates;
+    private final Counter expired;
 
     public SinglePushService(MessageRepository messages, StatusMarks marks, BrokerDirectory brokers, BrokerLinks links,
                              MsgIdGenerator ids, Redeliverer redelivery, LongSupplier clock, MeterRegistry registry) {
@@ -59,26 +61,63 @@ public final class SinglePushService {
         this.sent = Counter.builder("tern.push.single").tag("outcome", "sent").register(registry);
         this.offline = Counter.builder("tern.push.single").tag("outcome", "offline").register(registry);
         this.duplicates = Counter.builder("tern.push.single").tag("outcome", "duplicate").register(registry);
+        this.expired = Counter.builder("tern.push.single").tag("outcome", "expired").register(registry);
     }
 
     public CompletableFuture<PushOutcomeView> push(String appId, SinglePush req) {
-        long now = clock.getAsLong();
-        long msgId = ids.next();
-        long expiresAt = now + req.ttlMillis();
-        NewMessage m = new NewMessage(msgId, appId, req.regId(), req.kind(), req.payloadJson(), now, expiresAt,
-                req.requestId(), req.callbackUrl(), req.callbackParam());
+        NewMessage m = message(appId, req);
         return messages.accept(m).thenCompose(accepted -> {
             if (accepted.unknownDevice()) {
                 throw new PushException(PushError.UNKNOWN_DEVICE, "regId " + req.regId() + " is not a known device of app "
                         + appId, "regId");
             }
-            if (!accepted.created()) {
-                duplicates.increment();
-                return messages.find(accepted.msgId()).thenApply(prev -> new PushOutcomeView(accepted.msgId(),
-                        prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
-            }
-            return deliver(appId, m, accepted);
+            return accepted.created() ? deliver(appId, m, accepted) : duplicate(accepted.msgId());
         });
+    }
+
+    /** The message a request becomes: a new msgId, its expiry counted from now. */
+    public NewMessage message(String appId, SinglePush req) {
+        long now = clock.getAsLong();
+        return new NewMessage(ids.next(), appId, req.regId(), req.kind(), req.payloadJson(), now, now + req.ttlMillis(),
+                req.requestId(), req.callbackUrl(), req.callbackParam());
+    }
+
+    /**
+     * Delivers a single push the drain took from the burst buffer, exactly as the direct path does: the accept
+     * promotes the message recorded {@code queued} at intake (same msgId) into the device queue, then it is pushed.
+     * Idempotent on the msgId: a record drained again finds the message accepted and delivers nothing new. A push
+     * past its TTL, or to a device forgotten since intake, is recorded expired and not delivered.
+     */
+    public CompletableFuture<PushOutcomeView> deliverQueued(BufferedPush p) {
+        if (p.kind() != BufferedPush.Kind.SINGLE) {
+            throw new IllegalArgumentException("not a single push: " + p.kind());
+        }
+        NewMessage m = new NewMessage(p.msgId(), p.appId(), p.regId(), p.payloadKind(), p.payload(),
+                p.createdAtMillis(), p.expiresAtMillis(), p.requestId(), p.callbackUrl(), p.callbackParam());
+        long now = clock.getAsLong();
+        if (now >= m.expiresAtMillis()) {
+            return expireQueued(m, now, "its TTL passed in the buffer");
+        }
+        return messages.accept(m).thenCompose(accepted -> {
+            if (accepted.unknownDevice()) {
+                return expireQueued(m, clock.getAsLong(), "its device was forgotten");
+            }
+            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(accepted.msgId());
+        });
+    }
+
+    private CompletableFuture<PushOutcomeView> expireQueued(NewMessage m, long now, String why) {
+        log.debug("[push msg={}] not delivered from the buffer: {}", m.msgId(), why);
+        expired.increment();
+        return messages.advance(m.msgId(), MessageStatus.EXPIRED, now)
+                .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.EXPIRED));
+    }
+
+    /** A repeat (requestId seen, or a buffer record drained again): the earlier message's status, nothing sent. */
+    private CompletableFuture<PushOutcomeView> duplicate(long msgId) {
+        duplicates.increment();
+        return messages.find(msgId).thenApply(prev -> new PushOutcomeView(msgId,
+                prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
     }
 
     private CompletableFuture<PushOutcomeView> deliver(String appId, NewMessage m, AcceptResult accepted) {

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 /** Single-push messages, their status, and the per-device queue of unacknowledged messages. */
 public final class MessageRepository {
     private static final LuaScript ACCEPT = LuaScript.load("message-accept");
+    private static final LuaScript QUEUE = LuaScript.load("message-queue");
     private static final LuaScript ADVANCE = LuaScript.load("message-advance");
     private static final LuaScript PENDING = LuaScript.load("queue-pending");
 
@@ -39,7 +40,8 @@ public final class MessageRepository {
      * {@link AcceptResult#UNKNOWN_DEVICE} (nothing recorded) when the device never connected. A message
      * to a device without a route is recorded {@link MessageStatus#OFFLINE} right away; one to a routed
      * device is also put up for a delivery check ({@link DeliveryChecks}, {@link RedeliveryQueue}) that
-     * marking it SENT takes back.
+     * marking it SENT takes back. A message {@link #recordQueued queued} under the same msgId is promoted
+     * ({@code created} true, once); any other message already under it makes this a repeat ({@code created} false).
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m) {
         String requestId = m.requestId() == null ? "" : m.requestId();
@@ -58,6 +60,26 @@ public final class MessageRepository {
                 .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
                         : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
                         Route.decode((String) r.get(2))));
+    }
+
+    /**
+     * Records a message accepted beyond the permit as {@link MessageStatus#QUEUED}: it waits in the burst buffer,
+     * not in the device queue, until the drain's {@link #accept} (same msgId) promotes it. Idempotent on the
+     * requestId like {@link #accept}; a message already recorded under the msgId (the drain was first) is left as
+     * it is ({@code created} false). {@link AcceptResult#UNKNOWN_DEVICE} when the device never connected; the
+     * route is never read (null).
+     */
+    public CompletableFuture<AcceptResult> recordQueued(NewMessage m) {
+        String requestId = m.requestId() == null ? "" : m.requestId();
+        String[] keys = {Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()), Keys.device(m.appId(), m.regId())};
+        return QUEUE.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
+                        Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
+                        Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
+                        Long.toString(policy.retention().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
+                        requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
+                        m.callbackParam() == null ? "" : m.callbackParam())
+                .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
+                        : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)), null));
     }
 
     /**

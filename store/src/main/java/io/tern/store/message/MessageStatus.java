@@ -7,6 +7,8 @@ import java.util.Locale;
  * message not delivered before its TTL, or set when a full offline queue evicts it.
  */
 public enum MessageStatus {
+    /** Accepted beyond the permit: waiting in the burst buffer (Kafka), not yet in the device's queue. */
+    QUEUED(-1),
     ACCEPTED(0),
     OFFLINE(1),
     SENT(2),

@@ -59,13 +59,24 @@ public final class TaskRepository {
     }
 
     /**
-     * Moves a created or scheduled task to SENDING; true when moved. A recalled, resolving or
+     * Moves a created, scheduled or queued task to SENDING; true when moved. A recalled, resolving or
      * failed task keeps its state (checked in the same call).
      */
     public CompletableFuture<Boolean> markSending(long taskId) {
         return redis.async().<Long>eval("local s = redis.call('HGET', KEYS[1], 'state') "
-                        + "if s ~= 'created' and s ~= 'scheduled' then return 0 end "
+                        + "if s ~= 'created' and s ~= 'scheduled' and s ~= 'queued' then return 0 end "
                         + "redis.call('HSET', KEYS[1], 'state', 'sending') return 1",
+                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
+                .toCompletableFuture().thenApply(n -> n == 1L);
+    }
+
+    /**
+     * Moves a created task whose push went to the burst buffer to QUEUED; true when moved. A task already
+     * sending (an earlier list chunk went out) keeps its state, as does one the drain already started.
+     */
+    public CompletableFuture<Boolean> markQueued(long taskId) {
+        return redis.async().<Long>eval("if redis.call('HGET', KEYS[1], 'state') ~= 'created' then return 0 end "
+                        + "redis.call('HSET', KEYS[1], 'state', 'queued') return 1",
                 ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
                 .toCompletableFuture().thenApply(n -> n == 1L);
     }

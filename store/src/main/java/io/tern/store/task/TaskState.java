@@ -6,6 +6,8 @@ import java.util.Locale;
  * Lifecycle of a task. Who moves it on, and what ends a state that could otherwise last:
  * <pre>
  * CREATED   --push call (list / all)-----------------------> SENDING
+ * CREATED   --push call beyond the permit (burst buffer)---> QUEUED
+ * QUEUED    --drained by a bypass consumer-----------------> SENDING | RESOLVING
  * CREATED   --tag push call--------------------------------> RESOLVING
  * SCHEDULED --sendAt (the scheduler, on one node)---------> SENDING | RESOLVING
  * RESOLVING --every job published-------------------------> SENDING
@@ -16,7 +18,7 @@ import java.util.Locale;
  * </pre>
  * Transient: SCHEDULED (the scheduler's entry, claimed under a lease, attempts bounded) and
  * RESOLVING (an owner's lease in the resolving index, resumed by any node's sweeper, takeovers
- * bounded). CREATED waits for the app's push call; SENDING means copies are out and counters move
+ * bounded), QUEUED (its buffer record is drained by a bypass consumer, which commits it only when handled). CREATED waits for the app's push call; SENDING means copies are out and counters move
  * until the task's TTL; FAILED says why in the task's reason; RECALLED is final: no copy is
  * delivered after it.
  */
@@ -25,6 +27,8 @@ public enum TaskState {
     CREATED,
     /** Stored with a sendAt ahead; the scheduler fires its target then. */
     SCHEDULED,
+    /** A push call beyond the permit: waiting in the burst buffer (Kafka) for a bypass consumer. */
+    QUEUED,
     /** A tag expression being resolved into jobs, under an owner's lease. */
     RESOLVING,
     /** Copies sent or queued for every target. */

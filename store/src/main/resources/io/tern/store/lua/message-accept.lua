@@ -12,11 +12,18 @@
 --       16 most due checks (beyond it the message waits for its device's reconnect, as without checks)
 -- Returns {created 0|1, msgId, route or false}, or {-1} when the device never connected.
 -- A device without a route is offline: its message is recorded as such, with no second call.
+-- A message recorded 'queued' (message-queue.lua) under this msgId is promoted: recorded as here and queued
+-- for its device (created 1, once); any other existing message under it is a repeat (created 0), which is
+-- what makes draining one buffer record twice deliver it once.
 if ARGV[12] ~= '' then
   local existing = redis.call('GET', KEYS[1])
-  if existing then
+  if existing and existing ~= ARGV[1] then
     return {0, existing, redis.call('GET', KEYS[4])}
   end
+end
+local prior = redis.call('HGET', KEYS[2], 'status')
+if prior and prior ~= 'queued' then
+  return {0, ARGV[1], redis.call('GET', KEYS[4])}
 end
 if redis.call('EXISTS', KEYS[5]) == 0 then
   return {-1}

@@ -5,7 +5,7 @@
 -- KEYS: 1 redelivery due zset, then the message hashes ('tern:msg:' .. msgId)
 -- ARGV: 1 now ms, then the new status of each message key in order
 -- Returns how many statuses changed.
-local rank = {accepted = 0, offline = 1, sent = 2, expired = 3, delivered = 4}
+local rank = {queued = -1, accepted = 0, offline = 1, sent = 2, expired = 3, delivered = 4}
 local changed = 0
 for i = 2, #KEYS do
   local status = ARGV[i]

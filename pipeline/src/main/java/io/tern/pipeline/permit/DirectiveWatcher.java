@@ -1,0 +1,232 @@
+package io.tern.pipeline.permit;
+
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.tern.store.redis.RedisStore;
+import io.tern.store.throttle.DirectiveRepository;
+import io.tern.store.throttle.PermitObeyers;
+import io.tern.store.throttle.ThrottleDirective;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * An obeyer's view of the rate controller, kept in memory so no request waits on Redis: the last good throttle
+ * directive, the controller's last heartbeat, and how many obeyers share the permit (this one registers itself in
+ * the same tick). A new directive arrives pushed (the repository's pub/sub channel triggers a read at once) or by
+ * the poll. A failed read keeps what was last read; a stored directive this code refuses (a negative or absurd
+ * rate, unreadable JSON) is logged and ignored, and the last good one kept: a typo by hand must not open or shut
+ * the platform. Each tick ends with {@code onTick} on the watcher's own thread.
+ */
+public final class DirectiveWatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DirectiveWatcher.class);
+
+    private final RedisStore redis;
+    private final DirectiveRepository directives;
+    private final PermitObeyers obeyers;
+    private final PermitConfig config;
+    private final Duration readTimeout;
+    private final String obeyerId;
+    private final LongSupplier clock;
+    private final String prefix;
+    private final ScheduledExecutorService thread;
+    private volatile Runnable onTick = () -> { };
+    private volatile ThrottleDirective directive = ThrottleDirective.NONE;
+    /** Epoch ms of the controller's last heartbeat as last read; -1 when there was none. */
+    private volatile long heartbeatMillis = -1;
+    private volatile long liveObeyers = 1;
+    /** System.nanoTime() of the last tick whose reads all worked; 0 before the first. */
+    private volatile long lastReadNanos;
+    private volatile long rejected;
+    private volatile long ticks;
+    private StatefulRedisPubSubConnection<String, String> subscription;
+    private boolean failing; // on the watcher thread only
+    private boolean refusing; // on the watcher thread only
+
+    /** @param obeyerId this obeyer's registration, unique among obeyers (e.g. "logic l1", "bypass b2") */
+    public DirectiveWatcher(RedisStore redis, PermitConfig config, Duration readTimeout, String obeyerId,
+                            LongSupplier clock) {
+        this.redis = redis;
+        this.directives = new DirectiveRepository(redis);
+        this.obeyers = new PermitObeyers(redis);
+        this.config = config;
+        this.readTimeout = readTimeout;
+        this.obeyerId = obeyerId;
+        this.clock = clock;
+        this.prefix = "[" + obeyerId + " permit]";
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, obeyerId.replace(' ', '-') + "-permit");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Reads now (so the first requests see the directive), subscribes, then ticks every poll. */
+    public DirectiveWatcher start(Runnable onTick) {
+        this.onTick = onTick;
+        try {
+            thread.submit(this::tick).get(readTimeout.toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("{} first read of the throttle directive failed: {}", prefix, e.toString());
+        }
+        subscribe();
+        long ms = config.poll().toMillis();
+        thread.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Subscribes, unless subscribed; a Redis down now is tried again on the next tick (the poll covers it). */
+    private synchronized void subscribe() {
+        if (subscription != null || thread.isShutdown()) {
+            return;
+        }
+        try {
+            subscription = redis.connectPubSub();
+        } catch (RuntimeException e) {
+            log.warn("{} subscribing to directive changes failed, polling meanwhile: {}", prefix, e.toString());
+            return;
+        }
+        subscription.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                if (DirectiveRepository.CHANGES_CHANNEL.equals(channel)) {
+                    refreshSoon();
+                }
+            }
+        });
+        // Lettuce re-subscribes after a reconnect; the poll covers what is missed meanwhile.
+        subscription.async().subscribe(DirectiveRepository.CHANGES_CHANNEL);
+    }
+
+    /** Reads again on the watcher thread, now. */
+    public void refreshSoon() {
+        try {
+            thread.execute(this::tick);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    public ThrottleDirective directive() {
+        return directive;
+    }
+
+    /** The controller's last heartbeat (epoch ms) as last read; -1 when there was none. */
+    public long heartbeatMillis() {
+        return heartbeatMillis;
+    }
+
+    /** Live obeyers as last counted, this one included (at least 1). */
+    public long liveObeyers() {
+        return liveObeyers;
+    }
+
+    /** Stored directives refused so far (invalid rate, unreadable). */
+    public long rejected() {
+        return rejected;
+    }
+
+    /** True while the last successful read is younger than three polls plus the read timeouts. */
+    public boolean fresh() {
+        long last = lastReadNanos;
+        return last != 0 && System.nanoTime() - last <= config.poll().multipliedBy(3).plus(readTimeout.multipliedBy(3))
+                .toNanos();
+    }
+
+    private void tick() {
+        subscribe();
+        long now = clock.getAsLong();
+        boolean ok = readDirective();
+        try {
+            heartbeatMillis = directives.lastHeartbeat().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            liveObeyers = Math.max(1, obeyers.refresh(obeyerId, now, config.obeyerTtl().toMillis())
+                    .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception e) {
+            ok = false;
+            failing(e);
+        }
+        if (ok) {
+            lastReadNanos = System.nanoTime();
+            if (failing) {
+                failing = false;
+                log.info("{} reading the throttle directive works again", prefix);
+            }
+        }
+        try {
+            onTick.run();
+        } catch (RuntimeException e) {
+            log.warn("{} applying the directive failed", prefix, e);
+        }
+        ticks++; // this thread only
+    }
+
+    /** Ticks completed (reads and the gate's re-rate), for tests that must see a tick happen. */
+    long ticks() {
+        return ticks;
+    }
+
+    /** @return false when Redis did not answer (a refused directive is a good read: Redis works) */
+    private boolean readDirective() {
+        ThrottleDirective read;
+        try {
+            read = directives.load().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof IllegalStateException) { // DirectiveRepository's "not readable": validation failed
+                rejected++;
+                if (!refusing) {
+                    refusing = true;
+                    log.warn("{} ignoring the stored throttle directive, keeping version {}: {}", prefix,
+                            directive.version(), cause.getMessage());
+                }
+                return true;
+            }
+            failing(e);
+            return false;
+        }
+        refusing = false;
+        // Any other version is adopted, not only a higher one: a store that lost the directive (version 0) or
+        // restarted its count must not leave obeyers on a stale permit forever.
+        if (read.version() != directive.version()) {
+            directive = read;
+            log.info("{} throttle directive version {}: {} {}/s by {} ({})", prefix, read.version(), read.state().wire(),
+                    read.permitPerSecond(), read.source(), read.reason());
+        }
+        return true;
+    }
+
+    private void failing(Exception e) {
+        if (!failing) {
+            failing = true;
+            log.warn("{} reading the throttle directive failed, keeping version {}: {}", prefix, directive.version(),
+                    e.toString());
+        }
+    }
+
+    /** Stops ticking and leaves the obeyers at once, so the others' shares grow without waiting for a TTL. */
+    @Override
+    public synchronized void close() {
+        thread.shutdownNow();
+        if (subscription != null) {
+            subscription.close();
+            subscription = null;
+        }
+        try {
+            obeyers.leave(obeyerId).get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.debug("{} leaving the obeyers failed (the registration expires): {}", prefix, e.toString());
+        }
+    }
+}

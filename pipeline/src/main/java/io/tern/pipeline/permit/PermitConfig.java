@@ -1,0 +1,47 @@
+package io.tern.pipeline.permit;
+
+import io.tern.runtime.config.ConfigException;
+import io.tern.runtime.config.Settings;
+import io.tern.store.throttle.ThrottleDirective;
+
+import java.time.Duration;
+
+/**
+ * How an obeyer (logic node, bypass consumer) follows the rate controller's permit, keys {@code <role>.permit.*}.
+ *
+ * @param poll         {@code poll}, default 500ms: how often the directive and the controller's heartbeat are read and
+ *                     this obeyer's registration refreshed (a new directive also arrives at once by pub/sub)
+ * @param obeyerTtl    {@code obeyer-ttl}, default 3s: a registration not refreshed for this long no longer takes a
+ *                     share (must be at least 2 polls)
+ * @param holdLast     {@code hold-last}, default 10s: without a controller heartbeat for this long the directive is no
+ *                     longer trusted and the fallback rate applies
+ * @param fallbackRate {@code fallback-rate}, default 5000: deliveries/s THIS obeyer allows itself when no controller
+ *                     keeps a directive (none ever, or its heartbeat is older than hold-last); per obeyer, not shared
+ */
+public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate) {
+    public PermitConfig {
+        ConfigException.require(poll != null && poll.toMillis() >= 10 && poll.toSeconds() <= 60,
+                "permit.poll must be in [10ms, 60s]");
+        ConfigException.require(obeyerTtl != null && obeyerTtl.compareTo(poll.multipliedBy(2)) >= 0
+                && obeyerTtl.toMinutes() <= 10, "permit.obeyer-ttl must be in [2 x permit.poll, 10m]");
+        ConfigException.require(holdLast != null && holdLast.compareTo(poll) >= 0 && holdLast.toHours() <= 1,
+                "permit.hold-last must be in [permit.poll, 1h]");
+        ConfigException.require(fallbackRate >= 1 && fallbackRate <= ThrottleDirective.MAX_PERMIT,
+                "permit.fallback-rate must be in [1, " + ThrottleDirective.MAX_PERMIT + "]");
+    }
+
+    public static PermitConfig defaults() {
+        return new PermitConfig(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10), 5000);
+    }
+
+    /** @param prefix the role's key prefix, e.g. {@code logic} reads {@code logic.permit.*} */
+    public static PermitConfig from(Settings s, String prefix) {
+        PermitConfig d = defaults();
+        String p = prefix + ".permit.";
+        return new PermitConfig(
+                s.duration(p + "poll", d.poll()),
+                s.duration(p + "obeyer-ttl", d.obeyerTtl()),
+                s.duration(p + "hold-last", d.holdLast()),
+                s.longValue(p + "fallback-rate", d.fallbackRate()));
+    }
+}
