@@ -34,12 +34,17 @@ public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, 
     }
 
     public static AckFilterConfig from(Settings s) {
+        return from(s, "logic");
+    }
+
+    /** The same keys under {@code <role>.}: every role that runs the pipeline (logic node, bypass consumer). */
+    public static AckFilterConfig from(Settings s, String role) {
         AckFilterConfig d = defaults();
         return new AckFilterConfig(
-                s.integer("logic.ack-filter-bits-per-device", d.bitsPerDevice()),
-                s.longValue("logic.ack-filter-min-devices", d.minDevices()),
-                s.longValue("logic.ack-filter-max-bits", d.maxBits()),
-                s.integer("logic.ack-filter-expected-devices-factor", d.expectedDevicesFactor()));
+                s.integer(role + ".ack-filter-bits-per-device", d.bitsPerDevice()),
+                s.longValue(role + ".ack-filter-min-devices", d.minDevices()),
+                s.longValue(role + ".ack-filter-max-bits", d.maxBits()),
+                s.integer(role + ".ack-filter-expected-devices-factor", d.expectedDevicesFactor()));
     }
 
     /** Filter bits for a broadcast while {@code connected} devices are online. */

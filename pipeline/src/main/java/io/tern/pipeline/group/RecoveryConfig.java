@@ -35,12 +35,17 @@ public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Dur
     }
 
     public static RecoveryConfig from(Settings s) {
+        return from(s, "logic");
+    }
+
+    /** The same keys under {@code <role>.}: every role that runs the pipeline (logic node, bypass consumer). */
+    public static RecoveryConfig from(Settings s, String role) {
         RecoveryConfig d = defaults();
         return new RecoveryConfig(
-                s.duration("logic.node-id-lease-ttl", d.nodeIdLeaseTtl()),
-                s.duration("logic.task-lease-ttl", d.taskLeaseTtl()),
-                s.duration("logic.task-sweep", d.taskSweep()),
-                s.integer("logic.task-sweep-max", d.taskSweepMax()),
-                s.integer("logic.resolve-attempts", d.resolveAttempts()));
+                s.duration(role + ".node-id-lease-ttl", d.nodeIdLeaseTtl()),
+                s.duration(role + ".task-lease-ttl", d.taskLeaseTtl()),
+                s.duration(role + ".task-sweep", d.taskSweep()),
+                s.integer(role + ".task-sweep-max", d.taskSweepMax()),
+                s.integer(role + ".resolve-attempts", d.resolveAttempts()));
     }
 }

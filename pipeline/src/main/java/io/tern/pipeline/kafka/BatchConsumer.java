@@ -11,21 +11,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -67,7 +61,6 @@ public final class BatchConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatchConsumer.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
-    private static final long DEAD_LETTER_TIMEOUT_MS = 30_000;
 
     /** What the consumer is doing, for /health and logs. */
     public enum State { STARTING, CONSUMING, BACKING_OFF, STOPPED }
@@ -79,7 +72,7 @@ public final class BatchConsumer implements AutoCloseable {
     private final Duration batchTimeout;
     private final ConsumerPolicy policy;
     private final String name;
-    private final KafkaProducer<String, byte[]> deadLetters;
+    private final DeadLetters deadLetters;
     private final Counter restarts;
     private final Counter retries;
     private final Counter deadLettered;
@@ -125,8 +118,7 @@ public final class BatchConsumer implements AutoCloseable {
         this.batchTimeout = batchTimeout;
         this.policy = policy;
         this.name = name;
-        this.deadLetters = new KafkaProducer<>(deadLetterProperties(bootstrap, name),
-                new StringSerializer(), new ByteArraySerializer());
+        this.deadLetters = new DeadLetters(bootstrap, name);
         this.restarts = Counter.builder("tern.consumer.restarts").tag("consumer", topic)
                 .description("consumers started again after a failure").register(registry);
         this.retries = Counter.builder("tern.consumer.retries").tag("consumer", topic)
@@ -139,18 +131,6 @@ public final class BatchConsumer implements AutoCloseable {
                 .description("1 while consuming (see /health)").register(registry);
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
-    }
-
-    private static Properties deadLetterProperties(String bootstrap, String name) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, name + "-dlq");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) DEAD_LETTER_TIMEOUT_MS);
-        return p;
     }
 
     /** A batch handler that calls {@code handler} for each record and completes when all have. */
@@ -342,15 +322,11 @@ public final class BatchConsumer implements AutoCloseable {
     }
 
     private void deadLetter(ConsumerRecord<String, byte[]> r, Throwable why) throws Exception {
-        ProducerRecord<String, byte[]> dead = new ProducerRecord<>(Topics.deadLetter(r.topic()), r.key(), r.value());
-        dead.headers().add("tern.source", (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
-        String reason = String.valueOf(why);
-        dead.headers().add("tern.error", reason.substring(0, Math.min(reason.length(), 500)).getBytes(StandardCharsets.UTF_8));
         // Waited for: the record is committed past only once the dead-letter topic holds it.
-        deadLetters.send(dead).get(DEAD_LETTER_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
+        deadLetters.send(r, why).get(DeadLetters.TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
         deadLettered.increment();
         log.warn("[{}] record {}-{}@{} failed {} times ({}); sent to {}", name, r.topic(), r.partition(), r.offset(),
-                policy.maxAttempts(), reason, Topics.deadLetter(r.topic()));
+                policy.maxAttempts(), why, Topics.deadLetter(r.topic()));
     }
 
     private void updateLag(KafkaConsumer<String, byte[]> c) {
@@ -431,7 +407,7 @@ public final class BatchConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        deadLetters.close(CLOSE_TIMEOUT);
+        deadLetters.close();
         state = State.STOPPED;
     }
 }

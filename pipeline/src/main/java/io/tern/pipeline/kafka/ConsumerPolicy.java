@@ -54,12 +54,17 @@ public record ConsumerPolicy(Duration sessionTimeout, int maxAttempts, Duration 
 
     /** Reads {@code logic.consumer.*}; the caller's {@code warnUnread("logic.")} reports typos. */
     public static ConsumerPolicy from(Settings s) {
+        return from(s, "logic");
+    }
+
+    /** The same keys under {@code <role>.}: every role that runs the pipeline (logic node, bypass consumer). */
+    public static ConsumerPolicy from(Settings s, String role) {
         return new ConsumerPolicy(
-                s.duration("logic.consumer.session-timeout", DEFAULT_SESSION_TIMEOUT),
-                s.integer("logic.consumer.max-attempts", DEFAULT_MAX_ATTEMPTS),
-                s.duration("logic.consumer.retry-pause", DEFAULT_RETRY_PAUSE),
-                s.duration("logic.consumer.backoff-initial", DEFAULT_BACKOFF_INITIAL),
-                s.duration("logic.consumer.backoff-max", DEFAULT_BACKOFF_MAX),
-                s.duration("logic.consumer.unassigned-grace", DEFAULT_UNASSIGNED_GRACE));
+                s.duration(role + ".consumer.session-timeout", DEFAULT_SESSION_TIMEOUT),
+                s.integer(role + ".consumer.max-attempts", DEFAULT_MAX_ATTEMPTS),
+                s.duration(role + ".consumer.retry-pause", DEFAULT_RETRY_PAUSE),
+                s.duration(role + ".consumer.backoff-initial", DEFAULT_BACKOFF_INITIAL),
+                s.duration(role + ".consumer.backoff-max", DEFAULT_BACKOFF_MAX),
+                s.duration(role + ".consumer.unassigned-grace", DEFAULT_UNASSIGNED_GRACE));
     }
 }

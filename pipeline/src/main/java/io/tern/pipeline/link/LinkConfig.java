@@ -27,8 +27,13 @@ public record LinkConfig(String clusterSecret, Duration authTimeout) {
     }
 
     public static LinkConfig from(Settings s) {
-        return new LinkConfig(s.string("logic.cluster-secret", LinkProof.DEV_CLUSTER_SECRET),
-                s.duration("logic.link-auth-timeout", DEFAULT_AUTH_TIMEOUT));
+        return from(s, "logic");
+    }
+
+    /** Keys {@code <role>.cluster-secret} and {@code <role>.link-auth-timeout}: every role that links to brokers. */
+    public static LinkConfig from(Settings s, String role) {
+        return new LinkConfig(s.string(role + ".cluster-secret", LinkProof.DEV_CLUSTER_SECRET),
+                s.duration(role + ".link-auth-timeout", DEFAULT_AUTH_TIMEOUT));
     }
 
     public boolean usesDevSecret() {

@@ -54,19 +54,24 @@ public record RedeliveryConfig(Duration checkDelay, Duration retryDelay, Duratio
     }
 
     public static RedeliveryConfig from(Settings s) {
+        return from(s, "logic");
+    }
+
+    /** Keys {@code <role>.redelivery.*}: every role that delivers single pushes (logic node, bypass consumer). */
+    public static RedeliveryConfig from(Settings s, String role) {
         RedeliveryConfig d = defaults();
         return new RedeliveryConfig(
-                s.duration("logic.redelivery.check-delay", d.checkDelay()),
-                s.duration("logic.redelivery.retry-delay", d.retryDelay()),
-                s.duration("logic.redelivery.backoff", d.backoff()),
-                s.duration("logic.redelivery.max-backoff", d.maxBackoff()),
-                s.integer("logic.redelivery.max-attempts", d.maxAttempts()),
-                s.duration("logic.redelivery.sweep-interval", d.sweepInterval()),
-                s.integer("logic.redelivery.sweep-batch", d.sweepBatch()),
-                s.duration("logic.redelivery.lease", d.lease()),
-                s.integer("logic.redelivery.max-due", d.maxDue()),
-                s.integer("logic.redelivery.group-retries", d.groupRetries()),
-                s.duration("logic.redelivery.group-retry-delay", d.groupRetryDelay()));
+                s.duration(role + ".redelivery.check-delay", d.checkDelay()),
+                s.duration(role + ".redelivery.retry-delay", d.retryDelay()),
+                s.duration(role + ".redelivery.backoff", d.backoff()),
+                s.duration(role + ".redelivery.max-backoff", d.maxBackoff()),
+                s.integer(role + ".redelivery.max-attempts", d.maxAttempts()),
+                s.duration(role + ".redelivery.sweep-interval", d.sweepInterval()),
+                s.integer(role + ".redelivery.sweep-batch", d.sweepBatch()),
+                s.duration(role + ".redelivery.lease", d.lease()),
+                s.integer(role + ".redelivery.max-due", d.maxDue()),
+                s.integer(role + ".redelivery.group-retries", d.groupRetries()),
+                s.duration(role + ".redelivery.group-retry-delay", d.groupRetryDelay()));
     }
 
     /** Wait after failed redelivery {@code attempt} (1-based): backoff doubled per attempt, capped. */
