@@ -23,6 +23,7 @@ import io.tern.pipeline.single.SinglePushService;
 import io.tern.pipeline.single.StatusMarks;
 import io.tern.pipeline.redelivery.Redeliverer;
 import io.tern.logic.receipt.AckConsumer;
+import io.tern.logic.schedule.PeakFloors;
 import io.tern.logic.schedule.RedissonClients;
 import io.tern.logic.schedule.TaskScheduler;
 import io.tern.protocol.link.LinkProof;
@@ -48,6 +49,7 @@ import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.tag.TagRepository;
 import io.tern.store.task.TaskRepository;
+import io.tern.store.throttle.ReplicaFloorRepository;
 import org.redisson.api.RedissonClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,7 +139,9 @@ public final class LogicNode implements AutoCloseable {
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.consumer(),
                 config.tagResolvers(), config.tagQueue(), config.tagChunk(), config.recovery(), clock,
                 observability.registry(), config.id());
-        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, observability.registry(),
+        PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
+                PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, peaks, observability.registry(),
                 config.id());
         groups.connect(tagPush, scheduler);
         scheduler.start();

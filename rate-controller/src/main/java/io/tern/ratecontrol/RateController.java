@@ -2,10 +2,12 @@ package io.tern.ratecontrol;
 
 import io.micrometer.core.instrument.Gauge;
 import io.tern.ratecontrol.admin.AdminApi;
+import io.tern.ratecontrol.admin.ScaleApi;
 import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.ratecontrol.control.ControlLoop;
 import io.tern.ratecontrol.decision.ThrottleController;
 import io.tern.ratecontrol.load.PlatformLoad;
+import io.tern.ratecontrol.scale.Autoscaling;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.main.StartedResources;
@@ -94,6 +96,9 @@ public final class RateController implements AutoCloseable {
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
             obs.fact("leader", loop::leaderId);
 
+            Autoscaling scaling = started.add(Autoscaling.start(config.scale(), redis, config.redisUri(), config.devMode(),
+                    election::isLeader, clock::millis, readTimeout, registry, id));
+            ScaleApi scaleApi = new ScaleApi(config.scale(), scaling.floors(), scaling::status, clock::millis);
             AdminApi admin = new AdminApi(config.sreTokenBytes(), directives, new AdminApi.View() {
                 @Override
                 public PlatformLoad load() {
@@ -111,7 +116,7 @@ public final class RateController implements AutoCloseable {
                     .storeUnavailableWhen(StoreFailures::isUnavailable)
                     .limits(config.httpLimits())
                     .tls(ServerTls.of(config.tls(), false, owner));
-            HttpServer http = obs.addRoutes(admin.addRoutes(builder)).start(config.http());
+            HttpServer http = obs.addRoutes(scaleApi.addRoutes(admin.addRoutes(builder), admin::guarded)).start(config.http());
             started.add(http);
             log.info("[{}] admin API on {}", owner, http.address());
             return new RateController(config, http, election, started);

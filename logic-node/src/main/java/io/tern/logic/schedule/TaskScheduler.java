@@ -116,6 +116,7 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
     private final RedisStore redis;
     private final RedissonClient redisson;
     private final ScheduledPushHandler handler;
+    private final PeakFloors peaks;
     private final String owner;
     private final String nodeToken = UUID.randomUUID().toString();
     private final AtomicLong firings = new AtomicLong();
@@ -131,12 +132,14 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
     private final Counter skipped;
     private volatile boolean closed;
 
+    /** @param peaks raises the bypass consumers' replica floor ahead of large scheduled pushes */
     public TaskScheduler(ScheduleConfig config, RedisStore redis, RedissonClient redisson, ScheduledPushHandler handler,
-                         MeterRegistry registry, String owner) {
+                         PeakFloors peaks, MeterRegistry registry, String owner) {
         this.config = config;
         this.redis = redis;
         this.redisson = redisson;
         this.handler = handler;
+        this.peaks = peaks;
         this.owner = owner;
         this.rescanner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, owner + "-schedule-rescan"));
         // Redis and Redisson complete futures on their I/O threads: the handler runs here instead.
@@ -205,7 +208,8 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
 
     /**
      * Stores the task's firing durably (replacing an earlier schedule of the same task) and arms it when
-     * it is due soon. A sendAt in the past fires at once.
+     * it is due soon. A sendAt in the past fires at once. A large target also gets its replica floor
+     * ({@link PeakFloors}) before the returned future completes.
      *
      * @param targetJson what to push to (opaque here; handed back to the handler)
      * @return done once the entry is in Redis; fails with a {@link PushError#INVALID_FIELD} (field {@code sendAt})
@@ -229,7 +233,8 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
                     if (sendAtMillis <= System.currentTimeMillis() + config.lookahead().toMillis()) {
                         arm(taskId, sendAtMillis);
                     }
-                });
+                })
+                .thenCompose(x -> peaks.scheduled(taskId, appId, sendAtMillis, targetJson));
     }
 
     /**
@@ -245,7 +250,8 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
                 .thenApply(n -> {
                     disarm(taskId);
                     return n == 1L;
-                });
+                })
+                .thenCompose(waiting -> peaks.cancelled(taskId).thenApply(x -> waiting));
     }
 
     /** Triggers armed on this node (for tests and the gauge). */

@@ -5,6 +5,7 @@ import io.tern.devstack.SharedInfra;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.throttle.ReplicaFloorRepository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TaskSchedulerIT {
     private static final AtomicLong IDS = new AtomicLong(System.currentTimeMillis() * 1000);
     private static final ScheduleConfig CONFIG = new ScheduleConfig(Duration.ofMillis(200), Duration.ofDays(7),
-            Duration.ofSeconds(5), 1000, Duration.ofMillis(300), 3, Duration.ofSeconds(2));
+            Duration.ofSeconds(5), 1000, Duration.ofMillis(300), 3, Duration.ofSeconds(2),
+            ScheduleConfig.DEFAULT_PEAK_THRESHOLD, ScheduleConfig.DEFAULT_PEAK_REPLICAS, ScheduleConfig.DEFAULT_PEAK_LEAD,
+            ScheduleConfig.DEFAULT_PEAK_HOLD);
 
     private static RedisStore redis;
     /** Every handler call: which node fired which task, when. */
@@ -60,7 +63,8 @@ class TaskSchedulerIT {
             this.scheduler = new TaskScheduler(CONFIG, lettuce, redisson, (taskId, appId, target) -> {
                 firings.add(new Firing(name, taskId, appId, target, System.currentTimeMillis()));
                 return outcome.apply(taskId);
-            }, registry, name);
+            }, new PeakFloors(CONFIG, new ReplicaFloorRepository(lettuce), (app, target) ->
+                    CompletableFuture.completedFuture(0L), name), registry, name);
             nodes.add(this);
         }
 

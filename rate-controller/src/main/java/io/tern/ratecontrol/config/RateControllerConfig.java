@@ -1,5 +1,6 @@
 package io.tern.ratecontrol.config;
 
+import io.tern.ratecontrol.scale.ScaleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
@@ -49,13 +50,14 @@ import java.util.regex.Pattern;
  * @param httpLimits        limits of the admin port ({@code ratecontrol.http-*}, see {@link HttpLimits})
  * @param tls               HTTPS of the admin API ({@code ratecontrol.tls.*}); default off
  * @param logMax            directive changes kept in the audit log; default {@value DirectiveRepository#DEFAULT_LOG_MAX}
+ * @param scale             autoscaling of the bypass consumers ({@code ratecontrol.scale.*}, see {@link ScaleConfig})
  */
 public record RateControllerConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                    Duration redisReconnectMax, String sreToken, boolean devMode,
                                    boolean sreTokenGenerated, Duration tick, double throttleAt, double releaseBelow,
                                    Duration minDwell, double permitStep, long minPermit, long maxPermit,
                                    Duration leaseTtl, Duration heartbeatHold, Map<String, Long> regionCaps,
-                                   HttpLimits httpLimits, TlsConfig tls, int logMax) {
+                                   HttpLimits httpLimits, TlsConfig tls, int logMax, ScaleConfig scale) {
 
     public static final String DEFAULT_ID = "rc1";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -102,6 +104,7 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
         ConfigException.require(tls != null, "ratecontrol.tls must be set (TlsConfig.OFF for none)");
         ConfigException.require(logMax >= 1 && logMax <= 1_000_000,
                 "ratecontrol.log-max must be between 1 and 1000000, got " + logMax);
+        ConfigException.require(scale != null, "ratecontrol.scale.* must be set");
         regionCaps = Map.copyOf(regionCaps);
     }
 
@@ -140,7 +143,8 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
                 caps(s.subtree(REGION_CAP_PREFIX)),
                 HttpLimits.from(s, "ratecontrol"),
                 TlsConfig.from(s, "ratecontrol", devMode),
-                s.integer("ratecontrol.log-max", DirectiveRepository.DEFAULT_LOG_MAX));
+                s.integer("ratecontrol.log-max", DirectiveRepository.DEFAULT_LOG_MAX),
+                ScaleConfig.from(s));
         s.warnUnread("ratecontrol.");
         return c;
     }
@@ -149,7 +153,14 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
     public RateControllerConfig withHttp(HttpEndpoint endpoint) {
         return new RateControllerConfig(id, endpoint, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode,
                 sreTokenGenerated, tick, throttleAt, releaseBelow, minDwell, permitStep, minPermit, maxPermit, leaseTtl,
-                heartbeatHold, regionCaps, httpLimits, tls, logMax);
+                heartbeatHold, regionCaps, httpLimits, tls, logMax, scale);
+    }
+
+    /** A copy with other scaling settings (tests). */
+    public RateControllerConfig withScale(ScaleConfig scaling) {
+        return new RateControllerConfig(id, http, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode,
+                sreTokenGenerated, tick, throttleAt, releaseBelow, minDwell, permitStep, minPermit, maxPermit, leaseTtl,
+                heartbeatHold, regionCaps, httpLimits, tls, logMax, scaling);
     }
 
     /** Bytes of the token for a constant-time compare. */
@@ -201,6 +212,6 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
                 + ", releaseBelow=" + releaseBelow + ", minDwell=" + minDwell + ", permitStep=" + permitStep
                 + ", minPermit=" + minPermit + ", maxPermit=" + maxPermit + ", leaseTtl=" + leaseTtl
                 + ", heartbeatHold=" + heartbeatHold + ", regionCaps=" + regionCaps + ", httpLimits=" + httpLimits
-                + ", tls=" + tls + ", logMax=" + logMax + ']';
+                + ", tls=" + tls + ", logMax=" + logMax + ", scale=" + scale + ']';
     }
 }

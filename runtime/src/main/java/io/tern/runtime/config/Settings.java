@@ -173,7 +173,8 @@ public final class Settings {
                 .forEach(k -> log.warn("unknown config key {} (env {}) ignored", k, keyToEnv(k)));
     }
 
-    static Duration parseDuration(String key, String v) {
+    /** A duration as in config ({@code 250ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d}); APIs take the same form. */
+    public static Duration parseDuration(String key, String v) {
         String s = v.trim().toLowerCase(Locale.ROOT);
         try {
             if (s.endsWith("ms")) {
