@@ -2,6 +2,8 @@ package io.tern.ops.local;
 
 import io.tern.broker.Broker;
 import io.tern.broker.config.BrokerConfig;
+import io.tern.bypass.BypassConsumer;
+import io.tern.bypass.config.BypassConfig;
 import io.tern.dispatcher.Dispatcher;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.logic.LogicNode;
@@ -35,12 +37,14 @@ public final class LocalCluster implements AutoCloseable {
     private final List<LogicNode> logicNodes = new ArrayList<>();
     private final GlobalScheduler scheduler;
     private final RateController rateController;
+    private final BypassConsumer bypassConsumer;
 
     /**
      * What runs: {@code brokers} brokers, broker i in {@code regions[(i-1) % size]} (empty: every broker in
      * {@code broker.region}), {@code logicNodes} logic nodes and, with {@code scheduler}, a global scheduler
      * whose {@code scheduler.regions} default to {@code regions}; with {@code throttling}, the issue-11 roles:
-     * a rate controller (SRE token: the scheduler's unless {@code ratecontrol.sre-token} is set).
+     * a rate controller (SRE token: the scheduler's unless {@code ratecontrol.sre-token} is set) and one bypass
+     * consumer draining {@code tern.buffer}.
      */
     public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler, boolean throttling) {
         public Layout {
@@ -74,6 +78,7 @@ public final class LocalCluster implements AutoCloseable {
         for (int k = 1; k <= layout.logicNodes(); k++) {
             logicNodes.add(LogicNode.start(logicConfig(k)));
         }
+        bypassConsumer = layout.throttling() ? BypassConsumer.start(BypassConfig.from(settings)) : null;
     }
 
     /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own. */
@@ -99,14 +104,14 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Points every role at one Redis and one Kafka. */
     public static Settings wire(Settings settings, String redisUri, String kafkaBootstrap) {
-        return settings.with(Map.of(
-                "dispatcher.redis-uri", redisUri,
-                "broker.redis-uri", redisUri,
-                "broker.kafka-bootstrap", kafkaBootstrap,
-                "logic.redis-uri", redisUri,
-                "scheduler.redis-uri", redisUri,
-                "ratecontrol.redis-uri", redisUri,
-                "logic.kafka-bootstrap", kafkaBootstrap));
+        Map<String, String> w = new HashMap<>();
+        for (String role : List.of("dispatcher", "broker", "logic", "scheduler", "ratecontrol", "bypass")) {
+            w.put(role + ".redis-uri", redisUri);
+        }
+        for (String kafkaUser : List.of("broker", "logic", "bypass", "ratecontrol.scale")) {
+            w.put(kafkaUser + ".kafka-bootstrap", kafkaBootstrap);
+        }
+        return settings.with(w);
     }
 
     /** Starts broker number {@code n} (1-based): id b{n}, its layout region, ports offset by n-1 unless they are 0. */
@@ -176,6 +181,11 @@ public final class LocalCluster implements AutoCloseable {
         return rateController;
     }
 
+    /** The bypass consumer, or null when the layout has none. */
+    public BypassConsumer bypassConsumer() {
+        return bypassConsumer;
+    }
+
     /** Stops the first logic node and starts a new one with the same settings (a restart). */
     public LogicNode restartLogic() {
         logicNodes.get(0).close();
@@ -192,7 +202,10 @@ public final class LocalCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        // Reverse of start: the API first, so nothing new arrives while brokers go.
+        // Reverse of start: the drain and the API first, so nothing new arrives while brokers go.
+        if (bypassConsumer != null) {
+            bypassConsumer.close();
+        }
         for (int k = logicNodes.size() - 1; k >= 0; k--) {
             logicNodes.get(k).close();
         }

@@ -67,6 +67,7 @@ public final class LocalPlatform implements AutoCloseable {
         demoApp.put("logic.dev-mode", "true");
         demoApp.put("scheduler.dev-mode", "true");
         demoApp.put("ratecontrol.dev-mode", "true");
+        demoApp.put("bypass.dev-mode", "true");
         if (config.sreToken() != null) {
             demoApp.put("scheduler.sre-token", config.sreToken());
         }
@@ -163,9 +164,11 @@ public final class LocalPlatform implements AutoCloseable {
                 + String.join(", ", scheduler.config().regions()) + ")");
         RateController controller = cluster.rateController();
         String controllerUrl = url(controller.address());
-        out.println("  rate control   " + controllerUrl + "   (rate controller: SRE admin API /v1/throttle, /health, /metrics; "
+        out.println("  rate control   " + controllerUrl + "   (rate controller: SRE admin API /v1/throttle, /v1/scale, /health, /metrics; "
                 + "throttles at " + percent(controller.config().throttleAt()) + " of the brokers' capacity, releases below "
                 + percent(controller.config().releaseBelow()) + ")");
+        out.println("  bypass         " + url(cluster.bypassConsumer().address()) + "   (bypass consumer draining Kafka "
+                + "tern.buffer at the permit: /health, /metrics)");
         out.println("  SRE token      " + scheduler.config().sreToken()
                 + (config.sreToken() == null ? "   (generated; set TERN_LOCAL_SRE_TOKEN to choose one)" : "   (TERN_LOCAL_SRE_TOKEN)"));
         out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());

@@ -52,8 +52,8 @@ class LocalPlatformIT {
         s.put("local.kafka-port", Integer.toString(Ports.free()));
         s.put("local.dev-tls-dir", dir.resolve("tls").toString());
         s.put("local.sre-token", SRE_TOKEN);
-        for (String port : List.of("dispatcher.port", "logic.port", "scheduler.port", "ratecontrol.port", "broker.tcp-port",
-                "broker.ws-port", "broker.internal-port", "broker.admin-port")) {
+        for (String port : List.of("dispatcher.port", "logic.port", "scheduler.port", "ratecontrol.port", "bypass.port",
+                "broker.tcp-port", "broker.ws-port", "broker.internal-port", "broker.admin-port")) {
             s.put(port, "0");
         }
         platform = LocalPlatform.start(Settings.of(s), new PrintStream(printed, true, StandardCharsets.UTF_8));
@@ -85,6 +85,7 @@ class LocalPlatformIT {
         assertNotNull(platform.cluster().scheduler());
         assertEquals(List.of("north", "south"), platform.cluster().scheduler().config().regions());
         assertNotNull(platform.cluster().rateController(), "dev mode runs a rate controller");
+        assertNotNull(platform.cluster().bypassConsumer(), "and a bypass consumer");
         assertEquals(SRE_TOKEN, platform.cluster().rateController().config().sreToken(), "one SRE token for both admin APIs");
 
         List<InetSocketAddress> roles = new ArrayList<>();
@@ -93,6 +94,7 @@ class LocalPlatformIT {
         platform.cluster().logicNodes().forEach(l -> roles.add(l.address()));
         roles.add(platform.cluster().scheduler().address());
         roles.add(platform.cluster().rateController().address());
+        roles.add(platform.cluster().bypassConsumer().address());
         HttpClient http = HttpClient.newHttpClient();
         for (InetSocketAddress role : roles) {
             URI health = URI.create("http://" + role.getHostString() + ":" + role.getPort() + "/health");
