@@ -52,7 +52,7 @@ abstract class ClusterScenario extends Scenario {
         roleJvm.add("-Xmx768m");
         roleJvm.addAll(o.brokerJvmArgs());
         cluster = ProcessCluster.start(customize.apply(ProcessCluster.Options.of(o.runDir, brokers, LOGIC_NODES, s,
-                        List.of(Topics.ACKS, Topics.JOBS))
+                        Topics.ALL)
                 .withMaxLifetime(Duration.ofSeconds(maxLifetimeSeconds())).withRoleJvmArgs(roleJvm)), this::say);
     }
 

@@ -1,6 +1,7 @@
 package io.tern.ops.cli;
 
 import io.tern.broker.BrokerMain;
+import io.tern.bypass.BypassConsumerMain;
 import io.tern.dispatcher.DispatcherMain;
 import io.tern.logic.LogicNodeMain;
 import io.tern.ratecontrol.RateControllerMain;
@@ -66,9 +67,10 @@ public final class Ternctl {
             case "logic-node" -> LogicNodeMain.main(rest);
             case "global-scheduler" -> SchedulerMain.main(rest);
             case "rate-controller" -> RateControllerMain.main(rest);
+            case "bypass-consumer" -> BypassConsumerMain.main(rest);
             default -> {
                 System.err.println("unknown role: '" + role
-                        + "' (broker, dispatcher, logic-node, global-scheduler or rate-controller)");
+                        + "' (broker, dispatcher, logic-node, global-scheduler, rate-controller or bypass-consumer)");
                 usage(2);
             }
         }
@@ -78,7 +80,8 @@ public final class Ternctl {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
-                  run broker|dispatcher|logic-node|global-scheduler|rate-controller [--config file]
+                  run broker|dispatcher|logic-node|global-scheduler|rate-controller|bypass-consumer
+                                              [--config file]
                                               run that one role in the foreground against an existing Redis and
                                               Kafka (SIGTERM or Ctrl-C stops it in order)
                   region list|failover|failback|watch|history ...

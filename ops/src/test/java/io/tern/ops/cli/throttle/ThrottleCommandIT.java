@@ -58,7 +58,8 @@ class ThrottleCommandIT {
                 "ratecontrol.port", "0",
                 "ratecontrol.redis-uri", redis.uri(),
                 "ratecontrol.sre-token", TOKEN,
-                "ratecontrol.tick", "50ms"))));
+                "ratecontrol.tick", "50ms",
+                "ratecontrol.tls.plain", "true"))));
         url = "http://" + Ports.HOST + ":" + controller.address().getPort();
         await().atMost(Duration.ofSeconds(30)).until(() -> controller.leader() && stored().version() >= 1);
     }
