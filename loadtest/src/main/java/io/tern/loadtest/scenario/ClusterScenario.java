@@ -139,6 +139,11 @@ abstract class ClusterScenario extends Scenario {
             return gen.latest("stats");
         }
 
+        /** The generator's {@code final} line (every push sent and answered), or null before it. */
+        JsonNode finalStats() {
+            return gen.latest("final");
+        }
+
         /** Waits for the generator's {@code final} line, printing progress. */
         JsonNode awaitFinal() {
             long deadline = System.nanoTime() + Duration.ofSeconds(seconds + o.drainSeconds + 120L).toNanos();
