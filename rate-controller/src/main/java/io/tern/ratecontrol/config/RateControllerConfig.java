@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -45,7 +46,8 @@ import java.util.regex.Pattern;
  * @param leaseTtl          the leader lease's TTL, renewed every third of it; default 3s
  * @param heartbeatHold     lifetime of each heartbeat: with no leader ticking, obeyers see "no controller" after
  *                          this ({@code ratecontrol.heartbeat-hold}); default 10s, matching obeyers' permit.hold-last
- * @param regionCaps        optional cap on a region's capacity, deliveries/s ({@code ratecontrol.region-cap.<region>});
+ * @param regionCaps        optional caps on regions' capacity, deliveries/s ({@code ratecontrol.region-caps}, a comma list
+ *                          of {@code region:capacity}, e.g. {@code eu:5000,us:8000}; env {@code TERN_RATECONTROL_REGION_CAPS});
  *                          a region's capacity is the sum of its live brokers' {@code broker.capacity}, at most its cap
  * @param httpLimits        limits of the admin port ({@code ratecontrol.http-*}, see {@link HttpLimits})
  * @param tls               HTTPS of the admin API ({@code ratecontrol.tls.*}); default off
@@ -64,7 +66,7 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
     public static final int DEFAULT_PORT = 8084;
     public static final String DEFAULT_REDIS_URI = "redis://127.0.0.1:6390";
     public static final int MIN_TOKEN_LENGTH = 16;
-    public static final String REGION_CAP_PREFIX = "ratecontrol.region-cap.";
+    public static final String REGION_CAPS = "ratecontrol.region-caps";
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and URLs. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -95,10 +97,10 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
                 "ratecontrol.min-permit must be between 0 and max-permit, got " + minPermit);
         requireBetween("ratecontrol.lease-ttl", leaseTtl, Duration.ofMillis(300), Duration.ofMinutes(5));
         requireBetween("ratecontrol.heartbeat-hold", heartbeatHold, tick.multipliedBy(2), Duration.ofHours(1));
-        ConfigException.require(regionCaps != null, "ratecontrol.region-cap.* must be set (empty for none)");
+        ConfigException.require(regionCaps != null, REGION_CAPS + " must be set (empty for none)");
         regionCaps.forEach((region, cap) -> ConfigException.require(NAME.matcher(region).matches()
                         && cap != null && cap >= 0 && cap <= ThrottleDirective.MAX_PERMIT,
-                REGION_CAP_PREFIX + region + " must be a region name with a capacity between 0 and "
+                REGION_CAPS + ": region '" + region + "' needs a capacity between 0 and "
                         + ThrottleDirective.MAX_PERMIT + ", got " + cap));
         ConfigException.require(httpLimits != null, "ratecontrol.http-* must be set");
         ConfigException.require(tls != null, "ratecontrol.tls must be set (TlsConfig.OFF for none)");
@@ -140,7 +142,7 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
                 s.longValue("ratecontrol.max-permit", 10_000_000),
                 s.duration("ratecontrol.lease-ttl", Duration.ofSeconds(3)),
                 s.duration("ratecontrol.heartbeat-hold", Duration.ofSeconds(10)),
-                caps(s.subtree(REGION_CAP_PREFIX)),
+                caps(s.list(REGION_CAPS, List.of())),
                 HttpLimits.from(s, "ratecontrol"),
                 TlsConfig.from(s, "ratecontrol", devMode),
                 s.integer("ratecontrol.log-max", DirectiveRepository.DEFAULT_LOG_MAX),
@@ -168,15 +170,21 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
         return sreToken.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static Map<String, Long> caps(Map<String, String> raw) {
+    /** {@code eu:5000,us:8000}. */
+    private static Map<String, Long> caps(List<String> entries) {
         Map<String, Long> out = new TreeMap<>();
-        raw.forEach((region, v) -> {
+        for (String entry : entries) {
+            int colon = entry.lastIndexOf(':');
             try {
-                out.put(region, Long.parseLong(v.trim()));
+                if (colon <= 0 || out.put(entry.substring(0, colon).trim(),
+                        Long.parseLong(entry.substring(colon + 1).trim())) != null) {
+                    throw new NumberFormatException();
+                }
             } catch (NumberFormatException e) {
-                throw new ConfigException(REGION_CAP_PREFIX + region + " must be an integer, got '" + v + "'");
+                throw new ConfigException(REGION_CAPS + " must list region:capacity once per region (e.g. eu:5000,us:8000),"
+                        + " got '" + entry + "'");
             }
-        });
+        }
         return out;
     }
 

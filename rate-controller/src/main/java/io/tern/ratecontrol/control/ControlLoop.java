@@ -132,7 +132,8 @@ public final class ControlLoop implements AutoCloseable {
 
     /** True when the last successful read is younger than three ticks plus a call timeout. */
     public boolean fresh() {
-        return clock.millis() - lastReadMillis <= 3 * tick.toMillis() + callTimeoutMillis;
+        long last = lastReadMillis;
+        return last != Long.MIN_VALUE && clock.millis() - last <= 3 * tick.toMillis() + callTimeoutMillis;
     }
 
     private void tickSafely() {
@@ -211,7 +212,7 @@ public final class ControlLoop implements AutoCloseable {
             controllerChanges.increment();
             log.info("{} directive v{}: {} {}/s ({}){}", prefix, next.version(), next.state().wire(),
                     next.permitPerSecond(), next.reason(),
-                    before == null ? "" : ", was " + before.state().wire() + " " + before.permitPerSecond() + "/s");
+                    before == null || before.version() == 0 ? "" : ", was " + before.state().wire() + " " + before.permitPerSecond() + "/s");
         } else {
             log.debug("{} directive v{} not stored: changed meanwhile or lease lost", prefix, next.version());
         }

@@ -4,6 +4,7 @@ import io.tern.ratecontrol.load.PlatformLoad;
 import io.tern.store.throttle.ThrottleDirective;
 import io.tern.store.throttle.ThrottleState;
 
+import java.util.ArrayDeque;
 import java.util.Locale;
 
 /**
@@ -11,21 +12,27 @@ import java.util.Locale;
  * <ul>
  *   <li>OPEN: permit = capacity × throttle-at. Everything the obeyers let through is already held to that.</li>
  *   <li>OPEN → THROTTLED when downstream ≥ throttle-at × capacity; the permit then leaves room for what the permit
- *       does not gate: max(min-permit, throttle-at × capacity − ungated).</li>
+ *       does not gate: max(min-permit, throttle-at × capacity − ungated), with ungated the highest seen over the
+ *       last min-dwell, so a load that swings does not swing the permit with it.</li>
  *   <li>THROTTLED → OPEN only when downstream falls below release-below × capacity (hysteresis).</li>
  *   <li>A new version only for a state flip or a permit change larger than permit-step (relative), and never
  *       sooner than min-dwell after the directive in force was issued: this bounds the changes to one per dwell
  *       whatever the load does; a new leader continues the dwell from the stored directive.</li>
  *   <li>An SRE's directive is left alone; without any capacity reported nothing is decided.</li>
  * </ul>
+ * Not thread-safe: one control loop calls it.
  */
 public final class ThrottleController {
+    /** Bound on the samples of the ungated load kept (one per tick over min-dwell). */
+    static final int MAX_SAMPLES = 10_000;
+
     private final double throttleAt;
     private final double releaseBelow;
     private final long minDwellMillis;
     private final double permitStep;
     private final long minPermit;
     private final long maxPermit;
+    private final ArrayDeque<long[]> ungatedSamples = new ArrayDeque<>(); // {atMillis, deliveries/s}
 
     public ThrottleController(double throttleAt, double releaseBelow, long minDwellMillis, double permitStep,
                               long minPermit, long maxPermit) {
@@ -47,12 +54,13 @@ public final class ThrottleController {
 
     /** @return the next directive to store, or null to keep {@code current} */
     public ThrottleDirective decide(ThrottleDirective current, PlatformLoad load, long nowMillis) {
+        double ungated = peakUngated(load, nowMillis);
         if (current.setBySre() || load.capacity() <= 0) {
             return null;
         }
         boolean first = current.version() == 0;
         ThrottleState state = first ? fresh(load) : next(current.state(), load);
-        long permit = permit(state, load);
+        long permit = permit(state, load.capacity(), ungated);
         boolean flip = first || state != current.state();
         if (!flip && !moved(current.permitPerSecond(), permit)) {
             return null;
@@ -60,7 +68,7 @@ public final class ThrottleController {
         if (!first && nowMillis - current.issuedAtMillis() < minDwellMillis) {
             return null;
         }
-        return current.next(state, permit, ThrottleDirective.BY_CONTROLLER, reason(state, load), nowMillis);
+        return current.next(state, permit, ThrottleDirective.BY_CONTROLLER, reason(state, load, ungated), nowMillis);
     }
 
     /**
@@ -74,8 +82,9 @@ public final class ThrottleController {
                     ThrottleDirective.BY_CONTROLLER, why + "; no broker reports its capacity", nowMillis);
         }
         ThrottleState state = fresh(load);
-        return new ThrottleDirective(version, state, permit(state, load), ThrottleDirective.BY_CONTROLLER,
-                why + "; " + reason(state, load), nowMillis);
+        return new ThrottleDirective(version, state, permit(state, load.capacity(), load.ungated()),
+                ThrottleDirective.BY_CONTROLLER,
+                why + "; " + reason(state, load, load.ungated()), nowMillis);
     }
 
     private ThrottleState fresh(PlatformLoad load) {
@@ -90,10 +99,24 @@ public final class ThrottleController {
         };
     }
 
-    long permit(ThrottleState state, PlatformLoad load) {
-        double target = throttleAt * load.capacity();
-        double permit = state == ThrottleState.OPEN ? target : Math.max(minPermit, target - load.ungated());
+    private long permit(ThrottleState state, long capacity, double ungated) {
+        double target = throttleAt * capacity;
+        double permit = state == ThrottleState.OPEN ? target : Math.max(minPermit, target - ungated);
         return Math.min(maxPermit, Math.round(permit));
+    }
+
+    /** Records this tick's ungated load and returns the highest over the last min-dwell. */
+    private double peakUngated(PlatformLoad load, long nowMillis) {
+        ungatedSamples.addLast(new long[]{nowMillis, Math.round(load.ungated())});
+        while (ungatedSamples.size() > MAX_SAMPLES
+                || (!ungatedSamples.isEmpty() && ungatedSamples.peekFirst()[0] < nowMillis - minDwellMillis)) {
+            ungatedSamples.removeFirst();
+        }
+        long peak = 0;
+        for (long[] s : ungatedSamples) {
+            peak = Math.max(peak, s[1]);
+        }
+        return Math.max(peak, load.ungated());
     }
 
     private boolean moved(long from, long to) {
@@ -103,12 +126,12 @@ public final class ThrottleController {
         return Math.abs(to - from) > permitStep * Math.max(1, from);
     }
 
-    private String reason(ThrottleState state, PlatformLoad load) {
+    private String reason(ThrottleState state, PlatformLoad load, double ungated) {
         String base = String.format(Locale.ROOT, "downstream %.0f%% of %d/s", load.ratio() * 100, load.capacity());
         if (state == ThrottleState.OPEN) {
             return base;
         }
-        return base + String.format(Locale.ROOT, ", ungated %.0f/s%s", load.ungated(),
+        return base + String.format(Locale.ROOT, ", ungated %.0f/s%s", ungated,
                 load.gated().isPresent() ? "" : " (no obeyer reports: all counted as ungated)");
     }
 }

@@ -55,7 +55,7 @@ class AdminApiIT {
         report(registry, "b-eu-2", "eu", 3_000, 400);
         report(registry, "b-us-1", "us", 4_000, 100);
         controller = RateController.start(RateControllerConfig.from(Settings.of(settings("rc-admin", uri,
-                Map.of("ratecontrol.min-dwell", "1s", "ratecontrol.region-cap.eu", "5000",
+                Map.of("ratecontrol.min-dwell", "1s", "ratecontrol.region-caps", "eu:5000",
                         "ratecontrol.max-permit", "1000000")))));
         port = controller.address().getPort();
         await().atMost(AWAIT).until(() -> directives.load().join().version() >= 1);
@@ -176,19 +176,23 @@ class AdminApiIT {
     }
 
     @Test
-    void aStoredDirectiveWithANegativeRateIsReplacedByTheLeader() {
-        long version = directives.load().join().version();
-        // What a bad hand edit or a buggy writer could leave: the repository itself never writes this.
-        String bad = "{\"version\":" + (version + 1) + ",\"state\":\"throttled\",\"permitPerSecond\":-5,"
-                + "\"source\":\"controller\",\"reason\":\"bad\",\"issuedAtMillis\":1}";
-        redis.async().hset(Keys.throttleDirective(), Map.of("v", Long.toString(version + 1), "json", bad))
-                .toCompletableFuture().join();
-        await().atMost(AWAIT).untilAsserted(() -> {
-            ThrottleDirective d = directives.load().join();
-            assertEquals(version + 2, d.version());
-            assertEquals(7_200, d.permitPerSecond());
-            assertTrue(d.reason().startsWith("replaced a stored directive that was not valid"), d.reason());
-        });
+    void aStoredDirectiveWithANegativeOrAbsurdRateIsReplacedByTheLeader() {
+        for (String rate : new String[]{"-5", "1000000000000"}) {
+            long version = directives.load().join().version();
+            // What a bad hand edit or a buggy writer could leave: the repository itself never writes this.
+            String bad = "{\"version\":" + (version + 1) + ",\"state\":\"throttled\",\"permitPerSecond\":" + rate
+                    + ",\"source\":\"controller\",\"reason\":\"bad\",\"issuedAtMillis\":1}";
+            redis.async().hset(Keys.throttleDirective(), Map.of("v", Long.toString(version + 1), "json", bad))
+                    .toCompletableFuture().join();
+            // Until the leader replaces it, reading fails as it does for obeyers (they keep their last good one).
+            await().atMost(AWAIT).ignoreExceptionsInstanceOf(java.util.concurrent.CompletionException.class)
+                    .untilAsserted(() -> {
+                        ThrottleDirective d = directives.load().join();
+                        assertEquals(version + 2, d.version());
+                        assertEquals(7_200, d.permitPerSecond());
+                        assertTrue(d.reason().startsWith("replaced a stored directive that was not valid"), d.reason());
+                    });
+        }
         assertTrue(call(port, "GET", "/metrics", null, null).body().lines()
                 .anyMatch(l -> l.startsWith("tern_ratecontrol_directive_rejected_total") && !l.endsWith(" 0.0")));
     }

@@ -72,10 +72,15 @@ class RateControllerConfigTest {
     }
 
     @Test
-    void regionCapsAreReadPerRegion() {
-        RateControllerConfig c = of("ratecontrol.region-cap.eu", "5000", "ratecontrol.region-cap.us", "8000");
+    void regionCapsAreReadPerRegionFromTheFileOrTheEnvironment() {
+        RateControllerConfig c = of("ratecontrol.region-caps", "eu:5000, us:8000");
         assertEquals(Map.of("eu", 5000L, "us", 8000L), c.regionCaps());
-        assertThrows(ConfigException.class, () -> of("ratecontrol.region-cap.eu", "many"));
-        assertThrows(ConfigException.class, () -> of("ratecontrol.region-cap.eu", "-5"));
+        RateControllerConfig fromEnv = RateControllerConfig.from(Settings.load(null,
+                Map.of("TERN_RATECONTROL_REGION_CAPS", "ap:100", "TERN_RATECONTROL_DEV_MODE", "true"), Map.of()));
+        assertEquals(Map.of("ap", 100L), fromEnv.regionCaps());
+        assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "eu:many"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "eu:-5"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "5000"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "eu:1,eu:2"));
     }
 }

@@ -50,7 +50,7 @@ class ThrottleControllerTest {
     @Test
     void throttlesAtEightyPercentLeavingRoomForTheUngatedLoad() {
         ThrottleDirective current = open(8_000, T0 - DWELL);
-        assertNull(controller.decide(current, load(10_000, 7_999), T0), "just below the mark");
+        assertNull(controller.decide(current, load(10_000, 7_999, OptionalDouble.of(7_999)), T0), "just below the mark");
         ThrottleDirective d = controller.decide(current, load(10_000, 8_500, OptionalDouble.of(6_500)), T0);
         assertEquals(ThrottleState.THROTTLED, d.state());
         assertEquals(8_000 - 2_000, d.permitPerSecond(), "0.8 x capacity minus the 2000/s the permit does not gate");
@@ -81,6 +81,20 @@ class ThrottleControllerTest {
         ThrottleDirective current = open(8_000, T0);
         assertNull(controller.decide(current, load(10_000, 9_500), T0 + DWELL - 1));
         assertNotNull(controller.decide(current, load(10_000, 9_500), T0 + DWELL));
+    }
+
+    @Test
+    void theThrottledPermitFollowsTheHighestUngatedLoadOfTheLastDwell() {
+        ThrottleDirective throttled = new ThrottleDirective(7, ThrottleState.THROTTLED, 6_000,
+                ThrottleDirective.BY_CONTROLLER, "", T0 - DWELL);
+        ThrottleDirective d = controller.decide(throttled, load(10_000, 8_000, OptionalDouble.of(5_000)), T0);
+        assertEquals(5_000, d.permitPerSecond(), "3000/s ungated");
+        // A dip in the ungated load does not raise the permit while the 3000/s peak is within the dwell...
+        assertNull(controller.decide(d, load(10_000, 7_000, OptionalDouble.of(6_000)), T0 + DWELL - 1));
+        // ...and does once the peak has aged out.
+        ThrottleDirective raised = controller.decide(d, load(10_000, 7_000, OptionalDouble.of(6_000)), T0 + DWELL + 1);
+        assertEquals(7_000, raised.permitPerSecond());
+        assertTrue(raised.reason().contains("ungated 1000/s"), raised.reason());
     }
 
     @Test
@@ -158,8 +172,12 @@ class ThrottleControllerTest {
         for (int i = 1; i < changes.size(); i++) {
             assertTrue(changes.get(i).issuedAtMillis() - changes.get(i - 1).issuedAtMillis() >= DWELL);
         }
-        // Once throttled, 75 % never reaches the release mark: the state stays throttled.
-        assertEquals(ThrottleState.THROTTLED, changes.get(changes.size() - 1).state());
+        // Once throttled, 75 % never reaches the release mark: the state stays throttled; the permit leaves room for
+        // the highest ungated load of the last dwell (8500/s), so it does not swing with the load.
+        ThrottleDirective last = changes.get(changes.size() - 1);
+        assertEquals(ThrottleState.THROTTLED, last.state());
+        assertEquals(100, last.permitPerSecond());
+        assertEquals(2, changes.size(), "open, then throttled once: " + changes);
     }
 
     /**
