@@ -139,12 +139,6 @@ public final class LogicNode implements AutoCloseable {
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.consumer(),
                 config.tagResolvers(), config.tagQueue(), config.tagChunk(), config.recovery(), clock,
                 observability.registry(), config.id());
-        PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
-                PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
-        scheduler = new TaskScheduler(config.schedule(), redis, redisson, groups, peaks, observability.registry(),
-                config.id());
-        groups.connect(tagPush, scheduler);
-        scheduler.start();
 
         permit = PermitGate.start(redis, config.permit(), config.redisTimeout(), "logic " + config.id(), clock,
                 observability.registry());
@@ -155,6 +149,13 @@ public final class LogicNode implements AutoCloseable {
         groups.copyBodiesTo(buffer::body);
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry());
+        // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
+        PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
+                PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
+        scheduler = new TaskScheduler(config.schedule(), redis, redisson, intake, peaks, observability.registry(),
+                config.id());
+        groups.connect(tagPush, scheduler);
+        scheduler.start();
 
         observability.check("redis", redis::isOpen);
         observability.check("node-id", () -> nodeId.current() != null);

@@ -14,6 +14,7 @@ import io.tern.devstack.DevCertificates;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.throttle.ThrottleDirective;
 import io.tern.store.topic.Topics;
 
 import java.io.IOException;
@@ -164,6 +165,9 @@ public final class Platform implements AutoCloseable {
         // The load test measures the platform, not the per-app limits (issue 3): lift them for its app.
         roles.put("logic.limits.apps." + APP_ID + ".rate", "1000000");
         roles.put("logic.limits.apps." + APP_ID + ".daily-quota", "1000000000000");
+        // No rate controller or bypass consumer runs here: without a directive every push takes the direct path
+        // (a scenario that runs them overrides this).
+        roles.put("logic.permit.fallback-rate", Long.toString(ThrottleDirective.MAX_PERMIT));
         overrides.forEach((k, v) -> {
             if (!k.startsWith("broker.")) {
                 roles.put(k, v);

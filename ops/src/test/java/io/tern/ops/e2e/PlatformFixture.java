@@ -7,6 +7,7 @@ import io.tern.devstack.RedisServer;
 import io.tern.devstack.SharedInfra;
 import io.tern.ops.local.LocalCluster;
 import io.tern.runtime.config.Settings;
+import io.tern.store.throttle.ThrottleDirective;
 import io.tern.store.topic.Topics;
 
 import java.nio.file.Path;
@@ -53,6 +54,9 @@ final class PlatformFixture implements AutoCloseable {
         String clusterSecret = "e2e-cluster-secret-" + UUID.randomUUID();
         s.put("broker.cluster-secret", clusterSecret);
         s.put("logic.cluster-secret", clusterSecret);
+        // No rate controller or bypass consumer runs here: without a directive every push takes the direct path
+        // (a 100,000-device tag push costs more than a second of the default fallback rate and would be buffered).
+        s.put("logic.permit.fallback-rate", Long.toString(ThrottleDirective.MAX_PERMIT));
         s.putAll(extra);
         // Every app provisioned for the push API may register devices, each with its own client key.
         Set<String> apps = new TreeSet<>();

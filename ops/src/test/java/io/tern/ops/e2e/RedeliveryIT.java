@@ -11,6 +11,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.tern.broker.Broker;
 import io.tern.client.TernClient;
 import io.tern.devstack.SharedInfra;
+import io.tern.pipeline.buffer.BufferedPush;
 import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.group.AckFilterConfig;
 import io.tern.pipeline.group.GroupFanout;
@@ -44,7 +45,10 @@ import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.task.StoredTask;
+import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
+import io.tern.pipeline.group.GroupTarget;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -185,6 +189,55 @@ class RedeliveryIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> m.find(msgId).join().status() == MessageStatus.DELIVERED);
         assertEquals(1, devices.receivedBy(name).size(), () -> "copies: " + devices.receivedBy(name));
         assertEquals(1, device.stats().connects(), "never reconnected");
+    }
+
+    @Test
+    void aBufferedPushDrainedTwiceReachesItsOnlineDeviceOnce() {
+        TernClient device = online("drain-1");
+        String regId = devices.regId("drain-1");
+        try (Node node = new Node(freshDirectory(), quick(5), Duration.ofSeconds(3))) {
+            // What intake did beyond the permit: the message recorded queued, its record in the buffer.
+            NewMessage m = node.push.message(platform.appId, data(regId, "buffered"));
+            assertTrue(node.messages.recordQueued(m).join().created());
+            assertEquals(MessageStatus.QUEUED, node.messages.find(m.msgId()).join().status());
+            BufferedPush record = new BufferedPush(BufferedPush.Kind.SINGLE, m.appId(), m.msgId(), m.regId(), m.kind(),
+                    m.payload(), m.createdAtMillis(), m.expiresAtMillis(), null, null, null, 0, null, 1);
+
+            node.push.deliverQueued(record).join();
+            node.push.deliverQueued(record).join(); // a drain that died before committing its offset
+
+            receivedOnceWithoutReconnecting("drain-1", device, m.msgId(), node.messages);
+            assertEquals(1.0, node.meters.get("tern.push.single").tag("outcome", "duplicate").counter().count(),
+                    "the second drain found it accepted and sent nothing");
+        }
+    }
+
+    @Test
+    void aBufferedListPushDrainedTwiceReachesItsOnlineDeviceOnce() {
+        TernClient device = online("drain-task-1");
+        String regId = devices.regId("drain-task-1");
+        try (Node node = new Node(freshDirectory(), quick(5), Duration.ofSeconds(3))) {
+            StoredTask task = node.task(platform.appId);
+            long taskId = task.body().taskId();
+            TaskRepository tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1),
+                    Duration.ofHours(24)));
+            assertTrue(tasks.markQueued(taskId).join());
+            BufferedPush record = new BufferedPush(BufferedPush.Kind.TASK, platform.appId, 0, null, null, null,
+                    task.body().createdAtMillis(), task.body().expiresAtMillis(), null, null, null, taskId,
+                    new GroupTarget.ListTarget(List.of(regId)).toJson(), 1);
+
+            node.groups.startQueued(record).join();
+            node.groups.startQueued(record).join(); // a drain that died before committing its offset
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> tasks.find(taskId).join()
+                    .counter(TaskCounter.DELIVERED) == 1);
+            assertEquals(TaskState.SENDING, tasks.find(taskId).join().state());
+            assertEquals(1, devices.receivedBy("drain-task-1").size(), () -> "copies: "
+                    + devices.receivedBy("drain-task-1"));
+            assertEquals(taskId, devices.receivedBy("drain-task-1").get(0).msgId());
+            assertEquals(1, tasks.find(taskId).join().counter(TaskCounter.TARGETED), "counted once");
+            assertEquals(1, device.stats().connects(), "never reconnected");
+        }
     }
 
     @Test

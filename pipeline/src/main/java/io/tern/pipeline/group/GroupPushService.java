@@ -37,7 +37,7 @@ import java.util.function.LongSupplier;
  * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
  * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
  */
-public final class GroupPushService implements ScheduledPushHandler {
+public final class GroupPushService {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
 
     private final TaskRepository tasks;
@@ -188,8 +188,8 @@ public final class GroupPushService implements ScheduledPushHandler {
      * Starts a group push the drain took from the burst buffer, as the API would have: the task's list chunk, tag
      * resolution or broadcast. Nothing happens for a task recalled, failed, expired or gone meanwhile. Draining a
      * record again sends nothing new: a list chunk reaches only devices whose queue did not hold the task yet
-     * ({@link GroupFanout}), and a tag or all push starts only from QUEUED (or CREATED, when the drain was quicker
-     * than the intake's mark).
+     * ({@link GroupFanout}), and a tag or all push starts only from QUEUED (or CREATED / SCHEDULED, when the drain
+     * was quicker than the intake's mark).
      *
      * @return what the API would have answered, or an empty map when nothing was (re)started
      * @throws IllegalArgumentException (in the future) for a target this version cannot read
@@ -205,7 +205,8 @@ public final class GroupPushService implements ScheduledPushHandler {
                 log.debug("[task={}] not started from the buffer: {}", p.taskId(), t == null ? "gone" : t.state());
                 return CompletableFuture.completedFuture(Map.<String, Object>of());
             }
-            boolean fresh = t.state() == TaskState.QUEUED || t.state() == TaskState.CREATED;
+            boolean fresh = t.state() == TaskState.QUEUED || t.state() == TaskState.CREATED
+                    || t.state() == TaskState.SCHEDULED;
             if (!fresh && !(target instanceof GroupTarget.ListTarget)) {
                 return CompletableFuture.completedFuture(Map.<String, Object>of()); // started by an earlier drain
             }
@@ -225,21 +226,8 @@ public final class GroupPushService implements ScheduledPushHandler {
     }
 
     /** The scheduler gave up on a scheduled task: it fails, saying why, instead of staying scheduled. */
-    @Override
-    public CompletableFuture<Void> givenUp(long taskId, String reason) {
+    public CompletableFuture<Void> failScheduled(long taskId, String reason) {
         return tasks.failScheduled(taskId, reason).thenApply(x -> null);
-    }
-
-    /** The scheduler's call when a scheduled task's time comes (on exactly one node). */
-    @Override
-    public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
-        return task(appId, taskId, false).thenCompose(t -> {
-            // Resolving: an earlier firing already handed the tag push over (its resolution resumes by itself).
-            if (t.state() == TaskState.RECALLED || t.state() == TaskState.RESOLVING) {
-                return CompletableFuture.completedFuture(null);
-            }
-            return send(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);
-        });
     }
 
     public CompletableFuture<TaskRepository.Recall> recall(String appId, long taskId) {

@@ -10,6 +10,7 @@ import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.GroupTarget;
+import io.tern.pipeline.group.ScheduledPushHandler;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.single.PushOutcomeView;
 import io.tern.pipeline.single.SinglePush;
@@ -43,7 +44,7 @@ import java.util.function.LongSupplier;
  * one app's broadcast). A cost above a second's share never passes {@link PermitGate#tryAcquire}: such a push is
  * always buffered, and the drain takes it into debt.
  */
-public final class PushIntake {
+public final class PushIntake implements ScheduledPushHandler {
     private final PermitGate permit;
     private final BufferProducer buffer;
     private final BufferBacklog backlog;
@@ -115,6 +116,31 @@ public final class PushIntake {
         if (task.state() == TaskState.SCHEDULED && task.body().sendAtMillis() > clock.getAsLong()) {
             return groups.sendOrSchedule(task, target);
         }
+        return admit(task, target);
+    }
+
+    /**
+     * The scheduler's call when a scheduled task's time comes (on one node): the push then goes through the permit
+     * like any other, so a large scheduled push is drained at the permitted rate. Safe to run again: a task an
+     * earlier firing handed to a resolution or buffered is left alone, a list chunk reaches each device once.
+     */
+    @Override
+    public CompletableFuture<Void> fire(long taskId, String appId, String targetJson) {
+        return groups.task(appId, taskId, false).thenCompose(t -> {
+            // Resolving: an earlier firing handed the tag push over (it resumes by itself); queued: it buffered it.
+            if (t.state() == TaskState.RECALLED || t.state() == TaskState.RESOLVING || t.state() == TaskState.QUEUED) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return admit(t, GroupTarget.fromJson(targetJson)).thenApply(x -> null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> givenUp(long taskId, String reason) {
+        return groups.failScheduled(taskId, reason);
+    }
+
+    private CompletableFuture<Map<String, Object>> admit(StoredTask task, GroupTarget target) {
         return audience(task.body().appId(), target).thenCompose(deliveries -> {
             if (permit.tryAcquire(deliveries)) {
                 direct.increment();

@@ -152,7 +152,7 @@ public final class DirectiveWatcher implements AutoCloseable {
             return;
         } catch (Exception e) {
             ok = false;
-            failing(e);
+            readFailed(e);
         }
         if (ok) {
             lastReadNanos = System.nanoTime();
@@ -193,7 +193,7 @@ public final class DirectiveWatcher implements AutoCloseable {
                 }
                 return true;
             }
-            failing(e);
+            readFailed(e);
             return false;
         }
         refusing = false;
@@ -207,7 +207,7 @@ public final class DirectiveWatcher implements AutoCloseable {
         return true;
     }
 
-    private void failing(Exception e) {
+    private void readFailed(Exception e) {
         if (!failing) {
             failing = true;
             log.warn("{} reading the throttle directive failed, keeping version {}: {}", prefix, directive.version(),

@@ -95,8 +95,13 @@ class PermitGateIT {
         PermitGate g = gate("it-a", new PermitConfig(Duration.ofSeconds(30), Duration.ofSeconds(60),
                 Duration.ofSeconds(60), 100));
         heartbeat();
+        long t0 = System.nanoTime();
         long version = directive(1200);
-        await().atMost(Duration.ofSeconds(5)).until(() -> g.share().directiveVersion() == version);
+        // Issue 11 asks for 1 s; the bound here leaves room for a loaded machine, the figure is printed.
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5))
+                .until(() -> g.share().directiveVersion() == version);
+        System.out.printf("directive v%d obeyed %.0f ms after it was written (poll 30 s)%n", version,
+                (System.nanoTime() - t0) / 1e6);
         assertFalse(g.share().fallback());
         assertEquals(1200.0, g.share().perSecond());
         assertTrue(g.describe().startsWith("directive v" + version), g.describe());

@@ -71,11 +71,12 @@ public final class TaskRepository {
     }
 
     /**
-     * Moves a created task whose push went to the burst buffer to QUEUED; true when moved. A task already
-     * sending (an earlier list chunk went out) keeps its state, as does one the drain already started.
+     * Moves a created (or fired scheduled) task whose push went to the burst buffer to QUEUED; true when moved. A
+     * task already sending (an earlier list chunk went out) keeps its state, as does one the drain already started.
      */
     public CompletableFuture<Boolean> markQueued(long taskId) {
-        return redis.async().<Long>eval("if redis.call('HGET', KEYS[1], 'state') ~= 'created' then return 0 end "
+        return redis.async().<Long>eval("local s = redis.call('HGET', KEYS[1], 'state') "
+                        + "if s ~= 'created' and s ~= 'scheduled' then return 0 end "
                         + "redis.call('HSET', KEYS[1], 'state', 'queued') return 1",
                 ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
                 .toCompletableFuture().thenApply(n -> n == 1L);

@@ -7,6 +7,7 @@ import java.util.Locale;
  * <pre>
  * CREATED   --push call (list / all)-----------------------> SENDING
  * CREATED   --push call beyond the permit (burst buffer)---> QUEUED
+ * SCHEDULED --sendAt, beyond the permit (burst buffer)-----> QUEUED
  * QUEUED    --drained by a bypass consumer-----------------> SENDING | RESOLVING
  * CREATED   --tag push call--------------------------------> RESOLVING
  * SCHEDULED --sendAt (the scheduler, on one node)---------> SENDING | RESOLVING
