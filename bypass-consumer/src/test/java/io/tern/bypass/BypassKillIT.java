@@ -1,6 +1,7 @@
 package io.tern.bypass;
 
 import io.tern.bypass.drain.BufferFixture;
+import io.tern.devstack.Ports;
 import io.tern.devstack.SharedInfra;
 import io.tern.devstack.process.JavaProcess;
 import io.tern.pipeline.buffer.BufferedPush;
@@ -20,6 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,11 +72,16 @@ class BypassKillIT {
         redis.close();
     }
 
-    private static JavaProcess bypass(String id) {
+    /**
+     * @param commitInterval how often it commits; the first instance commits nothing before it is killed, so every
+     *                       record it handled is handled again by the second
+     */
+    private static JavaProcess bypass(String id, int port, String commitInterval) {
         Map<String, String> settings = Map.of(
                 "bypass.id", id,
                 "bypass.dev-mode", "true",
-                "bypass.port", "0",
+                "bypass.port", Integer.toString(port),
+                "bypass.commit-interval", commitInterval,
                 "bypass.redis-uri", SharedInfra.redis().uri(),
                 "bypass.kafka-bootstrap", BufferFixture.bootstrap(),
                 "bypass.session-timeout", "6s",
@@ -82,6 +92,26 @@ class BypassKillIT {
         return JavaProcess.start(new JavaProcess.Spec("bypass " + id, List.of("-Xmx192m"),
                 BypassConsumerMain.class.getName(), List.of(), env, Path.of("target", "bypass-kill-it", id + ".log"),
                 Duration.ofMinutes(5)));
+    }
+
+    private static HttpResponse<String> get(int port, String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The sum of a Prometheus series on an admin port whose labels include {@code label}. */
+    private static double metric(int port, String name, String label) {
+        try {
+            HttpResponse<String> r = get(port, "/metrics");
+            return r.body().lines().filter(l -> (l.startsWith(name + "{") || l.startsWith(name + " ")) && l.contains(label))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Messages no longer queued: taken from the buffer and recorded downstream. */
@@ -114,7 +144,7 @@ class BypassKillIT {
             ids.add(msgId);
         }
 
-        JavaProcess a = bypass("bp-kill-a");
+        JavaProcess a = bypass("bp-kill-a", 0, "5m");
         try (a) {
             await().atMost(AWAIT).until(() -> drained(ids) >= MESSAGES / 4);
             a.kill();
@@ -124,7 +154,8 @@ class BypassKillIT {
         log.info("killed bp-kill-a with {} of {} messages drained", atKill, MESSAGES);
         assertTrue(atKill < MESSAGES, "killed mid-drain, not after it");
 
-        try (JavaProcess b = bypass("bp-kill-b")) {
+        int portB = Ports.free();
+        try (JavaProcess b = bypass("bp-kill-b", portB, "1s")) {
             // The killed member's partitions come free after its session timeout (6 s).
             await().atMost(Duration.ofSeconds(120)).until(() -> drained(ids) == MESSAGES);
             for (int d = 0; d < DEVICES; d++) {
@@ -142,6 +173,16 @@ class BypassKillIT {
                 StoredMessage m = messages.find(id).join();
                 assertEquals(MessageStatus.OFFLINE, m.status(), "message " + id + " recorded once, its device offline");
             }
+            // The killed instance committed nothing: the second handled again each record it had handled, and the
+            // store recognised every one of them as a repeat of its msgId (nothing queued or sent twice, above).
+            double repeats = metric(portB, "tern_push_single_total", "outcome=\"duplicate\"");
+            log.info("bp-kill-b handled {} records again as repeats of their msgId", (long) repeats);
+            assertTrue(repeats >= atKill, "every record drained before the kill came again: " + repeats + " < " + atKill);
+            assertEquals(MESSAGES, metric(portB, "tern_bypass_drained_total", ""), "the second drained the whole buffer");
+            HttpResponse<String> health = get(portB, "/health");
+            assertEquals(200, health.statusCode(), health.body());
+            assertTrue(health.body().contains("\"redis\":\"UP\"") && health.body().contains("\"kafka-consuming\":\"UP\""),
+                    health.body());
         }
     }
 }

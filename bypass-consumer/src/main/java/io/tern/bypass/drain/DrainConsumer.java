@@ -102,6 +102,7 @@ public final class DrainConsumer implements AutoCloseable {
     private volatile int open;
     private volatile long lag;
     private long lagRefreshedNanos;
+    private Entry awaitingPermit; // consumer thread only
     private int roundRobin;
 
     /**
@@ -271,9 +272,28 @@ public final class DrainConsumer implements AutoCloseable {
 
     /**
      * Round-robin over partitions, one record each per round, while the permit grants at once. One acquire waits at
-     * a time (the gate serves in order); the loop looks at it again each turn.
+     * a time (the gate serves in order, and a task costing more than a second's share is granted into debt rather
+     * than starved); the loop looks at it again each turn.
+     *
+     * @return true while a record waits for the permit
      */
     private boolean startWaiting() {
+        Entry a = awaitingPermit;
+        if (a != null) {
+            if (a.lane.revoked) {
+                awaitingPermit = null; // its permits are spent; the new owner pays again
+            } else if (!a.permit.isDone()) {
+                return true;
+            } else if (a.permit.isCompletedExceptionally()) {
+                a.permit = null; // the gate closing: ask again next turn
+                awaitingPermit = null;
+                return true;
+            } else {
+                awaitingPermit = null;
+                a.lane.waiting.poll(); // still its lane's head: nothing is taken from a lane while its head waits
+                start(a);
+            }
+        }
         List<Lane> withWork = new ArrayList<>();
         for (Lane l : lanes.values()) {
             if (!l.waiting.isEmpty()) {
@@ -295,19 +315,14 @@ public final class DrainConsumer implements AutoCloseable {
                     continue;
                 }
                 if (e.push != null) {
-                    if (e.permit == null) {
-                        e.permit = permit.acquire(e.push.deliveries());
-                    }
-                    if (!e.permit.isDone()) {
+                    e.permit = permit.acquire(e.push.deliveries());
+                    if (!e.permit.isDone() || e.permit.isCompletedExceptionally()) {
                         if (!e.waitedForPermit) {
                             e.waitedForPermit = true;
                             permitWaits.increment();
                         }
+                        awaitingPermit = e;
                         return true; // every partition waits behind it
-                    }
-                    if (e.permit.isCompletedExceptionally()) {
-                        e.permit = null; // the gate closing: ask again next turn
-                        return true;
                     }
                 }
                 l.waiting.poll();
@@ -422,7 +437,12 @@ public final class DrainConsumer implements AutoCloseable {
             return;
         }
         if (sync) {
-            c.commitSync(offsets, COMMIT_TIMEOUT);
+            try {
+                c.commitSync(offsets, COMMIT_TIMEOUT);
+            } catch (RuntimeException e) {
+                offsets.forEach((tp, o) -> lanes.get(tp).progress.commitFailed(o.offset()));
+                throw e;
+            }
             return;
         }
         c.commitAsync(offsets, (committed, err) -> {
@@ -466,7 +486,11 @@ public final class DrainConsumer implements AutoCloseable {
                     Thread.sleep(10);
                 }
                 applyDone();
-                commit(c, lanes.keySet(), true);
+                try {
+                    commit(c, lanes.keySet(), true);
+                } catch (WakeupException e) {
+                    commit(c, lanes.keySet(), true); // close() woke a consumer that was not polling: the wakeup is spent
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -483,6 +507,7 @@ public final class DrainConsumer implements AutoCloseable {
     }
 
     private void dropAll() {
+        awaitingPermit = null;
         lanes.values().forEach(l -> l.revoked = true);
         lanes.clear();
         done.clear();
