@@ -25,4 +25,18 @@ class ScheduleConfigTest {
         assertThrows(ConfigException.class, () -> ScheduleConfig.from(Settings.of(Map.of(
                 "logic.schedule.rescan", "10s", "logic.schedule.lookahead", "10s"))));
     }
+
+    @Test
+    void peakFloorsDefaultToFourReplicasFromTenMinutesBeforeToThirtyAfterForOver100kDevices() {
+        ScheduleConfig c = ScheduleConfig.from(Settings.empty());
+        assertEquals(100_000, c.peakThreshold());
+        assertEquals(4, c.peakReplicas());
+        assertEquals(Duration.ofMinutes(10), c.peakLead());
+        assertEquals(Duration.ofMinutes(30), c.peakHold());
+        assertEquals(8, ScheduleConfig.from(Settings.of(Map.of("logic.schedule.peak-replicas", "8"))).peakReplicas());
+        assertThrows(ConfigException.class, () -> ScheduleConfig.from(Settings.of(Map.of(
+                "logic.schedule.peak-replicas", "0"))));
+        assertThrows(ConfigException.class, () -> ScheduleConfig.from(Settings.of(Map.of(
+                "logic.schedule.peak-threshold", "0"))));
+    }
 }

@@ -90,7 +90,7 @@ public final class AdminApi {
                 .route(HttpMethod.GET, HISTORY, guarded(this::history));
     }
 
-    /** The handler behind the SRE token check (compared in constant time), else 401; for every admin route. */
+    /** The handler behind the SRE token check (constant time), else 401; for every admin route (also the scale routes). */
     public Route.Handler guarded(Route.Handler handler) {
         return req -> {
             if (!authorized(req.header("Authorization"))) {

@@ -1,6 +1,7 @@
 package io.tern.ratecontrol.scale;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.pipeline.buffer.BufferBacklog;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.throttle.ReplicaFloorRepository;
 
@@ -16,17 +17,17 @@ import java.util.function.LongSupplier;
 
 /**
  * The controller's scaling part as configured: the floors (always, so SREs can set them whatever the mode) and,
- * unless {@code ratecontrol.scale.mode=off}, a {@link Scaler} on Kafka's view of the buffer and the configured
+ * unless {@code ratecontrol.scale.mode=off}, a {@link Scaler} on the buffer's backlog ({@link BufferBacklog}) and the configured
  * {@link ReplicaTarget}.
  */
 public final class Autoscaling implements AutoCloseable {
     private final ReplicaFloorRepository floors;
-    private final BufferLoad load;
+    private final BufferBacklog backlog;
     private final Scaler scaler;
 
-    private Autoscaling(ReplicaFloorRepository floors, BufferLoad load, Scaler scaler) {
+    private Autoscaling(ReplicaFloorRepository floors, BufferBacklog backlog, Scaler scaler) {
         this.floors = floors;
-        this.load = load;
+        this.backlog = backlog;
         this.scaler = scaler;
     }
 
@@ -41,20 +42,39 @@ public final class Autoscaling implements AutoCloseable {
         if (config.mode() == ScaleConfig.Mode.OFF) {
             return new Autoscaling(floors, null, null);
         }
-        BufferLoad load = new BufferLoad(config.kafkaBootstrap(), readTimeout, "ratecontrol-" + id + "-scale");
+        // The backlog is read on its own thread at least as often as the scaler decides.
+        Duration refresh = config.interval().compareTo(Duration.ofSeconds(1)) < 0 ? config.interval() : Duration.ofSeconds(1);
+        BufferBacklog backlog = new BufferBacklog(config.kafkaBootstrap(), refresh, "ratecontrol " + id + " scale")
+                .start(registry);
         ReplicaTarget target;
         try {
             target = config.mode() == ScaleConfig.Mode.KUBERNETES
                     ? KubernetesReplicas.connect(config.namespace(), config.deployment())
                     : localProcesses(config, redisUri, devMode, id);
         } catch (RuntimeException e) {
-            load.close();
+            backlog.close();
             throw e;
         }
         Scaler scaler = new Scaler(new ScaleDecision(config.minReplicas(), config.lagPerReplica(),
-                config.scaleDownAfter(), clock), target, load::lag, load::partitions, floors, leading, clock,
-                config.interval(), readTimeout, registry, "ratecontrol " + id).start();
-        return new Autoscaling(floors, load, scaler);
+                config.scaleDownAfter(), clock), target, () -> lag(backlog), () -> partitions(backlog), floors, leading,
+                clock, config.interval(), readTimeout, registry, "ratecontrol " + id).start();
+        return new Autoscaling(floors, backlog, scaler);
+    }
+
+    /** No decision on a backlog not read recently: replicas stay as they are until Kafka answers again. */
+    private static long lag(BufferBacklog backlog) {
+        if (!backlog.fresh()) {
+            throw new IllegalStateException("the buffer backlog has not been read recently (Kafka unreachable?)");
+        }
+        return backlog.total();
+    }
+
+    private static int partitions(BufferBacklog backlog) {
+        int n = backlog.snapshot().partitions();
+        if (n < 1) {
+            throw new IllegalStateException("tern.buffer has no partitions yet (topic not created?)");
+        }
+        return n;
     }
 
     private static LocalProcesses localProcesses(ScaleConfig config, String redisUri, boolean devMode, String id) {
@@ -90,8 +110,8 @@ public final class Autoscaling implements AutoCloseable {
         if (scaler != null) {
             scaler.close();
         }
-        if (load != null) {
-            load.close();
+        if (backlog != null) {
+            backlog.close();
         }
     }
 }

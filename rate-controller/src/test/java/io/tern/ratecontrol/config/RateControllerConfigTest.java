@@ -1,5 +1,6 @@
 package io.tern.ratecontrol.config;
 
+import io.tern.ratecontrol.scale.ScaleConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 import org.junit.jupiter.api.Test;
@@ -82,5 +83,22 @@ class RateControllerConfigTest {
         assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "eu:-5"));
         assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "5000"));
         assertThrows(ConfigException.class, () -> of("ratecontrol.region-caps", "eu:1,eu:2"));
+    }
+
+    @Test
+    void scalingIsOffByDefaultAndItsKeysAreChecked() {
+        ScaleConfig scale = RateControllerConfig.defaults().scale();
+        assertEquals(ScaleConfig.Mode.OFF, scale.mode());
+        assertEquals(10_000, scale.lagPerReplica());
+        assertEquals(1, scale.minReplicas());
+        assertEquals(Duration.ofMinutes(5), scale.scaleDownAfter());
+        assertEquals("default", scale.namespace());
+        assertEquals("tern-bypass-consumer", scale.deployment());
+        assertEquals(4, scale.localMax());
+        assertEquals(ScaleConfig.Mode.KUBERNETES, of("ratecontrol.scale.mode", "kubernetes").scale().mode());
+        assertEquals(ScaleConfig.Mode.LOCAL, of("ratecontrol.scale.mode", "Local").scale().mode());
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.mode", "cloud"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.lag-per-replica", "0"));
+        assertThrows(ConfigException.class, () -> of("ratecontrol.scale.local-max", "1000"));
     }
 }

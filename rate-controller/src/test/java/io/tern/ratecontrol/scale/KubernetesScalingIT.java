@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.devstack.SharedInfra;
 import io.tern.store.redis.RedisStore;
@@ -16,6 +18,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,10 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesScalingIT {
-    private static final int DB = 11;
+    private static final int DB = 9;
     private static final String NS = "tern";
     private static final long T0 = 1_700_000_000_000L;
     static KubernetesClient client;
+    static KubernetesMockServer server;
     private static RedisStore redis;
 
     private final AtomicLong now = new AtomicLong(T0);
@@ -83,18 +89,33 @@ class KubernetesScalingIT {
         return d.getSpec().getReplicas();
     }
 
+    /** "METHOD path" of the requests the mock server took since the last call. */
+    private static List<String> drainRequests() throws InterruptedException {
+        List<String> out = new ArrayList<>();
+        RecordedRequest r;
+        while ((r = server.takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
+            out.add(r.getMethod() + " " + r.getPath());
+        }
+        return out;
+    }
+
     private void after(Duration d) {
         now.addAndGet(d.toMillis());
     }
 
     @Test
-    void risingLagSetsTheDeploymentsReplicasUpAtOnce() {
+    void risingLagSetsTheDeploymentsReplicasUpAtOnce() throws InterruptedException {
         lag.set(0);
         scaler.tick();
         assertEquals(1, deploymentReplicas());
         lag.set(7_500);
         after(Duration.ofSeconds(5));
+        drainRequests();
         Scaler.Status s = scaler.tick();
+        List<String> calls = drainRequests();
+        assertTrue(calls.stream().anyMatch(c -> !c.startsWith("GET ")
+                        && c.endsWith("/deployments/" + ScaleConfig.DEFAULT_DEPLOYMENT + "/scale")),
+                "set through the scale subresource: " + calls);
         assertEquals(8, deploymentReplicas());
         assertEquals(8, s.replicas());
         assertEquals(1.0, registry.get("tern.scale.decisions").tag("direction", "up").counter().count());

@@ -1,5 +1,9 @@
 package io.tern.ratecontrol.scale;
 
+import io.tern.devstack.SharedInfra;
+import io.tern.store.topic.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,9 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Dev-mode scaling with real child JVMs. The bypass consumer's main is another helper's part and not on this
- * module's classpath yet, so a stand-in main from the test classpath plays it: what is under test is starting,
- * bounding, SIGTERM and kill.
+ * Dev-mode scaling with real child JVMs: the real bypass consumer joining its group and leaving it on SIGTERM, and
+ * a stand-in main for what needs a child that behaves on purpose (bounds, a child ignoring SIGTERM, a dead child).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LocalProcessesIT {
@@ -33,6 +36,35 @@ class LocalProcessesIT {
 
     private static boolean alive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private static int groupMembers(Admin admin) throws Exception {
+        return admin.describeConsumerGroups(List.of(Topics.BYPASS_GROUP)).all().get(30, TimeUnit.SECONDS)
+                .get(Topics.BYPASS_GROUP).members().size();
+    }
+
+    @Test
+    void theRealBypassConsumerJoinsItsGroupAndLeavesItOnSigterm() throws Exception {
+        SharedInfra.kafka().createTopics(Topics.BUFFER);
+        Map<String, String> env = Map.of(
+                "TERN_BYPASS_DEV_MODE", "true",
+                "TERN_BYPASS_PORT", "0",
+                "TERN_BYPASS_REDIS_URI", SharedInfra.redis().uri(),
+                "TERN_BYPASS_KAFKA_BOOTSTRAP", SharedInfra.kafka().bootstrapServers());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedInfra.kafka().bootstrapServers()));
+             LocalProcesses local = new LocalProcesses(ScaleConfig.DEFAULT_MAIN, env, "it-real", 2,
+                     Duration.ofSeconds(60), dir)) {
+            assertEquals(1, local.setReplicas(1));
+            long pid = local.pids().get(0);
+            await().atMost(Duration.ofSeconds(90)).until(() -> groupMembers(admin) == 1);
+
+            assertEquals(0, local.setReplicas(0));
+            assertFalse(alive(pid));
+            String output = Files.readString(dir.resolve("it-real-1.log"));
+            assertTrue(output.contains("[bypass it-real-1] stopped"), "an orderly stop after SIGTERM:\n" + output);
+            await().atMost(Duration.ofSeconds(30)).until(() -> groupMembers(admin) == 0);
+        }
     }
 
     @Test
