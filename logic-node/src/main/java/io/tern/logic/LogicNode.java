@@ -149,7 +149,7 @@ public final class LogicNode implements AutoCloseable {
         groups.copyBodiesTo(buffer::body);
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry());
-        // Scheduled pushes go through the permit too, when they fire.
+        // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
         PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
                 PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
         scheduler = new TaskScheduler(config.schedule(), redis, redisson, intake, peaks, observability.registry(),

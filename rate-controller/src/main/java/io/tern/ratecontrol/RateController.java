@@ -3,11 +3,11 @@ package io.tern.ratecontrol;
 import io.micrometer.core.instrument.Gauge;
 import io.tern.ratecontrol.admin.AdminApi;
 import io.tern.ratecontrol.admin.ScaleApi;
-import io.tern.ratecontrol.scale.Autoscaling;
 import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.ratecontrol.control.ControlLoop;
 import io.tern.ratecontrol.decision.ThrottleController;
 import io.tern.ratecontrol.load.PlatformLoad;
+import io.tern.ratecontrol.scale.Autoscaling;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.main.StartedResources;
@@ -99,7 +99,6 @@ public final class RateController implements AutoCloseable {
             Autoscaling scaling = started.add(Autoscaling.start(config.scale(), redis, config.redisUri(), config.devMode(),
                     election::isLeader, clock::millis, readTimeout, registry, id));
             ScaleApi scaleApi = new ScaleApi(config.scale(), scaling.floors(), scaling::status, clock::millis);
-
             AdminApi admin = new AdminApi(config.sreTokenBytes(), directives, new AdminApi.View() {
                 @Override
                 public PlatformLoad load() {

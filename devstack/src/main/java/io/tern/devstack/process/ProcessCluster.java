@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * A whole platform (one region, or brokers spread over several regions with global schedulers) with every part
  * in its own OS process, so any one can be SIGKILLed and restarted the way it dies in production: redis-server
  * (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a dispatcher, N brokers, M logic nodes and
- * K global schedulers, each the role's own main ({@code java -cp <this JVM's classpath>
+ * K global schedulers (optionally rate controllers and bypass consumers), each the role's own main ({@code java -cp <this JVM's classpath>
  * io.tern.broker.BrokerMain --config <file>}) in dev mode. Ports are free ones on 127.0.0.1 picked once,
  * so a restarted process comes back where its peers and devices expect it; ids are fixed (b1.., l1..).
  *
@@ -37,6 +37,8 @@ public final class ProcessCluster implements AutoCloseable {
     public static final String DISPATCHER_MAIN = "io.tern.dispatcher.DispatcherMain";
     public static final String LOGIC_MAIN = "io.tern.logic.LogicNodeMain";
     public static final String SCHEDULER_MAIN = "io.tern.scheduler.SchedulerMain";
+    public static final String RATE_CONTROLLER_MAIN = "io.tern.ratecontrol.RateControllerMain";
+    public static final String BYPASS_MAIN = "io.tern.bypass.BypassConsumerMain";
     /** The SRE token the fixture's global schedulers accept. */
     public static final String SRE_TOKEN = "tern-process-cluster-sre-token";
     private static final Logger log = LoggerFactory.getLogger(ProcessCluster.class);
@@ -53,10 +55,12 @@ public final class ProcessCluster implements AutoCloseable {
      * @param brokerRegions region of broker i (from 1) at index i-1, cycled when shorter than {@code brokers};
      *                      empty: every broker in the brokers' default region
      * @param schedulers  global scheduler instances (s1, s2, ..; one leads), each knowing the brokers' regions
+     * @param rateControllers rate controller instances (rc1, rc2, ..; one leads), keys {@code ratecontrol.*}
+     * @param bypassConsumers bypass consumers (bp1, bp2, ..) draining {@code tern.buffer}, keys {@code bypass.*}
      */
     public record Options(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics,
                           Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs,
-                          List<String> brokerRegions, int schedulers) {
+                          List<String> brokerRegions, int schedulers, int rateControllers, int bypassConsumers) {
         /** Small JVMs that start fast: a 2-core machine runs all of them at once. */
         public static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-XX:+ExitOnOutOfMemoryError");
@@ -64,23 +68,29 @@ public final class ProcessCluster implements AutoCloseable {
         public static Options of(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics) {
             return new Options(dir, brokers, logicNodes, settings, topics, Duration.ofMinutes(10), SMALL_JVM,
                     List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"),
-                    List.of(), 0);
+                    List.of(), 0, 0, 0);
         }
 
         public Options withMaxLifetime(Duration maxLifetime) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers);
         }
 
         public Options withRoleJvmArgs(List<String> roleJvmArgs) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers);
         }
 
         /** Brokers spread over regions: broker i in {@code regions[(i-1) % size]}. */
         public Options withRegions(List<String> regions, int schedulers) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    List.copyOf(regions), schedulers);
+                    List.copyOf(regions), schedulers, rateControllers, bypassConsumers);
+        }
+
+        /** With the issue-11 roles: {@code controllers} rate controllers and {@code consumers} bypass consumers. */
+        public Options withThrottling(int controllers, int consumers) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers, controllers, consumers);
         }
 
         /** The region of broker {@code n} (from 1), or null for the brokers' default. */
@@ -96,6 +106,8 @@ public final class ProcessCluster implements AutoCloseable {
     private final List<RoleProcess> brokers = new ArrayList<>();
     private final List<RoleProcess> logicNodes = new ArrayList<>();
     private final List<RoleProcess> schedulers = new ArrayList<>();
+    private final List<RoleProcess> rateControllers = new ArrayList<>();
+    private final List<RoleProcess> bypassConsumers = new ArrayList<>();
     private final Thread hook = new Thread(this::close, "tern-process-cluster-shutdown");
     private RedisServer redis;
     private Process redisReaper; // guarded by this
@@ -183,16 +195,52 @@ public final class ProcessCluster implements AutoCloseable {
             }
             schedulers.add(startRole("s" + i, SCHEDULER_MAIN, "scheduler", env, Map.of("http", port), port));
         }
+        for (int i = 1; i <= options.rateControllers(); i++) {
+            int port = Ports.free();
+            Map<String, String> env = new HashMap<>(common("RATECONTROL"));
+            env.put("TERN_RATECONTROL_ID", "rc" + i);
+            env.put("TERN_RATECONTROL_PORT", Integer.toString(port));
+            env.put("TERN_RATECONTROL_SRE_TOKEN", SRE_TOKEN);
+            rateControllers.add(startRole("rc" + i, RATE_CONTROLLER_MAIN, "ratecontrol", env, Map.of("http", port), port));
+        }
+        for (int i = 1; i <= options.bypassConsumers(); i++) {
+            bypassConsumers.add(startBypassConsumer("bp" + i));
+        }
         dispatcher.awaitHealthy(START_TIMEOUT);
-        for (RoleProcess l : logicNodes) {
-            l.awaitHealthy(START_TIMEOUT);
+        List<RoleProcess> rest = new ArrayList<>(logicNodes);
+        rest.addAll(schedulers);
+        rest.addAll(rateControllers);
+        rest.addAll(bypassConsumers);
+        for (RoleProcess r : rest) {
+            r.awaitHealthy(START_TIMEOUT);
         }
-        for (RoleProcess s : schedulers) {
-            s.awaitHealthy(START_TIMEOUT);
-        }
-        say.accept(String.format("%d broker(s), dispatcher, %d logic node(s), %d scheduler(s) up as processes (%.1f s); "
-                        + "logs in %s", brokers.size(), logicNodes.size(), schedulers.size(), (System.nanoTime() - t0) / 1e9,
+        say.accept(String.format("%d broker(s), dispatcher, %d logic node(s), %d scheduler(s), %d rate controller(s), "
+                        + "%d bypass consumer(s) up as processes (%.1f s); logs in %s", brokers.size(), logicNodes.size(),
+                schedulers.size(), rateControllers.size(), bypassConsumers.size(), (System.nanoTime() - t0) / 1e9,
                 options.dir()));
+    }
+
+    private RoleProcess startBypassConsumer(String id) {
+        int port = Ports.free();
+        Map<String, String> env = new HashMap<>(common("BYPASS"));
+        env.put("TERN_BYPASS_ID", id);
+        env.put("TERN_BYPASS_PORT", Integer.toString(port));
+        env.put("TERN_BYPASS_KAFKA_BOOTSTRAP", kafkaBootstrap());
+        return startRole(id, BYPASS_MAIN, "bypass", env, Map.of("http", port), port);
+    }
+
+    /**
+     * Starts one more bypass consumer (bp{n+1}) in the running cluster, as a scaler adds a replica; returns once
+     * it is healthy.
+     */
+    public RoleProcess addBypassConsumer() {
+        RoleProcess b;
+        synchronized (this) {
+            b = startBypassConsumer("bp" + (bypassConsumers.size() + 1));
+            bypassConsumers.add(b);
+        }
+        b.awaitHealthy(START_TIMEOUT);
+        return b;
     }
 
     private Map<String, String> common(String role) {
@@ -318,6 +366,19 @@ public final class ProcessCluster implements AutoCloseable {
         return List.copyOf(schedulers);
     }
 
+    public List<RoleProcess> rateControllers() {
+        return List.copyOf(rateControllers);
+    }
+
+    /** The admin API of each rate controller (any of them answers; one leads). */
+    public List<URI> rateControllerUrls() {
+        return rateControllers.stream().map(r -> URI.create("http://" + Ports.HOST + ":" + r.port("http"))).toList();
+    }
+
+    public synchronized List<RoleProcess> bypassConsumers() {
+        return List.copyOf(bypassConsumers);
+    }
+
     /** The admin API of each global scheduler (any of them answers; one leads). */
     public List<URI> schedulerUrls() {
         return schedulers.stream().map(l -> URI.create("http://" + Ports.HOST + ":" + l.port("http"))).toList();
@@ -359,6 +420,10 @@ public final class ProcessCluster implements AutoCloseable {
         }
         // Reverse of start: the API, the dispatcher, the brokers (they flush acks), then Kafka and Redis.
         List<JavaProcess> roles = new ArrayList<>();
+        synchronized (this) {
+            bypassConsumers.forEach(b -> roles.add(b.process()));
+        }
+        rateControllers.forEach(r -> roles.add(r.process()));
         schedulers.forEach(l -> roles.add(l.process()));
         logicNodes.forEach(l -> roles.add(l.process()));
         if (dispatcher != null) {

@@ -73,6 +73,8 @@ public final class SinglePushLoad {
     private long accepted;
     private long statusSent;
     private long statusOffline;
+    /** Accepted beyond the rate controller's permit: written to the Kafka buffer, delivered by the drain. */
+    private long statusQueued;
     private long rejected429;
     private long otherErrors;
     private long ioErrors;
@@ -165,7 +167,7 @@ public final class SinglePushLoad {
         this.rate = rate;
         this.seconds = seconds;
         this.total = (long) rate * seconds;
-        scheduled = sent = answered = accepted = statusSent = statusOffline = rejected429 = otherErrors = ioErrors = dropped = 0;
+        scheduled = sent = answered = accepted = statusSent = statusOffline = statusQueued = rejected429 = otherErrors = ioErrors = dropped = 0;
         lastAnswerMicros = 0;
         apiLatency.reset();
         sendLag.reset();
@@ -254,6 +256,7 @@ public final class SinglePushLoad {
         n.put("accepted", accepted);
         n.put("statusSent", statusSent);
         n.put("statusOffline", statusOffline);
+        n.put("statusQueued", statusQueued);
         n.put("rejected429", rejected429);
         n.put("otherErrors", otherErrors);
         n.put("ioErrors", ioErrors);
@@ -309,6 +312,8 @@ public final class SinglePushLoad {
                 String body = resp.content().toString(StandardCharsets.UTF_8);
                 if (body.contains("\"status\":\"sent\"")) {
                     statusSent++;
+                } else if (body.contains("\"status\":\"queued\"")) {
+                    statusQueued++;
                 } else {
                     statusOffline++;
                 }

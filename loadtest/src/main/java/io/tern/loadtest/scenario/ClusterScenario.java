@@ -52,7 +52,7 @@ abstract class ClusterScenario extends Scenario {
         roleJvm.add("-Xmx768m");
         roleJvm.addAll(o.brokerJvmArgs());
         cluster = ProcessCluster.start(customize.apply(ProcessCluster.Options.of(o.runDir, brokers, LOGIC_NODES, s,
-                        List.of(Topics.ACKS, Topics.JOBS))
+                        Topics.ALL)
                 .withMaxLifetime(Duration.ofSeconds(maxLifetimeSeconds())).withRoleJvmArgs(roleJvm)), this::say);
     }
 
@@ -137,6 +137,11 @@ abstract class ClusterScenario extends Scenario {
         /** The generator's latest counters, or null before the first. */
         JsonNode stats() {
             return gen.latest("stats");
+        }
+
+        /** The generator's {@code final} line (every push sent and answered), or null before it. */
+        JsonNode finalStats() {
+            return gen.latest("final");
         }
 
         /** Waits for the generator's {@code final} line, printing progress. */

@@ -60,6 +60,10 @@ public final class Options {
     public int brokersPerRegion = 1;
     /** How often each device process reports its counters. */
     public int statsEveryMs = 1_000;
+    /** burst: C, the brokers' summed capacity in deliveries/s (split evenly over --brokers). */
+    public int capacity = 200;
+    /** burst: whether --rate was given (else 10 x C). */
+    private boolean rateGiven;
 
     private Options(String scenario) {
         this.scenario = scenario;
@@ -82,6 +86,12 @@ public final class Options {
                 rate = 200;
                 brokers = 2;
                 drainSeconds = 60;
+            }
+            case "burst" -> {
+                devices = 1_000;
+                seconds = 20;
+                brokers = 2;
+                drainSeconds = 900;
             }
             case "failover", "region-death" -> {
                 devices = 20_000;
@@ -130,7 +140,11 @@ public final class Options {
                 case "--connect-timeout" -> o.connectTimeout = positive(flag, v, 1);
                 case "--per-address" -> o.perAddress = positive(flag, v, 1);
                 case "--warmup" -> o.warmup = positive(flag, v, 0);
-                case "--rate" -> o.rate = positive(flag, v, 1);
+                case "--rate" -> {
+                    o.rate = positive(flag, v, 1);
+                    o.rateGiven = true;
+                }
+                case "--capacity" -> o.capacity = positive(flag, v, 1);
                 case "--warmup-seconds" -> o.warmupSeconds = positive(flag, v, 0);
                 case "--api-connections" -> o.apiConnections = positive(flag, v, 1);
                 case "--broadcasts" -> o.broadcasts = positive(flag, v, 1);
@@ -180,6 +194,9 @@ public final class Options {
         if (o.runDir == null) {
             o.runDir = Path.of(System.getProperty("java.io.tmpdir"), "tern-loadtest",
                     o.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        if (o.scenario.equals("burst") && !o.rateGiven) {
+            o.rate = 10 * o.capacity;
         }
         if (o.scenario.equals("chaos") && o.kill == null) {
             throw new IllegalArgumentException("chaos needs --kill " + String.join("|", ChaosScenario.FAULTS));
@@ -237,7 +254,7 @@ public final class Options {
 
     public static String usage() {
         return """
-                usage: loadtest/run <hold|single|broadcast|chaos|failover|region-death> [flags]
+                usage: loadtest/run <hold|single|broadcast|chaos|burst|failover|region-death> [flags]
 
                   common
                     --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
@@ -277,6 +294,12 @@ public final class Options {
                                            restarted 5 s later (a broker is not)
                     --rate R, --seconds T  single pushes per second (200) for T s (30)
                     --drain-seconds S      how long delivery may take after the stream (60)
+                  burst (every part its own process, with 2 rate controllers and 2 bypass consumers; --devices 1000,
+                  --brokers 2): single pushes far beyond the brokers' capacity; accepted/s, downstream against C, buffer lag
+                  over time, drain time, loss
+                    --capacity C           the brokers' summed capacity, deliveries/s (200; broker.capacity = C / brokers)
+                    --rate R, --seconds T  single pushes per second (10 x C) for T s (20)
+                    --drain-seconds S      how long the drain may take after the burst (900)
                   failover, region-death (every part its own process; brokers over regions, 2 global schedulers;
                   --devices 20000, homes spread evenly, single pushes throughout)
                     --regions N            regions north, south, east, … (3)

@@ -48,6 +48,7 @@ public abstract class Scenario implements AutoCloseable {
             case "single" -> new SingleScenario(o, out);
             case "broadcast" -> new BroadcastScenario(o, out);
             case "chaos" -> new ChaosScenario(o, out);
+            case "burst" -> new BurstScenario(o, out);
             case "failover" -> new FailoverScenario(o, out);
             case "region-death" -> new RegionDeathScenario(o, out);
             default -> throw new IllegalArgumentException("unknown scenario " + o.scenario);

@@ -1,9 +1,13 @@
 package io.tern.ops.cli;
 
 import io.tern.broker.BrokerMain;
+import io.tern.bypass.BypassConsumerMain;
 import io.tern.dispatcher.DispatcherMain;
 import io.tern.logic.LogicNodeMain;
+import io.tern.ratecontrol.RateControllerMain;
 import io.tern.ops.cli.region.RegionCommand;
+import io.tern.ops.cli.scale.ScaleCommand;
+import io.tern.ops.cli.throttle.ThrottleCommand;
 import io.tern.ops.local.LocalPlatform;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
@@ -25,6 +29,8 @@ public final class Ternctl {
         switch (command) {
             case "local" -> runLocal(args.length > 1 ? Path.of(args[1]) : null);
             case "region" -> System.exit(RegionCommand.onConsole().run(List.of(args).subList(1, args.length)));
+            case "throttle" -> System.exit(ThrottleCommand.onConsole().run(List.of(args).subList(1, args.length)));
+            case "scale" -> System.exit(ScaleCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "run" -> runRole(args.length > 1 ? args[1] : "", Arrays.copyOfRange(args, Math.min(2, args.length), args.length));
             case "help", "-h", "--help" -> usage(0);
             default -> {
@@ -60,8 +66,11 @@ public final class Ternctl {
             case "dispatcher" -> DispatcherMain.main(rest);
             case "logic-node" -> LogicNodeMain.main(rest);
             case "global-scheduler" -> SchedulerMain.main(rest);
+            case "rate-controller" -> RateControllerMain.main(rest);
+            case "bypass-consumer" -> BypassConsumerMain.main(rest);
             default -> {
-                System.err.println("unknown role: '" + role + "' (broker, dispatcher, logic-node or global-scheduler)");
+                System.err.println("unknown role: '" + role
+                        + "' (broker, dispatcher, logic-node, global-scheduler, rate-controller or bypass-consumer)");
                 usage(2);
             }
         }
@@ -71,12 +80,19 @@ public final class Ternctl {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
-                  run broker|dispatcher|logic-node|global-scheduler [--config file]
+                  run broker|dispatcher|logic-node|global-scheduler|rate-controller|bypass-consumer
+                                              [--config file]
                                               run that one role in the foreground against an existing Redis and
                                               Kafka (SIGTERM or Ctrl-C stops it in order)
                   region list|failover|failback|watch|history ...
                                               the global scheduler's regions: move a region's devices elsewhere
                                               and back, follow a move (ternctl region --help)
+                  throttle status|set --rate N|release
+                                              the rate controller's directive: see it, pin the global permit,
+                                              release the pin (ternctl throttle --help)
+                  scale status|schedule --at T --replicas N --for 30m
+                                              the bypass consumers' autoscaler: see it, schedule a floor ahead
+                                              of a known peak (ternctl scale --help)
                 Settings come from the optional properties file and TERN_* environment variables,
                 e.g. TERN_LOGIC_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
         System.exit(status);

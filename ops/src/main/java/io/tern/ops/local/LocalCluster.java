@@ -2,10 +2,14 @@ package io.tern.ops.local;
 
 import io.tern.broker.Broker;
 import io.tern.broker.config.BrokerConfig;
+import io.tern.bypass.BypassConsumer;
+import io.tern.bypass.config.BypassConfig;
 import io.tern.dispatcher.Dispatcher;
 import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.logic.LogicNode;
 import io.tern.logic.config.LogicConfig;
+import io.tern.ratecontrol.RateController;
+import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.runtime.config.Settings;
 import io.tern.scheduler.GlobalScheduler;
 import io.tern.scheduler.config.SchedulerConfig;
@@ -32,13 +36,17 @@ public final class LocalCluster implements AutoCloseable {
     private final List<Broker> brokers = new ArrayList<>();
     private final List<LogicNode> logicNodes = new ArrayList<>();
     private final GlobalScheduler scheduler;
+    private final RateController rateController;
+    private final BypassConsumer bypassConsumer;
 
     /**
      * What runs: {@code brokers} brokers, broker i in {@code regions[(i-1) % size]} (empty: every broker in
      * {@code broker.region}), {@code logicNodes} logic nodes and, with {@code scheduler}, a global scheduler
-     * whose {@code scheduler.regions} default to {@code regions}.
+     * whose {@code scheduler.regions} default to {@code regions}; with {@code throttling}, the issue-11 roles:
+     * a rate controller (SRE token: the scheduler's unless {@code ratecontrol.sre-token} is set) and one bypass
+     * consumer draining {@code tern.buffer}.
      */
-    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler) {
+    public record Layout(int brokers, List<String> regions, int logicNodes, boolean scheduler, boolean throttling) {
         public Layout {
             regions = List.copyOf(regions);
             if (brokers < 1 || logicNodes < 1) {
@@ -48,7 +56,7 @@ public final class LocalCluster implements AutoCloseable {
 
         /** Every broker in the brokers' configured region, one logic node. */
         public static Layout oneRegion(int brokers) {
-            return new Layout(brokers, List.of(), 1, false);
+            return new Layout(brokers, List.of(), 1, false, false);
         }
 
         /** The region of broker {@code n} (from 1), or null for {@code broker.region}. */
@@ -66,9 +74,19 @@ public final class LocalCluster implements AutoCloseable {
         }
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
         scheduler = layout.scheduler() ? GlobalScheduler.start(SchedulerConfig.from(schedulerSettings())) : null;
+        rateController = layout.throttling() ? RateController.start(RateControllerConfig.from(controllerSettings())) : null;
         for (int k = 1; k <= layout.logicNodes(); k++) {
             logicNodes.add(LogicNode.start(logicConfig(k)));
         }
+        bypassConsumer = layout.throttling() ? BypassConsumer.start(BypassConfig.from(settings)) : null;
+    }
+
+    /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own. */
+    private Settings controllerSettings() {
+        if (scheduler == null || settings.string("ratecontrol.sre-token", null) != null) {
+            return settings;
+        }
+        return settings.with(Map.of("ratecontrol.sre-token", scheduler.config().sreToken()));
     }
 
     /**
@@ -86,13 +104,14 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Points every role at one Redis and one Kafka. */
     public static Settings wire(Settings settings, String redisUri, String kafkaBootstrap) {
-        return settings.with(Map.of(
-                "dispatcher.redis-uri", redisUri,
-                "broker.redis-uri", redisUri,
-                "broker.kafka-bootstrap", kafkaBootstrap,
-                "logic.redis-uri", redisUri,
-                "scheduler.redis-uri", redisUri,
-                "logic.kafka-bootstrap", kafkaBootstrap));
+        Map<String, String> w = new HashMap<>();
+        for (String role : List.of("dispatcher", "broker", "logic", "scheduler", "ratecontrol", "bypass")) {
+            w.put(role + ".redis-uri", redisUri);
+        }
+        for (String kafkaUser : List.of("broker", "logic", "bypass", "ratecontrol.scale")) {
+            w.put(kafkaUser + ".kafka-bootstrap", kafkaBootstrap);
+        }
+        return settings.with(w);
     }
 
     /** Starts broker number {@code n} (1-based): id b{n}, its layout region, ports offset by n-1 unless they are 0. */
@@ -157,6 +176,16 @@ public final class LocalCluster implements AutoCloseable {
         return scheduler;
     }
 
+    /** The rate controller, or null when the layout has none. */
+    public RateController rateController() {
+        return rateController;
+    }
+
+    /** The bypass consumer, or null when the layout has none. */
+    public BypassConsumer bypassConsumer() {
+        return bypassConsumer;
+    }
+
     /** Stops the first logic node and starts a new one with the same settings (a restart). */
     public LogicNode restartLogic() {
         logicNodes.get(0).close();
@@ -173,9 +202,15 @@ public final class LocalCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        // Reverse of start: the API first, so nothing new arrives while brokers go.
+        // Reverse of start: the drain and the API first, so nothing new arrives while brokers go.
+        if (bypassConsumer != null) {
+            bypassConsumer.close();
+        }
         for (int k = logicNodes.size() - 1; k >= 0; k--) {
             logicNodes.get(k).close();
+        }
+        if (rateController != null) {
+            rateController.close();
         }
         if (scheduler != null) {
             scheduler.close();

@@ -12,6 +12,7 @@ import io.tern.devstack.RedisServer;
 import io.tern.logic.LogicNode;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
+import io.tern.ratecontrol.RateController;
 import io.tern.runtime.config.Settings;
 import io.tern.scheduler.GlobalScheduler;
 import io.tern.store.topic.Topics;
@@ -65,6 +66,8 @@ public final class LocalPlatform implements AutoCloseable {
         demoApp.put("broker.dev-mode", "true");
         demoApp.put("logic.dev-mode", "true");
         demoApp.put("scheduler.dev-mode", "true");
+        demoApp.put("ratecontrol.dev-mode", "true");
+        demoApp.put("bypass.dev-mode", "true");
         if (config.sreToken() != null) {
             demoApp.put("scheduler.sre-token", config.sreToken());
         }
@@ -78,7 +81,7 @@ public final class LocalPlatform implements AutoCloseable {
         devTls = config.devTls().enabled() ? DevCertificates.ensure(config.devTls().dir()) : null;
         Settings roles = LocalCluster.wire(settings, redis.uri(), kafka.bootstrapServers()).with(demoApp);
         cluster = LocalCluster.start(devTls == null ? roles : withDevTls(roles, devTls),
-                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes(), true));
+                new LocalCluster.Layout(config.brokers(), config.regions(), config.logicNodes(), true, true));
         demoDevice = config.demoDevice() ? startDemoDevice(out) : null;
     }
 
@@ -159,6 +162,13 @@ public final class LocalPlatform implements AutoCloseable {
         String schedulerUrl = url(scheduler.address());
         out.println("  scheduler      " + schedulerUrl + "   (global scheduler: SRE admin API /v1/regions, /health, /metrics; regions "
                 + String.join(", ", scheduler.config().regions()) + ")");
+        RateController controller = cluster.rateController();
+        String controllerUrl = url(controller.address());
+        out.println("  rate control   " + controllerUrl + "   (rate controller: SRE admin API /v1/throttle, /v1/scale, /health, /metrics; "
+                + "throttles at " + percent(controller.config().throttleAt()) + " of the brokers' capacity, releases below "
+                + percent(controller.config().releaseBelow()) + ")");
+        out.println("  bypass         " + url(cluster.bypassConsumer().address()) + "   (bypass consumer draining Kafka "
+                + "tern.buffer at the permit: /health, /metrics)");
         out.println("  SRE token      " + scheduler.config().sreToken()
                 + (config.sreToken() == null ? "   (generated; set TERN_LOCAL_SRE_TOKEN to choose one)" : "   (TERN_LOCAL_SRE_TOKEN)"));
         out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());
@@ -181,6 +191,14 @@ public final class LocalPlatform implements AutoCloseable {
                   # then: curl -s %4$s/v1/messages/<msgId> -H "authToken: $TOKEN"
                 %n""", config.demoAppId(), config.demoAppKey(), config.demoAppSecret(), logic, config.demoRegId());
         printRegionDrill(out, schedulerUrl, scheduler.config().sreToken());
+        out.printf("""
+                Throttle and scale (the rate controller; pushes beyond the permit are queued in Kafka and drained):
+                  export TERN_CONTROLLER_URL=%1$s TERN_SRE_TOKEN=%2$s
+                  ./ternctl throttle status
+                  ./ternctl throttle set --rate 5 --reason drill     # then push a few: they answer "queued" and trickle in
+                  ./ternctl throttle release
+                  ./ternctl scale status
+                %n""", controllerUrl, scheduler.config().sreToken());
         out.println("Ctrl-C stops everything.");
         out.flush();
     }
@@ -209,6 +227,10 @@ public final class LocalPlatform implements AutoCloseable {
         out.println("Watch regions in metrics: for u in " + String.join(" ", metrics)
                 + "; do curl -s $u/metrics | grep -iE 'region|redirect|admission'; done");
         out.println();
+    }
+
+    private static String percent(double fraction) {
+        return Math.round(fraction * 100) + " %";
     }
 
     private static String url(InetSocketAddress a) {

@@ -32,7 +32,8 @@ public final class PushStream {
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(90);
 
     /** One accepted single push. */
-    public record Accepted(String device, String regId, long msgId, long firstAttemptNanos, long acceptedNanos) {
+    public record Accepted(String device, String regId, long msgId, long firstAttemptNanos, long acceptedNanos,
+                           String status) {
     }
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -87,7 +88,7 @@ public final class PushStream {
         long first = System.nanoTime();
         return call("/v1/push/single", json.toString(), first)
                 .thenApply(r -> r.map(n -> new Accepted(device, regId, Long.parseLong(n.get("msgId").asText()), first,
-                        System.nanoTime())));
+                        System.nanoTime(), n.path("status").asText(null))));
     }
 
     /** Stores a task body then targets {@code regIds} with it (both retried); the list answer (taskId, invalidRegIds). */

@@ -52,8 +52,8 @@ class LocalPlatformIT {
         s.put("local.kafka-port", Integer.toString(Ports.free()));
         s.put("local.dev-tls-dir", dir.resolve("tls").toString());
         s.put("local.sre-token", SRE_TOKEN);
-        for (String port : List.of("dispatcher.port", "logic.port", "scheduler.port", "broker.tcp-port", "broker.ws-port",
-                "broker.internal-port", "broker.admin-port")) {
+        for (String port : List.of("dispatcher.port", "logic.port", "scheduler.port", "ratecontrol.port", "bypass.port",
+                "broker.tcp-port", "broker.ws-port", "broker.internal-port", "broker.admin-port")) {
             s.put(port, "0");
         }
         platform = LocalPlatform.start(Settings.of(s), new PrintStream(printed, true, StandardCharsets.UTF_8));
@@ -84,12 +84,17 @@ class LocalPlatformIT {
         assertEquals(2, platform.cluster().logicNodes().size());
         assertNotNull(platform.cluster().scheduler());
         assertEquals(List.of("north", "south"), platform.cluster().scheduler().config().regions());
+        assertNotNull(platform.cluster().rateController(), "dev mode runs a rate controller");
+        assertNotNull(platform.cluster().bypassConsumer(), "and a bypass consumer");
+        assertEquals(SRE_TOKEN, platform.cluster().rateController().config().sreToken(), "one SRE token for both admin APIs");
 
         List<InetSocketAddress> roles = new ArrayList<>();
         brokers.forEach(b -> roles.add(b.adminAddress()));
         roles.add(platform.cluster().dispatcher().address());
         platform.cluster().logicNodes().forEach(l -> roles.add(l.address()));
         roles.add(platform.cluster().scheduler().address());
+        roles.add(platform.cluster().rateController().address());
+        roles.add(platform.cluster().bypassConsumer().address());
         HttpClient http = HttpClient.newHttpClient();
         for (InetSocketAddress role : roles) {
             URI health = URI.create("http://" + role.getHostString() + ":" + role.getPort() + "/health");
@@ -157,7 +162,7 @@ class LocalPlatformIT {
     }
 
     @Test
-    void bannerPrintsTheSchedulerTokenAndTheFailoverDrill() {
+    void bannerPrintsTheSchedulerTokenTheControllerAndTheDrills() {
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
         platform.printBanner(new PrintStream(banner, true, StandardCharsets.UTF_8));
         String text = banner.toString(StandardCharsets.UTF_8);
@@ -172,6 +177,11 @@ class LocalPlatformIT {
         assertTrue(text.contains("Watch regions in metrics: for u in " + schedulerUrl + " "), text);
         assertTrue(text.contains("region north"), text);
         assertTrue(text.contains("region south"), text);
+        InetSocketAddress controller = platform.cluster().rateController().address();
+        String controllerUrl = "http://" + controller.getHostString() + ":" + controller.getPort();
+        assertTrue(text.contains("rate control   " + controllerUrl), text);
+        assertTrue(text.contains("export TERN_CONTROLLER_URL=" + controllerUrl + " TERN_SRE_TOKEN=" + SRE_TOKEN), text);
+        assertTrue(text.contains("./ternctl throttle status"), text);
     }
 
     @Test

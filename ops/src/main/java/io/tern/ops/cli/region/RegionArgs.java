@@ -1,5 +1,6 @@
 package io.tern.ops.cli.region;
 
+import io.tern.ops.cli.admin.UsageException;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 

@@ -2,6 +2,9 @@ package io.tern.ops.cli.region;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.ops.cli.admin.AdminClient;
+import io.tern.ops.cli.admin.ApiError;
+import io.tern.ops.cli.admin.UsageException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -66,7 +69,7 @@ public final class RegionCommand {
             err.println(usage());
             return USAGE;
         }
-        SchedulerClient client = new SchedulerClient(a.scheduler(), a.token());
+        AdminClient client = new AdminClient(a.scheduler(), a.token());
         try {
             return switch (a.action()) {
                 case LIST -> print(a, client.get("/v1/regions"), RegionView::regions);
@@ -91,7 +94,7 @@ public final class RegionCommand {
         }
     }
 
-    private int print(RegionArgs a, SchedulerClient.Answer answer, Function<JsonNode, String> render) {
+    private int print(RegionArgs a, AdminClient.Answer answer, Function<JsonNode, String> render) {
         if (a.json()) {
             out.println(answer.raw());
         } else {
@@ -103,7 +106,7 @@ public final class RegionCommand {
     }
 
     private static ObjectNode body(RegionArgs a) {
-        ObjectNode b = SchedulerClient.JSON.createObjectNode();
+        ObjectNode b = AdminClient.JSON.createObjectNode();
         if (a.to() != null) {
             b.put("to", a.to());
         }
@@ -125,7 +128,7 @@ public final class RegionCommand {
      * only the watching stops) or Ctrl-C. On a terminal one line is redrawn; otherwise a line is printed when
      * the progress changes.
      */
-    private int watch(RegionArgs a, SchedulerClient client) throws ApiError, IOException, InterruptedException {
+    private int watch(RegionArgs a, AdminClient client) throws ApiError, IOException, InterruptedException {
         Instant deadline = clock.instant().plus(a.timeout());
         Line line = new Line();
         Thread endLine = new Thread(line::end, "ternctl-watch-ctrl-c");
@@ -133,7 +136,7 @@ public final class RegionCommand {
         try {
             String lastShown = null;
             while (true) {
-                SchedulerClient.Answer answer = client.get(path(a.region()) + "/move");
+                AdminClient.Answer answer = client.get(path(a.region()) + "/move");
                 JsonNode p = answer.json();
                 boolean moving = RegionView.moving(p);
                 if (a.json()) {

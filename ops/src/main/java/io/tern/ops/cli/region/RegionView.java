@@ -1,6 +1,7 @@
 package io.tern.ops.cli.region;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tern.ops.cli.admin.ApiError;
 
 import java.time.Duration;
 import java.time.Instant;

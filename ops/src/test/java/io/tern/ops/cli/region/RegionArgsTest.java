@@ -1,5 +1,6 @@
 package io.tern.ops.cli.region;
 
+import io.tern.ops.cli.admin.UsageException;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;

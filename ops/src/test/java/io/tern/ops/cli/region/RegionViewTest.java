@@ -2,6 +2,7 @@ package io.tern.ops.cli.region;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tern.ops.cli.admin.ApiError;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

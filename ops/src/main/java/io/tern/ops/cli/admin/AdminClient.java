@@ -1,4 +1,4 @@
-package io.tern.ops.cli.region;
+package io.tern.ops.cli.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,11 +13,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /**
- * The global scheduler's admin API as the CLI calls it: every request carries the SRE token; a 2xx
- * answer is returned as JSON, anything else becomes an {@link ApiError} with the API's code, message and field.
+ * A role's SRE admin API as the CLI calls it (the global scheduler's, the rate controller's): every request
+ * carries the SRE token; a 2xx answer is returned as JSON, anything else becomes an {@link ApiError} with the
+ * API's code, message and field.
  */
-public final class SchedulerClient {
-    static final ObjectMapper JSON = new ObjectMapper();
+public final class AdminClient {
+    public static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
 
@@ -29,7 +30,7 @@ public final class SchedulerClient {
     public record Answer(int status, JsonNode json, String raw) {
     }
 
-    public SchedulerClient(URI base, String token) {
+    public AdminClient(URI base, String token) {
         this.base = base;
         this.token = token;
     }
@@ -50,6 +51,16 @@ public final class SchedulerClient {
             b.header("If-Match", Long.toString(ifMatch));
         }
         return send(b.build());
+    }
+
+    /** PUT {@code body}. */
+    public Answer put(String path, ObjectNode body) throws ApiError, IOException, InterruptedException {
+        return send(request(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())).build());
+    }
+
+    public Answer delete(String path) throws ApiError, IOException, InterruptedException {
+        return send(request(path).DELETE().build());
     }
 
     private HttpRequest.Builder request(String path) {

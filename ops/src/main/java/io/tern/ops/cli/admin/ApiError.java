@@ -1,7 +1,7 @@
-package io.tern.ops.cli.region;
+package io.tern.ops.cli.admin;
 
 /**
- * The scheduler refused a call: its HTTP status and its error body {@code {"code","message","field"?}}.
+ * The admin API refused a call: its HTTP status and its error body {@code {"code","message","field"?}}.
  *
  * @param raw the body as received, printed as is with {@code --output json}
  */
