@@ -17,8 +17,11 @@ import java.time.Duration;
  *                     longer trusted and the fallback rate applies
  * @param fallbackRate {@code fallback-rate}, default 5000: deliveries/s THIS obeyer allows itself when no controller
  *                     keeps a directive (none ever, or its heartbeat is older than hold-last); per obeyer, not shared
+ * @param burst        {@code burst}, default 100ms: how much of its share an obeyer may spend at once (the bucket's
+ *                     size, at least 1). A bucket of a whole second let up to twice the permit through in the second a
+ *                     burst began (full bucket plus refill); 100 ms keeps any second within 1.1 x the share
  */
-public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate) {
+public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate, Duration burst) {
     public PermitConfig {
         ConfigException.require(poll != null && poll.toMillis() >= 10 && poll.toSeconds() <= 60,
                 "permit.poll must be in [10ms, 60s]");
@@ -28,10 +31,18 @@ public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast,
                 "permit.hold-last must be in [permit.poll, 1h]");
         ConfigException.require(fallbackRate >= 1 && fallbackRate <= ThrottleDirective.MAX_PERMIT,
                 "permit.fallback-rate must be in [1, " + ThrottleDirective.MAX_PERMIT + "]");
+        ConfigException.require(burst != null && burst.toMillis() >= 1 && burst.toSeconds() <= 10,
+                "permit.burst must be in [1ms, 10s]");
+    }
+
+    /** With the default burst. */
+    public PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate) {
+        this(poll, obeyerTtl, holdLast, fallbackRate, Duration.ofMillis(100));
     }
 
     public static PermitConfig defaults() {
-        return new PermitConfig(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10), 5000);
+        return new PermitConfig(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10), 5000,
+                Duration.ofMillis(100));
     }
 
     /** @param prefix the role's key prefix, e.g. {@code logic} reads {@code logic.permit.*} */
@@ -42,6 +53,7 @@ public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast,
                 s.duration(p + "poll", d.poll()),
                 s.duration(p + "obeyer-ttl", d.obeyerTtl()),
                 s.duration(p + "hold-last", d.holdLast()),
-                s.longValue(p + "fallback-rate", d.fallbackRate()));
+                s.longValue(p + "fallback-rate", d.fallbackRate()),
+                s.duration(p + "burst", d.burst()));
     }
 }

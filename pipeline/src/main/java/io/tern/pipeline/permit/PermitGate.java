@@ -112,11 +112,30 @@ public final class PermitGate implements AutoCloseable {
     /** Takes {@code n} permits if the bucket holds them now; never waits. */
     public boolean tryAcquire(long n) {
         requirePositive(n);
-        if (share.perSecond() > 0 && bucket.tryConsume(n)) {
+        double perSecond = share.perSecond();
+        if (perSecond <= 0) {
+            return false;
+        }
+        long capacity = capacity(perSecond);
+        if (n <= capacity ? bucket.tryConsume(n) : takeIntoDebt(n, capacity)) {
             granted.add(n);
             return true;
         }
         return false;
+    }
+
+    /**
+     * A cost above the bucket's size (a list push) passes only when the bucket is full, and leaves the bucket in debt:
+     * what follows waits until it is paid, so the share holds on average and a big push is not buffered for ever.
+     */
+    private boolean takeIntoDebt(long n, long capacity) {
+        synchronized (bucket) {
+            if (bucket.getAvailableTokens() < capacity) {
+                return false;
+            }
+            bucket.consumeIgnoringRateLimits(n);
+            return true;
+        }
     }
 
     /**
@@ -229,8 +248,8 @@ public final class PermitGate implements AutoCloseable {
         }
     }
 
-    /** {@code permit} deliveries/s shared by {@code obeyers}: refills evenly, holds one second's share (at least 1). */
-    private static Bandwidth limit(long permit, long obeyers) {
+    /** {@code permit} deliveries/s shared by {@code obeyers}: refills evenly, holds {@code burst} of the share (≥ 1). */
+    private Bandwidth limit(long permit, long obeyers) {
         double perSecond = (double) permit / obeyers;
         long capacity = capacity(perSecond);
         if (permit >= obeyers) {
@@ -242,8 +261,8 @@ public final class PermitGate implements AutoCloseable {
                 .refillGreedy(1, Duration.ofMillis(Math.max(1, 1000 * obeyers / permit))).build();
     }
 
-    private static long capacity(double perSecond) {
-        return Math.max(1, (long) Math.ceil(perSecond));
+    private long capacity(double perSecond) {
+        return Math.max(1, (long) Math.ceil(perSecond * config.burst().toNanos() / 1e9));
     }
 
     private static void requirePositive(long n) {

@@ -83,7 +83,7 @@ class PermitGateIT {
     @Test
     void whatTheGateGrantsIsReportedToTheControllerAsGatedLoadUntilItCloses() {
         PermitGate g = gate("it-usage", new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(5),
-                Duration.ofSeconds(10), 1000));
+                Duration.ofSeconds(10), 1000, Duration.ofSeconds(1)));
         PermitUsageRepository usage = new PermitUsageRepository(redis);
         await().atMost(Duration.ofSeconds(30)).until(() -> usage.gatedPerSecond(clock.get()).join().isPresent());
         for (int i = 0; i < 10; i++) {
@@ -190,16 +190,34 @@ class PermitGateIT {
     @Test
     void intakeTakesOnlyWhatTheBucketHoldsAndItRefillsAtTheShare() {
         PermitGate g = gate("it-a", new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(1),
-                Duration.ofSeconds(10), 50));
+                Duration.ofSeconds(10), 50, Duration.ofSeconds(1)));
         long version = directive(10);
         await().atMost(Duration.ofSeconds(30)).until(() -> g.share().directiveVersion() == version);
         // Re-rated from the fallback's full 50: the bucket keeps at most the new second's 10.
         assertTrue(g.tryAcquire(10));
         assertFalse(g.tryAcquire(1), "empty until time passes");
-        assertFalse(g.tryAcquire(11), "more than a second's share is never taken at once");
+        assertFalse(g.tryAcquire(11), "more than the bucket holds is taken only from a full bucket");
         nanos.addAndGet(Duration.ofMillis(300).toNanos());
         assertTrue(g.tryAcquire(3), "10/s refills 3 in 300 ms");
         assertFalse(g.tryAcquire(1));
+    }
+
+    @Test
+    void theDefaultBucketHoldsATenthOfASecondSoABurstCannotDoubleTheShareAndABigPushGoesIntoDebt() {
+        PermitGate g = gate("it-a", new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(1),
+                Duration.ofSeconds(10), 50));
+        long version = directive(1000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> g.share().directiveVersion() == version);
+        nanos.addAndGet(Duration.ofSeconds(1).toNanos()); // idle: the bucket is full
+        assertTrue(g.tryAcquire(100), "a full bucket is 100 ms of 1000/s");
+        assertFalse(g.tryAcquire(1));
+        nanos.addAndGet(Duration.ofMillis(100).toNanos());
+        assertTrue(g.tryAcquire(500), "a list of 500 passes a full bucket, into debt");
+        nanos.addAndGet(Duration.ofMillis(400).toNanos());
+        assertFalse(g.tryAcquire(1), "the debt of 400 is paid only after 400 ms");
+        nanos.addAndGet(Duration.ofMillis(100).toNanos());
+        assertTrue(g.tryAcquire(100));
+        // 700 granted over the 600 ms since the bucket was full: the share of 600 plus one bucket, no more.
     }
 
     @Test
