@@ -22,7 +22,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -59,6 +65,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BurstIT {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
     static final String APP = "burst";
     static final String APP_KEY = "burst-key";
     static final String APP_SECRET = "burst-secret";
@@ -94,6 +102,9 @@ class BurstIT {
         s.put("broker.capacity", Integer.toString(BROKER_CAPACITY));
         // The controller's floor (default 100/s) must sit below 90 % of this small C, or the floor itself breaks it.
         s.put("ratecontrol.min-permit", "10");
+        // A throttle, too, waits the dwell after the directive in force: 2 s (not 10) lets the controller act on what
+        // the permit does not gate (redeliveries on this loaded machine) within the short burst.
+        s.put("ratecontrol.min-dwell", "2s");
         Path dir = Path.of("target", "burst", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))
                 .toAbsolutePath();
         cluster = ProcessCluster.start(ProcessCluster.Options.of(dir, 2, 2, s, List.of(Topics.ACKS, Topics.JOBS,
@@ -109,6 +120,10 @@ class BurstIT {
         api.login();
         // The controller leads and has seen both brokers' capacity before the burst.
         Awaitility.await().atMost(START).until(() -> leader().isPresent() && capacitySeen() == CAPACITY);
+        // ...and every logic node obeys its directive, shared by all four obeyers: before it, each is on its fallback
+        // rate (per obeyer, far above this small C), which is the safe rate of a platform without a controller.
+        Awaitility.await().atMost(START).until(() -> cluster.logicUrls().stream()
+                .allMatch(url -> permitFact(url).matches("directive v\\d+ \\d+/s shared by 4")));
         Thread sampler = new Thread(() -> {
             while (sampling) {
                 downstream.add(new BrokerRegistry(redis).live().join().stream()
@@ -234,6 +249,17 @@ class BurstIT {
             return holder == null ? Optional.empty() : Optional.of(holder.substring(0, holder.indexOf('|')));
         } catch (Exception e) {
             return Optional.empty();
+        }
+    }
+
+    /** The {@code permit} fact of a logic node's /health: how its share of the permit is decided. */
+    private static String permitFact(URI logicUrl) {
+        try {
+            String body = HTTP.send(HttpRequest.newBuilder(logicUrl.resolve("/health")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return JSON.readTree(body).path("permit").asText();
+        } catch (Exception e) {
+            return "unreadable: " + e;
         }
     }
 
