@@ -99,7 +99,7 @@ public final class SinglePushService {
         if (now >= m.expiresAtMillis()) {
             return expireQueued(m, now, "its TTL passed in the buffer");
         }
-        return messages.accept(m).thenCompose(accepted -> {
+        return messages.accept(m, now).thenCompose(accepted -> {
             if (accepted.unknownDevice()) {
                 return expireQueued(m, clock.getAsLong(), "its device was forgotten");
             }

@@ -44,12 +44,21 @@ public final class MessageRepository {
      * ({@code created} true, once); any other message already under it makes this a repeat ({@code created} false).
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m) {
+        return accept(m, m.createdAtMillis());
+    }
+
+    /**
+     * As {@link #accept(NewMessage)}, for a push sent at {@code sendingAtMillis} rather than when it was created (one
+     * drained from the burst buffer): its delivery check is due a delay after the PUSH, not after its creation, else
+     * the sweeper would resend it while the drain's PUSH is on its way.
+     */
+    public CompletableFuture<AcceptResult> accept(NewMessage m, long sendingAtMillis) {
         String requestId = m.requestId() == null ? "" : m.requestId();
         String[] keys = {
                 Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()),
                 Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId()), Keys.device(m.appId(), m.regId()),
                 Keys.redeliveryDue()};
-        String checkAt = checks.enabled() ? Long.toString(m.createdAtMillis() + checks.delay().toMillis()) : "0";
+        String checkAt = checks.enabled() ? Long.toString(sendingAtMillis + checks.delay().toMillis()) : "0";
         return ACCEPT.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
                 Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
                 Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),

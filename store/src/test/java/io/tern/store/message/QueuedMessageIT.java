@@ -82,6 +82,20 @@ class QueuedMessageIT {
     }
 
     @Test
+    void aMessageDrainedLateIsCheckedADelayAfterItsDrainNotAfterItsCreation() {
+        String app = "app-" + UUID.randomUUID();
+        MessageRepository checked = new MessageRepository(redis, new QueuePolicy(10, Duration.ofDays(7),
+                Duration.ofDays(1), Duration.ofHours(24)), new DeliveryChecks(Duration.ofSeconds(5), 1000));
+        NewMessage m = message(app, routedDevice(app), null);
+        checked.recordQueued(m).join();
+        long drainedAt = NOW + 60_000; // a minute in the buffer
+        assertTrue(checked.accept(m, drainedAt).join().created());
+        Double due = redis.async().zscore(Keys.redeliveryDue(), Long.toString(m.msgId())).toCompletableFuture().join();
+        // Due at creation + 5 s, the sweeper would resend it alongside the drain's own PUSH.
+        assertEquals(drainedAt + 5_000, due.longValue());
+    }
+
+    @Test
     void aRepeatedRequestIdWhileQueuedAnswersTheFirstMsgId() {
         String app = "app-" + UUID.randomUUID();
         NewMessage first = message(app, routedDevice(app), "req-2");
