@@ -84,11 +84,16 @@ class BatchConsumerIT {
                 Duration.ofSeconds(30));
     }
 
+    /** One at a time, each acknowledged: a send that failed (a just-created topic's metadata) fails here, not later. */
     private static void publish(String topic, Integer partition, String... values) {
         for (String v : values) {
-            producer.send(new ProducerRecord<>(topic, partition, v, v.getBytes(StandardCharsets.UTF_8)));
+            try {
+                producer.send(new ProducerRecord<>(topic, partition, v, v.getBytes(StandardCharsets.UTF_8)))
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("publishing " + v + " to " + topic + " failed", e);
+            }
         }
-        producer.flush();
     }
 
     private static String value(ConsumerRecord<String, byte[]> r) {
