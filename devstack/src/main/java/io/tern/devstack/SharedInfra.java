@@ -15,6 +15,7 @@ public final class SharedInfra {
 
     private static RedisServer redis; // guarded by SharedInfra.class
     private static KafkaBroker kafka; // guarded by SharedInfra.class
+    private static RedisServer diskKv; // guarded by SharedInfra.class
     private static boolean hookInstalled; // guarded by SharedInfra.class
 
     private SharedInfra() {
@@ -27,6 +28,18 @@ public final class SharedInfra {
             redis = RedisServer.start(RedisServer.Options.defaults());
         }
         return redis;
+    }
+
+    /**
+     * The disk KV's stand-in (Apache Kvrocks in production, not shipped by any registry reachable here): a second
+     * redis-server writing every command to its AOF before it answers ({@code appendfsync always}).
+     */
+    public static synchronized RedisServer diskKv() {
+        if (diskKv == null || diskKv.isClosed()) {
+            installHook();
+            diskKv = RedisServer.start(RedisServer.Options.defaults().withAppendOnly(true));
+        }
+        return diskKv;
     }
 
     public static synchronized KafkaBroker kafka() {
@@ -47,11 +60,14 @@ public final class SharedInfra {
 
     private static void stopAll() {
         RedisServer r;
+        RedisServer d;
         KafkaBroker k;
         synchronized (SharedInfra.class) {
             r = redis;
+            d = diskKv;
             k = kafka;
             redis = null;
+            diskKv = null;
             kafka = null;
         }
         // Each in its own try: a failing Kafka shutdown must not leave a redis-server process behind.
@@ -67,6 +83,13 @@ public final class SharedInfra {
                 r.close();
             } catch (RuntimeException e) {
                 log.warn("stopping shared Redis failed", e);
+            }
+        }
+        if (d != null) {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping the shared disk KV failed", e);
             }
         }
     }

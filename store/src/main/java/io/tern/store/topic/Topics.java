@@ -15,6 +15,13 @@ public final class Topics {
     public static final String BUFFER = "tern.buffer";
     /** Group-push task bodies (payload tasks), keyed by taskId, for the disk-KV backup. */
     public static final String BODIES = "tern.bodies";
+    /**
+     * Device routes as brokers change them ({@link io.tern.store.route.RouteChange}, keyed by appId:regId), a
+     * compacted topic: the copy of the routes that outlives a Redis outage, kept in the disk KV by the backup.
+     */
+    public static final String ROUTES = "tern.routes";
+    /** The disk-KV backup's consumer group (bodies and routes). */
+    public static final String DISK_KV_GROUP = "tern-disk-kv";
     /** The bypass consumers' group: its lag on {@link #BUFFER} is the buffer's backlog. */
     public static final String BYPASS_GROUP = "tern-bypass";
     /** Buffer records that cannot be parsed or failed every attempt. */
@@ -25,7 +32,9 @@ public final class Topics {
     public static final String JOBS_DEAD_LETTER = deadLetter(JOBS);
     /** Every topic a cluster needs, for whoever creates them (dev runner, load test, an SRE's script). */
     public static final List<String> ALL = List.of(ACKS, JOBS, ACKS_DEAD_LETTER, JOBS_DEAD_LETTER, BUFFER,
-            BUFFER_DEAD_LETTER, BODIES);
+            BUFFER_DEAD_LETTER, BODIES, ROUTES);
+    /** Topics whose old records are compacted away per key rather than deleted by age. */
+    public static final List<String> COMPACTED = List.of(ROUTES);
 
     private Topics() {
     }
