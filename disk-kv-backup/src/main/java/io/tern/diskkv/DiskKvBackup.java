@@ -1,5 +1,7 @@
 package io.tern.diskkv;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.tern.diskkv.config.BackupConfig;
 import io.tern.diskkv.lag.BackupLag;
 import io.tern.diskkv.lag.GroupLag;
@@ -36,16 +38,18 @@ public final class DiskKvBackup implements AutoCloseable {
     private final BatchConsumer routes;
     private final GroupLag groupLag;
     private final BackupLag lag;
+    private final MeterRegistry registry;
     private final StartedResources resources;
 
     private DiskKvBackup(BackupConfig config, HttpServer http, BatchConsumer bodies, BatchConsumer routes,
-                         GroupLag groupLag, BackupLag lag, StartedResources resources) {
+                         GroupLag groupLag, BackupLag lag, MeterRegistry registry, StartedResources resources) {
         this.config = config;
         this.http = http;
         this.bodies = bodies;
         this.routes = routes;
         this.groupLag = groupLag;
         this.lag = lag;
+        this.registry = registry;
         this.resources = resources;
     }
 
@@ -87,7 +91,7 @@ public final class DiskKvBackup implements AutoCloseable {
             log.info("[{}] backing up {} and {} as group {} into {}; admin on http://{}:{}", owner,
                     config.bodiesTopic(), config.routesTopic(), config.group(),
                     Settings.redactUris(config.diskKvUri()), http.address().getHostString(), http.address().getPort());
-            return new DiskKvBackup(config, http, bodies, routes, groupLag, lag, started);
+            return new DiskKvBackup(config, http, bodies, routes, groupLag, lag, registry, started);
         } catch (RuntimeException e) {
             started.close();
             throw e;
@@ -109,8 +113,13 @@ public final class DiskKvBackup implements AutoCloseable {
     }
 
     /** The record-timestamp-to-write timer of {@code topic}. */
-    public io.micrometer.core.instrument.Timer lag(String topic) {
+    public Timer lag(String topic) {
         return lag.timer(topic);
+    }
+
+    /** The role's meters (also on {@code /metrics}). */
+    public MeterRegistry registry() {
+        return registry;
     }
 
     @Override
