@@ -18,6 +18,9 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.intake.PushIntake;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.id.NodeIdLease;
+import io.tern.pipeline.outage.StorageMode;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePushService;
 import io.tern.store.message.StatusMarks;
@@ -68,6 +71,8 @@ public final class LogicNode implements AutoCloseable {
     private final LogicConfig config;
     private final Observability observability;
     private final RedisStore redis;
+    private final StorageMode storage;
+    private final DiskKv diskKv; // null: none configured
     private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
     private final Redeliverer redelivery;
@@ -89,6 +94,10 @@ public final class LogicNode implements AutoCloseable {
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
+        storage = StorageMode.follow(RedisOutage.watch(redis, config.redisOutageAfter(),
+                RedisOutage.DEFAULT_PROBE_EVERY, clock, "logic-" + config.id()), config.redisOutageAfter(),
+                observability.registry(), "logic " + config.id());
+        diskKv = config.diskKvUri() == null ? null : DiskKv.connect(config.diskKvUri(), config.redisTimeout());
         QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
                 config.idempotencyWindow());
         MessageRepository messages = new MessageRepository(redis, policy,
@@ -157,10 +166,14 @@ public final class LogicNode implements AutoCloseable {
         groups.connect(tagPush, scheduler);
         scheduler.start();
 
-        observability.check("redis", redis::isOpen);
+        // Outage mode is degraded but serving: /health stays UP (no orchestrator restart) while the disk KV carries it.
+        observability.check("storage", () -> storage.normal() ? redis.isOpen()
+                : diskKv != null && diskKv.isOpen());
+        observability.fact("storage", storage::describe);
         observability.check("node-id", () -> nodeId.current() != null);
-        observability.check("broker-registry", liveBrokers::fresh);
-        observability.check("receipt-consumer", acks::consuming);
+        // Brokers cannot be re-read from Redis in an outage: the last snapshot stands in.
+        observability.check("broker-registry", () -> liveBrokers.fresh() || !storage.normal());
+        observability.check("receipt-consumer", () -> acks.consuming() || !storage.normal());
         observability.check("job-consumer", tagPush::jobsConsuming);
         // Up on a directive read recently or openly on the fallback rate; the fact says which.
         observability.check("permit", permit::healthy);
@@ -196,6 +209,11 @@ public final class LogicNode implements AutoCloseable {
         return nodeId.nodeId();
     }
 
+    /** Where this node keeps its state now (Redis, or aside during a Redis outage). */
+    public StorageMode storageMode() {
+        return storage;
+    }
+
     /** True once the ack consumer holds its partitions: receipts flow from then on. */
     public boolean receiptsReady() {
         return acks.assigned();
@@ -218,6 +236,10 @@ public final class LogicNode implements AutoCloseable {
         links.close();
         liveBrokers.close();
         nodeId.close();
+        storage.close();
+        if (diskKv != null) {
+            diskKv.close();
+        }
         redis.close();
         observability.close();
         log.info("[logic {}] stopped", config.id());
