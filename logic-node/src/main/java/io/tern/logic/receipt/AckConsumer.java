@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -44,6 +45,7 @@ public final class AckConsumer implements AutoCloseable {
     private final Counter counts;
     private final Counter malformed;
     private final BatchConsumer consumer;
+    private volatile BooleanSupplier storeReady = () -> true;
 
     /**
      * @param instanceId this node's static member name in the receipt group ({@link BatchConsumer})
@@ -66,6 +68,15 @@ public final class AckConsumer implements AutoCloseable {
                 policy, this::apply, AckConsumer::transientFailure, registry, owner + "-ack-consumer");
     }
 
+    /**
+     * Applies no ack while {@code ready} is false (a Redis outage, and its reconciliation: the messages they ack may
+     * not be in Redis yet): the batch fails as transient, so the acks stay in Kafka and are read again later.
+     */
+    public AckConsumer waitFor(BooleanSupplier ready) {
+        this.storeReady = ready;
+        return this;
+    }
+
     public AckConsumer start() {
         consumer.start();
         return this;
@@ -82,6 +93,9 @@ public final class AckConsumer implements AutoCloseable {
     }
 
     private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {
+        if (!storeReady.getAsBoolean()) {
+            return CompletableFuture.failedFuture(new StoreNotReady());
+        }
         List<CompletableFuture<?>> work = new ArrayList<>();
         List<AckRecord> deviceAcks = new ArrayList<>(Math.min(records.size(), applyMax));
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -111,7 +125,7 @@ public final class AckConsumer implements AutoCloseable {
 
     /** Redis down or the callback outbox full: the acks are fine, read them again later. */
     private static boolean transientFailure(Throwable e) {
-        return StoreFailures.isUnavailable(e) || e instanceof CallbackOutbox.FullException
+        return e instanceof StoreNotReady || StoreFailures.isUnavailable(e) || e instanceof CallbackOutbox.FullException
                 || e.getCause() instanceof CallbackOutbox.FullException;
     }
 
@@ -129,6 +143,13 @@ public final class AckConsumer implements AutoCloseable {
                 listener.parked(parked);
             }
         });
+    }
+
+    /** Redis is away or not yet reconciled: the acks wait in Kafka. */
+    private static final class StoreNotReady extends RuntimeException {
+        StoreNotReady() {
+            super("Redis in an outage or being reconciled: acks wait", null, false, false);
+        }
     }
 
     @Override
