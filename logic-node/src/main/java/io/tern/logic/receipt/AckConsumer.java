@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -36,6 +37,10 @@ import java.util.function.LongSupplier;
  */
 public final class AckConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckConsumer.class);
+
+    /** A batch waits this long for the store to be ready (under the batch timeout, 30 s) before it fails. */
+    private static final Duration READY_WAIT = Duration.ofSeconds(20);
+    private static final Duration READY_POLL = Duration.ofMillis(100);
 
     private final AckRepository acks;
     private final ReceiptListener listener;
@@ -94,7 +99,7 @@ public final class AckConsumer implements AutoCloseable {
 
     private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {
         if (!storeReady.getAsBoolean()) {
-            return CompletableFuture.failedFuture(new StoreNotReady());
+            return whenStoreReady(System.nanoTime() + READY_WAIT.toNanos()).thenCompose(x -> apply(records));
         }
         List<CompletableFuture<?>> work = new ArrayList<>();
         List<AckRecord> deviceAcks = new ArrayList<>(Math.min(records.size(), applyMax));
@@ -142,6 +147,23 @@ public final class AckConsumer implements AutoCloseable {
             if (!parked.isEmpty()) {
                 listener.parked(parked);
             }
+        });
+    }
+
+    /**
+     * Completes once the store is ready again (checked every {@link #READY_POLL}), so acks resume within moments of
+     * the reconciliation; fails as transient after {@link #READY_WAIT} (the consumer restarts, the acks are read again).
+     */
+    private CompletableFuture<Void> whenStoreReady(long deadlineNanos) {
+        return CompletableFuture.runAsync(() -> { },
+                CompletableFuture.delayedExecutor(READY_POLL.toMillis(), TimeUnit.MILLISECONDS)).thenCompose(x -> {
+            if (storeReady.getAsBoolean()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (System.nanoTime() - deadlineNanos > 0) {
+                return CompletableFuture.failedFuture(new StoreNotReady());
+            }
+            return whenStoreReady(deadlineNanos);
         });
     }
 
