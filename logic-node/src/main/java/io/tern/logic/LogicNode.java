@@ -169,7 +169,8 @@ public final class LogicNode implements AutoCloseable {
                 .divertInOutage(storage, new AsidePush(diskKv, liveBrokers, links, clock,
                         OUTAGE_RETRY_AFTER_SECONDS, observability.registry()));
         if (diskKv != null) {
-            AsideReconciler reconciler = new AsideReconciler(diskKv, messages, clock, RECONCILE_BATCH,
+            AsideReconciler reconciler = new AsideReconciler(diskKv, messages, new RouteRepository(redis), clock,
+                    RECONCILE_BATCH,
                     observability.registry(), "logic " + config.id());
             storage.reconcileWith(reconciler);
             observability.fact("storage-unrecovered", reconciler::unrecovered);

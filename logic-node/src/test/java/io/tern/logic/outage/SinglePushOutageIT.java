@@ -107,6 +107,7 @@ class SinglePushOutageIT {
             redis.restart();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> node.storageMode().normal());
+        await().atMost(Duration.ofSeconds(30)).until(redisClient::isOpen);
     }
 
     private static HttpResponse<String> send(String method, String path, String body) throws Exception {
@@ -190,6 +191,7 @@ class SinglePushOutageIT {
 
         redis.restart();
         await().atMost(Duration.ofSeconds(30)).until(() -> node.storageMode().normal());
+        await().atMost(Duration.ofSeconds(30)).until(redisClient::isOpen);
 
         HttpResponse<String> read = send("GET", "/v1/messages/" + msgA, null);
         assertEquals(200, read.statusCode(), read.body());
@@ -204,20 +206,33 @@ class SinglePushOutageIT {
     }
 
     @Test
-    void redisBackWithoutItsDataReportsWhatItCouldNotTakeAndTheDiskKvQueueKeepsIt() throws Exception {
-        String offline = device();
+    void redisBackWithoutItsDataGetsWhatTheAsideRecordsHoldAndReportsWhatItCannotTake() throws Exception {
+        String routed = device();
+        diskKv.putRoute(APP, routed, new Route("no-such-broker", "1")).join(); // it connected: the disk KV knows
+        String neverRouted = device();
         long unrecoveredBefore = unrecovered();
         killRedis();
-        HttpResponse<String> a = push(offline, null);
+        HttpResponse<String> a = push(routed, null);
         assertEquals(200, a.statusCode(), a.body());
         long msgA = Long.parseLong(field(a.body(), "msgId"));
+        HttpResponse<String> b = push(neverRouted, null);
+        assertEquals(200, b.statusCode(), b.body());
+        long msgB = Long.parseLong(field(b.body(), "msgId"));
 
         emptyRedisDir();
         redis.restart();
         await().atMost(Duration.ofSeconds(30)).until(() -> node.storageMode().normal());
+        await().atMost(Duration.ofSeconds(30)).until(redisClient::isOpen);
 
-        assertEquals(unrecoveredBefore + 1, unrecovered(), "reported on /health");
-        assertEquals(msgA, diskKv.queued(APP, offline, 10).join().get(0).msgId(),
+        HttpResponse<String> read = send("GET", "/v1/messages/" + msgA, null);
+        assertEquals(200, read.statusCode(), read.body());
+        assertEquals("offline", field(read.body(), "status"), "reconciled from its aside record");
+        assertEquals(1L, redisClient.async().zcard(Keys.queue(APP, routed)).toCompletableFuture().join());
+        assertEquals(0, diskKv.queued(APP, routed, 10).join().size());
+
+        assertEquals(unrecoveredBefore + 1, unrecovered(), "the device nothing proves is reported on /health");
+        assertEquals(404, send("GET", "/v1/messages/" + msgB, null).statusCode());
+        assertEquals(msgB, diskKv.queued(APP, neverRouted, 10).join().get(0).msgId(),
                 "still queued in the disk KV for the device's reconnect");
         assertEquals(0, diskKv.aside(10).join().size());
     }
@@ -236,6 +251,7 @@ class SinglePushOutageIT {
         disk.restart();
         redis.restart();
         await().atMost(Duration.ofSeconds(30)).until(() -> node.storageMode().normal());
+        await().atMost(Duration.ofSeconds(30)).until(redisClient::isOpen);
         assertEquals(0L, redisClient.async().zcard(Keys.queue(APP, offline)).toCompletableFuture().join(),
                 "nothing accepted");
         assertEquals(0, diskKv.queued(APP, offline, 10).join().size());
