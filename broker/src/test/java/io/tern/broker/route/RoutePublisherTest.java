@@ -52,3 +52,4 @@ class RoutePublisherTest {
         p.close(Duration.ofMillis(100));
     }
 
+}
