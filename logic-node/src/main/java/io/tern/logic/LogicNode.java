@@ -18,6 +18,11 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.intake.PushIntake;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.id.NodeIdLease;
+import io.tern.pipeline.outage.AsidePush;
+import io.tern.pipeline.outage.AsideReconciler;
+import io.tern.pipeline.outage.StorageMode;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePushService;
 import io.tern.store.message.StatusMarks;
@@ -65,9 +70,16 @@ import java.util.function.LongSupplier;
 public final class LogicNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogicNode.class);
 
+    /** What a push refused in outage mode tells the caller to wait: about one outage detection. */
+    private static final long OUTAGE_RETRY_AFTER_SECONDS = 2;
+    /** Aside records moved into Redis per round of reconciliation. */
+    private static final int RECONCILE_BATCH = 200;
+
     private final LogicConfig config;
     private final Observability observability;
     private final RedisStore redis;
+    private final StorageMode storage;
+    private final DiskKv diskKv; // null: none configured
     private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
     private final Redeliverer redelivery;
@@ -89,6 +101,10 @@ public final class LogicNode implements AutoCloseable {
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
+        storage = StorageMode.follow(RedisOutage.watch(redis, config.redisOutageAfter(),
+                RedisOutage.DEFAULT_PROBE_EVERY, clock, "logic-" + config.id()), config.redisOutageAfter(),
+                observability.registry(), "logic " + config.id());
+        diskKv = config.diskKvUri() == null ? null : DiskKv.connect(config.diskKvUri(), config.redisTimeout());
         QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
                 config.idempotencyWindow());
         MessageRepository messages = new MessageRepository(redis, policy,
@@ -112,7 +128,8 @@ public final class LogicNode implements AutoCloseable {
         MsgIdGenerator ids = new MsgIdGenerator(nodeId, clock);
         StatusMarks marks = new StatusMarks(messages, config.statusBatchMax(), clock);
         redelivery = new Redeliverer(config.redelivery(), new RedeliveryQueue(redis), messages, new RouteRepository(redis),
-                liveBrokers, registry, links, marks, clock, observability.registry(), config.id()).start();
+                liveBrokers, registry, links, marks, clock, observability.registry(), config.id())
+                .pauseWhile(() -> !storage.normal()).start();
         SinglePushService singlePush = new SinglePushService(messages, marks, liveBrokers, links, ids, redelivery, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
@@ -129,7 +146,7 @@ public final class LogicNode implements AutoCloseable {
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),
                 new AckRepository(redis, config.callback().outbox().lease(), config.callback().outbox().max()),
-                callbacks, clock, observability.registry(), config.id()).start();
+                callbacks, clock, observability.registry(), config.id()).waitFor(storage::normal).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
@@ -148,7 +165,15 @@ public final class LogicNode implements AutoCloseable {
                 observability.registry());
         groups.copyBodiesTo(buffer::body);
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
-                tags, liveBrokers, clock, observability.registry());
+                tags, liveBrokers, clock, observability.registry())
+                .divertInOutage(storage, new AsidePush(diskKv, liveBrokers, links, clock,
+                        OUTAGE_RETRY_AFTER_SECONDS, observability.registry()));
+        if (diskKv != null) {
+            AsideReconciler reconciler = new AsideReconciler(diskKv, messages, clock, RECONCILE_BATCH,
+                    observability.registry(), "logic " + config.id());
+            storage.reconcileWith(reconciler);
+            observability.fact("storage-unrecovered", reconciler::unrecovered);
+        }
         // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
         PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
                 PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
@@ -157,17 +182,21 @@ public final class LogicNode implements AutoCloseable {
         groups.connect(tagPush, scheduler);
         scheduler.start();
 
-        observability.check("redis", redis::isOpen);
+        // Outage mode is degraded but serving: /health stays UP (no orchestrator restart) while the disk KV carries it.
+        observability.check("storage", () -> storage.normal() ? redis.isOpen()
+                : diskKv != null && diskKv.isOpen());
+        observability.fact("storage", storage::describe);
         observability.check("node-id", () -> nodeId.current() != null);
-        observability.check("broker-registry", liveBrokers::fresh);
-        observability.check("receipt-consumer", acks::consuming);
+        // Brokers cannot be re-read from Redis in an outage: the last snapshot stands in.
+        observability.check("broker-registry", () -> liveBrokers.fresh() || !storage.normal());
+        observability.check("receipt-consumer", () -> acks.consuming() || !storage.normal());
         observability.check("job-consumer", tagPush::jobsConsuming);
         // Up on a directive read recently or openly on the fallback rate; the fact says which.
         observability.check("permit", permit::healthy);
         observability.fact("permit", permit::describe);
         observability.fact("buffer-backlog", backlog::total);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), intake, messages, limits, config, callbackGuard,
-                clock);
+                clock).answerInOutage(storage, diskKv);
         TaskApi taskApi = new TaskApi(auth, groups, intake, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
@@ -196,6 +225,11 @@ public final class LogicNode implements AutoCloseable {
         return nodeId.nodeId();
     }
 
+    /** Where this node keeps its state now (Redis, or aside during a Redis outage). */
+    public StorageMode storageMode() {
+        return storage;
+    }
+
     /** True once the ack consumer holds its partitions: receipts flow from then on. */
     public boolean receiptsReady() {
         return acks.assigned();
@@ -218,6 +252,10 @@ public final class LogicNode implements AutoCloseable {
         links.close();
         liveBrokers.close();
         nodeId.close();
+        storage.close();
+        if (diskKv != null) {
+            diskKv.close();
+        }
         redis.close();
         observability.close();
         log.info("[logic {}] stopped", config.id());

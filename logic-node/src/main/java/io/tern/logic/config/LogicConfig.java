@@ -16,6 +16,7 @@ import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.tls.TlsConfig;
+import io.tern.store.redis.RedisOutage;
 
 import java.time.Duration;
 import java.util.Map;
@@ -56,6 +57,11 @@ import java.util.TreeMap;
  *                        {@link PermitConfig}); pushes beyond this node's share go to the burst buffer
  * @param buffer          the burst buffer pushes beyond the permit are written to ({@code logic.buffer.*}, see
  *                        {@link BufferConfig})
+ * @param redisOutageAfter {@code logic.redis-outage-after}, default 2 s: Redis silent this long is an outage (the node
+ *                        switches to outage mode, see docs/reliability.md)
+ * @param diskKvUri       {@code logic.disk-kv-uri}: the disk KV (Kvrocks) that outlives a Redis outage; default
+ *                        {@code redis://127.0.0.1:6666}, none in dev mode (null: outage mode refuses with 503 what
+ *                        needs it)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -69,7 +75,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
-                          ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer) {
+                          ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
+                          Duration redisOutageAfter, String diskKvUri) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -114,6 +121,11 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
         ConfigException.require(permit != null, "logic.permit.* settings are required");
         ConfigException.require(buffer != null, "logic.buffer.* settings are required");
+        // Probed every 250 ms: an outage is entered within after + 250 ms (the 3 s needs after <= 2.5 s).
+        ConfigException.require(redisOutageAfter != null && redisOutageAfter.compareTo(Duration.ofMillis(500)) >= 0
+                        && redisOutageAfter.compareTo(Duration.ofSeconds(60)) <= 0,
+                "logic.redis-outage-after must be between 500ms and 60s, got " + redisOutageAfter);
+        diskKvUri = diskKvUri == null || diskKvUri.isBlank() ? null : diskKvUri.trim();
         // A check due while the direct PUSH may still be answered would send it twice.
         ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
                         && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
@@ -178,7 +190,10 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 AckFilterConfig.from(s),
                 ConsumerPolicy.from(s),
                 PermitConfig.from(s, "logic"),
-                BufferConfig.from(s, "logic"));
+                BufferConfig.from(s, "logic"),
+                s.duration("logic.redis-outage-after", RedisOutage.DEFAULT_AFTER),
+                // Kvrocks' default port; a dev machine runs without one unless told (outage mode then refuses 503).
+                s.string("logic.disk-kv-uri", devMode ? "" : "redis://127.0.0.1:6666"));
         s.warnUnread("logic.");
         return c;
     }
