@@ -176,7 +176,7 @@ class RedisOutageIT {
 
     /** The broker's storage mode as its /health shows it. */
     static boolean storageOutage(Broker broker) {
-        return broker.observability().registry().find("tern.storage.outage").gauge().value() == 1.0;
+        return broker.observability().registry().find("tern.storage.mode").gauge().value() == 1.0;
     }
 
     /** Before an outage is declared (here: never) a route that cannot be written still sends the device elsewhere. */

@@ -13,7 +13,9 @@ import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.store.diskkv.DiskKv;
-import io.tern.store.diskkv.QueuedMessage;
+import io.tern.store.diskkv.AsideMessage;
+import io.tern.store.message.MessageStatus;
+import io.tern.store.message.NewMessage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteChange;
@@ -98,11 +100,12 @@ class EdgeOutageIT {
             devices.stop("during");
             await().atMost(AWAIT).until(() -> broker.connectionCount() == 1);
 
-            // What a logic node does for an offline device in an outage: the message into the disk KV's queue.
+            // What a logic node does for an offline device in an outage (pipeline outage.AsidePush): the message into
+            // the disk KV's queue.
             long msgId = ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50);
             long now = System.currentTimeMillis();
-            QueuedMessage queued = new QueuedMessage(msgId, app, reg, PayloadKind.DATA.code(), "{\"in\":\"outage\"}",
-                    now, now + 60_000, null, null, null);
+            AsideMessage queued = new AsideMessage(new NewMessage(msgId, app, reg, PayloadKind.DATA,
+                    "{\"in\":\"outage\"}", now, now + 60_000, null, null, null), MessageStatus.OFFLINE);
             disk.enqueue(app, reg, msgId, queued.toJson(), now, now + 60_000).get(5, TimeUnit.SECONDS);
 
             devices.start("during");
@@ -135,8 +138,8 @@ class EdgeOutageIT {
                 assertEquals(broker.id(), route(store, app, beforeReg).brokerId());
             });
             await().atMost(AWAIT).untilAsserted(() -> {
-                assertStorage(brokerAdmin, "redis");
-                assertStorage(dispatcher.address(), "redis");
+                assertStorage(brokerAdmin, "normal");
+                assertStorage(dispatcher.address(), "normal");
             });
         }
     }
