@@ -86,16 +86,20 @@ class EdgeOutageIT {
             String beforeReg = devices.regId("before");
             await().atMost(AWAIT).until(() -> route(store, app, beforeReg) != null);
 
+            long killedAt = System.nanoTime();
             redis.kill();
             InetSocketAddress brokerAdmin = broker.adminAddress();
             await().atMost(AWAIT).untilAsserted(() -> {
                 assertStorage(brokerAdmin, "outage");
                 assertStorage(dispatcher.address(), "outage");
             });
+            long outageAt = System.nanoTime();
 
             // A new device: registration, dispatch and connect all in the outage.
+            long startedAt = System.nanoTime();
             TernClient during = devices.start("during");
             assertTrue(during.awaitConnected(AWAIT), "device did not connect in the outage");
+            long connectedAt = System.nanoTime();
             String reg = devices.regId("during");
             devices.stop("during");
             await().atMost(AWAIT).until(() -> broker.connectionCount() == 1);
@@ -108,8 +112,11 @@ class EdgeOutageIT {
                     "{\"in\":\"outage\"}", now, now + 60_000, null, null, null), MessageStatus.OFFLINE);
             disk.enqueue(app, reg, msgId, queued.toJson(), now, now + 60_000).get(5, TimeUnit.SECONDS);
 
+            long restartedDeviceAt = System.nanoTime();
             devices.start("during");
-            await().atMost(AWAIT).until(() -> devices.receivedBy("during").stream().anyMatch(m -> m.msgId() == msgId));
+            await().atMost(AWAIT).pollInterval(Duration.ofMillis(10))
+                    .until(() -> devices.receivedBy("during").stream().anyMatch(m -> m.msgId() == msgId));
+            long deliveredAt = System.nanoTime();
             PushMessage got = devices.receivedBy("during").stream().filter(m -> m.msgId() == msgId).findFirst()
                     .orElseThrow();
             assertEquals("{\"in\":\"outage\"}", got.payload());
@@ -132,16 +139,26 @@ class EdgeOutageIT {
             assertEquals(1, before.stats().connects(), "the device connected before the outage had to reconnect");
             assertStorage(brokerAdmin, "outage");
 
+            long redisBackAt = System.nanoTime();
             redis.restart();
-            await().atMost(AWAIT).ignoreExceptions().untilAsserted(() -> {
+            await().atMost(AWAIT).pollInterval(Duration.ofMillis(10)).ignoreExceptions().untilAsserted(() -> {
                 assertEquals(broker.id(), route(store, app, reg).brokerId());
                 assertEquals(broker.id(), route(store, app, beforeReg).brokerId());
             });
+            System.out.printf("[measure] kill -> both roles in outage mode (seen on /health) %d ms; in the outage: "
+                            + "register+dispatch+connect %d ms, reconnect -> disk-KV message delivered %d ms; "
+                            + "redis restart -> routes in Redis %d ms%n", ms(outageAt - killedAt),
+                    ms(connectedAt - startedAt), ms(deliveredAt - restartedDeviceAt),
+                    ms(System.nanoTime() - redisBackAt));
             await().atMost(AWAIT).untilAsserted(() -> {
                 assertStorage(brokerAdmin, "normal");
                 assertStorage(dispatcher.address(), "normal");
             });
         }
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     private static BrokerConfig brokerConfig(String redisUri, String diskKvUri) {
