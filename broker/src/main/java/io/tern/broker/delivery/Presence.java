@@ -91,8 +91,6 @@ public final class Presence implements SessionLifecycle {
      */
     public record Aside(Consumer<RouteChange> routeCopies, BooleanSupplier redisOutage, DiskKv diskKv,
                         Duration followUpDelay) {
-        /** No outage handling: nothing published, Redis always assumed (tests of other concerns). */
-        public static final Aside NONE = new Aside(c -> { }, () -> false, null, Duration.ofSeconds(3));
     }
 
     private static final long DISK_KV_WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
