@@ -45,7 +45,10 @@ import io.tern.runtime.tls.TlsConfig;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
+import io.tern.broker.route.RoutePublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tern.store.region.RegionPolicyRepository;
 import io.tern.store.region.RegionPolicyWatcher;
@@ -87,6 +90,11 @@ public final class Broker implements AutoCloseable {
      */
     private static final QueuePolicy READ_ONLY_QUEUE_POLICY =
             new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+    /**
+     * A connect in a Redis outage reads its disk-KV queue again this much later: logic nodes route by the disk KV's
+     * copy of tern.routes, which the backup writes within about a second of the connect.
+     */
+    private static final Duration OUTAGE_QUEUE_FOLLOW_UP = Duration.ofSeconds(3);
     /** Pending connections per listener; the kernel caps it at somaxconn (4096 here). */
     private static final int ACCEPT_BACKLOG = 1024;
     /** Per-device outbound buffer: beyond the high mark the device is not writable and pushes answer BACKPRESSURE. */
@@ -103,6 +111,9 @@ public final class Broker implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean bound;
     private RedisStore redis;
+    private RedisOutage outage;
+    private DiskKv diskKv;
+    private RoutePublisher routeCopies;
     private AckPublisher acks;
     private Sessions sessions;
     private Disconnects disconnects;
@@ -162,6 +173,15 @@ public final class Broker implements AutoCloseable {
 
         BrokerConfig.Recovery recovery = config.recovery();
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), recovery.redisReconnectMax());
+        BrokerConfig.StorageOutage aside = config.storageOutage();
+        outage = RedisOutage.watch(redis, aside.redisOutageAfter(), RedisOutage.DEFAULT_PROBE_EVERY, clock,
+                "broker-" + id);
+        if (aside.hasDiskKv()) {
+            diskKv = DiskKv.connect(aside.diskKvUri(), aside.diskKvTimeout());
+        }
+        routeCopies = RoutePublisher.start(id, config.kafkaBootstrap(), aside.routeQueueCapacity(),
+                observability.registry());
+        observability.storageMode(outage::isOutage, outage::outages);
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
         TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
@@ -181,7 +201,8 @@ public final class Broker implements AutoCloseable {
         disconnects = new Disconnects(metrics, config.shutdownDrain());
         evictions = new SessionEvictions(redis);
         presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
-                config.catchupLimit(), metrics, clock, recovery, disconnects, evictions);
+                config.catchupLimit(), metrics, clock, recovery, disconnects, evictions,
+                new Presence.Aside(routeCopies::publish, outage::isOutage, diskKv, OUTAGE_QUEUE_FOLLOW_UP));
         // Before the listeners open: a device that moves away from here is closed from its first connection on.
         evictions.subscribe(id, new MovedSessions(id, sessions, disconnects, metrics)::evict);
         limiter = new ConnectionLimiter(config.maxConnections());
@@ -230,8 +251,8 @@ public final class Broker implements AutoCloseable {
 
         mover.start();
         observability.check("listeners", () -> bound);
-        observability.check("redis", redis::isOpen);
-        observability.check("region-policy", regionPolicy::fresh);
+        // In a Redis outage the broker still serves (connects, pushes, acks): /health stays 200, "storage" says outage.
+        observability.check("region-policy", () -> regionPolicy.fresh() || outage.isOutage());
         admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
                         .limits(config.adminHttpLimits()))
                 .start(new HttpEndpoint(at.adminBind(), config.adminPort()));
@@ -243,6 +264,12 @@ public final class Broker implements AutoCloseable {
                 recovery.restoreRate(), config.redisTimeout().multipliedBy(2), metrics);
         redis.onReconnect(restorer::redisReconnected);
         liveness.whenRecovered(restorer::heartbeatRecovered);
+        // A hung Redis ends its outage without a reconnect: routes written aside meanwhile are restored then too.
+        outage.onChange(inOutage -> {
+            if (!inOutage) {
+                restorer.heartbeatRecovered();
+            }
+        });
         log.info("[broker {}] up in region {}: tcp {}, ws {}, internal {}, admin {} ({})", id, config.region(),
                 tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
     }
@@ -381,6 +408,9 @@ public final class Broker implements AutoCloseable {
             if (acks != null) {
                 acks.close(drain);
             }
+            if (routeCopies != null) {
+                routeCopies.close(drain);
+            }
             if (liveness != null) {
                 liveness.close();
             }
@@ -395,6 +425,12 @@ public final class Broker implements AutoCloseable {
             }
             if (regionPolicy != null) {
                 regionPolicy.close();
+            }
+            if (outage != null) {
+                outage.close();
+            }
+            if (diskKv != null) {
+                diskKv.close();
             }
             // 6. Redis last: route deletes and status updates above need it.
             if (redis != null) {

@@ -1,5 +1,7 @@
 package io.tern.runtime.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +51,21 @@ public final class Observability implements AutoCloseable {
     /** Adds a named fact to the /health body (e.g. a scheduler's role); it does not decide the status. */
     public void fact(String name, Supplier<?> value) {
         facts.put(name, value);
+    }
+
+    /**
+     * Shows the storage mode of a role that has no reconciling of its own to do, as the logic node shows its own
+     * ({@code pipeline} {@code outage.StorageMode}): the fact {@code storage} ({@code normal}, or {@code outage} while
+     * Redis has not answered for the role's outage threshold), the gauge {@code tern.storage.mode} (0 normal,
+     * 1 outage) and the counter {@code tern.storage.outages}. It does not decide the status: each role says by its
+     * checks whether it still does its job in an outage.
+     */
+    public void storageMode(BooleanSupplier outage, LongSupplier outages) {
+        fact("storage", () -> outage.getAsBoolean() ? "outage" : "normal");
+        Gauge.builder("tern.storage.mode", outage, o -> o.getAsBoolean() ? 1 : 0)
+                .description("0 normal (Redis), 1 outage (serving without Redis)").register(registry);
+        FunctionCounter.builder("tern.storage.outages", outages, LongSupplier::getAsLong)
+                .description("Redis outages seen since start").register(registry);
     }
 
     public boolean healthy() {
