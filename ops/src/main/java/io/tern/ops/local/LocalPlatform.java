@@ -81,6 +81,12 @@ public final class LocalPlatform implements AutoCloseable {
         demoApp.put("scheduler.dev-mode", "true");
         demoApp.put("ratecontrol.dev-mode", "true");
         demoApp.put("bypass.dev-mode", "true");
+        // Outage mode: logic nodes route and queue through the disk KV, brokers deliver its queues.
+        for (String key : List.of("logic.disk-kv-uri", "broker.disk-kv-uri")) {
+            if (settings.string(key, null) == null) {
+                demoApp.put(key, diskKv.uri());
+            }
+        }
         if (config.sreToken() != null) {
             demoApp.put("scheduler.sre-token", config.sreToken());
         }
