@@ -34,6 +34,11 @@ import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
+import io.tern.pipeline.group.OutageGroupPush;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
@@ -83,6 +88,8 @@ public final class LogicNode implements AutoCloseable {
     private final BufferBacklog backlog;
     private final BufferProducer buffer;
     private final HttpServer http;
+    private final RedisOutage outage;
+    private final DiskKv diskKv; // null without logic.disk-kv-uri
 
     private LogicNode(LogicConfig config) {
         this.config = config;
@@ -147,6 +154,24 @@ public final class LogicNode implements AutoCloseable {
         buffer = new BufferProducer(config.kafkaBootstrap(), config.buffer(), "logic " + config.id(),
                 observability.registry());
         groups.copyBodiesTo(buffer::body);
+        outage = RedisOutage.watch(redis, config.redisOutageAfter(), RedisOutage.DEFAULT_PROBE_EVERY, clock,
+                "logic-" + config.id());
+        diskKv = config.diskKvUri().isEmpty() ? null : DiskKv.connect(config.diskKvUri(), config.redisTimeout());
+        if (diskKv != null) {
+            OutageGroupPush outageGroups = new OutageGroupPush(diskKv, tasks, new RouteRepository(redis),
+                    new BroadcastLog(redis), liveBrokers, links, config.ackFilter(), BroadcastLog.DEFAULT_MAX_LENGTH,
+                    clock, observability.registry());
+            groups.duringOutage(outageGroups, outage::isOutage);
+            // Outage pushes recorded aside go into Redis once it answers (and now: a node restarted after one).
+            outage.onChange(down -> {
+                if (!down) {
+                    reconcile(outageGroups, 1);
+                }
+            });
+            reconcile(outageGroups, 1);
+            observability.check("disk-kv", diskKv::isOpen);
+        }
+        observability.fact("redis-outage", () -> outage.isOutage() ? "outage" : "normal");
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry());
         // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
@@ -180,6 +205,17 @@ public final class LogicNode implements AutoCloseable {
                 .start(config.http());
     }
 
+    /** Reconciles recorded outage pushes; tried again (up to 10 times, 5 s apart) while Redis fails again. */
+    private void reconcile(OutageGroupPush outageGroups, int attempt) {
+        outageGroups.reconcile().whenComplete((r, err) -> {
+            if (err != null && attempt < 10 && !outage.isOutage()) {
+                log.warn("[logic {}] reconciling outage group pushes failed (attempt {}), trying again: {}", config.id(),
+                        attempt, err.toString());
+                CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(() -> reconcile(outageGroups, attempt + 1));
+            }
+        });
+    }
+
     public static LogicNode start(LogicConfig config) {
         log.info("[logic {}] starting with {}", config.id(), Settings.describe(config));
         LogicNode node = new LogicNode(config);
@@ -204,6 +240,7 @@ public final class LogicNode implements AutoCloseable {
     @Override
     public void close() {
         http.close();
+        outage.close();
         permit.close();
         backlog.close();
         buffer.close();
@@ -219,6 +256,9 @@ public final class LogicNode implements AutoCloseable {
         liveBrokers.close();
         nodeId.close();
         redis.close();
+        if (diskKv != null) {
+            diskKv.close();
+        }
         observability.close();
         log.info("[logic {}] stopped", config.id());
     }

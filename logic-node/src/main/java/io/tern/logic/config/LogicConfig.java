@@ -54,6 +54,9 @@ import java.util.TreeMap;
  *                        ({@code logic.consumer.*}, see {@link ConsumerPolicy})
  * @param permit          how this node follows the rate controller's permit ({@code logic.permit.*}, see
  *                        {@link PermitConfig}); pushes beyond this node's share go to the burst buffer
+ * @param redisOutageAfter Redis not answering this long is an outage ({@code logic.redis-outage-after}, 2 s)
+ * @param diskKvUri       the disk KV (Kvrocks; {@code logic.disk-kv-uri}); empty: none, and during a Redis outage
+ *                        group pushes answer 503 like everything else
  * @param buffer          the burst buffer pushes beyond the permit are written to ({@code logic.buffer.*}, see
  *                        {@link BufferConfig})
  */
@@ -69,7 +72,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           Map<String, AppCredentials> apps, boolean devMode, HttpLimits httpLimits,
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
-                          ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer) {
+                          ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
+                          Duration redisOutageAfter, String diskKvUri) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -114,6 +118,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
         ConfigException.require(permit != null, "logic.permit.* settings are required");
         ConfigException.require(buffer != null, "logic.buffer.* settings are required");
+        ConfigException.require(redisOutageAfter != null && redisOutageAfter.compareTo(Duration.ofMillis(500)) >= 0,
+                "logic.redis-outage-after must be at least 500ms, got " + redisOutageAfter);
+        ConfigException.require(diskKvUri != null, "logic.disk-kv-uri must be set (empty for none)");
         // A check due while the direct PUSH may still be answered would send it twice.
         ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
                         && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
@@ -178,7 +185,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 AckFilterConfig.from(s),
                 ConsumerPolicy.from(s),
                 PermitConfig.from(s, "logic"),
-                BufferConfig.from(s, "logic"));
+                BufferConfig.from(s, "logic"),
+                s.duration("logic.redis-outage-after", Duration.ofSeconds(2)),
+                s.string("logic.disk-kv-uri", ""));
         s.warnUnread("logic.");
         return c;
     }
