@@ -10,7 +10,10 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.tern.store.broadcast.BroadcastEntry;
 import io.tern.store.route.Route;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskBodyJson;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -249,6 +252,32 @@ public final class DiskKv implements AutoCloseable {
                         Limit.create(0, limit)).toCompletableFuture()
                 .thenApply(list -> list.stream()
                         .map(sv -> new LoggedBroadcast((long) sv.getScore(), Long.parseLong(sv.getValue()))).toList());
+    }
+
+    /**
+     * Catch-up during a Redis outage: the app's logged broadcasts after {@code afterSeq} whose body the disk KV holds
+     * and that are live at {@code nowMillis}, oldest first, at most {@code limit} (as {@code BroadcastLog.since} reads
+     * them from Redis). A task recalled before the outage has no body here any more, so it is not handed out.
+     */
+    public CompletableFuture<List<BroadcastEntry>> broadcastsSince(String appId, long afterSeq, long nowMillis,
+                                                                   int limit) {
+        return broadcastsAfter(appId, afterSeq, limit).thenCompose(logged -> {
+            if (logged.isEmpty()) {
+                return CompletableFuture.completedFuture(List.<BroadcastEntry>of());
+            }
+            String[] keys = logged.stream().map(b -> bodyKey(b.taskId())).toArray(String[]::new);
+            return cmd().mget(keys).toCompletableFuture().thenApply(bodies -> {
+                List<BroadcastEntry> out = new ArrayList<>(logged.size());
+                for (int i = 0; i < logged.size(); i++) {
+                    TaskBody body = bodies.get(i).hasValue() ? TaskBodyJson.read(bodies.get(i).getValue()) : null;
+                    if (body != null && body.appId().equals(appId) && body.expiresAtMillis() > nowMillis) {
+                        out.add(new BroadcastEntry(logged.get(i).seq(), body.taskId(), body.kind(), body.payload(),
+                                body.expiresAtMillis()));
+                    }
+                }
+                return out;
+            });
+        });
     }
 
     private static final String OUTAGE_TASKS = P + "outage:tasks";
