@@ -18,6 +18,9 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.intake.PushIntake;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.id.NodeIdLease;
+import io.tern.pipeline.outage.StorageMode;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
 import io.tern.logic.limits.AppLimits;
 import io.tern.pipeline.single.SinglePushService;
 import io.tern.store.message.StatusMarks;
@@ -34,11 +37,7 @@ import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
-import io.tern.store.diskkv.DiskKv;
-import io.tern.store.redis.RedisOutage;
 import io.tern.pipeline.group.OutageGroupPush;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
@@ -73,6 +72,8 @@ public final class LogicNode implements AutoCloseable {
     private final LogicConfig config;
     private final Observability observability;
     private final RedisStore redis;
+    private final StorageMode storage;
+    private final DiskKv diskKv; // null: none configured
     private final BrokerDirectory liveBrokers;
     private final BrokerLinks links;
     private final Redeliverer redelivery;
@@ -88,14 +89,16 @@ public final class LogicNode implements AutoCloseable {
     private final BufferBacklog backlog;
     private final BufferProducer buffer;
     private final HttpServer http;
-    private final RedisOutage outage;
-    private final DiskKv diskKv; // null without logic.disk-kv-uri
 
     private LogicNode(LogicConfig config) {
         this.config = config;
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
+        storage = StorageMode.follow(RedisOutage.watch(redis, config.redisOutageAfter(),
+                RedisOutage.DEFAULT_PROBE_EVERY, clock, "logic-" + config.id()), config.redisOutageAfter(),
+                observability.registry(), "logic " + config.id());
+        diskKv = config.diskKvUri() == null ? null : DiskKv.connect(config.diskKvUri(), config.redisTimeout());
         QueuePolicy policy = new QueuePolicy(config.queueMax(), config.maxTtl(), config.statusRetention(),
                 config.idempotencyWindow());
         MessageRepository messages = new MessageRepository(redis, policy,
@@ -154,24 +157,21 @@ public final class LogicNode implements AutoCloseable {
         buffer = new BufferProducer(config.kafkaBootstrap(), config.buffer(), "logic " + config.id(),
                 observability.registry());
         groups.copyBodiesTo(buffer::body);
-        outage = RedisOutage.watch(redis, config.redisOutageAfter(), RedisOutage.DEFAULT_PROBE_EVERY, clock,
-                "logic-" + config.id());
-        diskKv = config.diskKvUri().isEmpty() ? null : DiskKv.connect(config.diskKvUri(), config.redisTimeout());
         if (diskKv != null) {
             OutageGroupPush outageGroups = new OutageGroupPush(diskKv, tasks, new RouteRepository(redis),
                     new BroadcastLog(redis), liveBrokers, links, config.ackFilter(), BroadcastLog.DEFAULT_MAX_LENGTH,
                     clock, observability.registry());
-            groups.duringOutage(outageGroups, outage::isOutage);
-            // Outage pushes recorded aside go into Redis once it answers (and now: a node restarted after one).
-            outage.onChange(down -> {
-                if (!down) {
-                    reconcile(outageGroups, 1);
+            // Until reconciled, not only while Redis is silent: Redis' broadcast sequence is behind the outage's.
+            groups.duringOutage(outageGroups, () -> !storage.normal());
+            storage.reconcileWith(() -> outageGroups.reconcile().thenAccept(r -> { }));
+            // A node restarted after an outage (or during one's reconciliation) applies what is still recorded.
+            outageGroups.reconcile().whenComplete((r, err) -> {
+                if (err != null) {
+                    log.warn("[logic {}] outage group pushes recorded before this start not reconciled yet (the next "
+                            + "outage's end does): {}", config.id(), err.toString());
                 }
             });
-            reconcile(outageGroups, 1);
-            observability.check("disk-kv", diskKv::isOpen);
         }
-        observability.fact("redis-outage", () -> outage.isOutage() ? "outage" : "normal");
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry());
         // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
@@ -182,10 +182,14 @@ public final class LogicNode implements AutoCloseable {
         groups.connect(tagPush, scheduler);
         scheduler.start();
 
-        observability.check("redis", redis::isOpen);
+        // Outage mode is degraded but serving: /health stays UP (no orchestrator restart) while the disk KV carries it.
+        observability.check("storage", () -> storage.normal() ? redis.isOpen()
+                : diskKv != null && diskKv.isOpen());
+        observability.fact("storage", storage::describe);
         observability.check("node-id", () -> nodeId.current() != null);
-        observability.check("broker-registry", liveBrokers::fresh);
-        observability.check("receipt-consumer", acks::consuming);
+        // Brokers cannot be re-read from Redis in an outage: the last snapshot stands in.
+        observability.check("broker-registry", () -> liveBrokers.fresh() || !storage.normal());
+        observability.check("receipt-consumer", () -> acks.consuming() || !storage.normal());
         observability.check("job-consumer", tagPush::jobsConsuming);
         // Up on a directive read recently or openly on the fallback rate; the fact says which.
         observability.check("permit", permit::healthy);
@@ -205,17 +209,6 @@ public final class LogicNode implements AutoCloseable {
                 .start(config.http());
     }
 
-    /** Reconciles recorded outage pushes; tried again (up to 10 times, 5 s apart) while Redis fails again. */
-    private void reconcile(OutageGroupPush outageGroups, int attempt) {
-        outageGroups.reconcile().whenComplete((r, err) -> {
-            if (err != null && attempt < 10 && !outage.isOutage()) {
-                log.warn("[logic {}] reconciling outage group pushes failed (attempt {}), trying again: {}", config.id(),
-                        attempt, err.toString());
-                CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(() -> reconcile(outageGroups, attempt + 1));
-            }
-        });
-    }
-
     public static LogicNode start(LogicConfig config) {
         log.info("[logic {}] starting with {}", config.id(), Settings.describe(config));
         LogicNode node = new LogicNode(config);
@@ -232,6 +225,11 @@ public final class LogicNode implements AutoCloseable {
         return nodeId.nodeId();
     }
 
+    /** Where this node keeps its state now (Redis, or aside during a Redis outage). */
+    public StorageMode storageMode() {
+        return storage;
+    }
+
     /** True once the ack consumer holds its partitions: receipts flow from then on. */
     public boolean receiptsReady() {
         return acks.assigned();
@@ -240,7 +238,6 @@ public final class LogicNode implements AutoCloseable {
     @Override
     public void close() {
         http.close();
-        outage.close();
         permit.close();
         backlog.close();
         buffer.close();
@@ -255,10 +252,11 @@ public final class LogicNode implements AutoCloseable {
         links.close();
         liveBrokers.close();
         nodeId.close();
-        redis.close();
+        storage.close();
         if (diskKv != null) {
             diskKv.close();
         }
+        redis.close();
         observability.close();
         log.info("[logic {}] stopped", config.id());
     }

@@ -16,6 +16,7 @@ import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.tls.TlsConfig;
+import io.tern.store.redis.RedisOutage;
 
 import java.time.Duration;
 import java.util.Map;
@@ -54,11 +55,13 @@ import java.util.TreeMap;
  *                        ({@code logic.consumer.*}, see {@link ConsumerPolicy})
  * @param permit          how this node follows the rate controller's permit ({@code logic.permit.*}, see
  *                        {@link PermitConfig}); pushes beyond this node's share go to the burst buffer
- * @param redisOutageAfter Redis not answering this long is an outage ({@code logic.redis-outage-after}, 2 s)
- * @param diskKvUri       the disk KV (Kvrocks; {@code logic.disk-kv-uri}); empty: none, and during a Redis outage
- *                        group pushes answer 503 like everything else
  * @param buffer          the burst buffer pushes beyond the permit are written to ({@code logic.buffer.*}, see
  *                        {@link BufferConfig})
+ * @param redisOutageAfter {@code logic.redis-outage-after}, default 2 s: Redis silent this long is an outage (the node
+ *                        switches to outage mode, see docs/reliability.md)
+ * @param diskKvUri       {@code logic.disk-kv-uri}: the disk KV (Kvrocks) that outlives a Redis outage; default
+ *                        {@code redis://127.0.0.1:6666}, none in dev mode (null: outage mode refuses with 503 what
+ *                        needs it)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -118,9 +121,11 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(redelivery != null, "logic.redelivery.* settings are required");
         ConfigException.require(permit != null, "logic.permit.* settings are required");
         ConfigException.require(buffer != null, "logic.buffer.* settings are required");
-        ConfigException.require(redisOutageAfter != null && redisOutageAfter.compareTo(Duration.ofMillis(500)) >= 0,
-                "logic.redis-outage-after must be at least 500ms, got " + redisOutageAfter);
-        ConfigException.require(diskKvUri != null, "logic.disk-kv-uri must be set (empty for none)");
+        // Probed every 250 ms: an outage is entered within after + 250 ms (the 3 s needs after <= 2.5 s).
+        ConfigException.require(redisOutageAfter != null && redisOutageAfter.compareTo(Duration.ofMillis(500)) >= 0
+                        && redisOutageAfter.compareTo(Duration.ofSeconds(60)) <= 0,
+                "logic.redis-outage-after must be between 500ms and 60s, got " + redisOutageAfter);
+        diskKvUri = diskKvUri == null || diskKvUri.isBlank() ? null : diskKvUri.trim();
         // A check due while the direct PUSH may still be answered would send it twice.
         ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
                         && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
@@ -186,8 +191,9 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 ConsumerPolicy.from(s),
                 PermitConfig.from(s, "logic"),
                 BufferConfig.from(s, "logic"),
-                s.duration("logic.redis-outage-after", Duration.ofSeconds(2)),
-                s.string("logic.disk-kv-uri", ""));
+                s.duration("logic.redis-outage-after", RedisOutage.DEFAULT_AFTER),
+                // Kvrocks' default port; a dev machine runs without one unless told (outage mode then refuses 503).
+                s.string("logic.disk-kv-uri", devMode ? "" : "redis://127.0.0.1:6666"));
         s.warnUnread("logic.");
         return c;
     }

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The push API through a Redis crash: a real redis-server (AOF) killed with SIGKILL and restarted
  * on its AOF. While it is down every call that needs it answers 503 {@code store_unavailable} with
- * Retry-After (never 500) and /health says redis DOWN; once it is back the API serves again
+ * Retry-After (never 500) and /health says storage DOWN (outage mode without a disk KV); once it is back the API serves again
  * without a restart of the node. Prints how long after the restart the first 2xx came.
  */
 class RedisOutageApiIT {
@@ -106,7 +106,7 @@ class RedisOutageApiIT {
 
         redis.kill();
         await().atMost(Duration.ofSeconds(30)).until(() -> send("GET", "/health", null, null).statusCode() == 503);
-        assertTrue(send("GET", "/health", null, null).body().contains("\"redis\":\"DOWN\""));
+        assertTrue(send("GET", "/health", null, null).body().contains("\"storage\":\"DOWN\""));
 
         assertStoreUnavailable(auth());
         assertStoreUnavailable(push(token));
@@ -137,6 +137,6 @@ class RedisOutageApiIT {
         }
         System.out.printf("[measure] redis restart -> first 2xx /v1/auth: %d ms; first non-5xx push: %d ms%n",
                 Duration.ofNanos(firstOk - restartedAt).toMillis(), Duration.ofNanos(pushOkAt - restartedAt).toMillis());
-        await().atMost(Duration.ofSeconds(30)).until(() -> send("GET", "/health", null, null).body().contains("\"redis\":\"UP\""));
+        await().atMost(Duration.ofSeconds(30)).until(() -> send("GET", "/health", null, null).body().contains("\"storage\":\"UP\""));
     }
 }

@@ -31,7 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletionException;
 import java.util.function.LongSupplier;
 
 /**
@@ -67,7 +67,7 @@ public final class OutageGroupPush {
     private final Counter reconciled;
     private final Counter unrecoverable;
     private final Counter mirrorFailed;
-    private final AtomicBoolean reconciling = new AtomicBoolean();
+    private CompletableFuture<Reconciled> running;
 
     /** @param broadcastLogLength broadcasts kept per app in the disk KV's log (as {@link BroadcastLog} in Redis) */
     public OutageGroupPush(DiskKv disk, TaskRepository tasks, RouteRepository routes, BroadcastLog broadcasts,
@@ -237,11 +237,26 @@ public final class OutageGroupPush {
      * across the two stores: a node dying between its claim and its forget loses that task's outage counters (the
      * copies themselves were delivered or are queued already).
      */
-    public CompletableFuture<Reconciled> reconcile() {
-        if (!reconciling.compareAndSet(false, true)) {
-            return CompletableFuture.completedFuture(new Reconciled(0, 0, 0, 0));
+    public synchronized CompletableFuture<Reconciled> reconcile() {
+        CompletableFuture<Reconciled> now = running;
+        if (now != null && !now.isDone()) {
+            return now; // one run at a time; a caller waits for the one under way
         }
         int[] sums = new int[4];
+        CompletableFuture<Reconciled> run = pass(sums, 1).thenApply(x -> {
+            Reconciled r = new Reconciled(sums[0], sums[1], sums[2], sums[3]);
+            if (r.tasks() + r.unrecoverable() > 0) {
+                log.info("reconciled the outage's group pushes into Redis: {}", r);
+            }
+            return r;
+        });
+        running = run;
+        return run;
+    }
+
+    /** One pass over the recorded tasks; again while a pass found some (pushes recorded meanwhile), at most 5. */
+    private CompletableFuture<Void> pass(int[] sums, int n) {
+        int before = sums[0] + sums[1];
         return disk.outageTasks().thenCompose(ids -> {
             CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
             for (long id : ids) {
@@ -250,18 +265,12 @@ public final class OutageGroupPush {
                         : reconcileOne(id, sums).handle((y, err) -> err).thenCompose(err -> err == null
                                 ? CompletableFuture.<Void>completedFuture(null)
                                 : disk.returnOutagePush(id).thenRun(() -> {
-                                    throw new java.util.concurrent.CompletionException(err);
+                                    throw new CompletionException(err);
                                 })));
             }
             return chain;
-        }).whenComplete((x, err) -> reconciling.set(false))
-                .thenApply(x -> {
-                    Reconciled r = new Reconciled(sums[0], sums[1], sums[2], sums[3]);
-                    if (r.tasks() + r.unrecoverable() > 0) {
-                        log.info("reconciled the outage's group pushes into Redis: {}", r);
-                    }
-                    return r;
-                });
+        }).thenCompose(x -> sums[0] + sums[1] > before && n < 5 ? pass(sums, n + 1)
+                : CompletableFuture.completedFuture(null));
     }
 
     private CompletableFuture<Void> reconcileOne(long taskId, int[] sums) {
