@@ -45,7 +45,10 @@ import io.tern.runtime.tls.TlsConfig;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
+import io.tern.broker.route.RoutePublisher;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tern.store.region.RegionPolicyRepository;
 import io.tern.store.region.RegionPolicyWatcher;
@@ -103,6 +106,9 @@ public final class Broker implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean bound;
     private RedisStore redis;
+    private RedisOutage outage;
+    private DiskKv diskKv;
+    private RoutePublisher routeCopies;
     private AckPublisher acks;
     private Sessions sessions;
     private Disconnects disconnects;
@@ -162,6 +168,15 @@ public final class Broker implements AutoCloseable {
 
         BrokerConfig.Recovery recovery = config.recovery();
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), recovery.redisReconnectMax());
+        BrokerConfig.StorageOutage aside = config.storageOutage();
+        outage = RedisOutage.watch(redis, aside.redisOutageAfter(), RedisOutage.DEFAULT_PROBE_EVERY, clock,
+                "broker-" + id);
+        if (aside.hasDiskKv()) {
+            diskKv = DiskKv.connect(aside.diskKvUri(), aside.diskKvTimeout());
+        }
+        routeCopies = RoutePublisher.start(id, config.kafkaBootstrap(), aside.routeQueueCapacity(),
+                observability.registry());
+        observability.storageMode(outage::isOutage, outage::outages);
         RouteRepository routes = new RouteRepository(redis);
         MessageRepository messages = new MessageRepository(redis, READ_ONLY_QUEUE_POLICY);
         TaskRepository tasks = new TaskRepository(redis, READ_ONLY_QUEUE_POLICY);
@@ -181,7 +196,8 @@ public final class Broker implements AutoCloseable {
         disconnects = new Disconnects(metrics, config.shutdownDrain());
         evictions = new SessionEvictions(redis);
         presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
-                config.catchupLimit(), metrics, clock, recovery, disconnects, evictions);
+                config.catchupLimit(), metrics, clock, recovery, disconnects, evictions,
+                new Presence.Aside(routeCopies::publish, outage::isOutage, diskKv, Duration.ofSeconds(3)));
         // Before the listeners open: a device that moves away from here is closed from its first connection on.
         evictions.subscribe(id, new MovedSessions(id, sessions, disconnects, metrics)::evict);
         limiter = new ConnectionLimiter(config.maxConnections());
@@ -230,8 +246,8 @@ public final class Broker implements AutoCloseable {
 
         mover.start();
         observability.check("listeners", () -> bound);
-        observability.check("redis", redis::isOpen);
-        observability.check("region-policy", regionPolicy::fresh);
+        // In a Redis outage the broker still serves (connects, pushes, acks): /health stays 200, "storage" says outage.
+        observability.check("region-policy", () -> regionPolicy.fresh() || outage.isOutage());
         admin = observability.addRoutes(HttpServer.builder("broker-" + id, observability.registry()).eventLoopGroup(bossGroup)
                         .limits(config.adminHttpLimits()))
                 .start(new HttpEndpoint(at.adminBind(), config.adminPort()));
@@ -381,6 +397,9 @@ public final class Broker implements AutoCloseable {
             if (acks != null) {
                 acks.close(drain);
             }
+            if (routeCopies != null) {
+                routeCopies.close(drain);
+            }
             if (liveness != null) {
                 liveness.close();
             }
@@ -395,6 +414,12 @@ public final class Broker implements AutoCloseable {
             }
             if (regionPolicy != null) {
                 regionPolicy.close();
+            }
+            if (outage != null) {
+                outage.close();
+            }
+            if (diskKv != null) {
+                diskKv.close();
             }
             // 6. Redis last: route deletes and status updates above need it.
             if (redis != null) {

@@ -28,6 +28,7 @@ import io.tern.store.message.MessageRepository;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.message.RedeliveryQueue;
 import io.tern.store.nodeid.NodeIdRepository;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.registry.BrokerDirectory;
@@ -120,7 +121,11 @@ public final class BypassConsumer implements AutoCloseable {
             Gauge.builder("tern.bypass.node-id", nodeId, NodeIdLease::nodeId)
                     .description("msgId node id held (-1: none)").register(registry);
 
-            obs.check("redis", redis::isOpen);
+            // Not the connection's state, which flips on every reconnect: Redis silent past the outage threshold.
+            RedisOutage outage = started.add(RedisOutage.watch(redis, RedisOutage.DEFAULT_AFTER,
+                    RedisOutage.DEFAULT_PROBE_EVERY, clock, "bypass-" + config.id()));
+            obs.storageMode(outage::isOutage, outage::outages);
+            obs.check("redis", () -> !outage.isOutage());
             obs.check("kafka-consuming", drain::consuming);
             obs.check("broker-registry", brokers::fresh);
             obs.check("permit", permit::healthy);

@@ -14,6 +14,7 @@ import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.main.StartedResources;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.region.RegionPolicyRepository;
@@ -72,6 +73,10 @@ public final class Dispatcher implements AutoCloseable {
             started.add(obs);
             RedisStore redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
             started.add(redis);
+            RedisOutage outage = RedisOutage.watch(redis, config.redisOutageAfter(), RedisOutage.DEFAULT_PROBE_EVERY,
+                    clock::millis, "dispatcher-" + id);
+            started.add(outage);
+            obs.storageMode(outage::isOutage, outage::outages);
             // live() is two round trips, each bounded by the command timeout.
             Duration readTimeout = config.redisTimeout().multipliedBy(2).plusMillis(500);
             BrokerDirectory directory = new BrokerDirectory(new BrokerRegistry(redis), config.registryRefresh(),
@@ -88,7 +93,13 @@ public final class Dispatcher implements AutoCloseable {
                     .description("Age of the registry snapshot; -1 before the first successful read").register(registry);
             FunctionCounter.builder("dispatcher.registry.refresh.failures", directory, BrokerDirectory::failures)
                     .description("Failed reads of the broker registry").register(registry);
-            obs.check("registry", directory::fresh);
+            // In a Redis outage dispatch goes on from the last snapshot and policy (nothing it does writes Redis):
+            // still ready, "storage" says outage, dispatcher.registry.age.seconds how old the snapshot is.
+            // Until the outage is declared the snapshot may age by the outage threshold too: no DOWN-UP flap.
+            long staleMillis = BrokerDirectory.STALE_AFTER_PERIODS * config.registryRefresh().toMillis()
+                    + config.redisOutageAfter().toMillis();
+            obs.check("registry", () -> outage.isOutage() || (directory.ageSeconds() >= 0
+                    && directory.ageSeconds() * 1000 <= staleMillis));
             RegionPolicyWatcher regions = new RegionPolicyWatcher(redis, new RegionPolicyRepository(redis),
                     config.regionPolicyPoll(), readTimeout, "dispatcher " + id);
             started.add(regions);
@@ -96,8 +107,7 @@ public final class Dispatcher implements AutoCloseable {
             Gauge.builder("dispatcher.region.policy.version", regions, w -> w.current().version())
                     .description("Version of the region policy this dispatcher follows (0: none written yet)")
                     .register(registry);
-            obs.check("region-policy", regions::fresh);
-            obs.check("redis", redis::isOpen);
+            obs.check("region-policy", () -> regions.fresh() || outage.isOutage());
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
             DeviceIdentity identity = new DeviceIdentity(config.devices(), new SecureRandom());

@@ -14,6 +14,7 @@ import io.tern.scheduler.policy.RegionCommands;
 import io.tern.store.Keys;
 import io.tern.store.lease.LeaderElection;
 import io.tern.store.lease.LeaderLease;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.region.RegionPolicyRepository;
@@ -104,7 +105,11 @@ public final class GlobalScheduler implements AutoCloseable {
             Gauge.builder("tern.scheduler.leader", election, e -> e.isLeader() ? 1 : 0)
                     .description("1 while this instance holds the leader lease").register(registry);
             obs.check("registry", directory::fresh);
-            obs.check("redis", redis::isOpen);
+            // Not the connection's state, which flips on every reconnect: Redis silent past the outage threshold.
+            RedisOutage outage = started.add(RedisOutage.watch(redis, RedisOutage.DEFAULT_AFTER,
+                    RedisOutage.DEFAULT_PROBE_EVERY, clock::millis, "global-scheduler-" + id));
+            obs.storageMode(outage::isOutage, outage::outages);
+            obs.check("redis", () -> !outage.isOutage());
             obs.check("region-policy", watcher::fresh);
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
 

@@ -16,6 +16,7 @@ import io.tern.runtime.tls.ServerTls;
 import io.tern.store.Keys;
 import io.tern.store.lease.LeaderElection;
 import io.tern.store.lease.LeaderLease;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
 import io.tern.store.registry.BrokerRegistry;
@@ -91,7 +92,11 @@ public final class RateController implements AutoCloseable {
 
             Gauge.builder("tern.ratecontrol.leader", election, e -> e.isLeader() ? 1 : 0)
                     .description("1 while this instance holds the controller lease").register(registry);
-            obs.check("redis", redis::isOpen);
+            // Not the connection's state, which flips on every reconnect: Redis silent past the outage threshold.
+            RedisOutage outage = started.add(RedisOutage.watch(redis, RedisOutage.DEFAULT_AFTER,
+                    RedisOutage.DEFAULT_PROBE_EVERY, clock::millis, "rate-controller-" + id));
+            obs.storageMode(outage::isOutage, outage::outages);
+            obs.check("redis", () -> !outage.isOutage());
             obs.check("leader-known", () -> loop.fresh() && loop.leaderId() != null);
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
             obs.fact("leader", loop::leaderId);

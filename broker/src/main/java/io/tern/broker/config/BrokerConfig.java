@@ -82,6 +82,7 @@ import java.util.regex.Pattern;
  * @param capacity         {@code broker.capacity}: deliveries per second (PUSH frames and broadcast copies written to
  *                         devices) this broker can take; reported in its registry heartbeat, where the rate controller
  *                         sums it per region and throttles at a share of it; default {@value #DEFAULT_CAPACITY}
+ * @param storageOutage    serving devices through a Redis outage ({@link StorageOutage})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -95,7 +96,53 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
-                           AckDelivery ackDelivery, Regions regions, int capacity) {
+                           AckDelivery ackDelivery, Regions regions, int capacity, StorageOutage storageOutage) {
+
+    /**
+     * Serving devices through a Redis outage ({@code broker.redis-outage-after}, {@code broker.disk-kv-*},
+     * {@code broker.route-queue-capacity}).
+     *
+     * @param redisOutageAfter   Redis silent this long is an outage: connects skip the Redis route write (the route
+     *                           still goes to tern.routes) and read the disk-KV queue; default 2s
+     * @param diskKvUri          the disk KV (Kvrocks) holding messages queued during an outage for offline devices,
+     *                           read on connect; empty = none ({@code broker.disk-kv-uri}); default empty
+     * @param diskKvTimeout      per-command timeout of the disk KV ({@code broker.disk-kv-timeout}); default 1s
+     * @param routeQueueCapacity route changes waiting for Kafka (tern.routes) beyond which new ones are dropped
+     *                           and counted ({@code broker.route-queue-capacity}); default {@value #DEFAULT_ROUTE_QUEUE_CAPACITY}
+     */
+    public record StorageOutage(Duration redisOutageAfter, String diskKvUri, Duration diskKvTimeout,
+                                int routeQueueCapacity) {
+        public static final Duration DEFAULT_REDIS_OUTAGE_AFTER = Duration.ofSeconds(2);
+        public static final Duration DEFAULT_DISK_KV_TIMEOUT = Duration.ofSeconds(1);
+        public static final int DEFAULT_ROUTE_QUEUE_CAPACITY = 100_000;
+
+        public StorageOutage {
+            requireBetween("broker.redis-outage-after", redisOutageAfter, Duration.ofMillis(100), Duration.ofMinutes(1));
+            ConfigException.require(diskKvUri != null && (diskKvUri.isEmpty() || REDIS_SCHEMES.contains(scheme(diskKvUri))),
+                    "broker.disk-kv-uri must be empty or a redis:// URI, got '" + redactUri(diskKvUri) + "'");
+            requireBetween("broker.disk-kv-timeout", diskKvTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
+            ConfigException.require(routeQueueCapacity >= 1 && routeQueueCapacity <= 10_000_000,
+                    "broker.route-queue-capacity must be between 1 and 10000000, got " + routeQueueCapacity);
+        }
+
+        static StorageOutage from(Settings s) {
+            return new StorageOutage(s.duration("broker.redis-outage-after", DEFAULT_REDIS_OUTAGE_AFTER),
+                    s.string("broker.disk-kv-uri", ""),
+                    s.duration("broker.disk-kv-timeout", DEFAULT_DISK_KV_TIMEOUT),
+                    s.integer("broker.route-queue-capacity", DEFAULT_ROUTE_QUEUE_CAPACITY));
+        }
+
+        /** Whether a disk KV is configured. */
+        public boolean hasDiskKv() {
+            return !diskKvUri.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "StorageOutage[redisOutageAfter=" + redisOutageAfter + ", diskKvUri=" + redactUri(diskKvUri)
+                    + ", diskKvTimeout=" + diskKvTimeout + ", routeQueueCapacity=" + routeQueueCapacity + ']';
+        }
+    }
 
     /**
      * Per source address limit on failed handshakes ({@code broker.failed-handshake-*}): a source
@@ -531,6 +578,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 "broker.ack-count-record-max must be in [1, 16384], got " + ackCountRecordMax);
         ConfigException.require(ackDelivery != null, "broker ack delivery settings are required");
         ConfigException.require(regions != null, "broker region settings are required");
+        ConfigException.require(storageOutage != null, "broker storage outage settings are required");
         ConfigException.require(capacity >= 1 && capacity <= 10_000_000,
                 "broker.capacity must be between 1 and 10000000 deliveries/s, got " + capacity);
         ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
@@ -597,7 +645,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.ack-count-record-max", DEFAULT_ACK_COUNT_RECORD_MAX),
                 AckDelivery.from(s),
                 Regions.from(s),
-                s.integer("broker.capacity", DEFAULT_CAPACITY));
+                s.integer("broker.capacity", DEFAULT_CAPACITY),
+                StorageOutage.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -659,6 +708,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", listeners=" + listeners + ", internalLink=" + internalLink + ", ackTracking=" + ackTracking
                 + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
-                + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity + ']';
+                + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity
+                + ", storageOutage=" + storageOutage + ']';
     }
 }

@@ -13,7 +13,10 @@ import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
 import io.tern.store.message.PendingMessage;
+import io.tern.store.diskkv.DiskKv;
+import io.tern.store.diskkv.QueuedMessage;
 import io.tern.store.route.Route;
+import io.tern.store.route.RouteChange;
 import io.tern.store.route.RouteRepository;
 import io.tern.store.route.SessionEvictions;
 import io.tern.store.task.TaskCounter;
@@ -23,12 +26,17 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,6 +47,11 @@ import java.util.function.LongSupplier;
  * missed (after its lastBroadcastSeq, or without one, those broadcast since its previous
  * connect); on close, the route again, deleted only if it is still this connection's.
  * Everything is Lettuce futures: no event loop ever waits.
+ *
+ * <p>Through a Redis outage ({@link Aside}): every route change also goes to tern.routes (the copy logic nodes route
+ * by while Redis is away); while Redis is in outage the route write is skipped (the restore pass after the outage
+ * writes it) and the device is served; on connect the device also gets what the logic nodes queued for it in the
+ * disk KV, each entry removed there once the device acks it.
  *
  * <p>Broadcast catch-up needs no route: the session is in the per-app index before the log is
  * read, so a broadcast logged after the read reaches the device live, and one logged before it
@@ -62,6 +75,24 @@ public final class Presence implements SessionLifecycle {
     /** A broadcast copy written on catch-up: one more device targeted and sent to. */
     private static final Map<TaskCounter, Long> CATCHUP_COUNTS = Map.of(TaskCounter.TARGETED, 1L, TaskCounter.SENT, 1L);
 
+    /** What keeps devices served while Redis is away. */
+    private final Aside aside;
+
+    /**
+     * What a broker keeps aside from Redis for an outage.
+     *
+     * @param routeCopies   where every route change goes (tern.routes)
+     * @param redisOutage   true while Redis is in outage
+     * @param diskKv        the disk KV whose per-device queue is read on connect; null when none
+     * @param followUpDelay a connect during an outage reads the disk-KV queue once more after this: logic nodes
+     *                      route by the copy of tern.routes, which may lag the connect
+     */
+    public record Aside(Consumer<RouteChange> routeCopies, BooleanSupplier redisOutage, DiskKv diskKv,
+                        Duration followUpDelay) {
+        /** No outage handling: nothing published, Redis always assumed (tests of other concerns). */
+        public static final Aside NONE = new Aside(c -> { }, () -> false, null, Duration.ofSeconds(3));
+    }
+
     // Route deletes still in flight: shutdown waits for them before closing Redis.
     private final AtomicInteger deletesInFlight = new AtomicInteger();
 
@@ -73,7 +104,8 @@ public final class Presence implements SessionLifecycle {
      */
     public Presence(String brokerId, RouteRepository routes, MessageRepository messages, BroadcastLog broadcasts,
                     TaskRepository tasks, int pendingLimit, int catchupLimit, BrokerMetrics metrics, LongSupplier clock,
-                    BrokerConfig.Recovery recovery, Disconnects disconnects, SessionEvictions evictions) {
+                    BrokerConfig.Recovery recovery, Disconnects disconnects, SessionEvictions evictions, Aside aside) {
+        this.aside = aside;
         this.recovery = recovery;
         this.disconnects = disconnects;
         this.evictions = evictions;
@@ -91,15 +123,26 @@ public final class Presence implements SessionLifecycle {
     @Override
     public void opened(Session session, long lastBroadcastSeq) {
         long now = clock.getAsLong();
+        aside.routeCopies().accept(RouteChange.connected(session.appId(), session.regId(), session.route(), now));
         // Issued before the route write below, which overwrites the device's last connect time.
         CompletableFuture<List<BroadcastEntry>> missed = missedBroadcasts(session, lastBroadcastSeq, now);
         CompletableFuture<Void> routed = new CompletableFuture<>();
-        writeRoute(session, now, 1, routed);
-        routed.thenCompose(x -> queued(session, now))
+        boolean outage = aside.redisOutage().getAsBoolean();
+        if (outage) {
+            // Served without it: the route is on tern.routes, and the restore pass after the outage writes it here.
+            metrics.recovery("route-write-skipped-outage");
+            routed.completeExceptionally(new IllegalStateException("Redis outage"));
+        } else {
+            writeRoute(session, now, 1, routed);
+        }
+        routed.handle((x, err) -> err == null)
+                .thenCompose(written -> written ? queued(session, now) : CompletableFuture.completedFuture(
+                        List.<PendingMessage>of()))
                 // The queue first, then the broadcasts, each whether or not the other could be read.
                 .handle((pending, err) -> pending == null ? List.<PendingMessage>of() : pending)
+                .thenCombine(diskQueued(session, now), Presence::concat)
                 .thenCombine(missed, (pending, bcasts) -> {
-                    if (!pending.isEmpty() || !bcasts.isEmpty()) {
+                    if (!pending.pending().isEmpty() || !bcasts.isEmpty()) {
                         // Lettuce completes on its own threads: write from the device's loop.
                         session.channel().eventLoop().execute(() -> {
                             deliver(session, pending);
@@ -108,6 +151,123 @@ public final class Presence implements SessionLifecycle {
                     }
                     return null;
                 });
+        if (outage && aside.diskKv() != null) {
+            followUp(session);
+        }
+    }
+
+    /** Queued messages to write on connect: {@code fromDiskKv} are the msgIds read from the disk KV's queue. */
+    private record Pending(List<PendingMessage> pending, Set<Long> fromDiskKv) {
+    }
+
+    /** Redis' queue, then the disk KV's entries not in it (the logic node may have reconciled one meanwhile). */
+    private static Pending concat(List<PendingMessage> redis, List<PendingMessage> disk) {
+        if (disk.isEmpty()) {
+            return new Pending(redis, Set.of());
+        }
+        Set<Long> seen = new HashSet<>();
+        List<PendingMessage> all = new ArrayList<>(redis.size() + disk.size());
+        for (PendingMessage m : redis) {
+            seen.add(m.msgId());
+            all.add(m);
+        }
+        Set<Long> fromDisk = new HashSet<>();
+        for (PendingMessage m : disk) {
+            if (seen.add(m.msgId())) {
+                all.add(m);
+                fromDisk.add(m.msgId());
+            }
+        }
+        return new Pending(all, fromDisk);
+    }
+
+    /**
+     * The device's queue in the disk KV (messages accepted for it while it was offline during a Redis outage); empty
+     * when there is no disk KV, the session is gone, or the read failed (counted). Expired entries are removed.
+     */
+    private CompletableFuture<List<PendingMessage>> diskQueued(Session session, long now) {
+        DiskKv disk = aside.diskKv();
+        if (disk == null || pendingLimit == 0 || !session.usable()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        String app = session.appId();
+        String reg = session.regId();
+        CompletableFuture<List<DiskKv.Queued>> read;
+        try {
+            read = disk.queued(app, reg, pendingLimit);
+        } catch (RuntimeException e) { // the connection refused the command outright
+            read = CompletableFuture.failedFuture(e);
+        }
+        return read.handle((list, err) -> {
+            if (err != null) {
+                metrics.storeFailure("disk-kv-queue-read");
+                log.warn("[broker {} app={} reg={}] disk KV queue read failed: {}", brokerId, app, reg, err.toString());
+                return List.of();
+            }
+            List<PendingMessage> out = new ArrayList<>(list.size());
+            List<Long> gone = new ArrayList<>();
+            for (DiskKv.Queued q : list) {
+                QueuedMessage m = QueuedMessage.fromJson(q.json());
+                if (m == null || m.expiresAt() <= now) {
+                    if (q.json() == null || m != null) {
+                        gone.add(q.msgId()); // expired: its body is gone, or it is past its TTL
+                    } else {
+                        log.warn("[broker {} app={} reg={}] disk KV entry {} is not a queued message, left there",
+                                brokerId, app, reg, q.msgId());
+                    }
+                    continue;
+                }
+                out.add(new PendingMessage(m.msgId(), m.payloadKind(), m.payload(), m.expiresAt()));
+            }
+            if (!gone.isEmpty()) {
+                dequeue(session, gone);
+            }
+            return out;
+        });
+    }
+
+    /**
+     * A connect during an outage reads the disk-KV queue once more a little later: a logic node that routed by a
+     * copy of tern.routes older than this connect queued there instead of pushing.
+     */
+    private void followUp(Session session) {
+        try {
+            session.channel().eventLoop().schedule(() -> {
+                if (!session.usable()) {
+                    return;
+                }
+                diskQueued(session, clock.getAsLong()).thenAccept(disk -> {
+                    if (!disk.isEmpty()) {
+                        session.channel().eventLoop().execute(() -> deliver(session, concat(List.of(), disk)));
+                    }
+                });
+            }, aside.followUpDelay().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private void dequeue(Session session, List<Long> msgIds) {
+        try {
+            aside.diskKv().dequeue(session.appId(), session.regId(), msgIds).whenComplete((x, err) -> {
+                if (err != null) {
+                    metrics.storeFailure("disk-kv-dequeue");
+                    log.debug("[broker {} app={} reg={}] disk KV dequeue of {} failed: {}", brokerId, session.appId(),
+                            session.regId(), msgIds, err.toString());
+                }
+            });
+        } catch (RuntimeException e) {
+            metrics.storeFailure("disk-kv-dequeue");
+        }
+    }
+
+    /** A message from the disk KV's queue was acked: it leaves the queue. */
+    @Override
+    public void acked(Session session, long msgId) {
+        if (aside.diskKv() != null && session.ackedFromDiskKv(msgId)) {
+            metrics.recovery("disk-kv-delivered");
+            dequeue(session, List.of(msgId));
+        }
     }
 
     /**
@@ -127,6 +287,12 @@ public final class Presence implements SessionLifecycle {
             }
             metrics.storeFailure("route-put");
             if (!session.usable()) {
+                routed.completeExceptionally(err);
+                return;
+            }
+            if (aside.redisOutage().getAsBoolean()) {
+                // Served through the outage: the route is on tern.routes; the restore pass writes it afterwards.
+                metrics.recovery("route-write-skipped-outage");
                 routed.completeExceptionally(err);
                 return;
             }
@@ -201,7 +367,7 @@ public final class Presence implements SessionLifecycle {
             metrics.recovery("route-restored");
             return queued(session, now).thenAccept(pending -> {
                 if (!pending.isEmpty()) {
-                    session.channel().eventLoop().execute(() -> deliver(session, pending));
+                    session.channel().eventLoop().execute(() -> deliver(session, new Pending(pending, Set.of())));
                 }
             });
         });
@@ -264,7 +430,8 @@ public final class Presence implements SessionLifecycle {
     }
 
     /** Writes the queued messages oldest first and marks each SENT once it is on the socket. */
-    private void deliver(Session session, List<PendingMessage> pending) {
+    private void deliver(Session session, Pending all) {
+        List<PendingMessage> pending = all.pending();
         if (pending.isEmpty()) {
             return;
         }
@@ -280,6 +447,19 @@ public final class Presence implements SessionLifecycle {
             }
             Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(),
                     m.payload() == null ? new byte[0] : m.payload().getBytes(StandardCharsets.UTF_8));
+            if (all.fromDiskKv().contains(m.msgId())) {
+                if (session.writtenFromDiskKv(m.msgId())) {
+                    continue; // a follow-up read found it again before the device acked it
+                }
+                // Not in Redis: its status is the logic node's to reconcile; its ACK removes it from the disk KV.
+                session.wroteFromDiskKv(m.msgId());
+                ch.write(push).addListener(f -> {
+                    if (f.isSuccess()) {
+                        metrics.pushWritten(BrokerMetrics.PushSource.OFFLINE);
+                    }
+                });
+                continue;
+            }
             ch.write(push).addListener(f -> {
                 if (f.isSuccess()) {
                     metrics.pushWritten(BrokerMetrics.PushSource.OFFLINE);
@@ -301,6 +481,13 @@ public final class Presence implements SessionLifecycle {
 
     @Override
     public void closed(Session session) {
+        aside.routeCopies().accept(RouteChange.disconnected(session.appId(), session.regId(), session.route(),
+                clock.getAsLong()));
+        if (aside.redisOutage().getAsBoolean()) {
+            // A stale route left in Redis is harmless (this broker answers NOT_CONNECTED), and the delete would fail.
+            metrics.recovery("route-delete-skipped-outage");
+            return;
+        }
         deletesInFlight.incrementAndGet();
         routes.deleteIfCurrent(session.appId(), session.regId(), session.route())
                 .whenComplete((deleted, err) -> {

@@ -29,6 +29,8 @@ public final class Session {
     int slot = -1;
     // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
     private Unacked unacked;
+    // msgIds written here from the disk KV's queue (a Redis outage) and not yet acked; null while none. Loop-confined.
+    private java.util.Set<Long> fromDiskKv;
 
     Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq, String home) {
         this.key = key;
@@ -102,6 +104,32 @@ public final class Session {
         }
         if (u.isEmpty()) {
             unacked = null; // an idle connection keeps no array
+        }
+        return true;
+    }
+
+    /** Records that {@code msgId} came from the disk KV's queue: its ACK removes it there. Event loop only. */
+    public void wroteFromDiskKv(long msgId) {
+        if (fromDiskKv == null) {
+            fromDiskKv = new java.util.HashSet<>();
+        }
+        fromDiskKv.add(msgId);
+    }
+
+    /** Whether {@code msgId} was written here from the disk KV's queue and not acked yet. Event loop only. */
+    public boolean writtenFromDiskKv(long msgId) {
+        java.util.Set<Long> s = fromDiskKv;
+        return s != null && s.contains(msgId);
+    }
+
+    /** @return true (once) when {@code msgId} came from the disk KV's queue. Event loop only. */
+    public boolean ackedFromDiskKv(long msgId) {
+        java.util.Set<Long> s = fromDiskKv;
+        if (s == null || !s.remove(msgId)) {
+            return false;
+        }
+        if (s.isEmpty()) {
+            fromDiskKv = null;
         }
         return true;
     }

@@ -106,6 +106,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
             services.metrics().ackUnknown();
             return;
         }
+        services.lifecycle().acked(session, msgId);
         if (services.acks().countBroadcast(msgId, session.regId())) {
             return;
         }

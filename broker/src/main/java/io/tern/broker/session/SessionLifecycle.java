@@ -12,6 +12,13 @@ public interface SessionLifecycle {
      */
     void opened(Session session, long lastBroadcastSeq);
 
+    /**
+     * The device acked {@code msgId}, a message written to this connection (its ack record is on its way to
+     * Kafka): what was kept aside for it (the disk KV's queue during a Redis outage) can go.
+     */
+    default void acked(Session session, long msgId) {
+    }
+
     /** The connection closed while it was the device's current one: forget its route. */
     void closed(Session session);
 }

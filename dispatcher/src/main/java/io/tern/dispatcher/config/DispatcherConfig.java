@@ -40,12 +40,16 @@ import java.util.regex.Pattern;
  * @param redisReconnectMax longest pause between attempts to reconnect to Redis; default 500ms
  * @param regionPolicyPoll how often the region policy is re-read besides its pub/sub announcement
  *                        ({@code dispatcher.region-policy-poll}); default 500ms
+ * @param redisOutageAfter Redis silent this long is an outage: dispatch goes on from the last broker snapshot and
+ *                        region policy, and /health stays 200 showing {@code storage: outage}
+ *                        ({@code dispatcher.redis-outage-after}); default 2s
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
                                DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits,
-                               TlsConfig tls, Duration redisReconnectMax, Duration regionPolicyPoll) {
+                               TlsConfig tls, Duration redisReconnectMax, Duration regionPolicyPoll,
+                               Duration redisOutageAfter) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -63,6 +67,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     public static final int DEFAULT_MAX_HOME_BROKERS = 3;
     /** With the pub/sub push, a change reaches dispatch at once; the poll bounds a lost message to this. */
     public static final Duration DEFAULT_REGION_POLICY_POLL = Duration.ofMillis(500);
+    public static final Duration DEFAULT_REDIS_OUTAGE_AFTER = Duration.ofSeconds(2);
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -103,6 +108,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         ConfigException.require(regionPolicyPoll != null
                         && between(regionPolicyPoll, Duration.ofMillis(10), Duration.ofMinutes(1)),
                 "dispatcher.region-policy-poll must be between 10ms and 1m, got " + regionPolicyPoll);
+        ConfigException.require(redisOutageAfter != null
+                        && between(redisOutageAfter, Duration.ofMillis(100), Duration.ofMinutes(1)),
+                "dispatcher.redis-outage-after must be between 100ms and 1m, got " + redisOutageAfter);
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -128,7 +136,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 HttpLimits.from(s, "dispatcher"),
                 TlsConfig.from(s, "dispatcher", devMode),
                 s.duration("dispatcher.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX),
-                s.duration("dispatcher.region-policy-poll", DEFAULT_REGION_POLICY_POLL));
+                s.duration("dispatcher.region-policy-poll", DEFAULT_REGION_POLICY_POLL),
+                s.duration("dispatcher.redis-outage-after", DEFAULT_REDIS_OUTAGE_AFTER));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -141,7 +150,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
                 registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls, redisReconnectMax,
-                regionPolicyPoll);
+                regionPolicyPoll, redisOutageAfter);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -165,7 +174,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", defaultRegion=" + defaultRegion + ", registryRefresh=" + registryRefresh
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
                 + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls
-                + ", redisReconnectMax=" + redisReconnectMax + ", regionPolicyPoll=" + regionPolicyPoll + ']';
+                + ", redisReconnectMax=" + redisReconnectMax + ", regionPolicyPoll=" + regionPolicyPoll
+                + ", redisOutageAfter=" + redisOutageAfter + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

@@ -1,5 +1,7 @@
 package io.tern.runtime.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +51,20 @@ public final class Observability implements AutoCloseable {
     /** Adds a named fact to the /health body (e.g. a scheduler's role); it does not decide the status. */
     public void fact(String name, Supplier<?> value) {
         facts.put(name, value);
+    }
+
+    /**
+     * Shows the role's storage mode: the fact {@code storage} ({@code redis}, or {@code outage} while Redis has not
+     * answered for the role's outage threshold), the gauge {@code tern.storage.outage} (1 in an outage) and the
+     * counter {@code tern.storage.outages}. It does not decide the status: each role says by its checks whether it
+     * still does its job in an outage.
+     */
+    public void storageMode(BooleanSupplier outage, LongSupplier outages) {
+        fact("storage", () -> outage.getAsBoolean() ? "outage" : "redis");
+        Gauge.builder("tern.storage.outage", outage, o -> o.getAsBoolean() ? 1 : 0)
+                .description("1 while Redis is in outage (the role serves from what it keeps aside)").register(registry);
+        FunctionCounter.builder("tern.storage.outages", outages, LongSupplier::getAsLong)
+                .description("Redis outages seen since start").register(registry);
     }
 
     public boolean healthy() {
