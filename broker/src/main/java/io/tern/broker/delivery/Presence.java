@@ -443,7 +443,7 @@ public final class Presence implements SessionLifecycle {
                     DiskKv disk = aside.diskKv();
                     CompletableFuture<Void> counted = disk != null && aside.redisOutage().getAsBoolean()
                             // Recorded aside: the logic nodes reconcile it into the task's counters.
-                            ? disk.recordOutagePush(e.taskId(), CATCHUP_COUNTS_ASIDE, List.of(), null)
+                            ? disk.recordOutagePush(e.taskId(), CATCHUP_COUNTS_ASIDE, List.of(), List.of(), null)
                             : tasks.increment(e.taskId(), CATCHUP_COUNTS);
                     counted.whenComplete((x, err) -> {
                         if (err != null) {

@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -152,13 +155,16 @@ public final class OutageGroupPush {
             }
             Frame.Push push = GroupFanout.pushOf(task);
             List<CompletableFuture<Integer>> sent = new ArrayList<>();
-            List<String> missed = java.util.Collections.synchronizedList(unreached);
+            List<String> missed = Collections.synchronizedList(unreached);
+            List<String> reached = Collections.synchronizedList(new ArrayList<>());
             byBroker.forEach((broker, ids) -> sent.add(links.sendBatch(broker, appId, ids, push).handle((r, err) -> {
                 if (err != null) {
                     missed.addAll(ids);
                     return 0;
                 }
                 missed.addAll(r.notConnected());
+                Set<String> not = new HashSet<>(r.notConnected());
+                ids.stream().filter(id -> !not.contains(id)).forEach(reached::add);
                 return r.written();
             })));
             return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenCompose(x -> {
@@ -171,7 +177,7 @@ public final class OutageGroupPush {
                 outageCopies.increment(written);
                 outageUnreached.increment(offline.size());
                 // Durable before answering: the devices not reached get the task queued once Redis is back.
-                return disk.recordOutagePush(taskId, deltas, offline, null)
+                return disk.recordOutagePush(taskId, deltas, offline, List.copyOf(reached), null)
                         .thenApply(y -> new GroupFanout.ChunkResult(List.of(), unique.size(), written));
             });
         });
@@ -205,7 +211,7 @@ public final class OutageGroupPush {
                         outageCopies.increment(written);
                         Map<String, Long> deltas = Map.of(TaskCounter.TARGETED.wireName(), (long) written,
                                 TaskCounter.SENT.wireName(), (long) written);
-                        return disk.recordOutagePush(taskId, deltas, List.of(), appId)
+                        return disk.recordOutagePush(taskId, deltas, List.of(), List.of(), appId)
                                 .thenApply(y -> new GroupPushService.BroadcastResult(seq, written));
                     });
                 });
@@ -291,17 +297,21 @@ public final class OutageGroupPush {
                     deltas.put(c, d);
                 }
             }
-            CompletableFuture<Void> queued = rec.offline().isEmpty() ? CompletableFuture.completedFuture(null)
+            // Queued as a list push queues every device it targets: the copies written live too, so their acks
+            // (waiting in Kafka meanwhile) count as delivered, as for any list push.
+            CompletableFuture<Void> queued = rec.offline().isEmpty() && rec.written().isEmpty()
+                    ? CompletableFuture.completedFuture(null)
                     : routes.lookup(appId, rec.offline()).thenCompose(found -> {
-                        List<String> known = found.stream().filter(DeviceRoute::known).map(DeviceRoute::regId).toList();
-                        long invalid = found.size() - known.size();
+                        List<String> known = new ArrayList<>(rec.written());
+                        found.stream().filter(DeviceRoute::known).map(DeviceRoute::regId).forEach(known::add);
+                        long invalid = found.stream().filter(d -> !d.known()).count();
                         if (invalid > 0) {
                             // As a list push outside an outage counts them: invalid, not targeted.
                             deltas.merge(TaskCounter.INVALID, invalid, Long::sum);
                             deltas.merge(TaskCounter.TARGETED, -invalid, Long::sum);
                             deltas.merge(TaskCounter.OFFLINE, -invalid, Long::sum);
                         }
-                        sums[2] += known.size();
+                        sums[2] += known.size() - rec.written().size();
                         sums[3] += (int) invalid;
                         return tasks.enqueue(appId, taskId, known, t.body().createdAtMillis()).thenAccept(a -> { });
                     });

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
  * tern:dk:outage:tasks         set     taskIds pushed during an outage        emptied by reconciling
  * tern:dk:outage:count:{task}  hash    task counter deltas of the outage      deleted by reconciling
  * tern:dk:outage:offline:{task} set    regIds a list push could not reach     deleted by reconciling
+ * tern:dk:outage:written:{task} set    regIds a list push wrote to live       deleted by reconciling
  * tern:dk:outage:bcast:{task}  string  appId of a broadcast of the outage     deleted by reconciling
  * </pre>
  */
@@ -290,17 +291,22 @@ public final class DiskKv implements AutoCloseable {
         return P + "outage:offline:" + taskId;
     }
 
+    public static String outageWrittenKey(long taskId) {
+        return P + "outage:written:" + taskId;
+    }
+
     public static String outageBroadcastKey(long taskId) {
         return P + "outage:bcast:" + taskId;
     }
 
     /**
      * Records what a group push did while Redis was down, for reconciling into Redis afterwards: counter deltas
-     * (by counter wire name), devices it could not reach (to queue the task for them), and, for a broadcast, its
-     * app (to log it in Redis). The task is named in the outage set last, so a listed task has its record.
+     * (by counter wire name), devices it could not reach (to queue the task for them), devices it wrote to (queued
+     * too, so their acks count as for any list push), and, for a broadcast, its app (to log it in Redis). The task
+     * is named in the outage set last, so a listed task has its record.
      */
     public CompletableFuture<Void> recordOutagePush(long taskId, Map<String, Long> counterDeltas, List<String> offline,
-                                                    String broadcastAppId) {
+                                                    List<String> written, String broadcastAppId) {
         List<CompletableFuture<?>> writes = new ArrayList<>();
         counterDeltas.forEach((field, delta) -> {
             if (delta != 0) {
@@ -309,6 +315,9 @@ public final class DiskKv implements AutoCloseable {
         });
         if (!offline.isEmpty()) {
             writes.add(cmd().sadd(outageOfflineKey(taskId), offline.toArray(String[]::new)).toCompletableFuture());
+        }
+        if (!written.isEmpty()) {
+            writes.add(cmd().sadd(outageWrittenKey(taskId), written.toArray(String[]::new)).toCompletableFuture());
         }
         if (broadcastAppId != null) {
             writes.add(cmd().set(outageBroadcastKey(taskId), broadcastAppId).toCompletableFuture());
@@ -320,7 +329,7 @@ public final class DiskKv implements AutoCloseable {
 
     /** What the outage recorded for one task. */
     public record OutagePush(long taskId, Map<String, Long> counterDeltas, List<String> offline,
-                             String broadcastAppId) {
+                             List<String> written, String broadcastAppId) {
     }
 
     /** The taskIds with an outage record. */
@@ -332,11 +341,13 @@ public final class DiskKv implements AutoCloseable {
     public CompletableFuture<OutagePush> outagePush(long taskId) {
         CompletableFuture<Map<String, String>> counts = cmd().hgetall(outageCountKey(taskId)).toCompletableFuture();
         CompletableFuture<Set<String>> offline = cmd().smembers(outageOfflineKey(taskId)).toCompletableFuture();
+        CompletableFuture<Set<String>> written = cmd().smembers(outageWrittenKey(taskId)).toCompletableFuture();
         CompletableFuture<String> app = cmd().get(outageBroadcastKey(taskId)).toCompletableFuture();
-        return CompletableFuture.allOf(counts, offline, app).thenApply(x -> {
+        return CompletableFuture.allOf(counts, offline, written, app).thenApply(x -> {
             Map<String, Long> deltas = new HashMap<>();
             counts.join().forEach((k, v) -> deltas.put(k, Long.parseLong(v)));
-            return new OutagePush(taskId, deltas, List.copyOf(new TreeSet<>(offline.join())), app.join());
+            return new OutagePush(taskId, deltas, List.copyOf(new TreeSet<>(offline.join())),
+                    List.copyOf(new TreeSet<>(written.join())), app.join());
         });
     }
 
@@ -356,7 +367,8 @@ public final class DiskKv implements AutoCloseable {
 
     /** Deletes a claimed task's outage record, applied to Redis. */
     public CompletableFuture<Void> forgetOutagePush(long taskId) {
-        return cmd().del(outageCountKey(taskId), outageOfflineKey(taskId), outageBroadcastKey(taskId))
+        return cmd().del(outageCountKey(taskId), outageOfflineKey(taskId), outageWrittenKey(taskId),
+                        outageBroadcastKey(taskId))
                 .toCompletableFuture().thenAccept(x -> { });
     }
 

@@ -79,12 +79,13 @@ class DiskKvGroupOutageIT {
     @Test
     void anOutagePushRecordAddsUpAndIsClaimedByOneReconcilerOnly() {
         long task = newTaskId();
-        disk.recordOutagePush(task, Map.of("targeted", 3L, "sent", 2L, "offline", 1L), List.of("r1"), null).join();
-        disk.recordOutagePush(task, Map.of("targeted", 2L, "sent", 2L), List.of(), app).join();
+        disk.recordOutagePush(task, Map.of("targeted", 3L, "sent", 2L, "offline", 1L), List.of("r1"), List.of("r2", "r3"), null).join();
+        disk.recordOutagePush(task, Map.of("targeted", 2L, "sent", 2L), List.of(), List.of(), app).join();
         assertTrue(disk.outageTasks().join().contains(task));
         DiskKv.OutagePush rec = disk.outagePush(task).join();
         assertEquals(Map.of("targeted", 5L, "sent", 4L, "offline", 1L), rec.counterDeltas());
         assertEquals(List.of("r1"), rec.offline());
+        assertEquals(List.of("r2", "r3"), rec.written());
         assertEquals(app, rec.broadcastAppId());
 
         assertTrue(disk.claimOutagePush(task).join());
