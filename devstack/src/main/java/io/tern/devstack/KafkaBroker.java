@@ -291,12 +291,26 @@ public final class KafkaBroker implements AutoCloseable {
      * are left alone. Returns once every partition of every named topic has a leader.
      */
     public void createTopics(String... names) {
+        createTopics(Arrays.asList(names), List.of());
+    }
+
+    /**
+     * As {@link #createTopics(String...)}, and those of {@code names} also in {@code compacted} get
+     * {@code cleanup.policy=compact} (the last record per key is kept for good, e.g. {@code tern.routes}). A topic that
+     * already exists is left as it is.
+     */
+    public void createTopics(java.util.Collection<String> topicNames, java.util.Collection<String> compacted) {
+        String[] names = topicNames.toArray(String[]::new);
         if (names.length == 0) {
             return;
         }
         List<NewTopic> topics = new ArrayList<>();
         for (String name : names) {
-            topics.add(new NewTopic(name, Optional.empty(), Optional.empty()));
+            NewTopic t = new NewTopic(name, Optional.empty(), Optional.empty());
+            if (compacted.contains(name)) {
+                t.configs(Map.of("cleanup.policy", "compact"));
+            }
+            topics.add(t);
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TOPIC_TIMEOUT_MS);
         Admin a = admin();

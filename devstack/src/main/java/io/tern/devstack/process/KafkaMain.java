@@ -4,11 +4,12 @@ import io.tern.devstack.KafkaBroker;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * A single-node KRaft Kafka ({@link KafkaBroker}) in a JVM of its own, so a test can SIGKILL it and start it
- * again on the same ports and log dir: {@code KafkaMain <port> <controllerPort> <logDir> [topic,...]}. Prints
+ * again on the same ports and log dir: {@code KafkaMain <port> <controllerPort> <logDir> [topic,... [compacted-topic,...]]}. Prints
  * {@value #READY} once the broker answers and the topics have leaders; SIGTERM stops it cleanly.
  */
 public final class KafkaMain {
@@ -20,7 +21,7 @@ public final class KafkaMain {
 
     public static void main(String[] args) throws InterruptedException {
         if (args.length < 3) {
-            System.err.println("usage: KafkaMain <port> <controllerPort> <logDir> [topic,...]");
+            System.err.println("usage: KafkaMain <port> <controllerPort> <logDir> [topic,... [compacted-topic,...]]");
             System.exit(2);
         }
         KafkaBroker kafka = KafkaBroker.start(KafkaBroker.Options.defaults()
@@ -33,10 +34,14 @@ public final class KafkaMain {
             stopped.countDown();
         }, "tern-kafka-shutdown"));
         if (args.length > 3 && !args[3].isBlank()) {
-            kafka.createTopics(Arrays.stream(args[3].split(",")).map(String::trim).toArray(String[]::new));
+            kafka.createTopics(names(args[3]), args.length > 4 ? names(args[4]) : List.of());
         }
         System.out.println(READY + " " + kafka.bootstrapServers());
         System.out.flush();
         stopped.await();
+    }
+
+    private static List<String> names(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
     }
 }

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * A whole platform (one region, or brokers spread over several regions with global schedulers) with every part
  * in its own OS process, so any one can be SIGKILLed and restarted the way it dies in production: redis-server
  * (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a dispatcher, N brokers, M logic nodes and
- * K global schedulers (optionally rate controllers and bypass consumers), each the role's own main ({@code java -cp <this JVM's classpath>
+ * K global schedulers (optionally rate controllers, bypass consumers, and disk-KV backups with their disk KV), each the role's own main ({@code java -cp <this JVM's classpath>
  * io.tern.broker.BrokerMain --config <file>}) in dev mode. Ports are free ones on 127.0.0.1 picked once,
  * so a restarted process comes back where its peers and devices expect it; ids are fixed (b1.., l1..).
  *
@@ -39,6 +39,7 @@ public final class ProcessCluster implements AutoCloseable {
     public static final String SCHEDULER_MAIN = "io.tern.scheduler.SchedulerMain";
     public static final String RATE_CONTROLLER_MAIN = "io.tern.ratecontrol.RateControllerMain";
     public static final String BYPASS_MAIN = "io.tern.bypass.BypassConsumerMain";
+    public static final String DISK_KV_BACKUP_MAIN = "io.tern.diskkv.DiskKvBackupMain";
     /** The SRE token the fixture's global schedulers accept. */
     public static final String SRE_TOKEN = "tern-process-cluster-sre-token";
     private static final Logger log = LoggerFactory.getLogger(ProcessCluster.class);
@@ -57,10 +58,14 @@ public final class ProcessCluster implements AutoCloseable {
      * @param schedulers  global scheduler instances (s1, s2, ..; one leads), each knowing the brokers' regions
      * @param rateControllers rate controller instances (rc1, rc2, ..; one leads), keys {@code ratecontrol.*}
      * @param bypassConsumers bypass consumers (bp1, bp2, ..) draining {@code tern.buffer}, keys {@code bypass.*}
+     * @param compactedTopics those of {@code topics} created with {@code cleanup.policy=compact} (e.g. tern.routes)
+     * @param diskKvBackups disk-KV backups (dk1, dk2, ..), keys {@code backup.*}; with any, a second redis-server
+     *                      (AOF, {@code appendfsync always}) stands in for the disk KV (Kvrocks)
      */
     public record Options(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics,
                           Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs,
-                          List<String> brokerRegions, int schedulers, int rateControllers, int bypassConsumers) {
+                          List<String> brokerRegions, int schedulers, int rateControllers, int bypassConsumers,
+                          List<String> compactedTopics, int diskKvBackups) {
         /** Small JVMs that start fast: a 2-core machine runs all of them at once. */
         public static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-XX:+ExitOnOutOfMemoryError");
@@ -68,29 +73,41 @@ public final class ProcessCluster implements AutoCloseable {
         public static Options of(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics) {
             return new Options(dir, brokers, logicNodes, settings, topics, Duration.ofMinutes(10), SMALL_JVM,
                     List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"),
-                    List.of(), 0, 0, 0);
+                    List.of(), 0, 0, 0, List.of(), 0);
         }
 
         public Options withMaxLifetime(Duration maxLifetime) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
         }
 
         public Options withRoleJvmArgs(List<String> roleJvmArgs) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
         }
 
         /** Brokers spread over regions: broker i in {@code regions[(i-1) % size]}. */
         public Options withRegions(List<String> regions, int schedulers) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    List.copyOf(regions), schedulers, rateControllers, bypassConsumers);
+                    List.copyOf(regions), schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
         }
 
         /** With the issue-11 roles: {@code controllers} rate controllers and {@code consumers} bypass consumers. */
         public Options withThrottling(int controllers, int consumers) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, controllers, consumers);
+                    brokerRegions, schedulers, controllers, consumers, compactedTopics, diskKvBackups);
+        }
+
+        /** Creates those of {@code topics} in {@code compacted} with {@code cleanup.policy=compact}. */
+        public Options withCompactedTopics(List<String> compacted) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, List.copyOf(compacted), diskKvBackups);
+        }
+
+        /** With a disk KV (a redis-server with AOF always standing in for Kvrocks) and {@code backups} disk-KV backups. */
+        public Options withDiskKvBackups(int backups) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, backups);
         }
 
         /** The region of broker {@code n} (from 1), or null for the brokers' default. */
@@ -108,9 +125,12 @@ public final class ProcessCluster implements AutoCloseable {
     private final List<RoleProcess> schedulers = new ArrayList<>();
     private final List<RoleProcess> rateControllers = new ArrayList<>();
     private final List<RoleProcess> bypassConsumers = new ArrayList<>();
+    private final List<RoleProcess> diskKvBackups = new ArrayList<>();
     private final Thread hook = new Thread(this::close, "tern-process-cluster-shutdown");
     private RedisServer redis;
     private Process redisReaper; // guarded by this
+    private RedisServer diskKv;
+    private Process diskKvReaper; // guarded by this
     private JavaProcess kafka;
     private RoleProcess dispatcher;
     private boolean closed; // guarded by this
@@ -143,9 +163,15 @@ public final class ProcessCluster implements AutoCloseable {
         redis = RedisServer.start(RedisServer.Options.defaults().withPort(Ports.free()).withAppendOnly(true)
                 .withAppendFsync("always").withDataDir(options.dir().resolve("redis")));
         armRedisReaper();
+        if (options.diskKvBackups() > 0) {
+            diskKv = RedisServer.start(RedisServer.Options.defaults().withPort(Ports.free()).withAppendOnly(true)
+                    .withAppendFsync("always").withDataDir(options.dir().resolve("disk-kv")));
+            armDiskKvReaper();
+        }
         kafka = JavaProcess.start(new JavaProcess.Spec("kafka", options.kafkaJvmArgs(), KafkaMain.class.getName(),
                 List.of(Integer.toString(kafkaPort), Integer.toString(kafkaControllerPort),
-                        options.dir().resolve("kafka").toAbsolutePath().toString(), String.join(",", options.topics())),
+                        options.dir().resolve("kafka").toAbsolutePath().toString(), String.join(",", options.topics()),
+                        String.join(",", options.compactedTopics())),
                 Map.of(), options.dir().resolve("kafka.log"), options.maxLifetime()));
         kafka.awaitLogLine(KafkaMain.READY, START_TIMEOUT);
         say.accept(String.format("redis %s (pid %d), kafka %s (pid %d) up (%.1f s)", redis.uri(), redis.pid(),
@@ -206,18 +232,22 @@ public final class ProcessCluster implements AutoCloseable {
         for (int i = 1; i <= options.bypassConsumers(); i++) {
             bypassConsumers.add(startBypassConsumer("bp" + i));
         }
+        for (int i = 1; i <= options.diskKvBackups(); i++) {
+            diskKvBackups.add(startDiskKvBackup("dk" + i));
+        }
         dispatcher.awaitHealthy(START_TIMEOUT);
         List<RoleProcess> rest = new ArrayList<>(logicNodes);
         rest.addAll(schedulers);
         rest.addAll(rateControllers);
         rest.addAll(bypassConsumers);
+        rest.addAll(diskKvBackups);
         for (RoleProcess r : rest) {
             r.awaitHealthy(START_TIMEOUT);
         }
         say.accept(String.format("%d broker(s), dispatcher, %d logic node(s), %d scheduler(s), %d rate controller(s), "
-                        + "%d bypass consumer(s) up as processes (%.1f s); logs in %s", brokers.size(), logicNodes.size(),
-                schedulers.size(), rateControllers.size(), bypassConsumers.size(), (System.nanoTime() - t0) / 1e9,
-                options.dir()));
+                        + "%d bypass consumer(s), %d disk-KV backup(s) up as processes (%.1f s); logs in %s",
+                brokers.size(), logicNodes.size(), schedulers.size(), rateControllers.size(), bypassConsumers.size(),
+                diskKvBackups.size(), (System.nanoTime() - t0) / 1e9, options.dir()));
     }
 
     private RoleProcess startBypassConsumer(String id) {
@@ -227,6 +257,16 @@ public final class ProcessCluster implements AutoCloseable {
         env.put("TERN_BYPASS_PORT", Integer.toString(port));
         env.put("TERN_BYPASS_KAFKA_BOOTSTRAP", kafkaBootstrap());
         return startRole(id, BYPASS_MAIN, "bypass", env, Map.of("http", port), port);
+    }
+
+    private RoleProcess startDiskKvBackup(String id) {
+        int port = Ports.free();
+        Map<String, String> env = new HashMap<>();
+        env.put("TERN_BACKUP_ID", id);
+        env.put("TERN_BACKUP_PORT", Integer.toString(port));
+        env.put("TERN_BACKUP_KAFKA_BOOTSTRAP", kafkaBootstrap());
+        env.put("TERN_BACKUP_DISK_KV_URI", diskKv.uri());
+        return startRole(id, DISK_KV_BACKUP_MAIN, "backup", env, Map.of("http", port), port);
     }
 
     /**
@@ -284,14 +324,30 @@ public final class ProcessCluster implements AutoCloseable {
      */
     private synchronized void armRedisReaper() {
         disarmRedisReaper();
-        long pid = redis.pid();
+        redisReaper = reaper(redis.pid());
+    }
+
+    private Process reaper(long pid) {
         try {
-            redisReaper = new ProcessBuilder("sh", "-c", "timeout " + options.maxLifetime().toSeconds()
+            return new ProcessBuilder("sh", "-c", "timeout " + options.maxLifetime().toSeconds()
                     + " cat > /dev/null; kill -9 " + pid + " 2>/dev/null")
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         } catch (IOException e) {
             log.warn("no reaper for redis-server pid {}: {}", pid, e.toString());
+            return null;
+        }
+    }
+
+    private synchronized void armDiskKvReaper() {
+        disarmDiskKvReaper();
+        diskKvReaper = reaper(diskKv.pid());
+    }
+
+    private synchronized void disarmDiskKvReaper() {
+        if (diskKvReaper != null) {
+            diskKvReaper.destroyForcibly();
+            diskKvReaper = null;
         }
     }
 
@@ -317,6 +373,18 @@ public final class ProcessCluster implements AutoCloseable {
         armRedisReaper();
     }
 
+    /** SIGKILL the disk KV's redis-server; its AOF (fsync always) keeps every acknowledged write. */
+    public void killDiskKv() {
+        disarmDiskKvReaper();
+        diskKv.kill();
+    }
+
+    /** Starts the disk KV again on the same port and data dir. */
+    public void restartDiskKv() {
+        diskKv.restart();
+        armDiskKvReaper();
+    }
+
     /** SIGKILL the Kafka JVM. */
     public void killKafka() {
         kafka.kill();
@@ -336,6 +404,15 @@ public final class ProcessCluster implements AutoCloseable {
 
     public RedisServer redis() {
         return redis;
+    }
+
+    /** The disk KV (null unless the options ask for disk-KV backups). */
+    public RedisServer diskKv() {
+        return diskKv;
+    }
+
+    public synchronized List<RoleProcess> diskKvBackups() {
+        return List.copyOf(diskKvBackups);
     }
 
     public String kafkaBootstrap() {
@@ -422,6 +499,7 @@ public final class ProcessCluster implements AutoCloseable {
         List<JavaProcess> roles = new ArrayList<>();
         synchronized (this) {
             bypassConsumers.forEach(b -> roles.add(b.process()));
+            diskKvBackups.forEach(b -> roles.add(b.process()));
         }
         rateControllers.forEach(r -> roles.add(r.process()));
         schedulers.forEach(l -> roles.add(l.process()));
@@ -437,7 +515,11 @@ public final class ProcessCluster implements AutoCloseable {
         if (redis != null) {
             quietly(redis::close);
         }
+        if (diskKv != null) {
+            quietly(diskKv::close);
+        }
         disarmRedisReaper();
+        disarmDiskKvReaper();
     }
 
     private static void quietly(Runnable r) {

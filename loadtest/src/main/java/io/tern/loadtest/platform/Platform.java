@@ -92,7 +92,7 @@ public final class Platform implements AutoCloseable {
         redis = RedisServer.start(RedisServer.Options.defaults().withAppendOnly(true));
         redisReaper = reaper(redisPid());
         kafka = KafkaBroker.start(KafkaBroker.Options.defaults());
-        kafka.createTopics(Topics.ALL.toArray(String[]::new));
+        kafka.createTopics(Topics.ALL, Topics.COMPACTED);
         say.accept(String.format("redis %s, kafka %s up (%.1f s)", redis.uri(), kafka.bootstrapServers(),
                 (System.nanoTime() - t0) / 1e9));
 

@@ -53,6 +53,7 @@ abstract class ClusterScenario extends Scenario {
         roleJvm.addAll(o.brokerJvmArgs());
         cluster = ProcessCluster.start(customize.apply(ProcessCluster.Options.of(o.runDir, brokers, LOGIC_NODES, s,
                         Topics.ALL)
+                .withCompactedTopics(Topics.COMPACTED)
                 .withMaxLifetime(Duration.ofSeconds(maxLifetimeSeconds())).withRoleJvmArgs(roleJvm)), this::say);
     }
 

@@ -41,7 +41,7 @@ class BufferOutageIT {
     @BeforeAll
     static void start() {
         kafka = KafkaBroker.start(KafkaBroker.Options.defaults());
-        kafka.createTopics(Topics.ALL.toArray(String[]::new));
+        kafka.createTopics(Topics.ALL, Topics.COMPACTED);
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         directives = new DirectiveRepository(redis);
         node = LogicNode.start(LogicConfig.from(Settings.of(Map.of(

@@ -2,6 +2,7 @@ package io.tern.ops.cli;
 
 import io.tern.broker.BrokerMain;
 import io.tern.bypass.BypassConsumerMain;
+import io.tern.diskkv.DiskKvBackupMain;
 import io.tern.dispatcher.DispatcherMain;
 import io.tern.logic.LogicNodeMain;
 import io.tern.ratecontrol.RateControllerMain;
@@ -68,9 +69,10 @@ public final class Ternctl {
             case "global-scheduler" -> SchedulerMain.main(rest);
             case "rate-controller" -> RateControllerMain.main(rest);
             case "bypass-consumer" -> BypassConsumerMain.main(rest);
+            case "disk-kv-backup" -> DiskKvBackupMain.main(rest);
             default -> {
                 System.err.println("unknown role: '" + role
-                        + "' (broker, dispatcher, logic-node, global-scheduler, rate-controller or bypass-consumer)");
+                        + "' (broker, dispatcher, logic-node, global-scheduler, rate-controller, bypass-consumer or disk-kv-backup)");
                 usage(2);
             }
         }
@@ -80,7 +82,7 @@ public final class Ternctl {
         System.out.println("""
                 usage: ternctl <command>
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
-                  run broker|dispatcher|logic-node|global-scheduler|rate-controller|bypass-consumer
+                  run broker|dispatcher|logic-node|global-scheduler|rate-controller|bypass-consumer|disk-kv-backup
                                               [--config file]
                                               run that one role in the foreground against an existing Redis and
                                               Kafka (SIGTERM or Ctrl-C stops it in order)

@@ -20,10 +20,13 @@ import java.util.List;
  * @param logicNodes {@code local.logic-nodes}, default 2: logic nodes l1, l2, .. on 8080, 8083, ..
  * @param sreToken {@code local.sre-token} (env {@code TERN_LOCAL_SRE_TOKEN}): the token the global scheduler's admin
  *                 API accepts; null (the default): the scheduler generates one (dev mode), the banner prints it
+ * @param diskKvPort {@code local.disk-kv-port}, default 6391: the disk KV's stand-in (a second redis-server, AOF with
+ *                   {@code appendfsync always}, in place of Kvrocks), fed by one disk-KV backup
  */
 public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int brokers, String demoAppId,
                           String demoAppKey, String demoAppSecret, String demoRegId, boolean demoDevice,
-                          String demoClientKey, DevTls devTls, List<String> regions, int logicNodes, String sreToken) {
+                          String demoClientKey, DevTls devTls, List<String> regions, int logicNodes, String sreToken,
+                          int diskKvPort) {
 
     /**
      * @param enabled {@code local.dev-tls}: create (first start) or reuse a dev CA and a certificate for
@@ -47,6 +50,8 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
                 "local.regions must name 1 to local.brokers regions, got " + regions);
         ConfigException.require(regions.stream().distinct().count() == regions.size(), "local.regions has a region twice: " + regions);
         regions = List.copyOf(regions);
+        ConfigException.require(diskKvPort >= 0 && diskKvPort <= 65535 && (diskKvPort == 0 || diskKvPort != redisPort),
+                "local.disk-kv-port must be a port other than local.redis-port");
         ConfigException.require(logicNodes >= 1 && logicNodes <= 4, "local.logic-nodes must be in [1, 4]");
         ConfigException.require(sreToken == null || sreToken.length() >= SchedulerConfig.MIN_TOKEN_LENGTH,
                 "local.sre-token (TERN_LOCAL_SRE_TOKEN) must be at least " + SchedulerConfig.MIN_TOKEN_LENGTH + " characters");
@@ -68,7 +73,8 @@ public record LocalConfig(int redisPort, int kafkaPort, Path dataDir, int broker
                 DevTls.from(s, dir == null ? null : Path.of(dir)),
                 s.list("local.regions", List.of("north", "south")),
                 s.integer("local.logic-nodes", 2),
-                s.string("local.sre-token", null));
+                s.string("local.sre-token", null),
+                s.integer("local.disk-kv-port", 6391));
         s.warnUnread("local.");
         return c;
     }

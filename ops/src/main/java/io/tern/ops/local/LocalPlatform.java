@@ -9,6 +9,8 @@ import io.tern.client.TernClient;
 import io.tern.devstack.DevCertificates;
 import io.tern.devstack.KafkaBroker;
 import io.tern.devstack.RedisServer;
+import io.tern.diskkv.DiskKvBackup;
+import io.tern.diskkv.config.BackupConfig;
 import io.tern.logic.LogicNode;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
@@ -30,8 +32,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole platform on one machine: a real Redis (AOF on), an in-process KRaft Kafka broker,
- * then every role in dev mode (brokers in regions north and south, two logic nodes, the global
+ * The whole platform on one machine: a real Redis (AOF, appendfsync always), the disk KV's stand-in (a second
+ * redis-server, appendfsync always), an in-process KRaft Kafka broker, one disk-KV backup, then every role in dev mode (brokers in regions north and south, two logic nodes, the global
  * scheduler), then a demo device of the demo app, at home in north, that prints what it receives.
  * The demo device is provisioned by the platform itself: its regId is fixed ({@code local.demo-reg-id})
  * and its secret is derived with the dispatcher's device key, so the README's curl sequence can push to it;
@@ -42,7 +44,9 @@ public final class LocalPlatform implements AutoCloseable {
 
     private final LocalConfig config;
     private final RedisServer redis;
+    private final RedisServer diskKv;
     private final KafkaBroker kafka;
+    private final DiskKvBackup backup;
     private final LocalCluster cluster;
     private final TernClient demoDevice;
     private final DevCertificates devTls;
@@ -55,9 +59,18 @@ public final class LocalPlatform implements AutoCloseable {
             redisOptions = redisOptions.withDataDir(config.dataDir().resolve("redis"));
             kafkaOptions = kafkaOptions.withLogDir(config.dataDir().resolve("kafka"));
         }
+        // The disk KV's stand-in: Kvrocks in production, which no registry reachable here ships.
+        RedisServer.Options diskKvOptions = RedisServer.Options.defaults().withPort(config.diskKvPort())
+                .withAppendOnly(true).withAppendFsync("always");
+        if (config.dataDir() != null) {
+            diskKvOptions = diskKvOptions.withDataDir(config.dataDir().resolve("disk-kv"));
+        }
         redis = RedisServer.start(redisOptions);
+        diskKv = RedisServer.start(diskKvOptions);
         kafka = KafkaBroker.start(kafkaOptions);
-        kafka.createTopics(Topics.ALL.toArray(String[]::new));
+        kafka.createTopics(Topics.ALL, Topics.COMPACTED);
+        backup = DiskKvBackup.start(BackupConfig.from(settings.with(Map.of(
+                "backup.kafka-bootstrap", kafka.bootstrapServers(), "backup.disk-kv-uri", diskKv.uri()))));
         Map<String, String> demoApp = new HashMap<>();
         demoApp.put("logic.apps." + config.demoAppId() + ".key", config.demoAppKey());
         demoApp.put("logic.apps." + config.demoAppId() + ".secret", config.demoAppSecret());
@@ -169,6 +182,8 @@ public final class LocalPlatform implements AutoCloseable {
                 + percent(controller.config().releaseBelow()) + ")");
         out.println("  bypass         " + url(cluster.bypassConsumer().address()) + "   (bypass consumer draining Kafka "
                 + "tern.buffer at the permit: /health, /metrics)");
+        out.println("  disk-kv backup " + url(backup.address()) + "   (Kafka tern.bodies and tern.routes into the disk KV "
+                + diskKv.uri() + ", a redis-server with appendfsync always standing in for Kvrocks: /health, /metrics)");
         out.println("  SRE token      " + scheduler.config().sreToken()
                 + (config.sreToken() == null ? "   (generated; set TERN_LOCAL_SRE_TOKEN to choose one)" : "   (TERN_LOCAL_SRE_TOKEN)"));
         out.println("  redis          " + redis.uri() + "   kafka " + kafka.bootstrapServers());
@@ -247,7 +262,9 @@ public final class LocalPlatform implements AutoCloseable {
             demoDevice.close();
         }
         cluster.close();
+        backup.close();
         kafka.close();
+        diskKv.close();
         redis.close();
     }
 }

@@ -30,9 +30,13 @@ public final class Topics {
     public static final String ACKS_DEAD_LETTER = deadLetter(ACKS);
     /** Jobs the job consumers failed to fan out after every attempt. */
     public static final String JOBS_DEAD_LETTER = deadLetter(JOBS);
+    /** Task bodies the disk-KV backup could not read (not a TaskBody). */
+    public static final String BODIES_DEAD_LETTER = deadLetter(BODIES);
+    /** Route changes the disk-KV backup could not read (not a RouteChange). */
+    public static final String ROUTES_DEAD_LETTER = deadLetter(ROUTES);
     /** Every topic a cluster needs, for whoever creates them (dev runner, load test, an SRE's script). */
     public static final List<String> ALL = List.of(ACKS, JOBS, ACKS_DEAD_LETTER, JOBS_DEAD_LETTER, BUFFER,
-            BUFFER_DEAD_LETTER, BODIES, ROUTES);
+            BUFFER_DEAD_LETTER, BODIES, ROUTES, BODIES_DEAD_LETTER, ROUTES_DEAD_LETTER);
     /** Topics whose old records are compacted away per key rather than deleted by age. */
     public static final List<String> COMPACTED = List.of(ROUTES);
 
