@@ -287,6 +287,10 @@ public final class ProcessCluster implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("TERN_" + role + "_DEV_MODE", "true");
         env.put("TERN_" + role + "_REDIS_URI", redis.uri());
+        if (diskKv != null && (role.equals("LOGIC") || role.equals("BROKER"))) {
+            // What logic nodes and brokers go on with through a Redis outage.
+            env.put("TERN_" + role + "_DISK_KV_URI", diskKv.uri());
+        }
         return env;
     }
 
