@@ -170,6 +170,8 @@ final class RedisOutageScenario extends ClusterScenario {
             n.put("groupRefused", in.size() - ok);
             n.put("groupCopiesExpected", expected);
             n.put("groupCopiesReceived", got);
+            ObjectNode statuses = n.putObject("groupStatuses");
+            in.forEach(c -> statuses.put(Integer.toString(c.status()), statuses.path(Integer.toString(c.status())).asLong() + 1));
             report.row(p, String.format("%,.0f/s", (double) acc / secs), String.format("single: %,d accepted, %,d "
                             + "refused, p50 %s p99 %s; group: %d/%d calls 2xx, copies %,d of %,d", acc, ref,
                     Report.ms(h.percentile(50)), Report.ms(h.percentile(99)), ok, in.size(), got, expected));
