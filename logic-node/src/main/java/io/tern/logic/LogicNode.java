@@ -18,6 +18,8 @@ import io.tern.pipeline.id.MsgIdGenerator;
 import io.tern.pipeline.intake.PushIntake;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.id.NodeIdLease;
+import io.tern.pipeline.outage.AsidePush;
+import io.tern.pipeline.outage.AsideReconciler;
 import io.tern.pipeline.outage.StorageMode;
 import io.tern.store.diskkv.DiskKv;
 import io.tern.store.redis.RedisOutage;
@@ -68,6 +70,11 @@ import java.util.function.LongSupplier;
  */
 public final class LogicNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogicNode.class);
+
+    /** What a push refused in outage mode tells the caller to wait: about one outage detection. */
+    private static final long OUTAGE_RETRY_AFTER_SECONDS = 2;
+    /** Aside records moved into Redis per round of reconciliation. */
+    private static final int RECONCILE_BATCH = 200;
 
     private final LogicConfig config;
     private final Observability observability;
@@ -122,7 +129,8 @@ public final class LogicNode implements AutoCloseable {
         MsgIdGenerator ids = new MsgIdGenerator(nodeId, clock);
         StatusMarks marks = new StatusMarks(messages, config.statusBatchMax(), clock);
         redelivery = new Redeliverer(config.redelivery(), new RedeliveryQueue(redis), messages, new RouteRepository(redis),
-                liveBrokers, registry, links, marks, clock, observability.registry(), config.id()).start();
+                liveBrokers, registry, links, marks, clock, observability.registry(), config.id())
+                .pauseWhile(() -> !storage.normal()).start();
         SinglePushService singlePush = new SinglePushService(messages, marks, liveBrokers, links, ids, redelivery, clock,
                 observability.registry());
         AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
@@ -139,7 +147,7 @@ public final class LogicNode implements AutoCloseable {
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),
                 new AckRepository(redis, config.callback().outbox().lease(), config.callback().outbox().max()),
-                callbacks, clock, observability.registry(), config.id()).start();
+                callbacks, clock, observability.registry(), config.id()).waitFor(storage::normal).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
@@ -173,7 +181,16 @@ public final class LogicNode implements AutoCloseable {
             });
         }
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
-                tags, liveBrokers, clock, observability.registry());
+                tags, liveBrokers, clock, observability.registry())
+                .divertInOutage(storage, new AsidePush(diskKv, liveBrokers, links, clock,
+                        OUTAGE_RETRY_AFTER_SECONDS, observability.registry()));
+        if (diskKv != null) {
+            AsideReconciler reconciler = new AsideReconciler(diskKv, messages, new RouteRepository(redis), clock,
+                    RECONCILE_BATCH,
+                    observability.registry(), "logic " + config.id());
+            storage.reconcileWith(reconciler);
+            observability.fact("storage-unrecovered", reconciler::unrecovered);
+        }
         // Scheduled pushes go through the permit too, when they fire; a large one raises the bypass floor ahead.
         PeakFloors peaks = new PeakFloors(config.schedule(), new ReplicaFloorRepository(redis),
                 PeakFloors.estimator(tags, liveBrokers::snapshot), config.id());
@@ -196,7 +213,7 @@ public final class LogicNode implements AutoCloseable {
         observability.fact("permit", permit::describe);
         observability.fact("buffer-backlog", backlog::total);
         PushApi api = new PushApi(auth, new UsedSignatures(redis), intake, messages, limits, config, callbackGuard,
-                clock);
+                clock).answerInOutage(storage, diskKv);
         TaskApi taskApi = new TaskApi(auth, groups, intake, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);

@@ -16,6 +16,11 @@ import io.tern.runtime.http.HttpServer;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.StoredMessage;
+import io.tern.pipeline.error.PushError;
+import io.tern.pipeline.error.PushException;
+import io.tern.pipeline.outage.StorageMode;
+import io.tern.store.diskkv.AsideMessage;
+import io.tern.store.diskkv.DiskKv;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -41,6 +46,8 @@ public final class PushApi {
     private final LogicConfig config;
     private final LongSupplier clock;
     private final MessageParser messageParser;
+    private volatile StorageMode storage;
+    private volatile DiskKv diskKv;
 
     public PushApi(AppAuthenticator auth, UsedSignatures usedSignatures, PushIntake intake,
                    MessageRepository messages, AppLimits limits, LogicConfig config, CallbackUrlGuard callbackGuard,
@@ -53,6 +60,17 @@ public final class PushApi {
         this.config = config;
         this.clock = clock;
         this.messageParser = new MessageParser(config.defaultTtl(), config.maxTtl(), callbackGuard);
+    }
+
+    /**
+     * Outside {@link StorageMode#normal()}: per-app rate limits and quota (kept in Redis) are not applied (the node's
+     * permit share still bounds it), and a message accepted aside is read from its disk-KV record ({@code diskKv},
+     * null when none).
+     */
+    public PushApi answerInOutage(StorageMode storage, DiskKv diskKv) {
+        this.storage = storage;
+        this.diskKv = diskKv;
+        return this;
     }
 
     public HttpServer.Builder addRoutes(HttpServer.Builder http) {
@@ -83,7 +101,10 @@ public final class PushApi {
     private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {
         String appId = auth.verify(req.header(AUTH_HEADER));
         SinglePush push = parseSinglePush(Json.object(req.body()));
-        return messageParser.admitCallback(push.callbackUrl()).thenCompose(x -> limits.admit(appId, 1))
+        StorageMode mode = storage;
+        boolean limited = mode == null || mode.normal();
+        return messageParser.admitCallback(push.callbackUrl())
+                .thenCompose(x -> limited ? limits.admit(appId, 1) : CompletableFuture.<Void>completedFuture(null))
                 .thenCompose(x -> intake.single(appId, push)).handle((out, err) -> {
             if (err != null) {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
@@ -113,12 +134,67 @@ public final class PushApi {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("msgId", "msgId must be a decimal 64-bit integer");
         }
+        StorageMode mode = storage;
+        if (mode != null && !mode.normal()) {
+            return asideStatus(appId, msgId, mode);
+        }
         return messages.find(msgId).thenApply(m -> {
             if (m == null || !m.appId().equals(appId)) {
-                throw new ApiException(404, "unknown_message", "no message " + msgId + " for app " + appId, "msgId");
+                throw unknownMessage(appId, msgId);
             }
             return HttpResponse.ok(view(m));
         });
+    }
+
+    private static ApiException unknownMessage(String appId, long msgId) {
+        return new ApiException(404, "unknown_message", "no message " + msgId + " for app " + appId, "msgId");
+    }
+
+    /**
+     * In an outage or while reconciling: Redis' record if it answers and has one, else the aside record of a push
+     * accepted during the outage; a message only Redis knows cannot be read while it is away (503).
+     */
+    private CompletableFuture<HttpResponse> asideStatus(String appId, long msgId, StorageMode mode) {
+        CompletableFuture<StoredMessage> inRedis = mode.mode() == StorageMode.Mode.OUTAGE
+                ? CompletableFuture.completedFuture(null)
+                : messages.find(msgId).exceptionally(e -> null);
+        return inRedis.thenCompose(m -> {
+            if (m != null) {
+                if (!m.appId().equals(appId)) {
+                    throw unknownMessage(appId, msgId);
+                }
+                return CompletableFuture.completedFuture(HttpResponse.ok(view(m)));
+            }
+            DiskKv kv = diskKv;
+            if (kv == null) {
+                throw outage(msgId);
+            }
+            return kv.asideRecord(msgId).exceptionally(e -> null).thenApply(json -> {
+                if (json == null) {
+                    if (mode.mode() == StorageMode.Mode.OUTAGE) {
+                        throw outage(msgId);
+                    }
+                    throw unknownMessage(appId, msgId);
+                }
+                AsideMessage a = AsideMessage.fromJson(json);
+                if (!a.message().appId().equals(appId)) {
+                    throw unknownMessage(appId, msgId);
+                }
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("msgId", Long.toString(msgId));
+                body.put("status", (clock.getAsLong() >= a.message().expiresAtMillis() ? "expired"
+                        : a.status().wireName()));
+                body.put("regId", a.message().regId());
+                body.put("createdAt", a.message().createdAtMillis());
+                body.put("expiresAt", a.message().expiresAtMillis());
+                return HttpResponse.ok(body);
+            });
+        });
+    }
+
+    private static PushException outage(long msgId) {
+        return new PushException(PushError.REDIS_OUTAGE, "message " + msgId + " was accepted before the Redis outage"
+                + " (or is unknown): its status is readable once Redis is back", "msgId", 2);
     }
 
     private Map<String, Object> view(StoredMessage m) {

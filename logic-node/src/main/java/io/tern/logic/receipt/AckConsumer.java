@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -36,6 +38,10 @@ import java.util.function.LongSupplier;
 public final class AckConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckConsumer.class);
 
+    /** A batch waits this long for the store to be ready (under the batch timeout, 30 s) before it fails. */
+    private static final Duration READY_WAIT = Duration.ofSeconds(20);
+    private static final Duration READY_POLL = Duration.ofMillis(100);
+
     private final AckRepository acks;
     private final ReceiptListener listener;
     private final LongSupplier clock;
@@ -44,6 +50,7 @@ public final class AckConsumer implements AutoCloseable {
     private final Counter counts;
     private final Counter malformed;
     private final BatchConsumer consumer;
+    private volatile BooleanSupplier storeReady = () -> true;
 
     /**
      * @param instanceId this node's static member name in the receipt group ({@link BatchConsumer})
@@ -66,6 +73,15 @@ public final class AckConsumer implements AutoCloseable {
                 policy, this::apply, AckConsumer::transientFailure, registry, owner + "-ack-consumer");
     }
 
+    /**
+     * Applies no ack while {@code ready} is false (a Redis outage, and its reconciliation: the messages they ack may
+     * not be in Redis yet): the batch fails as transient, so the acks stay in Kafka and are read again later.
+     */
+    public AckConsumer waitFor(BooleanSupplier ready) {
+        this.storeReady = ready;
+        return this;
+    }
+
     public AckConsumer start() {
         consumer.start();
         return this;
@@ -82,6 +98,9 @@ public final class AckConsumer implements AutoCloseable {
     }
 
     private CompletableFuture<?> apply(List<ConsumerRecord<String, byte[]>> records) {
+        if (!storeReady.getAsBoolean()) {
+            return whenStoreReady(System.nanoTime() + READY_WAIT.toNanos()).thenCompose(x -> apply(records));
+        }
         List<CompletableFuture<?>> work = new ArrayList<>();
         List<AckRecord> deviceAcks = new ArrayList<>(Math.min(records.size(), applyMax));
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -111,7 +130,7 @@ public final class AckConsumer implements AutoCloseable {
 
     /** Redis down or the callback outbox full: the acks are fine, read them again later. */
     private static boolean transientFailure(Throwable e) {
-        return StoreFailures.isUnavailable(e) || e instanceof CallbackOutbox.FullException
+        return e instanceof StoreNotReady || StoreFailures.isUnavailable(e) || e instanceof CallbackOutbox.FullException
                 || e.getCause() instanceof CallbackOutbox.FullException;
     }
 
@@ -129,6 +148,30 @@ public final class AckConsumer implements AutoCloseable {
                 listener.parked(parked);
             }
         });
+    }
+
+    /**
+     * Completes once the store is ready again (checked every {@link #READY_POLL}), so acks resume within moments of
+     * the reconciliation; fails as transient after {@link #READY_WAIT} (the consumer restarts, the acks are read again).
+     */
+    private CompletableFuture<Void> whenStoreReady(long deadlineNanos) {
+        return CompletableFuture.runAsync(() -> { },
+                CompletableFuture.delayedExecutor(READY_POLL.toMillis(), TimeUnit.MILLISECONDS)).thenCompose(x -> {
+            if (storeReady.getAsBoolean()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (System.nanoTime() - deadlineNanos > 0) {
+                return CompletableFuture.failedFuture(new StoreNotReady());
+            }
+            return whenStoreReady(deadlineNanos);
+        });
+    }
+
+    /** Redis is away or not yet reconciled: the acks wait in Kafka. */
+    private static final class StoreNotReady extends RuntimeException {
+        StoreNotReady() {
+            super("Redis in an outage or being reconciled: acks wait", null, false, false);
+        }
     }
 
     @Override

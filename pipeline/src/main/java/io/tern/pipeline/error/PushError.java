@@ -23,7 +23,11 @@ public enum PushError {
     IDS_UNAVAILABLE("ids_unavailable", Kind.UNAVAILABLE),
     /** Beyond the permit and the burst buffer (Kafka) did not take the push: nothing was accepted. */
     BUFFER_UNAVAILABLE("buffer_unavailable", Kind.UNAVAILABLE),
-    STORE_UNAVAILABLE("store_unavailable", Kind.UNAVAILABLE);
+    STORE_UNAVAILABLE("store_unavailable", Kind.UNAVAILABLE),
+    /** In a Redis outage, a call that needs Redis itself (a new idempotency key, say): retry once it is back. */
+    REDIS_OUTAGE("redis_outage", Kind.UNAVAILABLE),
+    /** In a Redis outage the disk KV that carries the push is not configured or not answering: nothing accepted. */
+    DISK_KV_UNAVAILABLE("disk_kv_unavailable", Kind.UNAVAILABLE);
 
     /** What the caller should do about it, which an HTTP layer maps to 400 / 401 / 404 / 409 / 429 / 503. */
     public enum Kind { INVALID, UNAUTHORIZED, NOT_FOUND, CONFLICT, OVERLOADED, UNAVAILABLE }

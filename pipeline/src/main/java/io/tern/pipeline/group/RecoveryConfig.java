@@ -8,7 +8,7 @@ import java.time.Duration;
 /**
  * Leases that let another logic node (or a restarted one) take over, keys {@code logic.*}.
  *
- * @param nodeIdLeaseTtl  {@code logic.node-id-lease-ttl}, default 10s: a logic node holds its msgId node id
+ * @param nodeIdLeaseTtl  {@code logic.node-id-lease-ttl}, default 2min: a logic node holds its msgId node id
  *                        this long past its last renewal (renewed every third of it); it stops issuing ids
  *                        (the API answers 503) once it cannot renew within it
  * @param taskLeaseTtl    {@code logic.task-lease-ttl}, default 15s: a tag push being resolved is owned this long
@@ -31,7 +31,7 @@ public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Dur
     }
 
     public static RecoveryConfig defaults() {
-        return new RecoveryConfig(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(5), 16, 5);
+        return new RecoveryConfig(Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(5), 16, 5);
     }
 
     public static RecoveryConfig from(Settings s) {

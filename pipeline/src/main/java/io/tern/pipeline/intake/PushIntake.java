@@ -11,6 +11,8 @@ import io.tern.pipeline.error.PushException;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.GroupTarget;
 import io.tern.pipeline.group.ScheduledPushHandler;
+import io.tern.pipeline.outage.AsidePush;
+import io.tern.pipeline.outage.StorageMode;
 import io.tern.pipeline.permit.PermitGate;
 import io.tern.pipeline.single.PushOutcomeView;
 import io.tern.pipeline.single.SinglePush;
@@ -59,6 +61,8 @@ public final class PushIntake implements ScheduledPushHandler {
     private final Counter direct;
     private final Counter buffered;
     private final Counter full;
+    private volatile StorageMode storage;
+    private volatile AsidePush aside;
 
     public PushIntake(PermitGate permit, BufferProducer buffer, BufferBacklog backlog, BufferConfig config,
                       SinglePushService single, MessageRepository messages, GroupPushService groups,
@@ -80,8 +84,23 @@ public final class PushIntake implements ScheduledPushHandler {
         this.full = Counter.builder("tern.intake").tag("path", "buffer-full").register(registry);
     }
 
+    /**
+     * In a Redis outage ({@link StorageMode.Mode#OUTAGE}) single pushes go {@code aside} instead: written to no Redis,
+     * carried to the device's broker or queued in the disk KV (the burst buffer is skipped too: its drain writes Redis).
+     */
+    public PushIntake divertInOutage(StorageMode storage, AsidePush aside) {
+        this.storage = storage;
+        this.aside = aside;
+        return this;
+    }
+
     /** A single push: delivered now within the permit, else buffered and answered {@code queued}. */
     public CompletableFuture<PushOutcomeView> single(String appId, SinglePush req) {
+        StorageMode s = storage;
+        if (s != null && s.mode() == StorageMode.Mode.OUTAGE) {
+            direct.increment();
+            return aside.push(single.message(appId, req));
+        }
         if (permit.tryAcquire(1)) {
             direct.increment();
             return single.push(appId, req);

@@ -59,6 +59,7 @@ public final class Redeliverer implements AutoCloseable {
     private final String prefix;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean sweeping = new AtomicBoolean();
+    private volatile java.util.function.BooleanSupplier paused = () -> false;
     private final Map<String, BrokerInfo> lastSeen = new ConcurrentHashMap<>();
     private final AtomicLong backlog = new AtomicLong();
     private final Counter redelivered;
@@ -103,6 +104,12 @@ public final class Redeliverer implements AutoCloseable {
         return this;
     }
 
+    /** Sweeps nothing while {@code paused} (a Redis outage and its reconciliation: what is due waits in Redis). */
+    public Redeliverer pauseWhile(java.util.function.BooleanSupplier paused) {
+        this.paused = paused;
+        return this;
+    }
+
     /** The direct PUSH failed: check the message again soon instead of at its accept-time due date. */
     public void soon(long msgId) {
         queue.retryAt(msgId, clock.getAsLong() + config.retryDelay().toMillis()).exceptionally(e -> {
@@ -136,7 +143,7 @@ public final class Redeliverer implements AutoCloseable {
     }
 
     private void sweep() {
-        if (!sweeping.compareAndSet(false, true)) {
+        if (paused.getAsBoolean() || !sweeping.compareAndSet(false, true)) {
             return;
         }
         rememberBrokers();

@@ -37,6 +37,10 @@ import java.util.concurrent.TimeUnit;
  *                                      for an offline device (JSON, the
  *                                      writer's format)
  * tern:dk:queue:{app}:{reg}    zset    msgIds of those, scored by accept ms  bounded by the writer
+ * tern:dk:aside:{msgId}        string  every single push a logic node       PX until it expires
+ *                                      accepted during an outage
+ *                                      ({@link AsideMessage} JSON)
+ * tern:dk:aside                zset    msgIds of those, scored by accept ms  emptied by reconciliation
  * tern:dk:bcast:{app}          zset    taskIds of the app's broadcasts,       bounded by length
  *                                      scored by broadcast sequence (a copy
  *                                      of Redis' log, and those of outages)
@@ -93,6 +97,15 @@ public final class DiskKv implements AutoCloseable {
 
     public static String queueKey(String appId, String regId) {
         return P + "queue:" + appId + ':' + regId;
+    }
+
+    public static String asideKey(long msgId) {
+        return P + "aside:" + msgId;
+    }
+
+    /** The index of every aside record (one for all logic nodes: any of them reconciles all, idempotently). */
+    public static String asideIndexKey() {
+        return P + "aside";
     }
 
     private RedisAsyncCommands<String, String> cmd() {
@@ -199,6 +212,54 @@ public final class DiskKv implements AutoCloseable {
         String[] members = msgIds.stream().map(String::valueOf).toArray(String[]::new);
         String[] keys = msgIds.stream().map(DiskKv::messageKey).toArray(String[]::new);
         return cmd().zrem(queueKey(appId, regId), members).toCompletableFuture()
+                .thenCompose(x -> cmd().del(keys).toCompletableFuture())
+                .thenAccept(x -> { });
+    }
+
+    /**
+     * Records (or updates) a single push accepted during a Redis outage, for reconciliation: the record first, then
+     * its index entry, so the index never names a record that was not written.
+     */
+    public CompletableFuture<Void> putAside(AsideMessage m, long nowMillis) {
+        long ttl = Math.max(1000, m.message().expiresAtMillis() - nowMillis);
+        long msgId = m.message().msgId();
+        return cmd().set(asideKey(msgId), m.toJson(), SetArgs.Builder.px(ttl)).toCompletableFuture()
+                .thenCompose(x -> cmd().zadd(asideIndexKey(), m.message().createdAtMillis(), Long.toString(msgId))
+                        .toCompletableFuture())
+                .thenAccept(x -> { });
+    }
+
+    /** Up to {@code limit} aside records, oldest first; the JSON is null for one that expired. */
+    public CompletableFuture<List<Queued>> aside(int limit) {
+        return cmd().zrange(asideIndexKey(), 0, limit - 1L).toCompletableFuture().thenCompose(ids -> {
+            if (ids.isEmpty()) {
+                return CompletableFuture.completedFuture(List.of());
+            }
+            String[] keys = ids.stream().map(id -> asideKey(Long.parseLong(id))).toArray(String[]::new);
+            return cmd().mget(keys).toCompletableFuture().thenApply(values -> {
+                List<Queued> out = new ArrayList<>(ids.size());
+                for (int i = 0; i < ids.size(); i++) {
+                    KeyValue<String, String> kv = values.get(i);
+                    out.add(new Queued(Long.parseLong(ids.get(i)), kv.hasValue() ? kv.getValue() : null));
+                }
+                return out;
+            });
+        });
+    }
+
+    /** @return one aside record's JSON, or null */
+    public CompletableFuture<String> asideRecord(long msgId) {
+        return cmd().get(asideKey(msgId)).toCompletableFuture();
+    }
+
+    /** Removes reconciled aside records: index entries first, then the records. */
+    public CompletableFuture<Void> forgetAside(List<Long> msgIds) {
+        if (msgIds.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String[] members = msgIds.stream().map(String::valueOf).toArray(String[]::new);
+        String[] keys = msgIds.stream().map(DiskKv::asideKey).toArray(String[]::new);
+        return cmd().zrem(asideIndexKey(), members).toCompletableFuture()
                 .thenCompose(x -> cmd().del(keys).toCompletableFuture())
                 .thenAccept(x -> { });
     }

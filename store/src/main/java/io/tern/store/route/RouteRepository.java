@@ -50,6 +50,15 @@ public final class RouteRepository {
                 .thenApply(v -> v == null || v.isEmpty() ? null : Route.decode(v));
     }
 
+    /**
+     * Marks a device known again that Redis forgot (it came back without its data) while another record proves the
+     * device connected (its route kept in the disk KV); an existing mark is left as it is.
+     */
+    public CompletableFuture<Void> markKnown(String appId, String regId, long nowMillis) {
+        return redis.async().set(Keys.device(appId, regId), Long.toString(nowMillis),
+                SetArgs.Builder.nx().px(DEVICE_RETENTION.toMillis())).toCompletableFuture().thenAccept(x -> { });
+    }
+
     public CompletableFuture<Route> get(String appId, String regId) {
         return redis.async().get(Keys.route(appId, regId)).toCompletableFuture().thenApply(Route::decode);
     }
