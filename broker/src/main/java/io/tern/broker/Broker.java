@@ -259,6 +259,12 @@ public final class Broker implements AutoCloseable {
                 recovery.restoreRate(), config.redisTimeout().multipliedBy(2), metrics);
         redis.onReconnect(restorer::redisReconnected);
         liveness.whenRecovered(restorer::heartbeatRecovered);
+        // A hung Redis ends its outage without a reconnect: routes written aside meanwhile are restored then too.
+        outage.onChange(inOutage -> {
+            if (!inOutage) {
+                restorer.heartbeatRecovered();
+            }
+        });
         log.info("[broker {}] up in region {}: tcp {}, ws {}, internal {}, admin {} ({})", id, config.region(),
                 tcpAddress, wsAddress, internalAddress, admin.address(), Transports.epoll() ? "epoll" : "nio");
     }

@@ -83,7 +83,7 @@ class DispatcherRegistryOutageIT {
                 String metrics = get(dispatcher, "/metrics").body();
                 assertTrue(metrics.lines().anyMatch(l -> l.startsWith("dispatcher_registry_refresh_failures_total")
                         && !l.trim().endsWith(" 0.0")), metrics);
-                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_storage_outage{")
+                assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_storage_mode{")
                         && l.trim().endsWith(" 1.0")), metrics);
 
                 redisServer.restart();
@@ -93,7 +93,7 @@ class DispatcherRegistryOutageIT {
                             .get(1, TimeUnit.SECONDS);
                     HttpResponse<String> back = get(dispatcher, "/health");
                     assertEquals(200, back.statusCode());
-                    assertEquals("redis", HttpServer.JSON.readTree(back.body()).get("storage").asText());
+                    assertEquals("normal", HttpServer.JSON.readTree(back.body()).get("storage").asText());
                     // Health returns with the first good read, which may predate the re-heartbeat.
                     assertEquals(200, get(dispatcher, "/v1/dispatch?" + device.query()).statusCode());
                 });

@@ -12,9 +12,10 @@ import io.tern.store.broadcast.BroadcastEntry;
 import io.tern.store.broadcast.BroadcastLog;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.MessageStatus;
+import io.tern.store.message.NewMessage;
 import io.tern.store.message.PendingMessage;
 import io.tern.store.diskkv.DiskKv;
-import io.tern.store.diskkv.QueuedMessage;
+import io.tern.store.diskkv.AsideMessage;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteChange;
 import io.tern.store.route.RouteRepository;
@@ -209,17 +210,23 @@ public final class Presence implements SessionLifecycle {
             List<PendingMessage> out = new ArrayList<>(list.size());
             List<Long> gone = new ArrayList<>();
             for (DiskKv.Queued q : list) {
-                QueuedMessage m = QueuedMessage.fromJson(q.json());
-                if (m == null || m.expiresAt() <= now) {
-                    if (q.json() == null || m != null) {
-                        gone.add(q.msgId()); // expired: its body is gone, or it is past its TTL
-                    } else {
-                        log.warn("[broker {} app={} reg={}] disk KV entry {} is not a queued message, left there",
-                                brokerId, app, reg, q.msgId());
-                    }
+                if (q.json() == null) {
+                    gone.add(q.msgId()); // its record expired with its TTL
                     continue;
                 }
-                out.add(new PendingMessage(m.msgId(), m.payloadKind(), m.payload(), m.expiresAt()));
+                NewMessage m;
+                try {
+                    m = AsideMessage.fromJson(q.json()).message();
+                } catch (IllegalArgumentException e) {
+                    log.warn("[broker {} app={} reg={}] disk KV entry {} is not a queued message, left there: {}",
+                            brokerId, app, reg, q.msgId(), e.getMessage());
+                    continue;
+                }
+                if (m.expiresAtMillis() <= now) {
+                    gone.add(q.msgId());
+                    continue;
+                }
+                out.add(new PendingMessage(m.msgId(), m.kind(), m.payload(), m.expiresAtMillis()));
             }
             if (!gone.isEmpty()) {
                 dequeue(session, gone);

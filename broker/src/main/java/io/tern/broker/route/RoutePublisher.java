@@ -70,8 +70,12 @@ public final class RoutePublisher implements AutoCloseable {
     public static RoutePublisher start(String brokerId, String bootstrap, int capacity, MeterRegistry registry) {
         RoutePublisher p = new RoutePublisher(brokerId, capacity, new KafkaProducer<>(properties(brokerId, bootstrap)),
                 registry);
-        p.thread.start();
+        p.startThread();
         return p;
+    }
+
+    void startThread() {
+        thread.start();
     }
 
     static Properties properties(String brokerId, String bootstrap) {
@@ -162,7 +166,9 @@ public final class RoutePublisher implements AutoCloseable {
         running = false;
         long deadline = System.nanoTime() + drain.toNanos();
         try {
-            thread.join(Math.max(1, drain.toMillis()));
+            if (thread.isAlive()) {
+                thread.join(Math.max(1, drain.toMillis()));
+            }
             if (thread.isAlive()) {
                 thread.interrupt();
                 thread.join(100);

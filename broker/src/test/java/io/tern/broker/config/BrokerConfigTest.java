@@ -22,6 +22,22 @@ class BrokerConfigTest {
     }
 
     @Test
+    void outageModeDefaultsToTwoSecondsWithoutADiskKvAndRefusesABadDiskKvUriNamingTheKey() {
+        BrokerConfig.StorageOutage o = BrokerConfig.defaults().storageOutage();
+        assertEquals(Duration.ofSeconds(2), o.redisOutageAfter());
+        assertFalse(o.hasDiskKv());
+        BrokerConfig c = with(Map.of("broker.disk-kv-uri", "redis://:pw@127.0.0.1:6666", "broker.redis-outage-after",
+                "500ms"));
+        assertTrue(c.storageOutage().hasDiskKv());
+        assertEquals(Duration.ofMillis(500), c.storageOutage().redisOutageAfter());
+        assertFalse(c.toString().contains("pw"), c.toString());
+        ConfigException e = assertThrows(ConfigException.class, () -> with(Map.of("broker.disk-kv-uri", "http://x")));
+        assertTrue(e.getMessage().contains("broker.disk-kv-uri"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> with(Map.of("broker.redis-outage-after", "10ms")));
+        assertTrue(e.getMessage().contains("broker.redis-outage-after"), e.getMessage());
+    }
+
+    @Test
     void defaultsRunOnOneMachine() {
         BrokerConfig c = BrokerConfig.defaults();
         assertEquals("b1", c.id());

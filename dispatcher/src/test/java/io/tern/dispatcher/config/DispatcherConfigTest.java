@@ -19,6 +19,14 @@ class DispatcherConfigTest {
     }
 
     @Test
+    void redisOutageAfterDefaultsToTwoSecondsAndIsBounded() {
+        assertEquals(Duration.ofSeconds(2), DispatcherConfig.defaults().redisOutageAfter());
+        assertEquals(Duration.ofMillis(300), with("dispatcher.redis-outage-after", "300ms").redisOutageAfter());
+        ConfigException e = assertThrows(ConfigException.class, () -> with("dispatcher.redis-outage-after", "2m"));
+        assertTrue(e.getMessage().contains("dispatcher.redis-outage-after"), e.getMessage());
+    }
+
+    @Test
     void defaultsRunOnOneMachine() {
         DispatcherConfig c = DispatcherConfig.defaults();
 

@@ -54,15 +54,16 @@ public final class Observability implements AutoCloseable {
     }
 
     /**
-     * Shows the role's storage mode: the fact {@code storage} ({@code redis}, or {@code outage} while Redis has not
-     * answered for the role's outage threshold), the gauge {@code tern.storage.outage} (1 in an outage) and the
-     * counter {@code tern.storage.outages}. It does not decide the status: each role says by its checks whether it
-     * still does its job in an outage.
+     * Shows the storage mode of a role that has no reconciling of its own to do, as the logic node shows its own
+     * ({@code pipeline} {@code outage.StorageMode}): the fact {@code storage} ({@code normal}, or {@code outage} while
+     * Redis has not answered for the role's outage threshold), the gauge {@code tern.storage.mode} (0 normal,
+     * 1 outage) and the counter {@code tern.storage.outages}. It does not decide the status: each role says by its
+     * checks whether it still does its job in an outage.
      */
     public void storageMode(BooleanSupplier outage, LongSupplier outages) {
-        fact("storage", () -> outage.getAsBoolean() ? "outage" : "redis");
-        Gauge.builder("tern.storage.outage", outage, o -> o.getAsBoolean() ? 1 : 0)
-                .description("1 while Redis is in outage (the role serves from what it keeps aside)").register(registry);
+        fact("storage", () -> outage.getAsBoolean() ? "outage" : "normal");
+        Gauge.builder("tern.storage.mode", outage, o -> o.getAsBoolean() ? 1 : 0)
+                .description("0 normal (Redis), 1 outage (serving without Redis)").register(registry);
         FunctionCounter.builder("tern.storage.outages", outages, LongSupplier::getAsLong)
                 .description("Redis outages seen since start").register(registry);
     }
