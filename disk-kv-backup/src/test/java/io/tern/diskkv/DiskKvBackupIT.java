@@ -19,6 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -146,7 +150,7 @@ class DiskKvBackupIT {
      * what is tested; the group's commits reaching the end say every change was applied.
      */
     @Test
-    void routeChangesAreAppliedInOrderAndALateDisconnectKeepsTheNewerRoute() {
+    void routeChangesAreAppliedInOrderAndALateDisconnectKeepsTheNewerRoute() throws Exception {
         try (BackupFixture f = new BackupFixture("routes")) {
             String app = "app-routes-" + System.nanoTime();
             Route a = new Route("b1", "e1");
@@ -167,6 +171,19 @@ class DiskKvBackupIT {
             assertEquals(changes.size(), end);
             try (DiskKvBackup backup = DiskKvBackup.start(f.config(SharedInfra.diskKv().uri(), Map.of()))) {
                 await().atMost(AWAIT).until(() -> f.committed(f.routes) == end);
+                // What an SRE watches: the lag timer and the records behind, on the admin port.
+                await().atMost(AWAIT).until(() -> backup.behind(f.routes) == 0);
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + backup.address().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                List<String> lines = metrics.lines().toList();
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("tern_backup_lag_seconds_count{")
+                        && l.contains("topic=\"" + f.routes + "\"") && l.endsWith(" " + changes.size())), metrics);
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("tern_backup_lag_seconds_bucket{")
+                        && l.contains("topic=\"" + f.routes + "\"")), metrics);
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("tern_backup_lag_records{")
+                        && l.contains("topic=\"" + f.routes + "\"") && l.endsWith(" 0.0")), metrics);
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("tern_backup_routes_total{")
+                        && l.contains("outcome=\"newer-kept\"") && l.endsWith(" 50.0")), metrics);
             }
             for (int d = 0; d < 50; d++) {
                 assertEquals(b, diskKv.route(app, "moved-" + d).join(), "moved-" + d);

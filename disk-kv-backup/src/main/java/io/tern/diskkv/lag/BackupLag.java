@@ -11,8 +11,9 @@ import java.util.function.LongSupplier;
 
 /**
  * How far the disk KV trails Kafka: per topic, the time from a record's timestamp (set by its producer, e.g. the
- * logic node creating the task) to the moment its write to the disk KV succeeded. Published as
- * {@code tern_backup_lag_seconds{topic,quantile}} (p50, p99) and a histogram; the target is p99 ≤ 1 s.
+ * logic node creating the task) to the moment its write to the disk KV succeeded. A histogram on /metrics
+ * ({@code tern_backup_lag_seconds_bucket{topic}}: Prometheus computes p99 from the buckets), and p50/p99 kept in
+ * process for {@link Timer#takeSnapshot()}; the target is p99 ≤ 1 s.
  */
 public final class BackupLag {
     private final MeterRegistry registry;

@@ -117,6 +117,15 @@ public final class LocalPlatform implements AutoCloseable {
         return cluster;
     }
 
+    /** The disk-KV backup feeding the disk KV's stand-in. */
+    public DiskKvBackup diskKvBackup() {
+        return backup;
+    }
+
+    public String kafkaBootstrap() {
+        return kafka.bootstrapServers();
+    }
+
     private TernClient startDemoDevice(PrintStream out) {
         InetSocketAddress d = cluster.dispatcher().address();
         String deviceKey = cluster.dispatcher().config().devices().deviceKey();

@@ -37,7 +37,8 @@ import java.util.stream.Stream;
 @AnalyzeClasses(packages = "io.tern", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {
 
-    // Module -> root package (artifactId differs for logic-node, global-scheduler, rate-controller, bypass-consumer).
+    // Module -> root package (artifactId differs for logic-node, global-scheduler, rate-controller, bypass-consumer,
+    // disk-kv-backup).
     private static final String PROTOCOL = "io.tern.protocol..";
     private static final String RUNTIME = "io.tern.runtime..";
     private static final String STORE = "io.tern.store..";
@@ -50,6 +51,7 @@ class LayeringTest {
     private static final String GLOBAL_SCHEDULER = "io.tern.scheduler..";
     private static final String RATE_CONTROLLER = "io.tern.ratecontrol..";
     private static final String BYPASS_CONSUMER = "io.tern.bypass..";
+    private static final String DISK_KV_BACKUP = "io.tern.diskkv..";
     private static final String OPS = "io.tern.ops..";
     private static final String LOADTEST = "io.tern.loadtest..";
 
@@ -67,7 +69,8 @@ class LayeringTest {
     };
 
     private static final String[] ROLES_AND_TOOLS = {
-        LOGIC_NODE, BROKER, DISPATCHER, GLOBAL_SCHEDULER, RATE_CONTROLLER, BYPASS_CONSUMER, OPS, LOADTEST};
+        LOGIC_NODE, BROKER, DISPATCHER, GLOBAL_SCHEDULER, RATE_CONTROLLER, BYPASS_CONSUMER, DISK_KV_BACKUP, OPS,
+        LOADTEST};
 
     /** The wire format is what devices and every role share; it must build and version on its own. */
     @ArchTest
@@ -120,6 +123,7 @@ class LayeringTest {
             .layer("global-scheduler").definedBy(GLOBAL_SCHEDULER)
             .optionalLayer("rate-controller").definedBy(RATE_CONTROLLER)
             .optionalLayer("bypass-consumer").definedBy(BYPASS_CONSUMER)
+            .optionalLayer("disk-kv-backup").definedBy(DISK_KV_BACKUP)
             .layer("ops").definedBy(OPS)
             .optionalLayer("loadtest").definedBy(LOADTEST)
             .whereLayer("logic-node").mayOnlyBeAccessedByLayers("ops", "loadtest")
@@ -128,6 +132,7 @@ class LayeringTest {
             .whereLayer("global-scheduler").mayOnlyBeAccessedByLayers("ops", "loadtest")
             .whereLayer("rate-controller").mayOnlyBeAccessedByLayers("ops", "loadtest")
             .whereLayer("bypass-consumer").mayOnlyBeAccessedByLayers("ops", "loadtest")
+            .whereLayer("disk-kv-backup").mayOnlyBeAccessedByLayers("ops", "loadtest")
             .whereLayer("ops").mayOnlyBeAccessedByLayers("loadtest")
             .whereLayer("loadtest").mayNotBeAccessedByAnyLayer()
             .because("a role is one job and deploys alone; ops (ternctl, the local runner) and loadtest assemble them");

@@ -50,9 +50,11 @@ class LocalPlatformIT {
         Map<String, String> s = new HashMap<>();
         s.put("local.redis-port", Integer.toString(Ports.free()));
         s.put("local.kafka-port", Integer.toString(Ports.free()));
+        s.put("local.disk-kv-port", Integer.toString(Ports.free()));
         s.put("local.dev-tls-dir", dir.resolve("tls").toString());
         s.put("local.sre-token", SRE_TOKEN);
         for (String port : List.of("dispatcher.port", "logic.port", "scheduler.port", "ratecontrol.port", "bypass.port",
+                "backup.port",
                 "broker.tcp-port", "broker.ws-port", "broker.internal-port", "broker.admin-port")) {
             s.put(port, "0");
         }
@@ -95,11 +97,29 @@ class LocalPlatformIT {
         roles.add(platform.cluster().scheduler().address());
         roles.add(platform.cluster().rateController().address());
         roles.add(platform.cluster().bypassConsumer().address());
+        roles.add(platform.diskKvBackup().address());
         HttpClient http = HttpClient.newHttpClient();
         for (InetSocketAddress role : roles) {
             URI health = URI.create("http://" + role.getHostString() + ":" + role.getPort() + "/health");
             await().atMost(Duration.ofSeconds(30)).until(() ->
                     http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        }
+    }
+
+    /** The disk KV's stand-in and its backup run, and the route copy's topic keeps the last change per device. */
+    @Test
+    void theDiskKvBackupRunsAndTheRoutesTopicIsCompacted() throws Exception {
+        ByteArrayOutputStream banner = new ByteArrayOutputStream();
+        platform.printBanner(new PrintStream(banner, true, StandardCharsets.UTF_8));
+        String text = banner.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("disk-kv backup http://127.0.0.1:" + platform.diskKvBackup().address().getPort()), text);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                "bootstrap.servers", platform.kafkaBootstrap()))) {
+            var routes = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, io.tern.store.topic.Topics.ROUTES);
+            var config = admin.describeConfigs(List.of(routes)).all().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .get(routes);
+            assertEquals("compact", config.get("cleanup.policy").value());
         }
     }
 
