@@ -36,7 +36,8 @@ import java.util.function.LongSupplier;
  * BROADCAST per broker and records the broadcast in the app's log for devices offline now. A
  * BROADCAST whose link fails or whose reply times out is sent to that broker again, up to
  * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
- * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
+ * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect. In a Redis outage
+ * ({@link #duringOutage}) list and all pushes go through {@link OutageGroupPush}.
  */
 public final class GroupPushService {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
