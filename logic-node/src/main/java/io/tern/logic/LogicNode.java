@@ -183,7 +183,7 @@ public final class LogicNode implements AutoCloseable {
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry())
                 .divertInOutage(storage, new AsidePush(diskKv, liveBrokers, links, clock,
-                        OUTAGE_RETRY_AFTER_SECONDS, observability.registry()));
+                        OUTAGE_RETRY_AFTER_SECONDS, config.queueMax(), observability.registry()));
         if (diskKv != null) {
             AsideReconciler reconciler = new AsideReconciler(diskKv, messages, new RouteRepository(redis), clock,
                     RECONCILE_BATCH,

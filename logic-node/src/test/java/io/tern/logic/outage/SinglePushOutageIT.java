@@ -133,6 +133,24 @@ class SinglePushOutageIT {
                 + (requestId == null ? "" : ",\"requestId\":\"" + requestId + "\"") + "}");
     }
 
+    /** Sends {@code n} pushes over {@code regIds} at once; all must be accepted. Pushes per second, printed only. */
+    private static double rate(java.util.List<String> regIds, int n) {
+        long start = System.nanoTime();
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            URI uri = URI.create("http://127.0.0.1:" + node.address().getPort() + "/v1/push/single");
+            calls.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                    .header(PushApi.AUTH_HEADER, token)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"regId\":\"" + regIds.get(i % regIds.size())
+                            + "\",\"data\":{\"n\":" + i + "}}")).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (java.util.concurrent.CompletableFuture<HttpResponse<String>> c : calls) {
+            HttpResponse<String> r = c.join();
+            assertEquals(200, r.statusCode(), r.body());
+        }
+        return n / (Duration.ofNanos(System.nanoTime() - start).toMillis() / 1000.0);
+    }
+
     private static String field(String json, String name) {
         String v = json.replaceAll(".*\"" + name + "\":\"([^\"]*)\".*", "$1");
         if (v.equals(json)) {
@@ -162,6 +180,9 @@ class SinglePushOutageIT {
         String offline = device();
         String routedToGoneBroker = device();
         diskKv.putRoute(APP, routedToGoneBroker, new Route("no-such-broker", "1")).join();
+        java.util.List<String> bench = java.util.stream.IntStream.range(0, 20).mapToObj(i -> device()).toList();
+        rate(bench, 300); // warm-up: connections, JIT
+        double normalRate = rate(bench, 300);
 
         long toOutage = killRedis();
         assertTrue(toOutage <= 3_000, "outage mode after " + toOutage + " ms");
@@ -179,6 +200,10 @@ class SinglePushOutageIT {
         long msgB = Long.parseLong(field(b.body(), "msgId"));
         assertEquals(msgA, diskKv.queued(APP, offline, 10).join().get(0).msgId(), "queued in the disk KV");
         assertEquals(msgB, diskKv.queued(APP, routedToGoneBroker, 10).join().get(0).msgId());
+
+        double outageRate = rate(bench, 300);
+        System.out.printf("[measure] 300 concurrent single pushes to 20 offline devices: %.0f/s with Redis, %.0f/s "
+                + "in outage mode (disk KV)%n", normalRate, outageRate);
 
         HttpResponse<String> keyed = push(offline, "new-key-" + UUID.randomUUID());
         assertEquals(503, keyed.statusCode(), keyed.body());

@@ -39,15 +39,18 @@ public final class AsidePush {
     private final BrokerLinks links;
     private final LongSupplier clock;
     private final long retryAfterSeconds;
+    private final int queueMax;
     private final Counter sent;
     private final Counter queued;
 
     /**
      * @param diskKv            null when none is configured (every push is refused)
      * @param retryAfterSeconds what a refusal tells the caller to wait
+     * @param queueMax          a device's disk-KV queue bound (as its Redis queue's): beyond it the oldest leave
      */
     public AsidePush(DiskKv diskKv, BrokerDirectory brokers, BrokerLinks links, LongSupplier clock,
-                     long retryAfterSeconds, MeterRegistry registry) {
+                     long retryAfterSeconds, int queueMax, MeterRegistry registry) {
+        this.queueMax = queueMax;
         this.diskKv = diskKv;
         this.brokers = brokers;
         this.links = links;
@@ -104,11 +107,22 @@ public final class AsidePush {
         AsideMessage offline = record.withStatus(MessageStatus.OFFLINE);
         return diskKv.enqueue(m.appId(), m.regId(), m.msgId(), offline.toJson(), m.createdAtMillis(),
                         m.expiresAtMillis())
-                .thenCompose(n -> diskKv.putAside(offline, clock.getAsLong()))
+                .thenCompose(n -> n <= queueMax ? CompletableFuture.completedFuture(null) : trim(m, n - queueMax))
+                .thenCompose(x -> diskKv.putAside(offline, clock.getAsLong()))
                 .thenApply(x -> {
                     queued.increment();
                     return new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE);
                 });
+    }
+
+    /**
+     * Drops the device's oldest queued messages beyond the bound; their aside records stay, so reconciliation still
+     * records them (Redis' queue bound then evicts the oldest the same way: status expired).
+     */
+    private CompletableFuture<Void> trim(NewMessage m, long excess) {
+        return diskKv.queued(m.appId(), m.regId(), (int) Math.min(excess, queueMax))
+                .thenCompose(oldest -> diskKv.dequeue(m.appId(), m.regId(),
+                        oldest.stream().map(DiskKv.Queued::msgId).toList()));
     }
 
     private PushException unavailable(Throwable cause) {
