@@ -90,6 +90,11 @@ public final class Broker implements AutoCloseable {
      */
     private static final QueuePolicy READ_ONLY_QUEUE_POLICY =
             new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24));
+    /**
+     * A connect in a Redis outage reads its disk-KV queue again this much later: logic nodes route by the disk KV's
+     * copy of tern.routes, which the backup writes within about a second of the connect.
+     */
+    private static final Duration OUTAGE_QUEUE_FOLLOW_UP = Duration.ofSeconds(3);
     /** Pending connections per listener; the kernel caps it at somaxconn (4096 here). */
     private static final int ACCEPT_BACKLOG = 1024;
     /** Per-device outbound buffer: beyond the high mark the device is not writable and pushes answer BACKPRESSURE. */
@@ -197,7 +202,7 @@ public final class Broker implements AutoCloseable {
         evictions = new SessionEvictions(redis);
         presence = new Presence(id, routes, messages, new BroadcastLog(redis), tasks, config.pendingLimit(),
                 config.catchupLimit(), metrics, clock, recovery, disconnects, evictions,
-                new Presence.Aside(routeCopies::publish, outage::isOutage, diskKv, Duration.ofSeconds(3)));
+                new Presence.Aside(routeCopies::publish, outage::isOutage, diskKv, OUTAGE_QUEUE_FOLLOW_UP));
         // Before the listeners open: a device that moves away from here is closed from its first connection on.
         evictions.subscribe(id, new MovedSessions(id, sessions, disconnects, metrics)::evict);
         limiter = new ConnectionLimiter(config.maxConnections());

@@ -174,6 +174,27 @@ class RedisOutageIT {
         }
     }
 
+    @Test
+    void inAnOutageWithTheDiskKvDownTooADeviceStillConnectsAndIsServed() {
+        try (RedisServer diskKv = RedisServer.start(RedisServer.Options.defaults());
+             Broker broker = broker(Map.of("broker.disk-kv-uri", diskKv.uri()))) {
+            String app = TestBrokers.uniqueApp();
+            diskKv.kill();
+            redis.kill();
+            await().atMost(AWAIT).until(() -> storageOutage(broker));
+            try (FrameClient device = FrameClient.tcp(broker.tcpAddress())) {
+                device.connect(app, "r1", TestBrokers.token(app, "r1"));
+                // Served, not sent away: neither store is needed to stay connected.
+                device.send(new Frame.Ping());
+                device.expect(Frame.Pong.class);
+                assertTrue(device.isOpen());
+                assertEquals(1, broker.connectionCount());
+                assertTrue(broker.observability().healthy());
+            }
+            redis.restart();
+        }
+    }
+
     /** The broker's storage mode as its /health shows it. */
     static boolean storageOutage(Broker broker) {
         return broker.observability().registry().find("tern.storage.mode").gauge().value() == 1.0;

@@ -36,6 +36,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -92,9 +93,11 @@ public final class Presence implements SessionLifecycle {
      */
     public record Aside(Consumer<RouteChange> routeCopies, BooleanSupplier redisOutage, DiskKv diskKv,
                         Duration followUpDelay) {
-        /** No outage handling: nothing published, Redis always assumed (tests of other concerns). */
-        public static final Aside NONE = new Aside(c -> { }, () -> false, null, Duration.ofSeconds(3));
     }
+
+    private static final long DISK_KV_WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private final AtomicLong lastDiskKvWarnNanos =
+            new AtomicLong(System.nanoTime() - DISK_KV_WARN_EVERY_NANOS);
 
     // Route deletes still in flight: shutdown waits for them before closing Redis.
     private final AtomicInteger deletesInFlight = new AtomicInteger();
@@ -204,7 +207,13 @@ public final class Presence implements SessionLifecycle {
         return read.handle((list, err) -> {
             if (err != null) {
                 metrics.storeFailure("disk-kv-queue-read");
-                log.warn("[broker {} app={} reg={}] disk KV queue read failed: {}", brokerId, app, reg, err.toString());
+                // Every connect reads it: a disk KV that is down would otherwise log once per device.
+                long nowNanos = System.nanoTime();
+                long last = lastDiskKvWarnNanos.get();
+                if (nowNanos - last >= DISK_KV_WARN_EVERY_NANOS && lastDiskKvWarnNanos.compareAndSet(last, nowNanos)) {
+                    log.warn("[broker {}] disk KV queue reads fail (counted as store failures, op disk-kv-queue-read; "
+                            + "devices connect without what it holds until it answers): {}", brokerId, err.toString());
+                }
                 return List.of();
             }
             List<PendingMessage> out = new ArrayList<>(list.size());

@@ -3,6 +3,9 @@ package io.tern.broker.session;
 import io.netty.channel.Channel;
 import io.tern.store.route.Route;
 
+import java.util.HashSet;
+import java.util.Set;
+
 /**
  * One authenticated device connection: the whole per-connection state the broker keeps beyond
  * Netty's own, held by the connection map and by the connection's {@link SessionHandler}. Kept
@@ -30,7 +33,7 @@ public final class Session {
     // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
     private Unacked unacked;
     // msgIds written here from the disk KV's queue (a Redis outage) and not yet acked; null while none. Loop-confined.
-    private java.util.Set<Long> fromDiskKv;
+    private Set<Long> fromDiskKv;
 
     Session(SessionKey key, Channel channel, boolean webSocket, Incarnation incarnation, long epochSeq, String home) {
         this.key = key;
@@ -111,20 +114,20 @@ public final class Session {
     /** Records that {@code msgId} came from the disk KV's queue: its ACK removes it there. Event loop only. */
     public void wroteFromDiskKv(long msgId) {
         if (fromDiskKv == null) {
-            fromDiskKv = new java.util.HashSet<>();
+            fromDiskKv = new HashSet<>();
         }
         fromDiskKv.add(msgId);
     }
 
     /** Whether {@code msgId} was written here from the disk KV's queue and not acked yet. Event loop only. */
     public boolean writtenFromDiskKv(long msgId) {
-        java.util.Set<Long> s = fromDiskKv;
+        Set<Long> s = fromDiskKv;
         return s != null && s.contains(msgId);
     }
 
     /** @return true (once) when {@code msgId} came from the disk KV's queue. Event loop only. */
     public boolean ackedFromDiskKv(long msgId) {
-        java.util.Set<Long> s = fromDiskKv;
+        Set<Long> s = fromDiskKv;
         if (s == null || !s.remove(msgId)) {
             return false;
         }
