@@ -72,11 +72,11 @@ public final class DiskKvBackup implements AutoCloseable {
             String member = "backup-" + config.id();
             BatchConsumer bodies = started.add(new BatchConsumer(config.kafkaBootstrap(), config.group(),
                     member + "-bodies", config.bodiesTopic(), config.batchMax(), config.batchTimeout(),
-                    config.consumer(), bodyBackup::write, StoreFailures::isUnavailable, registry, member + "-bodies"))
+                    config.consumer(), bodyBackup::write, DiskKvBackup::diskKvDown, registry, member + "-bodies"))
                     .start();
             BatchConsumer routes = started.add(new BatchConsumer(config.kafkaBootstrap(), config.group(),
                     member + "-routes", config.routesTopic(), config.batchMax(), config.batchTimeout(),
-                    config.consumer(), routeBackup::write, StoreFailures::isUnavailable, registry, member + "-routes"))
+                    config.consumer(), routeBackup::write, DiskKvBackup::diskKvDown, registry, member + "-routes"))
                     .start();
             GroupLag groupLag = started.add(new GroupLag(config.kafkaBootstrap(), config.group(),
                     List.of(config.bodiesTopic(), config.routesTopic()), config.lagRefresh(), registry, member));
@@ -96,6 +96,14 @@ public final class DiskKvBackup implements AutoCloseable {
             started.close();
             throw e;
         }
+    }
+
+    /**
+     * The disk KV is unreachable (retry the batch later, dead-letter nothing), as opposed to a record that cannot be
+     * read (an IllegalArgumentException from the writers, whatever its cause: dead-lettered after its attempts).
+     */
+    static boolean diskKvDown(Throwable failure) {
+        return !(failure instanceof IllegalArgumentException) && StoreFailures.isUnavailable(failure);
     }
 
     public InetSocketAddress address() {

@@ -234,6 +234,30 @@ class DiskKvBackupIT {
         }
     }
 
+    /**
+     * A record that is not a TaskBody, between two good ones: after its attempts it goes to the dead-letter topic,
+     * the good ones are written, and the consumer commits past all three (the bad record blocks nothing).
+     */
+    @Test
+    void anUnreadableBodyGoesToTheDeadLetterTopicAndBlocksNothing() {
+        try (BackupFixture f = new BackupFixture("dlq");
+             DiskKvBackup backup = DiskKvBackup.start(f.config(SharedInfra.diskKv().uri(),
+                     Map.of("backup.consumer.retry-pause", "50ms")))) {
+            long base = System.currentTimeMillis() * 1000;
+            long now = System.currentTimeMillis();
+            f.send(f.bodies, Long.toString(base), json(BackupFixture.body(base, now)));
+            f.send(f.bodies, "garbage", "{not json".getBytes(StandardCharsets.UTF_8));
+            f.send(f.bodies, Long.toString(base + 1), json(BackupFixture.body(base + 1, now)));
+            long end = f.end(f.bodies);
+            await().atMost(AWAIT).until(() -> f.committed(f.bodies) == end);
+            assertEquals(1, f.end(f.bodies + ".dlq"));
+            assertTrue(diskKv.body(base).join() != null);
+            assertTrue(diskKv.body(base + 1).join() != null);
+            assertEquals(1.0, backup.registry().find("tern.consumer.dead.lettered").tag("consumer", f.bodies)
+                    .counter().count());
+        }
+    }
+
     private static double restarts(DiskKvBackup backup, String topic) {
         return backup.registry().find("tern.consumer.restarts").tag("consumer", topic).counter().count();
     }

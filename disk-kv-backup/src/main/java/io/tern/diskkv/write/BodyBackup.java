@@ -78,7 +78,9 @@ public final class BodyBackup {
         try {
             body = JSON.readValue(value, TaskBody.class);
         } catch (IOException e) {
-            throw new IllegalArgumentException("not a task body: " + e.getMessage(), e);
+            // No cause: Jackson's parse errors are IOExceptions, which StoreFailures reads as "the store is
+            // unreachable", and a bad record must be dead-lettered, not retried for ever.
+            throw new IllegalArgumentException("not a task body: " + e.getMessage());
         }
         if (body == null || body.taskId() <= 0) {
             throw new IllegalArgumentException("task body without a task id");
