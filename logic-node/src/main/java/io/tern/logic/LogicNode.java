@@ -39,6 +39,7 @@ import io.tern.runtime.tls.TlsContexts;
 import io.tern.runtime.metrics.Observability;
 import io.tern.store.auth.UsedSignatures;
 import io.tern.store.broadcast.BroadcastLog;
+import io.tern.pipeline.group.OutageGroupPush;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.idempotency.IdempotencyRepository;
 import io.tern.store.message.MessageRepository;
@@ -164,6 +165,21 @@ public final class LogicNode implements AutoCloseable {
         buffer = new BufferProducer(config.kafkaBootstrap(), config.buffer(), "logic " + config.id(),
                 observability.registry());
         groups.copyBodiesTo(buffer::body);
+        if (diskKv != null) {
+            OutageGroupPush outageGroups = new OutageGroupPush(diskKv, tasks, new RouteRepository(redis),
+                    new BroadcastLog(redis), liveBrokers, links, config.ackFilter(), BroadcastLog.DEFAULT_MAX_LENGTH,
+                    clock, observability.registry());
+            // Until reconciled, not only while Redis is silent: Redis' broadcast sequence is behind the outage's.
+            groups.duringOutage(outageGroups, () -> !storage.normal());
+            storage.reconcileWith(() -> outageGroups.reconcile().thenAccept(r -> { }));
+            // A node restarted after an outage (or during one's reconciliation) applies what is still recorded.
+            outageGroups.reconcile().whenComplete((r, err) -> {
+                if (err != null) {
+                    log.warn("[logic {}] outage group pushes recorded before this start not reconciled yet (the next "
+                            + "outage's end does): {}", config.id(), err.toString());
+                }
+            });
+        }
         PushIntake intake = new PushIntake(permit, buffer, backlog, config.buffer(), singlePush, messages, groups, tasks,
                 tags, liveBrokers, clock, observability.registry())
                 .divertInOutage(storage, new AsidePush(diskKv, liveBrokers, links, clock,

@@ -76,6 +76,8 @@ public final class Presence implements SessionLifecycle {
     private final SessionEvictions evictions;
     /** A broadcast copy written on catch-up: one more device targeted and sent to. */
     private static final Map<TaskCounter, Long> CATCHUP_COUNTS = Map.of(TaskCounter.TARGETED, 1L, TaskCounter.SENT, 1L);
+    private static final Map<String, Long> CATCHUP_COUNTS_ASIDE = Map.of(TaskCounter.TARGETED.wireName(), 1L,
+            TaskCounter.SENT.wireName(), 1L);
 
     /** What keeps devices served while Redis is away. */
     private final Aside aside;
@@ -399,6 +401,11 @@ public final class Presence implements SessionLifecycle {
             return CompletableFuture.completedFuture(List.of());
         }
         String app = session.appId();
+        DiskKv disk = aside.diskKv();
+        if (disk != null && lastSeq > 0 && aside.redisOutage().getAsBoolean()) {
+            // Redis is silent: the disk KV's copy of the broadcast log (logic nodes log outage broadcasts there too).
+            return fromDiskKv(session, disk, lastSeq, now);
+        }
         CompletableFuture<List<BroadcastEntry>> read = lastSeq > 0
                 ? broadcasts.since(app, lastSeq, now, catchupLimit)
                 : broadcasts.previousConnect(app, session.regId()).thenCompose(prev -> prev == null
@@ -407,9 +414,28 @@ public final class Presence implements SessionLifecycle {
         return read.handle((list, err) -> {
             if (err != null) {
                 metrics.storeFailure("broadcast-read");
+                if (disk != null && lastSeq > 0) {
+                    return fromDiskKv(session, disk, lastSeq, now);
+                }
                 log.warn("[broker {} app={} reg={}] broadcast catch-up read failed: {}", brokerId, app,
                         session.regId(), err.toString());
+                return CompletableFuture.completedFuture(List.<BroadcastEntry>of());
+            }
+            return CompletableFuture.completedFuture(list);
+        }).thenCompose(f -> f);
+    }
+
+    /** Catch-up from the disk KV's broadcast log (a device that kept no sequence gets none: its last connect is in Redis). */
+    private CompletableFuture<List<BroadcastEntry>> fromDiskKv(Session session, DiskKv disk, long lastSeq, long now) {
+        return disk.broadcastsSince(session.appId(), lastSeq, now, catchupLimit).handle((list, err) -> {
+            if (err != null) {
+                metrics.storeFailure("broadcast-read-disk-kv");
+                log.warn("[broker {} app={} reg={}] broadcast catch-up read failed in Redis and the disk KV: {}",
+                        brokerId, session.appId(), session.regId(), err.toString());
                 return List.of();
+            }
+            if (!list.isEmpty()) {
+                metrics.recovery("catchup-from-disk-kv");
             }
             return list;
         });
@@ -430,7 +456,12 @@ public final class Presence implements SessionLifecycle {
             ch.write(e.toPush()).addListener(f -> {
                 if (f.isSuccess()) {
                     metrics.pushWritten(BrokerMetrics.PushSource.CATCHUP);
-                    tasks.increment(e.taskId(), CATCHUP_COUNTS).whenComplete((x, err) -> {
+                    DiskKv disk = aside.diskKv();
+                    CompletableFuture<Void> counted = disk != null && aside.redisOutage().getAsBoolean()
+                            // Recorded aside: the logic nodes reconcile it into the task's counters.
+                            ? disk.recordOutagePush(e.taskId(), CATCHUP_COUNTS_ASIDE, List.of(), List.of(), null)
+                            : tasks.increment(e.taskId(), CATCHUP_COUNTS);
+                    counted.whenComplete((x, err) -> {
                         if (err != null) {
                             metrics.storeFailure("task-counters");
                         }

@@ -287,9 +287,8 @@ public final class ProcessCluster implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("TERN_" + role + "_DEV_MODE", "true");
         env.put("TERN_" + role + "_REDIS_URI", redis.uri());
-        // With a disk KV, the roles that have an outage path use it (logic nodes route and queue there, brokers
-        // deliver its queues).
         if (diskKv != null && (role.equals("LOGIC") || role.equals("BROKER"))) {
+            // What logic nodes and brokers go on with through a Redis outage.
             env.put("TERN_" + role + "_DISK_KV_URI", diskKv.uri());
         }
         return env;

@@ -62,6 +62,8 @@ public final class Options {
     public int statsEveryMs = 1_000;
     /** burst: C, the brokers' summed capacity in deliveries/s (split evenly over --brokers). */
     public int capacity = 200;
+    /** redis-outage: how long Redis stays killed (--outage-seconds; --quick makes it 15). */
+    public int outageSeconds = 60;
     /** burst: whether --rate was given (else 10 x C). */
     private boolean rateGiven;
 
@@ -93,6 +95,13 @@ public final class Options {
                 brokers = 2;
                 drainSeconds = 900;
             }
+            case "redis-outage" -> {
+                devices = 2_000;
+                seconds = 20; // before and after the outage each
+                rate = 200;
+                brokers = 2;
+                drainSeconds = 120;
+            }
             case "failover", "region-death" -> {
                 devices = 20_000;
                 seconds = 0;
@@ -115,6 +124,11 @@ public final class Options {
             String flag = rest.get(i);
             if (flag.equals("--profile")) {
                 o.profile = true;
+                continue;
+            }
+            if (flag.equals("--quick")) {
+                o.outageSeconds = 15;
+                o.seconds = 10;
                 continue;
             }
             if (flag.equals("--tls")) {
@@ -151,6 +165,7 @@ public final class Options {
                 case "--warmup-broadcasts" -> o.warmupBroadcasts = positive(flag, v, 0);
                 case "--interval-ms" -> o.intervalMs = positive(flag, v, 0);
                 case "--drain-seconds" -> o.drainSeconds = positive(flag, v, 0);
+                case "--outage-seconds" -> o.outageSeconds = positive(flag, v, 1);
                 case "--progress-seconds" -> o.progressSeconds = positive(flag, v, 1);
                 case "--ttl-seconds" -> o.ttlSeconds = positive(flag, v, 1);
                 case "--push-rate" -> o.pushRate = positive(flag, v, 1);
@@ -254,7 +269,7 @@ public final class Options {
 
     public static String usage() {
         return """
-                usage: loadtest/run <hold|single|broadcast|chaos|burst|failover|region-death> [flags]
+                usage: loadtest/run <hold|single|broadcast|chaos|burst|failover|region-death|redis-outage> [flags]
 
                   common
                     --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
@@ -289,6 +304,13 @@ public final class Options {
                     --broadcasts M         all-pushes (10)
                     --interval-ms I        between all-push calls, 0 = back to back (1000)
                     --warmup-broadcasts W  all-pushes before the measured ones, not counted (3)
+                  redis-outage (every role, Redis, Kafka, the disk KV and a disk-KV backup as processes; --devices 2000,
+                               --brokers 2)
+                    --outage-seconds S     Redis SIGKILLed for S s (60), then restarted on its AOF
+                    --seconds T            single pushes before and after the outage, T s each (20)
+                    --rate R               single pushes per second throughout (200); a group push (list of 100 or
+                                           all, alternating) every 2 s of existing tasks
+                    --quick                --outage-seconds 15 --seconds 10
                   chaos (every role, Redis and Kafka as its own process; --devices 10000, --brokers 2)
                     --kill P               broker|logic|redis|kafka|dispatcher: SIGKILLed a third of the way in,
                                            restarted 5 s later (a broker is not)

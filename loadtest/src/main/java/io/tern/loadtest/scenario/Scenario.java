@@ -51,6 +51,7 @@ public abstract class Scenario implements AutoCloseable {
             case "burst" -> new BurstScenario(o, out);
             case "failover" -> new FailoverScenario(o, out);
             case "region-death" -> new RegionDeathScenario(o, out);
+            case "redis-outage" -> new RedisOutageScenario(o, out);
             default -> throw new IllegalArgumentException("unknown scenario " + o.scenario);
         };
     }

@@ -8,6 +8,7 @@ import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.pipeline.group.GroupFanout;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.GroupTarget;
+import io.tern.pipeline.group.OutageGroupPush;
 import io.tern.pipeline.group.TagExpression;
 import io.tern.pipeline.intake.PushIntake;
 import io.tern.logic.limits.AppLimits;
@@ -31,7 +32,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Group push API: task payloads, list / tag / all pushes, task status and recall, and tag
- * membership. taskIds travel as decimal strings, like msgIds.
+ * membership. taskIds travel as decimal strings, like msgIds. During a Redis outage list and all pushes of existing
+ * tasks go on from the disk KV; the rest answers 503 with Retry-After ({@link OutageGroupPush}).
  */
 public final class TaskApi {
     static final int MAX_TAG_CHANGES = 1000;
@@ -103,6 +105,10 @@ public final class TaskApi {
         if (requestId == null) {
             return doList(appId, taskId, regIds);
         }
+        if (groups.inOutage()) {
+            // A new idempotency key must be recorded where every node sees it: Redis.
+            throw OutageGroupPush.needsRedis("a list push with a requestId");
+        }
         String scope = "list";
         return idempotency.claim(appId, scope, requestId).thenCompose(claim -> {
             if (!claim.first()) {
@@ -136,6 +142,9 @@ public final class TaskApi {
         JsonNode body = Json.object(req.body());
         long taskId = taskId(body.get("taskId"));
         TagExpression expression = TagExpression.parse(body.get("tags"));
+        if (groups.inOutage()) {
+            throw OutageGroupPush.needsRedis("a tag push"); // tag members are sets in Redis only
+        }
         return target(appId, taskId, new GroupTarget.TagTarget(expression), 1);
     }
 
@@ -145,7 +154,10 @@ public final class TaskApi {
      * {@code pushes} counts against the daily quota where the target's size is known up front.
      */
     private CompletableFuture<HttpResponse> target(String appId, long taskId, GroupTarget target, long pushes) {
-        return limits.admit(appId, pushes)
+        // The quota's counters are in Redis: during an outage group pushes of existing tasks go on uncounted.
+        CompletableFuture<Void> admitted = groups.inOutage() ? CompletableFuture.completedFuture(null)
+                : limits.admit(appId, pushes);
+        return admitted
                 .thenCompose(x -> groups.task(appId, taskId, true))
                 .thenCompose(t -> intake.task(t, target))
                 .thenApply(out -> HttpResponse.json("resolving".equals(out.get("state")) ? 202 : 200, out));
@@ -184,6 +196,9 @@ public final class TaskApi {
         List<String> remove = ids(body, "remove", MAX_TAG_CHANGES, false);
         if (add.isEmpty() && remove.isEmpty()) {
             throw ApiException.badRequest("add", "give regIds to add or remove");
+        }
+        if (groups.inOutage()) {
+            throw OutageGroupPush.needsRedis("changing tag members");
         }
         CompletableFuture<Long> added = add.isEmpty() ? CompletableFuture.completedFuture(0L) : tags.add(appId, tag, add);
         CompletableFuture<Long> removed = remove.isEmpty() ? CompletableFuture.completedFuture(0L) : tags.remove(appId, tag, remove);

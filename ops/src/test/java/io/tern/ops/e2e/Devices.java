@@ -56,6 +56,11 @@ public final class Devices implements AutoCloseable {
 
     /** Starts device {@code name}: registers it on its first start, reuses its credentials after. */
     public TernClient start(String name) {
+        return start(name, 0);
+    }
+
+    /** Starts device {@code name} as an app that kept the last broadcast sequence it saw. */
+    public TernClient start(String name, long lastBroadcastSeq) {
         received.computeIfAbsent(name, r -> new CopyOnWriteArrayList<>());
         TernClient c = TernClient.builder()
                 .dispatcher(dispatcher)
@@ -67,6 +72,7 @@ public final class Devices implements AutoCloseable {
                 .homeRegion(homes.get(name))
                 .tls(tls)
                 .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
+                .lastBroadcastSeq(lastBroadcastSeq)
                 .listener(new PushListener() {
                     @Override
                     public void onMessage(PushMessage m) {

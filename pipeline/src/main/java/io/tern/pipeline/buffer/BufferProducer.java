@@ -1,12 +1,11 @@
 package io.tern.pipeline.buffer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
 import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskBodyJson;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,7 +35,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BufferProducer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BufferProducer.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BufferConfig config;
     private final KafkaProducer<String, byte[]> producer;
@@ -110,12 +108,7 @@ public final class BufferProducer implements AutoCloseable {
 
     /** Writes a task body to {@code tern.bodies} (key taskId); failures are logged and counted, never raised. */
     public void body(TaskBody body) {
-        byte[] value;
-        try {
-            value = JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] value = TaskBodyJson.write(body);
         CompletableFuture<Void> written = new CompletableFuture<>();
         send(new ProducerRecord<>(Topics.BODIES, Long.toString(body.taskId()), value), written);
         written.orTimeout(config.sendTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((x, err) -> {

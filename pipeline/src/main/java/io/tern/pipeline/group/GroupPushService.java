@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -35,7 +36,8 @@ import java.util.function.LongSupplier;
  * BROADCAST per broker and records the broadcast in the app's log for devices offline now. A
  * BROADCAST whose link fails or whose reply times out is sent to that broker again, up to
  * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
- * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect.
+ * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect. In a Redis outage
+ * ({@link #duringOutage}) list and all pushes go through {@link OutageGroupPush}.
  */
 public final class GroupPushService {
     private static final Logger log = LoggerFactory.getLogger(GroupPushService.class);
@@ -53,6 +55,8 @@ public final class GroupPushService {
     private TagPushService tagPush;
     private PushSchedule scheduler;
     private volatile Consumer<TaskBody> bodyCopies = body -> { };
+    private volatile OutageGroupPush outage;
+    private volatile BooleanSupplier inOutage = () -> false;
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
                             BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
@@ -83,9 +87,32 @@ public final class GroupPushService {
         this.bodyCopies = sink;
     }
 
+    /**
+     * While {@code inOutage} says Redis is down, list pushes and broadcasts of existing tasks go through
+     * {@code outage} (bodies and routes from the disk KV), and what needs Redis answers 503 with Retry-After.
+     * Without this, every call needs Redis.
+     */
+    public void duringOutage(OutageGroupPush outage, BooleanSupplier inOutage) {
+        this.outage = outage;
+        this.inOutage = inOutage;
+    }
+
+    /** Redis is down and this service pushes on from the disk KV. */
+    public boolean inOutage() {
+        return outage();
+    }
+
+    private boolean outage() {
+        return outage != null && inOutage.getAsBoolean();
+    }
+
     /** Stores a task body; returns its taskId. {@code sendAtMillis} 0 = send when targeted. */
     public CompletableFuture<Long> createTask(String appId, PayloadKind kind, String payloadJson, long ttlMillis,
                                               String callbackUrl, String callbackParam, long sendAtMillis) {
+        if (outage()) {
+            // The task's state and counters live in Redis; see docs/reliability.md for why not the disk KV alone.
+            return CompletableFuture.failedFuture(OutageGroupPush.needsRedis("creating a task"));
+        }
         long now = clock.getAsLong();
         long taskId = ids.next();
         // A scheduled task lives its TTL from the time it is sent, not from now.
@@ -100,6 +127,12 @@ public final class GroupPushService {
 
     /** The app's task, or 404; a recalled or expired task answers 409 when {@code sendable}. */
     public CompletableFuture<StoredTask> task(String appId, long taskId, boolean sendable) {
+        if (outage()) {
+            if (!sendable) {
+                return CompletableFuture.failedFuture(OutageGroupPush.needsRedis("a task's status"));
+            }
+            return outage.task(appId, taskId, true);
+        }
         return tasks.find(taskId).thenApply(t -> {
             if (t == null || !t.body().appId().equals(appId)) {
                 throw TaskNotFoundException.of(taskId);
@@ -116,6 +149,9 @@ public final class GroupPushService {
 
     /** Sends the task to up to 1,000 devices now. */
     public CompletableFuture<GroupFanout.ChunkResult> listPush(StoredTask task, List<String> regIds) {
+        if (outage()) {
+            return outage.listPush(task, regIds);
+        }
         return tasks.markSending(task.body().taskId()).thenCompose(x -> fanout.send(task, regIds));
     }
 
@@ -125,6 +161,9 @@ public final class GroupPushService {
 
     /** Sends the task to every device of the app: one BROADCAST per live broker. */
     public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
+        if (outage()) {
+            return outage.allPush(task);
+        }
         long taskId = task.body().taskId();
         String appId = task.body().appId();
         List<BrokerInfo> live = brokers.snapshot().brokers();
@@ -134,6 +173,10 @@ public final class GroupPushService {
                 // Logged before sending: a device that connects meanwhile catches up from the log.
                 .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
                 .thenCompose(seq -> {
+                    OutageGroupPush mirror = outage;
+                    if (mirror != null) {
+                        mirror.mirrorBroadcast(appId, seq, taskId);
+                    }
                     Frame.Push push = new Frame.Push(taskId, task.body().expiresAtMillis(), task.body().kind(),
                             task.body().payload().getBytes(StandardCharsets.UTF_8), seq);
                     // A callback needs every device's receipt; without one, brokers may just count the acks.
@@ -178,6 +221,10 @@ public final class GroupPushService {
             return listPush(task, l.regIds()).thenApply(r -> Map.of("taskId", taskId, "invalidRegIds", r.invalidRegIds()));
         }
         if (target instanceof GroupTarget.TagTarget t) {
+            if (outage()) {
+                // Tag members are sets in Redis only.
+                return CompletableFuture.failedFuture(OutageGroupPush.needsRedis("a tag push"));
+            }
             // Recorded on the task before answering: any node finishes it if this one dies.
             return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
@@ -217,6 +264,9 @@ public final class GroupPushService {
     /** Sends now, or, for a task whose sendAt is ahead, records the target with the scheduler. */
     public CompletableFuture<Map<String, Object>> sendOrSchedule(StoredTask task, GroupTarget target) {
         long sendAt = task.body().sendAtMillis();
+        if (sendAt > clock.getAsLong() && outage()) {
+            return CompletableFuture.failedFuture(OutageGroupPush.needsRedis("scheduling a push"));
+        }
         if (task.state() == TaskState.SCHEDULED && sendAt > clock.getAsLong()) {
             return scheduler.schedule(task.body().taskId(), task.body().appId(), sendAt, target.toJson())
                     .thenApply(x -> Map.of("taskId", Long.toString(task.body().taskId()), "state", "scheduled",
@@ -232,6 +282,12 @@ public final class GroupPushService {
 
     public CompletableFuture<TaskRepository.Recall> recall(String appId, long taskId) {
         return task(appId, taskId, false).thenCompose(t -> tasks.recall(taskId, clock.getAsLong()))
-                .thenCompose(r -> scheduler.cancel(taskId).thenApply(x -> r));
+                .thenCompose(r -> scheduler.cancel(taskId).thenApply(x -> {
+                    OutageGroupPush o = outage;
+                    if (o != null && r.found()) {
+                        o.recalled(taskId);
+                    }
+                    return r;
+                }));
     }
 }

@@ -161,7 +161,9 @@ public final class PushIntake implements ScheduledPushHandler {
 
     private CompletableFuture<Map<String, Object>> admit(StoredTask task, GroupTarget target) {
         return audience(task.body().appId(), target).thenCompose(deliveries -> {
-            if (permit.tryAcquire(deliveries)) {
+            // In outage mode the burst buffer is skipped as for single pushes (its drain and the queued mark need
+            // Redis): the permit is taken if it can be, and the push goes on from the disk KV regardless.
+            if (permit.tryAcquire(deliveries) || groups.inOutage()) {
                 direct.increment();
                 return groups.send(task, target);
             }
