@@ -114,6 +114,7 @@ public final class BypassConsumer implements AutoCloseable {
 
             PermitGate permit = started.add(PermitGate.start(redis, config.permit(),
                     config.redisTimeout().multipliedBy(2), "bypass " + config.id(), clock, registry));
+            redelivery.gatedBy(permit);
 
             DrainConsumer drain = started.add(new DrainConsumer(config.kafkaBootstrap(), Topics.BYPASS_GROUP,
                     Topics.BUFFER, "bypass-" + config.id(), config.drain(), new PipelineHandler(singles, groups),

@@ -160,6 +160,7 @@ public final class LogicNode implements AutoCloseable {
 
         permit = PermitGate.start(redis, config.permit(), config.redisTimeout(), "logic " + config.id(), clock,
                 observability.registry());
+        redelivery.gatedBy(permit);
         backlog = new BufferBacklog(config.kafkaBootstrap(), config.buffer().backlogRefresh(), "logic " + config.id())
                 .start(observability.registry());
         buffer = new BufferProducer(config.kafkaBootstrap(), config.buffer(), "logic " + config.id(),

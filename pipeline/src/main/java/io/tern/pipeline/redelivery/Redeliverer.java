@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.link.BrokerLinks;
+import io.tern.pipeline.permit.PermitGate;
 import io.tern.store.message.StatusMarks;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PushOutcome;
@@ -60,6 +61,7 @@ public final class Redeliverer implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile java.util.function.BooleanSupplier paused = () -> false;
+    private volatile PermitGate permit; // null: resends are not gated
     private final Map<String, BrokerInfo> lastSeen = new ConcurrentHashMap<>();
     private final AtomicLong backlog = new AtomicLong();
     private final Counter redelivered;
@@ -107,6 +109,15 @@ public final class Redeliverer implements AutoCloseable {
     /** Sweeps nothing while {@code paused} (a Redis outage and its reconciliation: what is due waits in Redis). */
     public Redeliverer pauseWhile(java.util.function.BooleanSupplier paused) {
         this.paused = paused;
+        return this;
+    }
+
+    /**
+     * Resends take their delivery from {@code permit} like fresh pushes: ungated, they are load the rate controller
+     * cannot hold back, and they come in waves exactly when the downstream is slow.
+     */
+    public Redeliverer gatedBy(PermitGate permit) {
+        this.permit = permit;
         return this;
     }
 
@@ -179,7 +190,10 @@ public final class Redeliverer implements AutoCloseable {
                         retryLater(c);
                         return CompletableFuture.completedFuture(null);
                     }
-                    return links.send(b, m.appId(), m.regId(), push(m)).thenCompose(outcome -> {
+                    PermitGate gate = permit;
+                    CompletableFuture<Void> permitted = gate == null ? CompletableFuture.completedFuture(null)
+                            : gate.acquire(1);
+                    return permitted.thenCompose(x -> links.send(b, m.appId(), m.regId(), push(m))).thenCompose(outcome -> {
                         if (outcome == PushOutcome.WRITTEN) {
                             redelivered.increment();
                             return marks.mark(m.msgId(), MessageStatus.SENT); // also ends the check

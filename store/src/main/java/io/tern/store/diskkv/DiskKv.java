@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 
 /**
  * The disk KV: what must outlive a Redis outage. Apache Kvrocks in production (Redis protocol, on disk); in dev
@@ -188,11 +189,16 @@ public final class DiskKv implements AutoCloseable {
 
     /** Up to {@code limit} queued messages of the device, oldest first. */
     public CompletableFuture<List<Queued>> queued(String appId, String regId, int limit) {
-        return cmd().zrange(queueKey(appId, regId), 0, limit - 1L).toCompletableFuture().thenCompose(ids -> {
+        return indexed(queueKey(appId, regId), limit, DiskKv::messageKey);
+    }
+
+    /** The first {@code limit} members of zset {@code index} (msgIds) with the string each names. */
+    private CompletableFuture<List<Queued>> indexed(String index, int limit, LongFunction<String> keyOf) {
+        return cmd().zrange(index, 0, limit - 1L).toCompletableFuture().thenCompose(ids -> {
             if (ids.isEmpty()) {
                 return CompletableFuture.completedFuture(List.of());
             }
-            String[] keys = ids.stream().map(id -> messageKey(Long.parseLong(id))).toArray(String[]::new);
+            String[] keys = ids.stream().map(id -> keyOf.apply(Long.parseLong(id))).toArray(String[]::new);
             return cmd().mget(keys).toCompletableFuture().thenApply(values -> {
                 List<Queued> out = new ArrayList<>(ids.size());
                 for (int i = 0; i < ids.size(); i++) {
@@ -206,12 +212,17 @@ public final class DiskKv implements AutoCloseable {
 
     /** Removes delivered (or reconciled, or expired) messages from the device's queue: entry first, then body. */
     public CompletableFuture<Void> dequeue(String appId, String regId, List<Long> msgIds) {
+        return removeIndexed(queueKey(appId, regId), msgIds, DiskKv::messageKey);
+    }
+
+    /** Removes msgIds from zset {@code index}, then the strings they name: an index never names a missing one. */
+    private CompletableFuture<Void> removeIndexed(String index, List<Long> msgIds, LongFunction<String> keyOf) {
         if (msgIds.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         String[] members = msgIds.stream().map(String::valueOf).toArray(String[]::new);
-        String[] keys = msgIds.stream().map(DiskKv::messageKey).toArray(String[]::new);
-        return cmd().zrem(queueKey(appId, regId), members).toCompletableFuture()
+        String[] keys = msgIds.stream().map(keyOf::apply).toArray(String[]::new);
+        return cmd().zrem(index, members).toCompletableFuture()
                 .thenCompose(x -> cmd().del(keys).toCompletableFuture())
                 .thenAccept(x -> { });
     }
@@ -231,20 +242,7 @@ public final class DiskKv implements AutoCloseable {
 
     /** Up to {@code limit} aside records, oldest first; the JSON is null for one that expired. */
     public CompletableFuture<List<Queued>> aside(int limit) {
-        return cmd().zrange(asideIndexKey(), 0, limit - 1L).toCompletableFuture().thenCompose(ids -> {
-            if (ids.isEmpty()) {
-                return CompletableFuture.completedFuture(List.of());
-            }
-            String[] keys = ids.stream().map(id -> asideKey(Long.parseLong(id))).toArray(String[]::new);
-            return cmd().mget(keys).toCompletableFuture().thenApply(values -> {
-                List<Queued> out = new ArrayList<>(ids.size());
-                for (int i = 0; i < ids.size(); i++) {
-                    KeyValue<String, String> kv = values.get(i);
-                    out.add(new Queued(Long.parseLong(ids.get(i)), kv.hasValue() ? kv.getValue() : null));
-                }
-                return out;
-            });
-        });
+        return indexed(asideIndexKey(), limit, DiskKv::asideKey);
     }
 
     /** @return one aside record's JSON, or null */
@@ -254,14 +252,7 @@ public final class DiskKv implements AutoCloseable {
 
     /** Removes reconciled aside records: index entries first, then the records. */
     public CompletableFuture<Void> forgetAside(List<Long> msgIds) {
-        if (msgIds.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        String[] members = msgIds.stream().map(String::valueOf).toArray(String[]::new);
-        String[] keys = msgIds.stream().map(DiskKv::asideKey).toArray(String[]::new);
-        return cmd().zrem(asideIndexKey(), members).toCompletableFuture()
-                .thenCompose(x -> cmd().del(keys).toCompletableFuture())
-                .thenAccept(x -> { });
+        return removeIndexed(asideIndexKey(), msgIds, DiskKv::asideKey);
     }
 
     public static String broadcastLogKey(String appId) {
