@@ -1,6 +1,7 @@
 package io.tern.broker.ack;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.tern.runtime.log.LogThrottle;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AckSink;
 import io.tern.store.topic.AckRecord;
@@ -25,7 +26,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Device acks to Kafka ({@link Topics#ACKS}). Acks of broadcasts sent with COUNT_ACKS are only
@@ -48,7 +48,6 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     /** How long a send may wait for metadata or buffer space before the ack counts as failed. */
     static final Duration MAX_BLOCK = Duration.ofSeconds(5);
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final String brokerId;
     private final int capacity;
@@ -64,7 +63,7 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     private final long countIntervalNanos;
     private final BrokerMetrics metrics;
     private final Thread thread;
-    private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    private final LogThrottle warnings = new LogThrottle(Duration.ofSeconds(10));
     private volatile boolean running = true;
     private Producer<String, byte[]> producer;
 
@@ -253,9 +252,7 @@ public final class AckPublisher implements AckSink, AutoCloseable {
 
     private void failed(Exception e) {
         metrics.ackFailed();
-        long now = System.nanoTime();
-        long last = lastWarn.get();
-        if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
+        if (warnings.allow()) {
             log.warn("[broker {} acks] Kafka did not take an ack; it is sent again (attempts are counted in"
                     + " tern_broker_acks_failed_total, {} acks held): {}", brokerId, held(), e.toString());
         }

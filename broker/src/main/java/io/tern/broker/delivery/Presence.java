@@ -1,6 +1,7 @@
 package io.tern.broker.delivery;
 
 import io.netty.channel.Channel;
+import io.tern.runtime.log.LogThrottle;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
@@ -36,7 +37,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -95,9 +95,7 @@ public final class Presence implements SessionLifecycle {
                         Duration followUpDelay) {
     }
 
-    private static final long DISK_KV_WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private final AtomicLong lastDiskKvWarnNanos =
-            new AtomicLong(System.nanoTime() - DISK_KV_WARN_EVERY_NANOS);
+    private final LogThrottle diskKvWarnings = new LogThrottle(Duration.ofSeconds(10));
 
     // Route deletes still in flight: shutdown waits for them before closing Redis.
     private final AtomicInteger deletesInFlight = new AtomicInteger();
@@ -208,9 +206,7 @@ public final class Presence implements SessionLifecycle {
             if (err != null) {
                 metrics.storeFailure("disk-kv-queue-read");
                 // Every connect reads it: a disk KV that is down would otherwise log once per device.
-                long nowNanos = System.nanoTime();
-                long last = lastDiskKvWarnNanos.get();
-                if (nowNanos - last >= DISK_KV_WARN_EVERY_NANOS && lastDiskKvWarnNanos.compareAndSet(last, nowNanos)) {
+                if (diskKvWarnings.allow()) {
                     log.warn("[broker {}] disk KV queue reads fail (counted as store failures, op disk-kv-queue-read; "
                             + "devices connect without what it holds until it answers): {}", brokerId, err.toString());
                 }

@@ -3,6 +3,7 @@ package io.tern.broker.route;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tern.runtime.log.LogThrottle;
 import io.tern.store.route.RouteChange;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,7 +39,6 @@ public final class RoutePublisher implements AutoCloseable {
     /** How long a send may wait for metadata or buffer space, on this publisher's thread only. */
     static final Duration MAX_BLOCK = Duration.ofSeconds(5);
     static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(30);
-    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final String brokerId;
     private final BlockingQueue<RouteChange> queue;
@@ -47,7 +47,7 @@ public final class RoutePublisher implements AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+    private final LogThrottle warnings = new LogThrottle(Duration.ofSeconds(10));
     private volatile boolean running = true;
 
     RoutePublisher(String brokerId, int capacity, Producer<String, byte[]> producer, MeterRegistry registry) {
@@ -153,9 +153,7 @@ public final class RoutePublisher implements AutoCloseable {
     }
 
     private void warn(String what, Exception e) {
-        long now = System.nanoTime();
-        long last = lastWarn.get();
-        if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
+        if (warnings.allow()) {
             log.warn("[broker {} routes] {} (counted in tern_broker_routes_failed_total / _dropped_total; "
                     + "Redis still holds routes while it answers): {}", brokerId, what, e == null ? "" : e.toString());
         }
