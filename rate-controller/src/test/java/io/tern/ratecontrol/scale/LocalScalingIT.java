@@ -85,7 +85,11 @@ class LocalScalingIT {
                 }
                 // ceil(25 / 10) = 3 consumers.
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 3);
-                await().atMost(Duration.ofSeconds(30)).until(() -> get(controller, "/v1/scale").path("replicas").asInt() == 3);
+                // The tick that scaled up may have read the lag mid-production; a later tick sees all 25.
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    JsonNode now = get(controller, "/v1/scale");
+                    return now.path("replicas").asInt() == 3 && now.path("lag").asLong() == 25;
+                });
                 JsonNode shown = get(controller, "/v1/scale");
                 assertEquals("local", shown.path("mode").asText());
                 assertTrue(shown.path("leading").asBoolean(), shown.toString());
