@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -28,7 +29,8 @@ import java.util.function.Consumer;
 public final class AppDirectory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppDirectory.class);
 
-    private record Snapshot(Map<String, AppRegistry.StoredApp> apps, Map<String, LimitsConfig.AppLimit> limits) {
+    /** @param read which reload read it: a slower, older read never replaces a newer one */
+    private record Snapshot(long read, Map<String, AppRegistry.StoredApp> apps, Map<String, LimitsConfig.AppLimit> limits) {
     }
 
     private final Map<String, AppCredentials> configured;
@@ -36,7 +38,8 @@ public final class AppDirectory implements AutoCloseable {
     private final AppRegistry registry;
     private final Duration refresh;
     private final String owner;
-    private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(Map.of(), Map.of()));
+    private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of()));
+    private final AtomicLong reads = new AtomicLong();
     private final LogThrottle refreshFailed = new LogThrottle(Duration.ofSeconds(30));
     private final ScheduledExecutorService timer;
     private volatile Consumer<String> onLimitsChanged = appId -> { };
@@ -84,10 +87,23 @@ public final class AppDirectory implements AutoCloseable {
         return this;
     }
 
-    /** Reads the registry now (after a write through this node: seen here at once). */
+    /**
+     * Reads the registry now (after a write through this node: seen here at once). When it completes, what is in
+     * force here is at least as new as this read.
+     */
     public CompletableFuture<Void> reload() {
-        return registry.apps().thenCombine(registry.limits(), Snapshot::new).thenAccept(next -> {
-            Snapshot before = current.getAndSet(next);
+        long read;
+        CompletableFuture<Snapshot> reading;
+        // Numbered in the order sent: one connection answers in that order, so a higher number is a newer read.
+        synchronized (reads) {
+            read = reads.incrementAndGet();
+            reading = registry.apps().thenCombine(registry.limits(), (a, l) -> new Snapshot(read, a, l));
+        }
+        return reading.thenAccept(next -> {
+            Snapshot before = current.getAndUpdate(s -> s.read() > next.read() ? s : next);
+            if (before.read() > next.read()) {
+                return; // a newer read is already in force
+            }
             Set<String> ids = new HashSet<>(before.limits().keySet());
             ids.addAll(next.limits().keySet());
             for (String id : ids) {
