@@ -130,21 +130,26 @@ class AdminApiIT {
         assertEquals(201, created.status(), created.raw());
         String authToken = auth(appId, "key-" + appId, created.json().path("appSecret").asText()).json().path("authToken").asText();
 
-        Reply set = admin("PUT", "/v1/admin/apps/" + appId + "/limits", "{\"dailyQuota\":1}");
+        String push = "{\"regId\":\"nobody-" + appId + "\",\"notification\":{\"title\":\"t\",\"body\":\"b\"}}";
+        // Under the default quota the node leases a block of pushes and spends the first locally.
+        Reply before = pushWith(authToken, "/v1/push/single", push);
+        assertNotEquals(429, before.status(), before.raw());
+
+        Reply set = admin("PUT", "/v1/admin/apps/" + appId + "/limits", "{\"dailyQuota\":2}");
         assertEquals(200, set.status(), set.raw());
-        assertEquals(1, set.json().path("dailyQuota").asLong());
+        assertEquals(2, set.json().path("dailyQuota").asLong());
         assertEquals("admin", set.json().path("source").asText());
         assertTrue(set.json().path("rate").asInt() > 1, "the rate not given is kept: " + set.raw());
 
-        String push = "{\"regId\":\"nobody-" + appId + "\",\"notification\":{\"title\":\"t\",\"body\":\"b\"}}";
-        Reply first = pushWith(authToken, "/v1/push/single", push);
-        assertNotEquals(429, first.status(), first.raw());
+        // The leased block is given back and dropped: one push of the new quota is left, then 429.
         Reply second = pushWith(authToken, "/v1/push/single", push);
-        assertEquals(429, second.status(), second.raw());
-        assertEquals("quota_exceeded", second.json().path("code").asText(), second.raw());
+        assertNotEquals(429, second.status(), second.raw());
+        Reply third = pushWith(authToken, "/v1/push/single", push);
+        assertEquals(429, third.status(), third.raw());
+        assertEquals("quota_exceeded", third.json().path("code").asText(), third.raw());
 
         Reply shown = admin("GET", "/v1/admin/apps/" + appId + "/limits", null);
-        assertEquals(1, shown.json().path("usedToday").asLong(), shown.raw());
+        assertEquals(2, shown.json().path("usedToday").asLong(), shown.raw());
     }
 
     @Test
