@@ -81,7 +81,7 @@ public final class LocalCluster implements AutoCloseable {
         bypassConsumer = layout.throttling() ? BypassConsumer.start(BypassConfig.from(settings)) : null;
     }
 
-    /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own. */
+    /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own (logic nodes likewise). */
     private Settings controllerSettings() {
         if (scheduler == null || settings.string("ratecontrol.sre-token", null) != null) {
             return settings;
@@ -158,8 +158,12 @@ public final class LocalCluster implements AutoCloseable {
     private LogicConfig logicConfig(int k) {
         int port = settings.integer("logic.port", -1);
         int basePort = port >= 0 ? port : LogicConfig.from(settings).http().port();
-        return LogicConfig.from(settings.with(Map.of("logic.id", "l" + k,
-                "logic.port", Integer.toString(basePort == 0 ? 0 : basePort + LOGIC_PORT_STEP * (k - 1)))));
+        Map<String, String> own = new java.util.HashMap<>(Map.of("logic.id", "l" + k,
+                "logic.port", Integer.toString(basePort == 0 ? 0 : basePort + LOGIC_PORT_STEP * (k - 1))));
+        if (scheduler != null && settings.string("logic.sre-token", null) == null) {
+            own.put("logic.sre-token", scheduler.config().sreToken()); // ternctl app/task with the one local token
+        }
+        return LogicConfig.from(settings.with(own));
     }
 
     /** The first logic node (l1). */

@@ -1,6 +1,8 @@
 package io.tern.logic;
 
 import io.micrometer.core.instrument.Gauge;
+import io.tern.logic.apps.AppDirectory;
+import io.tern.logic.apps.AppRegistry;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.pipeline.link.BrokerLinks;
 import io.tern.logic.callback.CallbackDispatcher;
@@ -9,6 +11,7 @@ import io.tern.logic.config.LogicConfig;
 import io.tern.pipeline.group.GroupFanout;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.TagPushService;
+import io.tern.logic.http.AdminApi;
 import io.tern.logic.http.PushApi;
 import io.tern.logic.http.PushErrors;
 import io.tern.logic.http.TaskApi;
@@ -87,6 +90,7 @@ public final class LogicNode implements AutoCloseable {
     private final AckConsumer acks;
     private final RedissonClient redisson;
     private final AppLimits limits;
+    private final AppDirectory apps;
     private final CallbackDispatcher callbacks;
     private final CallbackUrlGuard callbackGuard;
     private final TagPushService tagPush;
@@ -133,15 +137,18 @@ public final class LogicNode implements AutoCloseable {
                 .pauseWhile(() -> !storage.normal()).start();
         SinglePushService singlePush = new SinglePushService(messages, marks, liveBrokers, links, ids, redelivery, clock,
                 observability.registry());
-        AppAuthenticator auth = new AppAuthenticator(config.apps(), config.authTokenSecret(), config.authTokenTtl(),
+        AppRegistry appRegistry = new AppRegistry(redis, config.appsMax());
+        apps = new AppDirectory(config.apps(), config.limits(), appRegistry, config.appsRefresh(), "logic " + config.id());
+        AppAuthenticator auth = new AppAuthenticator(apps::credentials, config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), config.authTokenCache(), clock);
         redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id(),
                 config.redisReconnectMax());
-        limits = new AppLimits(config.limits(), redis, redisson, Clock.systemUTC(), observability.registry());
+        limits = new AppLimits(config.limits(), apps::limit, redis, redisson, Clock.systemUTC(), observability.registry());
+        apps.onLimitsChanged(limits::limitsChanged).start(config.redisTimeout());
 
         TaskRepository tasks = new TaskRepository(redis, policy);
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
-        callbacks = new CallbackDispatcher(config.callback(), config.apps(), tasks, new CallbackOutbox(redis),
+        callbacks = new CallbackDispatcher(config.callback(), apps::secret, tasks, new CallbackOutbox(redis),
                 callbackGuard, clock, observability.registry(), config.id());
         // Static membership under the node's id: a restarted node takes its partitions back at once.
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
@@ -218,7 +225,12 @@ public final class LogicNode implements AutoCloseable {
         TaskApi taskApi = new TaskApi(auth, groups, intake, limits, tags,
                 new IdempotencyRepository(redis, config.idempotencyWindow()), config.defaultTtl(), config.maxTtl(),
                 config.schedule().maxAhead(), config.maxListBodyBytes(), callbackGuard, clock);
-        http = taskApi.addRoutes(api.addRoutes(observability.addRoutes(HttpServer.builder("logic-node", observability.registry()))))
+        HttpServer.Builder routes = taskApi.addRoutes(api.addRoutes(observability.addRoutes(
+                HttpServer.builder("logic-node", observability.registry()))));
+        if (config.sreToken() != null) {
+            routes = new AdminApi(config.sreToken(), apps, appRegistry, limits, tasks, groups, clock).addRoutes(routes);
+        }
+        http = routes
                 .maxBodyBytes(config.maxBodyBytes())
                 .storeUnavailableWhen(StoreFailures::isUnavailable)
                 .domainErrors(PushErrors::toApi)
@@ -265,6 +277,7 @@ public final class LogicNode implements AutoCloseable {
         callbacks.close();
         callbackGuard.close();
         limits.close();
+        apps.close();
         RedissonClients.close(redisson);
         redelivery.close();
         links.close();

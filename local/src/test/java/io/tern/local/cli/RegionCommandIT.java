@@ -3,6 +3,7 @@ package io.tern.local.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tern.devstack.Ports;
+import io.tern.ops.cli.admin.ProgressLine;
 import io.tern.devstack.RedisServer;
 import io.tern.ops.cli.region.RegionCommand;
 import io.tern.ops.cli.region.RegionView;
@@ -175,7 +176,7 @@ class RegionCommandIT {
         assertTrue(lines.get(0).startsWith("north -> south failover ["), watched.out());
         assertTrue(lines.stream().anyMatch(l -> l.contains("  40%  moved 40  left 60  stage ")), watched.out());
         String last = lines.get(lines.size() - 1);
-        assertTrue(last.contains("[" + "#".repeat(RegionView.BAR_WIDTH) + "] 100%"), last);
+        assertTrue(last.contains("[" + "#".repeat(ProgressLine.BAR_WIDTH) + "] 100%"), last);
         assertTrue(last.endsWith("done: north failed-over"), last);
 
         Run afterFailover = ternctl("list");
@@ -194,7 +195,7 @@ class RegionCommandIT {
         assertTrue(ttyRun.out().startsWith("\rsouth -> north failback ["), ttyRun.out());
         assertTrue(ttyRun.out().endsWith(System.lineSeparator()), "the line is ended once watching stops: " + ttyRun.out());
         String lastDrawn = ttyRun.out().substring(ttyRun.out().lastIndexOf('\r') + 1).strip();
-        assertTrue(lastDrawn.contains("[" + "#".repeat(RegionView.BAR_WIDTH) + "] 100%"), lastDrawn);
+        assertTrue(lastDrawn.contains("[" + "#".repeat(ProgressLine.BAR_WIDTH) + "] 100%"), lastDrawn);
         assertTrue(lastDrawn.endsWith("done: north active"), lastDrawn);
         assertEquals(1, ttyRun.out().chars().filter(c -> c == '\n').count(), "one redrawn line, ended once: " + ttyRun.out());
 

@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,7 +23,7 @@ import java.util.function.LongSupplier;
  * HMAC is not redone per request; their expiry is still checked on every call.
  */
 public final class AppAuthenticator {
-    private final Map<String, AppCredentials> apps;
+    private final Function<String, AppCredentials> apps;
     private final byte[] tokenKey;
     private final Duration tokenTtl;
     private final Duration clockSkew;
@@ -33,10 +34,14 @@ public final class AppAuthenticator {
     private record Verified(String appId, long expiresAt) {
     }
 
-    /** @param cacheSize verified tokens remembered; 0 verifies every call */
-    public AppAuthenticator(Map<String, AppCredentials> apps, String tokenSecret, Duration tokenTtl,
+    /**
+     * @param apps      an app's credentials by appId, null when unknown (looked up per call: apps and secrets change
+     *                  at run time through the SRE admin API)
+     * @param cacheSize verified tokens remembered; 0 verifies every call
+     */
+    public AppAuthenticator(Function<String, AppCredentials> apps, String tokenSecret, Duration tokenTtl,
                             Duration clockSkew, int cacheSize, LongSupplier clockMillis) {
-        this.apps = Map.copyOf(apps);
+        this.apps = apps;
         this.tokenKey = tokenSecret.getBytes(StandardCharsets.UTF_8);
         this.tokenTtl = tokenTtl;
         this.clockSkew = clockSkew;
@@ -53,7 +58,7 @@ public final class AppAuthenticator {
     }
 
     public IssuedToken authenticate(String appId, String appKey, long timestamp, String sign) {
-        AppCredentials app = apps.get(appId);
+        AppCredentials app = apps.apply(appId);
         long now = clock.getAsLong();
         if (app == null || !MessageDigest.isEqual(app.appKey().getBytes(StandardCharsets.UTF_8),
                 appKey.getBytes(StandardCharsets.UTF_8))) {
@@ -112,7 +117,7 @@ public final class AppAuthenticator {
             if (expiresAt <= clock.getAsLong()) {
                 throw PushException.unauthorized("authToken expired");
             }
-            if (!apps.containsKey(appId)) {
+            if (apps.apply(appId) == null) {
                 throw PushException.unauthorized("app no longer provisioned");
             }
             remember(authToken, new Verified(appId, expiresAt));

@@ -62,6 +62,12 @@ import java.util.TreeMap;
  * @param diskKvUri       {@code logic.disk-kv-uri}: the disk KV (Kvrocks) that outlives a Redis outage; default
  *                        {@code redis://127.0.0.1:6666}, none in dev mode (null: outage mode refuses with 503 what
  *                        needs it)
+ * @param sreToken        {@code logic.sre-token} (env {@code TERN_LOGIC_SRE_TOKEN}), at least 16 characters: the bearer
+ *                        token of the SRE admin API ({@code /v1/admin/...}: apps, their secrets and limits, any app's
+ *                        tasks); unset (the default) turns the admin API off (its routes answer 404)
+ * @param appsRefresh     {@code logic.apps-refresh}, default 1 s: how often the apps and limits the admin API stored
+ *                        in Redis are re-read (a change made through another node is in force here within this)
+ * @param appsMax         {@code logic.apps-max}, default 10000: apps the admin API may create at most (409 beyond)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -76,7 +82,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           TlsConfig tls, LinkConfig brokerLink, Duration redisReconnectMax,
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
                           ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
-                          Duration redisOutageAfter, String diskKvUri) {
+                          Duration redisOutageAfter, String diskKvUri, SreToken sreToken, Duration appsRefresh,
+                          int appsMax) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -130,6 +137,10 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(redelivery.checkDelay().compareTo(brokerReplyTimeout) > 0
                         && redelivery.lease().compareTo(brokerReplyTimeout) > 0,
                 "logic.redelivery.check-delay and logic.redelivery.lease must be longer than logic.broker-reply-timeout");
+        ConfigException.require(appsRefresh != null && appsRefresh.compareTo(Duration.ofMillis(100)) >= 0
+                        && appsRefresh.compareTo(Duration.ofMinutes(5)) <= 0,
+                "logic.apps-refresh must be between 100ms and 5m, got " + appsRefresh);
+        ConfigException.require(appsMax >= 1 && appsMax <= 1_000_000, "logic.apps-max must be in [1, 1000000], got " + appsMax);
     }
 
     /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
@@ -193,9 +204,16 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 BufferConfig.from(s, "logic"),
                 s.duration("logic.redis-outage-after", RedisOutage.DEFAULT_AFTER),
                 // Kvrocks' default port; a dev machine runs without one unless told (outage mode then refuses 503).
-                s.string("logic.disk-kv-uri", devMode ? "" : "redis://127.0.0.1:6666"));
+                s.string("logic.disk-kv-uri", devMode ? "" : "redis://127.0.0.1:6666"),
+                sreToken(s.string("logic.sre-token", null)),
+                s.duration("logic.apps-refresh", Duration.ofSeconds(1)),
+                s.integer("logic.apps-max", 10_000));
         s.warnUnread("logic.");
         return c;
+    }
+
+    private static SreToken sreToken(String v) {
+        return v == null || v.isBlank() ? null : new SreToken(v.trim());
     }
 
     private static int nodeId(String v) {

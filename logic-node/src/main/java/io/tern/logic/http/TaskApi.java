@@ -205,7 +205,7 @@ public final class TaskApi {
         return added.thenCombine(removed, (a, r) -> HttpResponse.ok(Map.of("tag", tag, "added", a, "removed", r)));
     }
 
-    private static Map<String, Object> view(StoredTask t) {
+    static Map<String, Object> view(StoredTask t) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("taskId", Long.toString(t.body().taskId()));
         out.put("state", t.state().wireName());

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Per-app admission for the push API, shared by every logic node through Redis:
@@ -70,14 +71,26 @@ public final class AppLimits implements AutoCloseable {
             return {grant, used}""");
 
     private final LimitsConfig config;
+    private final Function<String, LimitsConfig.AppLimit> limitOf;
     private final RedisStore redis;
     private final RedissonClient redisson;
     private final Clock clock;
     private final MeterRegistry registry;
     private final Map<String, Budget> budgets = new ConcurrentHashMap<>();
 
+    /** With the configured limits only (they never change). */
     public AppLimits(LimitsConfig config, RedisStore redis, RedissonClient redisson, Clock clock, MeterRegistry registry) {
+        this(config, config::forApp, redis, redisson, clock, registry);
+    }
+
+    /**
+     * @param config  the lease settings
+     * @param limitOf an app's limits in force (they may change: call {@link #limitsChanged})
+     */
+    public AppLimits(LimitsConfig config, Function<String, LimitsConfig.AppLimit> limitOf, RedisStore redis,
+                     RedissonClient redisson, Clock clock, MeterRegistry registry) {
         this.config = config;
+        this.limitOf = limitOf;
         this.redis = redis;
         this.redisson = redisson;
         this.clock = clock;
@@ -116,6 +129,17 @@ public final class AppLimits implements AutoCloseable {
         long unspent = b == null ? 0 : b.unspentPushes(today.toEpochDay());
         return redis.async().get(quotaKey(appId, today)).toCompletableFuture()
                 .thenApply(v -> (v == null ? 0L : Long.parseLong(v)) - unspent);
+    }
+
+    /**
+     * The app's limits changed: its local state is dropped (unspent leased pushes given back) and the next request
+     * starts from the new limits (the shared limiter is re-set to the new rate on first use).
+     */
+    public void limitsChanged(String appId) {
+        Budget b = budgets.remove(appId);
+        if (b != null) {
+            b.giveBackAll();
+        }
     }
 
     /** Gives unspent leased pushes back to the shared quota (waits at most a few seconds). */
@@ -176,7 +200,7 @@ public final class AppLimits implements AutoCloseable {
 
         Budget(String appId) {
             this.appId = appId;
-            this.limit = config.forApp(appId);
+            this.limit = limitOf.apply(appId);
             this.rateBlock = config.rateBlock(limit.rate());
             this.admitted = Counter.builder("tern.limits.admitted").tag("app", appId)
                     .description("API requests within the per-app limits").register(registry);

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class AppAuthenticatorTest {
     private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
     private final AppAuthenticator auth = new AppAuthenticator(
-            Map.of("demo", new AppCredentials("demo", "demo-key", "demo-secret")),
+            Map.of("demo", new AppCredentials("demo", "demo-key", "demo-secret"))::get,
             "0123456789abcdef-token-secret", Duration.ofHours(24), Duration.ofMinutes(5), 2, now::get);
 
     static String sign(String appId, String appKey, long ts, String secret) {

@@ -73,4 +73,25 @@ class LogicConfigTest {
         assertEquals(100, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.receipt-apply-max", "100",
                 "logic.callback.outbox-max", "100"))).callback().outbox().max());
     }
+
+    @Test
+    void theAdminApiIsOffWithoutAnSreTokenAndAGivenTokenIsCheckedAndNeverPrinted() {
+        LogicConfig off = LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true")));
+        assertEquals(null, off.sreToken());
+        ConfigException shortToken = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.sre-token", "too-short"))));
+        assertTrue(shortToken.getMessage().contains("logic.sre-token"), shortToken.getMessage());
+
+        LogicConfig on = LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true",
+                "logic.sre-token", "the-sre-token-0123456789")));
+        assertTrue(on.sreToken().authorizes("Bearer the-sre-token-0123456789"));
+        assertFalse(on.sreToken().authorizes("Bearer the-sre-token-012345678"));
+        assertFalse(on.sreToken().authorizes(null));
+        assertFalse(Settings.describe(on).contains("the-sre-token-0123456789"), "the config is logged at start");
+
+        assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.apps-refresh", "10ms"))));
+        assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                "logic.dev-mode", "true", "logic.apps-max", "0"))));
+    }
 }

@@ -1,7 +1,10 @@
 package io.tern.ops.cli;
 
+import io.tern.ops.cli.app.AppCommand;
 import io.tern.ops.cli.region.RegionCommand;
 import io.tern.ops.cli.scale.ScaleCommand;
+import io.tern.ops.cli.status.StatusCommand;
+import io.tern.ops.cli.task.TaskCommand;
 import io.tern.ops.cli.throttle.ThrottleCommand;
 
 import java.util.List;
@@ -20,6 +23,9 @@ public final class Ternctl {
             case "region" -> System.exit(RegionCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "throttle" -> System.exit(ThrottleCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "scale" -> System.exit(ScaleCommand.onConsole().run(List.of(args).subList(1, args.length)));
+            case "status" -> System.exit(StatusCommand.onConsole().run(List.of(args).subList(1, args.length)));
+            case "app" -> System.exit(AppCommand.onConsole().run(List.of(args).subList(1, args.length)));
+            case "task" -> System.exit(TaskCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "help", "-h", "--help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
@@ -36,6 +42,8 @@ public final class Ternctl {
                                               [--config file]
                                               run that one role in the foreground from its artefact (bin/tern-<role>)
                                               against an existing Redis and Kafka (SIGTERM or Ctrl-C stops it in order)
+                  status                      regions, brokers, connections, deliveries/s, the throttle and the
+                                              buffer's lag on one screen (ternctl status --help)
                   region list|failover|failback|watch|history ...
                                               the global scheduler's regions: move a region's devices elsewhere
                                               and back, follow a move (ternctl region --help)
@@ -45,6 +53,13 @@ public final class Ternctl {
                   scale status|schedule --at T --replicas N --for 30m
                                               the bypass consumers' autoscaler: see it, schedule a floor ahead
                                               of a known peak (ternctl scale --help)
+                  app list|show|create|rotate-secret|limits ...
+                                              the apps allowed to push: create one, rotate its secret, see and
+                                              change its limits (ternctl app --help)
+                  task show|watch|recall <taskId>
+                                              any app's task: see it, follow its delivery, recall it
+                                              (ternctl task --help)
+                Every admin command takes --token (or $TERN_SRE_TOKEN) and --output json for scripts.
                 Settings come from the optional properties file and TERN_* environment variables,
                 e.g. TERN_LOGIC_PORT=8080, TERN_LOCAL_REDIS_PORT=6390.""");
         System.exit(status);

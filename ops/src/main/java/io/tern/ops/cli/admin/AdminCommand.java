@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * What the admin commands besides {@code region} share ({@code throttle}, {@code scale}): help, usage errors,
+ * What the admin commands besides {@code region} share ({@code throttle}, {@code scale}, {@code app}, {@code task},
+ * {@code status}): help, usage errors,
  * printing an answer as text or as the API's JSON, and the exit status: {@value #OK} done, {@value #API_ERROR}
  * the API refused the call (its message printed) or could not be reached, {@value #USAGE} a wrong command line.
  */
@@ -39,9 +40,10 @@ public abstract class AdminCommand {
 
     /** @param args what follows the command's name */
     public final int run(List<String> args) {
-        if (args.isEmpty() || args.contains("-h") || args.contains("--help") || args.get(0).equals("help")) {
-            (args.isEmpty() ? err : out).println(usage());
-            return args.isEmpty() ? USAGE : OK;
+        boolean missing = args.isEmpty() && needsSubcommand();
+        if (missing || args.contains("-h") || args.contains("--help") || (!args.isEmpty() && args.get(0).equals("help"))) {
+            (missing ? err : out).println(usage());
+            return missing ? USAGE : OK;
         }
         try {
             return execute(args);
@@ -55,6 +57,11 @@ public abstract class AdminCommand {
     }
 
     protected abstract int execute(List<String> args) throws Exception;
+
+    /** Whether the command needs a word after its name ({@code throttle status}); {@code ternctl status} does not. */
+    protected boolean needsSubcommand() {
+        return true;
+    }
 
     public abstract String usage();
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tern.ops.cli.admin.AdminClient;
 import io.tern.ops.cli.admin.ApiError;
+import io.tern.ops.cli.admin.ProgressLine;
 import io.tern.ops.cli.admin.UsageException;
 
 import java.io.IOException;
@@ -130,41 +131,23 @@ public final class RegionCommand {
      */
     private int watch(RegionArgs a, AdminClient client) throws ApiError, IOException, InterruptedException {
         Instant deadline = clock.instant().plus(a.timeout());
-        Line line = new Line();
-        Thread endLine = new Thread(line::end, "ternctl-watch-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(endLine);
-        try {
-            String lastShown = null;
+        try (ProgressLine line = new ProgressLine(out, tty && !a.json())) {
             while (true) {
-                AdminClient.Answer answer = client.get(path(a.region()) + "/move");
-                JsonNode p = answer.json();
+                JsonNode p = client.get(path(a.region()) + "/move").json();
                 boolean moving = RegionView.moving(p);
                 if (a.json()) {
                     String compact = p.toString();
-                    if (!compact.equals(lastShown)) {
-                        out.println(compact);
-                        lastShown = compact;
-                    }
-                } else if (lastShown == null && !moving && !p.hasNonNull("from")) {
+                    line.show(compact, compact);
+                } else if (!line.shownAny() && !moving && !p.hasNonNull("from")) {
                     out.println("no move under way: " + a.region() + " is " + p.path("state").asText("-"));
                     return OK;
                 } else {
                     String text = RegionView.progress(p, clock.instant());
-                    if (tty) {
-                        line.redraw(text);
-                    } else {
-                        // Compare without the elapsed time, so a stalled move does not print a line a second.
-                        Instant started = RegionView.instant(p.path("startedAt"));
-                        String key = started == null ? text : RegionView.progress(p, started);
-                        if (!key.equals(lastShown)) {
-                            out.println(text);
-                        }
-                        lastShown = key;
-                    }
+                    // Compared without the elapsed time, so a stalled move does not print a line a second.
+                    Instant started = RegionView.instant(p.path("startedAt"));
+                    line.show(text, started == null ? text : RegionView.progress(p, started));
                 }
-                out.flush();
                 if (!moving) {
-                    line.end();
                     return OK;
                 }
                 if (!clock.instant().isBefore(deadline)) {
@@ -174,35 +157,6 @@ public final class RegionCommand {
                     return API_ERROR;
                 }
                 Thread.sleep(poll.toMillis());
-            }
-        } finally {
-            line.end();
-            try {
-                Runtime.getRuntime().removeShutdownHook(endLine);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook is running or has run.
-            }
-        }
-    }
-
-    /** The one terminal line watch redraws; ended with a newline once, also on Ctrl-C. */
-    private final class Line {
-        private int shown; // guarded by this
-        private boolean open; // guarded by this
-
-        synchronized void redraw(String text) {
-            // \r back to the line's start; spaces wipe what a longer previous line left behind.
-            out.print("\r" + text + " ".repeat(Math.max(0, shown - text.length())));
-            shown = text.length();
-            open = true;
-            out.flush();
-        }
-
-        synchronized void end() {
-            if (open) {
-                out.println();
-                out.flush();
-                open = false;
             }
         }
     }

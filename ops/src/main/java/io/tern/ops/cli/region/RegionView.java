@@ -2,6 +2,8 @@ package io.tern.ops.cli.region;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tern.ops.cli.admin.ApiError;
+import io.tern.ops.cli.admin.ProgressLine;
+import io.tern.ops.cli.admin.Table;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -18,9 +20,6 @@ import java.util.Locale;
  * "-", never fail: an older or newer scheduler still renders.
  */
 public final class RegionView {
-    /** Characters of the progress bar between its brackets. */
-    public static final int BAR_WIDTH = 30;
-
     private RegionView() {
     }
 
@@ -32,7 +31,7 @@ public final class RegionView {
             rows.add(new String[]{text(r, "name"), text(r, "state"), text(r, "servedBy"), text(r, "brokers"),
                     text(r, "connections"), r.hasNonNull("move") ? move(r.get("move")) : ""});
         }
-        return "policy version " + text(answer, "version") + System.lineSeparator() + table(rows);
+        return "policy version " + text(answer, "version") + System.lineSeparator() + Table.render(rows);
     }
 
     /** A move as the region list shows it, e.g. {@code failover to south, stage 2 (to 5%), 200/s, paused: why}. */
@@ -81,7 +80,7 @@ public final class RegionView {
         double done = fractionDone(p);
         StringBuilder b = new StringBuilder();
         b.append(text(p, "from")).append(" -> ").append(text(p, "to")).append(' ').append(text(p, "direction"))
-                .append(' ').append(bar(done)).append(' ').append(String.format(Locale.ROOT, "%3d%%", (int) Math.floor(done * 100)))
+                .append(' ').append(ProgressLine.bar(done)).append(' ').append(String.format(Locale.ROOT, "%3d%%", (int) Math.floor(done * 100)))
                 .append("  moved ").append(text(p, "moved")).append("  left ").append(text(p, "left"));
         if (!moving(p)) {
             return b.append("  done: ").append(text(p, "region")).append(' ').append(text(p, "state")).toString();
@@ -101,10 +100,6 @@ public final class RegionView {
         return b.toString();
     }
 
-    /**
-     * Share of the covered devices that have left: 1 - left / coveredAtStart (the bar is full exactly when
-     * nothing is left), or moved / (moved + left) when the answer has no covered count; 1 once the move is over.
-     */
     /** {@code stage 2/4 (to 5%)}: 1-based, of how many when the answer says, and the share it moves to. */
     private static String stage(JsonNode n) {
         StringBuilder b = new StringBuilder("stage ").append(n.path("stage").asInt() + 1);
@@ -117,6 +112,10 @@ public final class RegionView {
         return b.toString();
     }
 
+    /**
+     * Share of the covered devices that have left: 1 - left / coveredAtStart (the bar is full exactly when
+     * nothing is left), or moved / (moved + left) when the answer has no covered count; 1 once the move is over.
+     */
     static double fractionDone(JsonNode p) {
         if (!moving(p)) {
             return 1;
@@ -135,11 +134,6 @@ public final class RegionView {
         return Math.max(0, Math.min(1, f));
     }
 
-    static String bar(double fraction) {
-        int filled = (int) Math.round(fraction * BAR_WIDTH);
-        return "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "]";
-    }
-
     /** {@code GET /v1/regions/history}: one change a line, newest first, as the API lists them. */
     public static String history(JsonNode answer) {
         List<String[]> rows = new ArrayList<>();
@@ -150,7 +144,7 @@ public final class RegionView {
             rows.add(new String[]{at, text(c, "version"), text(c, "by"), text(c, "action"), text(c, "region"),
                     c.path("detail").asText("")});
         }
-        return table(rows);
+        return Table.render(rows);
     }
 
     /** The change list: the answer itself when it is an array, else its first array field. */
@@ -209,23 +203,5 @@ public final class RegionView {
         long s = d.toSeconds();
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
                 : String.format(Locale.ROOT, "%02d:%02d", s / 60, s % 60);
-    }
-
-    private static String table(List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length; i++) {
-                width[i] = Math.max(width[i], r[i].length());
-            }
-        }
-        StringBuilder b = new StringBuilder();
-        for (String[] r : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < r.length; i++) {
-                line.append(i == r.length - 1 ? r[i] : String.format("%-" + (width[i] + 2) + "s", r[i]));
-            }
-            b.append(line.toString().stripTrailing()).append(System.lineSeparator());
-        }
-        return b.toString();
     }
 }

@@ -62,7 +62,7 @@ public final class ThrottleView {
     }
 
     /** "THROTTLED: permit 1,600 deliveries/s (platform-wide), version 7". */
-    static String directive(JsonNode d) {
+    public static String directive(JsonNode d) {
         return text(d, "state").toUpperCase(Locale.ROOT) + ": permit " + rate(d.path("permitPerSecond"))
                 + " deliveries/s (platform-wide), version " + text(d, "version");
     }

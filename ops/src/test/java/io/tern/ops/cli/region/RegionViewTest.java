@@ -3,6 +3,7 @@ package io.tern.ops.cli.region;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tern.ops.cli.admin.ApiError;
+import io.tern.ops.cli.admin.ProgressLine;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -73,8 +74,8 @@ class RegionViewTest {
         // Devices that connected after the start may leave too: never past full.
         assertEquals(1.0, RegionView.fractionDone(progress("failing-over", 1000, 1100, 0, false)));
         assertEquals(0.5, RegionView.fractionDone(progress("failing-over", 0, 50, 50, false)), "no covered count: moved share");
-        assertEquals("[" + "#".repeat(RegionView.BAR_WIDTH) + "]", RegionView.bar(1));
-        assertEquals("[" + ".".repeat(RegionView.BAR_WIDTH) + "]", RegionView.bar(0));
+        assertEquals("[" + "#".repeat(ProgressLine.BAR_WIDTH) + "]", ProgressLine.bar(1));
+        assertEquals("[" + ".".repeat(ProgressLine.BAR_WIDTH) + "]", ProgressLine.bar(0));
     }
 
     @Test
@@ -90,7 +91,7 @@ class RegionViewTest {
         assertFalse(RegionView.moving(done));
         assertTrue(RegionView.moving(progress("failing-back", 1, 0, 1, false)));
         String line = RegionView.progress(done, NOW);
-        assertTrue(line.contains("[" + "#".repeat(RegionView.BAR_WIDTH) + "] 100%"), line);
+        assertTrue(line.contains("[" + "#".repeat(ProgressLine.BAR_WIDTH) + "] 100%"), line);
         assertTrue(line.endsWith("done: north failed-over"), line);
     }
 

@@ -1,0 +1,165 @@
+package io.tern.logic.apps;
+
+import io.tern.logic.auth.AppCredentials;
+import io.tern.logic.limits.LimitsConfig;
+import io.tern.runtime.log.LogThrottle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The apps a logic node knows and their limits: the configured ones ({@code logic.apps.*},
+ * {@code logic.limits.*}) and what the SRE admin API stored in the {@link AppRegistry}, re-read every
+ * {@code refresh} (a change made through another node is seen here within that). A configured app's credentials
+ * win over a stored one of the same id (the admin API refuses to create one); stored limits win over configured.
+ * When an app's limits change, {@code onLimitsChanged} hears its id.
+ */
+public final class AppDirectory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AppDirectory.class);
+
+    /** @param read which reload read it: a slower, older read never replaces a newer one */
+    private record Snapshot(long read, Map<String, AppRegistry.StoredApp> apps, Map<String, LimitsConfig.AppLimit> limits) {
+    }
+
+    private final Map<String, AppCredentials> configured;
+    private final LimitsConfig configuredLimits;
+    private final AppRegistry registry;
+    private final Duration refresh;
+    private final String owner;
+    private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of()));
+    private final AtomicLong reads = new AtomicLong();
+    private final LogThrottle refreshFailed = new LogThrottle(Duration.ofSeconds(30));
+    private final ScheduledExecutorService timer;
+    private volatile Consumer<String> onLimitsChanged = appId -> { };
+
+    public AppDirectory(Map<String, AppCredentials> configured, LimitsConfig configuredLimits, AppRegistry registry,
+                        Duration refresh, String owner) {
+        this.configured = Map.copyOf(configured);
+        this.configuredLimits = configuredLimits;
+        this.registry = registry;
+        this.refresh = refresh;
+        this.owner = owner;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, owner.replace(' ', '-') + "-apps");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Whom to tell when an app's limits changed (the node's {@code AppLimits}). */
+    public AppDirectory onLimitsChanged(Consumer<String> listener) {
+        this.onLimitsChanged = listener;
+        return this;
+    }
+
+    /**
+     * Reads the registry once before the node serves (an app created through another node must not get 401 here
+     * for a refresh), waiting at most {@code wait}; then every {@code refresh}.
+     */
+    public AppDirectory start(Duration wait) {
+        try {
+            reload().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("[{}] stored apps not read at start (configured apps serve; retried every {}): {}", owner,
+                    refresh, e.toString());
+        }
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                reload().get(refresh.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                if (refreshFailed.allow()) {
+                    log.warn("[{}] re-reading stored apps failed (the last read stands): {}", owner, e.toString());
+                }
+            }
+        }, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /**
+     * Reads the registry now (after a write through this node: seen here at once). When it completes, what is in
+     * force here is at least as new as this read.
+     */
+    public CompletableFuture<Void> reload() {
+        long read;
+        CompletableFuture<Snapshot> reading;
+        // Numbered in the order sent: one connection answers in that order, so a higher number is a newer read.
+        synchronized (reads) {
+            read = reads.incrementAndGet();
+            reading = registry.apps().thenCombine(registry.limits(), (a, l) -> new Snapshot(read, a, l));
+        }
+        return reading.thenAccept(next -> {
+            Snapshot before = current.getAndUpdate(s -> s.read() > next.read() ? s : next);
+            if (before.read() > next.read()) {
+                return; // a newer read is already in force
+            }
+            Set<String> ids = new HashSet<>(before.limits().keySet());
+            ids.addAll(next.limits().keySet());
+            for (String id : ids) {
+                if (!Objects.equals(before.limits().get(id), next.limits().get(id))) {
+                    onLimitsChanged.accept(id);
+                }
+            }
+        });
+    }
+
+    /** The app's credentials, or null when no such app is configured or stored. */
+    public AppCredentials credentials(String appId) {
+        AppCredentials c = configured.get(appId);
+        if (c != null) {
+            return c;
+        }
+        AppRegistry.StoredApp s = current.get().apps().get(appId);
+        return s == null ? null : s.credentials();
+    }
+
+    /** The stored entry of an app created through the admin API, or null (configured apps have none). */
+    public AppRegistry.StoredApp stored(String appId) {
+        return current.get().apps().get(appId);
+    }
+
+    public Set<String> configuredIds() {
+        return configured.keySet();
+    }
+
+    public Set<String> storedIds() {
+        return current.get().apps().keySet();
+    }
+
+    public boolean configured(String appId) {
+        return configured.containsKey(appId);
+    }
+
+    /** The secret callbacks of the app are signed with, or null. */
+    public String secret(String appId) {
+        AppCredentials c = credentials(appId);
+        return c == null ? null : c.appSecret();
+    }
+
+    /** The app's effective limits: stored, else configured for it, else the defaults. */
+    public LimitsConfig.AppLimit limit(String appId) {
+        LimitsConfig.AppLimit stored = current.get().limits().get(appId);
+        return stored != null ? stored : configuredLimits.forApp(appId);
+    }
+
+    /** Whether the limits in force come from the admin API ("admin") or the configuration ("config"). */
+    public String limitSource(String appId) {
+        return current.get().limits().containsKey(appId) ? "admin" : "config";
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
