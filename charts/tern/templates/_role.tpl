@@ -1,0 +1,96 @@
+{{/*
+One role as a Deployment with its Service, PodDisruptionBudget and ServiceMonitor. Every role but the broker
+serves its API or admin endpoints, /health and /metrics on one HTTP port (<role>.port).
+args: root, component (also the image name), prefix (TERN_DISPATCHER), v (the role's values), env (more env, YAML),
+      tls (the role has <role>.tls.* keys), replicas (false: left to the scaler), serviceAccount, volumes, mounts (YAML)
+*/}}
+{{- define "tern.httpRole" -}}
+{{- $root := .root -}}
+{{- $v := .v -}}
+{{- $name := printf "%s-%s" (include "tern.fullname" $root) .component -}}
+{{- $ctx := dict "root" $root "component" .component -}}
+{{- $scheme := ternary (include "tern.healthScheme" $root) "HTTP" .tls -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "tern.labels" $ctx | nindent 4 }}
+    tern.io/scrape: "true"
+spec:
+  selector:
+    {{- include "tern.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ $v.port }}
+      targetPort: http
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "tern.labels" $ctx | nindent 4 }}
+spec:
+  {{- if .replicas }}
+  replicas: {{ $v.replicas }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "tern.selectorLabels" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "tern.labels" $ctx | nindent 8 }}
+    spec:
+      {{- include "tern.podSecurity" $root | nindent 6 }}
+      {{- with .serviceAccount }}
+      serviceAccountName: {{ . }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ $v.terminationGracePeriodSeconds | default 30 }}
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "tern.image" (dict "root" $root "role" .component) }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          {{- include "tern.containerSecurity" $root | nindent 10 }}
+          ports:
+            - name: http
+              containerPort: {{ $v.port }}
+          env:
+            {{- include "tern.podEnv" $root | nindent 12 }}
+            - name: {{ .prefix }}_ID
+              value: $(POD_NAME)
+            - name: {{ .prefix }}_HOST
+              value: 0.0.0.0
+            - name: {{ .prefix }}_PORT
+              value: {{ $v.port | quote }}
+            {{- .env | nindent 12 }}
+            {{- if .tls }}
+            {{- include "tern.tlsEnv" (dict "root" $root "prefix" .prefix) | nindent 12 }}
+            {{- end }}
+            {{- include "tern.settingsEnv" (dict "prefix" .prefix "settings" $v.settings) | nindent 12 }}
+          {{- include "tern.probes" (dict "port" "http" "scheme" $scheme) | nindent 10 }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          {{- $mounts := printf "%s\n%s" (ternary (include "tern.tlsMount" $root) "" .tls) (.mounts | default "") }}
+          {{- if trim $mounts }}
+          volumeMounts:
+            {{- trim $mounts | nindent 12 }}
+          {{- end }}
+      {{- $volumes := printf "%s\n%s" (ternary (include "tern.tlsVolume" $root) "" .tls) (.volumes | default "") }}
+      {{- if trim $volumes }}
+      volumes:
+        {{- trim $volumes | nindent 8 }}
+      {{- end }}
+---
+{{ include "tern.pdb" (dict "root" $root "component" .component "name" $name "maxUnavailable" $v.pdb.maxUnavailable) }}
+{{- include "tern.serviceMonitor" (dict "root" $root "component" .component "name" $name "port" "http" "scheme" $scheme) }}
+{{- end -}}
