@@ -224,3 +224,16 @@ spec:
 {{- define "tern.healthScheme" -}}
 {{- if .Values.tls.enabled }}HTTPS{{ else }}HTTP{{ end -}}
 {{- end -}}
+
+{{/* The root filesystem is read-only: Netty (epoll, BoringSSL) and Kafka's compression codecs unpack native
+libraries into java.io.tmpdir. */}}
+{{- define "tern.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{- define "tern.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end -}}

@@ -74,22 +74,18 @@ spec:
               value: {{ $v.port | quote }}
             {{- .env | nindent 12 }}
             {{- if .tls }}
-            {{- include "tern.tlsEnv" (dict "root" $root "prefix" .prefix) | nindent 12 }}
+            {{- with (include "tern.tlsEnv" (dict "root" $root "prefix" .prefix) | trim) }}{{ . | nindent 12 }}{{- end }}
             {{- end }}
-            {{- include "tern.settingsEnv" (dict "prefix" .prefix "settings" $v.settings) | nindent 12 }}
+            {{- with (include "tern.settingsEnv" (dict "prefix" .prefix "settings" $v.settings) | trim) }}{{ . | nindent 12 }}{{- end }}
           {{- include "tern.probes" (dict "port" "http" "scheme" $scheme) | nindent 10 }}
           resources:
             {{- toYaml $v.resources | nindent 12 }}
-          {{- $mounts := printf "%s\n%s" (ternary (include "tern.tlsMount" $root) "" .tls) (.mounts | default "") }}
-          {{- if trim $mounts }}
+          {{- $mounts := printf "%s\n%s\n%s" (include "tern.tmpMount" $root) (ternary (include "tern.tlsMount" $root) "" .tls) (.mounts | default "") }}
           volumeMounts:
-            {{- trim $mounts | nindent 12 }}
-          {{- end }}
-      {{- $volumes := printf "%s\n%s" (ternary (include "tern.tlsVolume" $root) "" .tls) (.volumes | default "") }}
-      {{- if trim $volumes }}
+            {{- regexReplaceAll "\n+" (trim $mounts) "\n" | nindent 12 }}
+      {{- $volumes := printf "%s\n%s\n%s" (include "tern.tmpVolume" $root) (ternary (include "tern.tlsVolume" $root) "" .tls) (.volumes | default "") }}
       volumes:
-        {{- trim $volumes | nindent 8 }}
-      {{- end }}
+        {{- regexReplaceAll "\n+" (trim $volumes) "\n" | nindent 8 }}
 ---
 {{ include "tern.pdb" (dict "root" $root "component" .component "name" $name "maxUnavailable" $v.pdb.maxUnavailable) }}
 {{- include "tern.serviceMonitor" (dict "root" $root "component" .component "name" $name "port" "http" "scheme" $scheme) }}

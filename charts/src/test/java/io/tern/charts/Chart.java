@@ -42,7 +42,21 @@ final class Chart {
         for (Map.Entry<String, String> e : set.entrySet()) {
             t = t.set(e.getKey(), e.getValue());
         }
-        return parse(t.call());
+        String manifests = t.call();
+        keep(values, set, manifests);
+        return parse(manifests);
+    }
+
+    /** Each render is left under target/rendered for a reader of a failed build. */
+    private static void keep(Path values, Map<String, String> set, String manifests) {
+        String name = (values == null ? "default" : values.getFileName().toString().replace(".yaml", ""))
+                + (set.isEmpty() ? "" : "-" + Integer.toHexString(new java.util.TreeMap<>(set).hashCode()));
+        try {
+            Path dir = Files.createDirectories(Path.of("target", "rendered"));
+            Files.writeString(dir.resolve(name + ".yaml"), manifests);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static List<HasMetadata> parse(String manifests) {

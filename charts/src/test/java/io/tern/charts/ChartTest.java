@@ -135,6 +135,9 @@ class ChartTest {
             assertNotNull(c.getResources().getRequests().get("cpu"), w.name() + ": cpu request");
             assertNotNull(c.getResources().getRequests().get("memory"), w.name() + ": memory request");
             assertEquals(Boolean.TRUE, w.pod().getSpec().getSecurityContext().getRunAsNonRoot(), w.name());
+            // A read-only root, but Netty and the Kafka client unpack native libraries into /tmp.
+            assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem(), w.name());
+            assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/tmp")), w.name() + ": /tmp");
         }
         assertEquals(Set.of(Role.values()), seen, "every role runs");
     }

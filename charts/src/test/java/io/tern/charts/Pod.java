@@ -33,6 +33,7 @@ final class Pod {
 
     /**
      * @param secrets Secret name → key → value: those the chart renders and those an operator would have made
+     * @param root    stands for the container's filesystem root
      */
     static Map<String, String> env(PodSpec spec, Container c, String podName, Map<String, Map<String, String>> secrets,
                                    Path root) {
@@ -86,9 +87,12 @@ final class Pod {
         for (VolumeMount mount : mounts) {
             Volume volume = spec.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst()
                     .orElseThrow(() -> new AssertionError("mount " + mount.getName() + " has no volume"));
+            if (volume.getEmptyDir() != null) {
+                continue;
+            }
             SecretVolumeSource source = volume.getSecret();
             if (source == null) {
-                throw new AssertionError("volume " + volume.getName() + " is not a Secret");
+                throw new AssertionError("volume " + volume.getName() + " is neither a Secret nor an emptyDir");
             }
             Map<String, String> data = secrets.get(source.getSecretName());
             if (data == null) {
