@@ -17,7 +17,12 @@ metadata:
   labels:
     {{- include "tern.labels" $ctx | nindent 4 }}
     tern.io/scrape: "true"
+  {{- with ($v.service).annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 spec:
+  type: {{ ($v.service).type | default "ClusterIP" }}
   selector:
     {{- include "tern.selectorLabels" $ctx | nindent 4 }}
   ports:

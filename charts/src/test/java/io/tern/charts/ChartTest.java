@@ -252,6 +252,9 @@ class ChartTest {
         DispatcherConfig d = (DispatcherConfig) Role.DISPATCHER.parse(Settings.load(null,
                 Pod.env(dispatcher.pod().getSpec(), dispatcher.container(), dispatcher.podName(), secrets, dir), Map.of()));
         assertEquals("eu-west", d.defaultRegion());
+        Service dispatch = of(objects, Service.class).stream()
+                .filter(x -> x.getMetadata().getName().equals(dispatcher.name())).findFirst().orElseThrow();
+        assertEquals("LoadBalancer", dispatch.getSpec().getType(), "devices dispatch from outside");
         assertEquals(Map.of("demo", "demo-client-key"), d.devices().clientKeys());
     }
 
