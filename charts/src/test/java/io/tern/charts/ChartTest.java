@@ -296,6 +296,14 @@ class ChartTest {
     }
 
     @Test
+    void lintFailsOnAValueTheSchemaRefuses(@TempDir Path dir) {
+        LintResult lint = Chart.lint(Path.of("src/test/resources/kafka-without-port.yaml"), dir);
+        assertTrue(lint.isFailed(), String.join("\n", lint.getMessages()));
+        assertTrue(lint.getMessages().stream().anyMatch(m -> m.contains("at '/kafka/bootstrap': 'kafka' does not match pattern")),
+                String.join("\n", lint.getMessages()));
+    }
+
+    @Test
     void aRegionListedTwiceFailsTheRenderNamingIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> Chart.render(Path.of("src/test/resources/region-twice.yaml"), Map.of()));
