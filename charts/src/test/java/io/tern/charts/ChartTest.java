@@ -17,7 +17,9 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.tern.broker.config.BrokerConfig;
+import io.tern.bypass.config.BypassConfig;
 import io.tern.dispatcher.config.DispatcherConfig;
+import io.tern.logic.config.LogicConfig;
 import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.ratecontrol.scale.ScaleConfig;
 import io.tern.runtime.config.Settings;
@@ -256,6 +258,21 @@ class ChartTest {
                 .filter(x -> x.getMetadata().getName().equals(dispatcher.name())).findFirst().orElseThrow();
         assertEquals("LoadBalancer", dispatch.getSpec().getType(), "devices dispatch from outside");
         assertEquals(Map.of("demo", "demo-client-key"), d.devices().clientKeys());
+    }
+
+    @Test
+    void pipelineSettingsReachLogicNodesAndBypassConsumersAlike(@TempDir Path dir) {
+        List<HasMetadata> objects = Chart.render(Chart.THREE_REGIONS, Map.of());
+        Workload logic = workload(objects, Role.LOGIC_NODE);
+        Workload bypass = workload(objects, Role.BYPASS_CONSUMER);
+        LogicConfig l = (LogicConfig) Role.LOGIC_NODE.parse(Settings.load(null,
+                Pod.env(logic.pod().getSpec(), logic.container(), logic.podName(), secrets(objects), dir.resolve("l")), Map.of()));
+        BypassConfig b = (BypassConfig) Role.BYPASS_CONSUMER.parse(Settings.load(null,
+                Pod.env(bypass.pod().getSpec(), bypass.container(), bypass.podName(), secrets(objects), dir.resolve("b")), Map.of()));
+        assertEquals(200, l.queueMax());
+        assertEquals(l.queueMax(), b.queueMax(), "logic.queue-max and bypass.queue-max must be equal");
+        assertEquals(4, l.tagResolvers(), "the logic node's own settings");
+        assertEquals(2, b.tagResolvers(), "stay its own");
     }
 
     @Test
