@@ -166,11 +166,14 @@ public final class Settings {
         return out;
     }
 
+    /** Keys under {@code prefix} no config record has read so far: usually a typo (the chart's test checks none are left). */
+    public List<String> unread(String prefix) {
+        return values.keySet().stream().filter(k -> k.startsWith(prefix) && !read.contains(k)).toList();
+    }
+
     /** Warns about keys under {@code prefix} no config record read: usually a typo. */
     public void warnUnread(String prefix) {
-        values.keySet().stream()
-                .filter(k -> k.startsWith(prefix) && !read.contains(k))
-                .forEach(k -> log.warn("unknown config key {} (env {}) ignored", k, keyToEnv(k)));
+        unread(prefix).forEach(k -> log.warn("unknown config key {} (env {}) ignored", k, keyToEnv(k)));
     }
 
     /** A duration as in config ({@code 250ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d}); APIs take the same form. */

@@ -23,4 +23,13 @@ class SettingsEnvironmentTest {
         Settings s = Settings.of(Map.of("logic.tls.plain", "false", "logic.tls-plain", "true"));
         assertTrue(s.bool("logic.tls.plain", false));
     }
+
+    @Test
+    void keysNoRecordReadAreListedWhetherGivenPlainOrNested() {
+        Settings s = Settings.load(null, Map.of("TERN_BROKER_TLS_ENABLED", "true", "TERN_BROKER_TCP_PORT", "7001",
+                "TERN_BROKER_TCP_PROT", "7002", "TERN_LOGIC_PORT", "8080"), Map.of());
+        s.bool("broker.tls.enabled", false);
+        s.integer("broker.tcp-port", 0);
+        assertEquals(java.util.List.of("broker.tcp-prot"), s.unread("broker."));
+    }
 }
