@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,15 +26,19 @@ final class Dashboards {
     static final String PLATFORM = "platform";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern NAME = Pattern.compile("(?<![\\w.:$])[a-zA-Z_:][a-zA-Z0-9_:]*");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"(?:[^\"\\\\]|\\\\.)*\",?");
+    private static final Pattern SELECTOR = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*\\{([^}]*)}");
+    private static final Pattern MATCHER = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(?:=~|!~|!=|=)");
+    private static final Pattern GROUPING = Pattern.compile("\\b(?:by|without|on|ignoring)\\s*\\(([^)]*)\\)");
     private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "inf", "nan", "by",
             "without", "on", "ignoring", "group_left", "group_right");
 
     private Dashboards() {
     }
 
-    /** Metric names in a Prometheus text exposition. */
-    static Set<String> metricNames(String exposition) {
-        Set<String> out = new TreeSet<>();
+    /** Each metric's label names in a Prometheus text exposition. */
+    static Map<String, Set<String>> metricLabels(String exposition) {
+        Map<String, Set<String>> out = new TreeMap<>();
         for (String line : exposition.split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
@@ -42,7 +47,45 @@ final class Dashboards {
             while (end < line.length() && line.charAt(end) != '{' && line.charAt(end) != ' ') {
                 end++;
             }
-            out.add(line.substring(0, end));
+            Set<String> labels = out.computeIfAbsent(line.substring(0, end), n -> new TreeSet<>());
+            if (end < line.length() && line.charAt(end) == '{') {
+                // Pair by pair: a value may hold braces or '="' itself (route="/v1/tasks/{taskId}").
+                Matcher m = LABEL.matcher(line.substring(end + 1));
+                while (m.lookingAt()) {
+                    labels.add(m.group(1));
+                    m.region(m.end(), m.regionEnd());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Label names a PromQL expression relies on that none of its metrics has: in a selector's matchers
+     * ({@code m{x="1"}} needs x on m) and in grouping ({@code by (x)} needs x on one of the expression's metrics).
+     */
+    static Set<String> unknownLabels(String expr, Map<String, Set<String>> labels) {
+        String s = expr.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
+        Set<String> out = new TreeSet<>();
+        Matcher sel = SELECTOR.matcher(s);
+        while (sel.find()) {
+            Set<String> known = labels.getOrDefault(sel.group(1), Set.of());
+            Matcher m = MATCHER.matcher(sel.group(2));
+            while (m.find()) {
+                if (!known.contains(m.group(1))) {
+                    out.add(sel.group(1) + "{" + m.group(1) + "}");
+                }
+            }
+        }
+        Set<String> anyMetric = new TreeSet<>(Set.of("le"));
+        promqlMetrics(expr).forEach(n -> anyMetric.addAll(labels.getOrDefault(n, Set.of())));
+        Matcher g = GROUPING.matcher(s);
+        while (g.find()) {
+            for (String l : g.group(1).split(",")) {
+                if (!l.isBlank() && !anyMetric.contains(l.trim())) {
+                    out.add("by (" + l.trim() + ")");
+                }
+            }
         }
         return out;
     }
@@ -72,12 +115,12 @@ final class Dashboards {
     }
 
     /**
-     * @param exported metric names by role (the dashboards' names); the platform dashboard may use any of them
+     * @param exported each metric's labels by role (the dashboards' names); the platform dashboard may use any
      * @throws AssertionError naming the dashboard and panel at fault
      */
-    static void check(Path dir, Map<String, Set<String>> exported) throws IOException {
-        Set<String> all = new TreeSet<>();
-        exported.values().forEach(all::addAll);
+    static void check(Path dir, Map<String, Map<String, Set<String>>> exported) throws IOException {
+        Map<String, Set<String>> all = new TreeMap<>();
+        exported.values().forEach(role -> role.forEach((m, l) -> all.computeIfAbsent(m, x -> new TreeSet<>()).addAll(l)));
         Set<String> expected = new TreeSet<>(exported.keySet());
         expected.add(PLATFORM);
         Set<String> found = new TreeSet<>();
@@ -91,7 +134,7 @@ final class Dashboards {
                     continue;
                 }
                 found.add(role);
-                Set<String> metrics = role.equals(PLATFORM) ? all : exported.get(role);
+                Map<String, Set<String>> metrics = role.equals(PLATFORM) ? all : exported.get(role);
                 problems.addAll(check(name, JSON.readTree(f.toFile()), metrics));
             }
         }
@@ -105,7 +148,7 @@ final class Dashboards {
         }
     }
 
-    static List<String> check(String name, JsonNode dashboard, Set<String> metrics) {
+    static List<String> check(String name, JsonNode dashboard, Map<String, Set<String>> metrics) {
         List<String> problems = new ArrayList<>();
         boolean templated = false;
         for (JsonNode v : dashboard.path("templating").path("list")) {
@@ -153,16 +196,21 @@ final class Dashboards {
         return List.of(where + ": datasource is " + ds + ", not the template variable " + DATASOURCE);
     }
 
-    private static List<String> unknown(String where, String expr, Set<String> metrics) {
+    private static List<String> unknown(String where, String expr, Map<String, Set<String>> metrics) {
         if (expr.isBlank()) {
             return List.of(where + ": empty query");
         }
-        Set<String> named = promqlMetrics(expr.replaceAll("label_values\\(([^,)]*)(,[^)]*)?\\)", "$1"));
+        String query = expr.replaceAll("label_values\\(([^,)]*)(,[^)]*)?\\)", "$1");
+        Set<String> named = promqlMetrics(query);
         if (named.isEmpty()) {
             return List.of(where + ": query names no metric: " + expr);
         }
-        named.removeAll(metrics);
-        return named.isEmpty() ? List.of() : List.of(where + ": not exported " + named + " in " + expr);
+        named.removeAll(metrics.keySet());
+        if (!named.isEmpty()) {
+            return List.of(where + ": not exported " + named + " in " + expr);
+        }
+        Set<String> labels = unknownLabels(query, metrics);
+        return labels.isEmpty() ? List.of() : List.of(where + ": labels no such series has " + labels + " in " + expr);
     }
 
     /** Every panel, those inside rows (collapsed rows keep theirs) included. */

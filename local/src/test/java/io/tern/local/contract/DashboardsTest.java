@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DashboardsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Set<String>> KNOWN = Map.of("known", Set.of("role"));
 
     @Test
     void promqlMetricsLeavesOutFunctionsLabelsRangesGroupingAndStrings() {
@@ -24,28 +26,38 @@ class DashboardsTest {
     }
 
     @Test
-    void metricNamesReadsTheExposition() {
-        assertEquals(Set.of("x_total", "y"), Dashboards.metricNames(
-                "# HELP x_total x\n# TYPE x_total counter\nx_total{role=\"broker\"} 3.0\ny 1\n"));
+    void metricLabelsReadsTheExpositionValuesWithBracesIncluded() {
+        assertEquals(Map.of("x_total", Set.of("role", "route", "status"), "y", Set.of()), Dashboards.metricLabels(
+                "# HELP x_total x\n# TYPE x_total counter\n"
+                        + "x_total{role=\"logic-node\",route=\"/v1/tasks/{taskId}\",status=\"200\",} 3.0\ny 1\n"));
+    }
+
+    @Test
+    void labelsNoSeriesHasAreReported() {
+        Map<String, Set<String>> labels = Map.of("a_total", Set.of("role", "outcome"), "b_bucket", Set.of("role", "le"));
+        assertEquals(Set.of(), Dashboards.unknownLabels(
+                "sum by (outcome) (rate(a_total{role=\"x\"}[5m])) / histogram_quantile(0.9, sum by (le) (b_bucket))", labels));
+        assertEquals(Set.of("a_total{region}", "by (regoin)"), Dashboards.unknownLabels(
+                "sum by (regoin) (a_total{region=~\"n.*\"})", labels));
     }
 
     @Test
     void aPanelNamingAMetricTheRoleDoesNotExportIsReported() throws Exception {
         List<String> problems = Dashboards.check("d.json", dashboard("\"uid\":\"${datasource}\"", "missing_metric"),
-                Set.of("known"));
+                KNOWN);
         assertEquals(1, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("missing_metric"), problems.toString());
     }
 
     @Test
     void aPanelWithAFixedDatasourceIsReported() throws Exception {
-        List<String> problems = Dashboards.check("d.json", dashboard("\"uid\":\"prometheus-prod\"", "known"), Set.of("known"));
+        List<String> problems = Dashboards.check("d.json", dashboard("\"uid\":\"prometheus-prod\"", "known"), KNOWN);
         assertTrue(problems.stream().anyMatch(p -> p.contains("prometheus-prod")), problems.toString());
     }
 
     @Test
     void aDashboardTemplatedAndQueryingExportedMetricsPasses() throws Exception {
-        assertEquals(List.of(), Dashboards.check("d.json", dashboard("\"uid\":\"${datasource}\"", "known"), Set.of("known")));
+        assertEquals(List.of(), Dashboards.check("d.json", dashboard("\"uid\":\"${datasource}\"", "known"), KNOWN));
     }
 
     private static JsonNode dashboard(String datasource, String metric) throws Exception {
