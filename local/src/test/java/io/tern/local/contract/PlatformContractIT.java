@@ -94,6 +94,9 @@ class PlatformContractIT {
         s.put("local.disk-kv-port", Integer.toString(Ports.free()));
         s.put("local.dev-tls", "false");
         s.put("local.sre-token", SRE_TOKEN);
+        // One logic node is all the API needs; moves of one demo device end after a short stall, not the default 3 s.
+        s.put("local.logic-nodes", "1");
+        s.put("scheduler.stage-stall", "300ms");
         // A second app with a daily quota of one push: the second push answers 429.
         s.put("logic.apps.limited.key", "limited-key");
         s.put("logic.apps.limited.secret", "limited-secret");
