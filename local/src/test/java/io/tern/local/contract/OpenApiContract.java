@@ -78,7 +78,8 @@ final class OpenApiContract {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = response.path("headers").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> h = it.next();
-            if (h.getValue().path("required").asBoolean(false)) {
+            JsonNode header = h.getValue().has("$ref") ? doc.at(h.getValue().get("$ref").asText().substring(1)) : h.getValue();
+            if (header.path("required").asBoolean(false)) {
                 assertTrue(a.headers().firstValue(h.getKey()).isPresent(), op + " " + status + " lacks header " + h.getKey());
             }
         }
