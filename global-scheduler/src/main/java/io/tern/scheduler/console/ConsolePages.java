@@ -1,7 +1,6 @@
 package io.tern.scheduler.console;
 
 import io.netty.handler.codec.http.HttpMethod;
-import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
 
@@ -50,10 +49,9 @@ public final class ConsolePages {
                 .route(HttpMethod.GET, FILE, req -> {
                     String name = req.pathParam("file");
                     byte[] body = files.get(name);
-                    if (body == null) {
-                        return CompletableFuture.failedFuture(ApiException.notFound("not_found", "no console file " + name));
-                    }
-                    return CompletableFuture.completedFuture(new HttpResponse(200, body, FILES.get(name), HEADERS));
+                    return CompletableFuture.completedFuture(body == null
+                            ? HttpServer.error(404, "not_found", "no console file " + name, null)
+                            : new HttpResponse(200, body, FILES.get(name), HEADERS));
                 });
     }
 
