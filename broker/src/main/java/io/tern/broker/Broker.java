@@ -19,6 +19,7 @@ import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.DeliveryMeter;
 import io.tern.broker.net.Pipelines;
 import io.tern.broker.region.RegionMover;
+import io.tern.broker.region.ShutdownRedirects;
 import io.tern.broker.registry.LivenessReporter;
 import io.tern.broker.session.AdmissionLimiter;
 import io.tern.broker.session.ConnectStatsTracker;
@@ -387,8 +388,10 @@ public final class Broker implements AutoCloseable {
             for (Channel l : listeners) {
                 l.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
             }
-            // 3. Tell every device to go elsewhere, and give the DISCONNECTs a moment to leave.
+            // 3. Send devices to the region's other brokers at a pace they admit, then tell the rest to
+            //    re-dispatch, and give the DISCONNECTs a moment to leave.
             if (sessions != null) {
+                redirectToPeers();
                 disconnectAll(drain);
             }
             // 4. Close every connection (their route deletes start now) and the admin port.
@@ -441,6 +444,26 @@ public final class Broker implements AutoCloseable {
         } finally {
             terminated.complete(null);
         }
+    }
+
+    private void redirectToPeers() {
+        BrokerConfig.ShutdownRedirect paced = config.shutdownRedirect();
+        if (paced.max().isZero() || sessions.size() == 0) {
+            return;
+        }
+        List<String> peers = new ArrayList<>();
+        for (BrokerInfo b : brokers.snapshot().brokers()) {
+            if (b.region().equals(config.region()) && !b.id().equals(config.id())) {
+                peers.add(b.tcpAddress());
+            }
+        }
+        long t0 = System.nanoTime();
+        int held = sessions.size();
+        int sent = new ShutdownRedirects(paced.ratePerSecond(), paced.max(), disconnects, System::nanoTime,
+                new SplittableRandom()).drain(sessions.all(), peers);
+        log.info("[broker {}] redirected {} of {} devices to {} peer(s) of region {} in {} ms (at most {}/s)",
+                config.id(), sent, held, peers.size(), config.region(), (System.nanoTime() - t0) / 1_000_000,
+                paced.ratePerSecond());
     }
 
     private void disconnectAll(Duration drain) {

@@ -86,7 +86,7 @@ class BrokerLifecycleIT {
     }
 
     @Test
-    void closeDisconnectsDevicesDeregistersAndDeletesRoutes() {
+    void closeRedirectsDevicesDeregistersAndDeletesRoutes() {
         Broker broker = Broker.start(TestBrokers.config(Map.of()));
         String id = broker.id();
         String app = TestBrokers.uniqueApp();
@@ -100,9 +100,22 @@ class BrokerLifecycleIT {
 
         broker.close();
 
-        device.expectDisconnect(ReasonCode.SERVER_SHUTTING_DOWN);
+        // The paced drain comes first: the device is sent on (to the region's other brokers, if any live).
+        assertEquals(ReasonCode.SERVER_SHUTTING_DOWN, device.expect(Frame.Redirect.class).reason());
         assertFalse(registry.live().join().stream().anyMatch(b -> b.id().equals(id)), "still listed after close");
         assertEquals(null, routes.get(app, "r1").join(), "route left behind");
         broker.close(); // idempotent
+    }
+
+    @Test
+    void closeWithoutAShutdownRedirectDisconnectsDevicesAtOnce() {
+        Broker broker = Broker.start(TestBrokers.config(Map.of("broker.shutdown-redirect-max", "0s")));
+        String app = TestBrokers.uniqueApp();
+        FrameClient device = FrameClient.tcp(broker.tcpAddress());
+        device.connect(app, "r1", TestBrokers.token(app, "r1"));
+
+        broker.close();
+
+        device.expectDisconnect(ReasonCode.SERVER_SHUTTING_DOWN);
     }
 }

@@ -83,6 +83,7 @@ import java.util.regex.Pattern;
  *                         devices) this broker can take; reported in its registry heartbeat, where the rate controller
  *                         sums it per region and throttles at a share of it; default {@value #DEFAULT_CAPACITY}
  * @param storageOutage    serving devices through a Redis outage ({@link StorageOutage})
+ * @param shutdownRedirect how a stopping broker sends its devices to its region's other brokers ({@link ShutdownRedirect})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -96,7 +97,35 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            HttpLimits adminHttpLimits, TlsConfig tls, Listeners listeners, InternalLink internalLink,
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
-                           AckDelivery ackDelivery, Regions regions, int capacity, StorageOutage storageOutage) {
+                           AckDelivery ackDelivery, Regions regions, int capacity, StorageOutage storageOutage,
+                           ShutdownRedirect shutdownRedirect) {
+
+    /**
+     * A stopping broker's paced drain ({@code broker.shutdown-redirect-*}): REDIRECT SERVER_SHUTTING_DOWN to the
+     * region's other live brokers at {@code ratePerSecond}, for at most {@code max}; the devices left then get
+     * DISCONNECT SERVER_SHUTTING_DOWN and re-dispatch.
+     *
+     * @param ratePerSecond devices redirected per second ({@code broker.shutdown-redirect-rate}); default
+     *                      {@value #DEFAULT_RATE}: half of one peer's default admission rate, so a single surviving
+     *                      peer admits them without SERVER_BUSY
+     * @param max           how long the drain may take ({@code broker.shutdown-redirect-max}); 0 = none (every
+     *                      device gets DISCONNECT at once); default 20s, inside Kubernetes' default 30 s grace
+     */
+    public record ShutdownRedirect(int ratePerSecond, Duration max) {
+        public static final int DEFAULT_RATE = 1000;
+        public static final Duration DEFAULT_MAX = Duration.ofSeconds(20);
+
+        public ShutdownRedirect {
+            ConfigException.require(ratePerSecond >= 1 && ratePerSecond <= 1_000_000,
+                    "broker.shutdown-redirect-rate must be between 1 and 1000000 per second, got " + ratePerSecond);
+            requireBetween("broker.shutdown-redirect-max", max, Duration.ZERO, Duration.ofMinutes(10));
+        }
+
+        static ShutdownRedirect from(Settings s) {
+            return new ShutdownRedirect(s.integer("broker.shutdown-redirect-rate", DEFAULT_RATE),
+                    s.duration("broker.shutdown-redirect-max", DEFAULT_MAX));
+        }
+    }
 
     /**
      * Serving devices through a Redis outage ({@code broker.redis-outage-after}, {@code broker.disk-kv-*},
@@ -579,6 +608,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackDelivery != null, "broker ack delivery settings are required");
         ConfigException.require(regions != null, "broker region settings are required");
         ConfigException.require(storageOutage != null, "broker storage outage settings are required");
+        ConfigException.require(shutdownRedirect != null, "broker shutdown redirect settings are required");
         ConfigException.require(capacity >= 1 && capacity <= 10_000_000,
                 "broker.capacity must be between 1 and 10000000 deliveries/s, got " + capacity);
         ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
@@ -646,7 +676,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 AckDelivery.from(s),
                 Regions.from(s),
                 s.integer("broker.capacity", DEFAULT_CAPACITY),
-                StorageOutage.from(s));
+                StorageOutage.from(s),
+                ShutdownRedirect.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -709,6 +740,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
                 + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity
-                + ", storageOutage=" + storageOutage + ']';
+                + ", storageOutage=" + storageOutage + ", shutdownRedirect=" + shutdownRedirect + ']';
     }
 }

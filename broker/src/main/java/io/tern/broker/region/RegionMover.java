@@ -236,7 +236,7 @@ public final class RegionMover implements AutoCloseable {
             // Counted as leaving before the write: the session may be removed before redirect() returns.
             st.leaving.incrementAndGet();
             redirected.put(s, st);
-            if (disconnects.redirect(s, ReasonCode.REGION_MOVED, s.webSocket() ? List.of() : pick(targets)) != null) {
+            if (disconnects.redirect(s, ReasonCode.REGION_MOVED, s.webSocket() ? List.of() : pick(targets, random)) != null) {
                 sent++;
             } else if (redirected.remove(s) != null) {
                 st.leaving.decrementAndGet();
@@ -246,7 +246,7 @@ public final class RegionMover implements AutoCloseable {
     }
 
     /** Up to {@value #REDIRECT_ADDRESSES} of {@code targets}, in order from a random one. */
-    private List<String> pick(List<String> targets) {
+    static List<String> pick(List<String> targets, RandomGenerator random) {
         int n = Math.min(REDIRECT_ADDRESSES, targets.size());
         if (n == 0) {
             return List.of();

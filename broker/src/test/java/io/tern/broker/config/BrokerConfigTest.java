@@ -38,6 +38,17 @@ class BrokerConfigTest {
     }
 
     @Test
+    void shutdownRedirectsAtAThousandASecondForAtMostTwentySecondsAndRefusesABadRateNamingTheKey() {
+        assertEquals(new BrokerConfig.ShutdownRedirect(1000, Duration.ofSeconds(20)), BrokerConfig.defaults().shutdownRedirect());
+        assertEquals(new BrokerConfig.ShutdownRedirect(50, Duration.ZERO),
+                with(Map.of("broker.shutdown-redirect-rate", "50", "broker.shutdown-redirect-max", "0s")).shutdownRedirect());
+        ConfigException e = assertThrows(ConfigException.class, () -> with(Map.of("broker.shutdown-redirect-rate", "0")));
+        assertTrue(e.getMessage().contains("broker.shutdown-redirect-rate"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> with(Map.of("broker.shutdown-redirect-max", "11m")));
+        assertTrue(e.getMessage().contains("broker.shutdown-redirect-max"), e.getMessage());
+    }
+
+    @Test
     void defaultsRunOnOneMachine() {
         BrokerConfig c = BrokerConfig.defaults();
         assertEquals("b1", c.id());

@@ -61,11 +61,13 @@ public final class ProcessCluster implements AutoCloseable {
      * @param compactedTopics those of {@code topics} created with {@code cleanup.policy=compact} (e.g. tern.routes)
      * @param diskKvBackups disk-KV backups (dk1, dk2, ..), keys {@code backup.*}; with any, a second redis-server
      *                      (AOF, {@code appendfsync always}) stands in for the disk KV (Kvrocks)
+     * @param artefacts   null: roles run on this JVM's classpath; else the repository root whose
+     *                    {@code bin/tern-<role>} start them from each role's own built artefact, as deployed
      */
     public record Options(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics,
                           Duration maxLifetime, List<String> roleJvmArgs, List<String> kafkaJvmArgs,
                           List<String> brokerRegions, int schedulers, int rateControllers, int bypassConsumers,
-                          List<String> compactedTopics, int diskKvBackups) {
+                          List<String> compactedTopics, int diskKvBackups, Path artefacts) {
         /** Small JVMs that start fast: a 2-core machine runs all of them at once. */
         public static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-XX:+ExitOnOutOfMemoryError");
@@ -73,41 +75,48 @@ public final class ProcessCluster implements AutoCloseable {
         public static Options of(Path dir, int brokers, int logicNodes, Map<String, String> settings, List<String> topics) {
             return new Options(dir, brokers, logicNodes, settings, topics, Duration.ofMinutes(10), SMALL_JVM,
                     List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError"),
-                    List.of(), 0, 0, 0, List.of(), 0);
+                    List.of(), 0, 0, 0, List.of(), 0, null);
         }
 
         public Options withMaxLifetime(Duration maxLifetime) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups, artefacts);
         }
 
         public Options withRoleJvmArgs(List<String> roleJvmArgs) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups, artefacts);
         }
 
         /** Brokers spread over regions: broker i in {@code regions[(i-1) % size]}. */
         public Options withRegions(List<String> regions, int schedulers) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    List.copyOf(regions), schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups);
+                    List.copyOf(regions), schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups, artefacts);
         }
 
         /** With the issue-11 roles: {@code controllers} rate controllers and {@code consumers} bypass consumers. */
         public Options withThrottling(int controllers, int consumers) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, controllers, consumers, compactedTopics, diskKvBackups);
+                    brokerRegions, schedulers, controllers, consumers, compactedTopics, diskKvBackups, artefacts);
         }
 
         /** Creates those of {@code topics} in {@code compacted} with {@code cleanup.policy=compact}. */
         public Options withCompactedTopics(List<String> compacted) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers, List.copyOf(compacted), diskKvBackups);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, List.copyOf(compacted), diskKvBackups, artefacts);
         }
 
         /** With a disk KV (a redis-server with AOF always standing in for Kvrocks) and {@code backups} disk-KV backups. */
         public Options withDiskKvBackups(int backups) {
             return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
-                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, backups);
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, backups, artefacts);
+        }
+
+        /** Every role from its artefact: {@code <repository>/bin/tern-<role>} (built by {@code mvn package}). */
+        public Options withArtefacts(Path repository) {
+            return new Options(dir, brokers, logicNodes, settings, topics, maxLifetime, roleJvmArgs, kafkaJvmArgs,
+                    brokerRegions, schedulers, rateControllers, bypassConsumers, compactedTopics, diskKvBackups,
+                    repository);
         }
 
         /** The region of broker {@code n} (from 1), or null for the brokers' default. */
@@ -191,7 +200,7 @@ public final class ProcessCluster implements AutoCloseable {
                 env.put("TERN_BROKER_REGION", region);
             }
             ports.forEach((name, port) -> env.put("TERN_BROKER_" + name.toUpperCase() + "_PORT", Integer.toString(port)));
-            brokers.add(startRole(id, BROKER_MAIN, "broker", env, ports, ports.get("admin")));
+            brokers.add(startRole(id, BROKER_MAIN, "broker", "broker", env, ports, ports.get("admin")));
         }
         for (RoleProcess b : brokers) {
             b.awaitHealthy(START_TIMEOUT);
@@ -199,7 +208,7 @@ public final class ProcessCluster implements AutoCloseable {
         int dispatcherPort = Ports.free();
         Map<String, String> denv = new HashMap<>(common("DISPATCHER"));
         denv.put("TERN_DISPATCHER_PORT", Integer.toString(dispatcherPort));
-        dispatcher = startRole("d1", DISPATCHER_MAIN, "dispatcher", denv, Map.of("http", dispatcherPort), dispatcherPort);
+        dispatcher = startRole("d1", DISPATCHER_MAIN, "dispatcher", "dispatcher", denv, Map.of("http", dispatcherPort), dispatcherPort);
         for (int i = 1; i <= options.logicNodes(); i++) {
             int port = Ports.free();
             Map<String, String> env = new HashMap<>(common("LOGIC"));
@@ -208,7 +217,7 @@ public final class ProcessCluster implements AutoCloseable {
             env.put("TERN_LOGIC_NODE_ID", Integer.toString(i));
             env.put("TERN_LOGIC_KAFKA_BOOTSTRAP", kafkaBootstrap());
             env.put("TERN_LOGIC_PORT", Integer.toString(port));
-            logicNodes.add(startRole("l" + i, LOGIC_MAIN, "logic", env, Map.of("http", port), port));
+            logicNodes.add(startRole("l" + i, LOGIC_MAIN, "logic-node", "logic", env, Map.of("http", port), port));
         }
         for (int i = 1; i <= options.schedulers(); i++) {
             int port = Ports.free();
@@ -219,7 +228,7 @@ public final class ProcessCluster implements AutoCloseable {
             if (!options.brokerRegions().isEmpty()) {
                 env.put("TERN_SCHEDULER_REGIONS", String.join(",", new java.util.LinkedHashSet<>(options.brokerRegions())));
             }
-            schedulers.add(startRole("s" + i, SCHEDULER_MAIN, "scheduler", env, Map.of("http", port), port));
+            schedulers.add(startRole("s" + i, SCHEDULER_MAIN, "global-scheduler", "scheduler", env, Map.of("http", port), port));
         }
         for (int i = 1; i <= options.rateControllers(); i++) {
             int port = Ports.free();
@@ -227,7 +236,7 @@ public final class ProcessCluster implements AutoCloseable {
             env.put("TERN_RATECONTROL_ID", "rc" + i);
             env.put("TERN_RATECONTROL_PORT", Integer.toString(port));
             env.put("TERN_RATECONTROL_SRE_TOKEN", SRE_TOKEN);
-            rateControllers.add(startRole("rc" + i, RATE_CONTROLLER_MAIN, "ratecontrol", env, Map.of("http", port), port));
+            rateControllers.add(startRole("rc" + i, RATE_CONTROLLER_MAIN, "rate-controller", "ratecontrol", env, Map.of("http", port), port));
         }
         for (int i = 1; i <= options.bypassConsumers(); i++) {
             bypassConsumers.add(startBypassConsumer("bp" + i));
@@ -256,7 +265,7 @@ public final class ProcessCluster implements AutoCloseable {
         env.put("TERN_BYPASS_ID", id);
         env.put("TERN_BYPASS_PORT", Integer.toString(port));
         env.put("TERN_BYPASS_KAFKA_BOOTSTRAP", kafkaBootstrap());
-        return startRole(id, BYPASS_MAIN, "bypass", env, Map.of("http", port), port);
+        return startRole(id, BYPASS_MAIN, "bypass-consumer", "bypass", env, Map.of("http", port), port);
     }
 
     private RoleProcess startDiskKvBackup(String id) {
@@ -266,7 +275,7 @@ public final class ProcessCluster implements AutoCloseable {
         env.put("TERN_BACKUP_PORT", Integer.toString(port));
         env.put("TERN_BACKUP_KAFKA_BOOTSTRAP", kafkaBootstrap());
         env.put("TERN_BACKUP_DISK_KV_URI", diskKv.uri());
-        return startRole(id, DISK_KV_BACKUP_MAIN, "backup", env, Map.of("http", port), port);
+        return startRole(id, DISK_KV_BACKUP_MAIN, "disk-kv-backup", "backup", env, Map.of("http", port), port);
     }
 
     /**
@@ -294,14 +303,19 @@ public final class ProcessCluster implements AutoCloseable {
         return env;
     }
 
-    private RoleProcess startRole(String id, String mainClass, String prefix, Map<String, String> env,
+    /** @param module the role's module: {@code bin/tern-<module>} starts it from its artefact */
+    private RoleProcess startRole(String id, String mainClass, String module, String prefix, Map<String, String> env,
                                   Map<String, Integer> ports, int healthPort) {
         Path config = writeConfig(prefix);
         List<String> jvm = new ArrayList<>(options.roleJvmArgs());
         jvm.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
         jvm.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
-        JavaProcess p = JavaProcess.start(new JavaProcess.Spec(id, jvm, mainClass, List.of("--config", config.toString()),
-                env, options.dir().resolve(id + ".log"), options.maxLifetime()));
+        JavaProcess.Spec spec = new JavaProcess.Spec(id, jvm, mainClass, List.of("--config", config.toString()),
+                env, options.dir().resolve(id + ".log"), options.maxLifetime());
+        if (options.artefacts() != null) {
+            spec = spec.withLauncher(options.artefacts().resolve("bin").resolve("tern-" + module));
+        }
+        JavaProcess p = JavaProcess.start(spec);
         return new RoleProcess(id, p, URI.create("http://" + Ports.HOST + ":" + healthPort + "/health"), Map.copyOf(ports));
     }
 
@@ -322,45 +336,26 @@ public final class ProcessCluster implements AutoCloseable {
         return file;
     }
 
-    /**
-     * redis-server is no JVM, so no lifeline of its own: a shell whose stdin is our pipe kills it by pid
-     * when this JVM dies or after {@code maxLifetime}, whichever comes first.
-     */
+    /** redis-server is no JVM, so no lifeline of its own: a {@link Reaper} ends it with this JVM. */
     private synchronized void armRedisReaper() {
         disarmRedisReaper();
-        redisReaper = reaper(redis.pid());
-    }
-
-    private Process reaper(long pid) {
-        try {
-            return new ProcessBuilder("sh", "-c", "timeout " + options.maxLifetime().toSeconds()
-                    + " cat > /dev/null; kill -9 " + pid + " 2>/dev/null")
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            log.warn("no reaper for redis-server pid {}: {}", pid, e.toString());
-            return null;
-        }
+        redisReaper = Reaper.arm(redis.pid(), options.maxLifetime());
     }
 
     private synchronized void armDiskKvReaper() {
         disarmDiskKvReaper();
-        diskKvReaper = reaper(diskKv.pid());
+        diskKvReaper = Reaper.arm(diskKv.pid(), options.maxLifetime());
     }
 
     private synchronized void disarmDiskKvReaper() {
-        if (diskKvReaper != null) {
-            diskKvReaper.destroyForcibly();
-            diskKvReaper = null;
-        }
+        Reaper.disarm(diskKvReaper);
+        diskKvReaper = null;
     }
 
     /** Ends the reaper without it killing anything (its kill -9 names a pid that is already gone or stopping). */
     private synchronized void disarmRedisReaper() {
-        if (redisReaper != null) {
-            redisReaper.destroyForcibly();
-            redisReaper = null;
-        }
+        Reaper.disarm(redisReaper);
+        redisReaper = null;
     }
 
     // --- faults ---

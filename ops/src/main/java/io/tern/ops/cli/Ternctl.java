@@ -1,78 +1,28 @@
 package io.tern.ops.cli;
 
-import io.tern.broker.BrokerMain;
-import io.tern.bypass.BypassConsumerMain;
-import io.tern.diskkv.DiskKvBackupMain;
-import io.tern.dispatcher.DispatcherMain;
-import io.tern.logic.LogicNodeMain;
-import io.tern.ratecontrol.RateControllerMain;
 import io.tern.ops.cli.region.RegionCommand;
 import io.tern.ops.cli.scale.ScaleCommand;
 import io.tern.ops.cli.throttle.ThrottleCommand;
-import io.tern.ops.local.LocalPlatform;
-import io.tern.runtime.config.ConfigException;
-import io.tern.runtime.config.Settings;
-import io.tern.scheduler.SchedulerMain;
 
-import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
-/** {@code ternctl <command>}: the SRE command line. Commands grow with the control plane. */
+/**
+ * {@code ternctl <command>}: the SRE command line, a client of the roles' admin APIs. It carries no role and
+ * no devstack: the ternctl script runs {@code local} (the local module) and {@code run <role>} itself.
+ */
 public final class Ternctl {
     private Ternctl() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) {
         String command = args.length > 0 ? args[0] : "help";
         switch (command) {
-            case "local" -> runLocal(args.length > 1 ? Path.of(args[1]) : null);
             case "region" -> System.exit(RegionCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "throttle" -> System.exit(ThrottleCommand.onConsole().run(List.of(args).subList(1, args.length)));
             case "scale" -> System.exit(ScaleCommand.onConsole().run(List.of(args).subList(1, args.length)));
-            case "run" -> runRole(args.length > 1 ? args[1] : "", Arrays.copyOfRange(args, Math.min(2, args.length), args.length));
             case "help", "-h", "--help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + command);
-                usage(2);
-            }
-        }
-    }
-
-    private static void runLocal(Path configFile) throws InterruptedException {
-        LocalPlatform platform;
-        try {
-            platform = LocalPlatform.start(Settings.load(configFile, System.getenv(), Map.of()), System.out);
-        } catch (ConfigException e) {
-            System.err.println("bad configuration: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("stopping Tern ...");
-            platform.close();
-            stopped.countDown();
-        }, "ternctl-shutdown"));
-        platform.printBanner(System.out);
-        stopped.await();
-    }
-
-    /** One role in the foreground, through the role's own main: the same process an SRE deploys. */
-    private static void runRole(String role, String[] rest) {
-        switch (role) {
-            case "broker" -> BrokerMain.main(rest);
-            case "dispatcher" -> DispatcherMain.main(rest);
-            case "logic-node" -> LogicNodeMain.main(rest);
-            case "global-scheduler" -> SchedulerMain.main(rest);
-            case "rate-controller" -> RateControllerMain.main(rest);
-            case "bypass-consumer" -> BypassConsumerMain.main(rest);
-            case "disk-kv-backup" -> DiskKvBackupMain.main(rest);
-            default -> {
-                System.err.println("unknown role: '" + role
-                        + "' (broker, dispatcher, logic-node, global-scheduler, rate-controller, bypass-consumer or disk-kv-backup)");
                 usage(2);
             }
         }
