@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -107,7 +108,7 @@ public final class OverviewApi {
                 // A string: JavaScript numbers lose 64-bit ids.
                 row.put("taskId", Long.toString(t.body().taskId()));
                 row.put("app", t.body().appId());
-                row.put("kind", t.body().kind().name().toLowerCase(java.util.Locale.ROOT));
+                row.put("kind", t.body().kind().name().toLowerCase(Locale.ROOT));
                 row.put("state", t.state().wireName());
                 if (t.reason() != null) {
                     row.put("reason", t.reason());

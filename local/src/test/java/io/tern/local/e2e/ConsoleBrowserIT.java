@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,7 @@ import static org.junit.jupiter.api.Assumptions.abort;
  * The SRE console in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}) against the
  * local platform: an SRE signs in with the token, watches connections and deliveries move while pushes flow to SDK
  * devices in both regions, sees the throttle and a group push's counters, backs out of a failover at the confirm
- * step, then fails north over to south from the page and sees the policy change. Screenshots go to
+ * step, then fails north over to south from the page, sees the policy change and the devices move, and fails back. Screenshots go to
  * {@code target/console-screenshots}. Without Chromium the test is skipped, except under CI ({@code CI=true}),
  * where it fails: CI installs it ({@code .ci/run}).
  */
@@ -63,6 +64,7 @@ class ConsoleBrowserIT {
     private static LocalPlatform platform;
     private static Devices devices;
     private static ScheduledExecutorService pushes;
+    private static CompletableFuture<WebDriver> chromium;
     private static WebDriver browser;
     private static final AtomicLong pushed = new AtomicLong();
 
@@ -79,12 +81,15 @@ class ConsoleBrowserIT {
             abort(why + "; skipped outside CI");
         }
         Files.createDirectories(SCREENSHOTS);
+        // The browser starts while the platform does.
+        chromium = CompletableFuture.supplyAsync(ConsoleBrowserIT::startChromium);
         Map<String, String> s = new HashMap<>();
         s.put("local.redis-port", Integer.toString(Ports.free()));
         s.put("local.kafka-port", Integer.toString(Ports.free()));
         s.put("local.disk-kv-port", Integer.toString(Ports.free()));
         s.put("local.sre-token", SRE_TOKEN);
         s.put("local.demo-device", "false");
+        s.put("local.logic-nodes", "1");
         s.put("local.dev-tls", "false");
         // Region moves in test time: short stages.
         s.put("scheduler.stage-stall", "500ms");
@@ -114,21 +119,25 @@ class ConsoleBrowserIT {
             long n = pushed.getAndIncrement();
             app.pushNotification(regIds.get((int) (n % regIds.size())), "Console", "push " + n);
         }, 0, 25, TimeUnit.MILLISECONDS);
+        browser = chromium.join();
+    }
 
+    /** Headless Chromium through Debian's chromedriver, named here: Selenium Manager would try to download one. */
+    private static WebDriver startChromium() {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1400,1100");
-        // The Debian driver, named here: Selenium Manager would try to download one.
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
+        return new ChromeDriver(service, options);
     }
 
     @AfterAll
     static void stop() {
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            // Also a browser whose start the platform's failure left unclaimed.
+            chromium.thenAccept(WebDriver::quit).exceptionally(e -> null).join();
         }
         if (pushes != null) {
             pushes.shutdownNow();
@@ -142,7 +151,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    void anSreWatchesLiveNumbersAndFailsARegionOverFromThePageAfterConfirming() {
+    void anSreWatchesLiveNumbersAndFailsARegionOverAndBackFromThePageAfterConfirming() {
         InetSocketAddress scheduler = platform.cluster().scheduler().address();
         browser.get("http://" + scheduler.getHostString() + ":" + scheduler.getPort() + "/console");
         screenshot("1-sign-in");
@@ -215,6 +224,17 @@ class ConsoleBrowserIT {
             assertEquals(Integer.toString(2 * DEVICES_PER_REGION), cell("brokers", "b2", "connections"));
         });
         screenshot("4-failed-over");
+
+        // And back: Fail back is offered now that north is failed over, also behind the confirm step.
+        rowOf("regions", "north").findElement(By.cssSelector("button.failback")).click();
+        assertTrue(text("confirm-text").contains("back to it"), text("confirm-text"));
+        browser.findElement(By.id("confirm-go")).click();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertTrue(text("notice").startsWith("Failback of north accepted"), text("notice"));
+            assertEquals("north", cell("regions", "north", "served-by"));
+            assertTrue(text("history").contains("failback north"), text("history"));
+        });
+        screenshot("5-failing-back");
     }
 
     private static void signIn(String token) {

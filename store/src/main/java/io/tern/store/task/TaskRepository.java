@@ -7,11 +7,13 @@ import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /** Group-push tasks: one stored body per task, its state, its counters, and queued copies. */
@@ -27,8 +29,8 @@ public final class TaskRepository {
     /** Tasks the recent index keeps: SREs look at the last few, not at history (the index is trimmed on each create). */
     public static final int RECENT_KEPT = 1000;
 
-    private static final QueuePolicy READ_ONLY = new QueuePolicy(1, java.time.Duration.ofDays(1),
-            java.time.Duration.ofDays(1), java.time.Duration.ofDays(1));
+    private static final QueuePolicy READ_ONLY = new QueuePolicy(1, Duration.ofDays(1), Duration.ofDays(1),
+            Duration.ofDays(1));
 
     private final RedisStore redis;
     private final QueuePolicy policy;
@@ -73,7 +75,7 @@ public final class TaskRepository {
         return redis.async().zrevrange(Keys.recentTasks(), 0, limit - 1).toCompletableFuture().thenCompose(ids -> {
             List<CompletableFuture<StoredTask>> reads = ids.stream().map(id -> find(Long.parseLong(id))).toList();
             return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> reads.stream()
-                    .map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
+                    .map(CompletableFuture::join).filter(Objects::nonNull).toList());
         });
     }
 
