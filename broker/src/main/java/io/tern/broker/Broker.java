@@ -460,7 +460,7 @@ public final class Broker implements AutoCloseable {
         long t0 = System.nanoTime();
         int held = sessions.size();
         int sent = new ShutdownRedirects(paced.ratePerSecond(), paced.max(), disconnects, System::nanoTime,
-                new SplittableRandom()).drain(sessions.all(), peers);
+                ShutdownRedirects::sleep, new SplittableRandom()).drain(sessions.all(), peers);
         log.info("[broker {}] redirected {} of {} devices to {} peer(s) of region {} in {} ms (at most {}/s)",
                 config.id(), sent, held, peers.size(), config.region(), (System.nanoTime() - t0) / 1_000_000,
                 paced.ratePerSecond());

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
@@ -27,10 +28,15 @@ public final class ShutdownRedirects {
     private final Duration max;
     private final Disconnects disconnects;
     private final LongSupplier nanos;
+    private final LongPredicate pause;
     private final RandomGenerator random;
 
+    /**
+     * @param nanos a monotonic clock ({@code System::nanoTime})
+     * @param pause waits that many nanoseconds; false when interrupted ({@link #sleep})
+     */
     public ShutdownRedirects(int ratePerSecond, Duration max, Disconnects disconnects, LongSupplier nanos,
-                             RandomGenerator random) {
+                             LongPredicate pause, RandomGenerator random) {
         if (ratePerSecond < 1) {
             throw new IllegalArgumentException("ratePerSecond must be at least 1, got " + ratePerSecond);
         }
@@ -38,6 +44,7 @@ public final class ShutdownRedirects {
         this.max = max;
         this.disconnects = disconnects;
         this.nanos = nanos;
+        this.pause = pause;
         this.random = random;
     }
 
@@ -57,7 +64,7 @@ public final class ShutdownRedirects {
             long due = start + (long) (sent * 1e9 / ratePerSecond);
             while (now < due && now < deadline) {
                 // At least a tick: at high rates the redirects go in small bursts, not one sleep each.
-                if (!pause(Math.min(Math.max(due - now, TICK_NANOS), deadline - now))) {
+                if (!pause.test(Math.min(Math.max(due - now, TICK_NANOS), deadline - now))) {
                     return sent; // interrupted: the stop goes on with DISCONNECTs
                 }
                 now = nanos.getAsLong();
@@ -73,7 +80,8 @@ public final class ShutdownRedirects {
         return sent;
     }
 
-    private static boolean pause(long nanos) {
+    /** The real pause: sleeps; false when interrupted (the interrupt flag is kept). */
+    public static boolean sleep(long nanos) {
         try {
             TimeUnit.NANOSECONDS.sleep(nanos);
             return true;

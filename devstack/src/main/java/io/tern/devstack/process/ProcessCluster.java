@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * in its own OS process, so any one can be SIGKILLed and restarted the way it dies in production: redis-server
  * (AOF, {@code appendfsync always}), Kafka (KRaft) in its own JVM, a dispatcher, N brokers, M logic nodes and
  * K global schedulers (optionally rate controllers, bypass consumers, and disk-KV backups with their disk KV), each the role's own main ({@code java -cp <this JVM's classpath>
- * io.tern.broker.BrokerMain --config <file>}) in dev mode. Ports are free ones on 127.0.0.1 picked once,
+ * io.tern.broker.BrokerMain --config <file>}, or with {@link Options#withArtefacts} {@code bin/tern-broker --config
+ * <file>} on the role's own artefact) in dev mode. Ports are free ones on 127.0.0.1 picked once,
  * so a restarted process comes back where its peers and devices expect it; ids are fixed (b1.., l1..).
  *
  * <p>Every child ends by itself: Java children when this JVM's pipe to them closes or after

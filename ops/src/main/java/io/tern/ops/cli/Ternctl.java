@@ -34,8 +34,8 @@ public final class Ternctl {
                   local [config.properties]   start every role, Redis and Kafka on this machine (Ctrl-C stops)
                   run broker|dispatcher|logic-node|global-scheduler|rate-controller|bypass-consumer|disk-kv-backup
                                               [--config file]
-                                              run that one role in the foreground against an existing Redis and
-                                              Kafka (SIGTERM or Ctrl-C stops it in order)
+                                              run that one role in the foreground from its artefact (bin/tern-<role>)
+                                              against an existing Redis and Kafka (SIGTERM or Ctrl-C stops it in order)
                   region list|failover|failback|watch|history ...
                                               the global scheduler's regions: move a region's devices elsewhere
                                               and back, follow a move (ternctl region --help)
