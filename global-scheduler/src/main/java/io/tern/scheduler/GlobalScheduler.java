@@ -7,6 +7,8 @@ import io.tern.runtime.main.StartedResources;
 import io.tern.runtime.metrics.Observability;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.scheduler.admin.AdminApi;
+import io.tern.scheduler.admin.OverviewApi;
+import io.tern.scheduler.console.ConsolePages;
 import io.tern.scheduler.config.SchedulerConfig;
 import io.tern.scheduler.move.MoveCoordinator;
 import io.tern.scheduler.move.MoveDriver;
@@ -21,6 +23,7 @@ import io.tern.store.region.RegionPolicyRepository;
 import io.tern.store.region.RegionPolicyWatcher;
 import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerRegistry;
+import io.tern.store.task.TaskRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +32,8 @@ import java.time.Clock;
 import java.time.Duration;
 
 /**
- * The global scheduler role: owns the region policy. Serves the SRE admin API ({@link AdminApi}) plus
+ * The global scheduler role: owns the region policy. Serves the SRE admin API ({@link AdminApi}, with the
+ * console's other views in {@link OverviewApi}), the SRE console ({@link ConsolePages}), plus
  * {@code /metrics} and {@code /health} (whose {@code role} says leader or follower); holds or waits for
  * the leader lease ({@link LeaderElection}); and, while leading, drives the region moves
  * ({@link MoveDriver}, {@link MoveCoordinator}) from the live brokers' reports. A new leader resumes
@@ -121,9 +125,13 @@ public final class GlobalScheduler implements AutoCloseable {
                     .storeUnavailableWhen(StoreFailures::isUnavailable)
                     .limits(config.httpLimits())
                     .tls(ServerTls.of(config.tls(), false, owner));
-            HttpServer http = obs.addRoutes(admin.addRoutes(builder)).start(config.http());
+            OverviewApi overview = new OverviewApi(directory::snapshot, TaskRepository.readOnly(redis), config.controllerUrl());
+            ConsolePages console = ConsolePages.load();
+            HttpServer http = obs.addRoutes(console.addRoutes(overview.addRoutes(admin.addRoutes(builder), admin::guarded)))
+                    .start(config.http());
             started.add(http);
-            log.info("[{}] admin API on {}; policy version {}", owner, http.address(), watcher.current().version());
+            log.info("[{}] admin API on {}, SRE console on {}{}; policy version {}", owner, http.address(), http.address(),
+                    ConsolePages.PAGE, watcher.current().version());
             return new GlobalScheduler(config, http, election, watcher, started);
         } catch (RuntimeException e) {
             started.close();

@@ -14,6 +14,8 @@ import io.tern.runtime.config.Settings;
 import io.tern.scheduler.GlobalScheduler;
 import io.tern.scheduler.config.SchedulerConfig;
 
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -73,8 +75,16 @@ public final class LocalCluster implements AutoCloseable {
             brokers.add(startBroker(i));
         }
         dispatcher = Dispatcher.start(DispatcherConfig.from(settings));
-        scheduler = layout.scheduler() ? GlobalScheduler.start(SchedulerConfig.from(schedulerSettings())) : null;
-        rateController = layout.throttling() ? RateController.start(RateControllerConfig.from(controllerSettings())) : null;
+        SchedulerConfig schedulerConfig = layout.scheduler() ? SchedulerConfig.from(schedulerSettings()) : null;
+        rateController = layout.throttling()
+                ? RateController.start(RateControllerConfig.from(controllerSettings(schedulerConfig))) : null;
+        // The scheduler's console reads the throttle through it: point it at this controller (port 0 in tests).
+        if (schedulerConfig != null && rateController != null && settings.string("scheduler.controller-url", null) == null) {
+            InetSocketAddress c = rateController.address();
+            schedulerConfig = schedulerConfig.withControllerUrl(
+                    URI.create("http://" + c.getHostString() + ":" + c.getPort()));
+        }
+        scheduler = schedulerConfig == null ? null : GlobalScheduler.start(schedulerConfig);
         for (int k = 1; k <= layout.logicNodes(); k++) {
             logicNodes.add(LogicNode.start(logicConfig(k)));
         }
@@ -82,11 +92,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** One SRE token for every admin API on this machine: the scheduler's, unless the controller has its own (logic nodes likewise). */
-    private Settings controllerSettings() {
+    private Settings controllerSettings(SchedulerConfig scheduler) {
         if (scheduler == null || settings.string("ratecontrol.sre-token", null) != null) {
             return settings;
         }
-        return settings.with(Map.of("ratecontrol.sre-token", scheduler.config().sreToken()));
+        return settings.with(Map.of("ratecontrol.sre-token", scheduler.sreToken()));
     }
 
     /**

@@ -17,6 +17,7 @@ import io.tern.protocol.token.DeviceSecrets;
 import io.tern.ratecontrol.RateController;
 import io.tern.runtime.config.Settings;
 import io.tern.scheduler.GlobalScheduler;
+import io.tern.scheduler.console.ConsolePages;
 import io.tern.store.topic.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -190,6 +191,8 @@ public final class LocalPlatform implements AutoCloseable {
         String schedulerUrl = url(scheduler.address());
         out.println("  scheduler      " + schedulerUrl + "   (global scheduler: SRE admin API /v1/regions, /health, /metrics; regions "
                 + String.join(", ", scheduler.config().regions()) + ")");
+        out.println("  console        " + schedulerUrl + ConsolePages.PAGE + "   (SRE console in a browser: regions, brokers, "
+                + "throttle, recent tasks, region moves; sign in with the SRE token below)");
         RateController controller = cluster.rateController();
         String controllerUrl = url(controller.address());
         out.println("  rate control   " + controllerUrl + "   (rate controller: SRE admin API /v1/throttle, /v1/scale, /health, /metrics; "

@@ -19,6 +19,8 @@ package io.tern.store;
  *                                  (a re-published job is skipped)
  * tern:tasks:resolving     zset    taskIds being resolved, scored by      no TTL; entries leave when
  *                                  their owner's lease end (ms)           done, failed or gone
+ * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (TaskRepository.RECENT_KEPT);
+ *                                  (the SRE console's recent tasks)       entries past retention are skipped
  * tern:task:{taskId}:ackbf string  Bloom filter bitmap of the devices     the task's remaining TTL
  *                                  whose ack of this broadcast counted
  * tern:bcast:seq:{app}     string  the app's broadcast sequence (INCR)    no TTL: must never restart
@@ -95,6 +97,11 @@ public final class Keys {
     /** Ids of the tag-push jobs of task {@code taskId} already fanned out. */
     public static String taskJobs(long taskId) {
         return P + "task:" + taskId + ":jobs";
+    }
+
+    /** The newest tasks' ids, scored by creation time: what the SRE console lists. */
+    public static String recentTasks() {
+        return P + "tasks:recent";
     }
 
     /** Tasks whose tag expression is being resolved, scored by their owner's lease end. */

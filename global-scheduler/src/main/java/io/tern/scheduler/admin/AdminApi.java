@@ -44,7 +44,8 @@ import java.util.function.Supplier;
  * writes are a compare-and-set of the policy, so any instance, leader or not, takes them. Handlers never
  * block: they chain on the store's futures.
  * <pre>
- * GET  /v1/regions                     {"version","regions":[{"name","state","servedBy","brokers","connections","move"?}]}
+ * GET  /v1/regions                     {"version","regions":[{"name","state","servedBy","brokers","connections",
+ *                                      "deliveriesPerSecond","move"?}]}
  * POST /v1/regions/{name}/failover     {"to","ratePerSecond"?,"reason"?}   202 {"version"}
  * POST /v1/regions/{name}/failback     {"ratePerSecond"?,"reason"?}        202 {"version"}
  * GET  /v1/regions/{name}/move         the move's progress (or the last finished one, or {"moving":false})
@@ -106,7 +107,8 @@ public final class AdminApi {
                 .route(HttpMethod.GET, MOVE, guarded(this::move));
     }
 
-    private Route.Handler guarded(Route.Handler handler) {
+    /** The handler behind the SRE token check (constant time), else 401; for every admin route (also the console's). */
+    public Route.Handler guarded(Route.Handler handler) {
         return req -> {
             if (!authorized(req.header("Authorization"))) {
                 return CompletableFuture.failedFuture(
@@ -154,6 +156,7 @@ public final class AdminApi {
         return repository.load().thenApply(policy -> {
             BrokerSnapshot snapshot = brokers.get();
             Map<String, long[]> counts = counts(snapshot);
+            Map<String, Double> deliveries = deliveries(snapshot);
             List<Map<String, Object>> out = new ArrayList<>();
             for (String name : known(policy, snapshot)) {
                 Region r = policy.region(name);
@@ -164,6 +167,7 @@ public final class AdminApi {
                 row.put("servedBy", r.servedBy());
                 row.put("brokers", c[0]);
                 row.put("connections", c[1]);
+                row.put("deliveriesPerSecond", Math.round(deliveries.getOrDefault(name, 0.0) * 10) / 10.0);
                 if (r.move() != null) {
                     row.put("move", progress(r, r.move(), snapshot));
                 }
@@ -383,6 +387,13 @@ public final class AdminApi {
     private Map<String, Integer> liveBrokers() {
         Map<String, Integer> out = new TreeMap<>();
         brokers.get().brokers().forEach(b -> out.merge(b.region(), 1, Integer::sum));
+        return out;
+    }
+
+    /** Deliveries per second of each region's live brokers, as they last reported. */
+    private static Map<String, Double> deliveries(BrokerSnapshot snapshot) {
+        Map<String, Double> out = new TreeMap<>();
+        snapshot.brokers().forEach(b -> out.merge(b.region(), b.deliveries().perSecond(), Double::sum));
         return out;
     }
 

@@ -53,6 +53,9 @@ import java.util.regex.Pattern;
  * @param sreTokenGenerated true when dev mode generated {@code sreToken} (the banner prints it)
  * @param stageStall        a move stage in which no covered device left for this long ends (the brokers count
  *                          their share from their own, slightly different, starting numbers); default 3s
+ * @param controllerUrl     the rate controller's admin API ({@code scheduler.controller-url}), which the console's
+ *                          throttle and buffer views read through this scheduler with the caller's SRE token (so the
+ *                          controller must accept the same token); default {@value #DEFAULT_CONTROLLER_URL}
  */
 public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                               Duration redisReconnectMax, String sreToken, boolean devMode, List<String> regions,
@@ -60,7 +63,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                               int defaultRate, double pauseFailureRatio, Duration pauseConnectP99,
                               Duration resumeAfter, Duration statsWindow, HttpLimits httpLimits, TlsConfig tls,
                               Duration registryRefresh, Duration policyPoll, int logMax, boolean sreTokenGenerated,
-                              Duration stageStall) {
+                              Duration stageStall, URI controllerUrl) {
 
     public static final String DEFAULT_ID = "s1";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -70,6 +73,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
     public static final String DEFAULT_STAGES = "0.01,0.05,0.25,1.0";
     public static final int DEFAULT_RATE = 500;
     public static final int MIN_TOKEN_LENGTH = 16;
+    public static final String DEFAULT_CONTROLLER_URL = "http://127.0.0.1:8084";
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and URLs. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -110,6 +114,9 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
         ConfigException.require(logMax >= 1 && logMax <= 1_000_000,
                 "scheduler.log-max must be between 1 and 1000000, got " + logMax);
         requireBetween("scheduler.stage-stall", stageStall, Duration.ofMillis(100), Duration.ofMinutes(10));
+        ConfigException.require(controllerUrl != null && ("http".equals(controllerUrl.getScheme())
+                        || "https".equals(controllerUrl.getScheme())) && controllerUrl.getHost() != null,
+                "scheduler.controller-url must be an http:// or https:// URL with a host, got '" + controllerUrl + "'");
         regions = List.copyOf(regions);
         stages = List.copyOf(stages);
     }
@@ -153,7 +160,8 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                 s.duration("scheduler.policy-poll", Duration.ofMillis(500)),
                 s.integer("scheduler.log-max", RegionPolicyRepository.DEFAULT_LOG_MAX),
                 generated,
-                s.duration("scheduler.stage-stall", Duration.ofSeconds(3)));
+                s.duration("scheduler.stage-stall", Duration.ofSeconds(3)),
+                url("scheduler.controller-url", s.string("scheduler.controller-url", DEFAULT_CONTROLLER_URL)));
         s.warnUnread("scheduler.");
         return c;
     }
@@ -162,7 +170,23 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
     public SchedulerConfig withHttp(HttpEndpoint endpoint) {
         return new SchedulerConfig(id, endpoint, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode, regions,
                 leaseTtl, tick, stages, minRate, maxRate, defaultRate, pauseFailureRatio, pauseConnectP99, resumeAfter,
-                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall);
+                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall,
+                controllerUrl);
+    }
+
+    /** A copy whose console reads the rate controller at {@code url} (the local runner's controller listens on port 0). */
+    public SchedulerConfig withControllerUrl(URI url) {
+        return new SchedulerConfig(id, http, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode, regions,
+                leaseTtl, tick, stages, minRate, maxRate, defaultRate, pauseFailureRatio, pauseConnectP99, resumeAfter,
+                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall, url);
+    }
+
+    private static URI url(String key, String value) {
+        try {
+            return new URI(value.trim());
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(key + " must be a URL, got '" + value + "'");
+        }
     }
 
     private static boolean validStages(List<Double> stages) {
@@ -220,7 +244,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                 + ", pauseFailureRatio=" + pauseFailureRatio + ", pauseConnectP99=" + pauseConnectP99
                 + ", resumeAfter=" + resumeAfter + ", statsWindow=" + statsWindow + ", httpLimits=" + httpLimits
                 + ", tls=" + tls + ", registryRefresh=" + registryRefresh + ", policyPoll=" + policyPoll
-                + ", logMax=" + logMax + ", stageStall=" + stageStall + ']';
+                + ", logMax=" + logMax + ", stageStall=" + stageStall + ", controllerUrl=" + controllerUrl + ']';
     }
 
     /** Bytes of the token for a constant-time compare. */

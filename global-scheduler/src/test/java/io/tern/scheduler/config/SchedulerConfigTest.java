@@ -42,6 +42,7 @@ class SchedulerConfigTest {
         assertEquals(0.01, c.pauseFailureRatio());
         assertEquals(Duration.ofSeconds(1), c.pauseConnectP99());
         assertEquals(Duration.ofSeconds(5), c.resumeAfter());
+        assertEquals(java.net.URI.create("http://127.0.0.1:8084"), c.controllerUrl(), "the local rate controller");
         assertTrue(c.sreTokenGenerated());
         assertTrue(c.sreToken().length() >= SchedulerConfig.MIN_TOKEN_LENGTH);
         assertNotEquals(c.sreToken(), SchedulerConfig.defaults().sreToken(), "a fresh token per start");
@@ -76,5 +77,16 @@ class SchedulerConfigTest {
         assertThrows(ConfigException.class, () -> of("scheduler.dev-mode", "true", "scheduler.regions", "north,so uth"));
         assertEquals(List.of("north", "south"), of("scheduler.dev-mode", "true", "scheduler.regions", "north, south")
                 .regions());
+    }
+
+    @Test
+    void theControllerUrlMustBeHttpWithAHost() {
+        assertEquals("https://controller.tern:8084", of("scheduler.dev-mode", "true", "scheduler.controller-url",
+                "https://controller.tern:8084").controllerUrl().toString());
+        for (String bad : new String[]{"controller:8084", "ftp://controller", "http://", "http://a b"}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> of("scheduler.dev-mode", "true", "scheduler.controller-url", bad), bad);
+            assertTrue(e.getMessage().contains("scheduler.controller-url"), e.getMessage());
+        }
     }
 }

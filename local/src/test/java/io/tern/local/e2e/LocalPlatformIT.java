@@ -190,6 +190,7 @@ class LocalPlatformIT {
         String schedulerUrl = "http://" + scheduler.getHostString() + ":" + scheduler.getPort();
         assertTrue(text.contains("scheduler      " + schedulerUrl), text);
         assertTrue(text.contains("SRE token      " + SRE_TOKEN), text);
+        assertTrue(text.contains("console        " + schedulerUrl + "/console "), text);
         assertTrue(text.contains("export TERN_SCHEDULER_URL=" + schedulerUrl + " TERN_SRE_TOKEN=" + SRE_TOKEN), text);
         assertTrue(text.contains("./ternctl region failover north --to south --rate 200 --reason drill"), text);
         assertTrue(text.contains("./ternctl region failback north"), text);

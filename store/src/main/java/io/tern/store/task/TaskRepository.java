@@ -7,11 +7,13 @@ import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /** Group-push tasks: one stored body per task, its state, its counters, and queued copies. */
@@ -24,12 +26,23 @@ public final class TaskRepository {
     private static final LuaScript RESOLVE_CLAIM = LuaScript.load("task-resolve-claim");
     private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
 
+    /** Tasks the recent index keeps: SREs look at the last few, not at history (the index is trimmed on each create). */
+    public static final int RECENT_KEPT = 1000;
+
+    private static final QueuePolicy READ_ONLY = new QueuePolicy(1, Duration.ofDays(1), Duration.ofDays(1),
+            Duration.ofDays(1));
+
     private final RedisStore redis;
     private final QueuePolicy policy;
 
     public TaskRepository(RedisStore redis, QueuePolicy policy) {
         this.redis = redis;
         this.policy = policy;
+    }
+
+    /** For a role that only reads tasks (the global scheduler's console): the queue bounds are never used. */
+    public static TaskRepository readOnly(RedisStore redis) {
+        return new TaskRepository(redis, READ_ONLY);
     }
 
     public CompletableFuture<Void> create(TaskBody t, TaskState state) {
@@ -49,7 +62,21 @@ public final class TaskRepository {
         var async = redis.async();
         var set = async.hset(key, h).toCompletableFuture();
         var ttl = async.pexpireat(key, t.expiresAtMillis() + policy.retention().toMillis()).toCompletableFuture();
-        return CompletableFuture.allOf(set, ttl);
+        var recent = async.zadd(Keys.recentTasks(), t.createdAtMillis(), Long.toString(t.taskId())).toCompletableFuture()
+                .thenCompose(n -> async.zremrangebyrank(Keys.recentTasks(), 0, -RECENT_KEPT - 1).toCompletableFuture());
+        return CompletableFuture.allOf(set, ttl, recent);
+    }
+
+    /** The newest tasks first, at most {@code limit}; those past their retention are left out. */
+    public CompletableFuture<List<StoredTask>> recent(int limit) {
+        if (limit < 1 || limit > RECENT_KEPT) {
+            throw new IllegalArgumentException("limit must be between 1 and " + RECENT_KEPT + ", got " + limit);
+        }
+        return redis.async().zrevrange(Keys.recentTasks(), 0, limit - 1).toCompletableFuture().thenCompose(ids -> {
+            List<CompletableFuture<StoredTask>> reads = ids.stream().map(id -> find(Long.parseLong(id))).toList();
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> reads.stream()
+                    .map(CompletableFuture::join).filter(Objects::nonNull).toList());
+        });
     }
 
     /** @return the task, or null when unknown or past its retention */
