@@ -75,15 +75,18 @@ public final class DirectiveWatcher implements AutoCloseable {
         });
     }
 
-    /** Reads now (so the first requests see the directive), subscribes, then ticks every poll. */
+    /**
+     * Subscribes, then reads (so the first requests see the directive, and a change written between the two is
+     * either read or announced), then ticks every poll.
+     */
     public DirectiveWatcher start(Runnable onTick) {
         this.onTick = onTick;
+        subscribe();
         try {
             thread.submit(this::tick).get(readTimeout.toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.warn("{} first read of the throttle directive failed: {}", prefix, e.toString());
         }
-        subscribe();
         long ms = config.poll().toMillis();
         thread.scheduleWithFixedDelay(this::tick, ms, ms, TimeUnit.MILLISECONDS);
         return this;
@@ -108,8 +111,16 @@ public final class DirectiveWatcher implements AutoCloseable {
                 }
             }
         });
-        // Lettuce re-subscribes after a reconnect; the poll covers what is missed meanwhile.
-        subscription.async().subscribe(DirectiveRepository.CHANGES_CHANNEL);
+        // Lettuce re-subscribes after a reconnect; the poll covers what is missed meanwhile. Waited for (bounded):
+        // a change published before the SUBSCRIBE is in place would otherwise wait for the poll.
+        try {
+            subscription.async().subscribe(DirectiveRepository.CHANGES_CHANNEL).toCompletableFuture()
+                    .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("{} subscribing to directive changes not confirmed, polling meanwhile: {}", prefix, e.toString());
+        }
     }
 
     /** Reads again on the watcher thread, now. */
