@@ -53,6 +53,8 @@ public final class RedisStore implements AutoCloseable {
     private static final long TOPOLOGY_REFRESH_MS = 1_000;
     // A dead master's node connection triggers a refresh after this many failed reconnects (tens of ms).
     private static final int REFRESH_AFTER_RECONNECTS = 3;
+    // Commands queued per cluster node connection (in flight, or held while it connects); more fail at once.
+    private static final int CLUSTER_NODE_QUEUE = 65_536;
 
     private final ClientResources resources;
     private final AbstractRedisClient client;
@@ -123,7 +125,11 @@ public final class RedisStore implements AutoCloseable {
             RedisClusterClient clustered = RedisClusterClient.create(resources, cluster.seeds());
             clustered.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    // Lettuce opens node connections lazily and, rejecting while disconnected, refuses the first
+                    // commands for a node it has not reached yet: hold them instead, bounded in number and by the
+                    // command timeout.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .requestQueueSize(CLUSTER_NODE_QUEUE)
                     .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofMillis(TOPOLOGY_REFRESH_MS))
