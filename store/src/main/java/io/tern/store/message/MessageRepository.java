@@ -68,7 +68,9 @@ public final class MessageRepository {
                 m.callbackParam() == null ? "" : m.callbackParam(), checkAt, Integer.toString(checks.maxDue()))
                 .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
                         : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
-                        Route.decode((String) r.get(2))));
+                        Route.decode((String) r.get(2))))
+                // On a cluster an accept is acknowledged once a replica has it too: a failover cannot lose it.
+                .thenCompose(result -> redis.replicated(keys).thenApply(x -> result));
     }
 
     /**

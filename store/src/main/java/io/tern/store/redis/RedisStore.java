@@ -25,7 +25,10 @@ import io.lettuce.core.resource.Delay;
 
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -161,33 +164,43 @@ public final class RedisStore implements AutoCloseable {
     }
 
     /**
-     * Completes once what this process has written so far to the master of {@code key}'s slot is on the replicas
-     * the cluster URI asks for ({@code WAIT}); sent right behind the write, on the master's connection, so it is
-     * pipelined. At once for one Redis (its AOF, {@code appendfsync always}, is the copy) and when the URI asks for
-     * no replica. Fails with a {@link RedisException} when fewer replicas confirmed within the URI's timeout.
+     * Completes once what this process has written so far to the masters of {@code keys}' slots is on as many
+     * replicas as the cluster URI asks for: one {@code WAIT replicas timeout} per master, on the connection the
+     * cluster client writes to that master on (WAIT counts the writes of its own connection). Call it after the
+     * writes completed. At once for one Redis (its AOF, {@code appendfsync always}, is the copy) and when the URI
+     * asks for no replica. Fails with a {@link RedisException} when fewer replicas confirmed within the URI's
+     * timeout: the write is then on the master only and a failover before it replicates could lose it.
      */
-    public CompletableFuture<Void> replicated(String key) {
+    public CompletableFuture<Void> replicated(String... keys) {
         if (cluster == null || cluster.replicas() == 0) {
             return CompletableFuture.completedFuture(null);
         }
         StatefulRedisClusterConnection<String, String> conn = (StatefulRedisClusterConnection<String, String>) connection;
-        RedisClusterNode master = conn.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
-        if (master == null) {
-            return CompletableFuture.failedFuture(new RedisException("no master known for the slot of " + key));
+        Map<String, RedisClusterNode> masters = new LinkedHashMap<>();
+        for (String key : keys) {
+            RedisClusterNode master = conn.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+            if (master == null) {
+                return CompletableFuture.failedFuture(new RedisException("no master known for the slot of " + key));
+            }
+            masters.putIfAbsent(master.getNodeId(), master);
         }
-        try {
-            // The WRITE connection to that node is the one the cluster client sent the write on.
-            StatefulRedisConnection<String, String> node = conn.getConnection(master.getNodeId(), ConnectionIntent.WRITE);
-            long timeout = cluster.replicaTimeout().toMillis();
-            return node.async().waitForReplication(cluster.replicas(), timeout).toCompletableFuture().thenAccept(n -> {
-                if (n < cluster.replicas()) {
-                    throw new RedisException("only " + n + " of " + cluster.replicas() + " replicas confirmed the write within "
-                            + timeout + " ms (master " + master.getUri().getHost() + ":" + master.getUri().getPort() + ")");
-                }
-            });
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        long timeout = cluster.replicaTimeout().toMillis();
+        int wanted = cluster.replicas();
+        List<CompletableFuture<Void>> waits = new ArrayList<>(masters.size());
+        for (RedisClusterNode master : masters.values()) {
+            try {
+                StatefulRedisConnection<String, String> node = conn.getConnection(master.getNodeId(), ConnectionIntent.WRITE);
+                waits.add(node.async().waitForReplication(wanted, timeout).toCompletableFuture().thenAccept(n -> {
+                    if (n < wanted) {
+                        throw new RedisException("only " + n + " of " + wanted + " replicas confirmed the write within "
+                                + timeout + " ms (master " + master.getUri().getHost() + ":" + master.getUri().getPort() + ")");
+                    }
+                }));
+            } catch (RuntimeException e) {
+                waits.add(CompletableFuture.failedFuture(e));
+            }
         }
+        return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
 
     /**
