@@ -168,7 +168,7 @@ public final class RedisStore implements AutoCloseable {
      * replicas as the cluster URI asks for: one {@code WAIT replicas timeout} per master, on the connection the
      * cluster client writes to that master on (WAIT counts the writes of its own connection). Call it after the
      * writes completed. At once for one Redis (its AOF, {@code appendfsync always}, is the copy) and when the URI
-     * asks for no replica. Fails with a {@link RedisException} when fewer replicas confirmed within the URI's
+     * asks for no replica. Fails with {@link NotReplicatedException} when fewer replicas confirmed within the URI's
      * timeout: the write is then on the master only and a failover before it replicates could lose it.
      */
     public CompletableFuture<Void> replicated(String... keys) {
@@ -192,7 +192,7 @@ public final class RedisStore implements AutoCloseable {
                 StatefulRedisConnection<String, String> node = conn.getConnection(master.getNodeId(), ConnectionIntent.WRITE);
                 waits.add(node.async().waitForReplication(wanted, timeout).toCompletableFuture().thenAccept(n -> {
                     if (n < wanted) {
-                        throw new RedisException("only " + n + " of " + wanted + " replicas confirmed the write within "
+                        throw new NotReplicatedException("only " + n + " of " + wanted + " replicas confirmed the write within "
                                 + timeout + " ms (master " + master.getUri().getHost() + ":" + master.getUri().getPort() + ")");
                     }
                 }));
