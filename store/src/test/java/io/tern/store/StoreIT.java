@@ -133,7 +133,7 @@ class StoreIT {
         assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, null), first);
         assertFalse(acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 7, "b1"), NOW + 7).join().counted(),
                 "a repeated ack is not a second receipt");
-        assertFalse(messages.advance(m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
+        assertFalse(messages.advance(app, "d", m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
         StoredMessage s = messages.find(m.msgId()).join();
         assertEquals(MessageStatus.DELIVERED, s.status());
         assertEquals(NOW + 5, s.deliveredAtMillis());

@@ -110,7 +110,7 @@ public final class SinglePushService {
     private CompletableFuture<PushOutcomeView> expireQueued(NewMessage m, long now, String why) {
         log.debug("[push msg={}] not delivered from the buffer: {}", m.msgId(), why);
         expired.increment();
-        return messages.advance(m.msgId(), MessageStatus.EXPIRED, now)
+        return messages.advance(m.appId(), m.regId(), m.msgId(), MessageStatus.EXPIRED, now)
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.EXPIRED));
     }
 
@@ -135,7 +135,7 @@ public final class SinglePushService {
         return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
             if (err == null && outcome == PushOutcome.WRITTEN) {
                 sent.increment();
-                return marks.mark(m.msgId(), MessageStatus.SENT)
+                return marks.mark(m.appId(), m.regId(), m.msgId(), MessageStatus.SENT)
                         .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.SENT));
             }
             if (err != null) {
@@ -153,7 +153,7 @@ public final class SinglePushService {
 
     private CompletableFuture<PushOutcomeView> markOffline(NewMessage m) {
         offline.increment();
-        return marks.mark(m.msgId(), MessageStatus.OFFLINE)
+        return marks.mark(m.appId(), m.regId(), m.msgId(), MessageStatus.OFFLINE)
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
     }
 }

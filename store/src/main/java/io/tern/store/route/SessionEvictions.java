@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 
 import java.util.concurrent.CompletableFuture;
@@ -49,7 +50,7 @@ public final class SessionEvictions implements AutoCloseable {
     }
 
     public static String channel(String brokerId) {
-        return "tern:broker:" + brokerId + ":evict";
+        return Keys.brokerEvictions(brokerId);
     }
 
     /** Asks the broker of {@code replaced} to close that connection. Never blocks. */

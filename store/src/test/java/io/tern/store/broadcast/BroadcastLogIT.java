@@ -112,13 +112,13 @@ class BroadcastLogIT {
             live[i] = task(app, NOW + 60_000);
             log.append(app, live[i], NOW + 60_000, NOW + 2_000).join();
         }
-        List<String> members = redis.async().zrange(BroadcastLog.logKey(app), 0, -1).toCompletableFuture().join();
+        List<String> members = redis.async().zrange(Keys.broadcastLog(app), 0, -1).toCompletableFuture().join();
         assertEquals(List.of(live[1], live[2], live[3]), members.stream().map(Long::parseLong).toList(),
                 "expired entry dropped, then the oldest beyond 3");
         assertEquals(5L, log.lastSeq(app).join(), "the sequence keeps counting");
-        long ttl = redis.async().pttl(BroadcastLog.logKey(app)).toCompletableFuture().join();
+        long ttl = redis.async().pttl(Keys.broadcastLog(app)).toCompletableFuture().join();
         assertTrue(ttl > 0 && ttl <= 60_000, "the log expires with its longest-lived task: " + ttl);
-        assertEquals(-1L, redis.async().pttl(BroadcastLog.seqKey(app)).toCompletableFuture().join(), "the sequence never expires");
+        assertEquals(-1L, redis.async().pttl(Keys.broadcastSeq(app)).toCompletableFuture().join(), "the sequence never expires");
     }
 
     @Test
