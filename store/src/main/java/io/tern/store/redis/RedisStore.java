@@ -188,17 +188,17 @@ public final class RedisStore implements AutoCloseable {
         int wanted = cluster.replicas();
         List<CompletableFuture<Void>> waits = new ArrayList<>(masters.size());
         for (RedisClusterNode master : masters.values()) {
-            try {
-                StatefulRedisConnection<String, String> node = conn.getConnection(master.getNodeId(), ConnectionIntent.WRITE);
-                waits.add(node.async().waitForReplication(wanted, timeout).toCompletableFuture().thenAccept(n -> {
-                    if (n < wanted) {
-                        throw new NotReplicatedException("only " + n + " of " + wanted + " replicas confirmed the write within "
-                                + timeout + " ms (master " + master.getUri().getHost() + ":" + master.getUri().getPort() + ")");
-                    }
-                }));
-            } catch (RuntimeException e) {
-                waits.add(CompletableFuture.failedFuture(e));
-            }
+            // By host and port, as the cluster client's writer keys its connections (by node id would open another
+            // connection, whose WAIT counts none of these writes); async: this often runs on a Lettuce I/O thread.
+            RedisURI at = master.getUri();
+            waits.add(conn.getConnectionAsync(at.getHost(), at.getPort(), ConnectionIntent.WRITE)
+                    .thenCompose(node -> node.async().waitForReplication(wanted, timeout).toCompletableFuture())
+                    .thenAccept(n -> {
+                        if (n < wanted) {
+                            throw new NotReplicatedException("only " + n + " of " + wanted + " replicas confirmed the write within "
+                                    + timeout + " ms (master " + at.getHost() + ":" + at.getPort() + ")");
+                        }
+                    }));
         }
         return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
