@@ -53,7 +53,11 @@ public final class SessionEvictions implements AutoCloseable {
         return Keys.brokerEvictions(brokerId);
     }
 
-    /** Asks the broker of {@code replaced} to close that connection. Never blocks. */
+    /**
+     * Asks the broker of {@code replaced} to close that connection. Never blocks. Completes with the subscribers of
+     * the node that took the PUBLISH: on a Redis Cluster the message reaches every node's subscribers, but only that
+     * node's are counted.
+     */
     public CompletableFuture<Long> publish(String appId, String regId, Route replaced) {
         return redis.async().publish(channel(replaced.brokerId()),
                 new Eviction(appId, regId, replaced.epoch()).encode()).toCompletableFuture();

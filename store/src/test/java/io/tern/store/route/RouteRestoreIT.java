@@ -76,7 +76,9 @@ class RouteRestoreIT {
         try (SessionEvictions listening = new SessionEvictions(redis)) {
             listening.subscribe(broker, got::add);
             String reg = "reg\nwith|odd\"chars";
-            assertEquals(1L, new SessionEvictions(redis).publish("app", reg, new Route(broker, "e7")).join());
+            // PUBLISH counts the subscribers of the node that took it: on a cluster the subscriber may sit on another.
+            long counted = new SessionEvictions(redis).publish("app", reg, new Route(broker, "e7")).join();
+            assertTrue(counted <= 1, "one subscriber at most, counted " + counted);
             SessionEvictions.Eviction e = got.poll(10, TimeUnit.SECONDS);
             assertNotNull(e, "no eviction received");
             assertEquals(new SessionEvictions.Eviction("app", reg, "e7"), e);
