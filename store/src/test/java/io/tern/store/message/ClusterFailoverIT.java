@@ -4,6 +4,7 @@ import io.tern.devstack.RedisCluster;
 import io.tern.devstack.RedisServer;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
+import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
@@ -31,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Pushes accepted through the store while one master of a real Redis Cluster is killed (SIGKILL): its replica is
- * promoted, accepts go on, and every message whose accept was acknowledged is readable afterwards. Its own cluster
+ * promoted, accepts go on, and every message whose accept was acknowledged is readable afterwards; the outage
+ * detector's PING sees the whole cluster go and come back. Its own cluster
  * (the shared one must stay whole), so only the pom's cluster run has it.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
@@ -132,6 +134,20 @@ class ClusterFailoverIT {
         } finally {
             running.set(false);
             producer.join(5_000);
+        }
+    }
+
+    @Test
+    void theOutageDetectorSeesAWholeClusterGoAndComeBack() {
+        try (RedisOutage outage = RedisOutage.watch(redis, Duration.ofMillis(500), Duration.ofMillis(50),
+                System::currentTimeMillis, "cluster-it")) {
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(() -> !outage.isOutage());
+            cluster.nodes().forEach(cluster::kill);
+            await().atMost(Duration.ofSeconds(10)).until(outage::isOutage);
+            cluster.nodes().forEach(cluster::restart);
+            cluster.awaitHealthy();
+            await().atMost(Duration.ofSeconds(15)).until(() -> !outage.isOutage());
+            assertEquals(1, outage.outages());
         }
     }
 
