@@ -98,7 +98,10 @@ public final class MessageRepository {
                 over.add((String) r.get(i));
             }
             return DeviceQueues.evict(redis, app, reg, over).thenApply(x -> result);
-        }));
+        })).thenCompose(result -> result == AcceptResult.UNKNOWN_DEVICE ? CompletableFuture.completedFuture(result)
+                // On a cluster an accept is acknowledged once a replica has the message and its msgId pointer too
+                // (a repeat waits as well: the first attempt's writes may not have reached it).
+                : redis.replicated(Keys.message(app, reg, m.msgId()), Keys.messageRef(m.msgId())).thenApply(x -> result));
     }
 
     /**

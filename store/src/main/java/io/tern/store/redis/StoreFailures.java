@@ -25,12 +25,17 @@ public final class StoreFailures {
     /** Messages of Lettuce's plain RedisException when a command meets no connection. */
     private static final String[] LETTUCE_DISCONNECTED = {
             "Currently not connected", "Connection closed", "Connection is closed", "Connection disconnected"};
+    /** Error replies of a Redis Cluster in the middle of a failover or resharding: retry shortly. */
+    private static final String[] CLUSTER_TRANSIENT = {"CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN"};
     private static final int MAX_CAUSES = 8;
 
     private StoreFailures() {
     }
 
-    /** True when {@code failure} (or one of its causes) says Redis is unreachable, busy loading, or timed out. */
+    /**
+     * True when {@code failure} (or one of its causes) says Redis is unreachable, busy loading, timed out, a cluster
+     * is failing over, or a write did not reach its replicas in time ({@link NotReplicatedException}).
+     */
     public static boolean isUnavailable(Throwable failure) {
         Throwable t = failure;
         for (int i = 0; t != null && i < MAX_CAUSES; i++, t = t.getCause()) {
@@ -42,8 +47,16 @@ public final class StoreFailures {
                     || t instanceof io.lettuce.core.RedisLoadingException
                     // The connection's own I/O failing: refused, reset by peer (Netty's NativeIoException), closed.
                     || t instanceof java.io.IOException
+                    || t instanceof NotReplicatedException
                     || REDISSON_UNAVAILABLE.contains(t.getClass().getName())) {
                 return true;
+            }
+            if (t instanceof io.lettuce.core.RedisCommandExecutionException && t.getMessage() != null) {
+                for (String m : CLUSTER_TRANSIENT) {
+                    if (t.getMessage().startsWith(m)) {
+                        return true;
+                    }
+                }
             }
             if (t instanceof io.lettuce.core.RedisException && t.getMessage() != null) {
                 for (String m : LETTUCE_DISCONNECTED) {

@@ -1,6 +1,6 @@
 package io.tern.store.receipt;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.NewMessage;
@@ -46,7 +46,7 @@ class AckRepositoryIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         acks = new AckRepository(redis, LEASE, 1_000_000);
         tasks = new TaskRepository(redis, POLICY);
     }

@@ -1,6 +1,6 @@
 package io.tern.store.route;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
@@ -29,7 +29,7 @@ class RouteRestoreIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
     }
 
