@@ -188,17 +188,17 @@ public final class RedisStore implements AutoCloseable {
         int wanted = cluster.replicas();
         List<CompletableFuture<Void>> waits = new ArrayList<>(masters.size());
         for (RedisClusterNode master : masters.values()) {
-            try {
-                StatefulRedisConnection<String, String> node = conn.getConnection(master.getNodeId(), ConnectionIntent.WRITE);
-                waits.add(node.async().waitForReplication(wanted, timeout).toCompletableFuture().thenAccept(n -> {
-                    if (n < wanted) {
-                        throw new NotReplicatedException("only " + n + " of " + wanted + " replicas confirmed the write within "
-                                + timeout + " ms (master " + master.getUri().getHost() + ":" + master.getUri().getPort() + ")");
-                    }
-                }));
-            } catch (RuntimeException e) {
-                waits.add(CompletableFuture.failedFuture(e));
-            }
+            // Async: callers chain this on Lettuce's event loop, where the blocking getConnection deadlocks while the
+            // node connection opens.
+            waits.add(conn.getConnectionAsync(master.getNodeId(), ConnectionIntent.WRITE)
+                    .thenCompose(node -> node.async().waitForReplication(wanted, timeout).toCompletableFuture())
+                    .thenAccept(n -> {
+                        if (n < wanted) {
+                            throw new NotReplicatedException("only " + n + " of " + wanted + " replicas confirmed the write "
+                                    + "within " + timeout + " ms (master " + master.getUri().getHost() + ":"
+                                    + master.getUri().getPort() + ")");
+                        }
+                    }));
         }
         return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
