@@ -72,7 +72,7 @@ public final class SinglePushService {
                 throw new PushException(PushError.UNKNOWN_DEVICE, "regId " + req.regId() + " is not a known device of app "
                         + appId, "regId");
             }
-            return accepted.created() ? deliver(appId, m, accepted) : duplicate(accepted.msgId());
+            return accepted.created() ? deliver(appId, m, accepted) : duplicate(m, accepted.msgId());
         });
     }
 
@@ -103,7 +103,7 @@ public final class SinglePushService {
             if (accepted.unknownDevice()) {
                 return expireQueued(m, clock.getAsLong(), "its device was forgotten");
             }
-            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(accepted.msgId());
+            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(m, accepted.msgId());
         });
     }
 
@@ -115,9 +115,10 @@ public final class SinglePushService {
     }
 
     /** A repeat (requestId seen, or a buffer record drained again): the earlier message's status, nothing sent. */
-    private CompletableFuture<PushOutcomeView> duplicate(long msgId) {
+    private CompletableFuture<PushOutcomeView> duplicate(NewMessage m, long msgId) {
         duplicates.increment();
-        return messages.find(msgId).thenApply(prev -> new PushOutcomeView(msgId,
+        // The earlier message is this device's: its requestId is scoped to the device.
+        return messages.find(m.appId(), m.regId(), msgId).thenApply(prev -> new PushOutcomeView(msgId,
                 prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
     }
 
