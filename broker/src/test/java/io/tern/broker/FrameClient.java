@@ -154,6 +154,11 @@ final class FrameClient implements AutoCloseable {
         channel.writeAndFlush(frame).syncUninterruptibly();
     }
 
+    /** Writes {@code frame}; false when the write failed because the peer had already closed the connection. */
+    boolean trySend(Frame frame) {
+        return channel.writeAndFlush(frame).awaitUninterruptibly().isSuccess();
+    }
+
     /**
      * Several frames in one write, so the peer reads them together (and a peer that closes after
      * the first cannot fail the second send).

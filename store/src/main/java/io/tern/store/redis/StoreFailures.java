@@ -46,7 +46,9 @@ public final class StoreFailures {
                     || t instanceof io.lettuce.core.RedisCommandTimeoutException
                     || t instanceof io.lettuce.core.RedisLoadingException
                     // The connection's own I/O failing: refused, reset by peer (Netty's NativeIoException), closed.
-                    || t instanceof java.io.IOException
+                    // Jackson's parse errors are IOExceptions too, but a stored value that does not parse is a bug
+                    // or bad data: answering 503 "try again" would have the caller retry it forever.
+                    || t instanceof java.io.IOException && !(t instanceof com.fasterxml.jackson.core.JacksonException)
                     || t instanceof NotReplicatedException
                     || REDISSON_UNAVAILABLE.contains(t.getClass().getName())) {
                 return true;

@@ -38,5 +38,8 @@ class StoreFailuresTest {
         assertFalse(StoreFailures.isUnavailable(new RedisCommandExecutionException("ERR wrong number of arguments")));
         assertFalse(StoreFailures.isUnavailable(new CompletionException(new IllegalStateException("bad state"))));
         assertFalse(StoreFailures.isUnavailable(new RedisException("WRONGTYPE Operation against a key")));
+        assertFalse(StoreFailures.isUnavailable(new CompletionException(
+                new com.fasterxml.jackson.core.JsonParseException(null, "Unexpected character ('x')"))),
+                "a stored value that does not parse is not an outage, though Jackson's errors are IOExceptions");
     }
 }
