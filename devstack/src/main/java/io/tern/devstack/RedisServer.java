@@ -48,41 +48,52 @@ public final class RedisServer implements AutoCloseable {
      * @param password   null: no AUTH; else the server requires it ({@code requirepass}) and {@link #uri()} carries it
      * @param appendFsync the AOF's {@code appendfsync}: {@code always} (default: each write is on disk before Redis
      *                    answers, so an accepted message survives even a machine crash), {@code everysec} or {@code no}
+     * @param clusterNodeTimeoutMs 0: a standalone server; else {@code cluster-enabled yes} with this
+     *                    {@code cluster-node-timeout} (how long a silent master stays a master), see {@link RedisCluster}
      */
-    public record Options(int port, boolean appendOnly, Path dataDir, String password, String appendFsync) {
+    public record Options(int port, boolean appendOnly, Path dataDir, String password, String appendFsync,
+                          int clusterNodeTimeoutMs) {
         public Options {
             if (!List.of("always", "everysec", "no").contains(appendFsync)) {
                 throw new IllegalArgumentException("appendFsync must be always, everysec or no, was " + appendFsync);
             }
+            if (clusterNodeTimeoutMs < 0) {
+                throw new IllegalArgumentException("clusterNodeTimeoutMs must be >= 0, was " + clusterNodeTimeoutMs);
+            }
         }
 
         public static Options defaults() {
-            return new Options(0, false, null, null, "always");
+            return new Options(0, false, null, null, "always", 0);
         }
 
         public Options withPort(int port) {
-            return new Options(port, appendOnly, dataDir, password, appendFsync);
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
         }
 
         public Options withAppendOnly(boolean appendOnly) {
-            return new Options(port, appendOnly, dataDir, password, appendFsync);
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
         }
 
         public Options withDataDir(Path dataDir) {
-            return new Options(port, appendOnly, dataDir, password, appendFsync);
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
         }
 
         public Options withPassword(String password) {
-            return new Options(port, appendOnly, dataDir, password, appendFsync);
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
         }
 
         public Options withAppendFsync(String appendFsync) {
-            return new Options(port, appendOnly, dataDir, password, appendFsync);
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
+        }
+
+        public Options withClusterNodeTimeoutMs(int clusterNodeTimeoutMs) {
+            return new Options(port, appendOnly, dataDir, password, appendFsync, clusterNodeTimeoutMs);
         }
 
         @Override
         public String toString() {
-            return "Options[port=" + port + ", appendOnly=" + appendOnly + ", appendFsync=" + appendFsync + ", dataDir="
+            return "Options[port=" + port + ", appendOnly=" + appendOnly + ", appendFsync=" + appendFsync
+                    + (clusterNodeTimeoutMs == 0 ? "" : ", clusterNodeTimeoutMs=" + clusterNodeTimeoutMs) + ", dataDir="
                     + dataDir + ", password=" + (password == null ? "none" : "****") + "]";
         }
     }
@@ -237,6 +248,15 @@ public final class RedisServer implements AutoCloseable {
                 "--dir", dataDir.toAbsolutePath().toString(),
                 "--protected-mode", "no",
                 "--daemonize", "no"));
+        if (options.clusterNodeTimeoutMs() > 0) {
+            cmd.addAll(List.of(
+                    "--cluster-enabled", "yes",
+                    // In the data dir, so a restarted node comes back with its id, slots and role.
+                    "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", Integer.toString(options.clusterNodeTimeoutMs()),
+                    // The other masters keep serving their slots while one master's replica is being promoted.
+                    "--cluster-require-full-coverage", "no"));
+        }
         if (options.password() != null) {
             // In a config file, not on the command line, where any local user would read it in the process list.
             cmd.add(1, writePasswordConfig().toString());

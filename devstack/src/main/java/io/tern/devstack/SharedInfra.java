@@ -4,7 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Redis and one Kafka broker per JVM for integration tests, started on first use and stopped by a JVM shutdown
+ * One Redis, one Redis Cluster (on first use only) and one Kafka broker per JVM for integration tests, started on first use and stopped by a JVM shutdown
  * hook. Cold Kafka start costs seconds, so test classes share them instead of starting their own.
  *
  * <p>Callers must not close, stop or restart the shared instances (other tests use them) and should use unique
@@ -16,6 +16,7 @@ public final class SharedInfra {
     private static RedisServer redis; // guarded by SharedInfra.class
     private static KafkaBroker kafka; // guarded by SharedInfra.class
     private static RedisServer diskKv; // guarded by SharedInfra.class
+    private static RedisCluster redisCluster; // guarded by SharedInfra.class
     private static boolean hookInstalled; // guarded by SharedInfra.class
 
     private SharedInfra() {
@@ -28,6 +29,18 @@ public final class SharedInfra {
             redis = RedisServer.start(RedisServer.Options.defaults());
         }
         return redis;
+    }
+
+    /**
+     * A Redis Cluster of three masters with one replica each ({@link RedisCluster.Options#defaults()}), for running
+     * the store against a cluster. Tests that kill nodes start their own.
+     */
+    public static synchronized RedisCluster redisCluster() {
+        if (redisCluster == null || redisCluster.isClosed()) {
+            installHook();
+            redisCluster = RedisCluster.start(RedisCluster.Options.defaults());
+        }
+        return redisCluster;
     }
 
     /**
@@ -61,13 +74,16 @@ public final class SharedInfra {
     private static void stopAll() {
         RedisServer r;
         RedisServer d;
+        RedisCluster c;
         KafkaBroker k;
         synchronized (SharedInfra.class) {
             r = redis;
             d = diskKv;
+            c = redisCluster;
             k = kafka;
             redis = null;
             diskKv = null;
+            redisCluster = null;
             kafka = null;
         }
         // Each in its own try: a failing Kafka shutdown must not leave a redis-server process behind.
@@ -90,6 +106,13 @@ public final class SharedInfra {
                 d.close();
             } catch (RuntimeException e) {
                 log.warn("stopping the shared disk KV failed", e);
+            }
+        }
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping the shared Redis Cluster failed", e);
             }
         }
     }

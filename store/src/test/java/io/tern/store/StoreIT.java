@@ -1,6 +1,5 @@
 package io.tern.store;
 
-import io.tern.devstack.SharedInfra;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.AcceptResult;
 import io.tern.store.message.MessageRepository;
@@ -41,7 +40,7 @@ class StoreIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
         messages = new MessageRepository(redis, new QueuePolicy(3, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
         acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000);
@@ -134,7 +133,7 @@ class StoreIT {
         assertEquals(new AppliedAck(AppliedAck.Target.MESSAGE, true, null), first);
         assertFalse(acks.apply(new AckRecord(app, "d", m.msgId(), NOW + 7, "b1"), NOW + 7).join().counted(),
                 "a repeated ack is not a second receipt");
-        assertFalse(messages.advance(m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
+        assertFalse(messages.advance(app, "d", m.msgId(), MessageStatus.SENT, NOW + 6).join(), "late 'sent' is ignored");
         StoredMessage s = messages.find(m.msgId()).join();
         assertEquals(MessageStatus.DELIVERED, s.status());
         assertEquals(NOW + 5, s.deliveredAtMillis());

@@ -251,7 +251,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     /**
      * Where each listener binds, and what the registry advertises: what dispatchers hand to
@@ -547,7 +547,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ioThreads >= 0 && ioThreads <= 256,
                 "broker.io-threads must be between 0 (one per core) and 256, got " + ioThreads);
         ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
-                "broker.redis-uri must be a redis:// or rediss:// URI, got '" + redactUri(redisUri) + "'");
+                "broker.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redactUri(redisUri) + "'");
         requireBetween("broker.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
         ConfigException.require(kafkaBootstrap != null && !kafkaBootstrap.isBlank(),
                 "broker.kafka-bootstrap must list host:port pairs");

@@ -506,7 +506,7 @@ public final class Presence implements SessionLifecycle {
             ch.write(push).addListener(f -> {
                 if (f.isSuccess()) {
                     metrics.pushWritten(BrokerMetrics.PushSource.OFFLINE);
-                    messages.advance(m.msgId(), MessageStatus.SENT, clock.getAsLong())
+                    messages.advance(session.appId(), session.regId(), m.msgId(), MessageStatus.SENT, clock.getAsLong())
                             .whenComplete((changed, err) -> {
                                 if (err != null) {
                                     metrics.storeFailure("status-sent");

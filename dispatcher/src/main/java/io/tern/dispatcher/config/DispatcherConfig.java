@@ -71,14 +71,14 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     public DispatcherConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "dispatcher.id must match " + NAME + ", got '" + id + "'");
         ConfigException.require(http != null, "dispatcher.host/port must be set");
         ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
-                "dispatcher.redis-uri must be a redis:// or rediss:// URI, got '" + redisUri + "'");
+                "dispatcher.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redisUri + "'");
         ConfigException.require(redisTimeout != null && between(redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1)),
                 "dispatcher.redis-timeout must be between 10ms and 1m, got " + redisTimeout);
         ConfigException.require(tokenSecret != null && tokenSecret.getBytes(StandardCharsets.UTF_8).length >= 16,

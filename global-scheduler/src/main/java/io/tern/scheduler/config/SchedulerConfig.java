@@ -77,14 +77,14 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and URLs. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     public SchedulerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches() && !id.contains("|"),
                 "scheduler.id must match " + NAME + ", got '" + id + "'");
         ConfigException.require(http != null, "scheduler.host/port must be set");
         ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
-                "scheduler.redis-uri must be a redis:// or rediss:// URI, got '" + redisUri + "'");
+                "scheduler.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redisUri + "'");
         requireBetween("scheduler.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
         requireBetween("scheduler.redis-reconnect-max", redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30));
         ConfigException.require(sreToken != null && sreToken.length() >= MIN_TOKEN_LENGTH,

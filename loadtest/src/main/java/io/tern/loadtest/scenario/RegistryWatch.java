@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.ScoredValue;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.tern.loadtest.stats.CounterSeries;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
@@ -69,7 +69,7 @@ final class RegistryWatch implements AutoCloseable {
     }
 
     private void readOnce() throws Exception {
-        RedisAsyncCommands<String, String> async = redis.async();
+        RedisClusterAsyncCommands<String, String> async = redis.async();
         // Report times and reports in one pipeline: a report lands between the two only rarely (then the
         // next read, with the next report time, puts it right).
         var scores = async.zrangeWithScores(Keys.brokers(), 0, -1);

@@ -178,7 +178,7 @@ class RedeliveryIT {
     }
 
     private static Double due(long msgId) {
-        return redis.async().zscore(Keys.redeliveryDue(), Long.toString(msgId)).toCompletableFuture().join();
+        return redis.async().zscore(Keys.redeliveryDue(Keys.redeliveryShard(msgId)), Long.toString(msgId)).toCompletableFuture().join();
     }
 
     /** Delivered once, and no check left that could send it again. */

@@ -20,14 +20,14 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Apps and limits the SRE admin API set, in Redis so every logic node sees them: hash {@value #APPS}
+ * Apps and limits the SRE admin API set, in Redis so every logic node sees them: hash {@code tern:apps}
  * (appId → {@code {"appKey","appSecret","createdAt","secretRotatedAt"}}) for apps created at run time, hash
- * {@value #LIMITS} (appId → {@code {"rate","dailyQuota"}}) for limits that override the configured ones, of any app.
+ * {@code tern:app-limits} (appId → {@code {"rate","dailyQuota"}}) for limits that override the configured ones, of any app.
  * Apps configured in {@code logic.apps.*} are not stored here.
  */
 public final class AppRegistry {
-    public static final String APPS = "tern:apps";
-    public static final String LIMITS = "tern:app-limits";
+    private static final String APPS = io.tern.store.Keys.apps();
+    private static final String LIMITS = io.tern.store.Keys.appLimits();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger log = LoggerFactory.getLogger(AppRegistry.class);
     /** Every node re-reads the registry each second: one bad entry would otherwise warn every second. */

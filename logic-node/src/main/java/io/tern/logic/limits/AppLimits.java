@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
+import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import org.redisson.api.RRateLimiter;
@@ -19,7 +20,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,6 @@ import java.util.function.Function;
  */
 public final class AppLimits implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppLimits.class);
-    private static final DateTimeFormatter DAY = DateTimeFormatter.BASIC_ISO_DATE; // yyyyMMdd
     private static final Duration RATE_INTERVAL = Duration.ofSeconds(1);
     private static final long DAY_MILLIS = 86_400_000L;
     /** Bound on the per-app state: apps are configured, so this is never reached in practice. */
@@ -98,11 +97,11 @@ public final class AppLimits implements AutoCloseable {
     }
 
     public static String quotaKey(String appId, LocalDate utcDay) {
-        return "tern:quota:" + appId + ":" + DAY.format(utcDay);
+        return Keys.quota(appId, utcDay);
     }
 
     public static String rateKey(String appId) {
-        return "tern:rate:" + appId;
+        return Keys.rate(appId);
     }
 
     /**

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.group.PushSchedule;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
+import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import org.quartz.Job;
 import org.quartz.JobBuilder;
@@ -45,8 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Scheduled pushes: fires each task once at its sendAt, on one node, also across restarts.
  *
- * <p>The schedule lives in Redis: ZSET {@value #SCHEDULE_KEY} (member taskId, score sendAt ms) and a hash
- * {@code tern:schedule:<taskId>} (app, target, attempts, owner while being fired). Quartz (in-memory
+ * <p>The schedule lives in Redis, in one slot: ZSET {@link Keys#schedule()} (member taskId, score sendAt ms) and a
+ * hash {@link Keys#scheduleEntry} (app, target, attempts, owner while being fired). Quartz (in-memory
  * RAMJobStore) only does the timing: each node arms triggers for the entries due within
  * {@code lookahead}, from its own {@link #schedule} calls and from a rescan of the ZSET on start and every
  * {@code rescan}, so entries written by another node or before a restart are picked up, and entries
@@ -61,7 +62,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TaskScheduler implements PushSchedule, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TaskScheduler.class);
-    public static final String SCHEDULE_KEY = "tern:schedule";
+    public static final String SCHEDULE_KEY = Keys.schedule();
     /** A trigger may fire a few ms before its time; an entry counts as due within this much. */
     private static final long DUE_TOLERANCE_MS = 100;
     private static final AtomicLong INSTANCES = new AtomicLong();
@@ -199,11 +200,11 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
     }
 
     public static String entryKey(long taskId) {
-        return SCHEDULE_KEY + ":" + taskId;
+        return Keys.scheduleEntry(taskId);
     }
 
     static String lockKey(long taskId) {
-        return SCHEDULE_KEY + ":lock:" + taskId;
+        return Keys.scheduleLock(taskId);
     }
 
     /**

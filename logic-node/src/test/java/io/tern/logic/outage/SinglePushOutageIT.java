@@ -221,7 +221,7 @@ class SinglePushOutageIT {
         HttpResponse<String> read = send("GET", "/v1/messages/" + msgA, null);
         assertEquals(200, read.statusCode(), read.body());
         assertEquals("offline", field(read.body(), "status"));
-        assertTrue(redisClient.async().exists(Keys.message(msgB)).toCompletableFuture().join() == 1L,
+        assertTrue(redisClient.async().exists(Keys.message(APP, routedToGoneBroker, msgB)).toCompletableFuture().join() == 1L,
                 "the second push is in Redis too");
         assertEquals(1L, redisClient.async().zcard(Keys.queue(APP, offline)).toCompletableFuture().join(),
                 "moved into the device's Redis queue");

@@ -121,7 +121,7 @@ public final class PushIntake implements ScheduledPushHandler {
                 return CompletableFuture.completedFuture(new PushOutcomeView(r.msgId(), MessageStatus.QUEUED));
             }
             // A repeated requestId: the first message's status (its extra buffer record drains as a repeat).
-            return messages.find(r.msgId()).thenApply(prev -> new PushOutcomeView(r.msgId(),
+            return messages.find(appId, m.regId(), r.msgId()).thenApply(prev -> new PushOutcomeView(r.msgId(),
                     prev == null ? MessageStatus.QUEUED : prev.effectiveStatus(clock.getAsLong())));
         });
     }

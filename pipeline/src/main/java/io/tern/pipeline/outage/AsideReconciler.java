@@ -101,7 +101,7 @@ public final class AsideReconciler implements StorageMode.Reconciler {
         NewMessage m = a.message();
         reconciled.increment();
         CompletableFuture<?> after = switch (a.status()) {
-            case SENT -> messages.advance(m.msgId(), MessageStatus.SENT, now);
+            case SENT -> messages.advance(m.appId(), m.regId(), m.msgId(), MessageStatus.SENT, now);
             case OFFLINE -> diskKv.dequeue(m.appId(), m.regId(), List.of(m.msgId()));
             default -> CompletableFuture.completedFuture(null); // its PUSH's fate unknown: queued, checked, resent
         };

@@ -196,7 +196,7 @@ public final class Redeliverer implements AutoCloseable {
                     return permitted.thenCompose(x -> links.send(b, m.appId(), m.regId(), push(m))).thenCompose(outcome -> {
                         if (outcome == PushOutcome.WRITTEN) {
                             redelivered.increment();
-                            return marks.mark(m.msgId(), MessageStatus.SENT); // also ends the check
+                            return marks.mark(m.appId(), m.regId(), m.msgId(), MessageStatus.SENT); // also ends the check
                         }
                         // Not there (stale route, device just moved) or not writable: the route is re-read next time.
                         log.debug("{} msg {} attempt {}: broker {} answered {}", prefix, c.msgId(), c.attempt(), b.id(), outcome);

@@ -72,7 +72,7 @@ public final class SinglePushService {
                 throw new PushException(PushError.UNKNOWN_DEVICE, "regId " + req.regId() + " is not a known device of app "
                         + appId, "regId");
             }
-            return accepted.created() ? deliver(appId, m, accepted) : duplicate(accepted.msgId());
+            return accepted.created() ? deliver(appId, m, accepted) : duplicate(m, accepted.msgId());
         });
     }
 
@@ -103,21 +103,22 @@ public final class SinglePushService {
             if (accepted.unknownDevice()) {
                 return expireQueued(m, clock.getAsLong(), "its device was forgotten");
             }
-            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(accepted.msgId());
+            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(m, accepted.msgId());
         });
     }
 
     private CompletableFuture<PushOutcomeView> expireQueued(NewMessage m, long now, String why) {
         log.debug("[push msg={}] not delivered from the buffer: {}", m.msgId(), why);
         expired.increment();
-        return messages.advance(m.msgId(), MessageStatus.EXPIRED, now)
+        return messages.advance(m.appId(), m.regId(), m.msgId(), MessageStatus.EXPIRED, now)
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.EXPIRED));
     }
 
     /** A repeat (requestId seen, or a buffer record drained again): the earlier message's status, nothing sent. */
-    private CompletableFuture<PushOutcomeView> duplicate(long msgId) {
+    private CompletableFuture<PushOutcomeView> duplicate(NewMessage m, long msgId) {
         duplicates.increment();
-        return messages.find(msgId).thenApply(prev -> new PushOutcomeView(msgId,
+        // The earlier message is this device's: its requestId is scoped to the device.
+        return messages.find(m.appId(), m.regId(), msgId).thenApply(prev -> new PushOutcomeView(msgId,
                 prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
     }
 
@@ -135,7 +136,7 @@ public final class SinglePushService {
         return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
             if (err == null && outcome == PushOutcome.WRITTEN) {
                 sent.increment();
-                return marks.mark(m.msgId(), MessageStatus.SENT)
+                return marks.mark(m.appId(), m.regId(), m.msgId(), MessageStatus.SENT)
                         .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.SENT));
             }
             if (err != null) {
@@ -153,7 +154,7 @@ public final class SinglePushService {
 
     private CompletableFuture<PushOutcomeView> markOffline(NewMessage m) {
         offline.increment();
-        return marks.mark(m.msgId(), MessageStatus.OFFLINE)
+        return marks.mark(m.appId(), m.regId(), m.msgId(), MessageStatus.OFFLINE)
                 .thenApply(x -> new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
     }
 }

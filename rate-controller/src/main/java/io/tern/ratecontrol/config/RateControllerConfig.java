@@ -70,14 +70,14 @@ public record RateControllerConfig(String id, HttpEndpoint http, String redisUri
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and URLs. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     public RateControllerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "ratecontrol.id must match " + NAME + ", got '" + id + "'");
         ConfigException.require(http != null, "ratecontrol.host/port must be set");
         ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
-                "ratecontrol.redis-uri must be a redis:// or rediss:// URI, got '" + redisUri + "'");
+                "ratecontrol.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redisUri + "'");
         requireBetween("ratecontrol.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
         requireBetween("ratecontrol.redis-reconnect-max", redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30));
         ConfigException.require(sreToken != null && sreToken.length() >= MIN_TOKEN_LENGTH,

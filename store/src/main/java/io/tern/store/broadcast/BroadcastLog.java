@@ -1,5 +1,6 @@
 package io.tern.store.broadcast;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.ScriptOutputType;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
@@ -13,15 +14,17 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Per-app log of broadcasts ("all" pushes), so a device that was offline during one catches up
  * when it reconnects. Each broadcast gets the next number of the app's broadcast sequence
- * ({@code tern:bcast:seq:{app}}, never expires); the log {@code tern:bcast:{app}} holds taskIds
+ * ({@link Keys#broadcastSeq}, never expires); the log {@link Keys#broadcastLog} holds taskIds
  * scored by that number, bounded by length and by its tasks' TTLs. Task bodies are not copied:
- * reads take kind, payload, expiry and state from {@code tern:task:{id}}, so a recalled or
- * expired task is never handed out.
+ * reads take kind, payload, expiry and state from the task hash ({@link Keys#task}, another slot, read in
+ * the same flush), so a recalled or expired task is never handed out.
  */
 public final class BroadcastLog {
     /** Entries kept per app when not configured. */
     public static final int DEFAULT_MAX_LENGTH = 100;
+    private static final LuaScript MARK = LuaScript.load("bcast-mark");
     private static final LuaScript APPEND = LuaScript.load("bcast-append");
+    private static final LuaScript TRIM = LuaScript.load("bcast-trim");
     private static final LuaScript SINCE = LuaScript.load("bcast-since");
 
     private final RedisStore redis;
@@ -40,16 +43,6 @@ public final class BroadcastLog {
         this.maxLength = maxLength;
     }
 
-    /** The log of an app's broadcasts: zset of taskIds scored by broadcast sequence. */
-    public static String logKey(String appId) {
-        return "tern:bcast:" + appId;
-    }
-
-    /** The app's broadcast sequence counter. */
-    public static String seqKey(String appId) {
-        return "tern:bcast:seq:" + appId;
-    }
-
     /** {@link #append(String, long, long, long)} at the current wall-clock time. */
     public CompletableFuture<Long> append(String appId, long taskId, long expiresAtMillis) {
         return append(appId, taskId, expiresAtMillis, System.currentTimeMillis());
@@ -62,15 +55,42 @@ public final class BroadcastLog {
      * {@link IllegalArgumentException} when the task does not exist.
      */
     public CompletableFuture<Long> append(String appId, long taskId, long expiresAtMillis, long nowMillis) {
-        return APPEND.<Long>run(redis.async(), ScriptOutputType.INTEGER,
-                        new String[]{seqKey(appId), logKey(appId), Keys.task(taskId)},
-                        Long.toString(taskId), Long.toString(expiresAtMillis), Long.toString(nowMillis),
-                        Integer.toString(maxLength))
-                .thenApply(seq -> {
-                    if (seq < 0) {
+        // Four steps over two slots (the task's, the log's), each safe to stop after: see the scripts.
+        var async = redis.async();
+        String task = Keys.task(taskId);
+        return MARK.<Long>run(async, ScriptOutputType.INTEGER, new String[]{task}, Long.toString(nowMillis))
+                .thenCompose(found -> {
+                    if (found < 0) {
                         throw new IllegalArgumentException("task " + taskId + " does not exist");
                     }
-                    return seq;
+                    return APPEND.<List<Object>>run(async, ScriptOutputType.MULTI,
+                            new String[]{Keys.broadcastSeq(appId), Keys.broadcastLog(appId)},
+                            Long.toString(taskId), Long.toString(expiresAtMillis), Long.toString(nowMillis));
+                })
+                .thenCompose(r -> {
+                    long seq = (Long) r.get(0);
+                    var numbered = async.hset(task, "bcastSeq", Long.toString(seq)).toCompletableFuture();
+                    List<String> others = new ArrayList<>(r.size() - 1);
+                    List<CompletableFuture<List<KeyValue<String, String>>>> states = new ArrayList<>(r.size() - 1);
+                    for (int i = 1; i < r.size(); i++) {
+                        String id = str(r.get(i));
+                        others.add(id);
+                        states.add(async.hmget(Keys.task(Long.parseLong(id)), "expires", "state").toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenCombine(numbered,
+                            (x, y) -> {
+                                List<String> args = new ArrayList<>();
+                                args.add(Integer.toString(maxLength));
+                                for (int i = 0; i < others.size(); i++) {
+                                    if (!live(states.get(i).join(), 0, 1, nowMillis)) {
+                                        args.add(others.get(i));
+                                    }
+                                }
+                                return args;
+                            })
+                            .thenCompose(args -> TRIM.<Long>run(async, ScriptOutputType.INTEGER,
+                                    new String[]{Keys.broadcastLog(appId)}, args.toArray(String[]::new)))
+                            .thenApply(n -> seq);
                 });
     }
 
@@ -93,12 +113,12 @@ public final class BroadcastLog {
 
     /** The app's latest broadcast sequence number, 0 when it never broadcast. */
     public CompletableFuture<Long> lastSeq(String appId) {
-        return redis.async().get(seqKey(appId)).toCompletableFuture().thenApply(v -> v == null ? 0L : Long.parseLong(v));
+        return redis.async().get(Keys.broadcastSeq(appId)).toCompletableFuture().thenApply(v -> v == null ? 0L : Long.parseLong(v));
     }
 
     /**
      * When the device last connected before now, or null for a device never seen (or forgotten).
-     * Read it before the new connection's route write overwrites it ({@code tern:device:{app}:{reg}}
+     * Read it before the new connection's route write overwrites it ({@link Keys#device}
      * holds the last connect time); commands on one connection run in order, so issuing this
      * first is enough.
      */
@@ -112,20 +132,37 @@ public final class BroadcastLog {
         if (limit <= 0) {
             return CompletableFuture.completedFuture(List.of());
         }
-        return SINCE.<List<Object>>run(redis.async(), ScriptOutputType.MULTI,
-                        new String[]{logKey(appId), seqKey(appId)}, Long.toString(Math.max(0, afterSeq)),
-                        Long.toString(afterMillis), Long.toString(nowMillis), Integer.toString(limit))
-                .thenApply(BroadcastLog::entries);
+        var async = redis.async();
+        // The log's slot, then its tasks' slots in one flush: a device already up to date costs one round trip.
+        return SINCE.<List<Object>>run(async, ScriptOutputType.MULTI,
+                        new String[]{Keys.broadcastLog(appId), Keys.broadcastSeq(appId)}, Long.toString(Math.max(0, afterSeq)))
+                .thenCompose(flat -> {
+                    List<CompletableFuture<List<KeyValue<String, String>>>> tasks = new ArrayList<>(flat.size() / 2);
+                    for (int i = 0; i + 1 < flat.size(); i += 2) {
+                        tasks.add(async.hmget(Keys.task(Long.parseLong(str(flat.get(i + 1)))),
+                                "kind", "payload", "expires", "state", "bcastAt").toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new)).thenApply(x -> {
+                        List<BroadcastEntry> out = new ArrayList<>();
+                        for (int i = 0; i < tasks.size() && out.size() < limit; i++) {
+                            List<KeyValue<String, String>> t = tasks.get(i).join();
+                            if (t.get(0).hasValue() && live(t, 2, 3, nowMillis)
+                                    && Long.parseLong(t.get(4).getValueOrElse("0")) > afterMillis) {
+                                out.add(new BroadcastEntry(parseScore(str(flat.get(2 * i))),
+                                        Long.parseLong(str(flat.get(2 * i + 1))),
+                                        PayloadKind.fromCode(Integer.parseInt(t.get(0).getValue())), t.get(1).getValue(),
+                                        Long.parseLong(t.get(2).getValue())));
+                            }
+                        }
+                        return out;
+                    });
+                });
     }
 
-    private static List<BroadcastEntry> entries(List<Object> flat) {
-        List<BroadcastEntry> out = new ArrayList<>(flat.size() / 5);
-        for (int i = 0; i + 4 < flat.size(); i += 5) {
-            out.add(new BroadcastEntry(parseScore(str(flat.get(i))), Long.parseLong(str(flat.get(i + 1))),
-                    PayloadKind.fromCode(Integer.parseInt(str(flat.get(i + 2)))), str(flat.get(i + 3)),
-                    Long.parseLong(str(flat.get(i + 4)))));
-        }
-        return out;
+    /** A task still worth handing out: there, not past its expiry, not recalled. */
+    private static boolean live(List<KeyValue<String, String>> t, int expires, int state, long nowMillis) {
+        return t.get(expires).hasValue() && Long.parseLong(t.get(expires).getValue()) > nowMillis
+                && !"recalled".equals(t.get(state).getValueOrElse(null));
     }
 
     private static String str(Object o) {

@@ -1,6 +1,8 @@
 package io.tern.store.message;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
@@ -8,6 +10,8 @@ import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +22,7 @@ public final class MessageRepository {
     private static final LuaScript QUEUE = LuaScript.load("message-queue");
     private static final LuaScript ADVANCE = LuaScript.load("message-advance");
     private static final LuaScript PENDING = LuaScript.load("queue-pending");
+    private static final LuaScript REDELIVERY_ADD = LuaScript.load("redelivery-add");
 
     private final RedisStore redis;
     private final QueuePolicy policy;
@@ -54,21 +59,49 @@ public final class MessageRepository {
      */
     public CompletableFuture<AcceptResult> accept(NewMessage m, long sendingAtMillis) {
         String requestId = m.requestId() == null ? "" : m.requestId();
-        String[] keys = {
-                Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()),
-                Keys.queue(m.appId(), m.regId()), Keys.route(m.appId(), m.regId()), Keys.device(m.appId(), m.regId()),
-                Keys.redeliveryDue()};
-        String checkAt = checks.enabled() ? Long.toString(sendingAtMillis + checks.delay().toMillis()) : "0";
-        return ACCEPT.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
-                Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
+        String app = m.appId();
+        String reg = m.regId();
+        String id = Long.toString(m.msgId());
+        var async = redis.async();
+        // One round trip: the device's script, the msgId pointer and the delivery check go out in one flush.
+        var ref = writeRef(m);
+        CompletableFuture<Long> check = CompletableFuture.completedFuture(0L);
+        if (checks.enabled()) {
+            int shard = Keys.redeliveryShard(m.msgId());
+            check = REDELIVERY_ADD.run(async, ScriptOutputType.INTEGER, new String[]{Keys.redeliveryDue(shard)}, id,
+                    Long.toString(sendingAtMillis + checks.delay().toMillis()), Integer.toString(maxDuePerShard()));
+        }
+        var accepted = ACCEPT.<List<Object>>run(async, ScriptOutputType.MULTI, new String[]{
+                        Keys.messageIdempotency(app, reg, requestId), Keys.message(app, reg, m.msgId()),
+                        Keys.queue(app, reg), Keys.route(app, reg), Keys.device(app, reg)},
+                id, app, reg, Integer.toString(m.kind().code()), m.payload(),
                 Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
                 Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
                 Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
                 requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
-                m.callbackParam() == null ? "" : m.callbackParam(), checkAt, Integer.toString(checks.maxDue()))
-                .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
-                        : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)),
-                        Route.decode((String) r.get(2))));
+                m.callbackParam() == null ? "" : m.callbackParam());
+        CompletableFuture<Long> added = check;
+        return accepted.thenCombine(ref, (r, x) -> r).thenCompose(r -> added.thenCompose(checkAdded -> {
+            long created = (Long) r.get(0);
+            AcceptResult result = created < 0 ? AcceptResult.UNKNOWN_DEVICE
+                    : new AcceptResult(created == 1L, Long.parseLong((String) r.get(1)), Route.decode((String) r.get(2)));
+            if (checkAdded == 1L && (!result.created() || result.route() == null)) {
+                // Only a new message to a routed device is checked. Issued before answering: a later command on
+                // this connection sees it done; its reply is not waited for.
+                dropCheck(m.msgId());
+            }
+            if (r.size() <= 3) {
+                return CompletableFuture.completedFuture(result);
+            }
+            List<String> over = new ArrayList<>(r.size() - 3);
+            for (int i = 3; i < r.size(); i++) {
+                over.add((String) r.get(i));
+            }
+            return DeviceQueues.evict(redis, app, reg, over).thenApply(x -> result);
+        })).thenCompose(result -> result == AcceptResult.UNKNOWN_DEVICE ? CompletableFuture.completedFuture(result)
+                // On a cluster an accept is acknowledged once a replica has the message and its msgId pointer too
+                // (a repeat waits as well: the first attempt's writes may not have reached it).
+                : redis.replicated(Keys.message(app, reg, m.msgId()), Keys.messageRef(m.msgId())).thenApply(x -> result));
     }
 
     /**
@@ -80,61 +113,181 @@ public final class MessageRepository {
      */
     public CompletableFuture<AcceptResult> recordQueued(NewMessage m) {
         String requestId = m.requestId() == null ? "" : m.requestId();
-        String[] keys = {Keys.idempotency(m.appId(), requestId), Keys.message(m.msgId()), Keys.device(m.appId(), m.regId())};
+        String[] keys = {Keys.messageIdempotency(m.appId(), m.regId(), requestId),
+                Keys.message(m.appId(), m.regId(), m.msgId()), Keys.device(m.appId(), m.regId())};
+        var ref = writeRef(m);
         return QUEUE.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys,
                         Long.toString(m.msgId()), m.appId(), m.regId(), Integer.toString(m.kind().code()), m.payload(),
                         Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
                         Long.toString(policy.retention().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
                         requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
                         m.callbackParam() == null ? "" : m.callbackParam())
-                .thenApply(r -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
+                .thenCombine(ref, (r, x) -> ((Long) r.get(0)) < 0 ? AcceptResult.UNKNOWN_DEVICE
                         : new AcceptResult(((Long) r.get(0)) == 1L, Long.parseLong((String) r.get(1)), null));
     }
 
     /**
-     * Moves the status forward (to SENT or OFFLINE); a lower or equal rank is ignored. True when
-     * it changed. Delivery is recorded by {@link io.tern.store.receipt.AckRepository}.
+     * The msgId pointer (where the message lives, for reads by msgId alone), written with the message and
+     * expiring with it. A pointer to a message that was never recorded (a repeat, an unknown device) finds nothing.
      */
-    public CompletableFuture<Boolean> advance(long msgId, MessageStatus status, long nowMillis) {
-        return advanceAll(List.of(new StatusMark(msgId, status)), nowMillis).thenApply(n -> n == 1);
+    private CompletableFuture<String> writeRef(NewMessage m) {
+        return redis.async().set(Keys.messageRef(m.msgId()), m.appId() + Keys.REF_SEP + m.regId(),
+                SetArgs.Builder.pxAt(m.expiresAtMillis() + policy.retention().toMillis())).toCompletableFuture();
     }
 
-    /** {@link #advance} for several messages in one round trip. @return how many changed */
+    private int maxDuePerShard() {
+        return Math.max(1, (checks.maxDue() + Keys.REDELIVERY_SHARDS - 1) / Keys.REDELIVERY_SHARDS);
+    }
+
+    private void dropCheck(long msgId) {
+        int shard = Keys.redeliveryShard(msgId);
+        redis.async().zrem(Keys.redeliveryDue(shard), Long.toString(msgId));
+    }
+
+    /**
+     * Moves the status forward (to SENT, OFFLINE or EXPIRED); a lower or equal rank is ignored. True when
+     * it changed. Delivery is recorded by {@link io.tern.store.receipt.AckRepository}.
+     */
+    public CompletableFuture<Boolean> advance(String appId, String regId, long msgId, MessageStatus status,
+                                              long nowMillis) {
+        return advanceAll(List.of(new StatusMark(appId, regId, msgId, status)), nowMillis).thenApply(n -> n == 1);
+    }
+
+    /**
+     * {@link #advance} for several messages in one flush: one script per device, and for each message marked
+     * SENT or EXPIRED its delivery check taken out (its shard's slot). @return how many changed
+     */
     public CompletableFuture<Integer> advanceAll(List<StatusMark> marks, long nowMillis) {
-        String[] keys = new String[marks.size() + 1];
-        String[] args = new String[marks.size() + 1];
-        keys[0] = Keys.redeliveryDue();
-        args[0] = Long.toString(nowMillis);
-        for (int i = 0; i < marks.size(); i++) {
-            StatusMark m = marks.get(i);
+        Map<String, List<StatusMark>> byDevice = new LinkedHashMap<>();
+        Map<Integer, List<String>> checked = new HashMap<>();
+        for (StatusMark m : marks) {
             if (m.status() == MessageStatus.DELIVERED) {
                 throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
             }
-            keys[i + 1] = Keys.message(m.msgId());
-            args[i + 1] = m.status().wireName();
+            byDevice.computeIfAbsent(Keys.queue(m.appId(), m.regId()), k -> new ArrayList<>()).add(m);
+            if (m.status() == MessageStatus.SENT || m.status() == MessageStatus.EXPIRED) {
+                checked.computeIfAbsent(Keys.redeliveryShard(m.msgId()), k -> new ArrayList<>())
+                        .add(Long.toString(m.msgId()));
+            }
         }
-        return ADVANCE.<Long>run(redis.async(), ScriptOutputType.INTEGER, keys, args).thenApply(Long::intValue);
+        var async = redis.async();
+        List<CompletableFuture<?>> done = new ArrayList<>();
+        checked.forEach((shard, ids) -> {
+            String[] members = ids.toArray(String[]::new);
+            done.add(async.zrem(Keys.redeliveryDue(shard), members).toCompletableFuture());
+            done.add(async.hdel(Keys.redeliveryTries(shard), members).toCompletableFuture());
+        });
+        List<CompletableFuture<Long>> changed = new ArrayList<>(byDevice.size());
+        for (List<StatusMark> device : byDevice.values()) {
+            String[] keys = new String[device.size()];
+            String[] args = new String[device.size() + 1];
+            args[0] = Long.toString(nowMillis);
+            for (int i = 0; i < device.size(); i++) {
+                StatusMark m = device.get(i);
+                keys[i] = Keys.message(m.appId(), m.regId(), m.msgId());
+                args[i + 1] = m.status().wireName();
+            }
+            changed.add(ADVANCE.run(async, ScriptOutputType.INTEGER, keys, args));
+        }
+        done.addAll(changed);
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
+                .thenApply(x -> changed.stream().mapToInt(c -> c.join().intValue()).sum());
     }
 
-    /** @return the message, or null when unknown or past its retention */
+    /** @return the message, or null when unknown or past its retention (two reads: its pointer, then it) */
     public CompletableFuture<StoredMessage> find(long msgId) {
-        return redis.async().hgetall(Keys.message(msgId)).toCompletableFuture()
+        var async = redis.async();
+        return async.get(Keys.messageRef(msgId)).toCompletableFuture().thenCompose(ref -> {
+            int sep = ref == null ? -1 : ref.indexOf(Keys.REF_SEP);
+            if (sep < 0) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return find(ref.substring(0, sep), ref.substring(sep + 1), msgId);
+        });
+    }
+
+    /** @return the device's message, or null when unknown or past its retention */
+    public CompletableFuture<StoredMessage> find(String appId, String regId, long msgId) {
+        return redis.async().hgetall(Keys.message(appId, regId, msgId)).toCompletableFuture()
                 .thenApply(h -> h.isEmpty() ? null : toMessage(msgId, h));
     }
 
-    /** Up to {@code limit} queued messages of the device still worth delivering, oldest first. */
+    /**
+     * Up to {@code limit} queued messages and task copies of the device still worth delivering, oldest first.
+     * Two round trips: the queue's ids, then (one flush) its messages (the device's slot, which also drops the
+     * dead ones) and the tasks of the other ids. Dead task copies are then dropped and those past their TTL
+     * counted expired.
+     */
     public CompletableFuture<List<PendingMessage>> pending(String appId, String regId, long nowMillis, int limit) {
-        return PENDING.<List<Object>>run(redis.async(), ScriptOutputType.MULTI,
-                new String[]{Keys.queue(appId, regId)}, Long.toString(nowMillis), Integer.toString(limit))
-                .thenApply(flat -> {
-                    List<PendingMessage> out = new ArrayList<>(flat.size() / 4);
-                    for (int i = 0; i + 3 < flat.size(); i += 4) {
-                        out.add(new PendingMessage(Long.parseLong((String) flat.get(i)),
-                                PayloadKind.fromCode(Integer.parseInt((String) flat.get(i + 1))),
-                                (String) flat.get(i + 2), Long.parseLong((String) flat.get(i + 3))));
+        var async = redis.async();
+        String queue = Keys.queue(appId, regId);
+        return async.zrange(queue, 0, limit - 1).toCompletableFuture().thenCompose(ids -> {
+            if (ids.isEmpty()) {
+                return CompletableFuture.completedFuture(List.<PendingMessage>of());
+            }
+            String[] keys = new String[ids.size() + 1];
+            String[] args = new String[ids.size() + 1];
+            keys[0] = queue;
+            args[0] = Long.toString(nowMillis);
+            List<CompletableFuture<List<KeyValue<String, String>>>> tasks = new ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                long id = Long.parseLong(ids.get(i));
+                keys[i + 1] = Keys.message(appId, regId, id);
+                args[i + 1] = ids.get(i);
+                tasks.add(async.hmget(Keys.task(id), "kind", "payload", "expires", "state").toCompletableFuture());
+            }
+            var messages = PENDING.<List<Object>>run(async, ScriptOutputType.MULTI, keys, args);
+            return CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new)).thenCombine(messages, (x, flat) -> {
+                List<PendingMessage> out = new ArrayList<>(ids.size());
+                List<String> deadTasks = new ArrayList<>();
+                List<Long> expiredTasks = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    long id = Long.parseLong(ids.get(i));
+                    if (flat.get(3 * i) != null) {
+                        out.add(new PendingMessage(id, PayloadKind.fromCode(Integer.parseInt((String) flat.get(3 * i))),
+                                (String) flat.get(3 * i + 1), Long.parseLong((String) flat.get(3 * i + 2))));
+                    } else if ("t".equals(flat.get(3 * i + 1))) {
+                        List<KeyValue<String, String>> t = tasks.get(i).join();
+                        if (!t.get(0).hasValue() || "recalled".equals(t.get(3).getValueOrElse(null))) {
+                            deadTasks.add(ids.get(i));
+                        } else if (Long.parseLong(t.get(2).getValue()) <= nowMillis) {
+                            deadTasks.add(ids.get(i));
+                            expiredTasks.add(id);
+                        } else {
+                            out.add(new PendingMessage(id, PayloadKind.fromCode(Integer.parseInt(t.get(0).getValue())),
+                                    t.get(1).getValue(), Long.parseLong(t.get(2).getValue())));
+                        }
                     }
-                    return out;
-                });
+                }
+                return new PendingRead(out, deadTasks, expiredTasks);
+            }).thenCompose(r -> r.deadTasks().isEmpty() ? CompletableFuture.completedFuture(r.live())
+                    : dropTasks(queue, r.deadTasks(), r.expiredTasks()).thenApply(x -> r.live()));
+        });
+    }
+
+    private record PendingRead(List<PendingMessage> live, List<String> deadTasks, List<Long> expiredTasks) {
+    }
+
+    /**
+     * Takes dead task copies off the device queue; a copy past its TTL that this call removed counts as expired
+     * in its task (once, even with two connects reading at once; a crash in between leaves the counter short).
+     */
+    private CompletableFuture<Void> dropTasks(String queue, List<String> dead, List<Long> expired) {
+        var async = redis.async();
+        List<CompletableFuture<Long>> removed = new ArrayList<>(dead.size());
+        for (String id : dead) {
+            removed.add(async.zrem(queue, id).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+            List<Long> count = new ArrayList<>();
+            for (int i = 0; i < dead.size(); i++) {
+                long id = Long.parseLong(dead.get(i));
+                if (removed.get(i).join() == 1L && expired.contains(id)) {
+                    count.add(id);
+                }
+            }
+            return DeviceQueues.countExpired(redis, count);
+        });
     }
 
     private static StoredMessage toMessage(long msgId, Map<String, String> h) {

@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The single pushes due for a delivery check ({@link Keys#redeliveryDue()}): put there by the accept,
+ * The single pushes due for a delivery check ({@link Keys#redeliveryDue}, {@value Keys#REDELIVERY_SHARDS} shards
+ * by msgId, each its own slot): put there by the accept,
  * taken out when marked sent. Any logic node's sweeper claims due entries under a lease, so two nodes
  * never work on one at once and a dead node's claims come due again.
  */
@@ -39,34 +40,55 @@ public final class RedeliveryQueue {
     }
 
     /**
-     * Claims up to {@code limit} due checks, each for {@code lease}; drops those whose message no longer needs
-     * one, and those past {@code maxAttempts} (returned as given up).
+     * Claims up to {@code limit} due checks (spread over the shards, all claimed in one flush), each for
+     * {@code lease}; drops those past {@code maxAttempts} (returned as given up). Whether a claimed message still
+     * needs delivering is the caller's to read.
      */
     public CompletableFuture<List<Claim>> claim(long nowMillis, Duration lease, int limit, int maxAttempts) {
-        return CLAIM.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, new String[]{Keys.redeliveryDue()},
-                Long.toString(nowMillis), Long.toString(lease.toMillis()), Integer.toString(limit),
-                Integer.toString(maxAttempts)).thenApply(flat -> {
-                    List<Claim> out = new ArrayList<>(flat.size() / 2);
-                    for (int i = 0; i + 1 < flat.size(); i += 2) {
-                        out.add(new Claim(Long.parseLong((String) flat.get(i)), ((Long) flat.get(i + 1)).intValue()));
-                    }
-                    return out;
-                });
+        int perShard = Math.max(1, (limit + Keys.REDELIVERY_SHARDS - 1) / Keys.REDELIVERY_SHARDS);
+        var async = redis.async();
+        List<CompletableFuture<List<Object>>> shards = new ArrayList<>(Keys.REDELIVERY_SHARDS);
+        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+            shards.add(CLAIM.run(async, ScriptOutputType.MULTI,
+                    new String[]{Keys.redeliveryDue(shard), Keys.redeliveryTries(shard)},
+                    Long.toString(nowMillis), Long.toString(lease.toMillis()), Integer.toString(perShard),
+                    Integer.toString(maxAttempts)));
+        }
+        return CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            List<Claim> out = new ArrayList<>();
+            for (CompletableFuture<List<Object>> shard : shards) {
+                List<Object> flat = shard.join();
+                for (int i = 0; i + 1 < flat.size(); i += 2) {
+                    out.add(new Claim(Long.parseLong((String) flat.get(i)), ((Long) flat.get(i + 1)).intValue()));
+                }
+            }
+            return out;
+        });
     }
 
     /** Moves a check that is still there (not yet marked sent) to {@code dueAtMillis}. */
     public CompletableFuture<Void> retryAt(long msgId, long dueAtMillis) {
-        return redis.async().zadd(Keys.redeliveryDue(), ZAddArgs.Builder.xx(), (double) dueAtMillis,
-                Long.toString(msgId)).toCompletableFuture().thenApply(n -> null);
+        return redis.async().zadd(Keys.redeliveryDue(Keys.redeliveryShard(msgId)), ZAddArgs.Builder.xx(),
+                (double) dueAtMillis, Long.toString(msgId)).toCompletableFuture().thenApply(n -> null);
     }
 
     /** Drops the check: the message waits for its device's reconnect (or needs nothing more). */
     public CompletableFuture<Void> drop(long msgId) {
-        return redis.async().zrem(Keys.redeliveryDue(), Long.toString(msgId)).toCompletableFuture().thenApply(n -> null);
+        int shard = Keys.redeliveryShard(msgId);
+        var async = redis.async();
+        var due = async.zrem(Keys.redeliveryDue(shard), Long.toString(msgId)).toCompletableFuture();
+        var tries = async.hdel(Keys.redeliveryTries(shard), Long.toString(msgId)).toCompletableFuture();
+        return CompletableFuture.allOf(due, tries);
     }
 
-    /** Checks waiting or claimed, for the backlog gauge. */
+    /** Checks waiting or claimed, over all shards, for the backlog gauge. */
     public CompletableFuture<Long> size() {
-        return redis.async().zcard(Keys.redeliveryDue()).toCompletableFuture();
+        var async = redis.async();
+        List<CompletableFuture<Long>> shards = new ArrayList<>(Keys.REDELIVERY_SHARDS);
+        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+            shards.add(async.zcard(Keys.redeliveryDue(shard)).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new))
+                .thenApply(x -> shards.stream().mapToLong(CompletableFuture::join).sum());
     }
 }

@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Group commit of single-push status marks (SENT after the broker wrote the push, OFFLINE when it could
- * not): a mark goes to Redis at once when no batch is in flight, otherwise with the next batch, one script
- * call for up to {@code batchMax} marks. Nothing waits on a timer, so an idle node adds no latency and a
+ * not): a mark goes to Redis at once when no batch is in flight, otherwise with the next batch, one flush
+ * for up to {@code batchMax} marks (a script per device). Nothing waits on a timer, so an idle node adds no latency and a
  * busy one makes one round trip per batch instead of one per push. Callers answer only once their mark
  * is recorded, so a status read after the answer sees it.
  */
@@ -33,8 +33,8 @@ public final class StatusMarks {
     }
 
     /** Completes once the message's status moved forward to {@code status} (or was already past it). */
-    public CompletableFuture<Void> mark(long msgId, MessageStatus status) {
-        Pending p = new Pending(new StatusMark(msgId, status), new CompletableFuture<>());
+    public CompletableFuture<Void> mark(String appId, String regId, long msgId, MessageStatus status) {
+        Pending p = new Pending(new StatusMark(appId, regId, msgId, status), new CompletableFuture<>());
         List<Pending> batch;
         synchronized (this) {
             queued.add(p);

@@ -11,7 +11,9 @@ import io.tern.store.topic.DeviceHash;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -20,11 +22,13 @@ import java.util.concurrent.CompletableFuture;
  * through the broadcast's ack filter (a Bloom filter: see docs/architecture.md).
  * A device ack applies only to what was sent to that device (a message with its app and regId,
  * a task of its app): a forged or foreign msgId changes nothing and parks no receipt.
- * Recording an ack and parking its callback receipt are one script run ({@code ack-apply.lua}): no crash in
- * between can lose the callback.
+ * An ack's callback receipt is recorded as owed with the ack (same script) and stays so until it is parked in
+ * the callback outbox: no crash in between can lose the callback.
  */
 public final class AckRepository {
-    private static final LuaScript APPLY = LuaScript.load("ack-apply", "ack-filter");
+    private static final LuaScript DEVICE = LuaScript.load("ack-device");
+    private static final LuaScript TASK = LuaScript.load("ack-task", "ack-filter");
+    private static final LuaScript PARK = LuaScript.load("callback-park");
     private static final LuaScript COUNT = LuaScript.load("ack-count", "ack-filter");
     private static final AppliedAck.Target[] TARGETS = AppliedAck.Target.values();
 
@@ -50,55 +54,134 @@ public final class AckRepository {
     }
 
     /**
-     * Applies device acks in order, in one script call; what each changed, in the same order. A first receipt
-     * with a callback URL is parked in the {@link CallbackOutbox} by the same call, leased until
-     * {@code nowMillis} plus the callback lease. Fails with {@link CallbackOutbox.FullException}, having changed
-     * nothing, when those receipts would not fit in the outbox.
-     * The caller bounds the list: the script holds Redis for the whole list.
+     * Applies device acks in order; what each changed, in the same order. A first receipt with a callback URL is
+     * parked in the {@link CallbackOutbox}, leased until {@code nowMillis} plus the callback lease. Fails with
+     * {@link CallbackOutbox.FullException} when those receipts would not fit in the outbox: the acks are then
+     * applied but their receipts stay owed where they were recorded, and applying the acks again (Kafka re-reads
+     * them) parks them.
+     * <p>Steps, each a flush (see the scripts for what a crash between them leaves): 1 per device
+     * ({@code ack-device.lua}: queue entry, single push); 2 per task, only for acks that were no single push
+     * ({@code ack-task.lua}); 3 and 4 only when a receipt is to be parked ({@code callback-park.lua}, then the
+     * owed receipts cleared). So an ack of a single push without a callback is one round trip.
+     * The caller bounds the list: each script holds Redis for its device's or task's share of it.
      */
     public CompletableFuture<List<AppliedAck>> applyAll(List<AckRecord> acks, long nowMillis) {
         int n = acks.size();
         if (n == 0) {
             return CompletableFuture.completedFuture(List.of());
         }
-        String[] keys = new String[2 + 4 * n];
-        String[] args = new String[3 + 5 * n];
-        keys[0] = Keys.callbacksDue();
-        keys[1] = Keys.callbackItems();
-        args[0] = Long.toString(nowMillis);
-        args[1] = Long.toString(nowMillis + callbackLeaseMillis);
-        args[2] = Integer.toString(outboxMax);
+        Map<String, List<Integer>> byDevice = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             AckRecord ack = acks.get(i);
             if (ack.isCount()) {
                 throw new IllegalArgumentException("a count is applied with applyCount: " + ack);
             }
-            int k = 2 + 4 * i;
-            keys[k] = Keys.message(ack.msgId());
-            keys[k + 1] = Keys.queue(ack.appId(), ack.regId());
-            keys[k + 2] = Keys.task(ack.msgId());
-            keys[k + 3] = Keys.taskAckFilter(ack.msgId());
-            int a = 3 + 5 * i;
-            args[a] = Long.toString(ack.msgId());
-            args[a + 1] = ack.appId();
-            args[a + 2] = ack.regId();
-            args[a + 3] = DeviceHash.hex(DeviceHash.of(ack.regId()));
-            args[a + 4] = Long.toString(ack.ackedAtMillis());
+            byDevice.computeIfAbsent(Keys.queue(ack.appId(), ack.regId()), k -> new ArrayList<>()).add(i);
         }
-        return APPLY.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, keys, args).thenApply(r -> {
-            if (r.size() == 1) {
-                throw new CallbackOutbox.FullException(outboxMax);
+        var async = redis.async();
+        Step[] steps = new Step[n];
+        List<CompletableFuture<Void>> devices = new ArrayList<>(byDevice.size());
+        for (List<Integer> device : byDevice.values()) {
+            AckRecord first = acks.get(device.get(0));
+            String[] keys = new String[device.size() + 1];
+            String[] args = new String[3 + 2 * device.size()];
+            keys[0] = Keys.queue(first.appId(), first.regId());
+            args[0] = Long.toString(nowMillis);
+            args[1] = first.appId();
+            args[2] = first.regId();
+            for (int j = 0; j < device.size(); j++) {
+                AckRecord ack = acks.get(device.get(j));
+                keys[j + 1] = Keys.message(ack.appId(), ack.regId(), ack.msgId());
+                args[3 + 2 * j] = Long.toString(ack.msgId());
+                args[4 + 2 * j] = Long.toString(ack.ackedAtMillis());
             }
-            List<AppliedAck> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                int at = 3 * i;
-                String parked = (String) r.get(at + 2);
-                out.add(new AppliedAck(TARGETS[((Long) r.get(at)).intValue()], ((Long) r.get(at + 1)) == 1L,
-                        parked == null ? null : ParkedReceipt.decode(parked)));
-            }
-            return out;
-        });
+            devices.add(DEVICE.<List<Object>>run(async, ScriptOutputType.MULTI, keys, args).thenAccept(r -> {
+                for (int j = 0; j < device.size(); j++) {
+                    steps[device.get(j)] = new Step((Long) r.get(4 * j), (Long) r.get(4 * j + 1) == 1L,
+                            (Long) r.get(4 * j + 2) == 1L, (String) r.get(4 * j + 3));
+                }
+            }));
+        }
+        return CompletableFuture.allOf(devices.toArray(CompletableFuture[]::new))
+                .thenCompose(x -> applyTasks(acks, steps))
+                .thenCompose(x -> park(acks, steps, nowMillis));
     }
+
+    /** What one ack's step 1 (then step 2) found: kind as {@link AppliedAck.Target} ordinal. */
+    private record Step(long kind, boolean counted, boolean removed, String receipt) {
+    }
+
+    private CompletableFuture<Void> applyTasks(List<AckRecord> acks, Step[] steps) {
+        Map<Long, List<Integer>> byTask = new LinkedHashMap<>();
+        for (int i = 0; i < steps.length; i++) {
+            if (steps[i].kind() == 0) {
+                byTask.computeIfAbsent(acks.get(i).msgId(), k -> new ArrayList<>()).add(i);
+            }
+        }
+        var async = redis.async();
+        List<CompletableFuture<Void>> tasks = new ArrayList<>(byTask.size());
+        byTask.forEach((taskId, list) -> {
+            String[] args = new String[1 + 5 * list.size()];
+            args[0] = Long.toString(taskId);
+            for (int j = 0; j < list.size(); j++) {
+                AckRecord ack = acks.get(list.get(j));
+                int a = 1 + 5 * j;
+                args[a] = ack.appId();
+                args[a + 1] = ack.regId();
+                args[a + 2] = DeviceHash.hex(DeviceHash.of(ack.regId()));
+                args[a + 3] = steps[list.get(j)].removed() ? "1" : "0";
+                args[a + 4] = Long.toString(ack.ackedAtMillis());
+            }
+            tasks.add(TASK.<List<Object>>run(async, ScriptOutputType.MULTI,
+                    new String[]{Keys.task(taskId), Keys.taskAckFilter(taskId)}, args).thenAccept(r -> {
+                        for (int j = 0; j < list.size(); j++) {
+                            steps[list.get(j)] = new Step((Long) r.get(3 * j), (Long) r.get(3 * j + 1) == 1L,
+                                    false, (String) r.get(3 * j + 2));
+                        }
+                    }));
+        });
+        return CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new));
+    }
+
+    private CompletableFuture<List<AppliedAck>> park(List<AckRecord> acks, Step[] steps, long nowMillis) {
+        List<AppliedAck> out = new ArrayList<>(steps.length);
+        List<String> args = new ArrayList<>();
+        args.add(Long.toString(nowMillis + callbackLeaseMillis));
+        args.add(Integer.toString(outboxMax));
+        for (Step s : steps) {
+            ParkedReceipt parked = s.receipt() == null ? null : ParkedReceipt.decode(s.receipt());
+            out.add(new AppliedAck(TARGETS[(int) s.kind()], s.counted(), parked));
+            if (parked != null) {
+                args.add(parked.id());
+                args.add(s.receipt());
+            }
+        }
+        if (args.size() == 2) {
+            return CompletableFuture.completedFuture(out);
+        }
+        var async = redis.async();
+        return PARK.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.callbacksDue(), Keys.callbackItems()},
+                args.toArray(String[]::new)).thenCompose(r -> {
+                    if (r < 0) {
+                        throw new CallbackOutbox.FullException(outboxMax);
+                    }
+                    // Parked: no longer owed (a crash before this parks them again on replay: at least once).
+                    List<CompletableFuture<Long>> cleared = new ArrayList<>();
+                    for (int i = 0; i < steps.length; i++) {
+                        AppliedAck a = out.get(i);
+                        if (a.parked() == null) {
+                            continue;
+                        }
+                        AckRecord ack = acks.get(i);
+                        cleared.add((a.target() == AppliedAck.Target.TASK
+                                ? async.hdel(Keys.task(ack.msgId()), "owed:" + a.parked().id())
+                                : async.hdel(Keys.message(ack.appId(), ack.regId(), ack.msgId()), "owed"))
+                                .toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(cleared.toArray(CompletableFuture[]::new)).thenApply(x -> out);
+                });
+    }
+
     /**
      * Adds the devices of a count record that are new in the broadcast's ack filter to the task's
      * delivered counter; a replay, or a device already counted by any path, adds nothing.

@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * Tells a role whether Redis answers: one PING at a time every {@code probeEvery}; no answer for {@code after}
  * (default 2 s) is an outage, the first answer after it ends the outage. Roles switch their own paths on
  * {@link #onChange} (and decide themselves when they are back, e.g. after reconciling what they wrote aside).
- * A slow but answering Redis is not an outage; a hung one is, once its PINGs time out past {@code after}.
+ * A slow but answering Redis is not an outage; a hung one is, once its PINGs time out past {@code after}. On a Redis
+ * Cluster the PING goes to one node the client picks (after a topology refresh, a live one): the whole cluster
+ * silent is an outage; one master dying is not (its slots fail until its replica is promoted, about a second or two).
  */
 public final class RedisOutage implements AutoCloseable {
     public static final Duration DEFAULT_AFTER = Duration.ofSeconds(2);

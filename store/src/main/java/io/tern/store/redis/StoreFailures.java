@@ -25,12 +25,17 @@ public final class StoreFailures {
     /** Messages of Lettuce's plain RedisException when a command meets no connection. */
     private static final String[] LETTUCE_DISCONNECTED = {
             "Currently not connected", "Connection closed", "Connection is closed", "Connection disconnected"};
+    /** Error replies of a Redis Cluster in the middle of a failover or resharding: retry shortly. */
+    private static final String[] CLUSTER_TRANSIENT = {"CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN"};
     private static final int MAX_CAUSES = 8;
 
     private StoreFailures() {
     }
 
-    /** True when {@code failure} (or one of its causes) says Redis is unreachable, busy loading, or timed out. */
+    /**
+     * True when {@code failure} (or one of its causes) says Redis is unreachable, busy loading, timed out, a cluster
+     * is failing over, or a write did not reach its replicas in time ({@link NotReplicatedException}).
+     */
     public static boolean isUnavailable(Throwable failure) {
         Throwable t = failure;
         for (int i = 0; t != null && i < MAX_CAUSES; i++, t = t.getCause()) {
@@ -44,8 +49,16 @@ public final class StoreFailures {
                     // Jackson's parse errors are IOExceptions too, but a stored value that does not parse is a bug
                     // or bad data: answering 503 "try again" would have the caller retry it forever.
                     || t instanceof java.io.IOException && !(t instanceof com.fasterxml.jackson.core.JacksonException)
+                    || t instanceof NotReplicatedException
                     || REDISSON_UNAVAILABLE.contains(t.getClass().getName())) {
                 return true;
+            }
+            if (t instanceof io.lettuce.core.RedisCommandExecutionException && t.getMessage() != null) {
+                for (String m : CLUSTER_TRANSIENT) {
+                    if (t.getMessage().startsWith(m)) {
+                        return true;
+                    }
+                }
             }
             if (t instanceof io.lettuce.core.RedisException && t.getMessage() != null) {
                 for (String m : LETTUCE_DISCONNECTED) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 
 import java.util.concurrent.CompletableFuture;
@@ -49,10 +50,14 @@ public final class SessionEvictions implements AutoCloseable {
     }
 
     public static String channel(String brokerId) {
-        return "tern:broker:" + brokerId + ":evict";
+        return Keys.brokerEvictions(brokerId);
     }
 
-    /** Asks the broker of {@code replaced} to close that connection. Never blocks. */
+    /**
+     * Asks the broker of {@code replaced} to close that connection. Never blocks. Completes with the subscribers of
+     * the node that took the PUBLISH: on a Redis Cluster the message reaches every node's subscribers, but only that
+     * node's are counted.
+     */
     public CompletableFuture<Long> publish(String appId, String regId, Route replaced) {
         return redis.async().publish(channel(replaced.brokerId()),
                 new Eviction(appId, regId, replaced.epoch()).encode()).toCompletableFuture();

@@ -3,6 +3,7 @@ package io.tern.store.tag;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.tern.protocol.frame.Tags;
+import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ public final class TagRepository {
     }
 
     public static String key(String appId, String tag) {
-        return "tern:tag:" + appId + ':' + tag;
+        return Keys.tag(appId, tag);
     }
 
     /** Adds devices to the tag; completes with how many were not members before. */

@@ -1,8 +1,10 @@
 package io.tern.store.task;
 
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.ZAddArgs;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
+import io.tern.store.message.DeviceQueues;
 import io.tern.store.message.QueuePolicy;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
@@ -24,6 +26,7 @@ public final class TaskRepository {
     private static final LuaScript RESOLVE_PROGRESS = LuaScript.load("task-resolve-progress");
     private static final LuaScript RESOLVE_FINISH = LuaScript.load("task-resolve-finish");
     private static final LuaScript RESOLVE_CLAIM = LuaScript.load("task-resolve-claim");
+    private static final LuaScript INDEX_CLAIM = LuaScript.load("resolving-claim");
     private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
 
     /** Tasks the recent index keeps: SREs look at the last few, not at history (the index is trimmed on each create). */
@@ -122,10 +125,19 @@ public final class TaskRepository {
 
     /** Starts resolving a tag push under {@code owner}'s lease until {@code leaseEndMillis}. */
     public CompletableFuture<ResolveStart> startResolving(long taskId, String targetJson, String owner, long leaseEndMillis) {
-        return RESOLVE_START.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
-                        Long.toString(taskId), targetJson, owner, Long.toString(leaseEndMillis))
-                .thenApply(n -> n == 1L ? ResolveStart.STARTED
-                        : n == 2L ? ResolveStart.ALREADY_RESOLVING : ResolveStart.UNKNOWN_OR_RECALLED);
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        // The index entry first (see task-resolve-start.lua): a started resolution is always findable.
+        var indexed = async.zadd(Keys.resolvingTasks(), ZAddArgs.Builder.nx(), (double) leaseEndMillis, id)
+                .toCompletableFuture();
+        return RESOLVE_START.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)}, targetJson, owner)
+                .thenCombine(indexed, (n, added) -> {
+                    if (n != 1L && added == 1L) {
+                        async.zrem(Keys.resolvingTasks(), id);
+                    }
+                    return n == 1L ? ResolveStart.STARTED
+                            : n == 2L ? ResolveStart.ALREADY_RESOLVING : ResolveStart.UNKNOWN_OR_RECALLED;
+                });
     }
 
     /** What renewing a resolution's lease found. */
@@ -134,11 +146,20 @@ public final class TaskRepository {
     /** Renews the lease, and with {@code progress} saves where the resolution continues from. */
     public CompletableFuture<Lease> renewResolving(long taskId, String owner, long leaseEndMillis, ResolveProgress progress) {
         String[] args = progress == null
-                ? new String[]{Long.toString(taskId), owner, Long.toString(leaseEndMillis)}
-                : new String[]{Long.toString(taskId), owner, Long.toString(leaseEndMillis), progress.sources(),
-                Integer.toString(progress.sourceIndex()), progress.cursor(), Long.toString(progress.jobsPublished())};
-        return RESOLVE_PROGRESS.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId), args)
-                .thenApply(n -> n == 1L ? Lease.HELD : n == 0L ? Lease.LOST : Lease.ENDED);
+                ? new String[]{owner}
+                : new String[]{owner, progress.sources(), Integer.toString(progress.sourceIndex()), progress.cursor(),
+                Long.toString(progress.jobsPublished())};
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        return RESOLVE_PROGRESS.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)}, args)
+                .thenCompose(n -> {
+                    Lease lease = n == 1L ? Lease.HELD : n == 0L ? Lease.LOST : Lease.ENDED;
+                    CompletableFuture<Long> index = lease == Lease.HELD
+                            ? async.zadd(Keys.resolvingTasks(), (double) leaseEndMillis, id).toCompletableFuture()
+                            : lease == Lease.ENDED ? async.zrem(Keys.resolvingTasks(), id).toCompletableFuture()
+                            : CompletableFuture.completedFuture(0L);
+                    return index.thenApply(x -> lease);
+                });
     }
 
     /**
@@ -150,16 +171,29 @@ public final class TaskRepository {
 
     /** Ends a resolution: every job published (SENDING) or failed with {@code reason}; false when not the owner's. */
     public CompletableFuture<Boolean> finishResolving(long taskId, String owner, boolean failed, String reason) {
-        return RESOLVE_FINISH.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
-                        Long.toString(taskId), owner, failed ? "failed" : "sending", reason == null ? "" : reason, "0")
-                .thenApply(n -> n == 1L);
+        return finish(taskId, owner, failed ? "failed" : "sending", reason == null ? "" : reason, 0);
     }
 
     /** Hands a resolution back after an error, due at once: a sweeper retries it (takeovers are bounded). */
     public CompletableFuture<Boolean> abandonResolving(long taskId, String owner, String reason, long nowMillis) {
-        return RESOLVE_FINISH.<Long>run(redis.async(), ScriptOutputType.INTEGER, resolveKeys(taskId),
-                        Long.toString(taskId), owner, "abandon", reason, Long.toString(nowMillis))
-                .thenApply(n -> n == 1L);
+        return finish(taskId, owner, "abandon", reason, nowMillis);
+    }
+
+    /** The task step, then its index entry: dropped when done, due at once when abandoned. */
+    private CompletableFuture<Boolean> finish(long taskId, String owner, String outcome, String reason, long nowMillis) {
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        return RESOLVE_FINISH.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)},
+                        owner, outcome, reason)
+                .thenCompose(n -> {
+                    if (n != 1L) {
+                        return CompletableFuture.completedFuture(false);
+                    }
+                    var index = "abandon".equals(outcome)
+                            ? async.zadd(Keys.resolvingTasks(), (double) nowMillis, id).toCompletableFuture()
+                            : async.zrem(Keys.resolvingTasks(), id).toCompletableFuture();
+                    return index.thenApply(x -> true);
+                });
     }
 
     /** Tasks whose resolution lease ended by {@code nowMillis}, oldest first, at most {@code max}. */
@@ -180,9 +214,18 @@ public final class TaskRepository {
 
     public CompletableFuture<Claim> claimResolving(long taskId, long nowMillis, String owner, long leaseEndMillis,
                                                    int maxTakeovers) {
-        return RESOLVE_CLAIM.<List<Object>>run(redis.async(), ScriptOutputType.MULTI, resolveKeys(taskId),
-                        Long.toString(taskId), Long.toString(nowMillis), owner, Long.toString(leaseEndMillis),
-                        Integer.toString(maxTakeovers))
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        return INDEX_CLAIM.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.resolvingTasks()}, id,
+                        Long.toString(nowMillis), Long.toString(leaseEndMillis))
+                .thenCompose(won -> won != 1L ? CompletableFuture.completedFuture(List.<Object>of(0L))
+                        : RESOLVE_CLAIM.<List<Object>>run(async, ScriptOutputType.MULTI, new String[]{Keys.task(taskId)},
+                        Long.toString(nowMillis), owner, Integer.toString(maxTakeovers)).thenApply(r -> {
+                            if ((Long) r.get(0) != 1L) {
+                                async.zrem(Keys.resolvingTasks(), id); // not resolving any more, or failed now
+                            }
+                            return r;
+                        }))
                 .thenApply(r -> {
                     long kind = (Long) r.get(0);
                     if (kind == 1L) {
@@ -201,10 +244,6 @@ public final class TaskRepository {
     public CompletableFuture<Void> markJobDone(long taskId, String jobId) {
         return JOB_DONE.run(redis.async(), ScriptOutputType.INTEGER,
                 new String[]{Keys.taskJobs(taskId), Keys.task(taskId)}, jobId).thenApply(x -> null);
-    }
-
-    private static String[] resolveKeys(long taskId) {
-        return new String[]{Keys.task(taskId), Keys.resolvingTasks()};
     }
 
     /**
@@ -233,18 +272,33 @@ public final class TaskRepository {
     }
 
     /**
-     * Queues the task for each device (bounded queues). Returns, per regId in order, whether the
-     * device newly got it (false: its queue already held the task).
+     * Queues the task for each device (bounded queues): one script per device, all in one flush. Returns, per
+     * regId in order, whether the device newly got it (false: its queue already held the task). Entries a full
+     * queue pushes beyond its bound are then evicted ({@link DeviceQueues#evict}).
      */
     public CompletableFuture<List<Boolean>> enqueue(String appId, long taskId, List<String> regIds, long createdAtMillis) {
         if (regIds.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
-        String[] keys = regIds.stream().map(r -> Keys.queue(appId, r)).toArray(String[]::new);
-        return QUEUE_ADD.<List<Long>>run(redis.async(), ScriptOutputType.MULTI, keys, Long.toString(taskId),
-                        Long.toString(createdAtMillis), Integer.toString(policy.queueMax()),
-                        Long.toString(policy.queueTtl().toMillis()))
-                .thenApply(added -> added.stream().map(n -> n == 1L).toList());
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        String created = Long.toString(createdAtMillis);
+        String max = Integer.toString(policy.queueMax());
+        String ttl = Long.toString(policy.queueTtl().toMillis());
+        List<CompletableFuture<Boolean>> added = new ArrayList<>(regIds.size());
+        for (String regId : regIds) {
+            added.add(QUEUE_ADD.<List<Object>>run(async, ScriptOutputType.MULTI,
+                    new String[]{Keys.queue(appId, regId)}, id, created, max, ttl).thenCompose(r -> {
+                        boolean isNew = (Long) r.get(0) == 1L;
+                        if (r.size() == 1) {
+                            return CompletableFuture.completedFuture(isNew);
+                        }
+                        List<String> over = r.subList(1, r.size()).stream().map(o -> (String) o).toList();
+                        return DeviceQueues.evict(redis, appId, regId, over).thenApply(x -> isNew);
+                    }));
+        }
+        return CompletableFuture.allOf(added.toArray(CompletableFuture[]::new))
+                .thenApply(x -> added.stream().map(CompletableFuture::join).toList());
     }
 
     /** Result of a recall: whether the task exists, and copies that were still undelivered. */

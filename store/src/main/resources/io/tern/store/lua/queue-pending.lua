@@ -1,13 +1,16 @@
--- The device's queued messages and tasks still worth delivering, oldest first; drops from the
--- queue what is gone, delivered, recalled or past its TTL (marking / counting the last expired).
--- KEYS: 1 device queue. ARGV: 1 now ms, 2 limit.
--- Returns a flat list: id, kind, payload, expiresAt, ...
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+-- The single-push messages among a device's queued ids (read by the caller with ZRANGE) still worth
+-- delivering; drops from the queue what is delivered, expired or past its TTL (marking the last expired).
+-- Ids without a message hash here are task copies (or gone): left alone for the caller, which reads their
+-- tasks in the same flush (another slot).
+-- KEYS: 1 device queue, then the message hash of each id (same order). ARGV: 1 now ms, then the ids.
+-- Returns, per id in order, kind, payload, expiresAt (false, false, false: not a live message: a task
+-- copy when the second is 't', else dropped).
 local now = tonumber(ARGV[1])
 local out = {}
-for _, id in ipairs(ids) do
-  local key = 'tern:msg:' .. id
+for i = 2, #ARGV do
+  local id, key = ARGV[i], KEYS[i]
   local f = redis.call('HMGET', key, 'kind', 'payload', 'expires', 'status')
+  local live = false
   if f[1] then
     if f[4] == 'delivered' or f[4] == 'expired' then
       redis.call('ZREM', KEYS[1], id)
@@ -15,25 +18,21 @@ for _, id in ipairs(ids) do
       redis.call('ZREM', KEYS[1], id)
       redis.call('HSET', key, 'status', 'expired')
     else
-      out[#out + 1] = id
-      out[#out + 1] = f[1]
-      out[#out + 1] = f[2]
-      out[#out + 1] = f[3]
+      live = true
     end
+  end
+  if live then
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2]
+    out[#out + 1] = f[3]
   else
-    local task = 'tern:task:' .. id
-    local t = redis.call('HMGET', task, 'kind', 'payload', 'expires', 'state')
-    if not t[1] or t[4] == 'recalled' then
-      redis.call('ZREM', KEYS[1], id)
-    elseif tonumber(t[3]) <= now then
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('HINCRBY', task, 'n:expired', 1)
+    out[#out + 1] = false
+    if f[1] then
+      out[#out + 1] = false
     else
-      out[#out + 1] = id
-      out[#out + 1] = t[1]
-      out[#out + 1] = t[2]
-      out[#out + 1] = t[3]
+      out[#out + 1] = 't'
     end
+    out[#out + 1] = false
   end
 end
 return out

@@ -1,6 +1,6 @@
 package io.tern.store.broadcast;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.message.QueuePolicy;
@@ -36,7 +36,7 @@ class BroadcastLogIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
         log = new BroadcastLog(redis, 3);
     }
@@ -112,13 +112,13 @@ class BroadcastLogIT {
             live[i] = task(app, NOW + 60_000);
             log.append(app, live[i], NOW + 60_000, NOW + 2_000).join();
         }
-        List<String> members = redis.async().zrange(BroadcastLog.logKey(app), 0, -1).toCompletableFuture().join();
+        List<String> members = redis.async().zrange(Keys.broadcastLog(app), 0, -1).toCompletableFuture().join();
         assertEquals(List.of(live[1], live[2], live[3]), members.stream().map(Long::parseLong).toList(),
                 "expired entry dropped, then the oldest beyond 3");
         assertEquals(5L, log.lastSeq(app).join(), "the sequence keeps counting");
-        long ttl = redis.async().pttl(BroadcastLog.logKey(app)).toCompletableFuture().join();
+        long ttl = redis.async().pttl(Keys.broadcastLog(app)).toCompletableFuture().join();
         assertTrue(ttl > 0 && ttl <= 60_000, "the log expires with its longest-lived task: " + ttl);
-        assertEquals(-1L, redis.async().pttl(BroadcastLog.seqKey(app)).toCompletableFuture().join(), "the sequence never expires");
+        assertEquals(-1L, redis.async().pttl(Keys.broadcastSeq(app)).toCompletableFuture().join(), "the sequence never expires");
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.tern.store.message;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
@@ -29,7 +29,7 @@ class MessageStatusIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         messages = new MessageRepository(redis, new QueuePolicy(10, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
         routes = new RouteRepository(redis);
     }
@@ -65,11 +65,11 @@ class MessageStatusIT {
             assertEquals(new Route("b1", "e1"), messages.accept(m).join().route());
             assertEquals(MessageStatus.ACCEPTED, messages.find(m.msgId()).join().status(), "a routed message waits for the broker");
         }
-        assertTrue(messages.advance(c.msgId(), MessageStatus.EXPIRED, NOW + 1).join());
+        assertTrue(messages.advance(app, "d", c.msgId(), MessageStatus.EXPIRED, NOW + 1).join());
 
-        int changed = messages.advanceAll(List.of(new StatusMark(a.msgId(), MessageStatus.SENT),
-                new StatusMark(b.msgId(), MessageStatus.OFFLINE), new StatusMark(c.msgId(), MessageStatus.SENT),
-                new StatusMark(ids.incrementAndGet(), MessageStatus.SENT)), NOW + 2).join();
+        int changed = messages.advanceAll(List.of(new StatusMark(app, "d", a.msgId(), MessageStatus.SENT),
+                new StatusMark(app, "d", b.msgId(), MessageStatus.OFFLINE), new StatusMark(app, "d", c.msgId(), MessageStatus.SENT),
+                new StatusMark(app, "d", ids.incrementAndGet(), MessageStatus.SENT)), NOW + 2).join();
 
         assertEquals(2, changed, "c is past sent already; the last message does not exist");
         StoredMessage sa = messages.find(a.msgId()).join();

@@ -1,6 +1,6 @@
 package io.tern.store.message;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
@@ -28,7 +28,7 @@ class QueuedMessageIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         messages = new MessageRepository(redis, new QueuePolicy(10, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
         routes = new RouteRepository(redis);
     }
@@ -90,7 +90,7 @@ class QueuedMessageIT {
         checked.recordQueued(m).join();
         long drainedAt = NOW + 60_000; // a minute in the buffer
         assertTrue(checked.accept(m, drainedAt).join().created());
-        Double due = redis.async().zscore(Keys.redeliveryDue(), Long.toString(m.msgId())).toCompletableFuture().join();
+        Double due = redis.async().zscore(Keys.redeliveryDue(Keys.redeliveryShard(m.msgId())), Long.toString(m.msgId())).toCompletableFuture().join();
         // Due at creation + 5 s, the sweeper would resend it alongside the drain's own PUSH.
         assertEquals(drainedAt + 5_000, due.longValue());
     }
@@ -133,7 +133,7 @@ class QueuedMessageIT {
         String app = "app-" + UUID.randomUUID();
         NewMessage m = message(app, routedDevice(app), null);
         messages.recordQueued(m).join();
-        assertTrue(messages.advance(m.msgId(), MessageStatus.EXPIRED, NOW + 1).join());
+        assertTrue(messages.advance(m.appId(), m.regId(), m.msgId(), MessageStatus.EXPIRED, NOW + 1).join());
         assertEquals(MessageStatus.EXPIRED, messages.find(m.msgId()).join().status());
     }
 }

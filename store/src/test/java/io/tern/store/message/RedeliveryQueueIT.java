@@ -12,11 +12,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,7 +59,9 @@ class RedeliveryQueueIT {
 
     @BeforeEach
     void emptyTheDueSet() {
-        redis.async().del(Keys.redeliveryDue()).toCompletableFuture().join();
+        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+            redis.async().del(Keys.redeliveryDue(shard), Keys.redeliveryTries(shard)).toCompletableFuture().join();
+        }
     }
 
     private static long accept(String app, String reg) {
@@ -70,7 +77,8 @@ class RedeliveryQueueIT {
     }
 
     private static Double due(long msgId) {
-        return redis.async().zscore(Keys.redeliveryDue(), Long.toString(msgId)).toCompletableFuture().join();
+        return redis.async().zscore(Keys.redeliveryDue(Keys.redeliveryShard(msgId)), Long.toString(msgId))
+                .toCompletableFuture().join();
     }
 
     @Test
@@ -80,8 +88,8 @@ class RedeliveryQueueIT {
         long failed = accept(app, "d");
         assertEquals(NOW + DELAY, due(sent));
 
-        messages.advanceAll(List.of(new StatusMark(sent, MessageStatus.SENT),
-                new StatusMark(failed, MessageStatus.OFFLINE)), NOW + 1).join();
+        messages.advanceAll(List.of(new StatusMark(app, "d", sent, MessageStatus.SENT),
+                new StatusMark(app, "d", failed, MessageStatus.OFFLINE)), NOW + 1).join();
 
         assertNull(due(sent), "a sent message needs no check");
         assertEquals(NOW + DELAY, due(failed), "an offline mark leaves the check: the redelivery sweeper retries it");
@@ -97,13 +105,18 @@ class RedeliveryQueueIT {
     @Test
     void theDueSetIsBoundedBeyondItPushesAreNotChecked() {
         String app = routedDevice();
-        long a = accept(app, "d");
-        long b = accept(app, "d");
-        long c = accept(app, "d");
-        long d = accept(app, "d");
-        assertTrue(due(a) != null && due(b) != null && due(c) != null);
-        assertNull(due(d), "max-due is 3");
-        assertEquals(3L, queue.size().join());
+        // max-due 3 over the shards: one entry per shard at most.
+        Map<Integer, Long> first = new HashMap<>();
+        long over = -1;
+        while (over < 0) {
+            long id = accept(app, "d");
+            if (first.putIfAbsent(Keys.redeliveryShard(id), id) != null) {
+                over = id;
+            }
+        }
+        first.values().forEach(id -> assertNotNull(due(id)));
+        assertNull(due(over), "its shard is full");
+        assertEquals(first.size(), queue.size().join());
     }
 
     @Test
@@ -123,7 +136,7 @@ class RedeliveryQueueIT {
         String app = routedDevice();
         long retried = accept(app, "d");
         long sent = accept(app, "d");
-        messages.advance(sent, MessageStatus.SENT, NOW).join();
+        messages.advance(app, "d", sent, MessageStatus.SENT, NOW).join();
 
         queue.retryAt(retried, NOW + 100).join();
         queue.retryAt(sent, NOW + 100).join();
@@ -133,14 +146,20 @@ class RedeliveryQueueIT {
     }
 
     @Test
-    void aMessageThatNoLongerNeedsDeliveryIsDroppedByTheClaim() {
+    void aClaimSpreadsOverTheShardsAndADroppedCheckLeavesWithItsAttempts() {
         String app = routedDevice();
-        long delivered = accept(app, "d");
-        redis.async().hset(Keys.message(delivered), "status", "delivered").toCompletableFuture().join();
-        long gone = accept(app, "d");
-        redis.async().del(Keys.message(gone)).toCompletableFuture().join();
-
-        assertEquals(List.of(), queue.claim(NOW + DELAY, LEASE, 10, 5).join());
+        Set<Long> accepted = new HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            accepted.add(accept(app, "d"));
+        }
+        Set<Long> claimed = new HashSet<>();
+        queue.claim(NOW + DELAY, LEASE, 10, 5).join().forEach(c -> claimed.add(c.msgId()));
+        assertEquals(accepted, claimed);
+        for (long id : accepted) {
+            queue.drop(id).join();
+            assertNull(redis.async().hget(Keys.redeliveryTries(Keys.redeliveryShard(id)), Long.toString(id))
+                    .toCompletableFuture().join());
+        }
         assertEquals(0L, queue.size().join());
     }
 

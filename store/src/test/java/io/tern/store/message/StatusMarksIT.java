@@ -1,6 +1,6 @@
 package io.tern.store.message;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
@@ -28,7 +28,7 @@ class StatusMarksIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         messages = new MessageRepository(redis, new QueuePolicy(1000, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
     }
 
@@ -37,8 +37,7 @@ class StatusMarksIT {
         redis.close();
     }
 
-    private static List<Long> accepted(int n) {
-        String app = "app-" + UUID.randomUUID();
+    private static List<Long> accepted(String app, int n) {
         long now = System.currentTimeMillis();
         new RouteRepository(redis).put(app, "d", new Route("b1", "e1"), now).join();
         redis.async().set(Keys.device(app, "d"), "1").toCompletableFuture().join();
@@ -53,11 +52,12 @@ class StatusMarksIT {
 
     @Test
     void aBurstOfMarksTakesFewRedisCallsAndEachIsRecordedBeforeItsFutureCompletes() {
-        List<Long> msgs = accepted(500);
+        String app = "app-" + UUID.randomUUID();
+        List<Long> msgs = accepted(app, 500);
         StatusMarks marks = new StatusMarks(messages, 64, System::currentTimeMillis);
         List<CompletableFuture<MessageStatus>> seen = new ArrayList<>();
         for (long id : msgs) {
-            seen.add(marks.mark(id, MessageStatus.SENT).thenCompose(x -> messages.find(id)).thenApply(m -> m.status()));
+            seen.add(marks.mark(app, "d", id, MessageStatus.SENT).thenCompose(x -> messages.find(id)).thenApply(m -> m.status()));
         }
         for (CompletableFuture<MessageStatus> s : seen) {
             assertEquals(MessageStatus.SENT, s.join());
@@ -69,9 +69,10 @@ class StatusMarksIT {
 
     @Test
     void aLoneMarkGoesAtOnce() {
-        long id = accepted(1).get(0);
+        String app = "app-" + UUID.randomUUID();
+        long id = accepted(app, 1).get(0);
         StatusMarks marks = new StatusMarks(messages, 64, System::currentTimeMillis);
-        marks.mark(id, MessageStatus.OFFLINE).join();
+        marks.mark(app, "d", id, MessageStatus.OFFLINE).join();
         assertEquals(1, marks.batchesSent());
         assertEquals(MessageStatus.OFFLINE, messages.find(id).join().status());
     }

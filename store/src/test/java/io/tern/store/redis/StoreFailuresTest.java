@@ -24,6 +24,16 @@ class StoreFailuresTest {
     }
 
     @Test
+    void aClusterFailingOverOrAWriteNotOnItsReplicaIsRetriedLikeAnOutage() {
+        assertTrue(StoreFailures.isUnavailable(new CompletionException(
+                new RedisCommandExecutionException("CLUSTERDOWN The cluster is down"))));
+        assertTrue(StoreFailures.isUnavailable(new RedisCommandExecutionException("TRYAGAIN Multiple keys request during rehashing")));
+        assertTrue(StoreFailures.isUnavailable(new CompletionException(new NotReplicatedException("only 0 of 1 replicas"))));
+        assertFalse(StoreFailures.isUnavailable(new RedisCommandExecutionException(
+                "CROSSSLOT Keys in request don't hash to the same slot")), "a key schema bug, not an outage");
+    }
+
+    @Test
     void anErrorReplyOrABugIsNotAnOutage() {
         assertFalse(StoreFailures.isUnavailable(new RedisCommandExecutionException("ERR wrong number of arguments")));
         assertFalse(StoreFailures.isUnavailable(new CompletionException(new IllegalStateException("bad state"))));

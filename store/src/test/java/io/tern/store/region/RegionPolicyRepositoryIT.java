@@ -1,6 +1,6 @@
 package io.tern.store.region;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.store.Keys;
 import io.tern.store.lease.LeaderLease;
 import io.tern.store.redis.RedisStore;
@@ -37,7 +37,7 @@ class RegionPolicyRepositoryIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri() + "/" + DB, Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(DB), Duration.ofSeconds(2));
     }
 
     @AfterAll

@@ -1,6 +1,6 @@
 package io.tern.store.route;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
@@ -29,7 +29,7 @@ class RouteRestoreIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
     }
 
@@ -76,7 +76,9 @@ class RouteRestoreIT {
         try (SessionEvictions listening = new SessionEvictions(redis)) {
             listening.subscribe(broker, got::add);
             String reg = "reg\nwith|odd\"chars";
-            assertEquals(1L, new SessionEvictions(redis).publish("app", reg, new Route(broker, "e7")).join());
+            // PUBLISH counts the subscribers of the node that took it: on a cluster the subscriber may sit on another.
+            long counted = new SessionEvictions(redis).publish("app", reg, new Route(broker, "e7")).join();
+            assertTrue(counted <= 1, "one subscriber at most, counted " + counted);
             SessionEvictions.Eviction e = got.poll(10, TimeUnit.SECONDS);
             assertNotNull(e, "no eviction received");
             assertEquals(new SessionEvictions.Eviction("app", reg, "e7"), e);

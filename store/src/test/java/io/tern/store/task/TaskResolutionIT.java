@@ -1,6 +1,6 @@
 package io.tern.store.task;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.message.QueuePolicy;
@@ -27,7 +27,7 @@ class TaskResolutionIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(5));
+        redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(5));
         tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)));
     }
 

@@ -1,6 +1,6 @@
 package io.tern.store.throttle;
 
-import io.tern.devstack.SharedInfra;
+import io.tern.store.TestRedis;
 import io.tern.store.Keys;
 import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +22,7 @@ class PermitUsageRepositoryIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(SharedInfra.redis().uri() + "/" + DB, Duration.ofSeconds(2));
+        redis = RedisStore.connect(TestRedis.uri(DB), Duration.ofSeconds(2));
         redis.async().flushdb().toCompletableFuture().join();
     }
 
