@@ -4,7 +4,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
-import io.tern.store.task.TaskCounter;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class DeviceQueues {
     private static final LuaScript EVICT = LuaScript.load("queue-evict");
-    // KEYS: 1 task hash. ARGV: 1 counter field. Never creates a task hash (it would have no TTL).
+    // KEYS: 1 task hash. Never creates a task hash (it would have no TTL). The counter is named as the scripts
+    // name task counters (task.TaskCounter.EXPIRED's field): the task package builds on this one, not back.
     private static final LuaScript COUNT = LuaScript.of("if redis.call('EXISTS', KEYS[1]) == 1 then "
-            + "return redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end return 0");
+            + "return redis.call('HINCRBY', KEYS[1], 'n:expired', 1) end return 0");
 
     private DeviceQueues() {
     }
@@ -45,8 +45,7 @@ public final class DeviceQueues {
         var async = redis.async();
         List<CompletableFuture<Object>> all = new ArrayList<>(taskIds.size());
         for (long id : taskIds) {
-            all.add(COUNT.run(async, ScriptOutputType.INTEGER, new String[]{Keys.task(id)},
-                    TaskCounter.EXPIRED.field()));
+            all.add(COUNT.run(async, ScriptOutputType.INTEGER, new String[]{Keys.task(id)}));
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
