@@ -82,7 +82,8 @@ class ChartTest {
         return Stream.of(
                 Arguments.of("default values", null, Map.of()),
                 Arguments.of("default values, chart-made Secret", null, CREATED_SECRETS),
-                Arguments.of("three regions", Chart.THREE_REGIONS, Map.of()));
+                Arguments.of("three regions", Chart.THREE_REGIONS, Map.of()),
+                Arguments.of("a Redis Cluster", null, Map.of("redis.uri", "redis-cluster://r1:6379,r2:6379,r3:6379")));
     }
 
     @Test

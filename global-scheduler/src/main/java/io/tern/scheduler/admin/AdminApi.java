@@ -3,6 +3,7 @@ package io.tern.scheduler.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.BearerGuard;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
@@ -23,7 +24,6 @@ import io.tern.store.registry.BrokerSnapshot;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class AdminApi {
     private static final int MAX_REASON_CHARS = 500;
     private static final int DEFAULT_HISTORY = 50;
 
-    private final byte[] token;
+    private final BearerGuard guard;
     private final RegionPolicyRepository repository;
     private final Supplier<BrokerSnapshot> brokers;
     private final Supplier<Map<String, MoveFigures>> figures;
@@ -83,7 +83,7 @@ public final class AdminApi {
     public AdminApi(byte[] sreToken, RegionPolicyRepository repository, Supplier<BrokerSnapshot> brokers,
                     Supplier<Map<String, MoveFigures>> figures, RegionCommands commands, List<String> configuredRegions,
                     int defaultRate, int historyMax, Clock clock) {
-        this.token = sreToken.clone();
+        this.guard = new BearerGuard(new String(sreToken, StandardCharsets.UTF_8));
         this.repository = repository;
         this.brokers = brokers;
         this.figures = figures;
@@ -109,11 +109,7 @@ public final class AdminApi {
 
     /** The handler behind the SRE token check (constant time), else 401; for every admin route (also the console's). */
     public Route.Handler guarded(Route.Handler handler) {
-        return req -> {
-            if (!authorized(req.header("Authorization"))) {
-                return CompletableFuture.failedFuture(
-                        ApiException.unauthorized("Authorization: Bearer <SRE token> missing or wrong"));
-            }
+        return guard.guard(req -> {
             CompletableFuture<HttpResponse> f;
             try {
                 f = handler.handle(req);
@@ -130,15 +126,7 @@ public final class AdminApi {
                 }
                 throw err instanceof CompletionException ce ? ce : new CompletionException(err);
             });
-        };
-    }
-
-    private boolean authorized(String header) {
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token);
+        });
     }
 
     static ApiException toApi(RefusedException r) {

@@ -10,6 +10,7 @@ import io.tern.logic.limits.AppLimits;
 import io.tern.logic.limits.LimitsConfig;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.BearerGuard;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
@@ -65,7 +66,7 @@ public final class AdminApi {
     private static final int WRITE_ATTEMPTS = 3;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final SreToken token;
+    private final BearerGuard guard;
     private final AppDirectory apps;
     private final AppRegistry registry;
     private final AppLimits limits;
@@ -75,7 +76,7 @@ public final class AdminApi {
 
     public AdminApi(SreToken token, AppDirectory apps, AppRegistry registry, AppLimits limits, TaskRepository tasks,
                     GroupPushService groups, LongSupplier clock) {
-        this.token = token;
+        this.guard = new BearerGuard(token.value());
         this.apps = apps;
         this.registry = registry;
         this.limits = limits;
@@ -98,17 +99,7 @@ public final class AdminApi {
     }
 
     private Route.Handler guarded(Route.Handler handler) {
-        return req -> {
-            if (!token.authorizes(req.header("Authorization"))) {
-                return CompletableFuture.failedFuture(
-                        ApiException.unauthorized("Authorization: Bearer <SRE token> missing or wrong"));
-            }
-            try {
-                return handler.handle(req);
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            }
-        };
+        return guard.guard(handler);
     }
 
     // ---- apps

@@ -7,6 +7,7 @@ import io.tern.ratecontrol.decision.ThrottleController;
 import io.tern.ratecontrol.load.PlatformLoad;
 import io.tern.ratecontrol.load.RegionLoad;
 import io.tern.runtime.http.ApiException;
+import io.tern.runtime.http.BearerGuard;
 import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
@@ -18,7 +19,6 @@ import io.tern.store.throttle.ThrottleState;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,7 +57,7 @@ public final class AdminApi {
         String leaderId();
     }
 
-    private final byte[] token;
+    private final BearerGuard guard;
     private final DirectiveRepository directives;
     private final View view;
     private final ThrottleController controller;
@@ -69,7 +69,7 @@ public final class AdminApi {
 
     public AdminApi(byte[] sreToken, DirectiveRepository directives, View view, ThrottleController controller,
                     double throttleAt, long maxPermit, int historyMax, Clock clock, Counter sreChanges) {
-        this.token = sreToken.clone();
+        this.guard = new BearerGuard(new String(sreToken, StandardCharsets.UTF_8));
         this.directives = directives;
         this.view = view;
         this.controller = controller;
@@ -92,25 +92,7 @@ public final class AdminApi {
 
     /** The handler behind the SRE token check (constant time), else 401; for every admin route (also the scale routes). */
     public Route.Handler guarded(Route.Handler handler) {
-        return req -> {
-            if (!authorized(req.header("Authorization"))) {
-                return CompletableFuture.failedFuture(
-                        ApiException.unauthorized("Authorization: Bearer <SRE token> missing or wrong"));
-            }
-            try {
-                return handler.handle(req);
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            }
-        };
-    }
-
-    private boolean authorized(String header) {
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token);
+        return guard.guard(handler);
     }
 
     // ---- reads
