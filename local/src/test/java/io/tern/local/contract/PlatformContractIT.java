@@ -70,7 +70,10 @@ class PlatformContractIT {
             // Tag membership lives in Redis only: refused during a Redis outage.
             "POST /v1/tags/{tag}/devices 503",
             // A role with a check DOWN (its Redis or Kafka gone): the outage ITs stop those.
-            "GET /health 503");
+            "GET /health 503",
+            // The rate controller down while the global scheduler proxies these for the console.
+            "GET /v1/throttle 502",
+            "GET /v1/scale 502");
 
     private static final int MAX_LIST_BODY = 16 * 1024;
     @TempDir
@@ -429,8 +432,101 @@ class PlatformContractIT {
         });
     }
 
+    // ---- the logic node's SRE admin API
+
     @Test
     @Order(9)
+    void appsTheirSecretsLimitsAndAnyAppsTasksAnswerAsDocumented() {
+        String tooLong = "a".repeat(65);
+        spec.expect(sre(logic, "GET", "/v1/admin/apps", "/v1/admin/apps", null), 200);
+        Http.Answer created = sre(logic, "POST", "/v1/admin/apps", "/v1/admin/apps",
+                "{\"appId\":\"contract-app\",\"dailyQuota\":50}");
+        spec.expect(created, 201);
+        assertEquals(50, json(created).path("limits").path("dailyQuota").asLong(), created.toString());
+        expectError(sre(logic, "POST", "/v1/admin/apps", "/v1/admin/apps", "{\"appId\":\"contract app\"}"),
+                400, "invalid_field", "appId");
+        expectError(sre(logic, "POST", "/v1/admin/apps", "/v1/admin/apps", "{\"appId\":\"demo\"}"),
+                409, "app_exists", "appId");
+
+        String app = "/v1/admin/apps/{appId}";
+        spec.expect(sre(logic, "GET", app, "/v1/admin/apps/contract-app", null), 200);
+        expectError(sre(logic, "GET", app, "/v1/admin/apps/" + tooLong, null), 400, "invalid_field", "appId");
+        expectError(sre(logic, "GET", app, "/v1/admin/apps/no-such-app", null), 404, "unknown_app", "appId");
+
+        String rotate = "/v1/admin/apps/{appId}/rotate-secret";
+        Http.Answer rotated = sre(logic, "POST", rotate, "/v1/admin/apps/contract-app/rotate-secret", "{}");
+        spec.expect(rotated, 200);
+        assertTrue(!json(rotated).get("appSecret").asText().equals(json(created).get("appSecret").asText()), rotated.toString());
+        expectError(sre(logic, "POST", rotate, "/v1/admin/apps/demo/rotate-secret", "{}"), 409, "configured_app", "appId");
+        expectError(sre(logic, "POST", rotate, "/v1/admin/apps/no-such-app/rotate-secret", "{}"), 404, "unknown_app", "appId");
+        expectError(sre(logic, "POST", rotate, "/v1/admin/apps/" + tooLong + "/rotate-secret", "{}"),
+                400, "invalid_field", "appId");
+
+        String limits = "/v1/admin/apps/{appId}/limits";
+        spec.expect(sre(logic, "GET", limits, "/v1/admin/apps/limited/limits", null), 200);
+        expectError(sre(logic, "GET", limits, "/v1/admin/apps/no-such-app/limits", null), 404, "unknown_app", "appId");
+        expectError(sre(logic, "GET", limits, "/v1/admin/apps/" + tooLong + "/limits", null), 400, "invalid_field", "appId");
+        Http.Answer set = sre(logic, "PUT", limits, "/v1/admin/apps/contract-app/limits", "{\"rate\":7}");
+        spec.expect(set, 200);
+        assertEquals(50, json(set).path("dailyQuota").asLong(), "the quota not given is kept: " + set);
+        expectError(sre(logic, "PUT", limits, "/v1/admin/apps/contract-app/limits", "{}"), 400, "invalid_field", "rate");
+        expectError(sre(logic, "PUT", limits, "/v1/admin/apps/contract-app/limits", "{\"dailyQuota\":0}"),
+                400, "invalid_field", "dailyQuota");
+        expectError(sre(logic, "PUT", limits, "/v1/admin/apps/no-such-app/limits", "{\"rate\":7}"),
+                404, "unknown_app", "appId");
+
+        String taskId = createTask();
+        String task = "/v1/admin/tasks/{taskId}";
+        Http.Answer shown = sre(logic, "GET", task, "/v1/admin/tasks/" + taskId, null);
+        spec.expect(shown, 200);
+        assertEquals("demo", json(shown).path("appId").asText(), shown.toString());
+        expectError(sre(logic, "GET", task, "/v1/admin/tasks/x", null), 400, "invalid_field", "taskId");
+        expectError(sre(logic, "GET", task, "/v1/admin/tasks/99999", null), 404, "unknown_task", "taskId");
+        String recall = "/v1/admin/tasks/{taskId}/recall";
+        spec.expect(sre(logic, "POST", recall, "/v1/admin/tasks/" + taskId + "/recall", "{}"), 200);
+        expectError(sre(logic, "POST", recall, "/v1/admin/tasks/0/recall", "{}"), 400, "invalid_field", "taskId");
+        expectError(sre(logic, "POST", recall, "/v1/admin/tasks/99999/recall", "{}"), 404, "unknown_task", "taskId");
+
+        List<String[]> calls = List.of(
+                new String[]{"GET", "/v1/admin/apps", "/v1/admin/apps"},
+                new String[]{"POST", "/v1/admin/apps", "/v1/admin/apps"},
+                new String[]{"GET", app, "/v1/admin/apps/demo"},
+                new String[]{"POST", rotate, "/v1/admin/apps/contract-app/rotate-secret"},
+                new String[]{"GET", limits, "/v1/admin/apps/demo/limits"},
+                new String[]{"PUT", limits, "/v1/admin/apps/demo/limits"},
+                new String[]{"GET", task, "/v1/admin/tasks/" + taskId},
+                new String[]{"POST", recall, "/v1/admin/tasks/" + taskId + "/recall"});
+        for (String[] c : calls) {
+            expectError(call(logic, c[0], c[1], c[2], Map.of("Authorization", "Bearer not-the-sre-token"),
+                    c[0].equals("GET") ? null : "{\"appId\":\"sneaky\",\"rate\":1}"), 401, "unauthorized", null);
+        }
+    }
+
+    // ---- the global scheduler's overview for the console
+
+    @Test
+    @Order(10)
+    void consoleOverviewAnswersAsDocumented() {
+        Http.Answer brokers = sre(scheduler, "GET", "/v1/brokers", "/v1/brokers", null);
+        spec.expect(brokers, 200);
+        assertTrue(json(brokers).get("brokers").size() > 0, brokers.toString());
+        Http.Answer tasks = sre(scheduler, "GET", "/v1/tasks", "/v1/tasks?limit=2", null);
+        spec.expect(tasks, 200);
+        assertEquals(2, json(tasks).get("tasks").size(), "earlier tests created more tasks: " + tasks);
+        expectError(sre(scheduler, "GET", "/v1/tasks", "/v1/tasks?limit=0", null), 400, "invalid_field", "limit");
+        // The controller's own answers, through the scheduler with the caller's token.
+        spec.expect(sre(scheduler, "GET", "/v1/throttle", "/v1/throttle", null), 200);
+        spec.expect(sre(scheduler, "GET", "/v1/scale", "/v1/scale", null), 200);
+        for (String path : List.of("/v1/brokers", "/v1/tasks", "/v1/throttle", "/v1/scale")) {
+            expectError(call(scheduler, "GET", path, path, Map.of(), null), 401, "unauthorized", null);
+        }
+        Http.Answer console = call(scheduler, "GET", "/console", "/console", Map.of(), null);
+        spec.expect(console, 200);
+        assertTrue(console.body().contains("<html"), "the console page: " + console);
+    }
+
+    @Test
+    @Order(11)
     void everyAdminCallWithoutTheSreTokenIsRefused() {
         List<String[]> calls = List.of(
                 new String[]{"scheduler", "GET", "/v1/regions/{name}/move", "/v1/regions/north/move"},
@@ -453,7 +549,7 @@ class PlatformContractIT {
     // ---- every role
 
     @Test
-    @Order(10)
+    @Order(12)
     void everyRoleAnswersHealthMetricsAndUnknownPaths() {
         for (InetSocketAddress role : roles().values()) {
             spec.expect(call(role, "GET", "/health", "/health", Map.of(), null), 200);
@@ -469,7 +565,7 @@ class PlatformContractIT {
     }
 
     @Test
-    @Order(11)
+    @Order(13)
     void everyDocumentedAnswerIsProvokedOrSaidWhyNot() {
         Set<String> missing = new TreeSet<>(spec.documented());
         missing.removeAll(spec.seen());
@@ -483,7 +579,7 @@ class PlatformContractIT {
     // ---- dashboards
 
     @Test
-    @Order(12)
+    @Order(14)
     void everyDashboardQueriesOnlyExportedMetricsThroughTheTemplatedDatasource() throws Exception {
         Map<String, Map<String, Set<String>>> exported = new LinkedHashMap<>();
         roles().forEach((role, address) ->
