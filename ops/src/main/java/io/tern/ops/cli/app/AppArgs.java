@@ -2,6 +2,7 @@ package io.tern.ops.cli.app;
 
 import io.tern.ops.cli.admin.Flags;
 import io.tern.ops.cli.admin.UsageException;
+import io.tern.ops.cli.admin.Verb;
 
 import java.net.URI;
 import java.util.List;
@@ -29,7 +30,7 @@ public record AppArgs(Action action, String appId, String appKey, Integer rate, 
     static final long MAX_RATE = 1_000_000;
     static final long MAX_DAILY_QUOTA = 1_000_000_000_000L;
 
-    public enum Action {
+    public enum Action implements Verb {
         LIST("list", false, Set.of("--logic")),
         SHOW("show", true, Set.of("--logic")),
         CREATE("create", true, Set.of("--logic", "--key", "--rate", "--daily-quota")),
@@ -46,13 +47,9 @@ public record AppArgs(Action action, String appId, String appKey, Integer rate, 
             this.flags = flags;
         }
 
-        static Action of(String word) throws UsageException {
-            for (Action a : values()) {
-                if (a.word.equals(word)) {
-                    return a;
-                }
-            }
-            throw new UsageException("unknown app command '" + word + "' (list, show, create, rotate-secret, limits)");
+        @Override
+        public String word() {
+            return word;
         }
     }
 
@@ -63,10 +60,7 @@ public record AppArgs(Action action, String appId, String appKey, Integer rate, 
 
     /** @param args what follows {@code ternctl app} */
     public static AppArgs parse(List<String> args, Map<String, String> env) throws UsageException {
-        if (args.isEmpty()) {
-            throw new UsageException("missing app command (list, show, create, rotate-secret, limits)");
-        }
-        Action action = Action.of(args.get(0));
+        Action action = Verb.first("app", Action.values(), args);
         String command = "app " + action.word;
         Flags f = Flags.parse(command, args.subList(1, args.size()), action.flags);
         List<String> rest = f.positionals();

@@ -1,6 +1,7 @@
 package io.tern.ops.cli.region;
 
 import io.tern.ops.cli.admin.UsageException;
+import io.tern.ops.cli.admin.Verb;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
 
@@ -42,7 +43,7 @@ public record RegionArgs(Action action, String region, String to, Integer ratePe
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Set<String> COMMON = Set.of("--scheduler", "--token", "--output");
 
-    public enum Action {
+    public enum Action implements Verb {
         LIST("list", 0, Set.of()),
         FAILOVER("failover", 1, Set.of("--to", "--rate", "--reason", "--if-match")),
         FAILBACK("failback", 1, Set.of("--rate", "--reason", "--if-match")),
@@ -59,13 +60,9 @@ public record RegionArgs(Action action, String region, String to, Integer ratePe
             this.flags = flags;
         }
 
-        static Action of(String word) throws UsageException {
-            for (Action a : values()) {
-                if (a.word.equals(word)) {
-                    return a;
-                }
-            }
-            throw new UsageException("unknown region command '" + word + "' (list, failover, failback, watch, history)");
+        @Override
+        public String word() {
+            return word;
         }
     }
 
@@ -74,10 +71,7 @@ public record RegionArgs(Action action, String region, String to, Integer ratePe
      * @param env  the environment ({@value #SCHEDULER_ENV}, {@value #TOKEN_ENV})
      */
     public static RegionArgs parse(List<String> args, Map<String, String> env) throws UsageException {
-        if (args.isEmpty()) {
-            throw new UsageException("missing region command (list, failover, failback, watch, history)");
-        }
-        Action action = Action.of(args.get(0));
+        Action action = Verb.first("region", Action.values(), args);
         Map<String, String> flags = new HashMap<>();
         List<String> positionals = new ArrayList<>();
         for (int i = 1; i < args.size(); i++) {

@@ -2,6 +2,7 @@ package io.tern.ops.cli.scale;
 
 import io.tern.ops.cli.admin.Flags;
 import io.tern.ops.cli.admin.UsageException;
+import io.tern.ops.cli.admin.Verb;
 import io.tern.ops.cli.throttle.ThrottleArgs;
 
 import java.net.URI;
@@ -26,7 +27,7 @@ public record ScaleArgs(Action action, Instant at, Integer replicas, Duration le
     /** Far more than any partition count: a typo is refused before sending. */
     public static final int MAX_REPLICAS = 10_000;
 
-    public enum Action {
+    public enum Action implements Verb {
         STATUS("status", Set.of("--controller")),
         SCHEDULE("schedule", Set.of("--controller", "--at", "--replicas", "--for", "--reason"));
 
@@ -38,22 +39,15 @@ public record ScaleArgs(Action action, Instant at, Integer replicas, Duration le
             this.flags = flags;
         }
 
-        static Action of(String word) throws UsageException {
-            for (Action a : values()) {
-                if (a.word.equals(word)) {
-                    return a;
-                }
-            }
-            throw new UsageException("unknown scale command '" + word + "' (status, schedule)");
+        @Override
+        public String word() {
+            return word;
         }
     }
 
     /** @param args what follows {@code ternctl scale} */
     public static ScaleArgs parse(List<String> args, Map<String, String> env) throws UsageException {
-        if (args.isEmpty()) {
-            throw new UsageException("missing scale command (status, schedule)");
-        }
-        Action action = Action.of(args.get(0));
+        Action action = Verb.first("scale", Action.values(), args);
         Flags f = Flags.parse("scale " + action.word, args.subList(1, args.size()), action.flags);
         if (!f.positionals().isEmpty()) {
             throw new UsageException("scale " + action.word + " takes no arguments, got " + f.positionals());

@@ -2,6 +2,7 @@ package io.tern.ops.cli.task;
 
 import io.tern.ops.cli.admin.Flags;
 import io.tern.ops.cli.admin.UsageException;
+import io.tern.ops.cli.admin.Verb;
 import io.tern.ops.cli.app.AppArgs;
 
 import java.net.URI;
@@ -20,7 +21,7 @@ import java.util.Set;
 public record TaskArgs(Action action, long taskId, Duration timeout, URI logic, String token, boolean json) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
-    public enum Action {
+    public enum Action implements Verb {
         SHOW("show", Set.of("--logic")),
         WATCH("watch", Set.of("--logic", "--timeout")),
         RECALL("recall", Set.of("--logic"));
@@ -33,22 +34,15 @@ public record TaskArgs(Action action, long taskId, Duration timeout, URI logic, 
             this.flags = flags;
         }
 
-        static Action of(String word) throws UsageException {
-            for (Action a : values()) {
-                if (a.word.equals(word)) {
-                    return a;
-                }
-            }
-            throw new UsageException("unknown task command '" + word + "' (show, watch, recall)");
+        @Override
+        public String word() {
+            return word;
         }
     }
 
     /** @param args what follows {@code ternctl task} */
     public static TaskArgs parse(List<String> args, Map<String, String> env) throws UsageException {
-        if (args.isEmpty()) {
-            throw new UsageException("missing task command (show, watch, recall)");
-        }
-        Action action = Action.of(args.get(0));
+        Action action = Verb.first("task", Action.values(), args);
         String command = "task " + action.word;
         Flags f = Flags.parse(command, args.subList(1, args.size()), action.flags);
         if (f.positionals().size() != 1) {

@@ -2,6 +2,7 @@ package io.tern.ops.cli.throttle;
 
 import io.tern.ops.cli.admin.Flags;
 import io.tern.ops.cli.admin.UsageException;
+import io.tern.ops.cli.admin.Verb;
 
 import java.net.URI;
 import java.util.List;
@@ -24,7 +25,7 @@ public record ThrottleArgs(Action action, Long ratePerSecond, String reason, URI
     /** The directive's own bound (store ThrottleDirective.MAX_PERMIT is 10^9): a typo is refused before sending. */
     public static final long MAX_RATE = 1_000_000_000L;
 
-    public enum Action {
+    public enum Action implements Verb {
         STATUS("status", Set.of("--controller")),
         SET("set", Set.of("--controller", "--rate", "--reason")),
         RELEASE("release", Set.of("--controller"));
@@ -37,22 +38,15 @@ public record ThrottleArgs(Action action, Long ratePerSecond, String reason, URI
             this.flags = flags;
         }
 
-        static Action of(String word) throws UsageException {
-            for (Action a : values()) {
-                if (a.word.equals(word)) {
-                    return a;
-                }
-            }
-            throw new UsageException("unknown throttle command '" + word + "' (status, set, release)");
+        @Override
+        public String word() {
+            return word;
         }
     }
 
     /** @param args what follows {@code ternctl throttle} */
     public static ThrottleArgs parse(List<String> args, Map<String, String> env) throws UsageException {
-        if (args.isEmpty()) {
-            throw new UsageException("missing throttle command (status, set, release)");
-        }
-        Action action = Action.of(args.get(0));
+        Action action = Verb.first("throttle", Action.values(), args);
         Flags f = Flags.parse("throttle " + action.word, args.subList(1, args.size()), action.flags);
         if (!f.positionals().isEmpty()) {
             throw new UsageException("throttle " + action.word + " takes no arguments, got " + f.positionals());
