@@ -1,5 +1,6 @@
 package io.tern.broker.config;
 
+import io.tern.store.redis.RedisStore;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.config.ConfigException;
@@ -147,7 +148,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
 
         public StorageOutage {
             requireBetween("broker.redis-outage-after", redisOutageAfter, Duration.ofMillis(100), Duration.ofMinutes(1));
-            ConfigException.require(diskKvUri != null && (diskKvUri.isEmpty() || REDIS_SCHEMES.contains(scheme(diskKvUri))),
+            ConfigException.require(diskKvUri != null && (diskKvUri.isEmpty() || RedisStore.isRedisUri(diskKvUri)),
                     "broker.disk-kv-uri must be empty or a redis:// URI, got '" + redactUri(diskKvUri) + "'");
             requireBetween("broker.disk-kv-timeout", diskKvTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
             ConfigException.require(routeQueueCapacity >= 1 && routeQueueCapacity <= 10_000_000,
@@ -251,7 +252,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and routes ("brokerId|epoch"). */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     /**
      * Where each listener binds, and what the registry advertises: what dispatchers hand to
@@ -546,7 +546,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         }
         ConfigException.require(ioThreads >= 0 && ioThreads <= 256,
                 "broker.io-threads must be between 0 (one per core) and 256, got " + ioThreads);
-        ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
+        ConfigException.require(RedisStore.isRedisUri(redisUri),
                 "broker.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redactUri(redisUri) + "'");
         requireBetween("broker.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
         ConfigException.require(kafkaBootstrap != null && !kafkaBootstrap.isBlank(),
@@ -703,14 +703,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     private static void requireBetween(String key, Duration d, Duration min, Duration max) {
         ConfigException.require(d != null && d.compareTo(min) >= 0 && d.compareTo(max) <= 0,
                 key + " must be between " + min + " and " + max + ", got " + d);
-    }
-
-    private static String scheme(String uri) {
-        try {
-            return URI.create(uri).getScheme();
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     /** A Redis URI may carry a password as user info. */

@@ -1,5 +1,6 @@
 package io.tern.dispatcher.config;
 
+import io.tern.store.redis.RedisStore;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.http.HttpLimits;
@@ -10,7 +11,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -71,13 +71,12 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     public DispatcherConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches(),
                 "dispatcher.id must match " + NAME + ", got '" + id + "'");
         ConfigException.require(http != null, "dispatcher.host/port must be set");
-        ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
+        ConfigException.require(RedisStore.isRedisUri(redisUri),
                 "dispatcher.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redisUri + "'");
         ConfigException.require(redisTimeout != null && between(redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1)),
                 "dispatcher.redis-timeout must be between 10ms and 1m, got " + redisTimeout);
@@ -155,15 +154,6 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
 
     private static boolean between(Duration d, Duration min, Duration max) {
         return d.compareTo(min) >= 0 && d.compareTo(max) <= 0;
-    }
-
-    private static String scheme(String uri) {
-        try {
-            String scheme = URI.create(uri).getScheme();
-            return scheme == null ? "" : scheme;
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
     }
 
     /** Never prints the secret, whatever characters it holds (Settings.describe redacts by pattern). */

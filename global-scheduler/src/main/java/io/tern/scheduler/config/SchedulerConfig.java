@@ -1,5 +1,6 @@
 package io.tern.scheduler.config;
 
+import io.tern.store.redis.RedisStore;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -77,13 +77,12 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and URLs. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
     public SchedulerConfig {
         ConfigException.require(id != null && NAME.matcher(id).matches() && !id.contains("|"),
                 "scheduler.id must match " + NAME + ", got '" + id + "'");
         ConfigException.require(http != null, "scheduler.host/port must be set");
-        ConfigException.require(redisUri != null && REDIS_SCHEMES.contains(scheme(redisUri)),
+        ConfigException.require(RedisStore.isRedisUri(redisUri),
                 "scheduler.redis-uri must be a redis://, rediss:// or redis-cluster:// URI, got '" + redisUri + "'");
         requireBetween("scheduler.redis-timeout", redisTimeout, Duration.ofMillis(10), Duration.ofMinutes(1));
         requireBetween("scheduler.redis-reconnect-max", redisReconnectMax, Duration.ofMillis(10), Duration.ofSeconds(30));
@@ -222,15 +221,6 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
     private static void requireBetween(String key, Duration d, Duration min, Duration max) {
         ConfigException.require(d != null && d.compareTo(min) >= 0 && d.compareTo(max) <= 0,
                 key + " must be between " + min + " and " + max + ", got " + d);
-    }
-
-    private static String scheme(String uri) {
-        try {
-            String scheme = URI.create(uri).getScheme();
-            return scheme == null ? "" : scheme;
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
     }
 
     /** Never prints the token. */

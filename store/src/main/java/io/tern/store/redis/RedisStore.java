@@ -100,6 +100,22 @@ public final class RedisStore implements AutoCloseable {
         }
     }
 
+    private static final java.util.Set<String> SCHEMES =
+            java.util.Set.of("redis", "rediss", "redis-socket", "redis-sentinel", "redis-cluster", "rediss-cluster");
+
+    /** Whether {@code uri} names a Redis this store connects to: one server, a Sentinel set or a Cluster. */
+    public static boolean isRedisUri(String uri) {
+        if (uri == null) {
+            return false;
+        }
+        try {
+            String scheme = java.net.URI.create(uri).getScheme();
+            return scheme != null && SCHEMES.contains(scheme);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     public static RedisStore connect(String uri, Duration commandTimeout) {
         return connect(uri, commandTimeout, DEFAULT_RECONNECT_MAX);
     }
