@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,6 +29,11 @@ import java.util.function.LongSupplier;
  */
 public final class DirectiveWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DirectiveWatcher.class);
+    /**
+     * The span the reported rate is averaged over: the controller reads it at its own pace, so a rate of the last
+     * tick alone (100 ms at a short poll) would be whatever instant the read happened to catch.
+     */
+    private static final long USAGE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final RedisStore redis;
     private final DirectiveRepository directives;
@@ -35,8 +41,8 @@ public final class DirectiveWatcher implements AutoCloseable {
     private final PermitUsageRepository usage;
     /** Permits granted since start, cumulative: reported as a rate so the controller can tell gated load from the rest. */
     private volatile LongSupplier granted = () -> 0;
-    private long lastGranted;     // on the watcher thread only
-    private long lastGrantedNanos; // on the watcher thread only
+    /** (System.nanoTime(), granted total) of recent ticks, oldest first, within USAGE_WINDOW; watcher thread only. */
+    private final ArrayDeque<long[]> grantedSamples = new ArrayDeque<>();
     private final PermitConfig config;
     private final Duration readTimeout;
     private final String obeyerId;
@@ -247,13 +253,18 @@ public final class DirectiveWatcher implements AutoCloseable {
     private void reportUsage(long now) throws Exception {
         long total = granted.getAsLong();
         long nanos = System.nanoTime();
-        if (lastGrantedNanos != 0 && nanos > lastGrantedNanos) {
-            double perSecond = (total - lastGranted) * 1e9 / (nanos - lastGrantedNanos);
+        // The base is the oldest sample within the window (or the one before, at a poll longer than the window):
+        // at most window / poll + 1 are kept.
+        while (grantedSamples.size() > 1 && nanos - grantedSamples.peekFirst()[0] > USAGE_WINDOW_NANOS) {
+            grantedSamples.removeFirst();
+        }
+        long[] base = grantedSamples.peekFirst();
+        if (base != null && nanos > base[0]) {
+            double perSecond = (total - base[1]) * 1e9 / (nanos - base[0]);
             usage.report(obeyerId, new PermitUsage(Math.max(0, perSecond), now + config.obeyerTtl().toMillis()))
                     .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
         }
-        lastGranted = total;
-        lastGrantedNanos = nanos;
+        grantedSamples.addLast(new long[] {nanos, total});
     }
 
     /** Stops ticking and leaves the obeyers at once, so the others' shares grow without waiting for a TTL. */
