@@ -12,6 +12,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.awaitility.Awaitility.await;
 
 /** What an app server does against the logic node's API, over real HTTP. */
 final class PushApiClient {
@@ -88,6 +91,17 @@ final class PushApiClient {
             throw new IllegalStateException("task " + taskId + ": " + r);
         }
         return r.body();
+    }
+
+    /** The task once its view stayed the same for {@code quiet}: jobs in flight have settled. */
+    JsonNode settledTask(String taskId, Duration quiet) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
+        await().during(quiet).atMost(quiet.multipliedBy(5)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    JsonNode now = task(taskId);
+                    return now.equals(last.getAndSet(now));
+                });
+        return last.get();
     }
 
     Response delete(String path) {

@@ -76,8 +76,7 @@ class TagPushIT {
             var t = api.task(taskId);
             return t.get("targeted").asLong() > 0 && t.get("targeted").asLong() == t.get("delivered").asLong();
         });
-        await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true);
-        var t = api.task(taskId);
+        var t = api.settledTask(taskId, Duration.ofMillis(1500));
         assertEquals(t.get("targeted").asLong(), t.get("delivered").asLong(), "every target delivered");
         return all.stream().filter(id -> devices.receivedBy(id).stream()
                 .anyMatch(m -> Long.toString(m.msgId()).equals(taskId))).collect(Collectors.toSet());

@@ -64,8 +64,7 @@ class TagPushTakeoverIT {
                 return t.get("state").asText().equals("sending") && t.get("targeted").asLong() == ONLINE + OFFLINE
                         && t.get("delivered").asLong() >= ONLINE;
             });
-            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
-            var t = after.task(taskId);
+            var t = after.settledTask(taskId, Duration.ofSeconds(2));
             assertEquals(ONLINE + OFFLINE, t.get("targeted").asLong(), t.toString());
             assertEquals(ONLINE, t.get("delivered").asLong(), "each online device counted once: " + t);
             assertEquals(ONLINE + OFFLINE, t.get("sent").asLong() + t.get("offline").asLong(), t.toString());

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
@@ -154,8 +155,13 @@ class TagResolutionTakeoverIT {
             assertTrue(!ownerA.equals(field(taskId, "owner")) && Long.parseLong(field(taskId, "attempts")) >= 1,
                     "taken over by another node");
             // Jobs in flight settle: counters stop moving.
-            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
-            JsonNode t = call(b, "GET", "/v1/tasks/" + taskId, tokenB, null, 200);
+            AtomicReference<JsonNode> last = new AtomicReference<>();
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        JsonNode now = call(b, "GET", "/v1/tasks/" + taskId, tokenB, null, 200);
+                        return now.equals(last.getAndSet(now));
+                    });
+            JsonNode t = last.get();
             assertEquals(DEVICES, t.get("targeted").asLong(), "every device targeted once: " + t);
             assertEquals(DEVICES, t.get("offline").asLong(), t.toString());
             assertEquals(acked.size(), t.get("delivered").asLong(), "acks counted once: " + t);
