@@ -205,6 +205,7 @@ public final class Charts {
             DefaultTableXYDataset data = new DefaultTableXYDataset();
             Map<String, XYSeries> series = new LinkedHashMap<>();
             groups.fieldNames().forEachRemaining(g -> series.put(g, new XYSeries(g, true, false)));
+            double top = 0;
             for (int i = 0; i < t.size(); i++) {
                 boolean complete = true;
                 for (Iterator<JsonNode> it = groups.elements(); it.hasNext(); ) {
@@ -214,14 +215,28 @@ public final class Charts {
                 if (!complete) {
                     continue;
                 }
+                double total = 0;
                 for (Map.Entry<String, XYSeries> e : series.entrySet()) {
-                    e.getValue().add(t.get(i).asDouble(), groups.get(e.getKey()).get(i).asDouble());
+                    double v = groups.get(e.getKey()).get(i).asDouble();
+                    e.getValue().add(t.get(i).asDouble(), v);
+                    total += v;
                 }
+                top = Math.max(top, total);
             }
             series.values().forEach(data::addSeries);
             if (data.getItemCount() > 0) {
                 JFreeChart c = ChartFactory.createStackedXYAreaChart(title + ": CPU by process group", "seconds",
                         "percent of one core", data, PlotOrientation.VERTICAL, true, false, false);
+                int cores = r.path("timeline").path("cores").asInt();
+                if (cores > 0) {
+                    ValueMarker all = new ValueMarker(100.0 * cores, Color.BLACK, new BasicStroke(1.5f));
+                    all.setLabel("all " + cores + " cores");
+                    all.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+                    all.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+                    c.getXYPlot().addRangeMarker(all);
+                    // A marker does not widen the axis by itself.
+                    c.getXYPlot().getRangeAxis().setRange(0, 1.05 * Math.max(top, 100.0 * cores));
+                }
                 style(c.getXYPlot());
                 return new Chart(c, null);
             }

@@ -148,7 +148,8 @@ public abstract class Scenario implements AutoCloseable {
      */
     protected void finish(Report report) {
         if (sampler != null) {
-            report.json.set("timeline", sampler.stop().toJson());
+            // cores: where the CPU chart marks "all of the machine".
+            report.json.set("timeline", sampler.stop().toJson().put("cores", Runtime.getRuntime().availableProcessors()));
         }
         try {
             Files.createDirectories(o.runDir);

@@ -60,27 +60,16 @@ public final class Sampler implements AutoCloseable {
     }
 
     private synchronized void sample() {
-        long now = System.nanoTime();
-        double dt = (now - lastNanos) / 1e9;
-        lastNanos = now;
-        Map<String, Map<String, Double>> v = new LinkedHashMap<>();
-        long rx = received.getAsLong();
-        if (rx >= 0) {
-            if (lastReceived >= 0) {
-                // Counters that went down were reset (e.g. after the warm-up): count from zero.
-                long delta = rx >= lastReceived ? rx - lastReceived : rx;
-                v.computeIfAbsent("throughput", k -> new LinkedHashMap<>()).put("received", delta / dt);
-            }
-            lastReceived = rx;
-        }
-        long conns = connections.getAsLong();
-        if (conns >= 0) {
-            v.computeIfAbsent("connections", k -> new LinkedHashMap<>()).put("brokers", (double) conns);
-        }
+        // CPU first and timed on its own: the connection count is an HTTP call that may take a while on a
+        // busy machine, and a late clock makes the CPU of that second look higher than it was.
         Map<String, Double> cpu = new LinkedHashMap<>();
         Map<String, Double> rss = new LinkedHashMap<>();
         long ours = 0;
         for (Map.Entry<String, List<Long>> g : groups.get().entrySet()) {
+            if (g.getValue().isEmpty()) {
+                cpu.put(g.getKey(), 0.0); // e.g. no device processes yet: no CPU, and no RSS reading
+                continue;
+            }
             long ticks = 0;
             long rssKiB = 0;
             for (long pid : g.getValue()) {
@@ -90,17 +79,35 @@ public final class Sampler implements AutoCloseable {
                 rssKiB += s.rssKiB();
             }
             ours += ticks;
-            cpu.put(g.getKey(), 100.0 * ticks / ProcStat.TICKS_PER_SECOND / dt);
+            cpu.put(g.getKey(), (double) ticks); // into percent below, once the interval is known
             rss.put(g.getKey(), rssKiB / 1024.0);
         }
         long machine = CpuMeter.machineBusyTicks();
+        long now = System.nanoTime();
+        double dt = (now - lastNanos) / 1e9;
+        lastNanos = now;
+        cpu.replaceAll((group, ticks) -> 100.0 * ticks / ProcStat.TICKS_PER_SECOND / dt);
         if (machine >= 0 && lastMachineTicks >= 0) {
             cpu.put("other", Math.max(0, 100.0 * (machine - lastMachineTicks - ours) / ProcStat.TICKS_PER_SECOND / dt));
         }
         lastMachineTicks = machine;
+        Map<String, Map<String, Double>> v = new LinkedHashMap<>();
         if (!cpu.isEmpty()) {
             v.put("cpuPct", cpu);
             v.put("rssMiB", rss);
+        }
+        long rx = received.getAsLong();
+        if (rx >= 0) {
+            if (lastReceived >= 0) {
+                // Counters that went down were reset (e.g. after the warm-up): count from zero.
+                long delta = rx >= lastReceived ? rx - lastReceived : rx;
+                v.put("throughput", Map.of("received", delta / dt));
+            }
+            lastReceived = rx;
+        }
+        long conns = connections.getAsLong();
+        if (conns >= 0) {
+            v.put("connections", Map.of("brokers", (double) conns));
         }
         timeline.add((now - startNanos) / 1e9, v);
     }
