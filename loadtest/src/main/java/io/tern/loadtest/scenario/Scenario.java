@@ -150,6 +150,9 @@ public abstract class Scenario implements AutoCloseable {
         if (sampler != null) {
             // cores: where the CPU chart marks "all of the machine".
             report.json.set("timeline", sampler.stop().toJson().put("cores", Runtime.getRuntime().availableProcessors()));
+            if (!sampler.failures().isEmpty()) {
+                report.note("timeline: " + sampler.failures());
+            }
         }
         try {
             Files.createDirectories(o.runDir);
@@ -378,6 +381,9 @@ public abstract class Scenario implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (sampler != null) {
+            sampler.close();
         }
         for (DeviceProcesses d : deviceGroups) {
             d.close();

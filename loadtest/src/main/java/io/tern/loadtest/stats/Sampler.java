@@ -33,6 +33,8 @@ public final class Sampler implements AutoCloseable {
     private long lastNanos = startNanos;
     private long lastMachineTicks = CpuMeter.machineBusyTicks();
     private long lastReceived = -1;
+    private volatile long failures;
+    private volatile String lastFailure = "";
 
     /**
      * @param groups      process group → pids (e.g. "clients", "brokers", "platform", "redis")
@@ -55,7 +57,9 @@ public final class Sampler implements AutoCloseable {
         try {
             sample();
         } catch (RuntimeException e) {
-            // A scheduled task that throws is never run again: lose this sample, not the rest.
+            // A scheduled task that throws is never run again: lose this sample (counted), not the rest.
+            failures++;
+            lastFailure = e.toString();
         }
     }
 
@@ -110,6 +114,11 @@ public final class Sampler implements AutoCloseable {
             v.put("connections", Map.of("brokers", (double) conns));
         }
         timeline.add((now - startNanos) / 1e9, v);
+    }
+
+    /** Samples lost to an error, and the last error ("" with none). */
+    public String failures() {
+        return failures == 0 ? "" : failures + " sample(s) lost, the last to " + lastFailure;
     }
 
     /** Stops sampling and returns what was sampled. */
