@@ -2,12 +2,12 @@ package io.tern.loadtest.scenario;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.loadtest.chart.Charts;
 import io.tern.loadtest.platform.BrokerProcess;
 import io.tern.loadtest.platform.Platform;
+import io.tern.loadtest.process.ChildIo;
 import io.tern.loadtest.process.Jcmd;
 import io.tern.loadtest.profile.HotMethods;
-import io.tern.loadtest.chart.Charts;
-import io.tern.loadtest.process.ChildIo;
 import io.tern.loadtest.stats.CpuMeter;
 import io.tern.loadtest.stats.Sampler;
 
@@ -162,7 +162,7 @@ public abstract class Scenario implements AutoCloseable {
             report.note("result " + json + "; charts " + (charts.written().isEmpty() ? "none"
                     : String.join(", ", charts.written().stream().map(p -> p.getFileName().toString()).toList())));
             charts.notes().forEach(n -> report.note("  " + n));
-        } catch (IOException | RuntimeException | LinkageError e) {
+        } catch (IOException | RuntimeException | LinkageError e) { // LinkageError: a JDK without AWT's native parts
             report.note("result.json / charts not written: " + e);
         }
         report.print(out);
