@@ -62,7 +62,7 @@ final class BroadcastScenario extends Scenario {
             j.put("reason", "broadcast API not available: " + why);
             report.row("result", "broadcast API not available", why);
             report.note("No numbers: the logic node in this build has no group-push API (issue 3).");
-            report.print(out);
+            finish(report);
             result = j;
             return NOT_AVAILABLE;
         }
@@ -229,7 +229,7 @@ final class BroadcastScenario extends Scenario {
         report.row("cpu", CpuMeter.describe(runCpu), "clients = device processes");
         report.note("Client and platform share this machine's 2 cores; cpu is percent of one core "
                 + "(platform = this JVM: Kafka, dispatcher, logic node).");
-        report.print(out);
+        finish(report);
         result = j;
         return 0;
     }

@@ -160,7 +160,7 @@ final class BurstScenario extends ClusterScenario {
         report.note(line.toString());
         report.note(String.format("targets: none refused %s, downstream ≤ 90 %% of C %s, lost 0 %s",
                 refused == 0 ? "met" : "MISSED", withinCap ? "met" : "MISSED", d.lost() == 0 ? "met" : "MISSED"));
-        report.print(out);
+        finish(report);
         result = j;
         return refused == 0 && withinCap && d.lost() == 0 && drained >= 0 ? 0 : 1;
     }

@@ -72,7 +72,7 @@ final class ChaosScenario extends ClusterScenario {
             report.row("recovery s", String.format("%.2f", recovery), "worst intended-send → delivery latency");
             report.note(String.format("row: %-10s %,9d %,9d %,5d/0 %,5d %,5d %7.2f", o.kill, accepted, received,
                     fin.path("statusOffline").asLong(), lost, duplicates, recovery));
-            report.print(out);
+            finish(report);
             result = j;
             return lost == 0 ? 0 : 1;
         }

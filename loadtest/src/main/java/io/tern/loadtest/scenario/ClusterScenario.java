@@ -55,6 +55,32 @@ abstract class ClusterScenario extends Scenario {
                         Topics.ALL)
                 .withCompactedTopics(Topics.COMPACTED)
                 .withMaxLifetime(Duration.ofSeconds(maxLifetimeSeconds())).withRoleJvmArgs(roleJvm)), this::say);
+        startSampler();
+    }
+
+    /** Every role its own group (pids read each time: a restarted process is followed). */
+    @Override
+    protected Map<String, List<Long>> sampledGroups() {
+        Map<String, List<Long>> g = new java.util.LinkedHashMap<>();
+        g.put("clients", clientPids());
+        g.put("brokers", cluster.brokers().stream().map(RoleProcess::pid).toList());
+        g.put("logic", cluster.logicNodes().stream().map(RoleProcess::pid).toList());
+        g.put("dispatcher", List.of(cluster.dispatcher().pid()));
+        List<Long> control = new ArrayList<>();
+        cluster.schedulers().forEach(r -> control.add(r.pid()));
+        cluster.rateControllers().forEach(r -> control.add(r.pid()));
+        if (!control.isEmpty()) {
+            g.put("control", control); // global schedulers and rate controllers
+        }
+        g.put("kafka", List.of(cluster.kafka().pid()));
+        g.put("redis", List.of(cluster.redis().pid()));
+        return g;
+    }
+
+    /** Not sampled here: the cluster's brokers are not {@code BrokerProcess}es with a known /metrics reader. */
+    @Override
+    protected long brokerConnectionsNow() {
+        return -1;
     }
 
     /** {@code o.devices} devices in {@code o.clients} processes, homes {@code regions} (empty: the default). */
@@ -105,6 +131,7 @@ abstract class ClusterScenario extends Scenario {
                 maxLifetimeSeconds());
         try {
             gen.await("ready", n -> true, Duration.ofSeconds(60));
+            watchClient(gen.pid());
         } catch (Exception e) {
             gen.close();
             throw e;

@@ -203,7 +203,7 @@ final class HoldScenario extends Scenario {
         report.note("Client and platform share this machine's 2 cores; cpu is percent of one core "
                 + "(clients = device processes; platform = this JVM: Kafka, dispatcher, logic node).");
         report.note("Logs and class histograms: " + o.runDir);
-        report.print(out);
+        finish(report);
         result = j;
         return 0;
     }

@@ -188,7 +188,7 @@ final class RedisOutageScenario extends ClusterScenario {
         report.row("duplicates", Report.count(d.duplicates()), "dropped by the SDK's de-duplication");
         report.note(String.format("targets: none lost %s, throughput during ≥ half of before %s",
                 lost == 0 ? "met" : "MISSED", half ? "met" : "MISSED"));
-        report.print(out);
+        finish(report);
         result = j;
         return lost == 0 && half ? 0 : 1;
     }

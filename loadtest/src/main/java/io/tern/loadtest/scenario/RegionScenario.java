@@ -116,7 +116,7 @@ abstract class RegionScenario extends ClusterScenario {
         report.note(String.format(java.util.Locale.ROOT, "machine: %d cores, load average %.1f at the end; every process "
                 + "of the platform, the devices and the generator run on it", os.getAvailableProcessors(),
                 os.getSystemLoadAverage()));
-        report.print(out);
+        finish(report);
         result = j;
         return met && d.lost() == 0 ? 0 : 1;
     }

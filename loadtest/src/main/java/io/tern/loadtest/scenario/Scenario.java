@@ -2,11 +2,14 @@ package io.tern.loadtest.scenario;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.loadtest.chart.Charts;
 import io.tern.loadtest.platform.BrokerProcess;
 import io.tern.loadtest.platform.Platform;
+import io.tern.loadtest.process.ChildIo;
 import io.tern.loadtest.process.Jcmd;
 import io.tern.loadtest.profile.HotMethods;
 import io.tern.loadtest.stats.CpuMeter;
+import io.tern.loadtest.stats.Sampler;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,6 +20,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What every scenario shares: the platform, device processes, progress lines, CPU accounting per
@@ -30,7 +36,10 @@ public abstract class Scenario implements AutoCloseable {
     protected final PrintStream out;
     private final long t0 = System.nanoTime();
     protected Platform platform;
-    protected final List<DeviceProcesses> deviceGroups = new ArrayList<>();
+    // Read by the sampler's thread too.
+    protected final List<DeviceProcesses> deviceGroups = new CopyOnWriteArrayList<>();
+    private final Set<Long> otherClientPids = ConcurrentHashMap.newKeySet();
+    private Sampler sampler;
     private final List<long[]> profiled = new ArrayList<>();
     private final List<Map<String, Long>> threadsAtStart = new ArrayList<>();
     private long profileStartNanos;
@@ -78,6 +87,85 @@ public abstract class Scenario implements AutoCloseable {
         brokerJvm.addAll(o.brokerJvmArgs());
         platform = Platform.start(new Platform.Options(o.brokers, o.set, brokerJvm, o.runDir,
                 Duration.ofSeconds(maxLifetimeSeconds()), o.tls), this::say);
+        startSampler();
+    }
+
+    /** Samples the run once a second for its charts, from now until {@link #finish}. */
+    protected void startSampler() {
+        sampler = new Sampler(this::sampledGroups, this::receivedSoFar, this::brokerConnectionsNow);
+    }
+
+    /** Process groups for the charts: the load clients, then this scenario's platform processes. */
+    protected Map<String, List<Long>> sampledGroups() {
+        Map<String, List<Long>> g = new LinkedHashMap<>();
+        g.put("clients", clientPids());
+        g.put("brokers", brokerPids());
+        g.put("platform", List.of(ProcessHandle.current().pid()));
+        g.put("redis", List.of(platform.redisPid()));
+        return g;
+    }
+
+    /** Device processes and the single-push generator, if any. */
+    protected List<Long> clientPids() {
+        List<Long> pids = new ArrayList<>();
+        deviceGroups.forEach(d -> pids.addAll(d.pids()));
+        pids.addAll(otherClientPids);
+        return pids;
+    }
+
+    /** Counts {@code pid} (e.g. the single-push generator) as a load client in the charts. */
+    protected void watchClient(long pid) {
+        otherClientPids.add(pid);
+    }
+
+    private long receivedSoFar() {
+        if (deviceGroups.isEmpty()) {
+            return -1;
+        }
+        long n = 0;
+        for (DeviceProcesses d : deviceGroups) {
+            n += d.totals().received();
+        }
+        return n;
+    }
+
+    /** Device connections the brokers hold (their /metrics), -1 when a broker did not answer. */
+    protected long brokerConnectionsNow() {
+        long n = 0;
+        for (BrokerProcess b : platform.brokers()) {
+            int c = b.connections();
+            if (c < 0) {
+                return -1;
+            }
+            n += c;
+        }
+        return n;
+    }
+
+    /**
+     * Ends the run's report: the sampled timeline into its JSON, the JSON into {@code <run dir>/result.json}
+     * and the charts beside it (a chart that cannot be drawn is a note, not a failed run), then prints it.
+     */
+    protected void finish(Report report) {
+        if (sampler != null) {
+            // cores: where the CPU chart marks "all of the machine".
+            report.json.set("timeline", sampler.stop().toJson().put("cores", Runtime.getRuntime().availableProcessors()));
+            if (!sampler.failures().isEmpty()) {
+                report.note("timeline: " + sampler.failures());
+            }
+        }
+        try {
+            Files.createDirectories(o.runDir);
+            Path json = o.runDir.resolve("result.json");
+            Files.writeString(json, ChildIo.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report.json));
+            Charts.Result charts = Charts.write(report.json, o.runDir);
+            report.note("result " + json + "; charts " + (charts.written().isEmpty() ? "none"
+                    : String.join(", ", charts.written().stream().map(p -> p.getFileName().toString()).toList())));
+            charts.notes().forEach(n -> report.note("  " + n));
+        } catch (IOException | RuntimeException | LinkageError e) { // LinkageError: a JDK without AWT's native parts
+            report.note("result.json / charts not written: " + e);
+        }
+        report.print(out);
     }
 
     protected DeviceProcesses startDevices(String name, int devices, int processes) {
@@ -293,6 +381,9 @@ public abstract class Scenario implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (sampler != null) {
+            sampler.close();
         }
         for (DeviceProcesses d : deviceGroups) {
             d.close();

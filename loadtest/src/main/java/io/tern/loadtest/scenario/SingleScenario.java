@@ -52,6 +52,7 @@ final class SingleScenario extends Scenario {
                 maxLifetimeSeconds());
         try {
             api.await("ready", n -> true, Duration.ofSeconds(60));
+            watchClient(api.pid());
             List<Long> clientPids = new ArrayList<>(devices.pids());
             clientPids.add(api.pid());
             CpuMeter cpu = cpuMeter(clientPids);
@@ -137,7 +138,7 @@ final class SingleScenario extends Scenario {
                     "clients = device processes + the generator process");
             report.note("Client and platform share this machine's 2 cores; cpu is percent of one core "
                     + "(platform = this JVM: Kafka, dispatcher, logic node).");
-            report.print(out);
+            finish(report);
             result = j;
             return 0;
         } finally {
@@ -205,7 +206,19 @@ final class SingleScenario extends Scenario {
         n.put("p99", h.percentile(99) / 1000.0);
         n.put("p999", h.percentile(99.9) / 1000.0);
         n.put("max", h.max() / 1000.0);
+        // The distribution for latency.png: [percent, ms] from the min to the max (empty with no samples).
+        com.fasterxml.jackson.databind.node.ArrayNode cdf = n.putArray("cdf");
+        if (h.count() > 0) {
+            cdf.addArray().add(0).add(h.min() / 1000.0);
+            for (double p : CDF_PERCENTS) {
+                cdf.addArray().add(p).add(h.percentile(p) / 1000.0);
+            }
+            cdf.addArray().add(100).add(h.max() / 1000.0);
+        }
     }
+
+    private static final double[] CDF_PERCENTS = {1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97, 98, 99, 99.5, 99.9,
+            99.99};
 
     @Override
     public ObjectNode result() {

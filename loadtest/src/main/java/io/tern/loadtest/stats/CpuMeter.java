@@ -39,7 +39,7 @@ public final class CpuMeter {
     }
 
     /** Busy ticks of all CPUs from the first line of /proc/stat (user, nice, system, irq, softirq, steal), or -1. */
-    static long machineBusyTicks() {
+    public static long machineBusyTicks() {
         try {
             String first = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0);
             String[] f = first.trim().split("\\s+");

@@ -2,6 +2,7 @@ package io.tern.loadtest.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tern.loadtest.process.ChildIo;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -78,6 +79,12 @@ class ScenarioSmokeIT {
         assertEquals(0, r.get("loss").asLong());
         assertEquals(150, r.get("latencyMs").get("count").asLong(), "every receipt has a latency");
         assertEquals(0, r.get("clockNegatives").asLong(), "receipt never before the send time");
+        // Beside the JSON line: the same JSON in the run directory, and the run's charts from it.
+        assertEquals(r.toString(), ChildIo.JSON.readTree(lastRunDir.resolve("result.json").toFile()).toString());
+        assertTrue(r.get("timeline").get("t").size() > 0, "sampled once a second: " + r.get("timeline"));
+        for (String chart : java.util.List.of("throughput.png", "latency.png", "connections-rss.png", "cpu.png")) {
+            assertTrue(Files.size(lastRunDir.resolve(chart)) > 0, chart);
+        }
     }
 
     @Test
