@@ -8,12 +8,14 @@ import io.tern.dispatcher.config.DispatcherConfig;
 import io.tern.dispatcher.http.DispatchHandler;
 import io.tern.dispatcher.http.RegisterHandler;
 import io.tern.dispatcher.identity.DeviceIdentity;
+import io.tern.dispatcher.identity.StoredClientKeys;
 import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.main.StartedResources;
 import io.tern.runtime.tls.ServerTls;
 import io.tern.runtime.metrics.Observability;
+import io.tern.store.app.AppRepository;
 import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.redis.StoreFailures;
@@ -110,7 +112,15 @@ public final class Dispatcher implements AutoCloseable {
             obs.check("region-policy", () -> regions.fresh() || outage.isOutage());
 
             ConnectTokenSigner signer = new ConnectTokenSigner(config.tokenSecret().getBytes(StandardCharsets.UTF_8));
-            DeviceIdentity identity = new DeviceIdentity(config.devices(), new SecureRandom());
+            StoredClientKeys storedKeys = new StoredClientKeys(new AppRepository(redis, config.appsMax()),
+                    config.appsRefresh(), readTimeout, "dispatcher " + id);
+            started.add(storedKeys);
+            storedKeys.start();
+            Gauge.builder("dispatcher.stored.apps", storedKeys, StoredClientKeys::size)
+                    .description("Apps created through the admin API whose devices may register here").register(registry);
+            FunctionCounter.builder("dispatcher.stored.apps.refresh.failures", storedKeys, StoredClientKeys::failures)
+                    .description("Failed reads of the stored apps").register(registry);
+            DeviceIdentity identity = new DeviceIdentity(config.devices(), storedKeys::clientKey, new SecureRandom());
             DispatchHandler handler = new DispatchHandler(directory::snapshot, regions::current, identity, signer, clock,
                     config.defaultRegion(), config.maxHomeBrokers(), config.loadBucket(), config.tokenTtl(), registry, id);
             HttpServer.Builder builder = HttpServer.builder("dispatcher", registry)

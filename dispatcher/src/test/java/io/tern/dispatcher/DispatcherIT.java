@@ -7,6 +7,7 @@ import io.tern.protocol.token.ConnectTokenSigner;
 import io.tern.runtime.config.HttpEndpoint;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpServer;
+import io.tern.store.app.AppRepository;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.region.PolicyChange;
 import io.tern.store.region.Region;
@@ -50,6 +51,7 @@ class DispatcherIT {
     /** Nothing ever registers in this one: the "no brokers at all" case. */
     private static final int EMPTY_DB = 8;
     private static final Duration REFRESH = Duration.ofMillis(200);
+    private static final Duration APPS_REFRESH = Duration.ofMillis(300);
     private static final String SECRET = "dispatcher-it-secret-0123456789";
     private static final String CLIENT_KEY = "app1-client-key";
     private static final String EXAMPLE_CLIENT_KEY = "example-client-key";
@@ -88,6 +90,7 @@ class DispatcherIT {
                 "dispatcher.dev-mode", "true",
                 "dispatcher.client-keys", "app1=" + CLIENT_KEY + ",com.example.app=" + EXAMPLE_CLIENT_KEY,
                 "dispatcher.registry-refresh", REFRESH.toMillis() + "ms",
+                "dispatcher.apps-refresh", APPS_REFRESH.toMillis() + "ms",
                 // Strict least-loaded order, so a handful of registered connections decides it.
                 "dispatcher.load-bucket", "1")));
     }
@@ -307,6 +310,7 @@ class DispatcherIT {
         assertTrue(text.contains("dispatcher_registrations_total{"), "registration outcome counter");
         assertTrue(text.contains("dispatcher_live_brokers"), "snapshot size gauge");
         assertTrue(text.contains("dispatcher_registry_age_seconds"), "snapshot age gauge");
+        assertTrue(text.contains("dispatcher_stored_apps "), "stored apps gauge");
     }
 
     @Test
@@ -329,6 +333,36 @@ class DispatcherIT {
         HttpResponse<String> noKey = RegisteredDevice.postRegister(dispatcher, "{\"appId\":\"app1\"}");
         assertEquals(400, noKey.statusCode(), noKey.body());
         assertEquals("clientKey", json(noKey).get("field").asText());
+    }
+
+    @Test
+    void aDeviceOfAnAppCreatedAtRunTimeRegistersWithinTheAppsRefreshAndAWrongKeyIsRefused() throws Exception {
+        String appId = unique("created");
+        String clientKey = "client-key-of-" + appId;
+        String body = "{\"appId\":\"" + appId + "\",\"clientKey\":\"" + clientKey + "\"}";
+        assertEquals(401, RegisteredDevice.postRegister(dispatcher, body).statusCode(), "not created yet: unknown");
+
+        // What the logic node's admin API writes on `ternctl app create`.
+        assertEquals(AppRepository.Created.CREATED, new AppRepository(redis, 10_000)
+                .create(appId, "key-" + appId, "secret-" + appId, clientKey, System.currentTimeMillis()).join());
+        await().atMost(APPS_REFRESH.multipliedBy(2).plusSeconds(1)).pollInterval(Duration.ofMillis(50))
+                .until(() -> RegisteredDevice.postRegister(dispatcher, body).statusCode() == 200);
+
+        String home = unique("home");
+        BrokerInfo broker = register(home, 0);
+        RegisteredDevice device = RegisteredDevice.register(dispatcher, appId, clientKey);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode answer = dispatch(device.query() + "&region=" + home);
+            assertEquals(broker.tcpAddress(), strings(answer.get("brokers")).get(0));
+            assertEquals(appId, new ConnectTokenSigner(SECRET.getBytes(StandardCharsets.UTF_8))
+                    .verify(answer.get("token").asText(), System.currentTimeMillis()).claims().appId());
+        });
+
+        for (String wrong : List.of(clientKey + "x", CLIENT_KEY, "secret-" + appId)) {
+            HttpResponse<String> r = RegisteredDevice.postRegister(dispatcher,
+                    "{\"appId\":\"" + appId + "\",\"clientKey\":\"" + wrong + "\"}");
+            assertEquals(401, r.statusCode(), wrong + " -> " + r.body());
+        }
     }
 
     @Test

@@ -48,7 +48,10 @@ import java.time.format.DateTimeFormatter;
  * tern:broker:{id}:evict   channel [appId, regId, epoch] JSON             (pub/sub, not a key)
  * tern:idem:{app}:{scope}:{r} string answer of a list push, task, ...     PX idempotency window
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
- * tern:apps               hash    appId to app JSON (SRE-created apps)   no TTL
+ * tern:apps               hash    appId to app JSON (SRE-created apps):  no TTL; bounded (logic.apps-max);
+ *                                  appKey, appSecret, clientKey (absent   read whole by the logic nodes and
+ *                                  in apps made before client keys),      the dispatchers (AppRepository)
+ *                                  createdAt, secretRotatedAt (epoch ms)
  * tern:app-limits         hash    appId to limits JSON (SRE overrides)   no TTL
  * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (TaskRepository.RECENT_KEPT);
  *                                  (the SRE console's recent tasks)       entries past retention are skipped
@@ -159,7 +162,7 @@ public final class Keys {
         return taskTag(taskId) + ":jobs";
     }
 
-    /** Apps created through the SRE admin API: appId to their JSON (logic-node AppRegistry; used alone). */
+    /** Apps created through the SRE admin API: appId to their JSON ({@code app.AppRepository}; used alone). */
     public static String apps() {
         return P + "apps";
     }

@@ -43,13 +43,19 @@ import java.util.regex.Pattern;
  * @param redisOutageAfter Redis silent this long is an outage: dispatch goes on from the last broker snapshot and
  *                        region policy, and /health stays 200 showing {@code storage: outage}
  *                        ({@code dispatcher.redis-outage-after}); default 2s
+ * @param appsRefresh     how often the apps created through the SRE admin API are re-read for their client keys
+ *                        ({@code dispatcher.apps-refresh}, 100ms to 5m); default 1s: a created app's devices register
+ *                        here within it
+ * @param appsMax         stored apps a read takes in at most ({@code dispatcher.apps-max}); default
+ *                        {@value #DEFAULT_APPS_MAX}, as {@code logic.apps-max}: keep it at least that, since with more
+ *                        apps stored the read fails and the last one read stands
  */
 public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                                String tokenSecret, Duration tokenTtl, String defaultRegion,
                                Duration registryRefresh, int maxHomeBrokers, int loadBucket,
                                DeviceIdentityConfig devices, boolean devMode, HttpLimits httpLimits,
                                TlsConfig tls, Duration redisReconnectMax, Duration regionPolicyPoll,
-                               Duration redisOutageAfter) {
+                               Duration redisOutageAfter, Duration appsRefresh, int appsMax) {
 
     public static final String DEFAULT_ID = "d1";
     public static final int DEFAULT_LOAD_BUCKET = 500;
@@ -68,6 +74,8 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     /** With the pub/sub push, a change reaches dispatch at once; the poll bounds a lost message to this. */
     public static final Duration DEFAULT_REGION_POLICY_POLL = Duration.ofMillis(500);
     public static final Duration DEFAULT_REDIS_OUTAGE_AFTER = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_APPS_REFRESH = Duration.ofSeconds(1);
+    public static final int DEFAULT_APPS_MAX = 10_000;
 
     /** Ids and region names: safe in logs, metric tags, Redis keys and token claims. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -110,6 +118,10 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
         ConfigException.require(redisOutageAfter != null
                         && between(redisOutageAfter, Duration.ofMillis(100), Duration.ofMinutes(1)),
                 "dispatcher.redis-outage-after must be between 100ms and 1m, got " + redisOutageAfter);
+        ConfigException.require(appsRefresh != null && between(appsRefresh, Duration.ofMillis(100), Duration.ofMinutes(5)),
+                "dispatcher.apps-refresh must be between 100ms and 5m, got " + appsRefresh);
+        ConfigException.require(appsMax >= 1 && appsMax <= 1_000_000,
+                "dispatcher.apps-max must be in [1, 1000000], got " + appsMax);
     }
 
     /** Every default, in dev mode: outside it the default (development) secrets are refused. */
@@ -136,7 +148,9 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 TlsConfig.from(s, "dispatcher", devMode),
                 s.duration("dispatcher.redis-reconnect-max", DEFAULT_REDIS_RECONNECT_MAX),
                 s.duration("dispatcher.region-policy-poll", DEFAULT_REGION_POLICY_POLL),
-                s.duration("dispatcher.redis-outage-after", DEFAULT_REDIS_OUTAGE_AFTER));
+                s.duration("dispatcher.redis-outage-after", DEFAULT_REDIS_OUTAGE_AFTER),
+                s.duration("dispatcher.apps-refresh", DEFAULT_APPS_REFRESH),
+                s.integer("dispatcher.apps-max", DEFAULT_APPS_MAX));
         s.warnUnread("dispatcher.");
         return c;
     }
@@ -149,7 +163,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
     public DispatcherConfig withHttp(HttpEndpoint endpoint) {
         return new DispatcherConfig(id, endpoint, redisUri, redisTimeout, tokenSecret, tokenTtl, defaultRegion,
                 registryRefresh, maxHomeBrokers, loadBucket, devices, devMode, httpLimits, tls, redisReconnectMax,
-                regionPolicyPoll, redisOutageAfter);
+                regionPolicyPoll, redisOutageAfter, appsRefresh, appsMax);
     }
 
     private static boolean between(Duration d, Duration min, Duration max) {
@@ -165,7 +179,7 @@ public record DispatcherConfig(String id, HttpEndpoint http, String redisUri, Du
                 + ", maxHomeBrokers=" + maxHomeBrokers + ", loadBucket=" + loadBucket + ", devices=" + devices
                 + ", devMode=" + devMode + ", httpLimits=" + httpLimits + ", tls=" + tls
                 + ", redisReconnectMax=" + redisReconnectMax + ", regionPolicyPoll=" + regionPolicyPoll
-                + ", redisOutageAfter=" + redisOutageAfter + ']';
+                + ", redisOutageAfter=" + redisOutageAfter + ", appsRefresh=" + appsRefresh + ", appsMax=" + appsMax + ']';
     }
 
     /** A Redis URI may carry a password as user info. */

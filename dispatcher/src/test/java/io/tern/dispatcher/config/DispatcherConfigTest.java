@@ -27,6 +27,19 @@ class DispatcherConfigTest {
     }
 
     @Test
+    void storedAppsAreReReadEverySecondByDefaultAndBothBoundsAreChecked() {
+        assertEquals(Duration.ofSeconds(1), DispatcherConfig.defaults().appsRefresh());
+        assertEquals(10_000, DispatcherConfig.defaults().appsMax());
+        assertEquals(Duration.ofMillis(250), with("dispatcher.apps-refresh", "250ms").appsRefresh());
+        assertEquals(5, with("dispatcher.apps-max", "5").appsMax());
+        for (String[] bad : new String[][]{{"dispatcher.apps-refresh", "10ms"}, {"dispatcher.apps-refresh", "6m"},
+                {"dispatcher.apps-max", "0"}, {"dispatcher.apps-max", "1000001"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> with(bad[0], bad[1]));
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
+    }
+
+    @Test
     void defaultsRunOnOneMachine() {
         DispatcherConfig c = DispatcherConfig.defaults();
 

@@ -42,7 +42,8 @@ class DispatchHandlerTest {
     private static final String DEVICE_KEY = "unit-test-device-key-0123456789";
     private static final DeviceSecrets SECRETS = new DeviceSecrets(DEVICE_KEY.getBytes(StandardCharsets.UTF_8));
     private final DeviceIdentity identity = new DeviceIdentity(
-            new DeviceIdentityConfig(DEVICE_KEY, Map.of("app1", "app1-client-key"), Duration.ofMinutes(5)), new SecureRandom());
+            new DeviceIdentityConfig(DEVICE_KEY, Map.of("app1", "app1-client-key"), Duration.ofMinutes(5)),
+            appId -> null, new SecureRandom());
     private final AtomicReference<RegionPolicy> policy = new AtomicReference<>(RegionPolicy.EMPTY);
     private final DispatchHandler handler = new DispatchHandler(snapshot::get, policy::get, identity, new ConnectTokenSigner(SECRET),
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), "local", 3, 1, Duration.ofHours(1), registry, "t1");

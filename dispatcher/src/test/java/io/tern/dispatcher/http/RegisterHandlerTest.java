@@ -26,9 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RegisterHandlerTest {
     private static final String DEVICE_KEY = "unit-test-device-key-0123456789";
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    /** What the admin API stored: "stored1", and "app1" again, whose configured key must win. */
+    private static final Map<String, byte[]> STORED = Map.of(
+            "stored1", "stored1-client-key".getBytes(StandardCharsets.UTF_8),
+            "app1", "stored-app1-client-key".getBytes(StandardCharsets.UTF_8));
     private final RegisterHandler handler = new RegisterHandler(new DeviceIdentity(
             new DeviceIdentityConfig(DEVICE_KEY, Map.of("app1", "app1-client-key", "app2", "app2-client-key"),
-                    Duration.ofMinutes(5)), new SecureRandom()), registry, "t1");
+                    Duration.ofMinutes(5)), STORED::get, new SecureRandom()), registry, "t1");
 
     private static HttpRequest post(String body) {
         return new HttpRequest(HttpMethod.POST, RegisterHandler.PATH, Map.of(), Map.of(), new DefaultHttpHeaders(),
@@ -60,16 +64,24 @@ class RegisterHandlerTest {
     }
 
     @Test
+    void aStoredAppRegistersWithItsClientKey() {
+        assertEquals(200, handler.register(post("{\"appId\":\"stored1\",\"clientKey\":\"stored1-client-key\"}")).status());
+        assertEquals(1, count("ok"));
+    }
+
+    @Test
     void aWrongClientKeyOrUnknownAppIsUnauthorized() {
         for (String body : new String[]{"{\"appId\":\"app1\",\"clientKey\":\"app2-client-key\"}",
                 "{\"appId\":\"app1\",\"clientKey\":\"app1-client-ke\"}",
+                "{\"appId\":\"app1\",\"clientKey\":\"stored-app1-client-key\"}",
+                "{\"appId\":\"stored1\",\"clientKey\":\"app1-client-key\"}",
                 "{\"appId\":\"nope\",\"clientKey\":\"app1-client-key\"}"}) {
             ApiException e = assertThrows(ApiException.class, () -> handler.register(post(body)));
             assertEquals(401, e.status(), body);
             assertEquals("unauthorized", e.code());
             assertNull(e.field());
         }
-        assertEquals(3, count("unauthorized"));
+        assertEquals(5, count("unauthorized"));
     }
 
     @Test

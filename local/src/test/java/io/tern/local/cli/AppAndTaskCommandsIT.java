@@ -126,6 +126,12 @@ class AppAndTaskCommandsIT {
         String key = created.json().path("appKey").asText();
         String secret = created.json().path("appSecret").asText();
         assertTrue(authToken(appId, key, secret) != null, "the printed secret signs");
+        assertTrue(created.json().path("clientKey").asText().matches("[0-9a-f]{64}"), created.out());
+
+        Run human = app("create", appId + "-h");
+        assertEquals(0, human.status(), human.err());
+        assertTrue(human.out().lines().anyMatch(l -> l.strip().matches("clientKey\\s+[0-9a-f]{64}\\s+\\(built into the app.*")),
+                human.out());
 
         Run shown = app("show", appId);
         assertEquals(0, shown.status(), shown.err());

@@ -443,6 +443,10 @@ class PlatformContractIT {
                 "{\"appId\":\"contract-app\",\"dailyQuota\":50}");
         spec.expect(created, 201);
         assertEquals(50, json(created).path("limits").path("dailyQuota").asLong(), created.toString());
+        // The client key the answer shows registers the new app's devices at the dispatcher, once it re-read the apps.
+        String register = "{\"appId\":\"contract-app\",\"clientKey\":\"" + json(created).path("clientKey").asText() + "\"}";
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                call(dispatcher, "POST", "/v1/register", "/v1/register", Map.of(), register).status() == 200);
         expectError(sre(logic, "POST", "/v1/admin/apps", "/v1/admin/apps", "{\"appId\":\"contract app\"}"),
                 400, "invalid_field", "appId");
         expectError(sre(logic, "POST", "/v1/admin/apps", "/v1/admin/apps", "{\"appId\":\"demo\"}"),

@@ -2,11 +2,14 @@ package io.tern.logic.apps;
 
 import io.tern.logic.auth.AppCredentials;
 import io.tern.logic.limits.LimitsConfig;
+import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.log.LogThrottle;
+import io.tern.store.app.StoredApp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -28,9 +31,27 @@ import java.util.function.Consumer;
  */
 public final class AppDirectory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppDirectory.class);
+    private static final LogThrottle BAD_APP = new LogThrottle(Duration.ofMinutes(1));
 
-    /** @param read which reload read it: a slower, older read never replaces a newer one */
-    private record Snapshot(long read, Map<String, AppRegistry.StoredApp> apps, Map<String, LimitsConfig.AppLimit> limits) {
+    /**
+     * @param read        which reload read it: a slower, older read never replaces a newer one
+     * @param credentials the stored apps' credentials, made once per read (every /v1/auth request looks one up)
+     */
+    private record Snapshot(long read, Map<String, StoredApp> apps, Map<String, AppCredentials> credentials,
+                            Map<String, LimitsConfig.AppLimit> limits) {
+        static Snapshot of(long read, Map<String, StoredApp> apps, Map<String, LimitsConfig.AppLimit> limits) {
+            Map<String, AppCredentials> credentials = new HashMap<>();
+            apps.forEach((id, app) -> {
+                try {
+                    credentials.put(id, new AppCredentials(id, app.appKey(), app.appSecret()));
+                } catch (ConfigException e) {
+                    if (BAD_APP.allow()) {
+                        log.warn("[apps] stored app {} is not usable, ignored: {}", id, e.getMessage());
+                    }
+                }
+            });
+            return new Snapshot(read, apps, Map.copyOf(credentials), limits);
+        }
     }
 
     private final Map<String, AppCredentials> configured;
@@ -38,7 +59,7 @@ public final class AppDirectory implements AutoCloseable {
     private final AppRegistry registry;
     private final Duration refresh;
     private final String owner;
-    private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of()));
+    private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of(), Map.of()));
     private final AtomicLong reads = new AtomicLong();
     private final LogThrottle refreshFailed = new LogThrottle(Duration.ofSeconds(30));
     private final ScheduledExecutorService timer;
@@ -97,7 +118,7 @@ public final class AppDirectory implements AutoCloseable {
         // Numbered in the order sent: one connection answers in that order, so a higher number is a newer read.
         synchronized (reads) {
             read = reads.incrementAndGet();
-            reading = registry.apps().thenCombine(registry.limits(), (a, l) -> new Snapshot(read, a, l));
+            reading = registry.apps().thenCombine(registry.limits(), (a, l) -> Snapshot.of(read, a, l));
         }
         return reading.thenAccept(next -> {
             Snapshot before = current.getAndUpdate(s -> s.read() > next.read() ? s : next);
@@ -120,12 +141,11 @@ public final class AppDirectory implements AutoCloseable {
         if (c != null) {
             return c;
         }
-        AppRegistry.StoredApp s = current.get().apps().get(appId);
-        return s == null ? null : s.credentials();
+        return current.get().credentials().get(appId);
     }
 
     /** The stored entry of an app created through the admin API, or null (configured apps have none). */
-    public AppRegistry.StoredApp stored(String appId) {
+    public StoredApp stored(String appId) {
         return current.get().apps().get(appId);
     }
 
@@ -134,7 +154,7 @@ public final class AppDirectory implements AutoCloseable {
     }
 
     public Set<String> storedIds() {
-        return current.get().apps().keySet();
+        return current.get().credentials().keySet();
     }
 
     public boolean configured(String appId) {

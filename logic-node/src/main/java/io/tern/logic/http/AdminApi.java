@@ -15,6 +15,7 @@ import io.tern.runtime.http.HttpRequest;
 import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
 import io.tern.runtime.http.Route;
+import io.tern.store.app.StoredApp;
 import io.tern.store.task.StoredTask;
 import io.tern.store.task.TaskRepository;
 
@@ -37,9 +38,12 @@ import java.util.regex.Pattern;
  * <pre>
  * GET  /v1/admin/apps                       {"apps":[app]}
  * POST /v1/admin/apps                       {"appId","appKey"?,"rate"?,"dailyQuota"?}  201 app + "appSecret" (shown once)
+ *                                           + "clientKey" (built into the app: its devices register with it at any
+ *                                           dispatcher within dispatcher.apps-refresh; shown once, never rotated)
  * GET  /v1/admin/apps/{appId}               app
  * POST /v1/admin/apps/{appId}/rotate-secret 200 {"appId","appSecret","secretRotatedAt"}: the old secret signs no more
- *                                           /v1/auth requests; auth tokens issued before stay valid until they expire
+ *                                           /v1/auth requests; auth tokens issued before stay valid until they expire;
+ *                                           the client key stays (installed apps carry it)
  * GET  /v1/admin/apps/{appId}/limits        {"appId","rate","dailyQuota","source","usedToday"}
  * PUT  /v1/admin/apps/{appId}/limits        {"rate"?,"dailyQuota"?} (at least one; the other is kept)  200 limits
  * GET  /v1/admin/tasks/{taskId}             the task as GET /v1/tasks/{taskId} shows it, with its "appId"
@@ -135,8 +139,9 @@ public final class AdminApi {
             throw new ApiException(409, "app_exists", "app " + appId + " is configured (logic.apps." + appId + ")", "appId");
         }
         AppCredentials created = new AppCredentials(appId, appKey != null ? appKey : random(16), random(32));
+        String clientKey = random(32);
         long now = clock.getAsLong();
-        return registry.create(created, now).thenCompose(result -> switch (result) {
+        return registry.create(created, clientKey, now).thenCompose(result -> switch (result) {
             case EXISTS -> throw new ApiException(409, "app_exists", "app " + appId + " exists", "appId");
             case FULL -> throw new ApiException(409, "apps_full", "the registry holds its most apps (logic.apps-max)", null);
             case CREATED -> rate == null && quota == null ? CompletableFuture.<Void>completedFuture(null)
@@ -144,6 +149,7 @@ public final class AdminApi {
         }).thenCompose(x -> apps.reload()).thenApply(x -> {
             Map<String, Object> out = view(appId);
             out.put("appSecret", created.appSecret());
+            out.put("clientKey", clientKey);
             return HttpResponse.json(201, out);
         });
     }
@@ -161,7 +167,7 @@ public final class AdminApi {
     }
 
     private CompletableFuture<HttpResponse> rotate(String appId, String secret, int left) {
-        AppRegistry.StoredApp before = apps.stored(appId);
+        StoredApp before = apps.stored(appId);
         long now = clock.getAsLong();
         return registry.rotate(before, secret, now).thenCompose(done -> {
             if (!done) {
@@ -217,7 +223,7 @@ public final class AdminApi {
 
     private Map<String, Object> view(String appId) {
         AppCredentials c = apps.credentials(appId);
-        AppRegistry.StoredApp stored = apps.configured(appId) ? null : apps.stored(appId);
+        StoredApp stored = apps.configured(appId) ? null : apps.stored(appId);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("appId", appId);
         out.put("appKey", c.appKey());

@@ -3,6 +3,8 @@ package io.tern.logic.apps;
 import io.tern.devstack.SharedInfra;
 import io.tern.logic.auth.AppCredentials;
 import io.tern.logic.limits.LimitsConfig;
+import io.tern.store.app.AppRepository;
+import io.tern.store.app.StoredApp;
 import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,8 +51,8 @@ class AppDirectoryIT {
                 .onLimitsChanged(changed::add).start(Duration.ofSeconds(2))) {
             assertNull(other.credentials(appId));
 
-            assertEquals(AppRegistry.Created.CREATED,
-                    registry.create(new AppCredentials(appId, "key-" + appId, "secret-0123456789"), 1_000).join());
+            assertEquals(AppRepository.Created.CREATED,
+                    registry.create(new AppCredentials(appId, "key-" + appId, "secret-0123456789"), "client-" + appId, 1_000).join());
             await().atMost(Duration.ofSeconds(5)).until(() -> other.credentials(appId) != null);
             assertEquals("secret-0123456789", other.secret(appId));
             assertEquals(LimitsConfig.DEFAULT_RATE, other.limit(appId).rate());
@@ -60,7 +62,7 @@ class AppDirectoryIT {
             assertEquals(new LimitsConfig.AppLimit(7, 70), other.limit(appId));
             assertEquals("admin", other.limitSource(appId));
 
-            AppRegistry.StoredApp before = other.stored(appId);
+            StoredApp before = other.stored(appId);
             assertTrue(registry.rotate(before, "rotated-0123456789", 2_000).join());
             assertFalse(registry.rotate(before, "stale-0123456789", 3_000).join(), "a rotation from a stale read is refused");
             await().atMost(Duration.ofSeconds(5)).until(() -> "rotated-0123456789".equals(other.secret(appId)));
@@ -71,12 +73,12 @@ class AppDirectoryIT {
     void aConfiguredAppIsNeverShadowedByAStoredOne() {
         String appId = "dir-" + UUID.randomUUID().toString().substring(0, 8);
         AppRegistry registry = new AppRegistry(redis, 10_000);
-        registry.create(new AppCredentials(appId, "stored-key", "stored-secret-0123"), 1_000).join();
+        registry.create(new AppCredentials(appId, "stored-key", "stored-secret-0123"), "stored-client", 1_000).join();
         try (AppDirectory node = new AppDirectory(Map.of(appId, new AppCredentials(appId, "cfg-key", "cfg-secret-0123")),
                 LimitsConfig.defaults(), registry, REFRESH, "node").start(Duration.ofSeconds(2))) {
             assertEquals("cfg-key", node.credentials(appId).appKey());
-            assertEquals(AppRegistry.Created.EXISTS,
-                    registry.create(new AppCredentials(appId, "again-key", "again-secret-0123"), 2_000).join());
+            assertEquals(AppRepository.Created.EXISTS,
+                    registry.create(new AppCredentials(appId, "again-key", "again-secret-0123"), "again-client", 2_000).join());
         }
     }
 }

@@ -7,6 +7,8 @@ import io.tern.logic.LogicNode;
 import io.tern.logic.auth.AppAuthenticator;
 import io.tern.logic.config.LogicConfig;
 import io.tern.runtime.config.Settings;
+import io.tern.store.app.AppRepository;
+import io.tern.store.redis.RedisStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
@@ -103,6 +106,9 @@ class AdminApiIT {
         String key = created.json().path("appKey").asText();
         String secret = created.json().path("appSecret").asText();
         assertEquals(64, secret.length(), created.raw());
+        String clientKey = created.json().path("clientKey").asText();
+        assertEquals(64, clientKey.length(), created.raw());
+        assertNotEquals(secret, clientKey);
         assertEquals("admin", created.json().path("source").asText());
         assertEquals(50, created.json().path("limits").path("rate").asInt());
         assertEquals(200, auth(appId, key, secret).status());
@@ -110,6 +116,7 @@ class AdminApiIT {
         Reply shown = admin("GET", "/v1/admin/apps/" + appId, null);
         assertEquals(200, shown.status(), shown.raw());
         assertFalse(shown.raw().contains(secret), "a secret is shown once, when it is made");
+        assertFalse(shown.raw().contains(clientKey), "so is the client key");
 
         Reply rotated = admin("POST", "/v1/admin/apps/" + appId + "/rotate-secret", null);
         assertEquals(200, rotated.status(), rotated.raw());
@@ -117,6 +124,10 @@ class AdminApiIT {
         assertNotEquals(secret, next);
         assertEquals(401, auth(appId, key, secret).status(), "the old secret signs no more");
         assertEquals(200, auth(appId, key, next).status());
+        try (RedisStore redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2))) {
+            assertEquals(clientKey, new AppRepository(redis, 10_000).apps().join().get(appId).clientKey(),
+                    "a rotation keeps the client key: installed apps carry it");
+        }
 
         Reply listed = admin("GET", "/v1/admin/apps", null);
         assertTrue(listed.raw().contains("\"" + appId + "\"") && listed.raw().contains("\"" + CONFIGURED + "\""), listed.raw());

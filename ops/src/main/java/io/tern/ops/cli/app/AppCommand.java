@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * {@code ternctl app list|show|create|rotate-secret|limits}: the apps allowed to push, through a logic node's admin
- * API. A new or rotated secret is printed once: the API shows it only in that answer.
+ * API. A new or rotated secret, and a new app's client key, are printed once: the API shows them only in that answer.
  */
 public final class AppCommand extends AdminCommand {
     static final String APPS = "/v1/admin/apps";
@@ -74,10 +74,13 @@ public final class AppCommand extends AdminCommand {
                   list                                the apps: configured (logic.apps.*) and created here, their limits
                   show <appId>                        one app: key, where it comes from, when its secret was made, limits
                   create <appId> [--key K] [--rate N] [--daily-quota N]
-                                                      a new app; prints its key and secret ONCE (the key is made when
-                                                      --key is not given); limits default to logic.limits.*
+                                                      a new app; prints its key, secret and client key ONCE (the key is
+                                                      made when --key is not given; the client key goes into the app,
+                                                      whose devices register with it within dispatcher.apps-refresh);
+                                                      limits default to logic.limits.*
                   rotate-secret <appId>               a new secret, printed ONCE; the old one signs no more /v1/auth
-                                                      requests (auth tokens already issued stay valid until they expire)
+                                                      requests (auth tokens already issued stay valid until they expire);
+                                                      the client key stays
                   limits <appId> [--rate N] [--daily-quota N]
                                                       show the app's limits and today's use; with a flag, change them
                                                       (requests/s across every logic node, pushes per UTC day)

@@ -43,16 +43,20 @@ public final class AppView {
         return b.toString();
     }
 
-    /** {@code POST /v1/admin/apps} (201): the app, its key and its secret, which is not shown again. */
+    /**
+     * {@code POST /v1/admin/apps} (201): the app, its key, its secret and its client key, neither of which is shown
+     * again.
+     */
     public static String created(JsonNode a) {
         String nl = System.lineSeparator();
         return "app " + text(a, "appId") + " created" + nl
                 + "  appKey     " + text(a, "appKey") + nl
-                + "  appSecret  " + text(a, "appSecret") + nl
+                + "  appSecret  " + text(a, "appSecret") + "   (the app's servers: /v1/auth, callbacks)" + nl
+                + "  clientKey  " + text(a, "clientKey") + "   (built into the app: registers its devices)" + nl
                 + "  limits     " + number(a.path("limits").path("rate")) + " requests/s, "
                 + number(a.path("limits").path("dailyQuota")) + " pushes/day" + nl
-                + "Store the secret now: it is not shown again (ternctl app rotate-secret " + text(a, "appId")
-                + " makes a new one)." + nl;
+                + "Store the secret and the client key now: they are not shown again (ternctl app rotate-secret "
+                + text(a, "appId") + " makes a new secret; the client key never changes)." + nl;
     }
 
     /** {@code POST /v1/admin/apps/{appId}/rotate-secret}. */
@@ -61,7 +65,7 @@ public final class AppView {
         return "secret of " + text(a, "appId") + " rotated at " + text(a, "secretRotatedAt") + nl
                 + "  appSecret  " + text(a, "appSecret") + nl
                 + "Store it now: it is not shown again. The old secret signs no more /v1/auth requests; auth tokens"
-                + " issued before stay valid until they expire." + nl;
+                + " issued before stay valid until they expire. The client key is unchanged." + nl;
     }
 
     /** {@code GET|PUT /v1/admin/apps/{appId}/limits}. */

@@ -27,13 +27,15 @@ class AppViewTest {
     }
 
     @Test
-    void aNewSecretIsShownWithTheWarningThatItIsNotShownAgain() throws Exception {
-        String created = AppView.created(json("{'appId':'news','appKey':'k','appSecret':'s3cr3t',"
+    void aNewSecretAndClientKeyAreShownWithTheWarningThatTheyAreNotShownAgain() throws Exception {
+        String created = AppView.created(json("{'appId':'news','appKey':'k','appSecret':'s3cr3t','clientKey':'c1i3nt',"
                 + "'limits':{'rate':5,'dailyQuota':9}}"));
         assertTrue(created.contains("appSecret  s3cr3t"), created);
+        assertTrue(created.contains("clientKey  c1i3nt"), created);
         assertTrue(created.contains("not shown again"), created);
         String rotated = AppView.rotated(json("{'appId':'news','appSecret':'n3w','secretRotatedAt':'2026-01-01T00:00:00Z'}"));
         assertTrue(rotated.contains("appSecret  n3w") && rotated.contains("not shown again"), rotated);
+        assertTrue(rotated.contains("client key is unchanged"), rotated);
     }
 
     @Test
