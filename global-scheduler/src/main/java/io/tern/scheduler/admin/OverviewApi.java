@@ -34,7 +34,8 @@ import java.util.function.UnaryOperator;
  * GET /v1/tasks?limit=N   {"tasks":[{"taskId","app","kind","state","reason"?,"createdAt",counters...}]}, newest
  *                          first (limit 1..{@value TaskRepository#RECENT_KEPT}, default {@value #DEFAULT_TASKS})
  * GET /v1/throttle        the rate controller's own answer, asked with the caller's token ({@code controller-url})
- * GET /v1/scale           likewise: the autoscaler and the burst buffer's lag
+ * GET /v1/scale           likewise: the autoscaler and the burst buffer's lag (read whether autoscaling is on or
+ *                          not; null with the reason in lagError when the controller cannot read Kafka)
  * </pre>
  * The controller's answers pass through unchanged (status and body); an unreachable controller is 502
  * {@code controller_unavailable}.
