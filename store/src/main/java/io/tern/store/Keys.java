@@ -50,7 +50,7 @@ import java.time.format.DateTimeFormatter;
  * tern:sig:{app}:{ts}:{sign} string "" (a signed /v1/auth request used)  PX the ±skew span
  * tern:apps               hash    appId to app JSON (SRE-created apps)   no TTL
  * tern:app-limits         hash    appId to limits JSON (SRE overrides)   no TTL
- * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (TaskRepository.RECENT_KEPT);
+ * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (logic.recent-tasks);
  *                                  (the SRE console's recent tasks)       entries past retention are skipped
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
  * tern:quota:{app}:{day}   string  pushes of the app that UTC day         PEXPIREAT day + 1
