@@ -168,6 +168,8 @@ public final class BufferBacklog implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
-        admin.close(Duration.ofSeconds(2));
+        // No grace: an in-flight read is of no use any more, and against an unreachable Kafka it would hold the
+        // role's shutdown until its timeout.
+        admin.close(Duration.ZERO);
     }
 }
