@@ -215,6 +215,17 @@ class ChartTest {
     }
 
     @Test
+    void withScalingOffTheRateControllerStillReadsTheBuffersLagFromTheReleasesKafka(@TempDir Path dir) {
+        List<HasMetadata> objects = Chart.render(null, Map.of("rateController.scale.enabled", "false"));
+        Workload controller = workload(objects, Role.RATE_CONTROLLER);
+        ScaleConfig scale = ((RateControllerConfig) Role.RATE_CONTROLLER.parse(Settings.load(null,
+                Pod.env(controller.pod().getSpec(), controller.container(), controller.podName(), secrets(objects), dir),
+                Map.of()))).scale();
+        assertEquals(ScaleConfig.Mode.OFF, scale.mode());
+        assertEquals("kafka:9092", scale.kafkaBootstrap(), "the values' kafka.bootstrap, not the one-machine default");
+    }
+
+    @Test
     void brokersRunPerRegionAdvertisingTheirOwnPublicAddress(@TempDir Path dir) {
         List<HasMetadata> objects = Chart.render(Chart.THREE_REGIONS, Map.of());
         Map<String, Map<String, String>> secrets = secrets(objects);

@@ -125,7 +125,8 @@ public final class GlobalScheduler implements AutoCloseable {
                     .storeUnavailableWhen(StoreFailures::isUnavailable)
                     .limits(config.httpLimits())
                     .tls(ServerTls.of(config.tls(), false, owner));
-            OverviewApi overview = new OverviewApi(directory::snapshot, TaskRepository.readOnly(redis), config.controllerUrl());
+            OverviewApi overview = new OverviewApi(directory::snapshot, TaskRepository.readOnly(redis, config.recentTasks()),
+                    config.controllerUrl());
             ConsolePages console = ConsolePages.load();
             HttpServer http = obs.addRoutes(console.addRoutes(overview.addRoutes(admin.addRoutes(builder), admin::guarded)))
                     .start(config.http());

@@ -146,7 +146,7 @@ public final class LogicNode implements AutoCloseable {
         limits = new AppLimits(config.limits(), apps::limit, redis, redisson, Clock.systemUTC(), observability.registry());
         apps.onLimitsChanged(limits::limitsChanged).start(config.redisTimeout());
 
-        TaskRepository tasks = new TaskRepository(redis, policy);
+        TaskRepository tasks = new TaskRepository(redis, policy, config.recentTasks());
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());
         callbacks = new CallbackDispatcher(config.callback(), apps::secret, tasks, new CallbackOutbox(redis),
                 callbackGuard, clock, observability.registry(), config.id());

@@ -1,6 +1,7 @@
 package io.tern.ratecontrol;
 
 import io.micrometer.core.instrument.Gauge;
+import io.tern.pipeline.buffer.BufferBacklog;
 import io.tern.ratecontrol.admin.AdminApi;
 import io.tern.ratecontrol.admin.ScaleApi;
 import io.tern.ratecontrol.config.RateControllerConfig;
@@ -32,7 +33,8 @@ import java.time.Duration;
 
 /**
  * The rate controller role: holds or waits for the controller lease; while leading, reads the brokers' deliveries
- * against their capacity every tick and keeps the throttle directive; serves the SRE admin API plus
+ * against their capacity every tick and keeps the throttle directive; reads the burst buffer's backlog (the status
+ * and the console show it, the scaler decides on it when scaling is on); serves the SRE admin API plus
  * {@code /metrics} and {@code /health}.
  */
 public final class RateController implements AutoCloseable {
@@ -101,9 +103,12 @@ public final class RateController implements AutoCloseable {
             obs.fact("role", () -> election.isLeader() ? "leader" : "follower");
             obs.fact("leader", loop::leaderId);
 
-            Autoscaling scaling = started.add(Autoscaling.start(config.scale(), redis, config.redisUri(), config.devMode(),
-                    election::isLeader, clock::millis, readTimeout, registry, id));
-            ScaleApi scaleApi = new ScaleApi(config.scale(), scaling.floors(), scaling::status, clock::millis);
+            // Read whether scaling is on or off: the status and the console show the buffer's lag either way.
+            BufferBacklog backlog = started.add(new BufferBacklog(config.scale().kafkaBootstrap(),
+                    config.scale().backlogRefresh(), "ratecontrol " + id).start(registry));
+            Autoscaling scaling = started.add(Autoscaling.start(config.scale(), backlog, redis, config.redisUri(),
+                    config.devMode(), election::isLeader, clock::millis, readTimeout, registry, id));
+            ScaleApi scaleApi = new ScaleApi(config.scale(), scaling.floors(), scaling::status, backlog, clock::millis);
             AdminApi admin = new AdminApi(config.sreTokenBytes(), directives, new AdminApi.View() {
                 @Override
                 public PlatformLoad load() {

@@ -53,7 +53,7 @@ import java.time.format.DateTimeFormatter;
  *                                  in apps made before client keys),      the dispatchers (AppRepository)
  *                                  createdAt, secretRotatedAt (epoch ms)
  * tern:app-limits         hash    appId to limits JSON (SRE overrides)   no TTL
- * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (TaskRepository.RECENT_KEPT);
+ * tern:tasks:recent        zset    taskIds scored by creation ms          bounded (logic.recent-tasks);
  *                                  (the SRE console's recent tasks)       entries past retention are skipped
  * tern:tag:{app}:{tag}     set     regIds of the tag                      no TTL
  * tern:quota:{app}:{day}   string  pushes of the app that UTC day         PEXPIREAT day + 1

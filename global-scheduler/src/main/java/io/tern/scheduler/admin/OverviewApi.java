@@ -32,9 +32,10 @@ import java.util.function.UnaryOperator;
  * GET /v1/brokers         {"brokers":[{"id","region","connections","deliveriesPerSecond","delivered",
  *                          "capacityPerSecond","startedAt"}]}, by region then id (the registry as last read)
  * GET /v1/tasks?limit=N   {"tasks":[{"taskId","app","kind","state","reason"?,"createdAt",counters...}]}, newest
- *                          first (limit 1..{@value TaskRepository#RECENT_KEPT}, default {@value #DEFAULT_TASKS})
+ *                          first (limit 1..scheduler.recent-tasks, default {@value #DEFAULT_TASKS})
  * GET /v1/throttle        the rate controller's own answer, asked with the caller's token ({@code controller-url})
- * GET /v1/scale           likewise: the autoscaler and the burst buffer's lag
+ * GET /v1/scale           likewise: the autoscaler and the burst buffer's lag (read whether autoscaling is on or
+ *                          not; null with the reason in lagError when the controller cannot read Kafka)
  * </pre>
  * The controller's answers pass through unchanged (status and body); an unreachable controller is 502
  * {@code controller_unavailable}.
@@ -96,9 +97,9 @@ public final class OverviewApi {
             } catch (NumberFormatException e) {
                 limit = -1;
             }
-            if (limit < 1 || limit > TaskRepository.RECENT_KEPT) {
-                throw ApiException.badRequest("limit", "limit must be between 1 and " + TaskRepository.RECENT_KEPT
-                        + ", got '" + given + "'");
+            if (limit < 1 || limit > tasks.recentKept()) {
+                throw ApiException.badRequest("limit", "limit must be between 1 and " + tasks.recentKept()
+                        + " (scheduler.recent-tasks), got '" + given + "'");
             }
         }
         return tasks.recent(limit).thenApply(recent -> {

@@ -7,6 +7,7 @@ import io.tern.runtime.config.Settings;
 import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.tls.TlsConfig;
 import io.tern.store.region.RegionPolicyRepository;
+import io.tern.store.task.TaskRepository;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,10 @@ import java.util.regex.Pattern;
  * @param controllerUrl     the rate controller's admin API ({@code scheduler.controller-url}), which the console's
  *                          throttle and buffer views read through this scheduler with the caller's SRE token (so the
  *                          controller must accept the same token); default {@value #DEFAULT_CONTROLLER_URL}
+ * @param recentTasks       the most recent tasks the console may list ({@code scheduler.recent-tasks}, the bound of
+ *                          {@code GET /v1/tasks?limit}), 1..{@value TaskRepository#MAX_RECENT_KEPT}; set it as the logic
+ *                          nodes' {@code logic.recent-tasks}, which is what they keep; default
+ *                          {@value TaskRepository#DEFAULT_RECENT_KEPT}
  */
 public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Duration redisTimeout,
                               Duration redisReconnectMax, String sreToken, boolean devMode, List<String> regions,
@@ -63,7 +68,7 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                               int defaultRate, double pauseFailureRatio, Duration pauseConnectP99,
                               Duration resumeAfter, Duration statsWindow, HttpLimits httpLimits, TlsConfig tls,
                               Duration registryRefresh, Duration policyPoll, int logMax, boolean sreTokenGenerated,
-                              Duration stageStall, URI controllerUrl) {
+                              Duration stageStall, URI controllerUrl, int recentTasks) {
 
     public static final String DEFAULT_ID = "s1";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -116,6 +121,8 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
         ConfigException.require(controllerUrl != null && ("http".equals(controllerUrl.getScheme())
                         || "https".equals(controllerUrl.getScheme())) && controllerUrl.getHost() != null,
                 "scheduler.controller-url must be an http:// or https:// URL with a host, got '" + controllerUrl + "'");
+        ConfigException.require(recentTasks >= 1 && recentTasks <= TaskRepository.MAX_RECENT_KEPT,
+                "scheduler.recent-tasks must be between 1 and " + TaskRepository.MAX_RECENT_KEPT + ", got " + recentTasks);
         regions = List.copyOf(regions);
         stages = List.copyOf(stages);
     }
@@ -160,7 +167,8 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
                 s.integer("scheduler.log-max", RegionPolicyRepository.DEFAULT_LOG_MAX),
                 generated,
                 s.duration("scheduler.stage-stall", Duration.ofSeconds(3)),
-                url("scheduler.controller-url", s.string("scheduler.controller-url", DEFAULT_CONTROLLER_URL)));
+                url("scheduler.controller-url", s.string("scheduler.controller-url", DEFAULT_CONTROLLER_URL)),
+                s.integer("scheduler.recent-tasks", TaskRepository.DEFAULT_RECENT_KEPT));
         s.warnUnread("scheduler.");
         return c;
     }
@@ -170,14 +178,15 @@ public record SchedulerConfig(String id, HttpEndpoint http, String redisUri, Dur
         return new SchedulerConfig(id, endpoint, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode, regions,
                 leaseTtl, tick, stages, minRate, maxRate, defaultRate, pauseFailureRatio, pauseConnectP99, resumeAfter,
                 statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall,
-                controllerUrl);
+                controllerUrl, recentTasks);
     }
 
     /** A copy whose console reads the rate controller at {@code url} (the local runner's controller listens on port 0). */
     public SchedulerConfig withControllerUrl(URI url) {
         return new SchedulerConfig(id, http, redisUri, redisTimeout, redisReconnectMax, sreToken, devMode, regions,
                 leaseTtl, tick, stages, minRate, maxRate, defaultRate, pauseFailureRatio, pauseConnectP99, resumeAfter,
-                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall, url);
+                statsWindow, httpLimits, tls, registryRefresh, policyPoll, logMax, sreTokenGenerated, stageStall, url,
+                recentTasks);
     }
 
     private static URI url(String key, String value) {

@@ -230,7 +230,9 @@
   }
 
   function renderBuffer(body) {
-    $('buffer-lag').textContent = body.lag === null ? 'not measured (autoscaling off)' : fmt(body.lag) + ' records';
+    // An unread lag is said with its reason, never shown as 0.
+    $('buffer-lag').textContent = body.lag === null ? 'unknown: ' + body.lagError
+      : fmt(body.lag) + ' records over ' + body.partitions + ' partitions';
     $('buffer-replicas').textContent = body.replicas === null ? '-' : fmt(body.replicas)
       + (body.targetReplicas === null ? '' : ' (target ' + body.targetReplicas + ')');
     $('buffer-mode').textContent = body.mode + (body.error ? ': ' + body.error : '');

@@ -60,6 +60,7 @@ class OverviewApiIT {
                 "scheduler.dev-mode", "true",
                 "scheduler.regions", "local",
                 "scheduler.registry-refresh", "100ms",
+                "scheduler.recent-tasks", "50",
                 // Nothing listens there: the controller is down.
                 "scheduler.controller-url", "http://127.0.0.1:" + Ports.free()))));
         port = scheduler.address().getPort();
@@ -145,6 +146,11 @@ class OverviewApiIT {
         HttpResponse<String> bad = get(port, "/v1/tasks?limit=0");
         assertEquals(400, bad.statusCode(), bad.body());
         assertEquals("limit", json(bad).get("field").asText());
+        // The bound is scheduler.recent-tasks (50 here), not a constant.
+        assertEquals(200, get(port, "/v1/tasks?limit=50").statusCode());
+        HttpResponse<String> beyond = get(port, "/v1/tasks?limit=51");
+        assertEquals(400, beyond.statusCode(), beyond.body());
+        assertTrue(json(beyond).get("message").asText().contains("between 1 and 50 (scheduler.recent-tasks)"), beyond.body());
     }
 
     @Test

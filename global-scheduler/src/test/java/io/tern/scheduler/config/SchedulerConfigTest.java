@@ -89,4 +89,15 @@ class SchedulerConfigTest {
             assertTrue(e.getMessage().contains("scheduler.controller-url"), e.getMessage());
         }
     }
+
+    @Test
+    void theConsolesRecentTasksBoundDefaultsToAThousandAndIsChecked() {
+        assertEquals(1000, SchedulerConfig.defaults().recentTasks());
+        assertEquals(50, of("scheduler.dev-mode", "true", "scheduler.recent-tasks", "50").recentTasks());
+        for (String bad : new String[]{"0", "100001", "many"}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> of("scheduler.dev-mode", "true", "scheduler.recent-tasks", bad), bad);
+            assertTrue(e.getMessage().contains("scheduler.recent-tasks"), e.getMessage());
+        }
+    }
 }

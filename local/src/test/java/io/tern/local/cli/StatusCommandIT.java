@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tern.ops.cli.status.StatusCommand;
 import io.tern.devstack.Ports;
 import io.tern.devstack.RedisServer;
+import io.tern.devstack.SharedInfra;
 import io.tern.ratecontrol.RateController;
 import io.tern.ratecontrol.config.RateControllerConfig;
 import io.tern.runtime.config.Settings;
@@ -14,17 +15,28 @@ import io.tern.store.redis.RedisStore;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.registry.BrokerRegistry;
 import io.tern.store.registry.DeliveryStats;
+import io.tern.store.topic.Topics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code ternctl status} against a real global scheduler and a real rate controller on one real Redis of their own
  * (the region policy and the throttle directive are one key per Redis: a shared Redis would carry them into other
  * test classes). Two brokers are simulated by their registry entries the way a broker writes them every second:
- * north's with 120 connections delivering 100/s of 1,000, south's with 30 delivering 20/s of 500.
+ * north's with 120 connections delivering 100/s of 1,000, south's with 30 delivering 20/s of 500. The controller reads
+ * the buffer's lag from the shared real Kafka with autoscaling off, and no bypass consumer runs.
  */
 class StatusCommandIT {
     private static final String TOKEN = "status-cli-it-sre-token-0123456789";
@@ -47,6 +60,7 @@ class StatusCommandIT {
 
     @BeforeAll
     static void start() {
+        SharedInfra.kafka().createTopics(Topics.BUFFER);
         redis = RedisServer.start(RedisServer.Options.defaults().withPort(Ports.free()));
         store = RedisStore.connect(redis.uri(), Duration.ofSeconds(2));
         BrokerRegistry registry = new BrokerRegistry(store);
@@ -55,6 +69,14 @@ class StatusCommandIT {
                 Map.of("north", 120), null, new DeliveryStats(10_000, 100, 1_000)), Duration.ofMinutes(5), now).join();
         registry.heartbeat(new BrokerInfo("b2", "south", "127.0.0.1:4", "127.0.0.1:5", "127.0.0.1:6", 30, now,
                 Map.of("south", 30), null, new DeliveryStats(2_000, 20, 500)), Duration.ofMinutes(5), now).join();
+        controller = RateController.start(RateControllerConfig.from(Settings.of(Map.of(
+                "ratecontrol.id", "rc1",
+                "ratecontrol.port", "0",
+                "ratecontrol.redis-uri", redis.uri(),
+                "ratecontrol.sre-token", TOKEN,
+                "ratecontrol.tick", "50ms",
+                "ratecontrol.scale.kafka-bootstrap", SharedInfra.kafka().bootstrapServers(),
+                "ratecontrol.tls.plain", "true"))));
         scheduler = GlobalScheduler.start(SchedulerConfig.from(Settings.of(Map.of(
                 "scheduler.id", "s1",
                 "scheduler.port", "0",
@@ -64,14 +86,9 @@ class StatusCommandIT {
                 "scheduler.tick", "50ms",
                 "scheduler.registry-refresh", "100ms",
                 "scheduler.policy-poll", "100ms",
-                "scheduler.tls.plain", "true"))));
-        controller = RateController.start(RateControllerConfig.from(Settings.of(Map.of(
-                "ratecontrol.id", "rc1",
-                "ratecontrol.port", "0",
-                "ratecontrol.redis-uri", redis.uri(),
-                "ratecontrol.sre-token", TOKEN,
-                "ratecontrol.tick", "50ms",
-                "ratecontrol.tls.plain", "true"))));
+                "scheduler.tls.plain", "true",
+                // The console's throttle and buffer views read this controller.
+                "scheduler.controller-url", "http://" + Ports.HOST + ":" + controller.address().getPort()))));
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.leader() && scheduler.policyVersion() >= 1
                 && controller.leader());
     }
@@ -124,6 +141,40 @@ class StatusCommandIT {
         assertTrue(r.out().contains("throttle   OPEN: permit"), r.out());
         assertTrue(r.out().contains("buffer     lag"), r.out());
         assertTrue(r.out().contains("rate controller leader rc1"), r.out());
+    }
+
+    /** The lag as {@code ternctl status --output json} shows it, -1 while unknown. */
+    private static long lag() throws Exception {
+        JsonNode lag = JSON.readTree(ternctl(env(), "--output", "json").out()).path("scale").path("lag");
+        return lag.isNumber() ? lag.asLong() : -1;
+    }
+
+    @Test
+    void theBufferLagShowsWithAutoscalingOffInTheCliAndTheConsolesOverview() throws Exception {
+        // Records earlier test classes left in the shared buffer count too: the lag must grow by exactly ours.
+        await().atMost(Duration.ofSeconds(20)).until(() -> lag() >= 0);
+        long before = lag();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafka().bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+            for (int i = 0; i < 9; i++) {
+                producer.send(new ProducerRecord<>(Topics.BUFFER, "k" + i, "v")).get(30, TimeUnit.SECONDS);
+            }
+        }
+        long after = before + 9;
+        await().atMost(Duration.ofSeconds(20)).until(() -> lag() == after);
+        Run r = ternctl(env());
+        assertTrue(r.out().contains(String.format(Locale.ROOT, "buffer     lag %,d records over", after)), r.out());
+        assertTrue(r.out().contains("(off)"), r.out());
+        // The console reads the same answer through the scheduler.
+        HttpResponse<String> overview = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://" + Ports.HOST + ":" + scheduler.address().getPort() + "/v1/scale"))
+                .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, overview.statusCode(), overview.body());
+        assertEquals(after, JSON.readTree(overview.body()).path("lag").asLong(), overview.body());
+        assertTrue(JSON.readTree(overview.body()).path("lagError").isNull(), overview.body());
     }
 
     @Test

@@ -187,6 +187,8 @@ class ConsoleBrowserIT {
             assertEquals("open", text("throttle-state"));
             assertTrue(number(text("throttle-capacity")) > 0, text("throttle-capacity"));
             assertTrue(text("buffer-mode").startsWith("off"), text("buffer-mode"));
+            // Measured with autoscaling off all the same.
+            assertTrue(text("buffer-lag").matches("[0-9,]+ records over [0-9]+ partitions"), text("buffer-lag"));
         });
         screenshot("2-live");
 

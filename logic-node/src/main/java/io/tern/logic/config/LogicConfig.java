@@ -17,6 +17,7 @@ import io.tern.runtime.http.HttpLimits;
 import io.tern.runtime.config.Settings;
 import io.tern.runtime.tls.TlsConfig;
 import io.tern.store.redis.RedisOutage;
+import io.tern.store.task.TaskRepository;
 
 import java.time.Duration;
 import java.util.Map;
@@ -68,6 +69,10 @@ import java.util.TreeMap;
  * @param appsRefresh     {@code logic.apps-refresh}, default 1 s: how often the apps and limits the admin API stored
  *                        in Redis are re-read (a change made through another node is in force here within this)
  * @param appsMax         {@code logic.apps-max}, default 10000: apps the admin API may create at most (409 beyond)
+ * @param recentTasks     {@code logic.recent-tasks}, default {@value TaskRepository#DEFAULT_RECENT_KEPT}: group-push
+ *                        tasks the SRE console's recent-tasks index keeps (trimmed on each create), 1 to
+ *                        {@value TaskRepository#MAX_RECENT_KEPT}; set it alike on every logic node and as
+ *                        {@code scheduler.recent-tasks}, which bounds what the console may ask for
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -83,7 +88,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
                           ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
                           Duration redisOutageAfter, String diskKvUri, SreToken sreToken, Duration appsRefresh,
-                          int appsMax) {
+                          int appsMax, int recentTasks) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -141,6 +146,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                         && appsRefresh.compareTo(Duration.ofMinutes(5)) <= 0,
                 "logic.apps-refresh must be between 100ms and 5m, got " + appsRefresh);
         ConfigException.require(appsMax >= 1 && appsMax <= 1_000_000, "logic.apps-max must be in [1, 1000000], got " + appsMax);
+        ConfigException.require(recentTasks >= 1 && recentTasks <= TaskRepository.MAX_RECENT_KEPT,
+                "logic.recent-tasks must be in [1, " + TaskRepository.MAX_RECENT_KEPT + "], got " + recentTasks);
     }
 
     /** Links to brokers speak TLS once there is a CA to verify the brokers against. */
@@ -207,7 +214,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.string("logic.disk-kv-uri", devMode ? "" : "redis://127.0.0.1:6666"),
                 sreToken(s.string("logic.sre-token", null)),
                 s.duration("logic.apps-refresh", Duration.ofSeconds(1)),
-                s.integer("logic.apps-max", 10_000));
+                s.integer("logic.apps-max", 10_000),
+                s.integer("logic.recent-tasks", TaskRepository.DEFAULT_RECENT_KEPT));
         s.warnUnread("logic.");
         return c;
     }

@@ -92,4 +92,16 @@ class LogicConfigTest {
         assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
                 "logic.dev-mode", "true", "logic.apps-max", "0"))));
     }
+
+    @Test
+    void theRecentTasksKeptDefaultToAThousandAndAreChecked() {
+        assertEquals(1000, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true"))).recentTasks());
+        assertEquals(50, LogicConfig.from(Settings.of(Map.of("logic.dev-mode", "true", "logic.recent-tasks", "50")))
+                .recentTasks());
+        for (String bad : new String[]{"0", "100001", "many"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> LogicConfig.from(Settings.of(Map.of(
+                    "logic.dev-mode", "true", "logic.recent-tasks", bad))), bad);
+            assertTrue(e.getMessage().contains("logic.recent-tasks"), e.getMessage());
+        }
+    }
 }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * not committed, per partition and in total, read through the Kafka Admin API every {@code refresh} on its own
  * thread and kept in memory, so intake (429 {@code buffer_full} beyond a bound), the controller and the scaler read
  * it without a round trip. A partition the group never committed counts from its earliest offset. A failed read
- * keeps the last figures; {@link #fresh()} says whether they are recent.
+ * keeps the last figures; {@link #fresh()} says whether they are recent and {@link #error()} why they are not.
  */
 public final class BufferBacklog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BufferBacklog.class);
@@ -58,6 +59,7 @@ public final class BufferBacklog implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private volatile Snapshot last = Snapshot.UNKNOWN;
     private volatile long lastReadNanos;
+    private volatile String error;
     private boolean failing; // on the backlog thread only
 
     /** The backlog of {@link Topics#BYPASS_GROUP} on {@link Topics#BUFFER}. */
@@ -108,10 +110,16 @@ public final class BufferBacklog implements AutoCloseable {
         return at != 0 && System.nanoTime() - at <= refresh.multipliedBy(3).plus(timeout).toNanos();
     }
 
+    /** Why the last read failed (the exception as text), or null when it worked or none finished yet. */
+    public String error() {
+        return error;
+    }
+
     private void read() {
         try {
             last = readNow();
             lastReadNanos = System.nanoTime();
+            error = null;
             if (failing) {
                 failing = false;
                 log.info("{} reading the buffer backlog works again: {} records", prefix, last.total());
@@ -119,10 +127,12 @@ public final class BufferBacklog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            error = cause.toString();
             if (!failing) {
                 failing = true;
                 log.warn("{} reading the buffer backlog failed, keeping {} records: {}", prefix, last.total(),
-                        e.toString());
+                        error);
             }
         }
     }
@@ -158,6 +168,8 @@ public final class BufferBacklog implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdownNow();
-        admin.close(Duration.ofSeconds(2));
+        // No grace: an in-flight read is of no use any more, and against an unreachable Kafka it would hold the
+        // role's shutdown until its timeout.
+        admin.close(Duration.ZERO);
     }
 }

@@ -2,6 +2,7 @@ package io.tern.ratecontrol.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.codec.http.HttpMethod;
+import io.tern.pipeline.buffer.BufferBacklog;
 import io.tern.ratecontrol.scale.ScaleConfig;
 import io.tern.ratecontrol.scale.ScaleDecision;
 import io.tern.ratecontrol.scale.Scaler;
@@ -33,9 +34,11 @@ import java.util.regex.Pattern;
 /**
  * The SRE side of autoscaling. Floors live in Redis, so any instance, leader or not, takes and shows them.
  * <pre>
- * GET    /v1/scale              {"mode","scaling","leading","targetReplicas","replicas","lag","partitions",
+ * GET    /v1/scale              {"mode","scaling","leading","targetReplicas","replicas","lag","partitions","lagError",
  *                                "activeFloors":[floor],"upcomingFloors":[floor],
  *                                "decision":{"target","wanted","why","at"}|null,"error"|null}
+ *                                lag and partitions: the buffer's as read in every mode, null with lagError saying
+ *                                why when not read recently (Kafka unreachable, no topic): never a stale or made-up 0
  * POST   /v1/scale/floors       {"at": epoch ms | ISO-8601 (default now), "replicas": N, "for": "30m",
  *                                "reason"?, "id"?}   201 floor
  * DELETE /v1/scale/floors/{id}  200 {"id","deleted":true}; 404 floor_not_found
@@ -54,13 +57,15 @@ public final class ScaleApi {
     private final ReplicaFloorRepository floors;
     /** The local scaler's last status, or null when scaling is off. */
     private final Supplier<Scaler.Status> status;
+    private final BufferBacklog backlog;
     private final Supplier<Long> clock;
 
     public ScaleApi(ScaleConfig config, ReplicaFloorRepository floors, Supplier<Scaler.Status> status,
-                    Supplier<Long> clock) {
+                    BufferBacklog backlog, Supplier<Long> clock) {
         this.config = config;
         this.floors = floors;
         this.status = status;
+        this.backlog = backlog;
         this.clock = clock;
     }
 
@@ -88,8 +93,11 @@ public final class ScaleApi {
             ScaleDecision.Outcome last = s == null ? null : s.last();
             body.put("targetReplicas", last == null ? null : last.target());
             body.put("replicas", s == null || s.replicas() < 0 ? null : s.replicas());
-            body.put("lag", s == null || s.lag() < 0 ? null : s.lag());
-            body.put("partitions", s == null || s.partitions() < 0 ? null : s.partitions());
+            BufferBacklog.Snapshot buffer = backlog.snapshot();
+            boolean fresh = backlog.fresh();
+            body.put("lag", fresh ? buffer.total() : null);
+            body.put("partitions", fresh ? buffer.partitions() : null);
+            body.put("lagError", fresh ? null : lagUnknown(buffer));
             body.put("activeFloors", active);
             body.put("upcomingFloors", upcoming);
             if (last == null) {
@@ -145,6 +153,20 @@ public final class ScaleApi {
             body.put("deleted", true);
             return HttpResponse.ok(body);
         });
+    }
+
+    /** Why the lag is not shown, with the last figure read if there is one. */
+    private String lagUnknown(BufferBacklog.Snapshot last) {
+        String error = backlog.error();
+        StringBuilder why = new StringBuilder(error != null
+                ? "cannot read it from Kafka at " + config.kafkaBootstrap() + ": " + error
+                : last.known() ? "not read recently from Kafka at " + config.kafkaBootstrap()
+                : "not read yet from Kafka at " + config.kafkaBootstrap());
+        if (last.known()) {
+            why.append(" (last read: ").append(last.total()).append(" records at ")
+                    .append(Instant.ofEpochMilli(last.readAtMillis())).append(')');
+        }
+        return why.toString();
     }
 
     static Map<String, Object> floor(ReplicaFloor f) {

@@ -22,43 +22,32 @@ import java.util.function.LongSupplier;
  */
 public final class Autoscaling implements AutoCloseable {
     private final ReplicaFloorRepository floors;
-    private final BufferBacklog backlog;
     private final Scaler scaler;
 
-    private Autoscaling(ReplicaFloorRepository floors, BufferBacklog backlog, Scaler scaler) {
+    private Autoscaling(ReplicaFloorRepository floors, Scaler scaler) {
         this.floors = floors;
-        this.backlog = backlog;
         this.scaler = scaler;
     }
 
     /**
+     * @param backlog  the buffer's backlog, read by the controller whatever the mode (its owner closes it)
      * @param redisUri the controller's Redis, handed to local bypass consumers that have none configured
      * @param devMode  handed to local bypass consumers likewise
      */
-    public static Autoscaling start(ScaleConfig config, RedisStore redis, String redisUri, boolean devMode,
-                                    BooleanSupplier leading, LongSupplier clock, Duration readTimeout,
+    public static Autoscaling start(ScaleConfig config, BufferBacklog backlog, RedisStore redis, String redisUri,
+                                    boolean devMode, BooleanSupplier leading, LongSupplier clock, Duration readTimeout,
                                     MeterRegistry registry, String id) {
         ReplicaFloorRepository floors = new ReplicaFloorRepository(redis, config.maxFloors());
         if (config.mode() == ScaleConfig.Mode.OFF) {
-            return new Autoscaling(floors, null, null);
+            return new Autoscaling(floors, null);
         }
-        // The backlog is read on its own thread at least as often as the scaler decides.
-        Duration refresh = config.interval().compareTo(Duration.ofSeconds(1)) < 0 ? config.interval() : Duration.ofSeconds(1);
-        BufferBacklog backlog = new BufferBacklog(config.kafkaBootstrap(), refresh, "ratecontrol " + id + " scale")
-                .start(registry);
-        ReplicaTarget target;
-        try {
-            target = config.mode() == ScaleConfig.Mode.KUBERNETES
-                    ? KubernetesReplicas.connect(config.namespace(), config.deployment())
-                    : localProcesses(config, redisUri, devMode, id);
-        } catch (RuntimeException e) {
-            backlog.close();
-            throw e;
-        }
+        ReplicaTarget target = config.mode() == ScaleConfig.Mode.KUBERNETES
+                ? KubernetesReplicas.connect(config.namespace(), config.deployment())
+                : localProcesses(config, redisUri, devMode, id);
         Scaler scaler = new Scaler(new ScaleDecision(config.minReplicas(), config.lagPerReplica(),
                 config.scaleDownAfter(), clock), target, () -> lag(backlog), () -> partitions(backlog), floors, leading,
                 clock, config.interval(), readTimeout, registry, "ratecontrol " + id).start();
-        return new Autoscaling(floors, backlog, scaler);
+        return new Autoscaling(floors, scaler);
     }
 
     /** No decision on a backlog not read recently: replicas stay as they are until Kafka answers again. */
@@ -109,9 +98,6 @@ public final class Autoscaling implements AutoCloseable {
     public void close() {
         if (scaler != null) {
             scaler.close();
-        }
-        if (backlog != null) {
-            backlog.close();
         }
     }
 }

@@ -18,7 +18,8 @@ import java.util.Locale;
  * @param lagPerReplica   buffered records one consumer is expected to drain; default 10000
  * @param minReplicas     replicas kept with no backlog; default 1
  * @param scaleDownAfter  a lower target must be wanted this long before replicas go down; default 5m
- * @param kafkaBootstrap  the Kafka holding {@code tern.buffer} (its lag and partitions); default 127.0.0.1:9092
+ * @param kafkaBootstrap  the Kafka holding {@code tern.buffer}, whose lag the controller reads in every mode (the
+ *                        status and the console show it; the scaler decides on it); default 127.0.0.1:9092
  * @param namespace       the bypass consumers' namespace; default {@code default}
  * @param deployment      the bypass consumers' Deployment; default {@value #DEFAULT_DEPLOYMENT}
  * @param localMax        most processes {@code local} mode runs, whatever the target; default 4
@@ -57,6 +58,11 @@ public record ScaleConfig(Mode mode, Duration interval, long lagPerReplica, int 
         ConfigException.require(maxFloors >= 1 && maxFloors <= 100_000, "ratecontrol.scale.max-floors must be in [1, 100000]");
         ConfigException.require(maxFloorFor != null && maxFloorFor.toMillis() >= 1000,
                 "ratecontrol.scale.max-floor-for must be >= 1s, got " + maxFloorFor);
+    }
+
+    /** How often the buffer's backlog is read: every second, or as often as the scaler decides if that is faster. */
+    public Duration backlogRefresh() {
+        return interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval : Duration.ofSeconds(1);
     }
 
     public static ScaleConfig defaults() {

@@ -10,14 +10,6 @@ import io.tern.store.redis.RedisStore;
 import io.tern.store.topic.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -59,7 +50,7 @@ class LocalScalingIT {
             redis.async().flushdb().toCompletableFuture().join();
         }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            commitToEnd(admin); // whatever an earlier test left: lag 0
+            BufferGroup.commitToEnd(admin); // whatever an earlier test left: lag 0
             RateController controller = RateController.start(RateControllerConfig.from(Settings.of(Map.ofEntries(
                     Map.entry("ratecontrol.port", "0"),
                     Map.entry("ratecontrol.redis-uri", redisUri),
@@ -75,14 +66,7 @@ class LocalScalingIT {
             try {
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 1);
 
-                try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
-                    for (int i = 0; i < 25; i++) {
-                        producer.send(new ProducerRecord<>(Topics.BUFFER, "k" + i, "v")).get(30, TimeUnit.SECONDS);
-                    }
-                }
+                BufferGroup.produce(bootstrap, 25);
                 // ceil(25 / 10) = 3 consumers.
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 3);
                 // The tick that scaled up may have read the lag mid-production; a later tick sees all 25.
@@ -105,7 +89,7 @@ class LocalScalingIT {
                 assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tern_scale_decisions_total")
                         && l.contains("direction=\"up\"") && !l.endsWith(" 0.0")));
 
-                commitToEnd(admin);
+                BufferGroup.commitToEnd(admin);
                 await().atMost(Duration.ofSeconds(60)).until(() -> children() == 1);
             } finally {
                 controller.close();
@@ -122,21 +106,5 @@ class LocalScalingIT {
 
     private static JsonNode get(RateController controller, String path) throws Exception {
         return new ObjectMapper().readTree(text(controller, path));
-    }
-
-    /** Commits the bypass group at the end of every partition of the buffer (the group has no live members). */
-    private static void commitToEnd(Admin admin) throws Exception {
-        int partitions = admin.describeTopics(java.util.List.of(Topics.BUFFER)).allTopicNames().get(30, TimeUnit.SECONDS)
-                .get(Topics.BUFFER).partitions().size();
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (int p = 0; p < partitions; p++) {
-            latest.put(new TopicPartition(Topics.BUFFER, p), OffsetSpec.latest());
-        }
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> e
-                : admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet()) {
-            offsets.put(e.getKey(), new OffsetAndMetadata(e.getValue().offset()));
-        }
-        admin.alterConsumerGroupOffsets(Topics.BYPASS_GROUP, offsets).all().get(30, TimeUnit.SECONDS);
     }
 }

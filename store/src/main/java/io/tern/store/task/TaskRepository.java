@@ -29,23 +29,48 @@ public final class TaskRepository {
     private static final LuaScript INDEX_CLAIM = LuaScript.load("resolving-claim");
     private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
 
-    /** Tasks the recent index keeps: SREs look at the last few, not at history (the index is trimmed on each create). */
-    public static final int RECENT_KEPT = 1000;
+    /**
+     * Tasks the recent index keeps unless configured otherwise ({@code logic.recent-tasks},
+     * {@code scheduler.recent-tasks}): SREs look at the last few, not at history (the index is trimmed on each create).
+     */
+    public static final int DEFAULT_RECENT_KEPT = 1000;
+    /** The most the index may be configured to keep: one sorted set, listed by the console in one call. */
+    public static final int MAX_RECENT_KEPT = 100_000;
 
     private static final QueuePolicy READ_ONLY = new QueuePolicy(1, Duration.ofDays(1), Duration.ofDays(1),
             Duration.ofDays(1));
 
     private final RedisStore redis;
     private final QueuePolicy policy;
+    private final int recentKept;
 
+    /** Keeps {@value #DEFAULT_RECENT_KEPT} recent tasks: for roles and tests that never list them. */
     public TaskRepository(RedisStore redis, QueuePolicy policy) {
+        this(redis, policy, DEFAULT_RECENT_KEPT);
+    }
+
+    /**
+     * @param recentKept tasks the recent index keeps (trimmed on each create) and the most {@link #recent} lists,
+     *                   1..{@value #MAX_RECENT_KEPT}
+     */
+    public TaskRepository(RedisStore redis, QueuePolicy policy, int recentKept) {
+        if (recentKept < 1 || recentKept > MAX_RECENT_KEPT) {
+            throw new IllegalArgumentException("recent tasks kept must be between 1 and " + MAX_RECENT_KEPT
+                    + ", got " + recentKept);
+        }
         this.redis = redis;
         this.policy = policy;
+        this.recentKept = recentKept;
     }
 
     /** For a role that only reads tasks (the global scheduler's console): the queue bounds are never used. */
-    public static TaskRepository readOnly(RedisStore redis) {
-        return new TaskRepository(redis, READ_ONLY);
+    public static TaskRepository readOnly(RedisStore redis, int recentKept) {
+        return new TaskRepository(redis, READ_ONLY, recentKept);
+    }
+
+    /** Tasks the recent index keeps, the most {@link #recent} lists. */
+    public int recentKept() {
+        return recentKept;
     }
 
     public CompletableFuture<Void> create(TaskBody t, TaskState state) {
@@ -66,14 +91,14 @@ public final class TaskRepository {
         var set = async.hset(key, h).toCompletableFuture();
         var ttl = async.pexpireat(key, t.expiresAtMillis() + policy.retention().toMillis()).toCompletableFuture();
         var recent = async.zadd(Keys.recentTasks(), t.createdAtMillis(), Long.toString(t.taskId())).toCompletableFuture()
-                .thenCompose(n -> async.zremrangebyrank(Keys.recentTasks(), 0, -RECENT_KEPT - 1).toCompletableFuture());
+                .thenCompose(n -> async.zremrangebyrank(Keys.recentTasks(), 0, -recentKept - 1).toCompletableFuture());
         return CompletableFuture.allOf(set, ttl, recent);
     }
 
     /** The newest tasks first, at most {@code limit}; those past their retention are left out. */
     public CompletableFuture<List<StoredTask>> recent(int limit) {
-        if (limit < 1 || limit > RECENT_KEPT) {
-            throw new IllegalArgumentException("limit must be between 1 and " + RECENT_KEPT + ", got " + limit);
+        if (limit < 1 || limit > recentKept) {
+            throw new IllegalArgumentException("limit must be between 1 and " + recentKept + ", got " + limit);
         }
         return redis.async().zrevrange(Keys.recentTasks(), 0, limit - 1).toCompletableFuture().thenCompose(ids -> {
             List<CompletableFuture<StoredTask>> reads = ids.stream().map(id -> find(Long.parseLong(id))).toList();

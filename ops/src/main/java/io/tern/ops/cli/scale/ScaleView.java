@@ -3,6 +3,7 @@ package io.tern.ops.cli.scale;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * How the scale commands print the rate controller's scaler answers for a person: pure functions of the JSON.
@@ -18,8 +19,7 @@ public final class ScaleView {
         StringBuilder b = new StringBuilder();
         b.append("bypass consumers: ").append(text(answer, "replicas")).append(" running, target ")
                 .append(text(answer, "targetReplicas")).append(" (").append(text(answer, "mode")).append(")").append(nl);
-        b.append("  buffer lag ").append(text(answer, "lag")).append(" records over ").append(text(answer, "partitions"))
-                .append(" partitions").append(nl);
+        b.append("  buffer ").append(lag(answer)).append(nl);
         JsonNode d = answer.path("decision");
         if (d.isObject()) {
             b.append("  last decision: ").append(text(d, "target")).append(" replicas (wanted ").append(text(d, "wanted"))
@@ -35,6 +35,18 @@ public final class ScaleView {
             b.append("  error: ").append(answer.get("error").asText()).append(nl);
         }
         return b.toString();
+    }
+
+    /**
+     * The buffer's lag from {@code GET /v1/scale}: "lag 12,345 records over 8 partitions", or, when the controller could
+     * not read it, "lag unknown: " and its reason (never a 0 it did not measure).
+     */
+    public static String lag(JsonNode answer) {
+        JsonNode lag = answer.path("lag");
+        if (!lag.isNumber()) {
+            return "lag unknown: " + text(answer, "lagError");
+        }
+        return String.format(Locale.ROOT, "lag %,d records over %s partitions", lag.asLong(), text(answer, "partitions"));
     }
 
     /** What schedule answered (201): the floor as stored. */

@@ -2,6 +2,7 @@ package io.tern.ops.cli.status;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tern.ops.cli.admin.Table;
+import io.tern.ops.cli.scale.ScaleView;
 import io.tern.ops.cli.throttle.ThrottleView;
 
 import java.util.ArrayList;
@@ -40,8 +41,7 @@ public final class StatusView {
             b.append(nl);
         }
         if (scale != null) {
-            b.append("buffer     lag ").append(count(scale.path("lag"))).append(" records over ")
-                    .append(text(scale, "partitions")).append(" partitions; bypass consumers ")
+            b.append("buffer     ").append(ScaleView.lag(scale)).append("; bypass consumers ")
                     .append(text(scale, "replicas")).append(" running, target ").append(text(scale, "targetReplicas"))
                     .append(" (").append(text(scale, "mode")).append(')').append(nl);
         }

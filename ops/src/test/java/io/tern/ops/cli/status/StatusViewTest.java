@@ -58,6 +58,15 @@ class StatusViewTest {
     }
 
     @Test
+    void aLagTheControllerCouldNotReadIsUnknownWithItsReasonNotZero() {
+        JsonNode unread = json("{'mode':'off','replicas':null,'targetReplicas':null,'lag':null,'partitions':null,"
+                + "'lagError':'cannot read it from Kafka at k:9092: TimeoutException'}");
+        String text = StatusView.render(REGIONS, THROTTLE, unread, Map.of());
+        assertTrue(text.contains("buffer     lag unknown: cannot read it from Kafka at k:9092: TimeoutException; "
+                + "bypass consumers - running, target - (off)"), text);
+    }
+
+    @Test
     void statusTakesOnlyTheApiUrlsTheTokenAndTheOutput() throws Exception {
         StatusArgs a = StatusArgs.parse(List.of("--scheduler", "http://s:1", "--output", "json"),
                 Map.of("TERN_SRE_TOKEN", "t", "TERN_CONTROLLER_URL", "http://c:2"));
