@@ -29,7 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.w3c.dom.NodeList;
 
+import javax.xml.parsers.DocumentBuilderFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -152,6 +154,20 @@ class ChartTest {
             Map<String, Integer> ports = w.container().getPorts().stream()
                     .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
             assertEquals(role.ports(role.defaults()), ports, w.name());
+        }
+    }
+
+    @Test
+    void imagesExposeTheConfigRecordsDefaultPorts() throws Exception {
+        for (Role role : Role.values()) {
+            // The role module's pom, whose jib.container.ports the -Pimages build writes into the image config.
+            Path pom = Path.of("..", role.container, "pom.xml");
+            NodeList found = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile())
+                    .getElementsByTagName("jib.container.ports");
+            assertEquals(1, found.getLength(), pom + ": jib.container.ports");
+            Set<Integer> exposed = Stream.of(found.item(0).getTextContent().split(","))
+                    .map(p -> Integer.valueOf(p.trim())).collect(Collectors.toCollection(TreeSet::new));
+            assertEquals(new TreeSet<>(role.ports(role.defaults()).values()), exposed, pom.toString());
         }
     }
 
