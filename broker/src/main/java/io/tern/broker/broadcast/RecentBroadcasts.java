@@ -52,18 +52,22 @@ public final class RecentBroadcasts {
         try {
             write.get().whenComplete((n, err) -> {
                 if (err != null) {
+                    forget(key, mine); // not written: a resend tries again
                     mine.completeExceptionally(err);
                 } else {
                     mine.complete(n);
                 }
             });
         } catch (RuntimeException e) {
-            synchronized (recent) {
-                recent.remove(key, mine); // never written: a later BROADCAST may try again
-            }
+            forget(key, mine);
             throw e;
         }
         return mine;
     }
 
+    private void forget(String key, CompletableFuture<Integer> entry) {
+        synchronized (recent) {
+            recent.remove(key, entry);
+        }
+    }
 }

@@ -34,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A broadcast whose logic node died right after answering, having sent it to one broker whose answer it never
  * recorded: the platform's logic node finds the unfinished fan-out once its lease ran out and finishes it, and
- * every online SDK device gets the broadcast exactly once (the broker that had it already answers the resend
- * without writing again), with the task's counters counting each copy once.
+ * every online SDK device gets the broadcast exactly once, not even a duplicate for its SDK to drop (the broker
+ * that had it already answers the resend without writing again), with the task's counters counting each copy once.
  */
 class BroadcastTakeoverIT {
     private static final int DEVICES = 30;
@@ -97,6 +97,9 @@ class BroadcastTakeoverIT {
             for (String n : names) {
                 assertEquals(1, copies(devices, n, id), n + " got the broadcast once");
             }
+            // Not a duplicate the SDK dropped either: no broker wrote it to a device twice.
+            assertEquals(0, clients.stream().mapToLong(c -> c.stats().duplicatesDropped()).sum(),
+                    "copies written twice and dropped by the SDK");
             var t = api.task(id);
             assertEquals(DEVICES, t.get("sent").asLong(), "each broker's copies counted once: " + t);
             assertEquals(DEVICES, t.get("targeted").asLong(), t.toString());
