@@ -244,12 +244,19 @@ public final class BroadcastFanout implements AutoCloseable {
     }
 
     /**
-     * Stops here without finishing: fan-outs in flight are no longer renewed, and another node's sweeper
-     * finishes them once their lease runs out.
+     * Stops here without finishing: fan-outs in flight are handed back (their lease ends now) for another node's
+     * sweeper to finish; if Redis does not take that, their lease runs out by itself.
      */
     @Override
     public void close() {
         closed = true;
         leases.shutdownNow();
+        if (!active.isEmpty()) {
+            try {
+                tasks.renewFanouts(List.copyOf(active), clock.getAsLong()).get(1, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.debug("[logic {}] fan-outs not handed back, their leases run out: {}", owner, e.toString());
+            }
+        }
     }
 }

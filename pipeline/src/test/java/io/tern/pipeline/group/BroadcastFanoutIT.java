@@ -61,8 +61,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whose answers the test holds back): the API answer comes once the broadcast is logged and its fan-out recorded,
  * before any broker answered; the task's counters then follow the brokers' answers; and a fan-out left unfinished
  * by a node that stopped is finished by another node, sent only to the brokers that had not answered, each
- * broker's copies counted once. (That a broker re-sent a broadcast does not write it to its devices again is
- * PushCommandHandlerTest's.)
+ * broker's copies counted once. (A node killed outright, whose lease runs out, is BroadcastTakeoverIT's in
+ * local, with real brokers; that a broker does not write a re-sent broadcast again is PushCommandHandlerTest's.)
  */
 class BroadcastFanoutIT {
     private static final String SECRET = "fanout-it-" + UUID.randomUUID();
@@ -128,7 +128,7 @@ class BroadcastFanoutIT {
             return groups.task(appId, id, true).join();
         }
 
-        /** Stops as a crashed node would, as far as the others can tell: no more lease renewals, links cut. */
+        /** Stops: no more lease renewals, links cut, running fan-outs handed back. */
         @Override
         public void close() {
             fanouts.close();
