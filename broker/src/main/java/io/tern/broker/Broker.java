@@ -10,6 +10,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.tern.broker.ack.AckPublisher;
 import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
+import io.tern.broker.broadcast.RecentBroadcasts;
 import io.tern.broker.config.BrokerConfig;
 import io.tern.broker.delivery.Presence;
 import io.tern.broker.delivery.PushCommandHandler;
@@ -228,7 +229,8 @@ public final class Broker implements AutoCloseable {
                 config.broadcastParking().connections(), config.broadcastParking().retry());
         TlsConfig tls = config.tls();
         Pipelines pipelines = new Pipelines(device, new PushCommandHandler(id, sessions, disconnects, metrics,
-                broadcaster, ackCounts, config.maxBroadcastsInFlight()), config.maxFrameBody(),
+                broadcaster, ackCounts, config.maxBroadcastsInFlight(), new RecentBroadcasts(config.broadcastDedupe())),
+                config.maxFrameBody(),
                 ServerTls.of(tls, false, "broker " + id + " device ports"),
                 ServerTls.serverSpeaksFirst(tls, tls.ca() != null, "broker " + id + " internal port"),
                 new LinkProof(config.internalLink().clusterSecret()), config.internalLink().authTimeout());

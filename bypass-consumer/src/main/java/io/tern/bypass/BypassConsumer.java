@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.tern.bypass.config.BypassConfig;
 import io.tern.bypass.drain.DrainConsumer;
 import io.tern.bypass.drain.PipelineHandler;
+import io.tern.pipeline.group.BroadcastFanout;
 import io.tern.pipeline.group.GroupFanout;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.PushSchedule;
@@ -103,8 +104,11 @@ public final class BypassConsumer implements AutoCloseable {
             TaskRepository tasks = new TaskRepository(redis, policy);
             GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, brokers, links,
                     config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), registry);
-            GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, brokers, links, ids,
-                    clock, config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), config.ackFilter());
+            BroadcastFanout fanouts = started.add(new BroadcastFanout(tasks, brokers, links,
+                    config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), config.recovery(), clock,
+                    registry, "bypass-" + config.id()));
+            GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, brokers, ids, clock,
+                    fanouts, config.ackFilter());
             // A tag push started from the buffer is resolved into jobs like any other (same job group as the logic
             // nodes, which share the jobs); the buffer never holds a scheduled task, so nothing is scheduled here.
             TagPushService tagPush = started.add(new TagPushService(new TagRepository(redis), tasks, fanout,

@@ -8,6 +8,7 @@ import io.tern.pipeline.link.BrokerLinks;
 import io.tern.logic.callback.CallbackDispatcher;
 import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.logic.config.LogicConfig;
+import io.tern.pipeline.group.BroadcastFanout;
 import io.tern.pipeline.group.GroupFanout;
 import io.tern.pipeline.group.GroupPushService;
 import io.tern.pipeline.group.TagPushService;
@@ -94,6 +95,7 @@ public final class LogicNode implements AutoCloseable {
     private final CallbackDispatcher callbacks;
     private final CallbackUrlGuard callbackGuard;
     private final TagPushService tagPush;
+    private final BroadcastFanout fanouts;
     private final TaskScheduler scheduler;
     private final NodeIdLease nodeId;
     private final PermitGate permit;
@@ -158,8 +160,10 @@ public final class LogicNode implements AutoCloseable {
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
                 config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), observability.registry());
-        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, links, ids, clock,
-                config.redelivery().groupRetries(), config.redelivery().groupRetryDelay(), config.ackFilter());
+        fanouts = new BroadcastFanout(tasks, liveBrokers, links, config.redelivery().groupRetries(),
+                config.redelivery().groupRetryDelay(), config.recovery(), clock, observability.registry(), config.id());
+        GroupPushService groups = new GroupPushService(tasks, new BroadcastLog(redis), fanout, liveBrokers, ids, clock,
+                fanouts, config.ackFilter());
         TagRepository tags = new TagRepository(redis);
         tagPush = new TagPushService(tags, tasks, fanout, config.kafkaBootstrap(), config.jobGroup(), config.consumer(),
                 config.tagResolvers(), config.tagQueue(), config.tagChunk(), config.recovery(), clock,
@@ -273,6 +277,7 @@ public final class LogicNode implements AutoCloseable {
         buffer.close();
         scheduler.close();
         tagPush.close();
+        fanouts.close();
         acks.close();
         callbacks.close();
         callbackGuard.close();

@@ -21,7 +21,8 @@ import java.time.format.DateTimeFormatter;
  * tern:{t:id}              hash    task body, state, counters n:*,        PEXPIREAT expiresAt + retention
  *                                  bf ("m:k": size of the broadcast's ack filter), bcastAt, bcastSeq,
  *                                  target, rsources, rsrc, rcur, rjobs, owner, attempts, reason
- *                                  (tag-push resolution progress and lease), owed:{receipt id}
+ *                                  (tag-push resolution progress and lease), owed:{receipt id},
+ *                                  fo:{brokerId} (copies that broker wrote of this broadcast), fotakeovers
  * tern:{t:id}:jobs         set     ids of the tag-push jobs fanned out    the task's remaining TTL
  * tern:{t:id}:ackbf        string  Bloom filter bitmap of the devices     the task's remaining TTL
  *                                  whose ack of this broadcast counted
@@ -38,6 +39,9 @@ import java.time.format.DateTimeFormatter;
  * tag {resolving}: tag pushes being resolved
  * tern:{resolving}         zset    taskIds being resolved, scored by      no TTL; entries leave when
  *                                  their owner's lease end (ms)           done, failed or gone
+ * tag {fanout}: broadcasts accepted whose fan-out to the brokers is not finished
+ * tern:{fanout}            zset    taskIds, scored by their owner's       no TTL; entries leave when every
+ *                                  lease end (ms)                         broker answered or was given up
  * tag {schedule}: scheduled tasks (logic-node TaskScheduler)
  * tern:{schedule}          zset    taskIds by sendAt ms                   until fired or cancelled
  * tern:{schedule}:{id}     hash    app, target, sendAt, attempts, owner   PEXPIREAT max-ahead
@@ -185,6 +189,11 @@ public final class Keys {
     /** Tasks whose tag expression is being resolved, scored by their owner's lease end. */
     public static String resolvingTasks() {
         return P + "{resolving}";
+    }
+
+    /** Broadcasts whose fan-out to the brokers is unfinished, scored by their owner's lease end. */
+    public static String fanoutTasks() {
+        return P + "{fanout}";
     }
 
     /** The log of an app's broadcasts: zset of taskIds scored by broadcast sequence. */

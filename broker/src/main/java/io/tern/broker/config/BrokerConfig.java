@@ -85,6 +85,9 @@ import java.util.regex.Pattern;
  *                         sums it per region and throttles at a share of it; default {@value #DEFAULT_CAPACITY}
  * @param storageOutage    serving devices through a Redis outage ({@link StorageOutage})
  * @param shutdownRedirect how a stopping broker sends its devices to its region's other brokers ({@link ShutdownRedirect})
+ * @param broadcastDedupe  {@code broker.broadcast-dedupe}: app broadcasts the broker remembers having written (~150 bytes
+ *                         each), so one sent again by a logic node (a retry, or a fan-out finished by another node) is
+ *                         answered without writing it twice; 0 = none; default {@value #DEFAULT_BROADCAST_DEDUPE}
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -99,7 +102,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
                            AckDelivery ackDelivery, Regions regions, int capacity, StorageOutage storageOutage,
-                           ShutdownRedirect shutdownRedirect) {
+                           ShutdownRedirect shutdownRedirect, int broadcastDedupe) {
 
     /**
      * A stopping broker's paced drain ({@code broker.shutdown-redirect-*}): REDIRECT SERVER_SHUTTING_DOWN to the
@@ -237,6 +240,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
     /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
     public static final int DEFAULT_BROADCAST_CHUNK = 512;
+    /** Far more than the broadcasts re-sent within a logic node's fan-out lease; ~1.5 MiB at most. */
+    public static final int DEFAULT_BROADCAST_DEDUPE = 10_000;
     public static final int DEFAULT_MAX_BROADCASTS_IN_FLIGHT = 16;
     /** Each pending broadcast holds one encoded frame (at most max-frame-body): 64 of them are ~0.5 MiB at most. */
     public static final int DEFAULT_BROADCAST_QUEUE = 64;
@@ -611,6 +616,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(shutdownRedirect != null, "broker shutdown redirect settings are required");
         ConfigException.require(capacity >= 1 && capacity <= 10_000_000,
                 "broker.capacity must be between 1 and 10000000 deliveries/s, got " + capacity);
+        ConfigException.require(broadcastDedupe >= 0 && broadcastDedupe <= 1_000_000,
+                "broker.broadcast-dedupe must be between 0 and 1000000, got " + broadcastDedupe);
         ConfigException.require(ackDelivery.deliveryTimeout().compareTo(ackLinger.plusSeconds(1)) >= 0,
                 "broker.ack-delivery-timeout must be at least broker.ack-linger + 1s");
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
@@ -677,7 +684,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 Regions.from(s),
                 s.integer("broker.capacity", DEFAULT_CAPACITY),
                 StorageOutage.from(s),
-                ShutdownRedirect.from(s));
+                ShutdownRedirect.from(s),
+                s.integer("broker.broadcast-dedupe", DEFAULT_BROADCAST_DEDUPE));
         s.warnUnread("broker.");
         return c;
     }
@@ -732,6 +740,7 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", recovery=" + recovery + ", broadcastParking=" + broadcastParking
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
                 + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity
-                + ", storageOutage=" + storageOutage + ", shutdownRedirect=" + shutdownRedirect + ']';
+                + ", storageOutage=" + storageOutage + ", shutdownRedirect=" + shutdownRedirect
+                + ", broadcastDedupe=" + broadcastDedupe + ']';
     }
 }

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
+import io.tern.broker.broadcast.RecentBroadcasts;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Session;
@@ -31,7 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>PushBatch → PushBatchResult: one encoded PUSH to each listed device connected here.</li>
  *   <li>Broadcast → BroadcastResult: one encoded PUSH to every local connection of the app,
  *       paced per event loop ({@link Broadcaster}). With COUNT_ACKS its acks are counted
- *       ({@link BroadcastAckCounts}) from before the first write.</li>
+ *       ({@link BroadcastAckCounts}) from before the first write. One the broker wrote lately (same app and
+ *       broadcast sequence number) is answered with its first count and not written again
+ *       ({@link RecentBroadcasts}).</li>
  * </ul>
  * A logic node that stops reading its results stops being read: the reply buffer stays bounded
  * by the channel's write watermarks. Likewise a node with {@code maxBroadcastsInFlight}
@@ -52,11 +55,13 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
     private final Broadcaster broadcaster;
     private final BroadcastAckCounts ackCounts;
     private final int maxBroadcastsInFlight;
+    private final RecentBroadcasts recent;
     /** Internal connections not read while the broadcaster is full; one entry per logic node at most. */
     private final Set<Channel> waitingForBroadcaster = ConcurrentHashMap.newKeySet();
 
     public PushCommandHandler(String brokerId, Sessions sessions, Disconnects disconnects, BrokerMetrics metrics,
-                              Broadcaster broadcaster, BroadcastAckCounts ackCounts, int maxBroadcastsInFlight) {
+                              Broadcaster broadcaster, BroadcastAckCounts ackCounts, int maxBroadcastsInFlight,
+                              RecentBroadcasts recent) {
         this.brokerId = brokerId;
         this.sessions = sessions;
         this.disconnects = disconnects;
@@ -65,6 +70,7 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
         this.broadcaster = broadcaster;
         this.ackCounts = ackCounts;
         this.maxBroadcastsInFlight = maxBroadcastsInFlight;
+        this.recent = recent;
     }
 
     @Override
@@ -126,11 +132,14 @@ public final class PushCommandHandler extends ChannelInboundHandlerAdapter {
         AtomicInteger counter = running;
         long correlationId = command.correlationId();
         CompletableFuture<Integer> done;
-        if (command.countAcks()) {
-            ackCounts.register(command.appId(), command.push().msgId());
-        }
         try {
-            done = broadcaster.broadcast(command.appId(), command.push(), internal.alloc());
+            // The same app broadcast sent again (a retry, or another node finishing a fan-out) is not written again.
+            done = recent.writeOnce(command.appId(), command.push().broadcastSeq(), () -> {
+                if (command.countAcks()) {
+                    ackCounts.register(command.appId(), command.push().msgId());
+                }
+                return broadcaster.broadcast(command.appId(), command.push(), internal.alloc());
+            });
         } catch (RuntimeException e) {
             log.warn("[broker {} app={}] broadcast {} failed to start", brokerId, command.appId(), command.push().msgId(), e);
             done = CompletableFuture.completedFuture(0);

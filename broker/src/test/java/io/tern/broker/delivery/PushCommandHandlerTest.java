@@ -7,6 +7,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.tern.broker.ack.BroadcastAckCounts;
 import io.tern.broker.broadcast.Broadcaster;
+import io.tern.broker.broadcast.RecentBroadcasts;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Sessions;
@@ -46,7 +47,8 @@ class PushCommandHandlerTest {
         ackCounts = new BroadcastAckCounts("b1", 8, Duration.ofMinutes(1), 64, 64, System::nanoTime, () -> 0L);
         internal = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 4));
+                new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 4,
+                new RecentBroadcasts(16)));
     }
 
     private Frame.PushResult result() {
@@ -167,6 +169,32 @@ class PushCommandHandlerTest {
     }
 
     @Test
+    void aBroadcastSentAgainIsAnsweredWithItsFirstCountWithoutWritingAgain() {
+        EmbeddedChannel device = new EmbeddedChannel();
+        sessions.open("app", "r1", "local", device, false);
+        Frame.Push push = PUSH.withBroadcastSeq(21);
+        internal.writeInbound(new Frame.Broadcast(30, "app", push));
+        device.runPendingTasks();
+        assertEquals(push, decode(device.readOutbound()));
+        internal.runPendingTasks();
+        assertEquals(new Frame.BroadcastResult(30, 1), internal.readOutbound());
+
+        // Another logic node finishing the fan-out sends the same app broadcast again.
+        internal.writeInbound(new Frame.Broadcast(31, "app", push));
+        device.runPendingTasks();
+        internal.runPendingTasks();
+        assertEquals(new Frame.BroadcastResult(31, 1), internal.readOutbound(), "the first count");
+        assertNull(device.readOutbound(), "not written to the device twice");
+
+        // The next broadcast of the app, or the same seq of another app, is a new one.
+        Frame.Push next = PUSH.withBroadcastSeq(22);
+        internal.writeInbound(new Frame.Broadcast(32, "app", next));
+        device.runPendingTasks();
+        assertEquals(next, decode(device.readOutbound()));
+        assertEquals(2.0, registry.get("tern.broker.broadcast.deliveries").tag("result", "written").counter().count());
+    }
+
+    @Test
     void onlyABroadcastWithCountAcksHasItsAcksCounted() {
         internal.writeInbound(new Frame.Broadcast(10, "app", new Frame.Push(100, 1_800_000_000_000L, PayloadKind.DATA,
                 new byte[]{'{', '}'}, 1), true));
@@ -181,7 +209,8 @@ class PushCommandHandlerTest {
         BrokerMetrics metrics = new BrokerMetrics(new SimpleMeterRegistry());
         EmbeddedChannel node = new EmbeddedChannel(new PushCommandHandler("b1", sessions,
                 new Disconnects(metrics, Duration.ofSeconds(1)), metrics,
-                new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 100));
+                new Broadcaster("b1", sessions.apps(), 512, 2, metrics, 256, 16, 100, Duration.ofMillis(50)), ackCounts, 100,
+                new RecentBroadcasts(16)));
         EmbeddedChannel device = new EmbeddedChannel();
         sessions.open("app", "r1", "local", device, false);
         node.writeInbound(new Frame.Broadcast(1, "app", PUSH.withBroadcastSeq(1)));

@@ -117,6 +117,9 @@ class GroupPushEndToEndIT {
         long start = System.nanoTime();
         PushApiClient.Response r = api.allPush(taskId);
         assertEquals(200, r.status(), () -> String.valueOf(r.body()));
+        // Answered once recorded: the copies written show in the task's counters as the brokers answer.
+        assertEquals("sending", r.body().get("state").asText(), () -> String.valueOf(r.body()));
+        assertTrue(r.body().get("broadcastSeq").asLong() > 0);
         List<String> present = regIds.subList(OFFLINE_DURING_BROADCAST, ALL_DEVICES);
         await().atMost(Duration.ofSeconds(60)).until(() -> present.stream().allMatch(id -> copiesOf(devices, id, taskId) >= 1));
         long lastReceipt = present.stream().mapToLong(id -> devices.receivedBy(id).stream()

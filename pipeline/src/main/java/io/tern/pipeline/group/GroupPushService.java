@@ -1,9 +1,7 @@
 package io.tern.pipeline.group;
 
 import io.tern.pipeline.buffer.BufferedPush;
-import io.tern.pipeline.link.BrokerLinks;
 import io.tern.pipeline.id.MsgIdGenerator;
-import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.pipeline.error.PushError;
 import io.tern.pipeline.error.PushException;
@@ -12,31 +10,23 @@ import io.tern.store.registry.BrokerDirectory;
 import io.tern.store.registry.BrokerInfo;
 import io.tern.store.task.StoredTask;
 import io.tern.store.task.TaskBody;
-import io.tern.store.task.TaskCounter;
 import io.tern.store.task.TaskRepository;
 import io.tern.store.task.TaskState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
  * Group pushes: a task body stored once, then targeted by list, tag or all pushes; task status
- * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path sends one
- * BROADCAST per broker and records the broadcast in the app's log for devices offline now. A
- * BROADCAST whose link fails or whose reply times out is sent to that broker again, up to
- * {@code retries} times {@code retryDelay} apart (a copy a device already got is dropped by its
- * SDK's msgId dedupe); devices that still miss it catch up from the log on reconnect. In a Redis outage
+ * and recall. The list and tag paths fan out through {@link GroupFanout}; the all path records the
+ * broadcast in the app's log (for devices offline now) and answers, then {@link BroadcastFanout} sends
+ * one BROADCAST per broker in the background, finished by another node if this one dies. In a Redis outage
  * ({@link #duringOutage}) list and all pushes go through {@link OutageGroupPush}.
  */
 public final class GroupPushService {
@@ -46,11 +36,9 @@ public final class GroupPushService {
     private final BroadcastLog broadcasts;
     private final GroupFanout fanout;
     private final BrokerDirectory brokers;
-    private final BrokerLinks links;
     private final MsgIdGenerator ids;
     private final LongSupplier clock;
-    private final int retries;
-    private final Executor retryDelay;
+    private final BroadcastFanout fanouts;
     private final AckFilterConfig ackFilter;
     private TagPushService tagPush;
     private PushSchedule scheduler;
@@ -59,15 +47,12 @@ public final class GroupPushService {
     private volatile BooleanSupplier inOutage = () -> false;
 
     public GroupPushService(TaskRepository tasks, BroadcastLog broadcasts, GroupFanout fanout, BrokerDirectory brokers,
-                            BrokerLinks links, MsgIdGenerator ids, LongSupplier clock, int retries,
-                            Duration retryDelay, AckFilterConfig ackFilter) {
-        this.retries = retries;
-        this.retryDelay = CompletableFuture.delayedExecutor(retryDelay.toMillis(), TimeUnit.MILLISECONDS);
+                            MsgIdGenerator ids, LongSupplier clock, BroadcastFanout fanouts, AckFilterConfig ackFilter) {
+        this.fanouts = fanouts;
         this.tasks = tasks;
         this.broadcasts = broadcasts;
         this.fanout = fanout;
         this.brokers = brokers;
-        this.links = links;
         this.ids = ids;
         this.clock = clock;
         this.ackFilter = ackFilter;
@@ -155,63 +140,29 @@ public final class GroupPushService {
         return tasks.markSending(task.body().taskId()).thenCompose(x -> fanout.send(task, regIds));
     }
 
-    /** Result of an all push: the broadcast's sequence in the app's log and copies written live. */
-    public record BroadcastResult(long seq, int written) {
-    }
-
-    /** Sends the task to every device of the app: one BROADCAST per live broker. */
-    public CompletableFuture<BroadcastResult> allPush(StoredTask task) {
+    /**
+     * Sends the task to every device of the app: completes with the broadcast's sequence number once it is in the
+     * app's log and its fan-out recorded; the fan-out to the brokers goes on in the background
+     * ({@link BroadcastFanout}), its progress in the task's targeted and sent counters.
+     */
+    public CompletableFuture<Long> allPush(StoredTask task) {
         if (outage()) {
             return outage.allPush(task);
         }
         long taskId = task.body().taskId();
         String appId = task.body().appId();
-        List<BrokerInfo> live = brokers.snapshot().brokers();
-        long connected = live.stream().mapToLong(BrokerInfo::connections).sum();
-        return tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
+        long connected = brokers.snapshot().brokers().stream().mapToLong(BrokerInfo::connections).sum();
+        return fanouts.start(task, () -> tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
                 .thenCompose(x -> tasks.markSending(taskId))
                 // Logged before sending: a device that connects meanwhile catches up from the log.
                 .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
-                .thenCompose(seq -> {
+                .thenApply(seq -> {
                     OutageGroupPush mirror = outage;
                     if (mirror != null) {
                         mirror.mirrorBroadcast(appId, seq, taskId);
                     }
-                    Frame.Push push = new Frame.Push(taskId, task.body().expiresAtMillis(), task.body().kind(),
-                            task.body().payload().getBytes(StandardCharsets.UTF_8), seq);
-                    // A callback needs every device's receipt; without one, brokers may just count the acks.
-                    String callback = task.body().callbackUrl();
-                    boolean countAcks = callback == null || callback.isEmpty();
-                    List<CompletableFuture<Integer>> perBroker = new ArrayList<>();
-                    for (BrokerInfo b : live) {
-                        perBroker.add(broadcast(b, appId, push, countAcks, taskId, 0));
-                    }
-                    return CompletableFuture.allOf(perBroker.toArray(CompletableFuture[]::new)).thenCompose(y -> {
-                        int written = perBroker.stream().mapToInt(CompletableFuture::join).sum();
-                        return tasks.increment(taskId, Map.of(TaskCounter.TARGETED, (long) written,
-                                TaskCounter.SENT, (long) written)).thenApply(z -> new BroadcastResult(seq, written));
-                    });
-                });
-    }
-
-    /** One broker's BROADCAST, sent again (to its current address) when the link fails or the reply times out. */
-    private CompletableFuture<Integer> broadcast(BrokerInfo b, String appId, Frame.Push push, boolean countAcks,
-                                                 long taskId, int attempt) {
-        return links.broadcast(b, appId, push, countAcks).handle((r, err) -> {
-            if (err == null) {
-                return CompletableFuture.completedFuture(r.written());
-            }
-            if (attempt >= retries) {
-                log.warn("[logic task={}] broadcast to broker {} failed, its devices catch up on reconnect: {}", taskId,
-                        b.id(), err.toString());
-                return CompletableFuture.completedFuture(0);
-            }
-            log.info("[logic task={}] broadcast to broker {} failed, sending it again: {}", taskId, b.id(), err.toString());
-            return CompletableFuture.supplyAsync(() -> {
-                BrokerInfo now = brokers.get(b.id());
-                return now == null ? b : now;
-            }, retryDelay).thenCompose(again -> broadcast(again, appId, push, countAcks, taskId, attempt + 1));
-        }).thenCompose(f -> f);
+                    return seq;
+                }));
     }
 
     /** Sends the task to its target now; what the API answers for it. */
@@ -228,7 +179,7 @@ public final class GroupPushService {
             // Recorded on the task before answering: any node finishes it if this one dies.
             return tagPush.start(task, t.expression()).thenApply(x -> Map.of("taskId", taskId, "state", "resolving"));
         }
-        return allPush(task).thenApply(r -> Map.of("taskId", taskId, "broadcastSeq", r.seq(), "written", r.written()));
+        return allPush(task).thenApply(seq -> Map.of("taskId", taskId, "broadcastSeq", seq, "state", "sending"));
     }
 
     /**

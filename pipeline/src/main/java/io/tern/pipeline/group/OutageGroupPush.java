@@ -183,8 +183,12 @@ public final class OutageGroupPush {
         });
     }
 
-    /** A broadcast: one BROADCAST per live broker, under a sequence number from the disk KV, logged there. */
-    public CompletableFuture<GroupPushService.BroadcastResult> allPush(StoredTask task) {
+    /**
+     * A broadcast: one BROADCAST per live broker, under a sequence number from the disk KV, logged there. Completes
+     * with the sequence number once every broker answered: without Redis there is no fan-out index another node
+     * could finish it from, so the caller is answered only when it is sent.
+     */
+    public CompletableFuture<Long> allPush(StoredTask task) {
         TaskBody body = task.body();
         String appId = body.appId();
         long taskId = body.taskId();
@@ -212,7 +216,7 @@ public final class OutageGroupPush {
                         Map<String, Long> deltas = Map.of(TaskCounter.TARGETED.wireName(), (long) written,
                                 TaskCounter.SENT.wireName(), (long) written);
                         return disk.recordOutagePush(taskId, deltas, List.of(), List.of(), appId)
-                                .thenApply(y -> new GroupPushService.BroadcastResult(seq, written));
+                                .thenApply(y -> seq);
                     });
                 });
     }

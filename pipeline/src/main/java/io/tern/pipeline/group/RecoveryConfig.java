@@ -17,9 +17,14 @@ import java.time.Duration;
  * @param taskSweepMax    {@code logic.task-sweep-max}, default 16: tasks one sweep takes over at most
  * @param resolveAttempts {@code logic.resolve-attempts}, default 5: takeovers of one tag push before it is failed
  *                        (state {@code failed}, with its reason in GET task)
+ * @param maxFanouts      {@code logic.max-fanouts}, default 256: broadcast fan-outs one node runs at once (each
+ *                        answered and running in the background under a {@code task-lease-ttl} lease); beyond it
+ *                        {@code /v1/push/all} answers 429 and sweepers take over no more
+ * @param fanoutTakeovers {@code logic.fanout-takeovers}, default 5: takeovers of one broadcast's unfinished fan-out
+ *                        before it is given up (its devices still catch up from the broadcast log on reconnect)
  */
 public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Duration taskSweep, int taskSweepMax,
-                             int resolveAttempts) {
+                             int resolveAttempts, int maxFanouts, int fanoutTakeovers) {
 
     public RecoveryConfig {
         ConfigException.require(nodeIdLeaseTtl.toMillis() >= 300 && nodeIdLeaseTtl.toMinutes() <= 10,
@@ -28,10 +33,13 @@ public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Dur
         ConfigException.require(taskSweep.toMillis() >= 10, "logic.task-sweep must be >= 10ms");
         ConfigException.require(taskSweepMax >= 1 && taskSweepMax <= 1000, "logic.task-sweep-max must be in [1, 1000]");
         ConfigException.require(resolveAttempts >= 1 && resolveAttempts <= 100, "logic.resolve-attempts must be in [1, 100]");
+        ConfigException.require(maxFanouts >= 1 && maxFanouts <= 100_000, "logic.max-fanouts must be in [1, 100000]");
+        ConfigException.require(fanoutTakeovers >= 1 && fanoutTakeovers <= 100,
+                "logic.fanout-takeovers must be in [1, 100]");
     }
 
     public static RecoveryConfig defaults() {
-        return new RecoveryConfig(Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(5), 16, 5);
+        return new RecoveryConfig(Duration.ofMinutes(2), Duration.ofSeconds(15), Duration.ofSeconds(5), 16, 5, 256, 5);
     }
 
     public static RecoveryConfig from(Settings s) {
@@ -46,6 +54,8 @@ public record RecoveryConfig(Duration nodeIdLeaseTtl, Duration taskLeaseTtl, Dur
                 s.duration(role + ".task-lease-ttl", d.taskLeaseTtl()),
                 s.duration(role + ".task-sweep", d.taskSweep()),
                 s.integer(role + ".task-sweep-max", d.taskSweepMax()),
-                s.integer(role + ".resolve-attempts", d.resolveAttempts()));
+                s.integer(role + ".resolve-attempts", d.resolveAttempts()),
+                s.integer(role + ".max-fanouts", d.maxFanouts()),
+                s.integer(role + ".fanout-takeovers", d.fanoutTakeovers()));
     }
 }

@@ -28,6 +28,8 @@ public final class TaskRepository {
     private static final LuaScript RESOLVE_CLAIM = LuaScript.load("task-resolve-claim");
     private static final LuaScript INDEX_CLAIM = LuaScript.load("resolving-claim");
     private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
+    private static final LuaScript FANOUT_BROKER_DONE = LuaScript.load("fanout-broker-done");
+    private static final String BROKER_DONE = "fo:";
 
     /**
      * Tasks the recent index keeps unless configured otherwise ({@code logic.recent-tasks},
@@ -282,6 +284,84 @@ public final class TaskRepository {
         var bcast = async.hset(key, "bcast", "1").toCompletableFuture();
         var size = async.hsetnx(key, "bf", filterBits + ":" + filterProbes).toCompletableFuture();
         return CompletableFuture.allOf(bcast, size);
+    }
+
+    /**
+     * Records a broadcast's fan-out to the brokers as unfinished, owned until {@code leaseEndMillis}: once the
+     * owner stops renewing it, any node's sweeper finishes it ({@link #claimFanout}).
+     */
+    public CompletableFuture<Void> startFanout(long taskId, long leaseEndMillis) {
+        return redis.async().zadd(Keys.fanoutTasks(), (double) leaseEndMillis, Long.toString(taskId))
+                .toCompletableFuture().thenApply(x -> null);
+    }
+
+    /** Extends the leases of fan-outs still unfinished (one that finished meanwhile is not added back). */
+    public CompletableFuture<Void> renewFanouts(List<Long> taskIds, long leaseEndMillis) {
+        var async = redis.async();
+        List<CompletableFuture<Long>> all = new ArrayList<>(taskIds.size());
+        for (long id : taskIds) {
+            all.add(async.zadd(Keys.fanoutTasks(), ZAddArgs.Builder.xx(), (double) leaseEndMillis, Long.toString(id))
+                    .toCompletableFuture());
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /** The fan-out is finished (or given up): no sweeper takes it over. */
+    public CompletableFuture<Void> finishFanout(long taskId) {
+        return redis.async().zrem(Keys.fanoutTasks(), Long.toString(taskId)).toCompletableFuture().thenApply(x -> null);
+    }
+
+    /** Fan-outs whose owner's lease ended by {@code nowMillis}, oldest first, at most {@code max}. */
+    public CompletableFuture<List<Long>> fanoutsDue(long nowMillis, int max) {
+        return redis.async().zrangebyscore(Keys.fanoutTasks(),
+                        io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) nowMillis),
+                        io.lettuce.core.Limit.create(0, max))
+                .toCompletableFuture().thenApply(ids -> ids.stream().map(Long::parseLong).toList());
+    }
+
+    /**
+     * A fan-out taken over: the task, the broadcast's sequence number and the brokers that already answered; or
+     * {@code givenUp} after more than the allowed takeovers (its devices catch up from the log on reconnect).
+     */
+    public record FanoutClaim(StoredTask task, long broadcastSeq, List<String> brokersDone, boolean givenUp) {
+    }
+
+    /**
+     * Takes over a fan-out whose lease ended by {@code nowMillis}, under a new lease; null when it is not due any
+     * more (another sweeper won it) or its task is gone. The index entry first, so of two sweepers one goes on.
+     */
+    public CompletableFuture<FanoutClaim> claimFanout(long taskId, long nowMillis, long leaseEndMillis,
+                                                      int maxTakeovers) {
+        var async = redis.async();
+        String id = Long.toString(taskId);
+        return INDEX_CLAIM.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.fanoutTasks()}, id,
+                        Long.toString(nowMillis), Long.toString(leaseEndMillis))
+                .thenCompose(won -> {
+                    if (won != 1L) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return async.hgetall(Keys.task(taskId)).toCompletableFuture().thenCompose(h -> {
+                        String seq = h.get("bcastSeq");
+                        if (seq == null || h.get("app") == null) {
+                            return finishFanout(taskId).thenApply(x -> (FanoutClaim) null); // gone: nothing to send
+                        }
+                        List<String> done = h.keySet().stream().filter(k -> k.startsWith(BROKER_DONE))
+                                .map(k -> k.substring(BROKER_DONE.length())).toList();
+                        return async.hincrby(Keys.task(taskId), "fotakeovers", 1).toCompletableFuture()
+                                .thenApply(n -> new FanoutClaim(toTask(taskId, h), Long.parseLong(seq), done,
+                                        n > maxTakeovers));
+                    });
+                });
+    }
+
+    /**
+     * Records that {@code brokerId} wrote {@code written} copies of broadcast task {@code taskId} and adds them to
+     * its targeted and sent counters, once per broker; false when that broker's answer was already counted.
+     */
+    public CompletableFuture<Boolean> fanoutBrokerDone(long taskId, String brokerId, int written) {
+        return FANOUT_BROKER_DONE.<Long>run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)},
+                brokerId, Integer.toString(written), TaskCounter.TARGETED.field(), TaskCounter.SENT.field())
+                .thenApply(n -> n == 1L);
     }
 
     public CompletableFuture<Void> increment(long taskId, Map<TaskCounter, Long> deltas) {
