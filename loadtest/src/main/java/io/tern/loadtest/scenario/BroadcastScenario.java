@@ -177,6 +177,8 @@ final class BroadcastScenario extends Scenario {
         long received = 0;
         long lastReceipt = 0;
         long matched = 0;
+        // Per broadcast in send order (null: no device got it): how fan-out moves over the run, e.g. with the JIT's warm-up.
+        var fanOutInOrder = j.putArray("fanOutByBroadcastMs");
         for (JsonNode f : finals) {
             received += f.path("received").asLong();
             lastReceipt = Math.max(lastReceipt, f.path("lastReceiptAt").asLong());
@@ -196,6 +198,9 @@ final class BroadcastScenario extends Scenario {
             fromAnswer.add(perK.shifted(s.answerMicros() - s.payloadMicros()));
             if (perK.count() > 0) {
                 fanOut.record(call.max());
+                fanOutInOrder.add(Report.round2(call.max() / 1000.0));
+            } else {
+                fanOutInOrder.addNull(); // no device got it
             }
         }
         long loss = expected - matched;
