@@ -46,8 +46,8 @@ public final class BrokerDirectory implements AutoCloseable {
     /**
      * @param readTimeout bound on one registry read (two Redis round trips), so a hung read
      *                    cannot stop later refreshes
+     * @param owner       names the role and instance in logs and the thread name, e.g. "dispatcher d1"
      */
-    /** @param owner names the role and instance in logs and the thread name, e.g. "dispatcher d1" */
     public BrokerDirectory(BrokerRegistry registry, Duration period, Duration readTimeout, Clock clock, String owner) {
         this.registry = registry;
         this.period = period;
