@@ -46,7 +46,9 @@ class RedisClusterIT {
         String key = "failover-" + System.nanoTime();
         RedisServer master = cluster.masterFor(key);
         assertEquals("OK", RespCall.call(master.port(), "SET", key, "v"));
-        RespCall.call(master.port(), "WAIT", "1", "2000");
+        // The replica has it before the kill: WAIT answers how many replicas acknowledged (0 while one still syncs).
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> ((Number) RespCall.call(master.port(), "WAIT", "1", "500")).longValue() >= 1);
 
         cluster.kill(master);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
