@@ -1,6 +1,7 @@
 package io.tern.loadtest.platform;
 
 import io.tern.devstack.KafkaBroker;
+import io.tern.devstack.Ports;
 import io.tern.devstack.RedisServer;
 import io.tern.dispatcher.Dispatcher;
 import io.tern.dispatcher.config.DispatcherConfig;
@@ -20,9 +21,7 @@ import io.tern.store.topic.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -136,7 +135,7 @@ public final class Platform implements AutoCloseable {
         brokerEnv.put("TERN_BROKER_INTERNAL_PORT", "0");
         for (int i = 1; i <= o.brokers(); i++) {
             String id = "b" + i;
-            int admin = freePort();
+            int admin = Ports.free();
             Map<String, String> env = new HashMap<>(brokerEnv);
             env.put("TERN_BROKER_ID", id);
             env.put("TERN_BROKER_ADMIN_PORT", Integer.toString(admin));
@@ -240,15 +239,6 @@ public final class Platform implements AutoCloseable {
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         } catch (IOException e) {
             return null;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
