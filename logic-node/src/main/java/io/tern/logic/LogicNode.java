@@ -140,13 +140,14 @@ public final class LogicNode implements AutoCloseable {
         SinglePushService singlePush = new SinglePushService(messages, marks, liveBrokers, links, ids, redelivery, clock,
                 observability.registry());
         AppRegistry appRegistry = new AppRegistry(redis, config.appsMax());
-        apps = new AppDirectory(config.apps(), config.limits(), appRegistry, config.appsRefresh(), "logic " + config.id());
+        apps = new AppDirectory(config.apps(), config.limits(), appRegistry, config.appsRefresh(),
+                config.redisTimeout(), "logic " + config.id());
         AppAuthenticator auth = new AppAuthenticator(apps::credentials, config.authTokenSecret(), config.authTokenTtl(),
                 config.authClockSkew(), config.authTokenCache(), clock);
         redisson = RedissonClients.connect(config.redisUri(), config.redisTimeout(), "logic-" + config.id(),
                 config.redisReconnectMax());
         limits = new AppLimits(config.limits(), apps::limit, redis, redisson, Clock.systemUTC(), observability.registry());
-        apps.onLimitsChanged(limits::limitsChanged).start(config.redisTimeout());
+        apps.onLimitsChanged(limits::limitsChanged).start();
 
         TaskRepository tasks = new TaskRepository(redis, policy, config.recentTasks());
         callbackGuard = new CallbackUrlGuard(config.callback().targets(), "logic-" + config.id());

@@ -5,6 +5,7 @@ import io.tern.logic.limits.LimitsConfig;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.log.LogThrottle;
 import io.tern.store.app.StoredApp;
+import io.tern.store.refresh.PeriodicRead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,9 +16,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -57,26 +55,18 @@ public final class AppDirectory implements AutoCloseable {
     private final Map<String, AppCredentials> configured;
     private final LimitsConfig configuredLimits;
     private final AppRegistry registry;
-    private final Duration refresh;
-    private final String owner;
     private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of(), Map.of()));
     private final AtomicLong reads = new AtomicLong();
-    private final LogThrottle refreshFailed = new LogThrottle(Duration.ofSeconds(30));
-    private final ScheduledExecutorService timer;
+    private final PeriodicRead<Void> refreshes;
     private volatile Consumer<String> onLimitsChanged = appId -> { };
 
+    /** @param readTimeout bound on one read, and on the wait for the first before the node serves */
     public AppDirectory(Map<String, AppCredentials> configured, LimitsConfig configuredLimits, AppRegistry registry,
-                        Duration refresh, String owner) {
+                        Duration refresh, Duration readTimeout, String owner) {
         this.configured = Map.copyOf(configured);
         this.configuredLimits = configuredLimits;
         this.registry = registry;
-        this.refresh = refresh;
-        this.owner = owner;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, owner.replace(' ', '-') + "-apps");
-            t.setDaemon(true);
-            return t;
-        });
+        this.refreshes = new PeriodicRead<>(owner, "apps", "stored apps", refresh, readTimeout, this::reload, done -> { });
     }
 
     /** Whom to tell when an app's limits changed (the node's {@code AppLimits}). */
@@ -87,24 +77,10 @@ public final class AppDirectory implements AutoCloseable {
 
     /**
      * Reads the registry once before the node serves (an app created through another node must not get 401 here
-     * for a refresh), waiting at most {@code wait}; then every {@code refresh}.
+     * for a refresh; if the read fails, configured apps serve meanwhile), then every {@code refresh}.
      */
-    public AppDirectory start(Duration wait) {
-        try {
-            reload().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            log.warn("[{}] stored apps not read at start (configured apps serve; retried every {}): {}", owner,
-                    refresh, e.toString());
-        }
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                reload().get(refresh.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                if (refreshFailed.allow()) {
-                    log.warn("[{}] re-reading stored apps failed (the last read stands): {}", owner, e.toString());
-                }
-            }
-        }, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
+    public AppDirectory start() {
+        refreshes.start();
         return this;
     }
 
@@ -180,6 +156,6 @@ public final class AppDirectory implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        refreshes.close();
     }
 }

@@ -47,8 +47,8 @@ class AppDirectoryIT {
         String appId = "dir-" + UUID.randomUUID().toString().substring(0, 8);
         AppRegistry registry = new AppRegistry(redis, 10_000);
         List<String> changed = new CopyOnWriteArrayList<>();
-        try (AppDirectory other = new AppDirectory(Map.of(), LimitsConfig.defaults(), registry, REFRESH, "other")
-                .onLimitsChanged(changed::add).start(Duration.ofSeconds(2))) {
+        try (AppDirectory other = new AppDirectory(Map.of(), LimitsConfig.defaults(), registry, REFRESH, Duration.ofSeconds(2), "other")
+                .onLimitsChanged(changed::add).start()) {
             assertNull(other.credentials(appId));
 
             assertEquals(AppRepository.Created.CREATED,
@@ -75,7 +75,7 @@ class AppDirectoryIT {
         AppRegistry registry = new AppRegistry(redis, 10_000);
         registry.create(new AppCredentials(appId, "stored-key", "stored-secret-0123"), "stored-client", 1_000).join();
         try (AppDirectory node = new AppDirectory(Map.of(appId, new AppCredentials(appId, "cfg-key", "cfg-secret-0123")),
-                LimitsConfig.defaults(), registry, REFRESH, "node").start(Duration.ofSeconds(2))) {
+                LimitsConfig.defaults(), registry, REFRESH, Duration.ofSeconds(2), "node").start()) {
             assertEquals("cfg-key", node.credentials(appId).appKey());
             assertEquals(AppRepository.Created.EXISTS,
                     registry.create(new AppCredentials(appId, "again-key", "again-secret-0123"), "again-client", 2_000).join());

@@ -3,67 +3,49 @@ package io.tern.store.region;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.tern.store.redis.RedisStore;
+import io.tern.store.refresh.PeriodicRead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * Keeps an in-memory copy of the region policy for request paths (dispatch, broker redirects),
  * so none waits on Redis for it. A change reaches it pushed (the repository's pub/sub channel
  * triggers a re-read at once) or, if that message is lost, by the poll every {@code pollPeriod}.
- * A failed read keeps the last policy. Listeners run on the watcher's own thread, in version order,
- * once per new version.
+ * A failed read keeps the last policy. Listeners run on the reading thread (the first read: the caller of
+ * {@link #start}), in version order, once per new version.
  */
 public final class RegionPolicyWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegionPolicyWatcher.class);
 
-    private final RegionPolicyRepository repository;
     private final RedisStore redis;
     private final Duration pollPeriod;
     private final Duration readTimeout;
-    private final String prefix;
-    private final ScheduledExecutorService thread;
+    private final PeriodicRead<RegionPolicy> reads;
     private final List<Consumer<RegionPolicy>> listeners = new CopyOnWriteArrayList<>();
     private volatile RegionPolicy current = RegionPolicy.EMPTY;
     /** System.nanoTime() of the last successful read; 0 before the first. */
     private volatile long lastReadNanos;
     private StatefulRedisPubSubConnection<String, String> subscription;
-    private boolean failing; // on the watcher thread only
 
     /** @param owner names the role and instance in logs and the thread name, e.g. "broker b1" */
     public RegionPolicyWatcher(RedisStore redis, RegionPolicyRepository repository, Duration pollPeriod,
                                Duration readTimeout, String owner) {
         this.redis = redis;
-        this.repository = repository;
         this.pollPeriod = pollPeriod;
         this.readTimeout = readTimeout;
-        this.prefix = "[" + owner + " regions]";
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, owner.replace(' ', '-') + "-regions");
-            t.setDaemon(true);
-            return t;
-        });
+        this.reads = new PeriodicRead<>(owner, "regions", "the region policy", pollPeriod, readTimeout,
+                repository::load, this::apply);
     }
 
     /** Reads the policy now (so the first requests see it), subscribes, then polls. */
     public RegionPolicyWatcher start() {
-        try {
-            thread.submit(this::refresh).get(readTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            log.warn("{} first read of the region policy failed, starting with version {}: {}", prefix,
-                    current.version(), e.toString());
-        }
+        reads.start();
         subscribe();
-        long ms = pollPeriod.toMillis();
-        thread.scheduleWithFixedDelay(this::refresh, ms, ms, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -83,11 +65,7 @@ public final class RegionPolicyWatcher implements AutoCloseable {
 
     /** Re-reads the policy on the watcher thread, now. */
     public void refreshSoon() {
-        try {
-            thread.execute(this::refresh);
-        } catch (RejectedExecutionException e) {
-            // closed
-        }
+        reads.readLater(0);
     }
 
     public RegionPolicy current() {
@@ -109,36 +87,18 @@ public final class RegionPolicyWatcher implements AutoCloseable {
         listeners.add(listener);
     }
 
-    private void refresh() {
-        RegionPolicy read;
-        try {
-            read = repository.load().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        } catch (Exception e) {
-            if (!failing) {
-                failing = true;
-                log.warn("{} reading the region policy failed, keeping version {}: {}", prefix, current.version(),
-                        e.toString());
-            }
-            return;
-        }
+    private void apply(RegionPolicy read) {
         lastReadNanos = System.nanoTime();
-        if (failing) {
-            failing = false;
-            log.info("{} reading the region policy works again", prefix);
-        }
         if (read.version() <= current.version()) {
             return;
         }
         current = read;
-        log.info("{} region policy version {}: {}", prefix, read.version(), brief(read));
+        log.info("{} region policy version {}: {}", reads.prefix(), read.version(), brief(read));
         for (Consumer<RegionPolicy> l : listeners) {
             try {
                 l.accept(read);
             } catch (RuntimeException e) {
-                log.warn("{} a listener failed on version {}", prefix, read.version(), e);
+                log.warn("{} a listener failed on version {}", reads.prefix(), read.version(), e);
             }
         }
     }
@@ -167,7 +127,7 @@ public final class RegionPolicyWatcher implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        thread.shutdownNow();
+        reads.close();
         if (subscription != null) {
             subscription.close();
             subscription = null;

@@ -1,5 +1,6 @@
 package io.tern.store.registry;
 
+import io.tern.store.refresh.PeriodicRead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,18 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
  * Keeps an in-memory copy of the live broker list, re-read from the registry on a fixed delay
- * by one named thread, so request paths (dispatch, push routing) never wait on Redis for it. A failed read keeps the last
+ * so request paths (dispatch, push routing) never wait on Redis for it. A failed read keeps the last
  * snapshot: brokers that were alive a few seconds ago are a better answer than none, and
  * devices fall back to re-dispatching if an address is dead. {@link #fresh()} turns false when
  * the snapshot is older than {@value #STALE_AFTER_PERIODS} refresh periods.
@@ -29,19 +24,15 @@ public final class BrokerDirectory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerDirectory.class);
     public static final int STALE_AFTER_PERIODS = 3;
 
-    private final BrokerRegistry registry;
     private final Duration period;
-    private final Duration readTimeout;
     private final Clock clock;
-    private final String prefix;
-    private final ScheduledExecutorService scheduler;
+    private final PeriodicRead<List<BrokerInfo>> reads;
 
     private volatile BrokerSnapshot snapshot = BrokerSnapshot.NONE;
-    private final AtomicLong failures = new AtomicLong();
-    private final AtomicBoolean burstPending = new AtomicBoolean();
     /** When {@link #refreshSoon} re-reads, after the call. */
     private static final long[] RECOVERY_REFRESHES_MS = {0, 250, 750};
-    private boolean failing; // guarded by this (refreshNow)
+    /** clock.millis() until which a burst of {@link #refreshSoon} is pending; at most one is. */
+    private final AtomicLong burstUntil = new AtomicLong();
 
     /**
      * @param readTimeout bound on one registry read (two Redis round trips), so a hung read
@@ -49,23 +40,19 @@ public final class BrokerDirectory implements AutoCloseable {
      * @param owner       names the role and instance in logs and the thread name, e.g. "dispatcher d1"
      */
     public BrokerDirectory(BrokerRegistry registry, Duration period, Duration readTimeout, Clock clock, String owner) {
-        this.registry = registry;
         this.period = period;
-        this.readTimeout = readTimeout;
         this.clock = clock;
-        this.prefix = "[" + owner + " registry]";
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, owner.replace(' ', '-') + "-registry");
-            t.setDaemon(true);
-            return t;
-        });
+        this.reads = new PeriodicRead<>(owner, "registry", "live brokers", period, readTimeout, registry::live,
+                live -> {
+                    BrokerSnapshot next = new BrokerSnapshot(usable(live), clock.millis());
+                    logChanges(snapshot, next);
+                    snapshot = next;
+                });
     }
 
     /** Refreshes now on the calling thread (so the first requests see brokers), then on schedule. */
     public BrokerDirectory start() {
-        refreshNow();
-        long ms = period.toMillis();
-        scheduler.scheduleWithFixedDelay(this::refreshNow, ms, ms, TimeUnit.MILLISECONDS);
+        reads.start();
         return this;
     }
 
@@ -75,17 +62,15 @@ public final class BrokerDirectory implements AutoCloseable {
      * little after ours, and their keys may have expired meanwhile. At most one burst is pending.
      */
     public void refreshSoon() {
-        if (!burstPending.compareAndSet(false, true)) {
+        long now = clock.millis();
+        long until = burstUntil.get();
+        if (now < until || !burstUntil.compareAndSet(until, now + RECOVERY_REFRESHES_MS[RECOVERY_REFRESHES_MS.length - 1])) {
             return;
         }
-        try {
-            for (long delay : RECOVERY_REFRESHES_MS) {
-                scheduler.schedule(this::refreshNow, delay, TimeUnit.MILLISECONDS);
+        for (long delay : RECOVERY_REFRESHES_MS) {
+            if (!reads.readLater(delay)) {
+                return; // closed
             }
-            scheduler.schedule(() -> burstPending.set(false), RECOVERY_REFRESHES_MS[RECOVERY_REFRESHES_MS.length - 1],
-                    TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            burstPending.set(false); // closed
         }
     }
 
@@ -112,37 +97,12 @@ public final class BrokerDirectory implements AutoCloseable {
 
     /** Failed reads since start (a counter). */
     public long failures() {
-        return failures.get();
+        return reads.failures();
     }
 
     /** One registry read; blocks up to the read timeout. Never throws. */
-    public synchronized boolean refreshNow() {
-        List<BrokerInfo> live;
-        try {
-            live = registry.live().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            failures.incrementAndGet();
-            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            if (!failing) {
-                failing = true;
-                log.warn("{} reading live brokers failed, keeping the last {} brokers: {}",
-                        prefix, snapshot.brokers().size(), cause.toString());
-            } else {
-                log.debug("{} reading live brokers failed again: {}", prefix, cause.toString());
-            }
-            return false;
-        }
-        if (failing) {
-            failing = false;
-            log.info("{} reading live brokers works again", prefix);
-        }
-        BrokerSnapshot next = new BrokerSnapshot(usable(live), clock.millis());
-        logChanges(snapshot, next);
-        snapshot = next;
-        return true;
+    public boolean refreshNow() {
+        return reads.readNow();
     }
 
     /** Drops entries a device could not use; they would only cost it a failed connect. */
@@ -151,7 +111,7 @@ public final class BrokerDirectory implements AutoCloseable {
         for (BrokerInfo b : live) {
             if (b.id() == null || b.region() == null || b.region().isBlank()
                     || b.tcpAddress() == null || b.tcpAddress().isBlank()) {
-                log.debug("{} skipping incomplete broker entry {}", prefix, b);
+                log.debug("{} skipping incomplete broker entry {}", reads.prefix(), b);
                 continue;
             }
             out.add(b);
@@ -163,7 +123,7 @@ public final class BrokerDirectory implements AutoCloseable {
         Set<String> was = ids(before);
         Set<String> now = ids(after);
         if (!before.everRefreshed()) {
-            log.info("{} live brokers: {} {}", prefix, now.size(), brief(now));
+            log.info("{} live brokers: {} {}", reads.prefix(), now.size(), brief(now));
             return;
         }
         if (was.equals(now)) {
@@ -173,7 +133,7 @@ public final class BrokerDirectory implements AutoCloseable {
         joined.removeAll(was);
         Set<String> left = new TreeSet<>(was);
         left.removeAll(now);
-        log.info("{} live brokers: {} (joined {}, left {})", prefix, now.size(), brief(joined), brief(left));
+        log.info("{} live brokers: {} (joined {}, left {})", reads.prefix(), now.size(), brief(joined), brief(left));
     }
 
     /** At most a few ids: a fleet's first read would otherwise log every broker. */
@@ -191,13 +151,6 @@ public final class BrokerDirectory implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
-        try {
-            if (!scheduler.awaitTermination(readTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
-                log.warn("{} refresh thread did not stop in time", prefix);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        reads.close();
     }
 }
