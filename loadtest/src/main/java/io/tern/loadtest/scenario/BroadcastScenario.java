@@ -197,6 +197,7 @@ final class BroadcastScenario extends Scenario {
         }
         CpuMeter.Snapshot s1 = cpu.snapshot();
         Map<String, Double> runCpu = s1.percentSince(s0);
+        CountWait countWait = o.countWaitSeconds == 0 || sent.isEmpty() ? null : new CountWait(api, cpu, sent);
 
         List<JsonNode> finals = devices.finals(Duration.ofSeconds(30));
         Histogram fromCall = new Histogram();
@@ -265,7 +266,12 @@ final class BroadcastScenario extends Scenario {
             measured.timedOut().forEach(late::add);
         }
         ObjectNode counts = j.putObject("countWait");
-        Map<String, Double> perDeliveryCounted = countWait(api, receiptsByTask, lastReceipt, firstCall, cpu, s0, counts);
+        Map<String, Double> perDeliveryCounted = Map.of();
+        if (countWait == null) {
+            counts.put("skipped", o.countWaitSeconds == 0 ? "--count-wait-seconds 0" : "no accepted broadcast");
+        } else {
+            perDeliveryCounted = countWait.finish(receiptsByTask, lastReceipt, firstCall, s0, counts);
+        }
         // Thread CPU and JFR up to here: the ack counting after the last receipt is part of the cost measured.
         profileStop(report);
 
@@ -380,30 +386,41 @@ final class BroadcastScenario extends Scenario {
     /**
      * After the last receipt: polls {@code GET /v1/tasks/{taskId}} of the measured broadcasts until each one's
      * {@code delivered} reaches what its devices received, no count moved for {@link #COUNT_QUIET}, or
-     * --count-wait-seconds passed; into {@code out}. Returns CPU µs per delivery from {@code s0} to the round that
-     * saw the last count move (empty when skipped or nothing was counted).
+     * --count-wait-seconds passed. The first look comes right after the drain, before the devices' receipts are
+     * collected, so that a short lag is seen as such.
      */
-    private Map<String, Double> countWait(AppApi api, Map<String, Long> receiptsByTask, long lastReceiptMicros,
-                                          long firstCallMicros, CpuMeter cpu, CpuMeter.Snapshot s0, ObjectNode out) {
-        if (o.countWaitSeconds == 0 || receiptsByTask.isEmpty()) {
-            out.put("skipped", o.countWaitSeconds == 0 ? "--count-wait-seconds 0" : "no accepted broadcast");
-            return Map.of();
+    private final class CountWait {
+        private final AppApi api;
+        private final CpuMeter cpu;
+        private final long start = System.nanoTime();
+        private final long firstLookMicros = EpochClock.nowMicros();
+        private final CountCatchUp counts;
+        private CpuMeter.Snapshot atLastMove;
+        private boolean movedAfterFirstRound;
+        private long rounds;
+        private String stopped;
+
+        CountWait(AppApi api, CpuMeter cpu, List<Sent> sent) {
+            this.api = api;
+            this.cpu = cpu;
+            this.counts = new CountCatchUp(sent.stream().map(Sent::taskId).toList(), start);
+            round();
         }
-        long start = System.nanoTime();
-        long deadline = start + Duration.ofSeconds(o.countWaitSeconds).toNanos();
-        CountCatchUp counts = new CountCatchUp(receiptsByTask, start);
-        CpuMeter.Snapshot atLastMove = null;
-        String stopped = null;
-        long rounds = 0;
-        long firstLookMicros = EpochClock.nowMicros();
-        boolean movedAfterFirstRound = false;
-        while (stopped == null) {
+
+        /** One look at every task not caught up; a failed look ends the wait ({@link #stopped} says why). */
+        private void round() {
             long before = counts.counted();
             for (String task : counts.pending()) {
-                AppApi.Answer a = api.get("/v1/tasks/" + task);
+                AppApi.Answer a;
+                try {
+                    a = api.get("/v1/tasks/" + task);
+                } catch (IllegalStateException e) {
+                    stopped = e.getMessage();
+                    return;
+                }
                 if (a.status() != 200 || a.body() == null) {
                     stopped = "GET /v1/tasks/" + task + " answered " + a.status() + ": " + a.raw();
-                    break;
+                    return;
                 }
                 counts.observe(task, a.body().path("delivered").asLong(), System.nanoTime(), a.endMicros());
             }
@@ -412,46 +429,57 @@ final class BroadcastScenario extends Scenario {
                 atLastMove = cpu.snapshot();
                 movedAfterFirstRound = rounds > 1;
             }
-            long now = System.nanoTime();
-            if (stopped != null) {
-                break;
-            } else if (counts.caughtUp()) {
-                stopped = "caught up";
-            } else if (counts.stalled(now, COUNT_QUIET.toNanos())) {
-                stopped = "no count moved for " + COUNT_QUIET.toSeconds() + " s";
-            } else if (now - deadline >= 0) {
-                stopped = "--count-wait-seconds " + o.countWaitSeconds + " passed";
-            } else {
-                sleep(COUNT_POLL_MS);
+        }
+
+        /**
+         * Goes on looking until the counts reach {@code receiptsByTask}, stall or the time is up; the outcome into
+         * {@code out}. Returns CPU µs per delivery from {@code s0} to the round that saw the last count move (empty
+         * when nothing was counted).
+         */
+        Map<String, Double> finish(Map<String, Long> receiptsByTask, long lastReceiptMicros, long firstCallMicros,
+                                   CpuMeter.Snapshot s0, ObjectNode out) {
+            counts.expect(receiptsByTask);
+            long deadline = start + Duration.ofSeconds(o.countWaitSeconds).toNanos();
+            while (stopped == null) {
+                long now = System.nanoTime();
+                if (counts.caughtUp()) {
+                    stopped = "caught up";
+                } else if (counts.stalled(now, COUNT_QUIET.toNanos())) {
+                    stopped = "no count moved for " + COUNT_QUIET.toSeconds() + " s";
+                } else if (now - deadline >= 0) {
+                    stopped = "--count-wait-seconds " + o.countWaitSeconds + " passed";
+                } else {
+                    sleep(COUNT_POLL_MS);
+                    round();
+                }
             }
+            long counted = counts.counted();
+            out.put("caughtUp", counts.caughtUp());
+            out.put("stoppedBecause", stopped);
+            out.put("receipts", counts.receipts());
+            out.put("counted", counted);
+            out.put("shortfall", counts.receipts() - counted);
+            out.put("waitedSeconds", Report.round2((System.nanoTime() - start) / 1e9));
+            out.put("pollRounds", rounds);
+            long lastMove = counts.lastMoveMicros();
+            // A count already complete at the first look has a lag of at most that, not exactly that.
+            out.put("firstLookMs", Report.round1((firstLookMicros - lastReceiptMicros) / 1000.0));
+            out.put("countedByFirstLook", lastMove > 0 && !movedAfterFirstRound);
+            if (lastMove > 0) {
+                // Seen at a poll answer: an upper bound, within one round of when the last ack was counted.
+                out.put("countLagMs", Report.round1((lastMove - lastReceiptMicros) / 1000.0));
+                out.put("windowToCountedSeconds", Report.round2((lastMove - firstCallMicros) / 1e6));
+            } else {
+                out.putNull("countLagMs");
+            }
+            Map<String, Double> perDelivery = atLastMove == null ? Map.of()
+                    : CpuMeter.microsPerDelivery(atLastMove.secondsSince(s0), counts.receipts());
+            cpuJson(out, "cpuUsPerDelivery", perDelivery);
+            say(String.format("counts: %,d of %,d receipts counted (%s)%s", counted, counts.receipts(), stopped,
+                    lastMove > 0 ? String.format(", last count %.0f ms after the last receipt",
+                            (lastMove - lastReceiptMicros) / 1000.0) : ""));
+            return perDelivery;
         }
-        long counted = counts.counted();
-        out.put("caughtUp", counts.caughtUp());
-        out.put("stoppedBecause", stopped);
-        out.put("receipts", counts.receipts());
-        out.put("counted", counted);
-        out.put("shortfall", counts.receipts() - counted);
-        out.put("waitedSeconds", Report.round2((System.nanoTime() - start) / 1e9));
-        out.put("pollRounds", rounds);
-        long lastMove = counts.lastMoveMicros();
-        // The first look comes after the receipts' histograms were collected: a count complete by then has a lag of
-        // at most that (countedByFirstLook), not exactly that.
-        out.put("firstLookMs", Report.round1((firstLookMicros - lastReceiptMicros) / 1000.0));
-        out.put("countedByFirstLook", lastMove > 0 && !movedAfterFirstRound);
-        if (lastMove > 0) {
-            // Seen at a poll answer: an upper bound, within one round of when the last ack was counted.
-            out.put("countLagMs", Report.round1((lastMove - lastReceiptMicros) / 1000.0));
-            out.put("windowToCountedSeconds", Report.round2((lastMove - firstCallMicros) / 1e6));
-        } else {
-            out.putNull("countLagMs");
-        }
-        Map<String, Double> perDelivery = atLastMove == null ? Map.of()
-                : CpuMeter.microsPerDelivery(atLastMove.secondsSince(s0), counts.receipts());
-        cpuJson(out, "cpuUsPerDelivery", perDelivery);
-        say(String.format("counts: %,d of %,d receipts counted (%s)%s", counted, counts.receipts(), stopped,
-                lastMove > 0 ? String.format(", last count %.0f ms after the last receipt",
-                        (lastMove - lastReceiptMicros) / 1000.0) : ""));
-        return perDelivery;
     }
 
     private static String allBody(String taskId) {

@@ -9,29 +9,36 @@ import java.util.Map;
  * The platform's counts of a broadcast run catching up with what the devices received: per task, the receipts
  * the devices saw and the latest {@code delivered} of {@code GET /v1/tasks/{taskId}}. A task has caught up when
  * its count reaches its receipts. The count's last move is when the last counted ack was seen (to within one poll
- * round: a count already complete at the first look counts as moved then).
+ * round: a count already complete at the first look counts as moved then). Counts may be looked at before the
+ * receipts are known (the first look comes as early as possible); until then every task is pending.
  */
 final class CountCatchUp {
-    /** taskId → {receipts, latest delivered}. */
+    private static final long UNKNOWN = -1;
+    /** taskId → {receipts (UNKNOWN until {@link #expect}), latest delivered}. */
     private final Map<String, long[]> tasks = new LinkedHashMap<>();
     private long lastMoveNanos;
     private long lastMoveMicros;
     private boolean moved;
 
     /**
-     * @param receiptsByTask what the devices received of each task
-     * @param startNanos     when the wait starts (a count that never moves is stalled from here)
+     * @param taskIds    the tasks waited for
+     * @param startNanos when the wait starts (a count that never moves is stalled from here)
      */
-    CountCatchUp(Map<String, Long> receiptsByTask, long startNanos) {
-        receiptsByTask.forEach((task, n) -> tasks.put(task, new long[]{n, 0}));
+    CountCatchUp(List<String> taskIds, long startNanos) {
+        taskIds.forEach(task -> tasks.put(task, new long[]{UNKNOWN, 0}));
         this.lastMoveNanos = startNanos;
     }
 
-    /** Tasks whose count is still below their receipts, in the order given. */
+    /** What the devices received of each task (a task not named: nothing). */
+    void expect(Map<String, Long> receiptsByTask) {
+        tasks.forEach((task, t) -> t[0] = receiptsByTask.getOrDefault(task, 0L));
+    }
+
+    /** Tasks whose receipts are not known yet or whose count is below them, in the order given. */
     List<String> pending() {
         List<String> out = new ArrayList<>();
         tasks.forEach((task, t) -> {
-            if (t[1] < t[0]) {
+            if (t[0] == UNKNOWN || t[1] < t[0]) {
                 out.add(task);
             }
         });
@@ -59,8 +66,9 @@ final class CountCatchUp {
         return nowNanos - lastMoveNanos >= quietNanos;
     }
 
+    /** Receipts of every task (0 until {@link #expect}). */
     long receipts() {
-        return tasks.values().stream().mapToLong(t -> t[0]).sum();
+        return tasks.values().stream().mapToLong(t -> Math.max(0, t[0])).sum();
     }
 
     long counted() {

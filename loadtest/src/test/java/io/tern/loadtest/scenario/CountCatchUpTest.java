@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CountCatchUpTest {
+    private static final List<String> TASKS = List.of("t1", "t2", "t3");
+
     private static Map<String, Long> receipts() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("t1", 1_000L);
@@ -19,9 +21,15 @@ class CountCatchUpTest {
         return m;
     }
 
+    private static CountCatchUp expecting(long startNanos) {
+        CountCatchUp c = new CountCatchUp(TASKS, startNanos);
+        c.expect(receipts());
+        return c;
+    }
+
     @Test
     void caughtUpWhenEveryTasksCountReachesItsReceipts() {
-        CountCatchUp c = new CountCatchUp(receipts(), 0);
+        CountCatchUp c = expecting(0);
         assertEquals(List.of("t1", "t2"), c.pending());
         c.observe("t1", 1_000, 10, 100);
         c.observe("t2", 999, 10, 100);
@@ -34,8 +42,21 @@ class CountCatchUpTest {
     }
 
     @Test
+    void countsSeenBeforeTheReceiptsAreKnownStandAndNothingIsCaughtUpUntilThen() {
+        CountCatchUp c = new CountCatchUp(TASKS, 0);
+        c.observe("t1", 1_000, 10, 100);
+        c.observe("t2", 1_000, 10, 100);
+        assertEquals(TASKS, c.pending(), "receipts unknown: every task is still looked at");
+        assertFalse(c.caughtUp());
+        assertEquals(0, c.receipts());
+        c.expect(receipts());
+        assertTrue(c.caughtUp());
+        assertEquals(100, c.lastMoveMicros(), "the first look already saw the final counts");
+    }
+
+    @Test
     void theLastMoveIsTheLastAnswerThatRaisedACount() {
-        CountCatchUp c = new CountCatchUp(receipts(), 0);
+        CountCatchUp c = expecting(0);
         assertEquals(0, c.lastMoveMicros(), "nothing counted yet");
         c.observe("t1", 500, 10, 1_000);
         c.observe("t1", 800, 20, 2_000);
@@ -48,7 +69,7 @@ class CountCatchUpTest {
 
     @Test
     void stalledWhenNoCountMovedForTheQuietTime() {
-        CountCatchUp c = new CountCatchUp(receipts(), 1_000);
+        CountCatchUp c = expecting(1_000);
         assertFalse(c.stalled(5_999, 5_000));
         assertTrue(c.stalled(6_000, 5_000), "never moved since the start");
         c.observe("t1", 10, 6_000, 1);
