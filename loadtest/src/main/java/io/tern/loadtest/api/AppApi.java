@@ -48,9 +48,17 @@ public final class AppApi {
 
     /** Like {@link #post} without waiting; the answer's times are taken when the call starts and when it ends. */
     public java.util.concurrent.CompletableFuture<Answer> postAsync(String path, String json) {
-        HttpRequest.Builder b = request(path).timeout(Duration.ofSeconds(60))
+        return sendAsync(request(path).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json));
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /** {@code GET path}, e.g. {@code /v1/tasks/{taskId}}, with the login's token, without waiting. */
+    public java.util.concurrent.CompletableFuture<Answer> getAsync(String path) {
+        return sendAsync(request(path).GET());
+    }
+
+    private java.util.concurrent.CompletableFuture<Answer> sendAsync(HttpRequest.Builder b) {
         long start = io.tern.loadtest.stats.EpochClock.nowMicros();
         return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> answer(r, start));
     }
@@ -58,11 +66,6 @@ public final class AppApi {
     public Answer post(String path, String json) {
         return send(request(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)), "POST " + path);
-    }
-
-    /** {@code GET path}, e.g. {@code /v1/tasks/{taskId}}, with the login's token. */
-    public Answer get(String path) {
-        return send(request(path).GET(), "GET " + path);
     }
 
     private HttpRequest.Builder request(String path) {

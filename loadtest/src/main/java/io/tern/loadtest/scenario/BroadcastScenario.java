@@ -36,6 +36,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class BroadcastScenario extends Scenario {
     /** Count wait: time between polling rounds of the tasks not caught up yet. */
     private static final long COUNT_POLL_MS = 100;
+    /** Count wait: tasks asked at once in a round (a round is one look at all, as close to one moment as may be). */
+    private static final int COUNT_PARALLEL = 32;
     /** Count wait: no count moved this long = the counts have stopped short (e.g. acks that never come). */
     private static final Duration COUNT_QUIET = Duration.ofSeconds(5);
 
@@ -410,19 +412,25 @@ final class BroadcastScenario extends Scenario {
         /** One look at every task not caught up; a failed look ends the wait ({@link #stopped} says why). */
         private void round() {
             long before = counts.counted();
-            for (String task : counts.pending()) {
-                AppApi.Answer a;
-                try {
-                    a = api.get("/v1/tasks/" + task);
-                } catch (IllegalStateException e) {
-                    stopped = e.getMessage();
-                    return;
+            List<String> pending = counts.pending();
+            for (int from = 0; from < pending.size() && stopped == null; from += COUNT_PARALLEL) {
+                List<String> batch = pending.subList(from, Math.min(pending.size(), from + COUNT_PARALLEL));
+                List<CompletableFuture<AppApi.Answer>> calls = new ArrayList<>();
+                batch.forEach(task -> calls.add(api.getAsync("/v1/tasks/" + task)));
+                for (int i = 0; i < batch.size(); i++) {
+                    AppApi.Answer a;
+                    try {
+                        a = calls.get(i).get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        stopped = "GET /v1/tasks/" + batch.get(i) + " failed: " + e;
+                        break;
+                    }
+                    if (a.status() != 200 || a.body() == null) {
+                        stopped = "GET /v1/tasks/" + batch.get(i) + " answered " + a.status() + ": " + a.raw();
+                        break;
+                    }
+                    counts.observe(batch.get(i), a.body().path("delivered").asLong(), System.nanoTime(), a.endMicros());
                 }
-                if (a.status() != 200 || a.body() == null) {
-                    stopped = "GET /v1/tasks/" + task + " answered " + a.status() + ": " + a.raw();
-                    return;
-                }
-                counts.observe(task, a.body().path("delivered").asLong(), System.nanoTime(), a.endMicros());
             }
             rounds++;
             if (counts.counted() != before) {
