@@ -13,7 +13,8 @@ import java.time.Duration;
 
 /**
  * What an app server does against the logic node's push API, for the runner's few calls
- * ({@code /v1/auth}, the broadcast scenario's {@code /v1/push/payload} and {@code /v1/push/all}).
+ * ({@code /v1/auth}, the broadcast scenario's {@code /v1/push/payload}, {@code /v1/push/all} and
+ * {@code GET /v1/tasks/{taskId}}).
  * The high-rate single-push load goes through {@link SinglePushLoad} instead.
  */
 public final class AppApi {
@@ -47,50 +48,54 @@ public final class AppApi {
 
     /** Like {@link #post} without waiting; the answer's times are taken when the call starts and when it ends. */
     public java.util.concurrent.CompletableFuture<Answer> postAsync(String path, String json) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(Duration.ofSeconds(60))
+        return sendAsync(request(path).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json));
-        if (authToken != null) {
-            b.header("authToken", authToken);
-        }
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /** {@code GET path}, e.g. {@code /v1/tasks/{taskId}}, with the login's token, without waiting. */
+    public java.util.concurrent.CompletableFuture<Answer> getAsync(String path) {
+        return sendAsync(request(path).GET());
+    }
+
+    private java.util.concurrent.CompletableFuture<Answer> sendAsync(HttpRequest.Builder b) {
         long start = io.tern.loadtest.stats.EpochClock.nowMicros();
-        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
-            long end = io.tern.loadtest.stats.EpochClock.nowMicros();
-            JsonNode body;
-            try {
-                body = r.body() == null || r.body().isBlank() ? null : JSON.readTree(r.body());
-            } catch (IOException e) {
-                body = null;
-            }
-            return new Answer(r.statusCode(), body, r.body(), start, end);
-        });
+        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> answer(r, start));
     }
 
     public Answer post(String path, String json) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json));
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)), "POST " + path);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
         if (authToken != null) {
             b.header("authToken", authToken);
         }
+        return b;
+    }
+
+    private Answer send(HttpRequest.Builder b, String what) {
         long start = io.tern.loadtest.stats.EpochClock.nowMicros();
         try {
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            long end = io.tern.loadtest.stats.EpochClock.nowMicros();
-            JsonNode body = null;
-            try {
-                body = r.body() == null || r.body().isBlank() ? null : JSON.readTree(r.body());
-            } catch (IOException e) {
-                body = null;
-            }
-            return new Answer(r.statusCode(), body, r.body(), start, end);
+            return answer(http.send(b.build(), HttpResponse.BodyHandlers.ofString()), start);
         } catch (IOException e) {
-            throw new IllegalStateException("POST " + path + " failed: " + e.getMessage(), e);
+            throw new IllegalStateException(what + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    private static Answer answer(HttpResponse<String> r, long startMicros) {
+        long end = io.tern.loadtest.stats.EpochClock.nowMicros();
+        JsonNode body;
+        try {
+            body = r.body() == null || r.body().isBlank() ? null : JSON.readTree(r.body());
+        } catch (IOException e) {
+            body = null;
+        }
+        return new Answer(r.statusCode(), body, r.body(), startMicros, end);
     }
 }

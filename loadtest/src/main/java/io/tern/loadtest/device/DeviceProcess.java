@@ -17,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * whose intended send time falls in that range also count in latency histogram {@code name}), {@code final} (write a
  * {@code final} line with counts and latency histograms), {@code close} (close every device, then
  * write a {@code closed} line). It writes {@code hello} once, then a {@code stats} line every
- * {@code statsEveryMs}. End of stdin halts the process at once (the kernel closes the sockets).
+ * {@code statsEveryMs}, and a {@code complete} line ({@code k}) once per broadcast when its receipts reach the
+ * devices connected at that moment (the runner's {@code --in-flight} bound). End of stdin halts the process at
+ * once (the kernel closes the sockets).
  */
 public final class DeviceProcess {
     private DeviceProcess() {
@@ -25,7 +27,13 @@ public final class DeviceProcess {
 
     public static void main(String[] args) throws Exception {
         DeviceConfig config = ChildIo.JSON.readValue(args[0], DeviceConfig.class);
-        Fleet fleet = new Fleet(config);
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "devices-stats");
+            t.setDaemon(true);
+            return t;
+        });
+        // Written from the ticker thread, not the event loop that saw the receipt (stdout may block).
+        Fleet fleet = new Fleet(config, k -> ticker.execute(() -> emitComplete(k)));
         CountDownLatch forever = new CountDownLatch(1);
         ChildIo.listen(line -> {
             String[] w = line.split(" ");
@@ -53,12 +61,8 @@ public final class DeviceProcess {
                 default -> System.err.println("unknown command: " + line);
             }
         }, () -> Runtime.getRuntime().halt(0));
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "devices-stats");
-            t.setDaemon(true);
-            return t;
-        });
         ticker.scheduleAtFixedRate(() -> {
+            fleet.broadcastsCompleteNow().forEach(DeviceProcess::emitComplete);
             ObjectNode n = ChildIo.message("stats");
             fleet.putStats(n);
             ChildIo.emit(n);
@@ -67,5 +71,9 @@ public final class DeviceProcess {
         hello.put("pid", ProcessHandle.current().pid());
         ChildIo.emit(hello);
         forever.await();
+    }
+
+    private static void emitComplete(long k) {
+        ChildIo.emit(ChildIo.message("complete").put("k", k));
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * The simulated devices of one process: real SDK clients ({@link TernClient}) on one shared event
@@ -55,10 +56,13 @@ final class Fleet {
     private final AtomicLong startedAtMicros = new AtomicLong();
     private final AtomicLong allConnectedAtMicros = new AtomicLong();
     private final Object window = new Object();
+    /** Told each broadcast number once its receipts reach the connected devices; called on an event loop. */
+    private final LongConsumer onBroadcastComplete;
     private volatile boolean closing;
 
-    Fleet(DeviceConfig config) {
+    Fleet(DeviceConfig config, LongConsumer onBroadcastComplete) {
         this.config = config;
+        this.onBroadcastComplete = onBroadcastComplete;
         this.group = EventLoops.newGroup(config.threads(), "devices");
         // Dispatch answers are small and handled without blocking: run the HTTP client's callbacks on its
         // selector thread instead of handing each to a worker pool (fewer thread hops on 2 cores).
@@ -168,7 +172,10 @@ final class Fleet {
 
         @Override
         public void onMessage(PushMessage message) {
-            receipts.onMessage(message);
+            long complete = receipts.onMessage(message, connected.get());
+            if (complete >= 0) {
+                onBroadcastComplete.accept(complete);
+            }
         }
 
         @Override
@@ -261,6 +268,11 @@ final class Fleet {
     /** From now on, single pushes sent in [fromMicros, toMicros) also count in latency window {@code name}. */
     void window(String name, long fromMicros, long toMicros) {
         receipts.window(name, fromMicros, toMicros);
+    }
+
+    /** Broadcasts complete only now that fewer devices are connected than when their last receipt came. */
+    List<Long> broadcastsCompleteNow() {
+        return receipts.completeNow(connected.get());
     }
 
     void resetReceipts() {

@@ -5,7 +5,11 @@ import io.tern.client.PushMessage;
 import io.tern.loadtest.stats.EpochClock;
 import io.tern.loadtest.stats.Histogram;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -18,6 +22,8 @@ import java.util.TreeMap;
 final class Receipts {
     private final Histogram single = new Histogram();
     private final Map<Long, Histogram> broadcasts = new TreeMap<>();
+    /** Broadcasts whose receipts reached the online devices (each said once since the last reset). */
+    private final Set<Long> complete = new HashSet<>();
     /** Named intended-send-time windows (e.g. a region move) with their own single-push latency histogram. */
     private final Map<String, Window> windows = new TreeMap<>();
     private long received;
@@ -25,7 +31,11 @@ final class Receipts {
     private long firstReceiptMicros;
     private long lastReceiptMicros;
 
-    synchronized void onMessage(PushMessage m) {
+    /**
+     * Records {@code m}; returns its broadcast number when this receipt is the one that made the broadcast's
+     * receipts reach {@code online} (the devices connected now), else -1.
+     */
+    synchronized long onMessage(PushMessage m, int online) {
         long recv = EpochClock.toEpochMicros(m.receivedAtNanos());
         received++;
         if (firstReceiptMicros == 0) {
@@ -36,7 +46,7 @@ final class Receipts {
         long t = Payloads.longField(p, "t");
         if (t == Payloads.ABSENT) {
             unmatched++;
-            return;
+            return -1;
         }
         long k = Payloads.longField(p, "k");
         if (k == Payloads.ABSENT) {
@@ -46,9 +56,25 @@ final class Receipts {
                     w.latency.record(recv - t);
                 }
             }
-        } else {
-            broadcasts.computeIfAbsent(k, x -> new Histogram()).record(recv - t);
+            return -1;
         }
+        Histogram h = broadcasts.computeIfAbsent(k, x -> new Histogram());
+        h.record(recv - t);
+        return h.count() >= online && complete.add(k) ? k : -1;
+    }
+
+    /**
+     * Broadcasts not said complete yet whose receipts reach {@code online} now (devices went away after their
+     * receipts came), marked complete.
+     */
+    synchronized List<Long> completeNow(int online) {
+        List<Long> out = new ArrayList<>();
+        broadcasts.forEach((k, h) -> {
+            if (h.count() >= online && complete.add(k)) {
+                out.add(k);
+            }
+        });
+        return out;
     }
 
     /**
@@ -66,6 +92,7 @@ final class Receipts {
     synchronized void reset() {
         single.reset();
         broadcasts.clear();
+        complete.clear();
         windows.clear();
         received = 0;
         unmatched = 0;

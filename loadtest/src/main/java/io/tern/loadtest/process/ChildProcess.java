@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -33,6 +34,7 @@ public final class ChildProcess implements AutoCloseable {
     private final Writer stdin;
     private final Writer log;
     private final Map<String, JsonNode> latest = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<JsonNode>> listeners = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private volatile boolean exited;
 
@@ -92,7 +94,12 @@ public final class ChildProcess implements AutoCloseable {
                     }
                 }
                 if (node != null && node.hasNonNull("type")) {
-                    latest.put(node.get("type").asText(), node);
+                    String type = node.get("type").asText();
+                    latest.put(type, node);
+                    Consumer<JsonNode> l = listeners.get(type);
+                    if (l != null) {
+                        l.accept(node);
+                    }
                     synchronized (lock) {
                         lock.notifyAll();
                     }
@@ -124,6 +131,14 @@ public final class ChildProcess implements AutoCloseable {
     /** The last JSON line of this type, or null. */
     public JsonNode latest(String type) {
         return latest.get(type);
+    }
+
+    /**
+     * Hands every later line of {@code type} to {@code listener}, on the reader thread (keep it short), for lines
+     * that must not be missed when several come between two looks at {@link #latest}.
+     */
+    public void onLine(String type, Consumer<JsonNode> listener) {
+        listeners.put(type, listener);
     }
 
     public void forget(String type) {

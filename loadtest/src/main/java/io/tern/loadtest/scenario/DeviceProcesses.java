@@ -119,6 +119,17 @@ final class DeviceProcesses implements AutoCloseable {
         return procs.stream().map(ChildProcess::pid).toList();
     }
 
+    /**
+     * Tells {@code listener} (process index from 0, broadcast number) each time a process's devices have received a
+     * broadcast on all of its connected devices; called on the processes' reader threads.
+     */
+    void onBroadcastComplete(java.util.function.ObjLongConsumer<Integer> listener) {
+        for (int i = 0; i < procs.size(); i++) {
+            int p = i;
+            procs.get(i).onLine("complete", n -> listener.accept(p, n.path("k").asLong()));
+        }
+    }
+
     void connect() {
         procs.forEach(p -> p.send("connect"));
     }

@@ -40,6 +40,12 @@ public final class Options {
     /** broadcast: all-pushes before the measured ones (JIT warm-up), not counted. */
     public int warmupBroadcasts = 3;
     public int intervalMs = 1_000;
+    /** broadcast: at most this many all-pushes not yet received everywhere; 0 = no bound (only --interval-ms paces). */
+    public int inFlight;
+    /** broadcast --in-flight: an all-push not received everywhere after this long stops holding its slot (counted). */
+    public int inFlightTimeoutSeconds = 30;
+    /** broadcast: after the last receipt, how long to wait for the tasks' delivered counts to reach the receipts. */
+    public int countWaitSeconds = 30;
     public int drainSeconds = 10;
     public int progressSeconds = 2;
     public int ttlSeconds = 600;
@@ -164,6 +170,9 @@ public final class Options {
                 case "--broadcasts" -> o.broadcasts = positive(flag, v, 1);
                 case "--warmup-broadcasts" -> o.warmupBroadcasts = positive(flag, v, 0);
                 case "--interval-ms" -> o.intervalMs = positive(flag, v, 0);
+                case "--in-flight" -> o.inFlight = positive(flag, v, 0);
+                case "--in-flight-timeout-seconds" -> o.inFlightTimeoutSeconds = positive(flag, v, 1);
+                case "--count-wait-seconds" -> o.countWaitSeconds = positive(flag, v, 0);
                 case "--drain-seconds" -> o.drainSeconds = positive(flag, v, 0);
                 case "--outage-seconds" -> o.outageSeconds = positive(flag, v, 1);
                 case "--progress-seconds" -> o.progressSeconds = positive(flag, v, 1);
@@ -304,6 +313,12 @@ public final class Options {
                     --broadcasts M         all-pushes (10)
                     --interval-ms I        between all-push calls, 0 = back to back (1000)
                     --warmup-broadcasts W  all-pushes before the measured ones, not counted (3)
+                    --in-flight N          at most N all-pushes outstanding (call → received on every connected
+                                           device); the next call when one is; 0 = no bound (0)
+                    --in-flight-timeout-seconds S
+                                           an outstanding all-push frees its slot after S s, counted as timed out (30)
+                    --count-wait-seconds S after the last receipt, wait up to S s for the tasks' delivered counts to
+                                           reach the receipts (count lag, CPU to the last counted ack); 0 = skip (30)
                   redis-outage (every role, Redis, Kafka, the disk KV and a disk-KV backup as processes; --devices 2000,
                                --brokers 2)
                     --outage-seconds S     Redis SIGKILLed for S s (60), then restarted on its AOF

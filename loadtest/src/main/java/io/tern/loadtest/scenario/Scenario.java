@@ -185,7 +185,7 @@ public abstract class Scenario implements AutoCloseable {
     /** Group "clients" = the given load-client pids; then brokers, platform (this JVM), redis. */
     protected CpuMeter cpuMeter(List<Long> clientPids) {
         return new CpuMeter()
-                .group("clients", clientPids)
+                .group(CpuMeter.CLIENTS, clientPids)
                 .group("brokers", brokerPids())
                 .group("platform", List.of(ProcessHandle.current().pid()))
                 .group("redis", List.of(platform.redisPid()));

@@ -62,4 +62,19 @@ class OptionsTest {
         assertThrows(IllegalArgumentException.class, () -> Options.parse("hold", "--devices", "40000", "--clients", "1"));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("single", "--rate", "0"));
     }
+
+    @Test
+    void broadcastInFlightAndCountWaitFlags() {
+        Options d = Options.parse("broadcast");
+        assertEquals(0, d.inFlight, "no bound unless asked");
+        assertEquals(30, d.inFlightTimeoutSeconds);
+        assertEquals(30, d.countWaitSeconds);
+        Options o = Options.parse("broadcast", "--in-flight", "8", "--in-flight-timeout-seconds", "5",
+                "--count-wait-seconds", "0");
+        assertEquals(8, o.inFlight);
+        assertEquals(5, o.inFlightTimeoutSeconds);
+        assertEquals(0, o.countWaitSeconds);
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("broadcast", "--in-flight", "-1"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("broadcast", "--in-flight-timeout-seconds", "0"));
+    }
 }
