@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * Redis time per device of applying broker count records ({@link AckRepository#applyCount}), read from
- * {@code INFO commandstats}: first with every device new (counted), then the same records again (a replay: every
+ * {@code INFO commandstats} (wall time inside commands) and {@code INFO cpu} (the main thread's CPU time): first with every device new (counted), then the same records again (a replay: every
  * device known). A measurement, not a test; run it against a Redis of its own (CONFIG RESETSTAT), e.g.
  * <pre>
  * redis-server --port 6391 --save '' --appendonly no --daemonize yes
@@ -26,6 +26,20 @@ import java.util.List;
  */
 public final class AckCountCost {
     private AckCountCost() {
+    }
+
+    /**
+     * Redis's main thread's CPU time (INFO cpu, Redis 7): unlike commandstats' usec, not inflated while the OS runs
+     * someone else on a shared machine.
+     */
+    private static double mainThreadCpuSeconds(RedisStore redis) {
+        double cpu = 0;
+        for (String line : redis.async().info("cpu").toCompletableFuture().join().split("\r?\n")) {
+            if (line.startsWith("used_cpu_sys_main_thread:") || line.startsWith("used_cpu_user_main_thread:")) {
+                cpu += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        return cpu;
     }
 
     public static void main(String[] args) {
@@ -58,12 +72,14 @@ public final class AckCountCost {
             }
             for (String phase : new String[]{"new", "replay"}) {
                 redis.async().configResetstat().toCompletableFuture().join();
+                double cpuBefore = mainThreadCpuSeconds(redis);
                 long added = 0;
                 long start = System.nanoTime();
                 for (AckRecord r : batch) {
                     added += acks.applyCount(r).join();
                 }
                 long wallNanos = System.nanoTime() - start;
+                double cpu = mainThreadCpuSeconds(redis) - cpuBefore;
                 String stats = redis.async().info("commandstats").toCompletableFuture().join();
                 long usec = 0;
                 StringBuilder lines = new StringBuilder();
@@ -78,9 +94,9 @@ public final class AckCountCost {
                         usec += Long.parseLong(line.replaceAll(".*[:,]usec=(\\d+),.*", "$1"));
                     }
                 }
-                System.out.printf("%s: %d records x %d devices, added %d; Redis %d us = %.3f us/device; "
-                                + "wall %.1f ms%n%s", phase, records, perRecord, added, usec,
-                        usec / (double) devices, wallNanos / 1e6, lines);
+                System.out.printf("%s: %d records x %d devices, added %d; commandstats %d us = %.3f us/device; "
+                                + "main thread CPU %.3f us/device; wall %.1f ms%n%s", phase, records, perRecord,
+                        added, usec, usec / (double) devices, cpu * 1e6 / devices, wallNanos / 1e6, lines);
             }
         }
     }
