@@ -15,12 +15,15 @@ import java.util.List;
 
 /**
  * Redis time per device of applying broker count records ({@link AckRepository#applyCount}), read from
- * {@code INFO commandstats} (wall time inside commands) and {@code INFO cpu} (the main thread's CPU time): first with every device new (counted), then the same records again (a replay: every
+ * {@code INFO commandstats} (wall time inside commands) and {@code INFO cpu} (the main thread's CPU time, the robust
+ * figure on a shared machine): first with every device new (counted), then the same records again (a replay: every
  * device known). A measurement, not a test; run it against a Redis of its own (CONFIG RESETSTAT), e.g.
  * <pre>
  * redis-server --port 6391 --save '' --appendonly no --daemonize yes
- * java -cp store/target/classes:store/target/test-classes:$(cat cp.txt) io.tern.store.receipt.AckCountCost \
- *     redis://localhost:6391 400 256
+ * mvn -B -q -o -pl store -am -DskipTests test-compile
+ * mvn -B -q -o -pl store dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
+ * java -cp store/target/classes:store/target/test-classes:protocol/target/classes:devstack/target/classes:\
+ * $(cat /tmp/cp.txt) io.tern.store.receipt.AckCountCost redis://localhost:6391 400 256
  * </pre>
  * Arguments: Redis URI, records (default 400), devices a record (default 256, the broker's {@code recordMax}).
  */
@@ -89,7 +92,8 @@ public final class AckCountCost {
                     }
                     lines.append("  ").append(line).append('\n');
                     String name = line.substring(8, line.indexOf(':'));
-                    // Top-level commands only: a script's usec includes the commands it calls.
+                    // Top-level commands: a script's usec includes the commands it calls (HGET also counts the
+                    // scripts' own, a few µs a record).
                     if (name.equals("evalsha") || name.equals("eval") || name.equals("hget")) {
                         usec += Long.parseLong(line.replaceAll(".*[:,]usec=(\\d+),.*", "$1"));
                     }
