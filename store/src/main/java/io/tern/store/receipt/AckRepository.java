@@ -31,6 +31,8 @@ public final class AckRepository {
     private static final LuaScript PARK = LuaScript.load("callback-park");
     private static final LuaScript COUNT = LuaScript.load("ack-count", "ack-filter");
     private static final AppliedAck.Target[] TARGETS = AppliedAck.Target.values();
+    /** Reads of a filter's size per count record: it is set once, so a second read finds it. */
+    private static final int COUNT_ATTEMPTS = 3;
 
     private final RedisStore redis;
     private final long callbackLeaseMillis;
@@ -185,6 +187,8 @@ public final class AckRepository {
     /**
      * Adds the devices of a count record that are new in the broadcast's ack filter to the task's
      * delivered counter; a replay, or a device already counted by any path, adds nothing.
+     * Reads the filter's size first and sends each device's bit positions ({@link AckFilter}), so the script sets
+     * them with a few BITFIELDs instead of k SETBITs a device.
      *
      * @return acks added, -1 when the task is unknown or past its retention
      */
@@ -192,7 +196,37 @@ public final class AckRepository {
         if (!count.isCount()) {
             throw new IllegalArgumentException("not a count: " + count);
         }
-        return COUNT.run(redis.async(), ScriptOutputType.INTEGER,
-                new String[]{Keys.task(count.msgId()), Keys.taskAckFilter(count.msgId())}, count.hashesHex());
+        return applyCount(count, COUNT_ATTEMPTS);
+    }
+
+    private CompletableFuture<Long> applyCount(AckRecord count, int attempts) {
+        String task = Keys.task(count.msgId());
+        var async = redis.async();
+        return async.hget(task, "bf").toCompletableFuture().thenCompose(bf -> {
+            AckFilter filter = AckFilter.parse(bf);
+            long[] hashes = count.deviceHashes();
+            int k = filter.probes();
+            long[] positions = new long[hashes.length * k];
+            for (int i = 0; i < hashes.length; i++) {
+                filter.positions(hashes[i], positions, i * k);
+            }
+            String[] args = new String[1 + positions.length];
+            args[0] = filter.size();
+            for (int i = 0; i < positions.length; i++) {
+                args[i + 1] = Long.toString(positions[i]);
+            }
+            return COUNT.<Long>run(async, ScriptOutputType.INTEGER,
+                    new String[]{task, Keys.taskAckFilter(count.msgId())}, args);
+        }).thenCompose(added -> {
+            if (added != -2) {
+                return CompletableFuture.completedFuture(added);
+            }
+            // The task was marked between the read and the script (its size is set once): read it again.
+            if (attempts <= 1) {
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "ack filter size of task " + count.msgId() + " kept changing"));
+            }
+            return applyCount(count, attempts - 1);
+        });
     }
 }

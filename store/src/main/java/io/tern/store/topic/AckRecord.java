@@ -55,7 +55,7 @@ public record AckRecord(String appId, String regId, long msgId, long ackedAtMill
         return (isCount() ? device + '\n' + hashesHex() : device).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The hashes as the count script reads them: 16 hex digits each, concatenated. */
+    /** The hashes as a count record carries them: 16 hex digits each, concatenated. */
     public String hashesHex() {
         StringBuilder b = new StringBuilder(deviceHashes.length * HEX);
         for (long h : deviceHashes) {

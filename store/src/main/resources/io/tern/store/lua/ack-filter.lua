@@ -1,7 +1,8 @@
 -- A library, not a script: prepended to the scripts that count broadcast acks (LuaScript.load's
 -- libraries), so both count through the same filter.
 -- The broadcast's ack filter: a Bloom filter over device hashes (a bitmap, k probes by double
--- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Adds the device;
+-- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Count records set the same
+-- bits from positions computed in Java (AckFilter.java, ack-count.lua): change both or neither. Adds the device;
 -- returns 1 when it was not in yet. A false positive (all k bits already set by others) returns 0:
 -- a device may go uncounted, never counted twice. The bitmap lives as long as the task hash.
 local function filter_size(task)
@@ -11,18 +12,6 @@ local function filter_size(task)
     return tonumber(m), tonumber(k)
   end
   return 8388608, 7 -- a broadcast marked before filters were sized: 1 MiB
-end
--- 1 when all k bits of the device are set (counted already, or a false positive), else 0. Reads only.
-local function filter_has(filter, hex, m, k)
-  local h1 = tonumber(string.sub(hex, 1, 8), 16)
-  local h2 = tonumber(string.sub(hex, 9, 16), 16)
-  h2 = h2 - (h2 % 2) + 1
-  for i = 0, k - 1 do
-    if redis.call('GETBIT', filter, (h1 + i * h2) % m) == 0 then
-      return 0
-    end
-  end
-  return 1
 end
 local function filter_add(filter, task, hex, m, k)
   local h1 = tonumber(string.sub(hex, 1, 8), 16)

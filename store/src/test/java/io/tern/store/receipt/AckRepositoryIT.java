@@ -112,6 +112,56 @@ class AckRepositoryIT {
         assertEquals(0, acks.applyCount(AckRecord.count("a", task, NOW, "b2", devices("bulk", 0, 1000))).join());
     }
 
+    /** Per device acks of {@code regIds}, applied through ack-task.lua's filter_add (the bits computed in Lua). */
+    private static long ackEach(String app, long task, List<String> regIds) {
+        return acks.applyAll(regIds.stream().map(r -> new AckRecord(app, r, task, NOW, "b1")).toList(), NOW).join()
+                .stream().filter(AppliedAck::counted).count();
+    }
+
+    private static List<String> regIds(String prefix, int from, int to) {
+        return java.util.stream.IntStream.range(from, to).mapToObj(i -> prefix + i).toList();
+    }
+
+    @Test
+    void aCountRecordSetsTheSameFilterBitsAsPerDeviceAcksOfItsDevices() {
+        String app = app();
+        long perDevice = broadcastTask(app, null);
+        long counted = broadcastTask(app, null);
+        assertEquals(300, ackEach(app, perDevice, regIds("d", 0, 300)));
+        assertEquals(300, acks.applyCount(AckRecord.count(app, counted, NOW, "b1", devices("d", 0, 300))).join());
+        var async = redis.async();
+        assertEquals(async.bitcount(Keys.taskAckFilter(perDevice)).toCompletableFuture().join(),
+                async.bitcount(Keys.taskAckFilter(counted)).toCompletableFuture().join());
+        assertTrue(java.util.Arrays.equals(async.dump(Keys.taskAckFilter(perDevice)).toCompletableFuture().join(),
+                async.dump(Keys.taskAckFilter(counted)).toCompletableFuture().join()),
+                "positions computed in Java are the bits Lua sets (the filters' bytes, by DUMP)");
+        long ttl = async.pttl(Keys.taskAckFilter(counted)).toCompletableFuture().join();
+        assertTrue(ttl > 0, "the ack filter expires with its task, pttl " + ttl);
+    }
+
+    @Test
+    void devicesCountedPerDeviceAreKnownToCountRecordsAndTheOtherWayRound() {
+        String app = app();
+        long task = broadcastTask(app, null); // 100,000 bits: 600 devices give no false positive in practice
+        assertEquals(300, ackEach(app, task, regIds("d", 0, 300)));
+        assertEquals(300, acks.applyCount(AckRecord.count(app, task, NOW, "b1", devices("d", 0, 600))).join(),
+                "only the devices not acked per device");
+        assertEquals(0, ackEach(app, task, regIds("d", 0, 600)));
+        assertEquals(600, delivered(task));
+    }
+
+    @Test
+    void aBroadcastMarkedBeforeFiltersWereSizedCountsInTheDefaultFilter() {
+        String app = app();
+        long task = ids.incrementAndGet();
+        tasks.create(new TaskBody(task, app, PayloadKind.DATA, "{}", NOW, NOW + 60_000, null, null, 0),
+                TaskState.SENDING).join();
+        redis.async().hset(Keys.task(task), "bcast", "1").toCompletableFuture().join(); // no 'bf'
+        assertEquals(2, ackEach(app, task, regIds("d", 0, 2)));
+        assertEquals(8, acks.applyCount(AckRecord.count(app, task, NOW, "b1", devices("d", 0, 10))).join());
+        assertEquals(10, delivered(task), "the devices acked per device were known to the count: the same size");
+    }
+
     @Test
     void aCountForAnUnknownTaskChangesNothing() {
         long unknown = ids.incrementAndGet();
