@@ -8,16 +8,23 @@ import io.tern.runtime.config.Settings;
  * broadcast at most once, keys {@code logic.ack-filter-*}. Its size is set when the broadcast starts,
  * for {@code expected-devices-factor} × the devices connected to live brokers then (devices that
  * catch up later are the rest), at least {@code min-devices}, at most {@code max-bits}. With b bits
- * a device and k = round(b·ln 2) probes, a device is missed (a false positive: under-counted, never
- * counted twice) with probability about (1 − e^(−k·n/m))^k: 0.8% at 10 bits a device when the
- * expected count is reached, far less below it, more beyond it.
+ * a device and k probes, a device is missed (a false positive: under-counted, never counted twice) with
+ * probability about (1 − e^(−k·n/m))^k: 0.65% at 12 bits and 4 probes when the expected count is reached (0.06% at
+ * half of it, the usual fill with the factor 2), more beyond it.
+ * <p>
+ * Why 4 probes and not the k = round(b·ln 2) = 8 that makes misses rarest: every probe is a bit Redis sets for every
+ * device's ack, and Redis time grows with the bits (about 1 µs a bit on this project's 2-core machine, see
+ * docs/benchmarks.md), while two more bits a device buy back the misses of fewer probes. The probes of each
+ * broadcast are stored with its filter, so changing this never disturbs broadcasts in flight.
  *
- * @param bitsPerDevice         {@code logic.ack-filter-bits-per-device}, default 10 (1.25 bytes a device)
- * @param minDevices            {@code logic.ack-filter-min-devices}, default 10000 (12.5 KB at 10 bits)
- * @param maxBits               {@code logic.ack-filter-max-bits}, default 134217728 (16 MiB: ~13M devices at 10 bits)
+ * @param bitsPerDevice         {@code logic.ack-filter-bits-per-device}, default 12 (1.5 bytes a device)
+ * @param minDevices            {@code logic.ack-filter-min-devices}, default 10000 (15 KB at 12 bits)
+ * @param maxBits               {@code logic.ack-filter-max-bits}, default 134217728 (16 MiB: ~11M devices at 12 bits)
  * @param expectedDevicesFactor {@code logic.ack-filter-expected-devices-factor}, default 2
+ * @param probes                {@code logic.ack-filter-probes}, default 4, at most the bits a device
  */
-public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, int expectedDevicesFactor) {
+public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, int expectedDevicesFactor,
+                              int probes) {
 
     public AckFilterConfig {
         ConfigException.require(bitsPerDevice >= 4 && bitsPerDevice <= 32, "logic.ack-filter-bits-per-device must be in [4, 32]");
@@ -27,10 +34,12 @@ public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, 
                 "logic.ack-filter-max-bits must be in [min-devices × bits-per-device, 2^32]");
         ConfigException.require(expectedDevicesFactor >= 1 && expectedDevicesFactor <= 100,
                 "logic.ack-filter-expected-devices-factor must be in [1, 100]");
+        ConfigException.require(probes >= 1 && probes <= bitsPerDevice,
+                "logic.ack-filter-probes must be in [1, bits-per-device]");
     }
 
     public static AckFilterConfig defaults() {
-        return new AckFilterConfig(10, 10_000, 1L << 27, 2);
+        return new AckFilterConfig(12, 10_000, 1L << 27, 2, 4);
     }
 
     public static AckFilterConfig from(Settings s) {
@@ -44,17 +53,13 @@ public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, 
                 s.integer(role + ".ack-filter-bits-per-device", d.bitsPerDevice()),
                 s.longValue(role + ".ack-filter-min-devices", d.minDevices()),
                 s.longValue(role + ".ack-filter-max-bits", d.maxBits()),
-                s.integer(role + ".ack-filter-expected-devices-factor", d.expectedDevicesFactor()));
+                s.integer(role + ".ack-filter-expected-devices-factor", d.expectedDevicesFactor()),
+                s.integer(role + ".ack-filter-probes", d.probes()));
     }
 
     /** Filter bits for a broadcast while {@code connected} devices are online. */
     public long bitsFor(long connected) {
         long devices = Math.max(minDevices, connected * expectedDevicesFactor);
         return Math.min(maxBits, devices * bitsPerDevice);
-    }
-
-    /** Probes a device sets: the count that makes false positives rarest for the bits a device. */
-    public int probes() {
-        return Math.max(1, (int) Math.round(bitsPerDevice * Math.log(2)));
     }
 }

@@ -25,7 +25,8 @@ import java.util.List;
  * java -cp store/target/classes:store/target/test-classes:protocol/target/classes:devstack/target/classes:\
  * $(cat /tmp/cp.txt) io.tern.store.receipt.AckCountCost redis://localhost:6391 400 256
  * </pre>
- * Arguments: Redis URI, records (default 400), devices a record (default 256, the broker's {@code recordMax}).
+ * Arguments: Redis URI, records (default 400), devices a record (default 256, the broker's {@code recordMax}),
+ * filter bits a device (default 12) and probes (default 4): the defaults of {@code logic.ack-filter-*}.
  */
 public final class AckCountCost {
     private AckCountCost() {
@@ -49,6 +50,8 @@ public final class AckCountCost {
         String uri = args[0];
         int records = args.length > 1 ? Integer.parseInt(args[1]) : 400;
         int perRecord = args.length > 2 ? Integer.parseInt(args[2]) : 256;
+        int bitsPerDevice = args.length > 3 ? Integer.parseInt(args[3]) : 12;
+        int probes = args.length > 4 ? Integer.parseInt(args[4]) : 4;
         try (RedisStore redis = RedisStore.connect(uri, Duration.ofSeconds(30))) {
             TaskRepository tasks = new TaskRepository(redis,
                     new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
@@ -60,7 +63,7 @@ public final class AckCountCost {
             for (long id : new long[]{warmUp, task}) {
                 tasks.create(new TaskBody(id, "cost", PayloadKind.DATA, "{}", now, now + 600_000, null, null, 0),
                         TaskState.SENDING).join();
-                tasks.markBroadcast(id, devices * 10, 7).join(); // logic.ack-filter-bits-per-device default
+                tasks.markBroadcast(id, devices * bitsPerDevice, probes).join();
             }
             List<AckRecord> batch = new ArrayList<>(records);
             for (int r = 0; r < records; r++) {
@@ -98,9 +101,9 @@ public final class AckCountCost {
                         usec += Long.parseLong(line.replaceAll(".*[:,]usec=(\\d+),.*", "$1"));
                     }
                 }
-                System.out.printf("%s: %d records x %d devices, added %d; commandstats %d us = %.3f us/device; "
+                System.out.printf("%s: %d records x %d devices (%d bits, k=%d), added %d; commandstats %d us = %.3f us/device; "
                                 + "main thread CPU %.3f us/device; wall %.1f ms%n%s", phase, records, perRecord,
-                        added, usec, usec / (double) devices, cpu * 1e6 / devices, wallNanos / 1e6, lines);
+                        bitsPerDevice, probes, added, usec, usec / (double) devices, cpu * 1e6 / devices, wallNanos / 1e6, lines);
             }
         }
     }
