@@ -34,7 +34,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
     private final Session session;
     /**
      * Acks the sink had no room for, in order; while any wait the connection is not read. Bounded by what one read
-     * had already decoded when reading stopped. Null while none wait: an empty deque is ~110 B on every idle
+     * had already decoded when reading stopped (an ACKS adds at most max-acks-per-frame). Null while none wait: an empty deque is ~110 B on every idle
      * connection (docs/benchmarks.md, memory per idle connection).
      */
     private ArrayDeque<AckRecord> waitingAcks;
