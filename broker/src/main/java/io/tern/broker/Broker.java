@@ -223,7 +223,8 @@ public final class Broker implements AutoCloseable {
                 metrics, config.heartbeatSeconds(), config.handshakeTimeout(), clock,
                 new FailedHandshakeLimiter(config.handshakeGuard().ratePerSecond(), config.handshakeGuard().burst(),
                         config.handshakeGuard().sources(), System::nanoTime),
-                config.ackTracking().maxUnacked(), admission, connectStats, mover::regionFailedOver);
+                config.ackTracking().maxUnacked(), admission, connectStats, mover::regionFailedOver,
+                config.broadcastAcks().delayMillis(), config.broadcastAcks().maxPerFrame());
         Broadcaster broadcaster = new Broadcaster(id, sessions.apps(), config.broadcastChunk(), config.broadcastQueue(),
                 metrics, config.ackTracking().maxUnacked(), config.broadcastParking().perConnection(),
                 config.broadcastParking().connections(), config.broadcastParking().retry());

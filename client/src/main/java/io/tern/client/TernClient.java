@@ -509,7 +509,9 @@ public final class TernClient implements AutoCloseable {
             attemptFailed(gen, address.raw(), "cannot resolve " + address.host() + ": " + unwrap(err));
             return;
         }
-        Frame.Connect connect = new Frame.Connect(options.appId(), credentials.regId(), dispatch.token(), lastBroadcastSeq);
+        // Offers cumulative broadcast acks: a broker that takes them says so in CONNACK, an older one ignores the offer.
+        Frame.Connect connect = new Frame.Connect(options.appId(), credentials.regId(), dispatch.token(), lastBroadcastSeq,
+                true);
         long handshakeMillis = options.handshakeTimeout().toMillis();
         Events events = new Events(gen, address.raw());
         Supplier<SessionHandler> session = () -> new SessionHandler(prefix, connect, address.webSocket(),

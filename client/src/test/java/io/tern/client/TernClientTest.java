@@ -424,6 +424,39 @@ class TernClientTest {
         assertThrows(IllegalStateException.class, client::start);
     }
 
+    private static Frame.Push broadcast(long msgId) {
+        return new Frame.Push(msgId, 0, PayloadKind.DATA, "{}".getBytes(StandardCharsets.UTF_8), msgId);
+    }
+
+    @Test
+    void againstABrokerThatAnnouncesNoDelayBroadcastsAreAckedOneByOne() {
+        TernClient client = start(builder()); // the stub answers as an older broker: CONNACK without ack fields
+        assertTrue(client.awaitConnected(WAIT));
+        assertTrue(broker.connects().get(0).cumulativeAcks(), "the SDK offers cumulative acks");
+        broker.push(broadcast(1));
+        broker.push(broadcast(2));
+        await().until(() -> broker.acks().equals(List.of(1L, 2L)));
+        assertEquals(List.of(new Frame.Ack(1), new Frame.Ack(2)),
+                broker.received().stream().filter(f -> f instanceof Frame.Ack || f instanceof Frame.Acks).toList());
+    }
+
+    @Test
+    void heldBroadcastAcksReachTheBrokerInOneAcksBeforeTheClientsDisconnect() {
+        // A delay far beyond the test: only the close can send them.
+        broker.onConnect(c -> new Frame.ConnAck(30, System.currentTimeMillis(), 60_000, 64));
+        TernClient client = start(builder());
+        assertTrue(client.awaitConnected(WAIT));
+        broker.push(broadcast(1));
+        broker.push(broadcast(2));
+        await().until(() -> listener.msgIds().equals(List.of(1L, 2L)));
+        assertEquals(List.of(), broker.acks());
+        client.close();
+        await().until(() -> broker.received().contains(new Frame.Disconnect(ReasonCode.OK, "client closed")));
+        List<Frame> tail = broker.received().subList(broker.received().size() - 2, broker.received().size());
+        assertEquals(List.of(new Frame.Acks(new long[] {1, 2}), new Frame.Disconnect(ReasonCode.OK, "client closed")),
+                tail);
+    }
+
     @Test
     void closeBeforeStartIsFine() {
         TernClient client = builder().build();

@@ -2,6 +2,7 @@ package io.tern.broker.config;
 
 import io.tern.store.redis.RedisStore;
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.frame.Frame;
 import io.tern.protocol.link.LinkProof;
 import io.tern.runtime.config.ConfigException;
 import io.tern.runtime.config.Settings;
@@ -88,6 +89,7 @@ import java.util.regex.Pattern;
  * @param broadcastDedupe  {@code broker.broadcast-dedupe}: app broadcasts the broker remembers having written (~150 bytes
  *                         each), so one sent again by a logic node (a retry, or a fan-out finished by another node) is
  *                         answered without writing it twice; 0 = none; default {@value #DEFAULT_BROADCAST_DEDUPE}
+ * @param broadcastAcks    how devices may ack broadcast pushes several at a time ({@link BroadcastAcks})
  */
 public record BrokerConfig(String id, String region, String host, int tcpPort, int wsPort, int internalPort,
                            int adminPort, int ioThreads, String redisUri, Duration redisTimeout,
@@ -102,7 +104,45 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                            AckTracking ackTracking, Recovery recovery,
                            BroadcastParking broadcastParking, int ackCountBuffer, int ackCountRecordMax,
                            AckDelivery ackDelivery, Regions regions, int capacity, StorageOutage storageOutage,
-                           ShutdownRedirect shutdownRedirect, int broadcastDedupe) {
+                           ShutdownRedirect shutdownRedirect, int broadcastDedupe, BroadcastAcks broadcastAcks) {
+
+    /**
+     * Cumulative broadcast acks: a device whose SDK offers them (the ACKS flag in CONNECT) is told in CONNACK that it
+     * may hold a broadcast push's ack up to {@code delay} and send up to {@code maxPerFrame} of them in one ACKS
+     * frame, so the broker reads one frame per device per delay instead of one per broadcast.
+     *
+     * @param delay       how long a device may hold a broadcast's ack ({@code broker.broadcast-ack-delay}); 0 = every
+     *                    push acked on its own, as older brokers do. Receipts and delivered counts of broadcasts come up
+     *                    to this much later; default 50ms: half the ack-count interval that already batches counted
+     *                    broadcasts' acks, and short next to a fan-out to 10,000 devices (≈250 ms here)
+     * @param maxPerFrame most msgIds in one ACKS ({@code broker.max-acks-per-frame}); a device sends its held acks
+     *                    as soon as it has this many; a longer ACKS is PROTOCOL_VIOLATION; default
+     *                    {@value #DEFAULT_MAX_PER_FRAME}
+     */
+    public record BroadcastAcks(Duration delay, int maxPerFrame) {
+        public static final Duration DEFAULT_DELAY = Duration.ofMillis(50);
+        public static final int DEFAULT_MAX_PER_FRAME = 64;
+
+        public BroadcastAcks {
+            // CONNACK carries the delay as whole milliseconds in a u16.
+            ConfigException.require(delay != null && !delay.isNegative()
+                            && delay.toMillis() <= Frame.ConnAck.MAX_BROADCAST_ACK_DELAY_MS,
+                    "broker.broadcast-ack-delay must be between 0 and " + Frame.ConnAck.MAX_BROADCAST_ACK_DELAY_MS
+                            + "ms, got " + delay);
+            ConfigException.require(maxPerFrame >= 1 && maxPerFrame <= Frame.Acks.MAX_IDS,
+                    "broker.max-acks-per-frame must be between 1 and " + Frame.Acks.MAX_IDS + ", got " + maxPerFrame);
+        }
+
+        /** The delay as CONNACK carries it: 0 turns cumulative acks off. */
+        public int delayMillis() {
+            return (int) delay.toMillis();
+        }
+
+        static BroadcastAcks from(Settings s) {
+            return new BroadcastAcks(s.duration("broker.broadcast-ack-delay", DEFAULT_DELAY),
+                    s.integer("broker.max-acks-per-frame", DEFAULT_MAX_PER_FRAME));
+        }
+    }
 
     /**
      * A stopping broker's paced drain ({@code broker.shutdown-redirect-*}): REDIRECT SERVER_SHUTTING_DOWN to the
@@ -623,6 +663,14 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
         ConfigException.require(ackTracking.maxUnacked() >= pendingLimit + catchupLimit,
                 "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least broker.pending-limit + "
                         + "broker.catchup-limit (" + (pendingLimit + catchupLimit) + "): a connect may write that many");
+        ConfigException.require(broadcastAcks != null, "broker broadcast ack settings are required");
+        ConfigException.require(2 + 8 * broadcastAcks.maxPerFrame() <= maxFrameBody,
+                "broker.max-acks-per-frame (" + broadcastAcks.maxPerFrame() + ") must fit broker.max-frame-body ("
+                        + maxFrameBody + "): 2 + 8 bytes per msgId");
+        ConfigException.require(broadcastAcks.delayMillis() == 0 || ackTracking.maxUnacked() >= 2 * broadcastAcks.maxPerFrame(),
+                "broker.max-unacked (" + ackTracking.maxUnacked() + ") must be at least twice broker.max-acks-per-frame ("
+                        + broadcastAcks.maxPerFrame() + "): a device may hold that many acks while as many more pushes "
+                        + "are on their way, and an ack of a forgotten msgId is ignored");
         ConfigException.require(devMode || !internalLink.usesDevSecret(),
                 "broker.cluster-secret is the development secret, which anyone can use to send push commands to the "
                         + "internal port: set the logic nodes' secret (TERN_BROKER_CLUSTER_SECRET), or broker.dev-mode=true "
@@ -685,7 +733,8 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 s.integer("broker.capacity", DEFAULT_CAPACITY),
                 StorageOutage.from(s),
                 ShutdownRedirect.from(s),
-                s.integer("broker.broadcast-dedupe", DEFAULT_BROADCAST_DEDUPE));
+                s.integer("broker.broadcast-dedupe", DEFAULT_BROADCAST_DEDUPE),
+                BroadcastAcks.from(s));
         s.warnUnread("broker.");
         return c;
     }
@@ -741,6 +790,6 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
                 + ", ackCountBuffer=" + ackCountBuffer + ", ackCountRecordMax=" + ackCountRecordMax
                 + ", ackDelivery=" + ackDelivery + ", regions=" + regions + ", capacity=" + capacity
                 + ", storageOutage=" + storageOutage + ", shutdownRedirect=" + shutdownRedirect
-                + ", broadcastDedupe=" + broadcastDedupe + ']';
+                + ", broadcastDedupe=" + broadcastDedupe + ", broadcastAcks=" + broadcastAcks + ']';
     }
 }

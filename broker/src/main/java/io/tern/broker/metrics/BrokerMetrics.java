@@ -91,7 +91,7 @@ public final class BrokerMetrics {
                     .description("Push commands from logic nodes, by outcome")
                     .tag("outcome", o.name().toLowerCase(Locale.ROOT)).register(registry);
         }
-        acksReceived = Counter.builder("tern.broker.acks.received").description("ACK frames from devices").register(registry);
+        acksReceived = Counter.builder("tern.broker.acks.received").description("msgIds acked by devices, one per ACK and one per msgId of an ACKS").register(registry);
         linksAuthenticated = Counter.builder("tern.broker.links.authenticated")
                 .description("Internal links (logic nodes) that proved the cluster secret").register(registry);
         linksRefused = Counter.builder("tern.broker.links.refused")

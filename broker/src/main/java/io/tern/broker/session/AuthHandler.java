@@ -146,7 +146,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
         services.connectStats().admitted(acceptedAtNanos);
         // CONNACK goes out in this event-loop task, before any PUSH another thread may write to the
         // now registered channel: those writes are queued behind this task.
-        ctx.writeAndFlush(new Frame.ConnAck(services.heartbeatSeconds(), now));
+        ctx.writeAndFlush(services.connAck(connect.cumulativeAcks(), now));
         ctx.pipeline().replace(this, "session", new SessionHandler(services, opened.session()));
         Session replaced = opened.replaced();
         if (replaced != null && replaced.channel() != ctx.channel()) {

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An authenticated device's frames: PING → PONG, ACK → the ack queue, SUBSCRIBE / UNSUBSCRIBE →
- * the tag store (asynchronously), DISCONNECT → close; the
+ * An authenticated device's frames: PING → PONG, ACK (and each msgId of an ACKS) → the ack queue,
+ * SUBSCRIBE / UNSUBSCRIBE → the tag store (asynchronously), DISCONNECT → close; the
  * idle event → DISCONNECT(IDLE_TIMEOUT); and on close, the session leaves the connection map
  * (and its route the store). Put in place of the {@link AuthHandler} once the device is
  * authenticated; it holds the session itself, so a connection needs no channel attribute.
@@ -34,8 +34,8 @@ public final class SessionHandler extends ChannelDuplexHandler {
     private final Session session;
     /**
      * Acks the sink had no room for, in order; while any wait the connection is not read. Bounded by what one read
-     * had already decoded when reading stopped. Null while none wait: an empty deque is ~110 B on every idle
-     * connection (docs/benchmarks.md, memory per idle connection).
+     * had already decoded when reading stopped (an ACKS adds at most max-acks-per-frame). Null while none wait: an
+     * empty deque is ~110 B on every idle connection (docs/benchmarks.md, memory per idle connection).
      */
     private ArrayDeque<AckRecord> waitingAcks;
     private ChannelHandlerContext ctx;
@@ -67,6 +67,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
         switch (frame.type()) {
             case PING -> ctx.writeAndFlush(Frame.Pong.INSTANCE);
             case ACK -> ack(((Frame.Ack) frame).msgId());
+            case ACKS -> acks(((Frame.Acks) frame).msgIds());
             case SUBSCRIBE -> services.tags().subscribe(session, ((Frame.Subscribe) frame).tags());
             case UNSUBSCRIBE -> services.tags().unsubscribe(session, ((Frame.Unsubscribe) frame).tags());
             case DISCONNECT -> {
@@ -99,6 +100,21 @@ public final class SessionHandler extends ChannelDuplexHandler {
     /** An encoded PUSH frame (batches write the bytes encoded once). */
     private static boolean isPush(ByteBuf b) {
         return b.readableBytes() >= FrameHeader.SIZE + 8 && b.getUnsignedByte(b.readerIndex() + 1) == FrameType.PUSH.code();
+    }
+
+    /**
+     * Each msgId as if it came in its own ACK, so the same rules hold (only msgIds written here count, once).
+     * Longer than the CONNACK allowed: the device ignored what it was told.
+     */
+    private void acks(long[] msgIds) {
+        if (msgIds.length > services.maxAcksPerFrame()) {
+            services.disconnects().send(session, ReasonCode.PROTOCOL_VIOLATION,
+                    "ACKS lists " + msgIds.length + " msgIds, max " + services.maxAcksPerFrame());
+            return;
+        }
+        for (long msgId : msgIds) {
+            ack(msgId);
+        }
     }
 
     private void ack(long msgId) {

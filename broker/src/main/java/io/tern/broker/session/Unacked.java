@@ -50,8 +50,13 @@ final class Unacked {
         if (i < 0) {
             return false;
         }
-        // Close the gap by moving the younger ids one step towards the head.
         int n = ids.length;
+        if (i == 0) { // the oldest, as an ACKS lists them: nothing to move
+            head = (head + 1) % n;
+            size--;
+            return true;
+        }
+        // Close the gap by moving the younger ids one step towards the head.
         for (int k = i; k < size - 1; k++) {
             ids[(head + k) % n] = ids[(head + k + 1) % n];
         }

@@ -263,6 +263,29 @@ class BrokerConfigTest {
         assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-unacked", "150")))
                 .getMessage().contains("broker.pending-limit + broker.catchup-limit"));
         assertEquals(10, with(Map.of("broker.max-unacked", "10", "broker.pending-limit", "5",
-                "broker.catchup-limit", "5")).ackTracking().maxUnacked());
+                "broker.catchup-limit", "5", "broker.max-acks-per-frame", "5")).ackTracking().maxUnacked());
+    }
+
+    @Test
+    void broadcastAcksDefaultToFiftyMillisAndSixtyFourPerFrame() {
+        BrokerConfig.BroadcastAcks acks = BrokerConfig.defaults().broadcastAcks();
+        assertEquals(java.time.Duration.ofMillis(50), acks.delay());
+        assertEquals(64, acks.maxPerFrame());
+        assertEquals(0, with(Map.of("broker.broadcast-ack-delay", "0ms")).broadcastAcks().delayMillis());
+    }
+
+    @Test
+    void broadcastAcksAreBoundedByTheWireAndByMaxUnacked() {
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.broadcast-ack-delay", "66s")))
+                .getMessage().contains("broker.broadcast-ack-delay"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-acks-per-frame", "513")))
+                .getMessage().contains("broker.max-acks-per-frame"));
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-acks-per-frame", "8",
+                "broker.max-frame-body", "64"))).getMessage().contains("broker.max-frame-body"));
+        // A device holds up to max-acks-per-frame acks: the broker must still know those msgIds when they come.
+        assertTrue(assertThrows(ConfigException.class, () -> with(Map.of("broker.max-acks-per-frame", "129")))
+                .getMessage().contains("twice broker.max-acks-per-frame"));
+        assertEquals(129, with(Map.of("broker.max-acks-per-frame", "129", "broker.broadcast-ack-delay", "0ms"))
+                .broadcastAcks().maxPerFrame(), "no limit to keep while devices hold no acks");
     }
 }

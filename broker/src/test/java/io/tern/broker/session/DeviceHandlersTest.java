@@ -94,7 +94,7 @@ class DeviceHandlersTest {
         return new DeviceServices("b1", sessions, lifecycle, acks::add, tagSink, SIGNER,
                 new Disconnects(metrics, Duration.ofSeconds(1)), new ConnectionLimiter(10), metrics, 30,
                 Duration.ofSeconds(10), () -> NOW, new FailedHandshakeLimiter(5, 20, 100, System::nanoTime), 16,
-                admission, connectStats, failedOver::get);
+                admission, connectStats, failedOver::get, 50, 8);
     }
 
     private EmbeddedChannel device(boolean busy) {

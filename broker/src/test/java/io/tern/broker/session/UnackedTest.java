@@ -60,6 +60,26 @@ class UnackedTest {
     }
 
     @Test
+    void removingTheOldestFirstAsAnAcksDoesKeepsTheRestAcrossWrapAround() {
+        Unacked u = new Unacked(4);
+        for (long id = 1; id <= 6; id++) {
+            u.add(id, 4); // ends as 3 4 5 6, the head past the start of the array
+        }
+        assertTrue(u.remove(3));
+        assertTrue(u.remove(4));
+        u.add(7, 4);
+        u.add(8, 4); // 5 6 7 8, wrapped
+        assertFalse(u.add(8, 4));
+        assertTrue(u.add(9, 4), "full: 5 is forgotten"); // 6 7 8 9
+        assertFalse(u.remove(5));
+        for (long id = 6; id <= 9; id++) {
+            assertTrue(u.remove(id), "id " + id);
+            assertFalse(u.remove(id), "once");
+        }
+        assertTrue(u.isEmpty());
+    }
+
+    @Test
     void aSessionDropsItsArrayOnceEverythingIsAcked() {
         Session s = new Session(new SessionKey("app", "r"), null, false, null, 0, "local");
         assertFalse(s.holdsUnacked());

@@ -2,9 +2,10 @@ package io.tern.client.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.timeout.IdleState;
@@ -15,6 +16,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.client.internal.RecentIds;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.frame.RetryAfter;
 import org.slf4j.Logger;
@@ -22,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +41,16 @@ import java.util.concurrent.TimeUnit;
  * REDIRECT and DISCONNECT decide the {@link NextStep}, reported once through
  * {@link SessionEvents#ended} after the channel closes.
  *
+ * <p>Cumulative broadcast acks: when the CONNECT offered them and the CONNACK announced a delay, a broadcast
+ * PUSH's ack is held instead of written, and the held ones go out as one ACKS once the broker's
+ * {@code maxAcks} are held, when the delay since the first of them has passed (a timer on the channel's
+ * event loop), ahead of any other frame written to the connection (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT),
+ * and before a close requested through the channel. Single pushes are acked at once. A connection the broker
+ * ends (DISCONNECT, REDIRECT) or that breaks loses the held acks: the broker would not read them.
+ *
  * <p>Not sharable: one per connection. ACKs and PONGs are flushed once per read batch.
  */
-public final class SessionHandler extends ChannelInboundHandlerAdapter {
+public final class SessionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
     /** The broker's idle timeout is about 3x the heartbeat; the client's is the same. */
     public static final int READER_IDLE_HEARTBEATS = 3;
@@ -65,6 +75,13 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Set by the first decision (DISCONNECT, REDIRECT, timeout, error); reported on close. */
     private SessionEnd decided;
     private boolean reported;
+    /** Most broadcast acks held (the broker's maxAcks); 0: every push is acked on its own. */
+    private int maxHeldAcks;
+    private long ackDelayMillis;
+    /** Broadcast msgIds received and not acked yet; allocated at the first one, as most connections get none. */
+    private long[] heldAcks;
+    private int heldCount;
+    private ScheduledFuture<?> ackTimer;
 
     /**
      * @param awaitWebSocketHandshake send CONNECT on the WebSocket handshake-complete event
@@ -138,9 +155,29 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Held acks go ahead of whatever else is written (SUBSCRIBE, DISCONNECT): one write instead of two. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (heldCount > 0 && msg instanceof Frame) {
+            ctx.write(takeHeldAcks(), ctx.voidPromise());
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** A close requested through the channel (the client closing) sends the held acks first. */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (heldCount > 0 && ctx.channel().isActive()) {
+            ctx.writeAndFlush(takeHeldAcks(), ctx.voidPromise());
+        }
+        ctx.close(promise);
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHandshakeTimer();
+        cancelAckTimer();
+        heldCount = 0; // the broker reads nothing more on this connection
         boolean wasConnected = phase == Phase.CONNECTED;
         phase = Phase.ENDED;
         SessionEnd end = decided != null ? decided : wasConnected
@@ -215,6 +252,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         cancelHandshakeTimer();
         phase = Phase.CONNECTED;
+        if (connect.cumulativeAcks() && ack.cumulativeAcks()) {
+            maxHeldAcks = ack.maxAcks();
+            ackDelayMillis = ack.broadcastAckDelayMs();
+        }
         int hb = ack.heartbeatSeconds();
         if (hb > 0) {
             ctx.pipeline().addBefore(ctx.name(), "idle",
@@ -240,8 +281,53 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
         } finally {
             // Ack in every case: the broker stops resending and the receipt is counted.
-            write(ctx, new Frame.Ack(push.msgId()));
+            if (push.isBroadcast() && maxHeldAcks > 0) {
+                holdAck(ctx, push.msgId());
+            } else {
+                write(ctx, new Frame.Ack(push.msgId()));
+            }
         }
+    }
+
+    /** Holds a broadcast's ack: sent once the broker's maximum is held, or when the first held one's delay is up. */
+    private void holdAck(ChannelHandlerContext ctx, long msgId) {
+        if (heldAcks == null) {
+            heldAcks = new long[maxHeldAcks];
+        }
+        heldAcks[heldCount++] = msgId;
+        if (heldCount == maxHeldAcks) {
+            write(ctx, takeHeldAcks()); // flushed with the rest of this read
+        } else if (heldCount == 1) {
+            ackTimer = ctx.executor().schedule(() -> onAckTimer(ctx), ackDelayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void onAckTimer(ChannelHandlerContext ctx) {
+        ackTimer = null;
+        if (heldCount > 0 && decided == null && ctx.channel().isActive()) {
+            write(ctx, takeHeldAcks());
+            flushNow(ctx);
+        }
+    }
+
+    /** The held acks as one ACKS; none are held afterwards. */
+    private Frame.Acks takeHeldAcks() {
+        cancelAckTimer();
+        Frame.Acks acks = new Frame.Acks(Arrays.copyOf(heldAcks, heldCount));
+        heldCount = 0;
+        return acks;
+    }
+
+    private void cancelAckTimer() {
+        if (ackTimer != null) {
+            ackTimer.cancel(false);
+            ackTimer = null;
+        }
+    }
+
+    private void flushNow(ChannelHandlerContext ctx) {
+        flushPending = false;
+        ctx.flush();
     }
 
     private void onIdle(ChannelHandlerContext ctx, IdleState state) {
@@ -249,7 +335,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (state == IdleState.WRITER_IDLE) {
-            ctx.writeAndFlush(Frame.Ping.INSTANCE, ctx.voidPromise());
+            write(ctx, Frame.Ping.INSTANCE);
+            flushNow(ctx);
         } else if (state == IdleState.READER_IDLE) {
             log.info("{} nothing from broker {} for {} heartbeats; reconnecting", logPrefix,
                     ctx.channel().remoteAddress(), READER_IDLE_HEARTBEATS);
@@ -276,7 +363,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(connect).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 
-    /** Writes a small control frame; a connection that stopped reading is abandoned instead of queueing without bound. */
+    /**
+     * Writes a small control frame, after any held acks; a connection that stopped reading is abandoned instead of
+     * queueing without bound.
+     */
     private void write(ChannelHandlerContext ctx, Frame frame) {
         Channel ch = ctx.channel();
         if (!ch.isWritable()) {
@@ -289,6 +379,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
+        }
+        if (heldCount > 0 && frame.type() != FrameType.ACKS) {
+            ctx.write(takeHeldAcks(), ctx.voidPromise());
         }
         ctx.write(frame, ctx.voidPromise());
         flushPending = true;
@@ -303,6 +396,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private void fail(ChannelHandlerContext ctx, ReasonCode reason, String detail) {
         decide(phase == Phase.CONNECTED ? NextStep.RECONNECT : NextStep.NEXT_ADDRESS, reason, detail, List.of());
         if (ctx.channel().isActive()) {
+            if (heldCount > 0) {
+                ctx.write(takeHeldAcks(), ctx.voidPromise()); // the broker reads what precedes DISCONNECT
+            }
             ctx.writeAndFlush(new Frame.Disconnect(reason, truncate(detail))).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.close();

@@ -325,6 +325,118 @@ class SessionHandlerTest {
         assertEquals(1, events.ends.size());
     }
 
+    private static final Frame.Connect OFFERS_ACKS = new Frame.Connect("demo", "dev-1", "tok", 0, true);
+
+    /** Connected with cumulative acks: the CONNECT offered them, the CONNACK allows {@code maxAcks} per 40 ms. */
+    private EmbeddedChannel batching(int maxAcks) {
+        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events));
+        assertEquals(OFFERS_ACKS, ch.readOutbound());
+        ch.writeInbound(new Frame.ConnAck(30, NOW, 40, maxAcks));
+        return ch;
+    }
+
+    private static Frame.Push broadcast(long msgId) {
+        return push(msgId, 0).withBroadcastSeq(msgId);
+    }
+
+    @Test
+    void broadcastAcksAreHeldAndSentAsOneAcksOnceTheBrokersMaximumIsHeld() {
+        EmbeddedChannel ch = batching(3);
+        ch.writeInbound(broadcast(1), broadcast(2));
+        assertEquals(List.of(), outbound(ch), "held, not written");
+        ch.writeInbound(broadcast(3), broadcast(4));
+        assertEquals(List.of(new Frame.Acks(new long[] {1, 2, 3})), outbound(ch));
+        assertEquals(4, events.messages.size(), "delivered at once; only the ack waits");
+        ch.advanceTimeBy(40, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals(List.of(new Frame.Acks(new long[] {4})), outbound(ch), "the rest when its delay is up");
+    }
+
+    @Test
+    void heldBroadcastAcksAreSentWhenTheDelaySinceTheFirstIsUp() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1));
+        ch.advanceTimeBy(30, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        ch.writeInbound(broadcast(2));
+        assertEquals(List.of(), outbound(ch), "30 of 40 ms");
+        ch.advanceTimeBy(10, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals(List.of(new Frame.Acks(new long[] {1, 2})), outbound(ch));
+        ch.advanceTimeBy(1, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals(List.of(), outbound(ch), "nothing held, no timer");
+    }
+
+    @Test
+    void singlePushesAreAckedAtOnceAndTakeTheHeldAcksAlong() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1), broadcast(2));
+        ch.writeInbound(push(7, 0));
+        assertEquals(List.of(new Frame.Acks(new long[] {1, 2}), new Frame.Ack(7)), outbound(ch));
+        ch.advanceTimeBy(1, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals(List.of(), outbound(ch), "the timer went with the acks");
+    }
+
+    @Test
+    void heldAcksGoAheadOfEveryOtherWrite() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1));
+        ch.writeAndFlush(new Frame.Subscribe(List.of("news"))); // the client's own writes, through the pipeline
+        assertEquals(List.of(new Frame.Acks(new long[] {1}), new Frame.Subscribe(List.of("news"))), outbound(ch));
+        ch.writeInbound(broadcast(2));
+        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
+        assertEquals(List.of(new Frame.Acks(new long[] {2}), Frame.Ping.INSTANCE), outbound(ch));
+        ch.writeInbound(broadcast(3));
+        ch.writeInbound(Frame.Ping.INSTANCE);
+        assertEquals(List.of(new Frame.Acks(new long[] {3}), Frame.Pong.INSTANCE), outbound(ch));
+    }
+
+    @Test
+    void heldAcksAreSentBeforeTheClientsDisconnectAndClose() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1));
+        ch.writeAndFlush(new Frame.Disconnect(ReasonCode.OK, "client closed"));
+        assertEquals(List.of(new Frame.Acks(new long[] {1}), new Frame.Disconnect(ReasonCode.OK, "client closed")),
+                outbound(ch));
+        ch.writeInbound(broadcast(2));
+        ch.close();
+        assertEquals(List.of(new Frame.Acks(new long[] {2})), outbound(ch), "a bare close flushes them too");
+        assertFalse(ch.isActive());
+    }
+
+    @Test
+    void heldAcksPrecedeTheDisconnectOfAFailedSession() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1));
+        ch.writeInbound(new DecodeFailure(ReasonCode.MALFORMED_FRAME, "bad"));
+        List<Object> out = outbound(ch);
+        assertEquals(new Frame.Acks(new long[] {1}), out.get(0));
+        assertInstanceOf(Frame.Disconnect.class, out.get(1));
+    }
+
+    @Test
+    void aBrokerThatAnnouncesNoDelayGetsEveryAckOnItsOwn() {
+        // The SDK offered cumulative acks; an older broker (or one configured with no delay) answers the old CONNACK.
+        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events));
+        assertEquals(OFFERS_ACKS, ch.readOutbound());
+        ch.writeInbound(new Frame.ConnAck(30, NOW));
+        ch.writeInbound(broadcast(1), broadcast(2), push(3, 0));
+        assertEquals(List.of(new Frame.Ack(1), new Frame.Ack(2), new Frame.Ack(3)), outbound(ch));
+    }
+
+    @Test
+    void aDelayAnnouncedToAConnectThatDidNotOfferAcksIsNotUsed() {
+        EmbeddedChannel ch = channel(false);
+        assertEquals(CONNECT, ch.readOutbound());
+        ch.writeInbound(new Frame.ConnAck(30, NOW, 40, 64));
+        ch.writeInbound(broadcast(1));
+        assertEquals(List.of(new Frame.Ack(1)), outbound(ch));
+    }
+
     @Test
     void worksThroughTheWireCodec() {
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY), FrameEncoder.INSTANCE,

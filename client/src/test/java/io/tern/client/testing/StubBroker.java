@@ -29,8 +29,9 @@ import java.util.function.Function;
 /**
  * Stand-in for a broker in the SDK's own tests (the real broker is another module): a Netty
  * server on 127.0.0.1 speaking the protocol module's frames over TCP or WebSocket. It answers
- * CONNECT with whatever {@link #onConnect} returns (CONNACK by default; a DISCONNECT or REDIRECT
- * is followed by a close), answers PING with PONG and records every frame it receives.
+ * CONNECT with whatever {@link #onConnect} returns (by default the CONNACK of a broker without
+ * cumulative acks; a DISCONNECT or REDIRECT is followed by a close), answers PING with PONG and
+ * records every frame it receives ({@link #acks} has the msgIds of ACKs and ACKS alike).
  * Needs an NIO event loop group.
  */
 public final class StubBroker implements AutoCloseable {
@@ -167,6 +168,11 @@ public final class StubBroker implements AutoCloseable {
                     break;
                 case ACK:
                     acks.add(((Frame.Ack) frame).msgId());
+                    break;
+                case ACKS:
+                    for (long id : ((Frame.Acks) frame).msgIds()) {
+                        acks.add(id);
+                    }
                     break;
                 case DISCONNECT:
                     ctx.close();

@@ -60,13 +60,18 @@ public final class FrameCodec {
 
     /**
      * The header flags: {@link FrameHeader#FLAG_BROADCAST} for frames whose PUSH is a broadcast,
-     * {@link FrameHeader#FLAG_COUNT_ACKS} for a BROADCAST whose acks may be counted.
+     * {@link FrameHeader#FLAG_COUNT_ACKS} for a BROADCAST whose acks may be counted,
+     * {@link FrameHeader#FLAG_ACKS} for a CONNECT / CONNACK that offers / accepts ACKS.
      */
     private static int flags(Frame frame) {
         Frame.Push p = embeddedPush(frame);
         int flags = p != null && p.broadcastSeq() > 0 ? FrameHeader.FLAG_BROADCAST : 0;
         if (frame instanceof Frame.Broadcast b && b.countAcks()) {
             flags |= FrameHeader.FLAG_COUNT_ACKS;
+        }
+        if (frame instanceof Frame.Connect c && c.cumulativeAcks()
+                || frame instanceof Frame.ConnAck a && a.cumulativeAcks()) {
+            flags |= FrameHeader.FLAG_ACKS;
         }
         return flags;
     }
@@ -102,6 +107,9 @@ public final class FrameCodec {
         if (frame instanceof Frame.PushBatchResult r) {
             return 16 + r.notConnected().size() * 40;
         }
+        if (frame instanceof Frame.Acks a) {
+            return 2 + a.msgIds().length * 8;
+        }
         if (frame instanceof Frame.Connect c) {
             return 16 + c.appId().length() + c.regId().length() + c.token().length();
         }
@@ -125,11 +133,22 @@ public final class FrameCodec {
                 }
                 out.writeShort(a.heartbeatSeconds());
                 out.writeLong(a.serverTimeMillis());
+                if (a.cumulativeAcks()) { // announced by FLAG_ACKS in the header
+                    out.writeShort(a.broadcastAckDelayMs());
+                    out.writeShort(a.maxAcks());
+                }
             }
             case PING, PONG -> {
             }
             case PUSH -> writePush(out, (Frame.Push) frame);
             case ACK -> out.writeLong(((Frame.Ack) frame).msgId());
+            case ACKS -> {
+                long[] ids = ((Frame.Acks) frame).msgIds();
+                out.writeShort(ids.length);
+                for (long id : ids) {
+                    out.writeLong(id);
+                }
+            }
             case REDIRECT -> {
                 Frame.Redirect r = (Frame.Redirect) frame;
                 if (r.addresses().size() > MAX_REDIRECT_ADDRESSES) {
@@ -295,12 +314,13 @@ public final class FrameCodec {
         try {
             Frame f = switch (type) {
                 case CONNECT -> new Frame.Connect(readString(body, "appId"), readString(body, "regId"),
-                        readString(body, "token"), body.readLong());
-                case CONNACK -> new Frame.ConnAck(body.readUnsignedShort(), body.readLong());
+                        readString(body, "token"), body.readLong(), (flags & FrameHeader.FLAG_ACKS) != 0);
+                case CONNACK -> readConnAck(body, flags);
                 case PING -> Frame.Ping.INSTANCE;
                 case PONG -> Frame.Pong.INSTANCE;
                 case PUSH -> readPush(body, flags);
                 case ACK -> new Frame.Ack(body.readLong());
+                case ACKS -> readAcks(body);
                 case REDIRECT -> {
                     ReasonCode reason = ReasonCode.fromCode(body.readUnsignedShort());
                     int n = body.readUnsignedShort();
@@ -354,6 +374,36 @@ public final class FrameCodec {
         } catch (IndexOutOfBoundsException e) {
             throw malformed(type + " body is truncated");
         }
+    }
+
+    private static Frame.ConnAck readConnAck(ByteBuf body, int flags) {
+        int heartbeatSeconds = body.readUnsignedShort();
+        long serverTime = body.readLong();
+        if ((flags & FrameHeader.FLAG_ACKS) == 0) {
+            return new Frame.ConnAck(heartbeatSeconds, serverTime);
+        }
+        int delayMs = body.readUnsignedShort();
+        int maxAcks = body.readUnsignedShort();
+        if (delayMs < 1 || maxAcks < 1 || maxAcks > Frame.Acks.MAX_IDS) {
+            throw malformed("CONNACK broadcastAckDelayMs " + delayMs + " must be >= 1 and maxAcks " + maxAcks
+                    + " in [1, " + Frame.Acks.MAX_IDS + "]");
+        }
+        return new Frame.ConnAck(heartbeatSeconds, serverTime, delayMs, maxAcks);
+    }
+
+    private static Frame.Acks readAcks(ByteBuf body) {
+        int n = body.readUnsignedShort();
+        if (n < 1 || n > Frame.Acks.MAX_IDS) {
+            throw malformed("ACKS lists " + n + " msgIds, must be 1.." + Frame.Acks.MAX_IDS);
+        }
+        if (body.readableBytes() != n * 8L) {
+            throw malformed("ACKS of " + n + " msgIds has " + body.readableBytes() + " bytes of ids, not " + n * 8);
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = body.readLong();
+        }
+        return new Frame.Acks(ids);
     }
 
     private static Frame.Push readPush(ByteBuf body, int flags) {

@@ -20,6 +20,13 @@ public final class FrameHeader {
      * receipt, so the broker may count this broadcast's acks instead of publishing one per device.
      */
     public static final int FLAG_COUNT_ACKS = 0x0002;
+    /**
+     * Flag bit, CONNECT and CONNACK only. On CONNECT: the device can send ACKS and read CONNACK's ack
+     * fields (no field added; a broker that does not know the bit ignores it). On CONNACK: the
+     * broker reads ACKS, and broadcastAckDelayMs u16 and maxAcks u16 follow serverTimeMillis; sent
+     * only to a device whose CONNECT had the bit, since older readers reject trailing bytes.
+     */
+    public static final int FLAG_ACKS = 0x0004;
     /** Default limit on a frame's body; a 4 KiB message plus its ids fits with room to spare. */
     public static final int DEFAULT_MAX_BODY = 8 * 1024;
     /** Upper bound for any configured limit: keeps one bad length from reserving a large buffer. */

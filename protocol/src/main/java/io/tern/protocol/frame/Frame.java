@@ -9,12 +9,21 @@ public sealed interface Frame {
 
     FrameType type();
 
-    /** Device → broker: first frame of every connection. */
-    record Connect(String appId, String regId, String token, long lastBroadcastSeq) implements Frame {
+    /**
+     * Device → broker: first frame of every connection. {@code cumulativeAcks}: the device can send
+     * {@link Acks} and read CONNACK's ack fields (the ACKS flag bit; brokers that do not know it ignore it).
+     */
+    record Connect(String appId, String regId, String token, long lastBroadcastSeq, boolean cumulativeAcks)
+            implements Frame {
         public Connect {
             Objects.requireNonNull(appId, "appId");
             Objects.requireNonNull(regId, "regId");
             Objects.requireNonNull(token, "token");
+        }
+
+        /** A device that acks every push on its own (what older SDKs send). */
+        public Connect(String appId, String regId, String token, long lastBroadcastSeq) {
+            this(appId, regId, token, lastBroadcastSeq, false);
         }
 
         @Override
@@ -23,8 +32,40 @@ public sealed interface Frame {
         }
     }
 
-    /** Broker → device: the connection is authenticated; ping at least every heartbeatSeconds. */
-    record ConnAck(int heartbeatSeconds, long serverTimeMillis) implements Frame {
+    /**
+     * Broker → device: the connection is authenticated; ping at least every heartbeatSeconds.
+     * {@code broadcastAckDelayMs} &gt; 0 (only ever sent to a device whose CONNECT had
+     * {@code cumulativeAcks}): the broker reads {@link Acks}, and the device may hold a broadcast's
+     * ack up to that long to send it with others, at most {@code maxAcks} ids per ACKS.
+     * 0 (and then {@code maxAcks} 0): ack every push with its own ACK.
+     */
+    record ConnAck(int heartbeatSeconds, long serverTimeMillis, int broadcastAckDelayMs, int maxAcks)
+            implements Frame {
+        /** Longest broadcast ack delay: the field is a u16 of milliseconds. */
+        public static final int MAX_BROADCAST_ACK_DELAY_MS = 0xFFFF;
+
+        public ConnAck {
+            if (broadcastAckDelayMs < 0 || broadcastAckDelayMs > MAX_BROADCAST_ACK_DELAY_MS) {
+                throw new IllegalArgumentException("broadcastAckDelayMs must be in [0, " + MAX_BROADCAST_ACK_DELAY_MS
+                        + "]: " + broadcastAckDelayMs);
+            }
+            // Without a delay the fields are not on the wire, so maxAcks has to be 0 to read back the same.
+            if (broadcastAckDelayMs == 0 ? maxAcks != 0 : maxAcks < 1 || maxAcks > Acks.MAX_IDS) {
+                throw new IllegalArgumentException("maxAcks must be " + (broadcastAckDelayMs == 0 ? "0 without a delay"
+                        : "in [1, " + Acks.MAX_IDS + "]") + ": " + maxAcks);
+            }
+        }
+
+        /** Every push acked on its own (what older brokers send). */
+        public ConnAck(int heartbeatSeconds, long serverTimeMillis) {
+            this(heartbeatSeconds, serverTimeMillis, 0, 0);
+        }
+
+        /** Whether the device may send {@link Acks}. */
+        public boolean cumulativeAcks() {
+            return broadcastAckDelayMs > 0;
+        }
+
         @Override
         public FrameType type() {
             return FrameType.CONNACK;
@@ -105,6 +146,42 @@ public sealed interface Frame {
         @Override
         public FrameType type() {
             return FrameType.ACK;
+        }
+    }
+
+    /**
+     * Device → broker: the device has these messages (1..{@link #MAX_IDS} msgIds), as one ACK each.
+     * Sent only to a broker whose CONNACK announced a broadcast ack delay. The array is not copied.
+     */
+    record Acks(long[] msgIds) implements Frame {
+        /** Most msgIds in one ACKS: 2 + 8 × 512 bytes fit a device's default frame-body limit. */
+        public static final int MAX_IDS = 512;
+
+        public Acks {
+            Objects.requireNonNull(msgIds, "msgIds");
+            if (msgIds.length < 1 || msgIds.length > MAX_IDS) {
+                throw new IllegalArgumentException("ACKS must list 1.." + MAX_IDS + " msgIds: " + msgIds.length);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.ACKS;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Acks a && Arrays.equals(a.msgIds, msgIds);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(msgIds);
+        }
+
+        @Override
+        public String toString() {
+            return "Acks" + Arrays.toString(msgIds);
         }
     }
 

@@ -14,7 +14,9 @@ public enum FrameType {
     SUBSCRIBE(0x09),
     /** Device to broker: remove this device from tags. */
     UNSUBSCRIBE(0x0A),
-    // 0x0B..0x3F reserved for further device frames.
+    /** Device to broker: several ACKs in one frame, only to a broker whose CONNACK announced it. */
+    ACKS(0x0B),
+    // 0x0C..0x3F reserved for further device frames.
     /** Logic node to broker, internal port only. */
     PUSH_COMMAND(0x40),
     /** Broker to logic node, internal port only. */

@@ -117,8 +117,40 @@ class FrameDecoderMalformedInputTest {
                         ReasonCode.MALFORMED_FRAME),
                 Arguments.of("unassigned type 0x00",
                         raw(V, 0x00, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
-                Arguments.of("reserved type 0x0B",
-                        raw(V, 0x0B, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
+                Arguments.of("reserved type 0x0C",
+                        raw(V, 0x0C, new byte[0]), ReasonCode.UNKNOWN_FRAME_TYPE),
+                Arguments.of("ACKS with no msgIds",
+                        raw(V, FrameType.ACKS.code(), body(b -> b.writeShort(0))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("ACKS with 513 msgIds",
+                        raw(V, FrameType.ACKS.code(), body(b -> b.writeShort(513).writeZero(513 * 8))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("ACKS with fewer msgIds than its count",
+                        raw(V, FrameType.ACKS.code(), body(b -> b.writeShort(2).writeLong(1))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("ACKS with more msgIds than its count",
+                        raw(V, FrameType.ACKS.code(), body(b -> b.writeShort(1).writeLong(1).writeLong(2))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("ACKS with half a msgId",
+                        raw(V, FrameType.ACKS.code(), body(b -> b.writeShort(1).writeInt(1))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("flagged CONNACK without its ack fields",
+                        rawWithFlags(V, FrameType.CONNACK.code(), FrameHeader.FLAG_ACKS,
+                                body(b -> b.writeShort(30).writeLong(1))), ReasonCode.MALFORMED_FRAME),
+                Arguments.of("flagged CONNACK with broadcastAckDelayMs 0",
+                        rawWithFlags(V, FrameType.CONNACK.code(), FrameHeader.FLAG_ACKS,
+                                body(b -> b.writeShort(30).writeLong(1).writeShort(0).writeShort(64))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("flagged CONNACK with maxAcks 0",
+                        rawWithFlags(V, FrameType.CONNACK.code(), FrameHeader.FLAG_ACKS,
+                                body(b -> b.writeShort(30).writeLong(1).writeShort(50).writeShort(0))),
+                        ReasonCode.MALFORMED_FRAME),
+                Arguments.of("flagged CONNACK with maxAcks 513",
+                        rawWithFlags(V, FrameType.CONNACK.code(), FrameHeader.FLAG_ACKS,
+                                body(b -> b.writeShort(30).writeLong(1).writeShort(50).writeShort(513))),
+                        ReasonCode.MALFORMED_FRAME),
+                // Why the broker sends the fields only to a device that set the flag in CONNECT.
+                Arguments.of("CONNACK ack fields without the flag (an older reader's view)",
+                        raw(V, FrameType.CONNACK.code(),
+                                body(b -> b.writeShort(30).writeLong(1).writeShort(50).writeShort(64))),
+                        ReasonCode.MALFORMED_FRAME),
                 Arguments.of("SUBSCRIBE with no tags",
                         raw(V, FrameType.SUBSCRIBE.code(), body(b -> b.writeShort(0))), ReasonCode.MALFORMED_FRAME),
                 Arguments.of("SUBSCRIBE with 65 tags",
@@ -290,6 +322,17 @@ class FrameDecoderMalformedInputTest {
         push[FrameHeader.FLAGS_OFFSET + 1] = FrameHeader.FLAG_COUNT_ACKS;
         channel.writeInbound(Unpooled.wrappedBuffer(push));
         assertEquals(new Frame.Push(1, 2, PayloadKind.DATA, new byte[] {3}), channel.readInbound());
+    }
+
+    @Test
+    void theAcksFlagAddsNoFieldToConnectAndMeansNothingElsewhere() {
+        byte[] connect = encodeToBytes(new Frame.Connect("a", "r", "t", 5));
+        connect[FrameHeader.FLAGS_OFFSET + 1] = FrameHeader.FLAG_ACKS;
+        byte[] ack = encodeToBytes(new Frame.Ack(9));
+        ack[FrameHeader.FLAGS_OFFSET + 1] = FrameHeader.FLAG_ACKS;
+        channel.writeInbound(Unpooled.wrappedBuffer(concat(connect, ack)));
+        assertEquals(new Frame.Connect("a", "r", "t", 5, true), channel.readInbound());
+        assertEquals(new Frame.Ack(9), channel.readInbound());
     }
 
     @Test

@@ -54,6 +54,21 @@ class FrameEncoderLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> new Frame.Push(1, 2, PayloadKind.DATA, new byte[0], -1));
     }
 
+    @Test
+    void connAckRefusesAckFieldsTheWireCannotCarry() {
+        assertThrows(IllegalArgumentException.class, () -> new Frame.ConnAck(30, 0, -1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.ConnAck(30, 0, 0x10000, 64));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.ConnAck(30, 0, 0, 64)); // no delay: no maxAcks
+        assertThrows(IllegalArgumentException.class, () -> new Frame.ConnAck(30, 0, 50, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.ConnAck(30, 0, 50, Frame.Acks.MAX_IDS + 1));
+    }
+
+    @Test
+    void acksRefusesNoneOrTooManyMsgIds() {
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Acks(new long[0]));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Acks(new long[Frame.Acks.MAX_IDS + 1]));
+    }
+
     @ParameterizedTest
     @MethodSource("unencodable")
     void frameThatDoesNotFitItsWireTypesIsRefusedAndLeavesTheBufferAsItWas(Frame frame) {

@@ -206,6 +206,33 @@ class FrameRoundTripTest {
     }
 
     @Test
+    void cumulativeAckFramesAreLaidOutAsDocumented() {
+        byte[] acks = TestFrames.encodeToBytes(new Frame.Acks(new long[] {1L, -2L}));
+        assertArrayEquals(new byte[] {
+                1, 0x0B, 0, 0, 0, 0, 0, 18,
+                0, 2,
+                0, 0, 0, 0, 0, 0, 0, 1,
+                -1, -1, -1, -1, -1, -1, -1, -2}, acks);
+
+        byte[] connAck = TestFrames.encodeToBytes(new Frame.ConnAck(30, 5L, 50, 64));
+        assertArrayEquals(new byte[] {
+                1, 0x02, 0, FrameHeader.FLAG_ACKS, 0, 0, 0, 14,
+                0, 30,
+                0, 0, 0, 0, 0, 0, 0, 5,
+                0, 50,
+                0, 64}, connAck);
+        byte[] oldConnAck = TestFrames.encodeToBytes(new Frame.ConnAck(30, 5L));
+        assertArrayEquals(new byte[] {1, 0x02, 0, 0, 0, 0, 0, 10, 0, 30, 0, 0, 0, 0, 0, 0, 0, 5}, oldConnAck,
+                "without a delay the CONNACK is the one older SDKs read");
+
+        byte[] connect = TestFrames.encodeToBytes(new Frame.Connect("a", "r", "t", 1L, true));
+        byte[] oldConnect = TestFrames.encodeToBytes(new Frame.Connect("a", "r", "t", 1L));
+        assertEquals(FrameHeader.FLAG_ACKS, connect[FrameHeader.FLAGS_OFFSET + 1]);
+        assertEquals(0, oldConnect[FrameHeader.FLAGS_OFFSET + 1]);
+        assertEquals(oldConnect.length, connect.length, "the flag adds no field to CONNECT");
+    }
+
+    @Test
     void stringLimitIsCountedInUtf8BytesNotChars() {
         String atLimit = "é".repeat(FrameCodec.MAX_STRING_BYTES / 2);
         Frame ok = new Frame.Disconnect(ReasonCode.OK, atLimit);

@@ -59,7 +59,14 @@ public final class TestFrames {
                 new Frame.LinkChallenge(linkBytes(1)),
                 new Frame.LinkAuth("logic-" + UNICODE, linkBytes(2), linkBytes(3)),
                 new Frame.LinkAuth("", linkBytes(0), linkBytes(-1)),
-                new Frame.LinkAccept(linkBytes(4)));
+                new Frame.LinkAccept(linkBytes(4)),
+                // Cumulative broadcast acks (appended: tests index the list above).
+                new Frame.Connect("app-1", "r", "t", 7L, true),
+                new Frame.ConnAck(30, 1_700_000_000_123L, 50, 64),
+                new Frame.ConnAck(0xFFFF, -1L, Frame.ConnAck.MAX_BROADCAST_ACK_DELAY_MS, Frame.Acks.MAX_IDS),
+                new Frame.Acks(new long[] {Long.MAX_VALUE}),
+                new Frame.Acks(new long[] {1L, -1L, 0L, Long.MIN_VALUE}),
+                new Frame.Acks(java.util.stream.LongStream.range(0, Frame.Acks.MAX_IDS).toArray()));
     }
 
     /** {@link Frame#LINK_NONCE_BYTES} bytes, each {@code fill}. */

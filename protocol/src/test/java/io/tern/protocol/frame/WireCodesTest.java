@@ -30,6 +30,7 @@ class WireCodesTest {
         expected.put(FrameType.DISCONNECT, 0x08);
         expected.put(FrameType.SUBSCRIBE, 0x09);
         expected.put(FrameType.UNSUBSCRIBE, 0x0A);
+        expected.put(FrameType.ACKS, 0x0B);
         expected.put(FrameType.PUSH_COMMAND, 0x40);
         expected.put(FrameType.PUSH_RESULT, 0x41);
         expected.put(FrameType.PUSH_BATCH, 0x42);
@@ -46,7 +47,7 @@ class WireCodesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 0x00, 0x0B, 0x3F, 0x49, 0xFF, 0x100, Integer.MAX_VALUE})
+    @ValueSource(ints = {-1, 0x00, 0x0C, 0x3F, 0x49, 0xFF, 0x100, Integer.MAX_VALUE})
     void unassignedFrameTypeCodesAreNull(int code) {
         assertNull(FrameType.fromCode(code));
     }
@@ -90,6 +91,12 @@ class WireCodesTest {
     }
 
     @Test
+    void cumulativeAckLimitsAreStable() {
+        assertEquals(512, Frame.Acks.MAX_IDS);
+        assertEquals(0xFFFF, Frame.ConnAck.MAX_BROADCAST_ACK_DELAY_MS);
+    }
+
+    @Test
     void payloadKindCodesAreStable() {
         Map<PayloadKind, Integer> expected = new LinkedHashMap<>();
         expected.put(PayloadKind.NOTIFICATION, 1);
@@ -129,6 +136,7 @@ class WireCodesTest {
         assertEquals(256 * 1024, FrameHeader.INTERNAL_MAX_BODY);
         assertEquals(0x0001, FrameHeader.FLAG_BROADCAST);
         assertEquals(0x0002, FrameHeader.FLAG_COUNT_ACKS);
+        assertEquals(0x0004, FrameHeader.FLAG_ACKS);
     }
 
     private static <E extends Enum<E>> void assertCodes(Map<E, Integer> expected, E[] values,
