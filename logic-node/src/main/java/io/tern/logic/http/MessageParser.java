@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.protocol.frame.PayloadKind;
@@ -99,8 +100,7 @@ final class MessageParser {
                         data = Arrays.copyOfRange(body, start, end);
                     }
                 } else {
-                    JsonNode v = p.readValueAsTree();
-                    fields.set(name, v);
+                    fields.set(name, value(p));
                     if ("data".equals(name)) {
                         data = null;
                     }
@@ -113,6 +113,24 @@ final class MessageParser {
             throw ApiException.badRequest("body", "body is not valid JSON");
         }
         return new Body(fields, data);
+    }
+
+    /**
+     * The current value as a tree node. Strings, integers and null, the ids and numbers of every push, are made
+     * here: a tree reading sets up a deserialisation context per call.
+     */
+    private static JsonNode value(JsonParser p) throws IOException {
+        JsonNodeFactory nodes = HttpServer.JSON.getNodeFactory();
+        return switch (p.currentToken()) {
+            case VALUE_STRING -> nodes.textNode(p.getText());
+            case VALUE_NULL -> nodes.nullNode();
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> nodes.numberNode(p.getIntValue());
+                case LONG -> nodes.numberNode(p.getLongValue());
+                default -> nodes.numberNode(p.getBigIntegerValue());
+            };
+            default -> p.readValueAsTree();
+        };
     }
 
     /** {@code body[start, end)} is {@code {}} with only whitespace inside (a parsed object's span). */
