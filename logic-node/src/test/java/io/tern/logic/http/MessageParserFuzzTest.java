@@ -59,7 +59,9 @@ class MessageParserFuzzTest {
         if (m.callbackUrl() != null) {
             assertTrue(m.callbackUrl().length() <= MessageParser.MAX_CALLBACK_URL);
             URI u = URI.create(m.callbackUrl());
-            assertTrue(("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null,
+            // Schemes are case-insensitive (RFC 3986): the guard accepts httpS, and so do the HTTP clients.
+            assertTrue(("http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme()))
+                            && u.getHost() != null,
                     m.callbackUrl());
             assertTrue(m.callbackParam().length() <= MessageParser.MAX_CALLBACK_PARAM);
         }
