@@ -56,6 +56,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -181,7 +182,8 @@ class RedeliveryIT {
     }
 
     private static SinglePush data(String regId, String body) {
-        return new SinglePush(regId, PayloadKind.DATA, "{\"m\":\"" + body + "\"}", 600_000, null, null, null);
+        return new SinglePush(regId, PayloadKind.DATA,
+                ("{\"m\":\"" + body + "\"}").getBytes(StandardCharsets.UTF_8), 600_000, null, null, null);
     }
 
     private static Double due(long msgId) {

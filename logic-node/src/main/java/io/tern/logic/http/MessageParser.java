@@ -1,14 +1,19 @@
 package io.tern.logic.http;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tern.logic.callback.CallbackUrlGuard;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.runtime.http.ApiException;
 import io.tern.runtime.http.HttpServer;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,8 +28,16 @@ final class MessageParser {
     static final int MAX_CALLBACK_URL = 512;
     static final int MAX_CALLBACK_PARAM = 256;
 
-    record ParsedMessage(PayloadKind kind, String payloadJson, long ttlMillis, String callbackUrl,
+    /** {@code payload}: the payload's JSON, UTF-8. */
+    record ParsedMessage(PayloadKind kind, byte[] payload, long ttlMillis, String callbackUrl,
                          String callbackParam) {
+    }
+
+    /**
+     * A body as {@link #read} leaves it: {@code data} holds the bytes of a non-empty {@code data} object (null when
+     * there is none: then {@code fields} may hold the {@code data} that was sent instead), {@code fields} the rest.
+     */
+    record Body(ObjectNode fields, byte[] data) {
     }
 
     private final Duration defaultTtl;
@@ -60,33 +73,114 @@ final class MessageParser {
         });
     }
 
-    ParsedMessage parse(JsonNode body) {
-        JsonNode notification = body.get("notification");
-        JsonNode data = body.get("data");
+    /**
+     * Reads a push body in one pass: every top-level field as a tree, except a non-empty {@code data} object,
+     * whose bytes are kept as sent (no tree, no re-encoding: it is the payload). Only the syntax is checked here
+     * (400 {@code body}); {@link #parse} then checks the message part, the caller its own fields.
+     */
+    static Body read(byte[] body) {
+        ObjectNode fields = HttpServer.JSON.createObjectNode();
+        byte[] data = null;
+        try (JsonParser p = HttpServer.JSON.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw ApiException.badRequest("body", "body must be a JSON object");
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (p.nextToken() == JsonToken.START_OBJECT && "data".equals(name)) {
+                    int start = (int) p.currentTokenLocation().getByteOffset();
+                    p.skipChildren(); // still checks the syntax (and the UTF-8) of all it skips
+                    int end = (int) p.currentLocation().getByteOffset();
+                    if (isEmptyObject(body, start, end)) {
+                        fields.set(name, HttpServer.JSON.createObjectNode());
+                        data = null;
+                    } else {
+                        fields.remove(name); // a repeated field: the last one counts, as in a tree
+                        data = Arrays.copyOfRange(body, start, end);
+                    }
+                } else {
+                    fields.set(name, value(p));
+                    if ("data".equals(name)) {
+                        data = null;
+                    }
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw ApiException.badRequest("body", "body is not valid JSON");
+            }
+        } catch (IOException e) {
+            throw ApiException.badRequest("body", "body is not valid JSON");
+        }
+        return new Body(fields, data);
+    }
+
+    /**
+     * The current value as a tree node. Strings, integers and null, the ids and numbers of every push, are made
+     * here: a tree reading sets up a deserialisation context per call.
+     */
+    private static JsonNode value(JsonParser p) throws IOException {
+        JsonNodeFactory nodes = HttpServer.JSON.getNodeFactory();
+        return switch (p.currentToken()) {
+            case VALUE_STRING -> nodes.textNode(p.getText());
+            case VALUE_NULL -> nodes.nullNode();
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> nodes.numberNode(p.getIntValue());
+                case LONG -> nodes.numberNode(p.getLongValue());
+                default -> nodes.numberNode(p.getBigIntegerValue());
+            };
+            default -> p.readValueAsTree();
+        };
+    }
+
+    /** {@code body[start, end)} is {@code {}} with only whitespace inside (a parsed object's span). */
+    private static boolean isEmptyObject(byte[] body, int start, int end) {
+        if (body[start] != '{' || body[end - 1] != '}') {
+            throw new IllegalStateException("the data object's span is off: " + start + ".." + end);
+        }
+        for (int i = start + 1; i < end - 1; i++) {
+            byte b = body[i];
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The message part of a body {@link #read} left; errors (400) name the field. */
+    ParsedMessage parse(Body body) {
+        JsonNode notification = body.fields().get("notification");
+        JsonNode data = body.fields().get("data");
         boolean hasNotification = notification != null && !notification.isNull();
-        boolean hasData = data != null && !data.isNull();
+        boolean hasData = body.data() != null || (data != null && !data.isNull());
         if (hasNotification == hasData) {
             throw ApiException.badRequest(hasData ? "data" : "notification", "give exactly one of notification or data");
         }
         PayloadKind kind;
-        ObjectNode payload;
+        byte[] payload;
         if (hasNotification) {
             if (!notification.isObject()) {
                 throw ApiException.badRequest("notification", "notification must be an object");
             }
-            payload = HttpServer.JSON.createObjectNode()
+            ObjectNode n = HttpServer.JSON.createObjectNode()
                     .put("title", Json.requiredString(notification, "title"))
                     .put("body", Json.requiredString(notification, "body"));
+            try {
+                payload = HttpServer.JSON.writeValueAsBytes(n);
+            } catch (JsonProcessingException e) {
+                throw ApiException.badRequest("notification", "payload cannot be serialised");
+            }
             kind = PayloadKind.NOTIFICATION;
         } else {
-            if (!data.isObject() || data.isEmpty()) {
+            if (body.data() == null) {
                 throw ApiException.badRequest("data", "data must be a non-empty object");
             }
-            payload = (ObjectNode) data;
+            payload = body.data();
             kind = PayloadKind.DATA;
         }
+        JsonNode fields = body.fields();
         long ttlMillis = defaultTtl.toMillis();
-        JsonNode ttl = body.get("ttlSeconds");
+        JsonNode ttl = fields.get("ttlSeconds");
         if (ttl != null && !ttl.isNull()) {
             if (!ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.asLong() < 1 || ttl.asLong() > maxTtl.toSeconds()) {
                 throw ApiException.badRequest("ttlSeconds", "ttlSeconds must be an integer in [1, " + maxTtl.toSeconds() + "]");
@@ -95,7 +189,7 @@ final class MessageParser {
         }
         String callbackUrl = null;
         String callbackParam = null;
-        JsonNode callback = body.get("callback");
+        JsonNode callback = fields.get("callback");
         if (callback != null && !callback.isNull()) {
             if (!callback.isObject()) {
                 throw ApiException.badRequest("callback", "callback must be an object {url, param}");
@@ -115,10 +209,6 @@ final class MessageParser {
                 throw ApiException.badRequest("callback.param", "callback.param is over " + MAX_CALLBACK_PARAM + " characters");
             }
         }
-        try {
-            return new ParsedMessage(kind, HttpServer.JSON.writeValueAsString(payload), ttlMillis, callbackUrl, callbackParam);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(hasData ? "data" : "notification", "payload cannot be serialised");
-        }
+        return new ParsedMessage(kind, payload, ttlMillis, callbackUrl, callbackParam);
     }
 }

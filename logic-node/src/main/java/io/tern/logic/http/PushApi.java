@@ -100,7 +100,7 @@ public final class PushApi {
 
     private CompletableFuture<HttpResponse> pushSingle(HttpRequest req) {
         String appId = auth.verify(req.header(AUTH_HEADER));
-        SinglePush push = parseSinglePush(Json.object(req.body()));
+        SinglePush push = parseSinglePush(req.body());
         StorageMode mode = storage;
         boolean limited = mode == null || mode.normal();
         return messageParser.admitCallback(push.callbackUrl())
@@ -119,10 +119,12 @@ public final class PushApi {
         });
     }
 
-    SinglePush parseSinglePush(JsonNode body) {
-        String regId = Json.requiredId(body, "regId");
+    /** One pass over the body, no tree of the payload: this runs once per push. */
+    SinglePush parseSinglePush(byte[] json) {
+        MessageParser.Body body = MessageParser.read(json);
+        String regId = Json.requiredId(body.fields(), "regId");
         MessageParser.ParsedMessage m = messageParser.parse(body);
-        return new SinglePush(regId, m.kind(), m.payloadJson(), m.ttlMillis(), Json.optionalId(body, "requestId"),
+        return new SinglePush(regId, m.kind(), m.payload(), m.ttlMillis(), Json.optionalId(body.fields(), "requestId"),
                 m.callbackUrl(), m.callbackParam());
     }
 

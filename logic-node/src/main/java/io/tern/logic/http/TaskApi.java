@@ -22,6 +22,7 @@ import io.tern.store.task.StoredTask;
 import io.tern.store.task.TaskCounter;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,10 +78,10 @@ public final class TaskApi {
 
     private CompletableFuture<HttpResponse> payload(HttpRequest req) {
         String appId = auth.verify(req.header(PushApi.AUTH_HEADER));
-        JsonNode body = Json.object(req.body());
+        MessageParser.Body body = MessageParser.read(req.body());
         MessageParser.ParsedMessage m = messages.parse(body);
         long sendAt = 0;
-        JsonNode at = body.get("sendAt");
+        JsonNode at = body.fields().get("sendAt");
         if (at != null && !at.isNull()) {
             long now = clock.getAsLong();
             if (!at.isIntegralNumber() || !at.canConvertToLong() || at.asLong() <= now || at.asLong() > now + maxSchedule.toMillis()) {
@@ -91,7 +92,7 @@ public final class TaskApi {
         }
         long sendAtMillis = sendAt;
         return messages.admitCallback(m.callbackUrl())
-                .thenCompose(x -> groups.createTask(appId, m.kind(), m.payloadJson(), m.ttlMillis(), m.callbackUrl(),
+                .thenCompose(x -> groups.createTask(appId, m.kind(), new String(m.payload(), StandardCharsets.UTF_8), m.ttlMillis(), m.callbackUrl(),
                         m.callbackParam(), sendAtMillis))
                 .thenApply(id -> HttpResponse.ok(Map.of("taskId", Long.toString(id))));
     }

@@ -24,7 +24,7 @@ class SinglePushValidationTest {
             new CallbackUrlGuard(CallbackConfig.Targets.defaults(), "test"), System::currentTimeMillis);
 
     private SinglePush parse(String json) {
-        return api.parseSinglePush(Json.object(json.getBytes(StandardCharsets.UTF_8)));
+        return api.parseSinglePush(json.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -32,7 +32,7 @@ class SinglePushValidationTest {
         SinglePush p = parse("{\"regId\":\"d1\",\"notification\":{\"title\":\"T\",\"body\":\"B\"}}");
         assertEquals("d1", p.regId());
         assertEquals(PayloadKind.NOTIFICATION, p.kind());
-        assertEquals("{\"title\":\"T\",\"body\":\"B\"}", p.payloadJson());
+        assertEquals("{\"title\":\"T\",\"body\":\"B\"}", new String(p.payload(), StandardCharsets.UTF_8));
         assertEquals(86_400_000L, p.ttlMillis());
         assertNull(p.requestId());
     }
@@ -43,6 +43,22 @@ class SinglePushValidationTest {
         assertEquals(PayloadKind.DATA, p.kind());
         assertEquals(60_000L, p.ttlMillis());
         assertEquals("r-1", p.requestId());
+    }
+
+    @Test
+    void theDataObjectIsThePayloadByteForByte() {
+        String data = "{ \"k\" : [1, 2.50, {\"x\":\"\u00e9\\u00e9\\\"}\"}],\n \"n\":null }";
+        SinglePush p = parse("{\"data\":" + data + " , \"regId\":\"d1\"}");
+        assertEquals(data, new String(p.payload(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aRepeatedFieldCountsAsItsLastValue() {
+        SinglePush p = parse("{\"regId\":\"d1\",\"data\":{\"a\":1},\"data\":{\"b\":2}}");
+        assertEquals("{\"b\":2}", new String(p.payload(), StandardCharsets.UTF_8));
+        ApiException e = assertThrows(ApiException.class,
+                () -> parse("{\"regId\":\"d1\",\"data\":{\"a\":1},\"data\":null}"));
+        assertEquals("notification", e.field());
     }
 
     @ParameterizedTest(name = "{0} -> 400 naming {1}")
@@ -65,7 +81,12 @@ class SinglePushValidationTest {
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"\"}|requestId",
             "{\"regId\":\"d1\",\"data\":{\"a\":1},\"requestId\":\"a/b\"}|requestId",
             "{\"regId\":\"d\u00e9\",\"data\":{\"a\":1}}|regId",
+            "{\"regId\":\"d1\",\"data\":{ \t }}|data",
+            "{\"regId\":\"d1\",\"data\":{\"a\":1}|body",
+            "{\"regId\":\"d1\",\"data\":{\"a\":tru}}|body",
+            "{\"regId\":\"d1\",\"data\":{\"a\" 1}}|body",
             "[1,2]|body",
+            "''|body",
             "not json|body"})
     void badInputIs400NamingTheField(String json, String field) {
         ApiException e = assertThrows(ApiException.class, () -> parse(json));

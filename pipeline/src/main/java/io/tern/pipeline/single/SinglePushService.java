@@ -72,14 +72,15 @@ public final class SinglePushService {
                 throw new PushException(PushError.UNKNOWN_DEVICE, "regId " + req.regId() + " is not a known device of app "
                         + appId, "regId");
             }
-            return accepted.created() ? deliver(appId, m, accepted) : duplicate(m, accepted.msgId());
+            return accepted.created() ? deliver(appId, m, req.payload(), accepted) : duplicate(m, accepted.msgId());
         });
     }
 
     /** The message a request becomes: a new msgId, its expiry counted from now. */
     public NewMessage message(String appId, SinglePush req) {
         long now = clock.getAsLong();
-        return new NewMessage(ids.next(), appId, req.regId(), req.kind(), req.payloadJson(), now, now + req.ttlMillis(),
+        return new NewMessage(ids.next(), appId, req.regId(), req.kind(),
+                new String(req.payload(), StandardCharsets.UTF_8), now, now + req.ttlMillis(),
                 req.requestId(), req.callbackUrl(), req.callbackParam());
     }
 
@@ -103,7 +104,8 @@ public final class SinglePushService {
             if (accepted.unknownDevice()) {
                 return expireQueued(m, clock.getAsLong(), "its device was forgotten");
             }
-            return accepted.created() ? deliver(p.appId(), m, accepted) : duplicate(m, accepted.msgId());
+            return accepted.created() ? deliver(p.appId(), m, m.payload().getBytes(StandardCharsets.UTF_8), accepted)
+                    : duplicate(m, accepted.msgId());
         });
     }
 
@@ -122,7 +124,9 @@ public final class SinglePushService {
                 prev == null ? MessageStatus.ACCEPTED : prev.effectiveStatus(clock.getAsLong())));
     }
 
-    private CompletableFuture<PushOutcomeView> deliver(String appId, NewMessage m, AcceptResult accepted) {
+    /** {@code payload}: {@code m}'s payload as bytes, as the request brought it (not encoded again per push). */
+    private CompletableFuture<PushOutcomeView> deliver(String appId, NewMessage m, byte[] payload,
+                                                       AcceptResult accepted) {
         if (accepted.route() == null) {
             offline.increment(); // recorded offline by the accept
             return CompletableFuture.completedFuture(new PushOutcomeView(m.msgId(), MessageStatus.OFFLINE));
@@ -131,8 +135,7 @@ public final class SinglePushService {
         if (broker == null) {
             return redeliverLater(m); // the snapshot may lag a broker that just (re)registered
         }
-        Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(),
-                m.payload().getBytes(StandardCharsets.UTF_8));
+        Frame.Push push = new Frame.Push(m.msgId(), m.expiresAtMillis(), m.kind(), payload);
         return links.send(broker, appId, m.regId(), push).handle((outcome, err) -> {
             if (err == null && outcome == PushOutcome.WRITTEN) {
                 sent.increment();

@@ -10,6 +10,7 @@ import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 
 /** Single-push messages, their status, and the per-device queue of unacknowledged messages. */
 public final class MessageRepository {
-    private static final LuaScript ACCEPT = LuaScript.load("message-accept");
     private static final LuaScript QUEUE = LuaScript.load("message-queue");
     private static final LuaScript ADVANCE = LuaScript.load("message-advance");
     private static final LuaScript PENDING = LuaScript.load("queue-pending");
@@ -27,6 +27,7 @@ public final class MessageRepository {
     private final RedisStore redis;
     private final QueuePolicy policy;
     private final DeliveryChecks checks;
+    private final LuaScript accept;
 
     /** A repository whose accepted messages are not put up for delivery checks (readers, tools, tests). */
     public MessageRepository(RedisStore redis, QueuePolicy policy) {
@@ -37,6 +38,13 @@ public final class MessageRepository {
         this.redis = redis;
         this.policy = policy;
         this.checks = checks;
+        this.accept = LuaScript.load("message-accept", Map.of(
+                "RETENTION_MS", policy.retention().toMillis(),
+                "QUEUE_MAX", (long) policy.queueMax(),
+                "QUEUE_TTL_MS", policy.queueTtl().toMillis(),
+                "IDEMPOTENCY_TTL_MS", policy.idempotencyWindow().toMillis(),
+                "MAX_DUE_PER_SHARD", (long) maxDuePerShard(),
+                "REF_SEP", (long) Keys.REF_SEP));
     }
 
     /**
@@ -63,7 +71,29 @@ public final class MessageRepository {
         String reg = m.regId();
         String id = Long.toString(m.msgId());
         var async = redis.async();
-        // One round trip: the device's script, the msgId pointer and the delivery check go out in one flush.
+        String[] deviceKeys = {Keys.messageIdempotency(app, reg, requestId), Keys.message(app, reg, m.msgId()),
+                Keys.queue(app, reg), Keys.route(app, reg), Keys.device(app, reg)};
+        String kind = Integer.toString(m.kind().code());
+        String created = Long.toString(m.createdAtMillis());
+        String expires = Long.toString(m.expiresAtMillis());
+        String url = m.callbackUrl() == null ? "" : m.callbackUrl();
+        String param = m.callbackParam() == null ? "" : m.callbackParam();
+        if (!redis.isCluster()) {
+            // One command: the script also writes the msgId pointer and the delivery check, so nothing is taken back.
+            String[] keys = Arrays.copyOf(deviceKeys, checks.enabled() ? 7 : 6);
+            keys[5] = Keys.messageRef(m.msgId());
+            String[] args;
+            if (checks.enabled()) {
+                keys[6] = Keys.redeliveryDue(Keys.redeliveryShard(m.msgId()));
+                args = new String[]{id, app, reg, kind, m.payload(), created, expires, requestId, url, param,
+                        Long.toString(sendingAtMillis + checks.delay().toMillis())};
+            } else {
+                args = new String[]{id, app, reg, kind, m.payload(), created, expires, requestId, url, param};
+            }
+            return accept.<List<Object>>run(async, ScriptOutputType.MULTI, keys, args)
+                    .thenCompose(r -> accepted(app, reg, r));
+        }
+        // A cluster keeps the pointer and the check in other slots: three commands, one flush (one round trip).
         var ref = writeRef(m);
         CompletableFuture<Long> check = CompletableFuture.completedFuture(0L);
         if (checks.enabled()) {
@@ -71,37 +101,36 @@ public final class MessageRepository {
             check = REDELIVERY_ADD.run(async, ScriptOutputType.INTEGER, new String[]{Keys.redeliveryDue(shard)}, id,
                     Long.toString(sendingAtMillis + checks.delay().toMillis()), Integer.toString(maxDuePerShard()));
         }
-        var accepted = ACCEPT.<List<Object>>run(async, ScriptOutputType.MULTI, new String[]{
-                        Keys.messageIdempotency(app, reg, requestId), Keys.message(app, reg, m.msgId()),
-                        Keys.queue(app, reg), Keys.route(app, reg), Keys.device(app, reg)},
-                id, app, reg, Integer.toString(m.kind().code()), m.payload(),
-                Long.toString(m.createdAtMillis()), Long.toString(m.expiresAtMillis()),
-                Long.toString(policy.retention().toMillis()), Integer.toString(policy.queueMax()),
-                Long.toString(policy.queueTtl().toMillis()), Long.toString(policy.idempotencyWindow().toMillis()),
-                requestId, m.callbackUrl() == null ? "" : m.callbackUrl(),
-                m.callbackParam() == null ? "" : m.callbackParam());
+        var accepted = accept.<List<Object>>run(async, ScriptOutputType.MULTI, deviceKeys,
+                id, app, reg, kind, m.payload(), created, expires, requestId, url, param);
         CompletableFuture<Long> added = check;
         return accepted.thenCombine(ref, (r, x) -> r).thenCompose(r -> added.thenCompose(checkAdded -> {
-            long created = (Long) r.get(0);
-            AcceptResult result = created < 0 ? AcceptResult.UNKNOWN_DEVICE
-                    : new AcceptResult(created == 1L, Long.parseLong((String) r.get(1)), Route.decode((String) r.get(2)));
-            if (checkAdded == 1L && (!result.created() || result.route() == null)) {
+            boolean createdRouted = (Long) r.get(0) == 1L && r.get(2) != null;
+            if (checkAdded == 1L && !createdRouted) {
                 // Only a new message to a routed device is checked. Issued before answering: a later command on
                 // this connection sees it done; its reply is not waited for.
                 dropCheck(m.msgId());
             }
-            if (r.size() <= 3) {
-                return CompletableFuture.completedFuture(result);
-            }
-            List<String> over = new ArrayList<>(r.size() - 3);
-            for (int i = 3; i < r.size(); i++) {
-                over.add((String) r.get(i));
-            }
-            return DeviceQueues.evict(redis, app, reg, over).thenApply(x -> result);
+            return accepted(app, reg, r);
         })).thenCompose(result -> result == AcceptResult.UNKNOWN_DEVICE ? CompletableFuture.completedFuture(result)
                 // On a cluster an accept is acknowledged once a replica has the message and its msgId pointer too
                 // (a repeat waits as well: the first attempt's writes may not have reached it).
                 : redis.replicated(Keys.message(app, reg, m.msgId()), Keys.messageRef(m.msgId())).thenApply(x -> result));
+    }
+
+    /** The accept script's answer; the queue entries beyond the bound it named are evicted first. */
+    private CompletableFuture<AcceptResult> accepted(String app, String reg, List<Object> r) {
+        long created = (Long) r.get(0);
+        AcceptResult result = created < 0 ? AcceptResult.UNKNOWN_DEVICE
+                : new AcceptResult(created == 1L, Long.parseLong((String) r.get(1)), Route.decode((String) r.get(2)));
+        if (r.size() <= 3) {
+            return CompletableFuture.completedFuture(result);
+        }
+        List<String> over = new ArrayList<>(r.size() - 3);
+        for (int i = 3; i < r.size(); i++) {
+            over.add((String) r.get(i));
+        }
+        return DeviceQueues.evict(redis, app, reg, over).thenApply(x -> result);
     }
 
     /**

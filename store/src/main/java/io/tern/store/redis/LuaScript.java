@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -42,6 +44,17 @@ public final class LuaScript {
         for (String library : libraries) {
             source.append(read(library)).append('\n');
         }
+        return new LuaScript(source.append(read(name)).toString());
+    }
+
+    /**
+     * Loads {@code /io/tern/store/lua/<name>.lua} after {@code constants} defined as Lua locals: a process's settings,
+     * the same on every call, so they are not encoded and sent with each one. Each set of values is a script of its
+     * own (its own SHA), which Redis caches like any other.
+     */
+    public static LuaScript load(String name, Map<String, Long> constants) {
+        StringBuilder source = new StringBuilder();
+        new TreeMap<>(constants).forEach((k, v) -> source.append("local ").append(k).append(" = ").append(v).append('\n'));
         return new LuaScript(source.append(read(name)).toString());
     }
 

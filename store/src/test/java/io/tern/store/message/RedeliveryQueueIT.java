@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,6 +94,18 @@ class RedeliveryQueueIT {
 
         assertNull(due(sent), "a sent message needs no check");
         assertEquals(NOW + DELAY, due(failed), "an offline mark leaves the check: the redelivery sweeper retries it");
+    }
+
+    @Test
+    void aRepeatedAcceptNeitherMovesNorTakesBackTheFirstAcceptsCheck() {
+        String app = routedDevice();
+        NewMessage m = new NewMessage(ids.incrementAndGet(), app, "d", PayloadKind.DATA, "{}", NOW, NOW + 3_600_000,
+                null, null, null);
+        assertTrue(messages.accept(m).join().created());
+
+        assertFalse(messages.accept(m, NOW + 60_000).join().created(), "the same msgId drained again");
+
+        assertEquals(NOW + DELAY, due(m.msgId()));
     }
 
     @Test
