@@ -394,8 +394,7 @@ public final class Broker implements AutoCloseable {
             // 3. Send devices to the region's other brokers at a pace they admit, then tell the rest to
             //    re-dispatch, and give the DISCONNECTs a moment to leave.
             if (sessions != null) {
-                redirectToPeers();
-                disconnectAll(drain);
+                disconnectAll(redirectToPeers(), drain);
             }
             // 4. Close every connection (their route deletes start now) and the admin port.
             if (admin != null) {
@@ -449,10 +448,11 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private void redirectToPeers() {
+    /** @return the REDIRECTs' writes */
+    private List<ChannelFuture> redirectToPeers() {
         BrokerConfig.ShutdownRedirect paced = config.shutdownRedirect();
         if (paced.max().isZero() || sessions.size() == 0) {
-            return;
+            return List.of();
         }
         List<String> peers = new ArrayList<>();
         for (BrokerInfo b : brokers.snapshot().brokers()) {
@@ -462,14 +462,16 @@ public final class Broker implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         int held = sessions.size();
-        int sent = new ShutdownRedirects(paced.ratePerSecond(), paced.max(), disconnects, System::nanoTime,
-                ShutdownRedirects::sleep, new SplittableRandom()).drain(sessions.all(), peers);
+        List<ChannelFuture> redirects = new ShutdownRedirects(paced.ratePerSecond(), paced.max(), disconnects,
+                System::nanoTime, ShutdownRedirects::sleep, new SplittableRandom()).drain(sessions.all(), peers);
         log.info("[broker {}] redirected {} of {} devices to {} peer(s) of region {} in {} ms (at most {}/s)",
-                config.id(), sent, held, peers.size(), config.region(), (System.nanoTime() - t0) / 1_000_000,
+                config.id(), redirects.size(), held, peers.size(), config.region(), (System.nanoTime() - t0) / 1_000_000,
                 paced.ratePerSecond());
+        return redirects;
     }
 
-    private void disconnectAll(Duration drain) {
+    /** DISCONNECTs the devices not redirected, then waits up to {@code drain} for those and the REDIRECTs to leave. */
+    private void disconnectAll(List<ChannelFuture> redirects, Duration drain) {
         List<ChannelFuture> writes = new ArrayList<>();
         for (Session s : sessions.all()) {
             ChannelFuture f = disconnects.send(s.channel(), ReasonCode.SERVER_SHUTTING_DOWN, "broker is stopping");
@@ -477,6 +479,8 @@ public final class Broker implements AutoCloseable {
                 writes.add(f);
             }
         }
+        int disconnected = writes.size();
+        writes.addAll(redirects);
         long deadline = System.nanoTime() + drain.toNanos();
         for (ChannelFuture f : writes) {
             long left = deadline - System.nanoTime();
@@ -484,8 +488,8 @@ public final class Broker implements AutoCloseable {
                 break;
             }
         }
-        if (!writes.isEmpty()) {
-            log.info("[broker {}] sent SERVER_SHUTTING_DOWN to {} devices", config.id(), writes.size());
+        if (disconnected > 0) {
+            log.info("[broker {}] sent SERVER_SHUTTING_DOWN to {} devices", config.id(), disconnected);
         }
     }
 }

@@ -1,10 +1,12 @@
 package io.tern.broker.region;
 
+import io.netty.channel.ChannelFuture;
 import io.tern.broker.session.Disconnects;
 import io.tern.broker.session.Session;
 import io.tern.protocol.frame.ReasonCode;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,32 +54,34 @@ public final class ShutdownRedirects {
      * Redirects {@code sessions} (new CONNECTs must already be refused) to {@code peers}; blocks the calling
      * thread (the stop's) until every session was sent on or {@code max} passed.
      *
-     * @return the sessions redirected
+     * @return the redirects' writes, one per session redirected: the stop waits for them before it closes the
+     *         event loops, which would otherwise close a channel with its REDIRECT still queued
      */
-    public int drain(Collection<Session> sessions, List<String> peers) {
+    public List<ChannelFuture> drain(Collection<Session> sessions, List<String> peers) {
         long start = nanos.getAsLong();
         long deadline = start + max.toNanos();
-        int sent = 0;
+        List<ChannelFuture> writes = new ArrayList<>();
         for (Session s : sessions) {
             long now = nanos.getAsLong();
             // The n-th redirect (from 0) leaves no earlier than n / rate after the first.
-            long due = start + (long) (sent * 1e9 / ratePerSecond);
+            long due = start + (long) (writes.size() * 1e9 / ratePerSecond);
             while (now < due && now < deadline) {
                 // At least a tick: at high rates the redirects go in small bursts, not one sleep each.
                 if (!pause.test(Math.min(Math.max(due - now, TICK_NANOS), deadline - now))) {
-                    return sent; // interrupted: the stop goes on with DISCONNECTs
+                    return writes; // interrupted: the stop goes on with DISCONNECTs
                 }
                 now = nanos.getAsLong();
             }
             if (now >= deadline) {
                 break;
             }
-            if (disconnects.redirect(s, ReasonCode.SERVER_SHUTTING_DOWN,
-                    s.webSocket() ? List.of() : RegionMover.pick(peers, random)) != null) {
-                sent++;
+            ChannelFuture written = disconnects.redirect(s, ReasonCode.SERVER_SHUTTING_DOWN,
+                    s.webSocket() ? List.of() : RegionMover.pick(peers, random));
+            if (written != null) {
+                writes.add(written);
             }
         }
-        return sent;
+        return writes;
     }
 
     /** The real pause: sleeps; false when interrupted (the interrupt flag is kept). */

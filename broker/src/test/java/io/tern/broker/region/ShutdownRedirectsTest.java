@@ -49,7 +49,7 @@ class ShutdownRedirectsTest {
         connect(20, false);
         long start = nanos.get();
 
-        int sent = drain(100, Duration.ofSeconds(20)).drain(sessions.all(), PEERS);
+        int sent = drain(100, Duration.ofSeconds(20)).drain(sessions.all(), PEERS).size();
 
         assertEquals(20, sent);
         // 20 at 100/s: the 20th leaves 190 ms after the first, and the drain waits no longer than that (one tick).
@@ -67,7 +67,7 @@ class ShutdownRedirectsTest {
     void stopsAtTheBoundAndLeavesTheRestForTheDisconnect() {
         connect(20, false);
 
-        int sent = drain(100, Duration.ofMillis(50)).drain(sessions.all(), PEERS);
+        int sent = drain(100, Duration.ofMillis(50)).drain(sessions.all(), PEERS).size();
 
         // Due at 0, 10, .., 40 ms: five before the 50 ms bound.
         assertEquals(5, sent);
@@ -80,7 +80,7 @@ class ShutdownRedirectsTest {
         connect(2, true);
         connect(2, false);
 
-        assertEquals(4, drain(1000, Duration.ofSeconds(1)).drain(sessions.all(), List.of()));
+        assertEquals(4, drain(1000, Duration.ofSeconds(1)).drain(sessions.all(), List.of()).size());
 
         for (EmbeddedChannel ch : channels) {
             Frame.Redirect r = assertInstanceOf(Frame.Redirect.class, ch.readOutbound());
