@@ -187,11 +187,12 @@ class RoleProcessesIT {
             for (String n : held) {
                 assertEquals(ReasonCode.SERVER_SHUTTING_DOWN, endedWith.get(n), n + " was told the broker is stopping");
             }
-            // Paced: the n-th redirect leaves n / rate after the first, so the last leaves (held - 1) / rate later;
-            // one interval is left to the first's way here (its path is the coldest). Unpaced, all arrive in ms.
+            // Paced: the n-th redirect leaves n / rate after the first, so the last leaves (held - 1) / rate later.
+            // Half of that is asked for: on a loaded machine the first device may read its REDIRECT late (its path
+            // is the coldest), which shortens the spread seen here; unpaced, all arrive within milliseconds.
             long first = redirectedAt.values().stream().mapToLong(Long::longValue).min().orElseThrow();
             long last = redirectedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
-            long paced = (held.size() - 2) * 1_000_000_000L / REDIRECT_RATE;
+            long paced = (held.size() - 1) * 1_000_000_000L / REDIRECT_RATE / 2;
             assertTrue(last - first >= paced, "redirects spread over " + (last - first) / 1_000_000 + " ms, at least "
                     + paced / 1_000_000 + " ms expected");
             String log = Files.readString(stopping.process().spec().logFile());
