@@ -164,8 +164,8 @@ public final class AckPublisher implements AckSink, AutoCloseable {
     }
 
     @Override
-    public boolean countBroadcast(long msgId, String regId) {
-        return running && counts.count(msgId, regId);
+    public boolean countBroadcast(long msgId, long deviceHash) {
+        return running && counts.count(msgId, deviceHash);
     }
 
     /** Acks waiting for the producer (not yet handed to it). */

@@ -76,11 +76,12 @@ public final class BroadcastAckCounts {
     }
 
     /**
-     * Counts {@code regId}'s ack of {@code msgId} if it is a registered broadcast with buffer room.
+     * Counts a device's ack of {@code msgId} if it is a registered broadcast with buffer room.
      *
+     * @param deviceHash the device's {@link DeviceHash#of}, hashed once per connection (not per ack)
      * @return false when it is not counted here: publish it per device
      */
-    public boolean count(long msgId, String regId) {
+    public boolean count(long msgId, long deviceHash) {
         Table t = table;
         int i = Arrays.binarySearch(t.msgIds, msgId);
         if (i < 0) {
@@ -91,7 +92,7 @@ public final class BroadcastAckCounts {
         if (at < 0 || at >= b.hashes.length) {
             return false; // full, or drained already (a writer that read the buffer just before the swap)
         }
-        b.hashes[at] = DeviceHash.of(regId);
+        b.hashes[at] = deviceHash;
         b.written.incrementAndGet();
         return true;
     }

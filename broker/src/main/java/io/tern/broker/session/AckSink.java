@@ -22,9 +22,10 @@ public interface AckSink {
      * Counts the ack of {@code msgId} if it is a broadcast whose acks this broker counts instead
      * of publishing them per device; checked before {@link #offer}, without allocating.
      *
+     * @param deviceHash the device's {@code DeviceHash}, from its {@link Session#deviceHash()}
      * @return true when counted: offer nothing for it
      */
-    default boolean countBroadcast(long msgId, String regId) {
+    default boolean countBroadcast(long msgId, long deviceHash) {
         return false;
     }
 }

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * read no frame during {@value #SWEEPS_PER_TIMEOUT} sweeps in a row gets a reader-idle event in its
  * pipeline, which its {@link SessionHandler} turns into DISCONNECT(IDLE_TIMEOUT). A device is so
  * disconnected between one and 1⅛ idle timeouts after its last frame, never earlier. Connections
- * not yet authenticated are covered by the handshake timeout instead.
+ * not yet authenticated are covered by the handshake timeout instead. The same walk drops the
+ * unacked msgIds' array of a connection that stopped being written to ({@link Session#sweepUnacked}).
  */
 public final class IdleSweeper {
     static final int SWEEPS_PER_TIMEOUT = 8;
@@ -46,6 +47,7 @@ public final class IdleSweeper {
         }
         List<Session> idle = new ArrayList<>();
         sessions.forEach(s -> {
+            s.sweepUnacked();
             // Not read because its acks wait for room on the way to Kafka: the broker is quiet, not the device.
             if (s.readSinceSweep || !s.channel().config().isAutoRead()) {
                 s.readSinceSweep = false;

@@ -2,6 +2,7 @@ package io.tern.broker.session;
 
 import io.netty.channel.Channel;
 import io.tern.store.route.Route;
+import io.tern.store.topic.DeviceHash;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -9,15 +10,18 @@ import java.util.Set;
 /**
  * One authenticated device connection: the whole per-connection state the broker keeps beyond
  * Netty's own, held by the connection map and by the connection's {@link SessionHandler}. Kept
- * small on purpose (48 bytes plus the regId, 8 of them for the reference to the unacked msgIds, 4 for the
- * home region, which fits in what was alignment padding; appIds and home regions are shared): a broker holds tens of thousands of idle connections. The route is rebuilt from the epoch sequence when needed
- * rather than kept.
+ * small on purpose (64 bytes plus the regId, with compressed oops: 8 of them for the device hash, 4 for the
+ * reference to the unacked msgIds, 4 for the home region; the booleans, byte and slot fill what would be
+ * alignment padding; appIds and home regions are shared): a broker holds tens of thousands of idle connections.
+ * The route is rebuilt from the epoch sequence when needed rather than kept.
  */
 public final class Session {
     private final SessionKey key;
     private final Channel channel;
     private final Incarnation incarnation;
     private final long epochSeq;
+    // DeviceHash.of(regId), once per connection: every broadcast ack counted on this broker needs it (a SHA-256).
+    private final long deviceHash;
     // The home region of the connect token; one shared instance per region (SessionHomes).
     private final String home;
     // Set once a DISCONNECT is on its way (possibly from another event loop): later frames are ignored.
@@ -30,8 +34,12 @@ public final class Session {
     // Position in LocalApps' array for this app on this event loop; -1 when not indexed. Loop-confined.
     // Fits in the object's alignment padding: the index costs the session no extra bytes.
     int slot = -1;
-    // msgIds written here and not yet acked; null while none are (most of an idle connection's life). Loop-confined.
+    // msgIds written here and not yet acked. Kept when it empties, so that a connection written one broadcast a
+    // second does not allocate one per delivery; the idle sweep drops it once it stayed empty and unwritten for a
+    // sweep, so an idle connection holds none. Loop-confined.
     private Unacked unacked;
+    // For the idle sweep, loop-confined, in padding: a PUSH was written since the last sweep.
+    private boolean wroteSinceSweep;
     // msgIds written here from the disk KV's queue (a Redis outage) and not yet acked; null while none. Loop-confined.
     private Set<Long> fromDiskKv;
 
@@ -42,6 +50,7 @@ public final class Session {
         this.webSocket = webSocket;
         this.incarnation = incarnation;
         this.epochSeq = epochSeq;
+        this.deviceHash = DeviceHash.of(key.regId());
     }
 
     /** @return the channel's session, or null before authentication (walks the pipeline: not for hot paths) */
@@ -60,6 +69,11 @@ public final class Session {
 
     public String regId() {
         return key.regId();
+    }
+
+    /** The device's hash in broadcast ack filters and count records ({@link DeviceHash#of} of its regId). */
+    public long deviceHash() {
+        return deviceHash;
     }
 
     /** The device's home region, from its connect token: where it belongs when its region is moved back. */
@@ -89,6 +103,7 @@ public final class Session {
      * @return true when the oldest outstanding msgId was forgotten to make room
      */
     public boolean wrote(long msgId, int limit) {
+        wroteSinceSweep = true;
         if (unacked == null) {
             unacked = new Unacked(limit);
         }
@@ -102,13 +117,19 @@ public final class Session {
      */
     public boolean acked(long msgId) {
         Unacked u = unacked;
-        if (u == null || !u.remove(msgId)) {
-            return false;
+        return u != null && u.remove(msgId);
+    }
+
+    /**
+     * The idle sweep's turn (event loop only): drops the unacked msgIds' array when nothing is outstanding and
+     * nothing was written since the previous sweep, so a connection that stopped getting pushes holds none.
+     */
+    void sweepUnacked() {
+        Unacked u = unacked;
+        if (u != null && !wroteSinceSweep && u.isEmpty()) {
+            unacked = null;
         }
-        if (u.isEmpty()) {
-            unacked = null; // an idle connection keeps no array
-        }
-        return true;
+        wroteSinceSweep = false;
     }
 
     /** Records that {@code msgId} came from the disk KV's queue: its ACK removes it there. Event loop only. */

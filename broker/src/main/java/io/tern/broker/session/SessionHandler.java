@@ -124,7 +124,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
             return;
         }
         services.lifecycle().acked(session, msgId);
-        if (services.acks().countBroadcast(msgId, session.regId())) {
+        if (services.acks().countBroadcast(msgId, session.deviceHash())) {
             return;
         }
         AckRecord record = new AckRecord(session.appId(), session.regId(), msgId, services.clock().getAsLong(),

@@ -2,11 +2,12 @@ package io.tern.broker.session;
 
 /**
  * The msgIds written to one connection and not yet acked, oldest first: an ACK counts only for
- * one of these. A connection holds one only while messages are outstanding (an idle connection
- * holds none), it starts at {@link #INITIAL} ids and grows by doubling up to its limit; when full,
+ * one of these. A connection holds one while it is being written to (it is kept when it empties,
+ * and dropped by the idle sweep once the connection stops getting pushes: {@link Session#sweepUnacked}),
+ * it starts at {@link #INITIAL} ids and grows by doubling up to its limit; when full,
  * the oldest id is forgotten (its message stays queued and is delivered again on a later
  * connection). Loop-confined: only the connection's event loop touches it. Lookups are a
- * linear scan of a few hundred longs at most, no allocation.
+ * linear scan of a few hundred longs at most (usually one: acks come oldest first), no allocation.
  */
 final class Unacked {
     static final int INITIAL = 4;
@@ -34,12 +35,12 @@ final class Unacked {
             if (ids.length < limit) {
                 grow(Math.min(limit, ids.length * 2));
             } else {
-                head = (head + 1) % ids.length;
+                head = at(1);
                 size--;
                 evicted = true;
             }
         }
-        ids[(head + size) % ids.length] = msgId;
+        ids[at(size)] = msgId;
         size++;
         return evicted;
     }
@@ -50,15 +51,14 @@ final class Unacked {
         if (i < 0) {
             return false;
         }
-        int n = ids.length;
-        if (i == 0) { // the oldest, as an ACKS lists them: nothing to move
-            head = (head + 1) % n;
+        if (i == 0) { // the oldest, as acks mostly come: nothing to move
+            head = at(1);
             size--;
             return true;
         }
         // Close the gap by moving the younger ids one step towards the head.
         for (int k = i; k < size - 1; k++) {
-            ids[(head + k) % n] = ids[(head + k + 1) % n];
+            ids[at(k)] = ids[at(k + 1)];
         }
         size--;
         return true;
@@ -74,19 +74,24 @@ final class Unacked {
 
     /** Position from the oldest, or -1. */
     private int indexOf(long msgId) {
-        int n = ids.length;
         for (int k = 0; k < size; k++) {
-            if (ids[(head + k) % n] == msgId) {
+            if (ids[at(k)] == msgId) {
                 return k;
             }
         }
         return -1;
     }
 
+    /** Array index of the {@code k}-th id from the oldest ({@code k <= size}): a wrap, not a division. */
+    private int at(int k) {
+        int i = head + k;
+        return i >= ids.length ? i - ids.length : i;
+    }
+
     private void grow(int capacity) {
         long[] bigger = new long[capacity];
         for (int k = 0; k < size; k++) {
-            bigger[k] = ids[(head + k) % ids.length];
+            bigger[k] = ids[at(k)];
         }
         ids = bigger;
         head = 0;

@@ -3,6 +3,7 @@ package io.tern.broker.ack;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.store.topic.AckRecord;
+import io.tern.store.topic.DeviceHash;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -45,7 +46,7 @@ class AckPublisherTest {
         AckPublisher acks = unstarted(10, registry);
         acks.close(Duration.ZERO);
         assertFalse(acks.offer(new AckRecord("a", "r", 1, 0, "b1")));
-        assertFalse(acks.countBroadcast(1, "r"));
+        assertFalse(acks.countBroadcast(1, DeviceHash.of("r")));
     }
 
     @Test

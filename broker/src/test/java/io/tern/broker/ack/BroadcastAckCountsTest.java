@@ -42,7 +42,7 @@ class BroadcastAckCountsTest {
 
     private static void ack(BroadcastAckCounts c, long msgId, String prefix, int from, int to) {
         for (int i = from; i < to; i++) {
-            assertTrue(c.count(msgId, prefix + i));
+            assertTrue(c.count(msgId, DeviceHash.of(prefix + i)));
         }
     }
 
@@ -54,8 +54,8 @@ class BroadcastAckCountsTest {
     void onlyRegisteredBroadcastsAreCounted() {
         BroadcastAckCounts c = counts(4);
         c.register("app", 10);
-        assertTrue(c.count(10, "d"));
-        assertFalse(c.count(11, "d"), "a single push or a copy that is not counted goes per device");
+        assertTrue(c.count(10, DeviceHash.of("d")));
+        assertFalse(c.count(11, DeviceHash.of("d")), "a single push or a copy that is not counted goes per device");
     }
 
     @Test
@@ -77,9 +77,9 @@ class BroadcastAckCountsTest {
         BroadcastAckCounts c = counts(4, 3, 1000);
         c.register("app", 10);
         ack(c, 10, "d", 0, 3);
-        assertFalse(c.count(10, "d3"), "no room: per device");
+        assertFalse(c.count(10, DeviceHash.of("d3")), "no room: per device");
         assertEquals(List.of(record(10, hashes("d", 0, 3))), flush(c));
-        assertTrue(c.count(10, "d4"), "a fresh buffer after the flush");
+        assertTrue(c.count(10, DeviceHash.of("d4")), "a fresh buffer after the flush");
     }
 
     @Test
@@ -98,7 +98,7 @@ class BroadcastAckCountsTest {
         ack(c, 10, "d", 0, 4);
         nanos.set(Duration.ofSeconds(10).toNanos());
         assertEquals(List.of(record(10, hashes("d", 0, 4))), flush(c));
-        assertFalse(c.count(10, "d9"));
+        assertFalse(c.count(10, DeviceHash.of("d9")));
         assertEquals(0, c.active());
         assertEquals(1, c.unconfirmed(), "kept until Kafka confirms its last devices");
         sent.get(0).confirmed();
@@ -112,9 +112,9 @@ class BroadcastAckCountsTest {
         c.register("app", 2);
         ack(c, 1, "d", 0, 1);
         c.register("app", 3);
-        assertFalse(c.count(1, "d1"));
-        assertTrue(c.count(2, "d0"));
-        assertTrue(c.count(3, "d0"));
+        assertFalse(c.count(1, DeviceHash.of("d1")));
+        assertTrue(c.count(2, DeviceHash.of("d0")));
+        assertTrue(c.count(3, DeviceHash.of("d0")));
         assertEquals(List.of(record(1, hashes("d", 0, 1)), record(2, hashes("d", 0, 1)), record(3, hashes("d", 0, 1))),
                 flush(c).stream().sorted((a, b) -> Long.compare(a.msgId(), b.msgId())).toList());
     }
@@ -129,7 +129,7 @@ class BroadcastAckCountsTest {
         flush(c);
         ack(c, 10, "d", 7, 8);
         c.retireAll();
-        assertFalse(c.count(10, "d9"));
+        assertFalse(c.count(10, DeviceHash.of("d9")));
         assertEquals(List.of(record(10, hashes("d", 7, 8))), flush(c));
     }
 
@@ -161,7 +161,7 @@ class BroadcastAckCountsTest {
     void capacityZeroCountsNothing() {
         BroadcastAckCounts c = counts(0);
         c.register("app", 10);
-        assertFalse(c.count(10, "d"));
+        assertFalse(c.count(10, DeviceHash.of("d")));
     }
 
     @Test
@@ -183,7 +183,7 @@ class BroadcastAckCountsTest {
                 }
                 for (int i = 0; i < perThread; i++) {
                     String reg = "t" + thread + "-" + i;
-                    if (!c.count(10, reg)) {
+                    if (!c.count(10, DeviceHash.of(reg))) {
                         perDevice.add(reg);
                     }
                 }

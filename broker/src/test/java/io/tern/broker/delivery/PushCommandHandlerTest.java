@@ -17,6 +17,7 @@ import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.PushOutcome;
 import io.tern.protocol.frame.ReasonCode;
+import io.tern.store.topic.DeviceHash;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -200,8 +201,8 @@ class PushCommandHandlerTest {
                 new byte[]{'{', '}'}, 1), true));
         internal.writeInbound(new Frame.Broadcast(11, "app", new Frame.Push(101, 1_800_000_000_000L, PayloadKind.DATA,
                 new byte[]{'{', '}'}, 2)));
-        assertTrue(ackCounts.count(100, "d1"));
-        assertFalse(ackCounts.count(101, "d1"), "per-device receipts: the task has a callback");
+        assertTrue(ackCounts.count(100, DeviceHash.of("d1")));
+        assertFalse(ackCounts.count(101, DeviceHash.of("d1")), "per-device receipts: the task has a callback");
     }
 
     @Test

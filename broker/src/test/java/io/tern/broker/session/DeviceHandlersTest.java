@@ -408,6 +408,22 @@ class DeviceHandlersTest {
     }
 
     @Test
+    void theSweepDropsTheUnackedArrayOfAConnectionNoLongerWrittenTo() {
+        EmbeddedChannel ch = authenticated("app", "r1");
+        IdleSweeper sweeper = new IdleSweeper(sessions.apps(), Duration.ofSeconds(90));
+        writePush(ch, 77);
+        ch.writeInbound(new Frame.Ack(77));
+        Session s = Session.of(ch);
+        sweeper.sweep(ch.eventLoop());
+        assertTrue(s.holdsUnacked(), "written since the last sweep: kept for the next push");
+        sweeper.sweep(ch.eventLoop());
+        assertFalse(s.holdsUnacked(), "quiet for a sweep with nothing outstanding");
+        writePush(ch, 78);
+        ch.writeInbound(new Frame.Ack(78));
+        assertEquals(List.of(77L, 78L), acks.stream().map(AckRecord::msgId).toList());
+    }
+
+    @Test
     void idleEventIsIdleTimeout() {
         EmbeddedChannel ch = authenticated("app", "r1");
         ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);

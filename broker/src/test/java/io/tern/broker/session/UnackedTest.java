@@ -1,5 +1,6 @@
 package io.tern.broker.session;
 
+import io.tern.store.topic.DeviceHash;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -80,16 +81,65 @@ class UnackedTest {
     }
 
     @Test
-    void aSessionDropsItsArrayOnceEverythingIsAcked() {
-        Session s = new Session(new SessionKey("app", "r"), null, false, null, 0, "local");
+    void aSessionKeepsItsEmptiedArrayWhileWrittenToAndTheSweepDropsItOnceQuiet() {
+        Session s = session();
         assertFalse(s.holdsUnacked());
         s.wrote(1, 4);
         s.wrote(2, 4);
-        assertTrue(s.holdsUnacked());
         assertTrue(s.acked(1));
-        assertTrue(s.holdsUnacked(), "2 is still outstanding");
         assertTrue(s.acked(2));
-        assertFalse(s.holdsUnacked());
+        assertTrue(s.holdsUnacked(), "kept for the next broadcast");
+        s.sweepUnacked();
+        assertTrue(s.holdsUnacked(), "written since the last sweep");
+        s.sweepUnacked();
+        assertFalse(s.holdsUnacked(), "a sweep with no write and nothing outstanding");
+    }
+
+    @Test
+    void theSweepKeepsOutstandingIds() {
+        Session s = session();
+        s.wrote(7, 4);
+        s.sweepUnacked();
+        s.sweepUnacked();
+        assertTrue(s.holdsUnacked());
+        assertTrue(s.acked(7), "an ack after quiet sweeps still counts");
+    }
+
+    @Test
+    void aReusedArrayStillRefusesIdsNotWrittenAndAcksEachOnce() {
+        Session s = session();
+        s.wrote(1, 4);
+        assertTrue(s.acked(1));
+        assertFalse(s.acked(1), "acked already, the array kept");
+        assertFalse(s.acked(2), "never written");
+        s.wrote(2, 4);
         assertFalse(s.acked(1));
+        assertTrue(s.acked(2));
+        assertFalse(s.acked(2));
+    }
+
+    @Test
+    void aReusedArrayHonoursTheLimit() {
+        Session s = session();
+        for (long round = 0; round < 3; round++) { // emptied between rounds, at a different head each time
+            long base = round * 10;
+            for (long id = 1; id <= 4; id++) {
+                assertFalse(s.wrote(base + id, 4));
+            }
+            assertTrue(s.wrote(base + 5, 4), "full: the oldest goes");
+            assertFalse(s.acked(base + 1));
+            for (long id = 2; id <= 5; id++) {
+                assertTrue(s.acked(base + id), "id " + (base + id));
+            }
+        }
+    }
+
+    @Test
+    void theSessionsDeviceHashIsTheOneCountRecordsAndFiltersUse() {
+        assertEquals(DeviceHash.of("r"), session().deviceHash());
+    }
+
+    private static Session session() {
+        return new Session(new SessionKey("app", "r"), null, false, null, 0, "local");
     }
 }
