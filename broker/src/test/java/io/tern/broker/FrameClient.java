@@ -48,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * port. Everything it receives (frames and decode failures) lands in a queue; every wait is bounded.
  */
 final class FrameClient implements AutoCloseable {
-    static final Duration WAIT = Duration.ofSeconds(5);
+    /** Only ever waited out when a test fails: generous, for a loaded machine (a catch-up read took over 5 s). */
+    static final Duration WAIT = Duration.ofSeconds(15);
     private static final EventLoopGroup GROUP =
             new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("test-frame-client", true), NioIoHandler.newFactory());
 
