@@ -133,8 +133,9 @@ public final class Redeliverer implements AutoCloseable {
     /** One sweep: claims what is due and redelivers it; returns when every claimed message is settled. */
     public CompletableFuture<Integer> sweepOnce() {
         long now = clock.getAsLong();
-        queue.size().thenAccept(backlog::set);
-        return queue.claim(now, config.lease(), config.sweepBatch(), config.maxAttempts()).thenCompose(claims -> {
+        return queue.sweep(now, config.lease(), config.sweepBatch(), config.maxAttempts()).thenCompose(sweep -> {
+            backlog.set(sweep.size());
+            List<RedeliveryQueue.Claim> claims = sweep.claims();
             List<CompletableFuture<Void>> work = new ArrayList<>(claims.size());
             for (RedeliveryQueue.Claim c : claims) {
                 if (c.gaveUp()) {

@@ -13,7 +13,9 @@ import io.tern.runtime.http.HttpResponse;
 import io.tern.runtime.http.HttpServer;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -25,6 +27,7 @@ import java.util.function.Supplier;
  * text) and {@code GET /health} (200 when every check passes, else 503, with each check named).
  */
 public final class Observability implements AutoCloseable {
+    private static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private final PrometheusMeterRegistry registry;
     private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
     private final Map<String, Supplier<?>> facts = new ConcurrentHashMap<>();
@@ -72,11 +75,19 @@ public final class Observability implements AutoCloseable {
         return checks.values().stream().allMatch(BooleanSupplier::getAsBoolean);
     }
 
-    /** Adds /metrics and /health to a role's HTTP server. */
+    /**
+     * Adds /metrics and /health to a role's HTTP server. {@code /metrics?name[]=a&name[]=b} renders only those
+     * families (Prometheus' own filter, by family name: a counter without {@code _total}): a poller that wants one
+     * gauge, such as the load tester, does not make the role render every histogram once a second.
+     */
     public HttpServer.Builder addRoutes(HttpServer.Builder http) {
         return http
-                .route(HttpMethod.GET, "/metrics", req -> CompletableFuture.completedFuture(
-                        HttpResponse.text(200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")))
+                .route(HttpMethod.GET, "/metrics", req -> {
+                    List<String> names = req.query().get("name[]");
+                    String text = names == null || names.isEmpty() ? registry.scrape()
+                            : registry.scrape(TEXT, Set.copyOf(names));
+                    return CompletableFuture.completedFuture(HttpResponse.text(200, text, TEXT));
+                })
                 .route(HttpMethod.GET, "/health", req -> CompletableFuture.completedFuture(health()));
     }
 

@@ -40,15 +40,52 @@ public final class RedeliveryQueue {
     }
 
     /**
+     * What one sweep saw: the checks waiting or claimed over all shards before it (for the backlog gauge), and those
+     * it claimed.
+     */
+    public record Sweep(long size, List<Claim> claims) { }
+
+    /**
+     * Reads every shard's size (one flush), then claims as {@link #claim} does from the shards that hold any: an idle
+     * sweep is {@value Keys#REDELIVERY_SHARDS} ZCARDs instead of as many more script runs. An entry added to a shard
+     * after its size was read is claimed by the next sweep.
+     */
+    public CompletableFuture<Sweep> sweep(long nowMillis, Duration lease, int limit, int maxAttempts) {
+        List<CompletableFuture<Long>> sizes = shardSizes();
+        return CompletableFuture.allOf(sizes.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+            long total = 0;
+            List<Integer> held = new ArrayList<>();
+            for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+                long n = sizes.get(shard).join();
+                total += n;
+                if (n > 0) {
+                    held.add(shard);
+                }
+            }
+            long size = total;
+            return claim(nowMillis, lease, limit, maxAttempts, held).thenApply(claims -> new Sweep(size, claims));
+        });
+    }
+
+    /**
      * Claims up to {@code limit} due checks (spread over the shards, all claimed in one flush), each for
      * {@code lease}; drops those past {@code maxAttempts} (returned as given up). Whether a claimed message still
      * needs delivering is the caller's to read.
      */
     public CompletableFuture<List<Claim>> claim(long nowMillis, Duration lease, int limit, int maxAttempts) {
+        List<Integer> all = new ArrayList<>(Keys.REDELIVERY_SHARDS);
+        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+            all.add(shard);
+        }
+        return claim(nowMillis, lease, limit, maxAttempts, all);
+    }
+
+    private CompletableFuture<List<Claim>> claim(long nowMillis, Duration lease, int limit, int maxAttempts,
+                                                 List<Integer> from) {
         int perShard = Math.max(1, (limit + Keys.REDELIVERY_SHARDS - 1) / Keys.REDELIVERY_SHARDS);
         var async = redis.async();
-        List<CompletableFuture<List<Object>>> shards = new ArrayList<>(Keys.REDELIVERY_SHARDS);
-        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
+        List<CompletableFuture<List<Object>>> shards = new ArrayList<>(from.size());
+        for (int shard : from) {
             shards.add(CLAIM.run(async, ScriptOutputType.MULTI,
                     new String[]{Keys.redeliveryDue(shard), Keys.redeliveryTries(shard)},
                     Long.toString(nowMillis), Long.toString(lease.toMillis()), Integer.toString(perShard),
@@ -83,12 +120,17 @@ public final class RedeliveryQueue {
 
     /** Checks waiting or claimed, over all shards, for the backlog gauge. */
     public CompletableFuture<Long> size() {
+        List<CompletableFuture<Long>> shards = shardSizes();
+        return CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new))
+                .thenApply(x -> shards.stream().mapToLong(CompletableFuture::join).sum());
+    }
+
+    private List<CompletableFuture<Long>> shardSizes() {
         var async = redis.async();
         List<CompletableFuture<Long>> shards = new ArrayList<>(Keys.REDELIVERY_SHARDS);
         for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
             shards.add(async.zcard(Keys.redeliveryDue(shard)).toCompletableFuture());
         }
-        return CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new))
-                .thenApply(x -> shards.stream().mapToLong(CompletableFuture::join).sum());
+        return shards;
     }
 }

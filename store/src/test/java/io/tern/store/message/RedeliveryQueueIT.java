@@ -145,6 +145,40 @@ class RedeliveryQueueIT {
     }
 
     @Test
+    void aSweepCountsTheWholeSetAndRunsTheClaimScriptOnlyOnShardsThatHoldChecks() {
+        long scriptsBefore = scriptRuns();
+        assertEquals(new RedeliveryQueue.Sweep(0, List.of()), queue.sweep(NOW + DELAY, LEASE, 10, 5).join());
+        assertEquals(scriptsBefore, scriptRuns(), "an empty set is swept without a script run");
+
+        String app = routedDevice();
+        long due = accept(app, "d");
+        long notDue = accept(app, "d");
+        redis.async().zadd(Keys.redeliveryDue(Keys.redeliveryShard(notDue)), (double) (NOW + 2 * DELAY),
+                Long.toString(notDue)).toCompletableFuture().join();
+        Set<Integer> held = Set.of(Keys.redeliveryShard(due), Keys.redeliveryShard(notDue));
+
+        scriptsBefore = scriptRuns();
+        RedeliveryQueue.Sweep sweep = queue.sweep(NOW + DELAY, LEASE, 10, 5).join();
+
+        assertEquals(2, sweep.size(), "claimed or not, both are counted");
+        assertEquals(List.of(new RedeliveryQueue.Claim(due, 1)), sweep.claims());
+        assertEquals(scriptsBefore + held.size(), scriptRuns(), "one claim per shard that holds a check");
+    }
+
+    /** Claim scripts run so far on this test's own Redis (EVALSHA, or EVAL when the script was not loaded). */
+    private static long scriptRuns() {
+        String stats = redis.async().info("commandstats").toCompletableFuture().join();
+        long runs = 0;
+        for (String line : stats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                String calls = line.substring(line.indexOf("calls=") + 6);
+                runs += Long.parseLong(calls.substring(0, calls.indexOf(',')));
+            }
+        }
+        return runs;
+    }
+
+    @Test
     void aRetryMovesTheCheckButNeverBringsBackOneThatWasMarkedSent() {
         String app = routedDevice();
         long retried = accept(app, "d");
