@@ -117,8 +117,9 @@ class HttpServerHostileClientsIT {
                             + "after their accept (deadline %d s); a normal client meanwhile: %d of %d requests served%n",
                     slow, shortest / 1e9, seconds, deadline.toSeconds(), served, normalRequests.size());
             assertEquals(slow, closed, "every slowloris connection closed");
-            // Not a speed check: without the deadline they are never closed (each byte restarted the read timeout).
-            assertTrue(seconds < deadline.toSeconds() + 5, "the last closed " + seconds + " s after its accept");
+            // Not a speed check: without the deadline they are never closed (each byte restarts the read timeout, and
+            // the 60 s keep-alive timeout is far off); the bound leaves room for a loaded machine (11.8 s seen at load 35).
+            assertTrue(seconds < deadline.toSeconds() + 17, "the last closed " + seconds + " s after its accept");
             assertEquals(normalRequests.size(), served, "every normal request served");
             assertTrue(served >= 5, "the normal client was served all along: " + served);
         }
