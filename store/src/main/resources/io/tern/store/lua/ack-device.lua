@@ -28,8 +28,8 @@ while a <= #ARGV do
     if m[1] then
       kind = 1
       if m[1] ~= 'delivered' then
-        redis.call('HSET', msg, 'status', 'delivered')
-        redis.call('HSETNX', msg, 'deliveredAt', ARGV[1])
+        -- Only this script writes 'delivered' or deliveredAt, so the time is not set yet: one HSET.
+        redis.call('HSET', msg, 'status', 'delivered', 'deliveredAt', ARGV[1])
         counted = 1
         if m[2] and m[2] ~= '' then
           receipt = table.concat({app, m[2], id, 'm', reg, m[3] or '', at}, SEP)

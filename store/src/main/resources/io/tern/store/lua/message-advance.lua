@@ -11,9 +11,11 @@ for i = 1, #KEYS do
   local status = ARGV[i + 1]
   local current = redis.call('HGET', KEYS[i], 'status')
   if current and rank[status] > rank[current] then
-    redis.call('HSET', KEYS[i], 'status', status)
     if status == 'sent' then
-      redis.call('HSETNX', KEYS[i], 'sentAt', ARGV[1])
+      -- Below 'sent' until now (statuses never move back), so sentAt is not set yet: one HSET.
+      redis.call('HSET', KEYS[i], 'status', status, 'sentAt', ARGV[1])
+    else
+      redis.call('HSET', KEYS[i], 'status', status)
     end
     changed = changed + 1
   end
