@@ -183,7 +183,7 @@ public final class MessageRepository {
     }
 
     /**
-     * {@link #advance} for several messages in one flush: one script per device, and for each message marked
+     * {@link #advance} for several messages in one flush: one script (per device on a cluster), and for each message marked
      * SENT or EXPIRED its delivery check taken out (its shard's slot). @return how many changed
      */
     public CompletableFuture<Integer> advanceAll(List<StatusMark> marks, long nowMillis) {
@@ -193,7 +193,10 @@ public final class MessageRepository {
             if (m.status() == MessageStatus.DELIVERED) {
                 throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
             }
-            byDevice.computeIfAbsent(Keys.queue(m.appId(), m.regId()), k -> new ArrayList<>()).add(m);
+            // One Redis has every device's slot: one script for the batch (a script call per push was a good share
+            // of its Redis time). A cluster: one per device.
+            byDevice.computeIfAbsent(redis.isCluster() ? Keys.queue(m.appId(), m.regId()) : "", k -> new ArrayList<>())
+                    .add(m);
             if (m.status() == MessageStatus.SENT || m.status() == MessageStatus.EXPIRED) {
                 checked.computeIfAbsent(Keys.redeliveryShard(m.msgId()), k -> new ArrayList<>())
                         .add(Long.toString(m.msgId()));

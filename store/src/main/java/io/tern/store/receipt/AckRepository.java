@@ -1,6 +1,7 @@
 package io.tern.store.receipt;
 
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.tern.store.Keys;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
@@ -61,11 +62,11 @@ public final class AckRepository {
      * {@link CallbackOutbox.FullException} when those receipts would not fit in the outbox: the acks are then
      * applied but their receipts stay owed where they were recorded, and applying the acks again (Kafka re-reads
      * them) parks them.
-     * <p>Steps, each a flush (see the scripts for what a crash between them leaves): 1 per device
-     * ({@code ack-device.lua}: queue entry, single push); 2 per task, only for acks that were no single push
+     * <p>Steps, each a flush (see the scripts for what a crash between them leaves): 1 for the batch on one Redis,
+     * per device on a cluster ({@code ack-device.lua}: queue entry, single push); 2 per task, only for acks that were no single push
      * ({@code ack-task.lua}); 3 and 4 only when a receipt is to be parked ({@code callback-park.lua}, then the
      * owed receipts cleared). So an ack of a single push without a callback is one round trip.
-     * The caller bounds the list: each script holds Redis for its device's or task's share of it.
+     * The caller bounds the list: each script holds Redis for its share of it (the whole list on one Redis).
      */
     public CompletableFuture<List<AppliedAck>> applyAll(List<AckRecord> acks, long nowMillis) {
         int n = acks.size();
@@ -82,31 +83,60 @@ public final class AckRepository {
         }
         var async = redis.async();
         Step[] steps = new Step[n];
-        List<CompletableFuture<Void>> devices = new ArrayList<>(byDevice.size());
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        // One Redis has every device's slot: one call for the batch. A cluster: one per device (its slot).
+        List<List<Integer>> call = new ArrayList<>();
         for (List<Integer> device : byDevice.values()) {
-            AckRecord first = acks.get(device.get(0));
-            String[] keys = new String[device.size() + 1];
-            String[] args = new String[3 + 2 * device.size()];
-            keys[0] = Keys.queue(first.appId(), first.regId());
-            args[0] = Long.toString(nowMillis);
-            args[1] = first.appId();
-            args[2] = first.regId();
-            for (int j = 0; j < device.size(); j++) {
-                AckRecord ack = acks.get(device.get(j));
-                keys[j + 1] = Keys.message(ack.appId(), ack.regId(), ack.msgId());
-                args[3 + 2 * j] = Long.toString(ack.msgId());
-                args[4 + 2 * j] = Long.toString(ack.ackedAtMillis());
+            call.add(device);
+            if (redis.isCluster()) {
+                calls.add(applyDevices(async, acks, call, nowMillis, steps));
+                call = new ArrayList<>();
             }
-            devices.add(DEVICE.<List<Object>>run(async, ScriptOutputType.MULTI, keys, args).thenAccept(r -> {
-                for (int j = 0; j < device.size(); j++) {
-                    steps[device.get(j)] = new Step((Long) r.get(4 * j), (Long) r.get(4 * j + 1) == 1L,
-                            (Long) r.get(4 * j + 2) == 1L, (String) r.get(4 * j + 3));
-                }
-            }));
         }
-        return CompletableFuture.allOf(devices.toArray(CompletableFuture[]::new))
+        if (!call.isEmpty()) {
+            calls.add(applyDevices(async, acks, call, nowMillis, steps));
+        }
+        return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
                 .thenCompose(x -> applyTasks(acks, steps))
                 .thenCompose(x -> park(acks, steps, nowMillis));
+    }
+
+    /** Step 1 for {@code devices} (each a list of indexes into {@code acks}, one device's) in one script call. */
+    private static CompletableFuture<Void> applyDevices(RedisClusterAsyncCommands<String, String> async,
+                                                        List<AckRecord> acks, List<List<Integer>> devices,
+                                                        long nowMillis, Step[] steps) {
+        int count = 0;
+        for (List<Integer> device : devices) {
+            count += device.size();
+        }
+        String[] keys = new String[devices.size() + count];
+        String[] args = new String[1 + 3 * devices.size() + 2 * count];
+        args[0] = Long.toString(nowMillis);
+        int k = 0;
+        int a = 1;
+        for (List<Integer> device : devices) {
+            AckRecord first = acks.get(device.get(0));
+            keys[k++] = Keys.queue(first.appId(), first.regId());
+            args[a++] = first.appId();
+            args[a++] = first.regId();
+            args[a++] = Integer.toString(device.size());
+            for (int i : device) {
+                AckRecord ack = acks.get(i);
+                keys[k++] = Keys.message(ack.appId(), ack.regId(), ack.msgId());
+                args[a++] = Long.toString(ack.msgId());
+                args[a++] = Long.toString(ack.ackedAtMillis());
+            }
+        }
+        return DEVICE.<List<Object>>run(async, ScriptOutputType.MULTI, keys, args).thenAccept(r -> {
+            int j = 0;
+            for (List<Integer> device : devices) {
+                for (int i : device) {
+                    steps[i] = new Step((Long) r.get(4 * j), (Long) r.get(4 * j + 1) == 1L,
+                            (Long) r.get(4 * j + 2) == 1L, (String) r.get(4 * j + 3));
+                    j++;
+                }
+            }
+        });
     }
 
     /** What one ack's step 1 (then step 2) found: kind as {@link AppliedAck.Target} ordinal. */
