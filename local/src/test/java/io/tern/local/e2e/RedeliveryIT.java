@@ -178,6 +178,8 @@ class RedeliveryIT {
     private static TernClient online(String name) {
         TernClient c = devices.start(name);
         await().atMost(Duration.ofSeconds(30)).until(() -> c.state() == TernClient.State.CONNECTED);
+        // The broker records the route after its CONNACK: tests read it next.
+        await().atMost(Duration.ofSeconds(30)).until(() -> routes.get(platform.appId, devices.regId(name)).join() != null);
         return c;
     }
 
