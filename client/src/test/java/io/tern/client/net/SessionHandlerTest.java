@@ -42,8 +42,14 @@ class SessionHandlerTest {
     private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
 
     private EmbeddedChannel channel(boolean webSocket) {
-        return new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", CONNECT, webSocket, HANDSHAKE_MILLIS,
-                dedup, clock, events));
+        return frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", CONNECT, webSocket,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
+    }
+
+    /** The channel's clock moves only by advanceTimeBy: timers fire at exact times on a loaded machine too. */
+    private static EmbeddedChannel frozen(EmbeddedChannel ch) {
+        ch.freezeTime();
+        return ch;
     }
 
     /** A channel past the handshake: CONNECT read off, CONNACK delivered. */
@@ -358,8 +364,8 @@ class SessionHandlerTest {
 
     /** Connected with cumulative acks: the CONNECT offered them, the CONNACK allows {@code maxAcks} per 40 ms. */
     private EmbeddedChannel batching(int maxAcks) {
-        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
-                HANDSHAKE_MILLIS, dedup, clock, events));
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
         assertEquals(OFFERS_ACKS, ch.readOutbound());
         ch.writeInbound(new Frame.ConnAck(30, NOW, 40, maxAcks));
         return ch;
@@ -422,8 +428,8 @@ class SessionHandlerTest {
 
     @Test
     void heldAcksGoAheadOfAHeartbeatPing() {
-        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
-                HANDSHAKE_MILLIS, dedup, clock, events));
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
         assertEquals(OFFERS_ACKS, ch.readOutbound());
         ch.writeInbound(new Frame.ConnAck(1, NOW, 5_000, 64)); // a heartbeat shorter than the ack delay
         ch.writeInbound(broadcast(2));
@@ -457,8 +463,8 @@ class SessionHandlerTest {
     @Test
     void aBrokerThatAnnouncesNoDelayGetsEveryAckOnItsOwn() {
         // The SDK offered cumulative acks; an older broker (or one configured with no delay) answers the old CONNACK.
-        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
-                HANDSHAKE_MILLIS, dedup, clock, events));
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
         assertEquals(OFFERS_ACKS, ch.readOutbound());
         ch.writeInbound(new Frame.ConnAck(30, NOW));
         ch.writeInbound(broadcast(1), broadcast(2), push(3, 0));
