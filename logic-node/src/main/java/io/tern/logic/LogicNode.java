@@ -83,6 +83,8 @@ public final class LogicNode implements AutoCloseable {
     private final LogicConfig config;
     private final Observability observability;
     private final RedisStore redis;
+    /** The receipt consumer's connection: {@link #redis} itself unless {@code logic.receipt-connection}. */
+    private final RedisStore receiptRedis;
     private final StorageMode storage;
     private final DiskKv diskKv; // null: none configured
     private final BrokerDirectory liveBrokers;
@@ -108,6 +110,7 @@ public final class LogicNode implements AutoCloseable {
         LongSupplier clock = System::currentTimeMillis;
         observability = new Observability("logic-node", config.id());
         redis = RedisStore.connect(config.redisUri(), config.redisTimeout(), config.redisReconnectMax());
+        receiptRedis = config.receiptConnection() ? redis.separateConnection() : redis;
         storage = StorageMode.follow(RedisOutage.watch(redis, config.redisOutageAfter(),
                 RedisOutage.DEFAULT_PROBE_EVERY, clock, "logic-" + config.id()), config.redisOutageAfter(),
                 observability.registry(), "logic " + config.id());
@@ -156,7 +159,7 @@ public final class LogicNode implements AutoCloseable {
         // Static membership under the node's id: a restarted node takes its partitions back at once.
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),
-                new AckRepository(redis, config.callback().outbox().lease(), config.callback().outbox().max()),
+                new AckRepository(receiptRedis, config.callback().outbox().lease(), config.callback().outbox().max()),
                 callbacks, clock, observability.registry(), config.id()).waitFor(storage::normal).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,
@@ -292,6 +295,9 @@ public final class LogicNode implements AutoCloseable {
         storage.close();
         if (diskKv != null) {
             diskKv.close();
+        }
+        if (receiptRedis != redis) {
+            receiptRedis.close();
         }
         redis.close();
         observability.close();

@@ -8,9 +8,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.client.internal.RecentIds;
@@ -32,8 +29,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The device side of one broker connection, as a state machine over decoded frames:
  * sends CONNECT (on channel active, or once the WebSocket handshake completes), waits for
- * CONNACK within the handshake timeout, then installs an {@link IdleStateHandler} in front of
- * itself (writer idle for {@code heartbeatSeconds} → PING; reader idle for 3x that → close).
+ * CONNACK within the handshake timeout, then runs the heartbeat: nothing written for {@code heartbeatSeconds} →
+ * PING; nothing read for 3x that → close. One timer per connection checks the times of the last read batch and of
+ * the last write (not Netty's {@code IdleStateHandler}, which adds a listener to every write's promise: one per
+ * ACK at broadcast rates).
  * Every PUSH is acknowledged; new unexpired ones go to {@link SessionEvents#message}, duplicates
  * (by msgId, against the client's {@link RecentIds}) and expired ones are only counted; a
  * broadcast's sequence number is reported either way ({@link SessionEvents#broadcastSeen}),
@@ -82,6 +81,11 @@ public final class SessionHandler extends ChannelDuplexHandler {
     private long[] heldAcks;
     private int heldCount;
     private ScheduledFuture<?> ackTimer;
+    /** Heartbeat in nanoseconds (0: none, the CONNACK said so) and the times of the last read batch and write. */
+    private long heartbeatNanos;
+    private long lastReadNanos;
+    private long lastWriteNanos;
+    private ScheduledFuture<?> idleTimer;
 
     /**
      * @param awaitWebSocketHandshake send CONNECT on the WebSocket handshake-complete event
@@ -134,6 +138,9 @@ public final class SessionHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (heartbeatNanos > 0) {
+            lastReadNanos = ctx.executor().ticker().nanoTime(); // once a batch: any bytes read count
+        }
         if (flushPending) {
             flushPending = false;
             ctx.flush();
@@ -143,9 +150,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            onIdle(ctx, ((IdleStateEvent) evt).state());
-        } else if (evt == ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+        if (evt == ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
             sendConnect(ctx);
         } else if (evt == ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
             decide(NextStep.NEXT_ADDRESS, ReasonCode.HANDSHAKE_TIMEOUT, "WebSocket upgrade timed out", List.of());
@@ -161,6 +166,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
         if (heldCount > 0 && msg instanceof Frame) {
             ctx.write(takeHeldAcks(), ctx.voidPromise());
         }
+        wrote(ctx);
         ctx.write(msg, promise);
     }
 
@@ -177,6 +183,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHandshakeTimer();
         cancelAckTimer();
+        cancelIdleTimer();
         heldCount = 0; // the broker reads nothing more on this connection
         boolean wasConnected = phase == Phase.CONNECTED;
         phase = Phase.ENDED;
@@ -258,8 +265,9 @@ public final class SessionHandler extends ChannelDuplexHandler {
         }
         int hb = ack.heartbeatSeconds();
         if (hb > 0) {
-            ctx.pipeline().addBefore(ctx.name(), "idle",
-                    new IdleStateHandler(READER_IDLE_HEARTBEATS * hb, hb, 0, TimeUnit.SECONDS));
+            heartbeatNanos = TimeUnit.SECONDS.toNanos(hb);
+            lastReadNanos = lastWriteNanos = ctx.executor().ticker().nanoTime();
+            scheduleIdleCheck(ctx, heartbeatNanos);
         }
         events.connected(ctx.channel(), ack);
     }
@@ -330,18 +338,46 @@ public final class SessionHandler extends ChannelDuplexHandler {
         ctx.flush();
     }
 
-    private void onIdle(ChannelHandlerContext ctx, IdleState state) {
-        if (phase != Phase.CONNECTED) {
+    private void scheduleIdleCheck(ChannelHandlerContext ctx, long delayNanos) {
+        idleTimer = ctx.executor().schedule(() -> onIdleCheck(ctx), Math.max(1, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** Reader idle for 3 heartbeats closes; writer idle for one sends a PING; then checks again when one could be due. */
+    private void onIdleCheck(ChannelHandlerContext ctx) {
+        idleTimer = null;
+        if (phase != Phase.CONNECTED || decided != null || !ctx.channel().isActive()) {
             return;
         }
-        if (state == IdleState.WRITER_IDLE) {
-            write(ctx, Frame.Ping.INSTANCE);
-            flushNow(ctx);
-        } else if (state == IdleState.READER_IDLE) {
+        long now = ctx.executor().ticker().nanoTime();
+        long readerIdleNanos = READER_IDLE_HEARTBEATS * heartbeatNanos;
+        if (now - lastReadNanos >= readerIdleNanos) {
             log.info("{} nothing from broker {} for {} heartbeats; reconnecting", logPrefix,
                     ctx.channel().remoteAddress(), READER_IDLE_HEARTBEATS);
             decide(NextStep.RECONNECT, ReasonCode.IDLE_TIMEOUT, "no frame from broker", List.of());
             ctx.close();
+            return;
+        }
+        if (now - lastWriteNanos >= heartbeatNanos) {
+            write(ctx, Frame.Ping.INSTANCE);
+            flushNow(ctx);
+            if (decided != null) {
+                return; // the write gave the connection up
+            }
+        }
+        scheduleIdleCheck(ctx, Math.min(lastReadNanos + readerIdleNanos, lastWriteNanos + heartbeatNanos) - now);
+    }
+
+    /** A write queued now: the writer-idle time counts from here (Netty's counted from the write's completion). */
+    private void wrote(ChannelHandlerContext ctx) {
+        if (heartbeatNanos > 0) {
+            lastWriteNanos = ctx.executor().ticker().nanoTime();
+        }
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
         }
     }
 
@@ -383,6 +419,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
         if (heldCount > 0 && frame.type() != FrameType.ACKS) {
             ctx.write(takeHeldAcks(), ctx.voidPromise());
         }
+        wrote(ctx);
         ctx.write(frame, ctx.voidPromise());
         flushPending = true;
     }

@@ -5,8 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.client.internal.RecentIds;
 import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
@@ -31,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,8 +42,14 @@ class SessionHandlerTest {
     private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
 
     private EmbeddedChannel channel(boolean webSocket) {
-        return new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", CONNECT, webSocket, HANDSHAKE_MILLIS,
-                dedup, clock, events));
+        return frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", CONNECT, webSocket,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
+    }
+
+    /** The channel's clock moves only by advanceTimeBy: timers fire at exact times on a loaded machine too. */
+    private static EmbeddedChannel frozen(EmbeddedChannel ch) {
+        ch.freezeTime();
+        return ch;
     }
 
     /** A channel past the handshake: CONNECT read off, CONNACK delivered. */
@@ -89,11 +92,27 @@ class SessionHandlerTest {
     void connAckMeansConnectedAndStartsTheHeartbeat() {
         EmbeddedChannel ch = connected();
         assertEquals(List.of(new Frame.ConnAck(30, NOW)), events.connAcks);
-        IdleStateHandler idle = ch.pipeline().get(IdleStateHandler.class);
-        assertNotNull(idle);
-        assertEquals(30_000, idle.getWriterIdleTimeInMillis());
-        assertEquals(90_000, idle.getReaderIdleTimeInMillis());
         assertTrue(ch.isActive());
+        after(ch, 29_999);
+        assertEquals(List.of(), outbound(ch));
+        after(ch, 1);
+        assertEquals(List.of(Frame.Ping.INSTANCE), outbound(ch), "a PING once the CONNACK's 30 s passed without a write");
+    }
+
+    @Test
+    void withoutAHeartbeatNothingIsEverSent() {
+        EmbeddedChannel ch = channel(false);
+        assertEquals(CONNECT, ch.readOutbound());
+        ch.writeInbound(new Frame.ConnAck(0, NOW));
+        after(ch, 3_600_000);
+        assertEquals(List.of(), outbound(ch));
+        assertTrue(ch.isActive());
+    }
+
+    /** Moves the channel's clock on and runs the timers then due. */
+    private static void after(EmbeddedChannel ch, long millis) {
+        ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
     }
 
     @Test
@@ -211,17 +230,33 @@ class SessionHandlerTest {
     }
 
     @Test
-    void writerIdleSendsPing() {
+    void writerIdleSendsPingAHeartbeatAfterTheLastWrite() {
         EmbeddedChannel ch = connected();
-        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
+        after(ch, 30_000);
         assertEquals(List.of(Frame.Ping.INSTANCE), outbound(ch));
+        after(ch, 15_000);
+        ch.writeInbound(push(1, 0)); // its ACK is a write
+        assertEquals(List.of(new Frame.Ack(1)), outbound(ch));
+        after(ch, 29_999);
+        assertEquals(List.of(), outbound(ch), "the ACK put the next PING off");
+        after(ch, 1);
+        assertEquals(List.of(Frame.Ping.INSTANCE), outbound(ch));
+        ch.writeAndFlush(new Frame.Subscribe(List.of("news"))); // the client's own writes count too
+        outbound(ch);
+        after(ch, 29_999);
+        assertEquals(List.of(), outbound(ch));
         assertTrue(ch.isActive());
     }
 
     @Test
-    void readerIdleClosesAndReconnects() {
+    void readerIdleForThreeHeartbeatsClosesAndReconnects() {
         EmbeddedChannel ch = connected();
-        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        after(ch, 60_000);
+        ch.writeInbound(Frame.Pong.INSTANCE); // anything read puts the timeout off
+        after(ch, 89_999);
+        assertTrue(ch.isActive());
+        assertTrue(events.ends.isEmpty());
+        after(ch, 1);
         ch.runPendingTasks();
         assertFalse(ch.isActive());
         SessionEnd end = events.ends.get(0);
@@ -329,8 +364,8 @@ class SessionHandlerTest {
 
     /** Connected with cumulative acks: the CONNECT offered them, the CONNACK allows {@code maxAcks} per 40 ms. */
     private EmbeddedChannel batching(int maxAcks) {
-        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
-                HANDSHAKE_MILLIS, dedup, clock, events));
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
         assertEquals(OFFERS_ACKS, ch.readOutbound());
         ch.writeInbound(new Frame.ConnAck(30, NOW, 40, maxAcks));
         return ch;
@@ -386,12 +421,20 @@ class SessionHandlerTest {
         ch.writeInbound(broadcast(1));
         ch.writeAndFlush(new Frame.Subscribe(List.of("news"))); // the client's own writes, through the pipeline
         assertEquals(List.of(new Frame.Acks(new long[] {1}), new Frame.Subscribe(List.of("news"))), outbound(ch));
-        ch.writeInbound(broadcast(2));
-        ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
-        assertEquals(List.of(new Frame.Acks(new long[] {2}), Frame.Ping.INSTANCE), outbound(ch));
         ch.writeInbound(broadcast(3));
         ch.writeInbound(Frame.Ping.INSTANCE);
         assertEquals(List.of(new Frame.Acks(new long[] {3}), Frame.Pong.INSTANCE), outbound(ch));
+    }
+
+    @Test
+    void heldAcksGoAheadOfAHeartbeatPing() {
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
+        assertEquals(OFFERS_ACKS, ch.readOutbound());
+        ch.writeInbound(new Frame.ConnAck(1, NOW, 5_000, 64)); // a heartbeat shorter than the ack delay
+        ch.writeInbound(broadcast(2));
+        after(ch, 1_000);
+        assertEquals(List.of(new Frame.Acks(new long[] {2}), Frame.Ping.INSTANCE), outbound(ch));
     }
 
     @Test
@@ -420,8 +463,8 @@ class SessionHandlerTest {
     @Test
     void aBrokerThatAnnouncesNoDelayGetsEveryAckOnItsOwn() {
         // The SDK offered cumulative acks; an older broker (or one configured with no delay) answers the old CONNACK.
-        EmbeddedChannel ch = new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
-                HANDSHAKE_MILLIS, dedup, clock, events));
+        EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
+                HANDSHAKE_MILLIS, dedup, clock, events)));
         assertEquals(OFFERS_ACKS, ch.readOutbound());
         ch.writeInbound(new Frame.ConnAck(30, NOW));
         ch.writeInbound(broadcast(1), broadcast(2), push(3, 0));

@@ -73,6 +73,9 @@ import java.util.TreeMap;
  *                        tasks the SRE console's recent-tasks index keeps (trimmed on each create), 1 to
  *                        {@value TaskRepository#MAX_RECENT_KEPT}; set it alike on every logic node and as
  *                        {@code scheduler.recent-tasks}, which bounds what the console may ask for
+ * @param receiptConnection {@code logic.receipt-connection}, default true: the receipt consumer's ack scripts go over
+ *                        a Redis connection of their own (one more per node), so API calls are not answered only after
+ *                        the bursts of scripts queued ahead of them on the shared one (issue 14's 8-deep broadcasts)
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -88,7 +91,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
                           ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
                           Duration redisOutageAfter, String diskKvUri, SreToken sreToken, Duration appsRefresh,
-                          int appsMax, int recentTasks) {
+                          int appsMax, int recentTasks, boolean receiptConnection) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -215,7 +218,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 sreToken(s.string("logic.sre-token", null)),
                 s.duration("logic.apps-refresh", Duration.ofSeconds(1)),
                 s.integer("logic.apps-max", 10_000),
-                s.integer("logic.recent-tasks", TaskRepository.DEFAULT_RECENT_KEPT));
+                s.integer("logic.recent-tasks", TaskRepository.DEFAULT_RECENT_KEPT),
+                s.bool("logic.receipt-connection", true));
         s.warnUnread("logic.");
         return c;
     }

@@ -107,7 +107,12 @@ public final class BroadcastFanout implements AutoCloseable {
         long taskId = task.body().taskId();
         CompletableFuture<Long> accepted;
         try {
-            accepted = logged.get().thenCompose(seq -> tasks.startFanout(taskId, leaseEnd()).thenApply(x -> seq));
+            CompletableFuture<Long> seq = logged.get();
+            // Issued behind the log's first commands, not after its answer: one round trip less, and on one Redis
+            // the entry is still in the log first. Whatever stops the append before bcastSeq is on the task (a
+            // crash, an error), a sweeper finds the index entry with nothing to send and drops it (claimFanout).
+            CompletableFuture<Void> indexed = tasks.startFanout(taskId, leaseEnd());
+            accepted = seq.thenCombine(indexed, (s, x) -> s);
         } catch (RuntimeException e) {
             room.release();
             throw e;

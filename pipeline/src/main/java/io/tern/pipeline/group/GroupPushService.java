@@ -152,17 +152,21 @@ public final class GroupPushService {
         long taskId = task.body().taskId();
         String appId = task.body().appId();
         long connected = brokers.snapshot().brokers().stream().mapToLong(BrokerInfo::connections).sum();
-        return fanouts.start(task, () -> tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes())
-                .thenCompose(x -> tasks.markSending(taskId))
-                // Logged before sending: a device that connects meanwhile catches up from the log.
-                .thenCompose(x -> broadcasts.append(appId, taskId, task.body().expiresAtMillis()))
-                .thenApply(seq -> {
-                    OutageGroupPush mirror = outage;
-                    if (mirror != null) {
-                        mirror.mirrorBroadcast(appId, seq, taskId);
-                    }
-                    return seq;
-                }));
+        return fanouts.start(task, () -> {
+            // Issued back to back, not one after another's answer: the marks are on the task's hash and go out on
+            // its connection first, so Redis runs them before the log's first step (bcast-mark) on the same hash.
+            var marked = tasks.markBroadcast(taskId, ackFilter.bitsFor(connected), ackFilter.probes());
+            var sending = tasks.markSending(taskId);
+            // Logged before sending: a device that connects meanwhile catches up from the log.
+            var logged = broadcasts.append(appId, taskId, task.body().expiresAtMillis());
+            return CompletableFuture.allOf(marked, sending).thenCompose(x -> logged).thenApply(seq -> {
+                OutageGroupPush mirror = outage;
+                if (mirror != null) {
+                    mirror.mirrorBroadcast(appId, seq, taskId);
+                }
+                return seq;
+            });
+        });
     }
 
     /** Sends the task to its target now; what the API answers for it. */

@@ -10,6 +10,7 @@ import io.tern.store.redis.RedisStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Per-app log of broadcasts ("all" pushes), so a device that was offline during one catches up
@@ -58,24 +59,45 @@ public final class BroadcastLog {
         // Four steps over two slots (the task's, the log's), each safe to stop after: see the scripts.
         var async = redis.async();
         String task = Keys.task(taskId);
-        return MARK.<Long>run(async, ScriptOutputType.INTEGER, new String[]{task}, Long.toString(nowMillis))
-                .thenCompose(found -> {
-                    if (found < 0) {
-                        throw new IllegalArgumentException("task " + taskId + " does not exist");
-                    }
-                    return APPEND.<List<Object>>run(async, ScriptOutputType.MULTI,
-                            new String[]{Keys.broadcastSeq(appId), Keys.broadcastLog(appId)},
-                            Long.toString(taskId), Long.toString(expiresAtMillis), Long.toString(nowMillis));
-                })
+        String id = Long.toString(taskId);
+        CompletableFuture<Long> marked = MARK.run(async, ScriptOutputType.INTEGER, new String[]{task},
+                Long.toString(nowMillis));
+        Supplier<CompletableFuture<List<Object>>> appended = () -> APPEND.run(async, ScriptOutputType.MULTI,
+                new String[]{Keys.broadcastSeq(appId), Keys.broadcastLog(appId)}, id, Long.toString(expiresAtMillis),
+                Long.toString(nowMillis));
+        CompletableFuture<List<Object>> logged;
+        if (redis.isCluster()) {
+            // The log is on another node, which could run step 2 before step 1: wait for the mark.
+            logged = marked.thenCompose(found -> {
+                if (found < 0) {
+                    throw unknown(taskId);
+                }
+                return appended.get();
+            });
+        } else {
+            // One connection runs them in order: both in one round trip. An unknown task's entry is taken out again
+            // (its sequence number is skipped, as a dropped entry's is).
+            CompletableFuture<List<Object>> both = appended.get();
+            logged = marked.thenCompose(found -> {
+                if (found >= 0) {
+                    return both;
+                }
+                return both.handle((r, e) -> async.zrem(Keys.broadcastLog(appId), id).toCompletableFuture())
+                        .thenCompose(f -> f).<List<Object>>thenApply(n -> {
+                            throw unknown(taskId);
+                        });
+            });
+        }
+        return logged
                 .thenCompose(r -> {
                     long seq = (Long) r.get(0);
                     var numbered = async.hset(task, "bcastSeq", Long.toString(seq)).toCompletableFuture();
                     List<String> others = new ArrayList<>(r.size() - 1);
                     List<CompletableFuture<List<KeyValue<String, String>>>> states = new ArrayList<>(r.size() - 1);
                     for (int i = 1; i < r.size(); i++) {
-                        String id = str(r.get(i));
-                        others.add(id);
-                        states.add(async.hmget(Keys.task(Long.parseLong(id)), "expires", "state").toCompletableFuture());
+                        String other = str(r.get(i));
+                        others.add(other);
+                        states.add(async.hmget(Keys.task(Long.parseLong(other)), "expires", "state").toCompletableFuture());
                     }
                     return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenCombine(numbered,
                             (x, y) -> {
@@ -163,6 +185,10 @@ public final class BroadcastLog {
     private static boolean live(List<KeyValue<String, String>> t, int expires, int state, long nowMillis) {
         return t.get(expires).hasValue() && Long.parseLong(t.get(expires).getValue()) > nowMillis
                 && !"recalled".equals(t.get(state).getValueOrElse(null));
+    }
+
+    private static IllegalArgumentException unknown(long taskId) {
+        return new IllegalArgumentException("task " + taskId + " does not exist");
     }
 
     private static String str(Object o) {

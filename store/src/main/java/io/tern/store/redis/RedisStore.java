@@ -62,16 +62,19 @@ public final class RedisStore implements AutoCloseable {
     private final ClientResources resources;
     private final AbstractRedisClient client;
     private final ClusterUri cluster; // null: one Redis
+    // False for a separate connection (separateConnection): the client and its threads are the parent store's.
+    private final boolean ownsClient;
     private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
     // Set once connect() returned: events before that are the initial connect.
     private volatile StatefulConnection<String, String> connection;
     private volatile RedisClusterAsyncCommands<String, String> async;
     private volatile boolean lost;
 
-    private RedisStore(ClientResources resources, AbstractRedisClient client, ClusterUri cluster) {
+    private RedisStore(ClientResources resources, AbstractRedisClient client, ClusterUri cluster, boolean ownsClient) {
         this.resources = resources;
         this.client = client;
         this.cluster = cluster;
+        this.ownsClient = ownsClient;
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
@@ -161,12 +164,22 @@ public final class RedisStore implements AutoCloseable {
             client = clustered;
         }
         try {
-            return new RedisStore(resources, client, cluster);
+            return new RedisStore(resources, client, cluster, true);
         } catch (RuntimeException e) {
             client.shutdown(0, 2, TimeUnit.SECONDS);
             resources.shutdown(0, 2, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /**
+     * Another connection to the same Redis (or cluster), on this store's client and I/O threads: for bulk background
+     * work, so that the commands of a request are not queued behind it. Replies on one connection come back in order,
+     * so a command issued after a burst of long scripts waits for all of them; on a connection of its own it waits at
+     * most for the batch Redis is running. Close it before this store.
+     */
+    public RedisStore separateConnection() {
+        return new RedisStore(resources, client, cluster, false);
     }
 
     /** The commands of the one Redis or of the cluster (routed by key); the same interface for both. */
@@ -243,7 +256,9 @@ public final class RedisStore implements AutoCloseable {
     @Override
     public void close() {
         connection.close();
-        client.shutdown(0, 2, TimeUnit.SECONDS);
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        if (ownsClient) {
+            client.shutdown(0, 2, TimeUnit.SECONDS);
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+        }
     }
 }

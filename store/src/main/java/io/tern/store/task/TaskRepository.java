@@ -29,6 +29,13 @@ public final class TaskRepository {
     private static final LuaScript INDEX_CLAIM = LuaScript.load("resolving-claim");
     private static final LuaScript JOB_DONE = LuaScript.load("task-job-done");
     private static final LuaScript FANOUT_BROKER_DONE = LuaScript.load("fanout-broker-done");
+    // By SHA (LuaScript): EVAL sent the source and had Redis hash it on every all push.
+    private static final LuaScript MARK_SENDING = LuaScript.of("local s = redis.call('HGET', KEYS[1], 'state') "
+            + "if s ~= 'created' and s ~= 'scheduled' and s ~= 'queued' then return 0 end "
+            + "redis.call('HSET', KEYS[1], 'state', 'sending') return 1");
+    private static final LuaScript MARK_QUEUED = LuaScript.of("local s = redis.call('HGET', KEYS[1], 'state') "
+            + "if s ~= 'created' and s ~= 'scheduled' then return 0 end "
+            + "redis.call('HSET', KEYS[1], 'state', 'queued') return 1");
     private static final String BROKER_DONE = "fo:";
 
     /**
@@ -120,11 +127,8 @@ public final class TaskRepository {
      * failed task keeps its state (checked in the same call).
      */
     public CompletableFuture<Boolean> markSending(long taskId) {
-        return redis.async().<Long>eval("local s = redis.call('HGET', KEYS[1], 'state') "
-                        + "if s ~= 'created' and s ~= 'scheduled' and s ~= 'queued' then return 0 end "
-                        + "redis.call('HSET', KEYS[1], 'state', 'sending') return 1",
-                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
-                .toCompletableFuture().thenApply(n -> n == 1L);
+        return MARK_SENDING.<Long>run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
+                .thenApply(n -> n == 1L);
     }
 
     /**
@@ -132,11 +136,8 @@ public final class TaskRepository {
      * task already sending (an earlier list chunk went out) keeps its state, as does one the drain already started.
      */
     public CompletableFuture<Boolean> markQueued(long taskId) {
-        return redis.async().<Long>eval("local s = redis.call('HGET', KEYS[1], 'state') "
-                        + "if s ~= 'created' and s ~= 'scheduled' then return 0 end "
-                        + "redis.call('HSET', KEYS[1], 'state', 'queued') return 1",
-                ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
-                .toCompletableFuture().thenApply(n -> n == 1L);
+        return MARK_QUEUED.<Long>run(redis.async(), ScriptOutputType.INTEGER, new String[]{Keys.task(taskId)})
+                .thenApply(n -> n == 1L);
     }
 
     /** Moves a scheduled task the scheduler gave up on to FAILED with {@code reason}; true when moved. */

@@ -147,9 +147,15 @@ class BroadcastLogIT {
     }
 
     @Test
-    void appendingAnUnknownTaskFails() {
+    void appendingAnUnknownTaskFailsAndLeavesNoEntry() {
+        String app = app();
+        long live = task(app, NOW + 60_000);
+        log.append(app, live, NOW + 60_000, NOW).join();
         CompletionException e = assertThrows(CompletionException.class,
-                () -> log.append(app(), ids.incrementAndGet(), NOW + 1000, NOW).join());
+                () -> log.append(app, ids.incrementAndGet(), NOW + 1000, NOW).join());
         assertInstanceOf(IllegalArgumentException.class, e.getCause());
+        // The raw log, not a read (reads skip entries whose task is gone anyway).
+        assertEquals(List.of(Long.toString(live)),
+                redis.async().zrange(Keys.broadcastLog(app), 0, -1).toCompletableFuture().join());
     }
 }
