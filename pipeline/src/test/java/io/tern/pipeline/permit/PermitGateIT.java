@@ -68,11 +68,13 @@ class PermitGateIT {
 
     /** Stores the next directive as an SRE would (no lease), with a live controller heartbeat at the clock's now. */
     private long directive(long permit) {
+        // The heartbeat first: a tick that reads the new directive must not find it without one (its share would be
+        // the fallback's, with the new version, and a test awaiting the version would go on in fallback).
+        heartbeat();
         ThrottleDirective current = directives.load().join();
         ThrottleDirective next = current.next(ThrottleState.THROTTLED, permit, ThrottleDirective.BY_SRE, "test",
                 clock.get());
         assertTrue(directives.replace(next, "sre", null).join());
-        heartbeat();
         return next.version();
     }
 
