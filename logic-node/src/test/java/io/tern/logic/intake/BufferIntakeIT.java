@@ -88,8 +88,8 @@ class BufferIntakeIT {
         DirectiveRepository directives = new DirectiveRepository(redis);
         ThrottleDirective next = directives.load().join().next(ThrottleState.THROTTLED, 0, ThrottleDirective.BY_SRE,
                 "intake test", System.currentTimeMillis());
-        assertTrue(directives.replace(next, "sre", null).join());
         directives.heartbeat(System.currentTimeMillis(), Duration.ofHours(1).toMillis()).join();
+        assertTrue(directives.replace(next, "sre", null).join());
         return next.version();
     }
 

@@ -75,8 +75,8 @@ class BufferOutageIT {
     private static void permit(IntakeClient c, long perSecond) {
         ThrottleDirective next = directives.load().join().next(ThrottleState.THROTTLED, perSecond,
                 ThrottleDirective.BY_SRE, "outage test", System.currentTimeMillis());
-        assertTrue(directives.replace(next, "sre", null).join());
         directives.heartbeat(System.currentTimeMillis(), Duration.ofHours(1).toMillis()).join();
+        assertTrue(directives.replace(next, "sre", null).join());
         await().atMost(Duration.ofSeconds(30)).until(() -> c.send("GET", "/health", null).body()
                 .contains("directive v" + next.version() + " " + perSecond + "/s"));
     }
