@@ -392,7 +392,7 @@ public final class Broker implements AutoCloseable {
                 l.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
             }
             // 3. Send devices to the region's other brokers at a pace they admit, then tell the rest to
-            //    re-dispatch, and give the DISCONNECTs a moment to leave.
+            //    re-dispatch, and give the REDIRECTs and DISCONNECTs a moment to leave.
             if (sessions != null) {
                 disconnectAll(redirectToPeers(), drain);
             }
