@@ -46,9 +46,11 @@ public final class RedeliveryQueue {
     public record Sweep(long size, List<Claim> claims) { }
 
     /**
-     * Reads every shard's size (one flush), then claims as {@link #claim} does from the shards that hold any: an idle
-     * sweep is {@value Keys#REDELIVERY_SHARDS} ZCARDs instead of as many more script runs. An entry added to a shard
-     * after its size was read is claimed by the next sweep.
+     * Reads every shard's size (one flush), then claims up to {@code limit} due checks from the shards that hold any,
+     * each for {@code lease}, dropping those past {@code maxAttempts} (returned as given up): an idle sweep is
+     * {@value Keys#REDELIVERY_SHARDS} ZCARDs instead of as many more script runs. An entry added to a shard after its
+     * size was read is claimed by the next sweep. Whether a claimed message still needs delivering is the caller's to
+     * read.
      */
     public CompletableFuture<Sweep> sweep(long nowMillis, Duration lease, int limit, int maxAttempts) {
         List<CompletableFuture<Long>> sizes = shardSizes();
@@ -67,19 +69,7 @@ public final class RedeliveryQueue {
         });
     }
 
-    /**
-     * Claims up to {@code limit} due checks (spread over the shards, all claimed in one flush), each for
-     * {@code lease}; drops those past {@code maxAttempts} (returned as given up). Whether a claimed message still
-     * needs delivering is the caller's to read.
-     */
-    public CompletableFuture<List<Claim>> claim(long nowMillis, Duration lease, int limit, int maxAttempts) {
-        List<Integer> all = new ArrayList<>(Keys.REDELIVERY_SHARDS);
-        for (int shard = 0; shard < Keys.REDELIVERY_SHARDS; shard++) {
-            all.add(shard);
-        }
-        return claim(nowMillis, lease, limit, maxAttempts, all);
-    }
-
+    /** The claim script on each shard of {@code from}, {@code limit} spread over them, all in one flush. */
     private CompletableFuture<List<Claim>> claim(long nowMillis, Duration lease, int limit, int maxAttempts,
                                                  List<Integer> from) {
         int perShard = Math.max(1, (limit + Keys.REDELIVERY_SHARDS - 1) / Keys.REDELIVERY_SHARDS);
@@ -116,13 +106,6 @@ public final class RedeliveryQueue {
         var due = async.zrem(Keys.redeliveryDue(shard), Long.toString(msgId)).toCompletableFuture();
         var tries = async.hdel(Keys.redeliveryTries(shard), Long.toString(msgId)).toCompletableFuture();
         return CompletableFuture.allOf(due, tries);
-    }
-
-    /** Checks waiting or claimed, over all shards, for the backlog gauge. */
-    public CompletableFuture<Long> size() {
-        List<CompletableFuture<Long>> shards = shardSizes();
-        return CompletableFuture.allOf(shards.toArray(CompletableFuture[]::new))
-                .thenApply(x -> shards.stream().mapToLong(CompletableFuture::join).sum());
     }
 
     private List<CompletableFuture<Long>> shardSizes() {

@@ -129,19 +129,19 @@ class RedeliveryQueueIT {
         }
         first.values().forEach(id -> assertNotNull(due(id)));
         assertNull(due(over), "its shard is full");
-        assertEquals(first.size(), queue.size().join());
+        assertEquals(first.size(), queue.sweep(NOW, LEASE, 10, 5).join().size(), "counted, none due yet");
     }
 
     @Test
     void aClaimLeasesItsEntriesSoNoOtherSweeperTakesThemUntilTheLeaseRunsOut() {
         String app = routedDevice();
         long id = accept(app, "d");
-        assertEquals(List.of(), queue.claim(NOW + DELAY - 1, LEASE, 10, 5).join(), "not due yet");
+        assertEquals(List.of(), queue.sweep(NOW + DELAY - 1, LEASE, 10, 5).join().claims(), "not due yet");
 
-        assertEquals(List.of(new RedeliveryQueue.Claim(id, 1)), queue.claim(NOW + DELAY, LEASE, 10, 5).join());
-        assertEquals(List.of(), queue.claim(NOW + DELAY + 1, LEASE, 10, 5).join(), "leased to the first sweeper");
+        assertEquals(List.of(new RedeliveryQueue.Claim(id, 1)), queue.sweep(NOW + DELAY, LEASE, 10, 5).join().claims());
+        assertEquals(List.of(), queue.sweep(NOW + DELAY + 1, LEASE, 10, 5).join().claims(), "leased to the first sweeper");
         assertEquals(List.of(new RedeliveryQueue.Claim(id, 2)),
-                queue.claim(NOW + DELAY + LEASE.toMillis(), LEASE, 10, 5).join(), "its sweeper died: due again");
+                queue.sweep(NOW + DELAY + LEASE.toMillis(), LEASE, 10, 5).join().claims(), "its sweeper died: due again");
     }
 
     @Test
@@ -200,14 +200,14 @@ class RedeliveryQueueIT {
             accepted.add(accept(app, "d"));
         }
         Set<Long> claimed = new HashSet<>();
-        queue.claim(NOW + DELAY, LEASE, 10, 5).join().forEach(c -> claimed.add(c.msgId()));
+        queue.sweep(NOW + DELAY, LEASE, 10, 5).join().claims().forEach(c -> claimed.add(c.msgId()));
         assertEquals(accepted, claimed);
         for (long id : accepted) {
             queue.drop(id).join();
             assertNull(redis.async().hget(Keys.redeliveryTries(Keys.redeliveryShard(id)), Long.toString(id))
                     .toCompletableFuture().join());
         }
-        assertEquals(0L, queue.size().join());
+        assertEquals(new RedeliveryQueue.Sweep(0, List.of()), queue.sweep(NOW + DELAY, LEASE, 10, 5).join());
     }
 
     @Test
@@ -216,14 +216,14 @@ class RedeliveryQueueIT {
         long id = accept(app, "d");
         long t = NOW + DELAY;
         for (int attempt = 1; attempt <= 2; attempt++) {
-            assertEquals(List.of(new RedeliveryQueue.Claim(id, attempt)), queue.claim(t, LEASE, 10, 2).join());
+            assertEquals(List.of(new RedeliveryQueue.Claim(id, attempt)), queue.sweep(t, LEASE, 10, 2).join().claims());
             queue.retryAt(id, t + 1).join();
             t += 1;
         }
         assertEquals(List.of(new RedeliveryQueue.Claim(id, RedeliveryQueue.Claim.GAVE_UP)),
-                queue.claim(t, LEASE, 10, 2).join());
+                queue.sweep(t, LEASE, 10, 2).join().claims());
         assertNull(due(id));
-        assertEquals(List.of(), queue.claim(t + LEASE.toMillis(), LEASE, 10, 2).join(), "never loops");
+        assertEquals(List.of(), queue.sweep(t + LEASE.toMillis(), LEASE, 10, 2).join().claims(), "never loops");
         assertEquals(Long.toString(id), redis.async().zrange(Keys.queue(app, "d"), 0, -1).toCompletableFuture().join().get(0),
                 "still queued for its device");
     }
