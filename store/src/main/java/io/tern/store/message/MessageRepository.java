@@ -193,10 +193,7 @@ public final class MessageRepository {
             if (m.status() == MessageStatus.DELIVERED) {
                 throw new IllegalArgumentException("delivery is recorded from acks, with AckRepository");
             }
-            // One Redis has every device's slot: one script for the batch (a script call per push was a good share
-            // of its Redis time). A cluster: one per device.
-            byDevice.computeIfAbsent(redis.isCluster() ? Keys.queue(m.appId(), m.regId()) : "", k -> new ArrayList<>())
-                    .add(m);
+            byDevice.computeIfAbsent(Keys.queue(m.appId(), m.regId()), k -> new ArrayList<>()).add(m);
             if (m.status() == MessageStatus.SENT || m.status() == MessageStatus.EXPIRED) {
                 checked.computeIfAbsent(Keys.redeliveryShard(m.msgId()), k -> new ArrayList<>())
                         .add(Long.toString(m.msgId()));
@@ -209,17 +206,19 @@ public final class MessageRepository {
             done.add(async.zrem(Keys.redeliveryDue(shard), members).toCompletableFuture());
             done.add(async.hdel(Keys.redeliveryTries(shard), members).toCompletableFuture());
         });
-        List<CompletableFuture<Long>> changed = new ArrayList<>(byDevice.size());
-        for (List<StatusMark> device : byDevice.values()) {
-            String[] keys = new String[device.size()];
-            String[] args = new String[device.size() + 1];
-            args[0] = Long.toString(nowMillis);
-            for (int i = 0; i < device.size(); i++) {
-                StatusMark m = device.get(i);
-                keys[i] = Keys.message(m.appId(), m.regId(), m.msgId());
-                args[i + 1] = m.status().wireName();
+        List<CompletableFuture<Long>> changed = new ArrayList<>();
+        for (List<List<StatusMark>> call : redis.scriptCalls(byDevice.values())) {
+            List<String> keys = new ArrayList<>();
+            List<String> args = new ArrayList<>();
+            args.add(Long.toString(nowMillis));
+            for (List<StatusMark> device : call) {
+                for (StatusMark m : device) {
+                    keys.add(Keys.message(m.appId(), m.regId(), m.msgId()));
+                    args.add(m.status().wireName());
+                }
             }
-            changed.add(ADVANCE.run(async, ScriptOutputType.INTEGER, keys, args));
+            changed.add(ADVANCE.run(async, ScriptOutputType.INTEGER, keys.toArray(String[]::new),
+                    args.toArray(String[]::new)));
         }
         done.addAll(changed);
         return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))

@@ -84,16 +84,7 @@ public final class AckRepository {
         var async = redis.async();
         Step[] steps = new Step[n];
         List<CompletableFuture<Void>> calls = new ArrayList<>();
-        // One Redis has every device's slot: one call for the batch. A cluster: one per device (its slot).
-        List<List<Integer>> call = new ArrayList<>();
-        for (List<Integer> device : byDevice.values()) {
-            call.add(device);
-            if (redis.isCluster()) {
-                calls.add(applyDevices(async, acks, call, nowMillis, steps));
-                call = new ArrayList<>();
-            }
-        }
-        if (!call.isEmpty()) {
+        for (List<List<Integer>> call : redis.scriptCalls(byDevice.values())) {
             calls.add(applyDevices(async, acks, call, nowMillis, steps));
         }
         return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))

@@ -26,6 +26,7 @@ import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -190,6 +191,18 @@ public final class RedisStore implements AutoCloseable {
     /** True when connected to a Redis Cluster. */
     public boolean isCluster() {
         return cluster != null;
+    }
+
+    /**
+     * How a batch of script work whose keys go by group (one device's keys share a slot) is split into script calls:
+     * every group in one call on one Redis (a call per group was a good share of its time), one call per group on a
+     * cluster (a script's keys must share a slot). No call for no groups.
+     */
+    public <G> List<List<G>> scriptCalls(Collection<G> groups) {
+        if (groups.isEmpty()) {
+            return List.of();
+        }
+        return isCluster() ? groups.stream().map(List::of).toList() : List.of(List.copyOf(groups));
     }
 
     /**
