@@ -57,7 +57,7 @@ public final class AppDirectory implements AutoCloseable {
     private final AppRegistry registry;
     private final AtomicReference<Snapshot> current = new AtomicReference<>(new Snapshot(0, Map.of(), Map.of(), Map.of()));
     private final AtomicLong reads = new AtomicLong();
-    private final PeriodicRead<Void> refreshes;
+    private final PeriodicRead<Snapshot> refreshes;
     private volatile Consumer<String> onLimitsChanged = appId -> { };
 
     /** @param readTimeout bound on one read, and on the wait for the first before the node serves */
@@ -66,7 +66,7 @@ public final class AppDirectory implements AutoCloseable {
         this.configured = Map.copyOf(configured);
         this.configuredLimits = configuredLimits;
         this.registry = registry;
-        this.refreshes = new PeriodicRead<>(owner, "apps", "stored apps", refresh, readTimeout, this::reload, done -> { });
+        this.refreshes = new PeriodicRead<>(owner, "apps", "stored apps", refresh, readTimeout, this::read, this::apply);
     }
 
     /** Whom to tell when an app's limits changed (the node's {@code AppLimits}). */
@@ -89,26 +89,29 @@ public final class AppDirectory implements AutoCloseable {
      * force here is at least as new as this read.
      */
     public CompletableFuture<Void> reload() {
-        long read;
-        CompletableFuture<Snapshot> reading;
+        return read().thenAccept(this::apply);
+    }
+
+    private CompletableFuture<Snapshot> read() {
         // Numbered in the order sent: one connection answers in that order, so a higher number is a newer read.
         synchronized (reads) {
-            read = reads.incrementAndGet();
-            reading = registry.apps().thenCombine(registry.limits(), (a, l) -> Snapshot.of(read, a, l));
+            long read = reads.incrementAndGet();
+            return registry.apps().thenCombine(registry.limits(), (a, l) -> Snapshot.of(read, a, l));
         }
-        return reading.thenAccept(next -> {
-            Snapshot before = current.getAndUpdate(s -> s.read() > next.read() ? s : next);
-            if (before.read() > next.read()) {
-                return; // a newer read is already in force
+    }
+
+    private void apply(Snapshot next) {
+        Snapshot before = current.getAndUpdate(s -> s.read() > next.read() ? s : next);
+        if (before.read() > next.read()) {
+            return; // a newer read is already in force
+        }
+        Set<String> ids = new HashSet<>(before.limits().keySet());
+        ids.addAll(next.limits().keySet());
+        for (String id : ids) {
+            if (!Objects.equals(before.limits().get(id), next.limits().get(id))) {
+                onLimitsChanged.accept(id);
             }
-            Set<String> ids = new HashSet<>(before.limits().keySet());
-            ids.addAll(next.limits().keySet());
-            for (String id : ids) {
-                if (!Objects.equals(before.limits().get(id), next.limits().get(id))) {
-                    onLimitsChanged.accept(id);
-                }
-            }
-        });
+        }
     }
 
     /** The app's credentials, or null when no such app is configured or stored. */
