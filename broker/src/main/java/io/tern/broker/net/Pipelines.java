@@ -24,13 +24,15 @@ import java.time.Duration;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * tls? → frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
- * authenticated) → errors (decode failures, exceptions); the WebSocket one puts the HTTP
- * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
- * shared by every connection; the decoder and auth / session are per connection. Idle
- * connections are found by one sweep per event loop ({@link io.tern.broker.session.IdleSweeper}),
- * not by a handler and timer per connection. Device pipelines are kept short because every
- * handler costs each idle connection a context object (about 64 bytes).
+ * tls? → frame decoder(max) → encoder (counts frames out) → auth (replaced by session once the device
+ * is authenticated; either counts frames in and ends the pipeline: decode failures, exceptions, see
+ * {@link PeerErrors}); the WebSocket one puts the HTTP upgrade and the binary-message adapters in
+ * front of the same handlers. Stateless handlers are shared by every connection; the decoder and
+ * auth / session are per connection. Idle connections are found by one sweep per event loop
+ * ({@link io.tern.broker.session.IdleSweeper}), not by a handler and timer per connection. Device
+ * pipelines are kept short because every handler costs each idle connection a context object (about
+ * 64 bytes): frame counting and error handling have no handler of their own there. The internal
+ * pipeline, a handful of links, has them as handlers: frame metrics and errors.
  */
 public final class Pipelines {
     /**
@@ -45,12 +47,10 @@ public final class Pipelines {
 
     private final DeviceServices device;
     private final int maxFrameBody;
-    private final FrameMetricsHandler tcpMetrics;
-    private final FrameMetricsHandler wsMetrics;
+    private final CountingFrameEncoder tcpEncoder;
+    private final CountingFrameEncoder wsEncoder;
     private final FrameMetricsHandler internalMetrics;
     private final PushCommandHandler pushCommands;
-    private final ErrorHandler tcpErrors;
-    private final ErrorHandler wsErrors;
     private final ErrorHandler internalErrors;
     private final ServerTls deviceTls;
     private final ServerTls internalTls;
@@ -68,14 +68,11 @@ public final class Pipelines {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
-        this.tcpMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP);
-        this.wsMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.WS);
+        this.tcpEncoder = new CountingFrameEncoder(metrics, BrokerMetrics.Listener.TCP);
+        this.wsEncoder = new CountingFrameEncoder(metrics, BrokerMetrics.Listener.WS);
         this.internalMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.INTERNAL);
         this.pushCommands = pushCommands;
-        String id = device.brokerId();
-        this.tcpErrors = new ErrorHandler("broker " + id + " tcp", device.disconnects());
-        this.wsErrors = new ErrorHandler("broker " + id + " ws", device.disconnects());
-        this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
+        this.internalErrors = new ErrorHandler(device.brokerId(), BrokerMetrics.Listener.INTERNAL, device.disconnects());
         this.deviceTls = deviceTls;
         this.internalTls = internalTls;
         this.linkProof = linkProof;
@@ -107,10 +104,8 @@ public final class Pipelines {
                 addTls(ch, deviceTls);
                 ch.pipeline()
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", tcpMetrics)
-                        .addLast("auth", new AuthHandler(device, false, busy))
-                        .addLast("errors", tcpErrors);
+                        .addLast("encoder", tcpEncoder)
+                        .addLast("auth", new AuthHandler(device, false, busy));
             }
         };
     }
@@ -138,10 +133,8 @@ public final class Pipelines {
                         .addLast("unwrap", WebSocketFrameAdapters.Unwrap.INSTANCE)
                         .addLast("wrap", WebSocketFrameAdapters.Wrap.INSTANCE)
                         .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", wsMetrics)
-                        .addLast("auth", new AuthHandler(device, true, busy))
-                        .addLast("errors", wsErrors);
+                        .addLast("encoder", wsEncoder)
+                        .addLast("auth", new AuthHandler(device, true, busy));
             }
         };
     }
