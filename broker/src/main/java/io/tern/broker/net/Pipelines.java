@@ -16,23 +16,25 @@ import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 import io.tern.runtime.tls.ServerTls;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * tls? → frame decoder(max) → encoder (counts frames out) → auth (replaced by session once the device
- * is authenticated; either counts frames in and ends the pipeline: decode failures, exceptions, see
- * {@link PeerErrors}); the WebSocket one puts the HTTP upgrade and the binary-message adapters in
- * front of the same handlers. Stateless handlers are shared by every connection; the decoder and
- * auth / session are per connection. Idle connections are found by one sweep per event loop
+ * tls? → codec (frame decoder(max) and encoder, counts frames out) → auth (replaced by session once
+ * the device is authenticated; either counts frames in and ends the pipeline: decode failures,
+ * exceptions, see {@link PeerErrors}); the WebSocket one puts the HTTP upgrade and the binary-message
+ * adapters in front of the same handlers. Stateless handlers are shared by every connection; the
+ * codec and auth / session are per connection. Idle connections are found by one sweep per event loop
  * ({@link io.tern.broker.session.IdleSweeper}), not by a handler and timer per connection. Device
  * pipelines are kept short because every handler costs each idle connection a context object (about
- * 64 bytes): frame counting and error handling have no handler of their own there. The internal
- * pipeline, a handful of links, has them as handlers: frame metrics and errors.
+ * 64 bytes): decoding and encoding share one, frame counting and error handling have none of their
+ * own. The internal pipeline, a handful of links, has each as a handler of its own.
  */
 public final class Pipelines {
     /**
@@ -47,8 +49,8 @@ public final class Pipelines {
 
     private final DeviceServices device;
     private final int maxFrameBody;
-    private final CountingFrameEncoder tcpEncoder;
-    private final CountingFrameEncoder wsEncoder;
+    private final Consumer<FrameType> tcpFramesOut;
+    private final Consumer<FrameType> wsFramesOut;
     private final FrameMetricsHandler internalMetrics;
     private final PushCommandHandler pushCommands;
     private final ErrorHandler internalErrors;
@@ -68,8 +70,8 @@ public final class Pipelines {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
-        this.tcpEncoder = new CountingFrameEncoder(metrics, BrokerMetrics.Listener.TCP);
-        this.wsEncoder = new CountingFrameEncoder(metrics, BrokerMetrics.Listener.WS);
+        this.tcpFramesOut = type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type);
+        this.wsFramesOut = type -> metrics.frameOut(BrokerMetrics.Listener.WS, type);
         this.internalMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.INTERNAL);
         this.pushCommands = pushCommands;
         this.internalErrors = new ErrorHandler(device.brokerId(), BrokerMetrics.Listener.INTERNAL, device.disconnects());
@@ -103,8 +105,7 @@ public final class Pipelines {
                 boolean busy = !device.limiter().admit(ch);
                 addTls(ch, deviceTls);
                 ch.pipeline()
-                        .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", tcpEncoder)
+                        .addLast("codec", new DeviceFrameCodec(maxFrameBody, tcpFramesOut))
                         .addLast("auth", new AuthHandler(device, false, busy));
             }
         };
@@ -132,8 +133,7 @@ public final class Pipelines {
                         .addLast("not-websocket", HttpFallbackHandler.INSTANCE)
                         .addLast("unwrap", WebSocketFrameAdapters.Unwrap.INSTANCE)
                         .addLast("wrap", WebSocketFrameAdapters.Wrap.INSTANCE)
-                        .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", wsEncoder)
+                        .addLast("codec", new DeviceFrameCodec(maxFrameBody, wsFramesOut))
                         .addLast("auth", new AuthHandler(device, true, busy));
             }
         };
