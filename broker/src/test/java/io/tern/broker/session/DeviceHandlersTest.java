@@ -586,6 +586,18 @@ class DeviceHandlersTest {
     }
 
     @Test
+    void alreadyEncodedFramesPassTheCodecUncountedAsBefore() {
+        EmbeddedChannel ch = tcpPipeline();
+        send(ch, new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        Frame.Push push = new Frame.Push(7, 0, PayloadKind.DATA, "{}".getBytes(StandardCharsets.UTF_8));
+        ch.writeOutbound(FrameCodec.encode(push, ch.alloc())); // as PUSH_BATCH writes it
+        List<Frame> out = sent(ch);
+        assertEquals(7, assertInstanceOf(Frame.Push.class, out.get(1)).msgId());
+        assertEquals(0, frames("out", "tcp", FrameType.PUSH));
+        assertEquals(1, frames("out", "tcp", FrameType.CONNACK));
+    }
+
+    @Test
     void theTcpPipelineAnswersMalformedBytesWithTheDecodersReasonBeforeAndAfterConnect() {
         EmbeddedChannel before = tcpPipeline();
         // version 1, CONNECT, no flags, body length 65536: refused on the header alone
