@@ -1,11 +1,13 @@
 package io.tern.broker;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.tern.broker.ack.AckPublisher;
 import io.tern.broker.ack.BroadcastAckCounts;
@@ -99,6 +101,11 @@ public final class Broker implements AutoCloseable {
     private static final Duration OUTAGE_QUEUE_FOLLOW_UP = Duration.ofSeconds(3);
     /** Pending connections per listener; the kernel caps it at somaxconn (4096 here). */
     private static final int ACCEPT_BACKLOG = 1024;
+    /**
+     * Receive-buffer sizing for every accepted channel, Netty's default shared: left unset, each channel's config
+     * makes its own allocator (stateless; the per-channel state is in its handle), ~32 bytes per idle connection.
+     */
+    private static final RecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator();
     /** Per-device outbound buffer: beyond the high mark the device is not writable and pushes answer BACKPRESSURE. */
     private static final WriteBufferWaterMark DEVICE_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
     /** Per-logic-node reply buffer: beyond it the broker stops reading that node's commands. */
@@ -286,6 +293,7 @@ public final class Broker implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                 .childHandler(init);
         ChannelFuture f = b.bind(host, port).syncUninterruptibly();

@@ -5,10 +5,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.net.DeviceFrameCodec;
 import io.tern.broker.session.LocalApps;
 import io.tern.broker.session.Session;
 import io.tern.protocol.codec.FrameCodec;
-import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.frame.Frame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -287,13 +287,13 @@ public final class Broadcaster {
                 park(s, waiting); // behind what it holds already: each device gets its broadcasts in order
                 return;
             }
-            // Below the session handlers and frame metrics: they have nothing to do with encoded bytes.
+            // Below the codec and the session handler (the bytes are encoded already): the msgIds are recorded here,
             for (int k = 0; k < jobCount; k++) { // so that the device's ACKs of them count
                 if (s.wrote(jobs[k].msgId, maxUnacked)) {
                     metrics.ackUntracked();
                 }
             }
-            ChannelHandlerContext out = ch.pipeline().context(FrameEncoder.INSTANCE);
+            ChannelHandlerContext out = ch.pipeline().context(DeviceFrameCodec.class);
             if (s.webSocket() && jobCount > 1) {
                 for (int k = 0; k < jobCount; k++) { // one frame per binary message
                     ByteBuf copy = jobs[k].frame.retainedDuplicate();
@@ -367,7 +367,7 @@ public final class Broadcaster {
                 if (!ch.isWritable()) {
                     continue;
                 }
-                ChannelHandlerContext out = ch.pipeline().context(FrameEncoder.INSTANCE);
+                ChannelHandlerContext out = ch.pipeline().context(DeviceFrameCodec.class);
                 for (Parked p; (p = e.getValue().poll()) != null; ) {
                     if (s.wrote(p.msgId(), maxUnacked)) {
                         metrics.ackUntracked();

@@ -21,6 +21,11 @@ public final class BrokerMetrics {
         TCP, WS, INTERNAL;
 
         final String tag = name().toLowerCase(Locale.ROOT);
+
+        /** The metrics' listener label, also how logs name the listener. */
+        public String tag() {
+            return tag;
+        }
     }
 
     /** Where a written PUSH came from. */

@@ -16,21 +16,25 @@ import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
+import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.link.LinkProof;
 import io.tern.protocol.websocket.WebSocketFrameAdapters;
 import io.tern.runtime.tls.ServerTls;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
- * tls? → frame decoder(max) → encoder → frame metrics → auth (replaced by session once the device is
- * authenticated) → errors (decode failures, exceptions); the WebSocket one puts the HTTP
- * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
- * shared by every connection; the decoder and auth / session are per connection. Idle
- * connections are found by one sweep per event loop ({@link io.tern.broker.session.IdleSweeper}),
- * not by a handler and timer per connection. Device pipelines are kept short because every
- * handler costs each idle connection a context object (about 64 bytes).
+ * tls? → codec (frame decoder(max) and encoder, counts frames out) → auth (replaced by session once
+ * the device is authenticated; either counts frames in and ends the pipeline: decode failures,
+ * exceptions, see {@link PeerErrors}); the WebSocket one puts the HTTP upgrade and the binary-message
+ * adapters in front of the same handlers. Stateless handlers are shared by every connection; the
+ * codec and auth / session are per connection. Idle connections are found by one sweep per event loop
+ * ({@link io.tern.broker.session.IdleSweeper}), not by a handler and timer per connection. Device
+ * pipelines are kept short because every handler costs each idle connection a context object (about
+ * 64 bytes): decoding and encoding share one, frame counting and error handling have none of their
+ * own. The internal pipeline, a handful of links, has each as a handler of its own.
  */
 public final class Pipelines {
     /**
@@ -45,12 +49,10 @@ public final class Pipelines {
 
     private final DeviceServices device;
     private final int maxFrameBody;
-    private final FrameMetricsHandler tcpMetrics;
-    private final FrameMetricsHandler wsMetrics;
+    private final Consumer<FrameType> tcpFramesOut;
+    private final Consumer<FrameType> wsFramesOut;
     private final FrameMetricsHandler internalMetrics;
     private final PushCommandHandler pushCommands;
-    private final ErrorHandler tcpErrors;
-    private final ErrorHandler wsErrors;
     private final ErrorHandler internalErrors;
     private final ServerTls deviceTls;
     private final ServerTls internalTls;
@@ -68,14 +70,11 @@ public final class Pipelines {
         this.device = device;
         this.maxFrameBody = maxFrameBody;
         BrokerMetrics metrics = device.metrics();
-        this.tcpMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP);
-        this.wsMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.WS);
+        this.tcpFramesOut = type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type);
+        this.wsFramesOut = type -> metrics.frameOut(BrokerMetrics.Listener.WS, type);
         this.internalMetrics = new FrameMetricsHandler(metrics, BrokerMetrics.Listener.INTERNAL);
         this.pushCommands = pushCommands;
-        String id = device.brokerId();
-        this.tcpErrors = new ErrorHandler("broker " + id + " tcp", device.disconnects());
-        this.wsErrors = new ErrorHandler("broker " + id + " ws", device.disconnects());
-        this.internalErrors = new ErrorHandler("broker " + id + " internal", device.disconnects());
+        this.internalErrors = new ErrorHandler(device.brokerId(), BrokerMetrics.Listener.INTERNAL, device.disconnects());
         this.deviceTls = deviceTls;
         this.internalTls = internalTls;
         this.linkProof = linkProof;
@@ -106,11 +105,8 @@ public final class Pipelines {
                 boolean busy = !device.limiter().admit(ch);
                 addTls(ch, deviceTls);
                 ch.pipeline()
-                        .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", tcpMetrics)
-                        .addLast("auth", new AuthHandler(device, false, busy))
-                        .addLast("errors", tcpErrors);
+                        .addLast("codec", new DeviceFrameCodec(maxFrameBody, tcpFramesOut))
+                        .addLast("auth", new AuthHandler(device, false, busy));
             }
         };
     }
@@ -137,11 +133,8 @@ public final class Pipelines {
                         .addLast("not-websocket", HttpFallbackHandler.INSTANCE)
                         .addLast("unwrap", WebSocketFrameAdapters.Unwrap.INSTANCE)
                         .addLast("wrap", WebSocketFrameAdapters.Wrap.INSTANCE)
-                        .addLast("decoder", new FrameDecoder(maxFrameBody))
-                        .addLast("encoder", FrameEncoder.INSTANCE)
-                        .addLast("metrics", wsMetrics)
-                        .addLast("auth", new AuthHandler(device, true, busy))
-                        .addLast("errors", wsErrors);
+                        .addLast("codec", new DeviceFrameCodec(maxFrameBody, wsFramesOut))
+                        .addLast("auth", new AuthHandler(device, true, busy));
             }
         };
     }

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.net.PeerErrors;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.frame.RetryAfter;
@@ -27,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * broker's region is failed over (the device re-dispatches to the serving region), or SERVER_BUSY with a
  * retry hint ({@link io.tern.protocol.frame.RetryAfter}) beyond the broker's admission rate. One
  * instance per connection (the timer, the accept time and the busy flag are per connection).
+ * <p>
+ * Last in the pipeline until then, it also counts the frames in and ends the pipeline
+ * ({@link PeerErrors}: malformed input, exceptions), as the {@link SessionHandler} does after it.
  */
 public final class AuthHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
@@ -94,9 +99,10 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof Frame frame)) {
-            ctx.fireChannelRead(msg);
+            PeerErrors.unhandled(ctx, msg, services.brokerId(), listener(), services.disconnects());
             return;
         }
+        services.metrics().frameIn(listener(), frame.type());
         if (done) {
             ReferenceCountUtil.release(msg);
             return;
@@ -177,6 +183,15 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         services.disconnects().send(ctx.channel(), reason, detail);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        PeerErrors.caught(ctx, cause, services.brokerId(), listener());
+    }
+
+    private BrokerMetrics.Listener listener() {
+        return webSocket ? BrokerMetrics.Listener.WS : BrokerMetrics.Listener.TCP;
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.net.PeerErrors;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.FrameType;
@@ -26,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * batches, queued messages, catch-up; broadcasts record theirs in the broadcaster) and keeps
  * their msgIds until acked: an ACK of a msgId this connection was not written, or already
  * acked, is counted and ignored, so a device cannot ack other devices' messages.
+ * <p>
+ * Last in the pipeline, it also counts the frames in and ends the pipeline ({@link PeerErrors}:
+ * malformed input, exceptions), as the {@link AuthHandler} did before it.
  */
 public final class SessionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
@@ -58,9 +63,10 @@ public final class SessionHandler extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         session.readSinceSweep = true; // not idle (IdleSweeper)
         if (!(msg instanceof Frame frame)) {
-            ctx.fireChannelRead(msg);
+            PeerErrors.unhandled(ctx, msg, services.brokerId(), listener(), services.disconnects());
             return;
         }
+        services.metrics().frameIn(listener(), frame.type());
         if (session.closing()) {
             return; // a DISCONNECT is on its way; later frames of the same read are dropped
         }
@@ -156,6 +162,15 @@ public final class SessionHandler extends ChannelDuplexHandler {
         waitingAcks = null;
         session.readSinceSweep = true; // it was us who did not read, not the device who was silent
         ctx.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        PeerErrors.caught(ctx, cause, services.brokerId(), listener());
+    }
+
+    private BrokerMetrics.Listener listener() {
+        return session.webSocket() ? BrokerMetrics.Listener.WS : BrokerMetrics.Listener.TCP;
     }
 
     @Override

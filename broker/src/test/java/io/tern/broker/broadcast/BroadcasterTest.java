@@ -19,10 +19,9 @@ import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.FrameMetricsHandler;
+import io.tern.broker.net.DeviceFrameCodec;
 import io.tern.broker.session.Sessions;
 import io.tern.protocol.codec.FrameDecoder;
-import io.tern.protocol.codec.FrameEncoder;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.PayloadKind;
@@ -85,8 +84,8 @@ class BroadcasterTest {
 
     /** A device connection as the broker builds it (socket end first), plus a flush counter at the socket end. */
     private EmbeddedChannel device(Flushes flushes) {
-        return new EmbeddedChannel(flushes, FrameEncoder.INSTANCE,
-                new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP));
+        return new EmbeddedChannel(flushes, new DeviceFrameCodec(FrameHeader.DEFAULT_MAX_BODY,
+                type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type)));
     }
 
     /** Every frame written to {@code ch}, decoded from the bytes in the order they would hit the socket. */
@@ -318,7 +317,8 @@ class BroadcasterTest {
                                 serverFlushes.incrementAndGet();
                                 ctx.flush();
                             }
-                        }, FrameEncoder.INSTANCE, new FrameMetricsHandler(metrics, BrokerMetrics.Listener.TCP));
+                        }, new DeviceFrameCodec(FrameHeader.DEFAULT_MAX_BODY,
+                                type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type)));
                         sessions.open("app", "r" + regIds.incrementAndGet(), "local", ch, false);
                         opened.countDown();
                     }

@@ -2,6 +2,7 @@ package io.tern.broker.session;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -9,10 +10,13 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.ErrorHandler;
+import io.tern.broker.net.Pipelines;
 import io.tern.protocol.codec.FrameCodec;
+import io.tern.protocol.codec.FrameDecoder;
+import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
+import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.ConnectToken;
@@ -98,7 +102,7 @@ class DeviceHandlersTest {
     }
 
     private EmbeddedChannel device(boolean busy) {
-        return new EmbeddedChannel(new AuthHandler(services, false, busy), new ErrorHandler("test", services.disconnects()));
+        return new EmbeddedChannel(new AuthHandler(services, false, busy));
     }
 
     private static String token(String app, String reg, long expiresAt) {
@@ -521,5 +525,107 @@ class DeviceHandlersTest {
             }
         }
         return List.of();
+    }
+
+    // The assembled device pipeline: frame counting and error handling have no handlers of their own there.
+
+    private EmbeddedChannel tcpPipeline() {
+        Pipelines pipelines = new Pipelines(services, null, FrameHeader.DEFAULT_MAX_BODY, null, null, null,
+                Duration.ofSeconds(5));
+        return new EmbeddedChannel(pipelines.tcp());
+    }
+
+    private static void send(EmbeddedChannel ch, Frame frame) {
+        ch.writeInbound(FrameCodec.encode(frame, ch.alloc()));
+    }
+
+    /** Every frame the pipeline wrote, decoded from its bytes. */
+    private static List<Frame> sent(EmbeddedChannel ch) {
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY));
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            decoder.writeInbound(o);
+        }
+        List<Frame> frames = new ArrayList<>();
+        for (Object f; (f = decoder.readInbound()) != null; ) {
+            frames.add((Frame) f);
+        }
+        return frames;
+    }
+
+    private double frames(String direction, String listener, FrameType type) {
+        return registry.get("tern.broker.frames." + direction).tag("listener", listener)
+                .tag("type", type.name().toLowerCase()).counter().count();
+    }
+
+    @Test
+    void theTcpPipelineCountsFramesInAndOutByListenerAndType() {
+        EmbeddedChannel ch = tcpPipeline();
+        send(ch, new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        send(ch, Frame.Ping.INSTANCE);
+        send(ch, Frame.Ping.INSTANCE);
+        List<Frame> out = sent(ch);
+        assertInstanceOf(Frame.ConnAck.class, out.get(0));
+        assertEquals(List.of(Frame.Pong.INSTANCE, Frame.Pong.INSTANCE), out.subList(1, out.size()));
+        assertEquals(1, frames("in", "tcp", FrameType.CONNECT));
+        assertEquals(2, frames("in", "tcp", FrameType.PING));
+        assertEquals(1, frames("out", "tcp", FrameType.CONNACK));
+        assertEquals(2, frames("out", "tcp", FrameType.PONG));
+        assertEquals(0, frames("in", "ws", FrameType.PING));
+    }
+
+    @Test
+    void aWebSocketSessionCountsItsFramesUnderWs() {
+        EmbeddedChannel ch = new EmbeddedChannel(new AuthHandler(services, true, false));
+        HttpHeaders none = new DefaultHttpHeaders();
+        ch.pipeline().fireUserEventTriggered(new WebSocketServerProtocolHandler.HandshakeComplete("/v1/ws", none, "tern.v1"));
+        ch.writeInbound(new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        ch.writeInbound(Frame.Ping.INSTANCE);
+        assertEquals(1, frames("in", "ws", FrameType.CONNECT));
+        assertEquals(1, frames("in", "ws", FrameType.PING));
+        assertEquals(0, frames("in", "tcp", FrameType.PING));
+    }
+
+    @Test
+    void alreadyEncodedFramesPassTheCodecUncountedAsBefore() {
+        EmbeddedChannel ch = tcpPipeline();
+        send(ch, new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        Frame.Push push = new Frame.Push(7, 0, PayloadKind.DATA, "{}".getBytes(StandardCharsets.UTF_8));
+        ch.writeOutbound(FrameCodec.encode(push, ch.alloc())); // as PUSH_BATCH writes it
+        List<Frame> out = sent(ch);
+        assertEquals(7, assertInstanceOf(Frame.Push.class, out.get(1)).msgId());
+        assertEquals(0, frames("out", "tcp", FrameType.PUSH));
+        assertEquals(1, frames("out", "tcp", FrameType.CONNACK));
+    }
+
+    @Test
+    void theTcpPipelineAnswersMalformedBytesWithTheDecodersReasonBeforeAndAfterConnect() {
+        EmbeddedChannel before = tcpPipeline();
+        // version 1, CONNECT, no flags, body length 65536: refused on the header alone
+        before.writeInbound(Unpooled.wrappedBuffer(new byte[]{1, 0x01, 0, 0, 0, 1, 0, 0}));
+        Frame.Disconnect d = assertInstanceOf(Frame.Disconnect.class, sent(before).get(0));
+        assertEquals(ReasonCode.FRAME_TOO_LARGE, d.reason());
+        assertFalse(before.isOpen());
+
+        EmbeddedChannel after = tcpPipeline();
+        send(after, new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        after.writeInbound(Unpooled.wrappedBuffer("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+        List<Frame> out = sent(after);
+        assertInstanceOf(Frame.ConnAck.class, out.get(0));
+        assertEquals(ReasonCode.UNSUPPORTED_VERSION, assertInstanceOf(Frame.Disconnect.class, out.get(1)).reason());
+        assertFalse(after.isOpen());
+    }
+
+    @Test
+    void anExceptionInTheTcpPipelineClosesTheConnectionBeforeAndAfterConnect() {
+        EmbeddedChannel before = tcpPipeline();
+        before.pipeline().fireExceptionCaught(new IllegalStateException("test: a handler failed"));
+        assertFalse(before.isOpen());
+
+        EmbeddedChannel after = tcpPipeline();
+        send(after, new Frame.Connect("app", "r1", token("app", "r1", NOW + 60_000), 0));
+        assertTrue(after.isOpen());
+        after.pipeline().fireExceptionCaught(new IllegalStateException("test: a handler failed"));
+        assertFalse(after.isOpen());
+        assertNull(sessions.find("app", "r1"), "the session left with the connection");
     }
 }

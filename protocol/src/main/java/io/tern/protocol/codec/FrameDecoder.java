@@ -13,9 +13,10 @@ import java.util.List;
  * Cuts the byte stream into frames and decodes them. Malformed input yields one
  * {@link DecodeFailure} and every later byte is discarded: after a bad header the stream
  * cannot be trusted, and the handler closes the connection with the failure's reason.
- * Not sharable: it keeps per-connection state.
+ * Not sharable: it keeps per-connection state. Open for a subclass that also encodes (one
+ * handler where a connection would otherwise need two); decoding stays as it is here.
  */
-public final class FrameDecoder extends ByteToMessageDecoder {
+public class FrameDecoder extends ByteToMessageDecoder {
     private final int maxBodySize;
     private boolean failed;
 
@@ -33,7 +34,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
      * byte and failure is discarded.
      */
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof DecodeFailure) {
             if (!failed) {
                 failed = true;
@@ -45,7 +46,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    protected final void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;
