@@ -26,6 +26,7 @@ import io.tern.store.topic.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -55,6 +56,8 @@ class SdkIT {
     private static final Duration AWAIT = Duration.ofSeconds(10);
 
     private static Broker broker;
+    /** The broker the dispatcher stand-in sends devices to. */
+    private static volatile Broker serving;
     private static HttpServer dispatcher;
     private static FrameClient logic;
     private static RedisStore redis;
@@ -66,6 +69,7 @@ class SdkIT {
     static void start() {
         SharedInfra.kafka().createTopics(Topics.ACKS);
         broker = Broker.start(TestBrokers.config(Map.of()));
+        serving = broker;
         logic = FrameClient.internal(broker.internalAddress());
         redis = RedisStore.connect(SharedInfra.redis().uri(), Duration.ofSeconds(2));
         tasks = new TaskRepository(redis, new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
@@ -77,8 +81,8 @@ class SdkIT {
                     String token = TestBrokers.SIGNER.sign(new ConnectToken(req.queryParam("appId"),
                             req.queryParam("regId"), "local", expiresAt));
                     return CompletableFuture.completedFuture(HttpResponse.ok(Map.of(
-                            "brokers", List.of("127.0.0.1:" + broker.tcpAddress().getPort()),
-                            "wsBrokers", List.of("ws://127.0.0.1:" + broker.wsAddress().getPort() + "/v1/ws"),
+                            "brokers", List.of("127.0.0.1:" + serving.tcpAddress().getPort()),
+                            "wsBrokers", List.of("ws://127.0.0.1:" + serving.wsAddress().getPort() + "/v1/ws"),
                             "token", token, "expiresAt", expiresAt)));
                 })
                 .start(new HttpEndpoint("127.0.0.1", 0));
@@ -169,6 +173,39 @@ class SdkIT {
             assertEquals(second, m.msgId());
             assertNull(received.poll(300, TimeUnit.MILLISECONDS), "only the missed broadcast");
             assertEquals(secondSeq, client.lastBroadcastSeq());
+        }
+    }
+
+    @Test
+    void broadcastAcksHeldWhenTheBrokerStopsAreSentOnTheNextConnectionWithoutASecondDelivery() throws Exception {
+        String app = TestBrokers.uniqueApp();
+        long live = System.currentTimeMillis() + 60_000;
+        long id = ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50);
+        BlockingQueue<PushMessage> received = new LinkedBlockingQueue<>();
+        // Acks held far longer than the test: the stop ends the connection with this one still held.
+        Broker stopping = Broker.start(TestBrokers.config(Map.of("broker.broadcast-ack-delay", "60s")));
+        try (FrameClient node = FrameClient.internal(stopping.internalAddress());
+             TernClient client = sdk(app, Transport.TCP, received, 0)) {
+            serving = stopping;
+            client.start();
+            assertTrue(client.awaitConnected(AWAIT));
+            long seq = log.append(app, task(app, id, live), live).join();
+            node.send(new Frame.Broadcast(3, app, new Frame.Push(id, live, PayloadKind.DATA,
+                    "{\"n\":1}".getBytes(StandardCharsets.UTF_8), seq)));
+            assertEquals(new Frame.BroadcastResult(3, 1), node.expect(Frame.BroadcastResult.class));
+            assertEquals(id, received.poll(AWAIT.toMillis(), TimeUnit.MILLISECONDS).msgId());
+
+            serving = broker;
+            stopping.close(); // REDIRECT SERVER_SHUTTING_DOWN; the device re-dispatches to the other broker
+
+            AckRecord ack = AckTopic.firstAckOf(app, AWAIT);
+            assertEquals(id, ack.msgId(), "the next connection got the broadcast again and acked it");
+            assertEquals(broker.id(), ack.brokerId());
+            assertNull(received.poll(300, TimeUnit.MILLISECONDS), "the app saw it once: the copy was a duplicate");
+            assertEquals(seq, client.lastBroadcastSeq());
+        } finally {
+            serving = broker;
+            stopping.close();
         }
     }
 

@@ -141,6 +141,12 @@ public final class TernClient implements AutoCloseable {
     private volatile CompletableFuture<Boolean> connectedSignal = new CompletableFuture<>();
     /** Highest broadcast sequence received; sent in every CONNECT. Written on the event loop only. */
     private volatile long lastBroadcastSeq;
+    /**
+     * The lowest broadcast sequence whose ack a connection lost (held when it ended), 0 when none: the next CONNECT
+     * asks from just before it, so those broadcasts come again and are acked. Cleared once a broadcast at or past
+     * it arrives (from then the connection holding its ack reports a loss again). Written on the event loop only.
+     */
+    private volatile long lostAcksFromSeq;
     /** Tag changes waiting for a live session, in call order; guarded by itself (callers are any thread). */
     private final ArrayDeque<Frame> pendingTagChanges = new ArrayDeque<>();
 
@@ -510,8 +516,8 @@ public final class TernClient implements AutoCloseable {
             return;
         }
         // Offers cumulative broadcast acks: a broker that takes them says so in CONNACK, an older one ignores the offer.
-        Frame.Connect connect = new Frame.Connect(options.appId(), credentials.regId(), dispatch.token(), lastBroadcastSeq,
-                true);
+        long since = lostAcksFromSeq > 0 ? Math.min(lastBroadcastSeq, lostAcksFromSeq - 1) : lastBroadcastSeq;
+        Frame.Connect connect = new Frame.Connect(options.appId(), credentials.regId(), dispatch.token(), since, true);
         long handshakeMillis = options.handshakeTimeout().toMillis();
         Events events = new Events(gen, address.raw());
         Supplier<SessionHandler> session = () -> new SessionHandler(prefix, connect, address.webSocket(),
@@ -744,8 +750,21 @@ public final class TernClient implements AutoCloseable {
 
         @Override
         public void broadcastSeen(long broadcastSeq) {
-            if (!stale() && broadcastSeq > lastBroadcastSeq) {
+            if (stale()) {
+                return;
+            }
+            if (broadcastSeq > lastBroadcastSeq) {
                 lastBroadcastSeq = broadcastSeq;
+            }
+            if (lostAcksFromSeq > 0 && broadcastSeq >= lostAcksFromSeq) {
+                lostAcksFromSeq = 0;
+            }
+        }
+
+        @Override
+        public void broadcastAcksLost(long fromSeq) {
+            if (lostAcksFromSeq == 0 || fromSeq < lostAcksFromSeq) {
+                lostAcksFromSeq = fromSeq;
             }
         }
 

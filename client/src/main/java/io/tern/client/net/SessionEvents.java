@@ -28,6 +28,15 @@ public interface SessionEvents {
     default void broadcastSeen(long broadcastSeq) {
     }
 
+    /**
+     * The connection ended with broadcast acks still held (the broker ended it, or it broke): the broker never read
+     * them, so those broadcasts are not counted as delivered. {@code fromSeq} is the lowest broadcast sequence among
+     * them; the next CONNECT asks for the broadcasts from there again, so that they are acked on the next
+     * connection (the listener does not see them twice: they are duplicates by msgId).
+     */
+    default void broadcastAcksLost(long fromSeq) {
+    }
+
     /** The channel closed; called exactly once per session, after the close. */
     void ended(SessionEnd end);
 }

@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * {@code maxAcks} are held, when the delay since the first of them has passed (a timer on the channel's
  * event loop), ahead of any other frame written to the connection (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT),
  * and before a close requested through the channel. Single pushes are acked at once. A connection the broker
- * ends (DISCONNECT, REDIRECT) or that breaks loses the held acks: the broker would not read them.
+ * ends (DISCONNECT, REDIRECT) or that breaks loses the held acks (the broker would not read them): reported through
+ * {@link SessionEvents#broadcastAcksLost} so the next connection gets those broadcasts again and acks them.
  *
  * <p>Not sharable: one per connection. ACKs and PONGs are flushed once per read batch.
  */
@@ -80,6 +81,8 @@ public final class SessionHandler extends ChannelDuplexHandler {
     /** Broadcast msgIds received and not acked yet; allocated at the first one, as most connections get none. */
     private long[] heldAcks;
     private int heldCount;
+    /** The lowest broadcast sequence among the held acks; meaningless while none are held. */
+    private long heldFromSeq;
     private ScheduledFuture<?> ackTimer;
     /** Heartbeat in nanoseconds (0: none, the CONNACK said so) and the times of the last read batch and write. */
     private long heartbeatNanos;
@@ -184,7 +187,10 @@ public final class SessionHandler extends ChannelDuplexHandler {
         cancelHandshakeTimer();
         cancelAckTimer();
         cancelIdleTimer();
-        heldCount = 0; // the broker reads nothing more on this connection
+        if (heldCount > 0) {
+            heldCount = 0; // the broker reads nothing more on this connection
+            events.broadcastAcksLost(heldFromSeq);
+        }
         boolean wasConnected = phase == Phase.CONNECTED;
         phase = Phase.ENDED;
         SessionEnd end = decided != null ? decided : wasConnected
@@ -290,7 +296,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
         } finally {
             // Ack in every case: the broker stops resending and the receipt is counted.
             if (push.isBroadcast() && maxHeldAcks > 0) {
-                holdAck(ctx, push.msgId());
+                holdAck(ctx, push.msgId(), push.broadcastSeq());
             } else {
                 write(ctx, new Frame.Ack(push.msgId()));
             }
@@ -298,10 +304,11 @@ public final class SessionHandler extends ChannelDuplexHandler {
     }
 
     /** Holds a broadcast's ack: sent once the broker's maximum is held, or when the first held one's delay is up. */
-    private void holdAck(ChannelHandlerContext ctx, long msgId) {
+    private void holdAck(ChannelHandlerContext ctx, long msgId, long broadcastSeq) {
         if (heldAcks == null) {
             heldAcks = new long[maxHeldAcks];
         }
+        heldFromSeq = heldCount == 0 ? broadcastSeq : Math.min(heldFromSeq, broadcastSeq);
         heldAcks[heldCount++] = msgId;
         if (heldCount == maxHeldAcks) {
             write(ctx, takeHeldAcks()); // flushed with the rest of this read

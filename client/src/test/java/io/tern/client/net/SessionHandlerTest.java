@@ -461,6 +461,26 @@ class SessionHandlerTest {
     }
 
     @Test
+    void heldAcksOfAConnectionThatBreaksAreReportedLostFromTheirLowestSequenceBeforeTheEnd() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(5), broadcast(3), broadcast(4)); // a catch-up may interleave with live ones
+        ch.pipeline().fireChannelInactive(); // the broker went away: nothing written, nothing more read
+        assertEquals(List.of(), outbound(ch));
+        assertEquals(List.of(3L), events.acksLostFrom);
+        assertEquals(1, events.ends.size());
+    }
+
+    @Test
+    void acksAlreadySentAreNotReportedLost() {
+        EmbeddedChannel ch = batching(64);
+        ch.writeInbound(broadcast(1));
+        after(ch, 40);
+        assertEquals(List.of(new Frame.Acks(new long[] {1})), outbound(ch));
+        ch.pipeline().fireChannelInactive();
+        assertEquals(List.of(), events.acksLostFrom);
+    }
+
+    @Test
     void aBrokerThatAnnouncesNoDelayGetsEveryAckOnItsOwn() {
         // The SDK offered cumulative acks; an older broker (or one configured with no delay) answers the old CONNACK.
         EmbeddedChannel ch = frozen(new EmbeddedChannel(new SessionHandler("[client demo/dev-1]", OFFERS_ACKS, false,
@@ -508,6 +528,7 @@ class SessionHandlerTest {
         final List<Long> duplicates = new ArrayList<>();
         final List<Long> expired = new ArrayList<>();
         final List<SessionEnd> ends = new ArrayList<>();
+        final List<Long> acksLostFrom = new ArrayList<>();
 
         @Override
         public void connected(Channel channel, Frame.ConnAck connAck) {
@@ -522,6 +543,11 @@ class SessionHandlerTest {
         @Override
         public void dropped(long msgId, Drop why) {
             (why == Drop.DUPLICATE ? duplicates : expired).add(msgId);
+        }
+
+        @Override
+        public void broadcastAcksLost(long fromSeq) {
+            acksLostFrom.add(fromSeq);
         }
 
         @Override
