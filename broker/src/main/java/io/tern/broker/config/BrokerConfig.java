@@ -113,14 +113,15 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
      *
      * @param delay       how long a device may hold a broadcast's ack ({@code broker.broadcast-ack-delay}); 0 = every
      *                    push acked on its own, as older brokers do. Receipts and delivered counts of broadcasts come up
-     *                    to this much later; default 50ms: half the ack-count interval that already batches counted
-     *                    broadcasts' acks, and short next to a fan-out to 10,000 devices (≈250 ms here)
+     *                    to this much later; default 500ms: longer than a fan-out to 10,000 devices (≈120–250 ms here),
+     *                    so the acks are read after the copies are written instead of competing with them for the same
+     *                    cores (docs/benchmarks.md, "H3: broadcast acks after the fan-out")
      * @param maxPerFrame most msgIds in one ACKS ({@code broker.max-acks-per-frame}); a device sends its held acks
      *                    as soon as it has this many; a longer ACKS is PROTOCOL_VIOLATION; default
      *                    {@value #DEFAULT_MAX_PER_FRAME}
      */
     public record BroadcastAcks(Duration delay, int maxPerFrame) {
-        public static final Duration DEFAULT_DELAY = Duration.ofMillis(50);
+        public static final Duration DEFAULT_DELAY = Duration.ofMillis(500);
         public static final int DEFAULT_MAX_PER_FRAME = 64;
 
         public BroadcastAcks {

@@ -267,9 +267,9 @@ class BrokerConfigTest {
     }
 
     @Test
-    void broadcastAcksDefaultToFiftyMillisAndSixtyFourPerFrame() {
+    void broadcastAcksDefaultToHalfASecondAndSixtyFourPerFrame() {
         BrokerConfig.BroadcastAcks acks = BrokerConfig.defaults().broadcastAcks();
-        assertEquals(java.time.Duration.ofMillis(50), acks.delay());
+        assertEquals(java.time.Duration.ofMillis(500), acks.delay());
         assertEquals(64, acks.maxPerFrame());
         assertEquals(0, with(Map.of("broker.broadcast-ack-delay", "0ms")).broadcastAcks().delayMillis());
     }
