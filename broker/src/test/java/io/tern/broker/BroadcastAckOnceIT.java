@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -47,7 +48,12 @@ class BroadcastAckOnceIT {
             tasks.markBroadcast(taskId, 100_000, 7).join();
             // Live: every device gets the broadcast and acks it; the broker counts the acks.
             List<FrameClient> devices = connect(broker, app, 0);
-            long seq = new BroadcastLog(redis).append(app, taskId, expires, System.currentTimeMillis() + 5).join();
+            // Logged after every device's recorded connect time (the broker reads its clock for it just after the
+            // CONNACK, so a paused loop may record it later than the test's clock): the reconnect's catch-up,
+            // "broadcasts since the previous connect", then surely includes it.
+            BroadcastLog log = new BroadcastLog(redis);
+            long lastConnect = await().atMost(Duration.ofSeconds(15)).until(() -> latestConnect(log, app), t -> t > 0);
+            long seq = log.append(app, taskId, expires, Math.max(System.currentTimeMillis(), lastConnect + 1)).join();
             Frame.Push push = new Frame.Push(taskId, expires, PayloadKind.DATA, "{}".getBytes(StandardCharsets.UTF_8), seq);
             try (FrameClient logic = FrameClient.internal(broker.internalAddress())) {
                 logic.send(new Frame.Broadcast(1, app, push, true));
@@ -77,6 +83,19 @@ class BroadcastAckOnceIT {
         } finally {
             broker.close();
         }
+    }
+
+    /** The latest recorded connect time of the app's devices, or 0 while one of them has none yet. */
+    private static long latestConnect(BroadcastLog log, String app) {
+        long latest = 0;
+        for (int i = 0; i < DEVICES; i++) {
+            Long t = log.previousConnect(app, "d" + i).join();
+            if (t == null) {
+                return 0;
+            }
+            latest = Math.max(latest, t);
+        }
+        return latest;
     }
 
     private static long devicesIn(List<AckRecord> records) {
