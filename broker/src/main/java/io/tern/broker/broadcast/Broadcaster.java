@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.DeviceFrameCodec;
+import io.tern.broker.session.DeviceFrameCodec;
 import io.tern.broker.session.LocalApps;
 import io.tern.broker.session.Session;
 import io.tern.protocol.codec.FrameCodec;

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.Disconnects;
+import io.tern.broker.session.PeerErrors;
 
 /**
  * Last in the internal pipeline: {@link PeerErrors} for what the link handlers did not take. Device

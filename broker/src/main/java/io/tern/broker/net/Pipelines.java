@@ -11,6 +11,7 @@ import io.tern.broker.delivery.PushCommandHandler;
 import io.tern.broker.link.LinkAuthHandler;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.session.AuthHandler;
+import io.tern.broker.session.DeviceFrameCodec;
 import io.tern.broker.session.DeviceServices;
 import io.tern.protocol.codec.FrameCodec;
 import io.tern.protocol.codec.FrameDecoder;
@@ -28,8 +29,8 @@ import java.util.function.Consumer;
  * Assembles the three pipelines and does nothing else. A device pipeline reads:
  * tls? → codec (frame decoder(max) and encoder, counts frames out) → auth (replaced by session once
  * the device is authenticated; either counts frames in and ends the pipeline: decode failures,
- * exceptions, see {@link PeerErrors}); the WebSocket one puts the HTTP upgrade and the binary-message
- * adapters in front of the same handlers. Stateless handlers are shared by every connection; the
+ * exceptions, see {@link io.tern.broker.session.PeerErrors}); the WebSocket one puts the HTTP
+ * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are shared by every connection; the
  * codec and auth / session are per connection. Idle connections are found by one sweep per event loop
  * ({@link io.tern.broker.session.IdleSweeper}), not by a handler and timer per connection. Device
  * pipelines are kept short because every handler costs each idle connection a context object (about

@@ -6,7 +6,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.PeerErrors;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.frame.RetryAfter;

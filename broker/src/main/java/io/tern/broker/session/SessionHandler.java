@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.PeerErrors;
 import io.tern.protocol.codec.FrameHeader;
 import io.tern.protocol.frame.Frame;
 import io.tern.protocol.frame.FrameType;

@@ -19,7 +19,7 @@ import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.net.DeviceFrameCodec;
+import io.tern.broker.session.DeviceFrameCodec;
 import io.tern.broker.session.Sessions;
 import io.tern.protocol.codec.FrameDecoder;
 import io.tern.protocol.codec.FrameHeader;

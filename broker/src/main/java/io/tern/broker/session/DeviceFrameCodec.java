@@ -1,4 +1,4 @@
-package io.tern.broker.net;
+package io.tern.broker.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,9 +1,8 @@
-package io.tern.broker.net;
+package io.tern.broker.session;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import io.tern.broker.metrics.BrokerMetrics;
-import io.tern.broker.session.Disconnects;
 import io.tern.protocol.frame.DecodeFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +16,7 @@ import java.io.IOException;
  * other exception is a bug or a broken peer worth a WARN, and closes the connection. Anything else is
  * dropped. Called by the last handler of a device pipeline (auth, then session) rather than by a handler
  * of its own: a handler costs each idle connection a 64-byte context. The internal pipeline has
- * {@link ErrorHandler}.
+ * {@code io.tern.broker.net.ErrorHandler}.
  */
 public final class PeerErrors {
     private static final Logger log = LoggerFactory.getLogger(PeerErrors.class);
