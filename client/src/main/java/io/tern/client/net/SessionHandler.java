@@ -13,7 +13,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.tern.client.internal.RecentIds;
 import io.tern.protocol.frame.DecodeFailure;
 import io.tern.protocol.frame.Frame;
-import io.tern.protocol.frame.FrameType;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.frame.RetryAfter;
 import org.slf4j.Logger;
@@ -166,8 +165,8 @@ public final class SessionHandler extends ChannelDuplexHandler {
     /** Held acks go ahead of whatever else is written (SUBSCRIBE, DISCONNECT): one write instead of two. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (heldCount > 0 && msg instanceof Frame) {
-            ctx.write(takeHeldAcks(), ctx.voidPromise());
+        if (msg instanceof Frame) {
+            heldAcksFirst(ctx);
         }
         wrote(ctx);
         ctx.write(msg, promise);
@@ -325,6 +324,13 @@ public final class SessionHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** Writes the held acks, if any, ahead of a frame about to be written: the broker reads them first. */
+    private void heldAcksFirst(ChannelHandlerContext ctx) {
+        if (heldCount > 0) {
+            ctx.write(takeHeldAcks(), ctx.voidPromise());
+        }
+    }
+
     /** The held acks as one ACKS; none are held afterwards. */
     private Frame.Acks takeHeldAcks() {
         cancelAckTimer();
@@ -423,9 +429,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
                 return;
             }
         }
-        if (heldCount > 0 && frame.type() != FrameType.ACKS) {
-            ctx.write(takeHeldAcks(), ctx.voidPromise());
-        }
+        heldAcksFirst(ctx); // none when the frame is the held acks themselves: taking them emptied the array
         wrote(ctx);
         ctx.write(frame, ctx.voidPromise());
         flushPending = true;
@@ -440,9 +444,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
     private void fail(ChannelHandlerContext ctx, ReasonCode reason, String detail) {
         decide(phase == Phase.CONNECTED ? NextStep.RECONNECT : NextStep.NEXT_ADDRESS, reason, detail, List.of());
         if (ctx.channel().isActive()) {
-            if (heldCount > 0) {
-                ctx.write(takeHeldAcks(), ctx.voidPromise()); // the broker reads what precedes DISCONNECT
-            }
+            heldAcksFirst(ctx); // the broker reads what precedes DISCONNECT
             ctx.writeAndFlush(new Frame.Disconnect(reason, truncate(detail))).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.close();
