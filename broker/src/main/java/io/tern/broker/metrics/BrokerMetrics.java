@@ -26,6 +26,11 @@ public final class BrokerMetrics {
         public String tag() {
             return tag;
         }
+
+        /** A device connection's listener. */
+        public static Listener device(boolean webSocket) {
+            return webSocket ? WS : TCP;
+        }
     }
 
     /** Where a written PUSH came from. */

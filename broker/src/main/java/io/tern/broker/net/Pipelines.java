@@ -30,12 +30,12 @@ import java.util.function.Consumer;
  * tls? → codec (frame decoder(max) and encoder, counts frames out) → auth (replaced by session once
  * the device is authenticated; either counts frames in and ends the pipeline: decode failures,
  * exceptions, see {@link io.tern.broker.session.PeerErrors}); the WebSocket one puts the HTTP
- * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are shared by every connection; the
- * codec and auth / session are per connection. Idle connections are found by one sweep per event loop
- * ({@link io.tern.broker.session.IdleSweeper}), not by a handler and timer per connection. Device
- * pipelines are kept short because every handler costs each idle connection a context object (about
- * 64 bytes): decoding and encoding share one, frame counting and error handling have none of their
- * own. The internal pipeline, a handful of links, has each as a handler of its own.
+ * upgrade and the binary-message adapters in front of the same handlers. Stateless handlers are
+ * shared by every connection; the codec and auth / session are per connection. Idle connections are
+ * found by one sweep per event loop ({@link io.tern.broker.session.IdleSweeper}), not by a handler and
+ * timer per connection. Device pipelines are kept short because every handler costs each idle
+ * connection a context object (about 64 bytes): decoding and encoding share one, frame counting and
+ * error handling have none of their own. The internal pipeline, a handful of links, has each as a handler of its own.
  */
 public final class Pipelines {
     /**

@@ -190,7 +190,7 @@ public final class AuthHandler extends ChannelInboundHandlerAdapter {
     }
 
     private BrokerMetrics.Listener listener() {
-        return webSocket ? BrokerMetrics.Listener.WS : BrokerMetrics.Listener.TCP;
+        return BrokerMetrics.Listener.device(webSocket);
     }
 
     @Override

@@ -169,7 +169,7 @@ public final class SessionHandler extends ChannelDuplexHandler {
     }
 
     private BrokerMetrics.Listener listener() {
-        return session.webSocket() ? BrokerMetrics.Listener.WS : BrokerMetrics.Listener.TCP;
+        return BrokerMetrics.Listener.device(session.webSocket());
     }
 
     @Override
