@@ -131,6 +131,19 @@ public final class RedisCluster implements AutoCloseable {
         throw new IllegalStateException("no master serves slot " + slot);
     }
 
+    /** A running replica of {@code master} (as the cluster sees it now). */
+    public RedisServer replicaOf(RedisServer master) {
+        requireMember(master);
+        List<String> lines = clusterNodes(anyRunning());
+        String masterId = lines.stream().map(l -> l.split(" "))
+                .filter(f -> byAddressOrNull(f[1]) == master).map(f -> f[0]).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the cluster does not list node " + master.port()));
+        return lines.stream().map(l -> l.split(" "))
+                .filter(f -> f[2].contains("slave") && f[3].equals(masterId) && !f[2].contains("fail"))
+                .map(f -> byAddress(f[1])).filter(RedisServer::isRunning).findFirst()
+                .orElseThrow(() -> new IllegalStateException("node " + master.port() + " has no running replica"));
+    }
+
     /** SIGKILL of one node (no shutdown path): its replica is promoted after the node timeout. */
     public void kill(RedisServer node) {
         requireMember(node);

@@ -229,6 +229,7 @@ public final class TaskScheduler implements PushSchedule, AutoCloseable {
         return redis.async().<Long>eval(PUT, ScriptOutputType.INTEGER, new String[]{SCHEDULE_KEY, entryKey(taskId)},
                         Long.toString(taskId), Long.toString(sendAtMillis), appId, targetJson, Long.toString(expireAt))
                 .toCompletableFuture()
+                .thenCompose(x -> redis.replicated(SCHEDULE_KEY, entryKey(taskId)))
                 .thenAccept(x -> {
                     log.debug("[schedule {} task={}] scheduled at {}", owner, taskId, sendAtMillis);
                     if (sendAtMillis <= System.currentTimeMillis() + config.lookahead().toMillis()) {

@@ -120,7 +120,9 @@ public final class GroupFanout {
                     deltas.put(TaskCounter.INVALID, (long) invalid.size());
                     written.increment(live);
                     queued.increment(offline);
+                    // Replication awaited last: a refused answer (503) still leaves the copies sent and counted.
                     return tasks.increment(taskId, deltas)
+                            .thenCompose(y -> tasks.copiesReplicated(appId, knownIds))
                             .thenApply(y -> new ChunkResult(List.copyOf(invalid), newTargets, live));
                 });
             });

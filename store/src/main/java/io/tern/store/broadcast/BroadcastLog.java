@@ -112,6 +112,8 @@ public final class BroadcastLog {
                             })
                             .thenCompose(args -> TRIM.<Long>run(async, ScriptOutputType.INTEGER,
                                     new String[]{Keys.broadcastLog(appId)}, args.toArray(String[]::new)))
+                            // The entry devices catch up from, and the task's number, survive a failover.
+                            .thenCompose(n -> redis.replicated(task, Keys.broadcastLog(appId)))
                             .thenApply(n -> seq);
                 });
     }

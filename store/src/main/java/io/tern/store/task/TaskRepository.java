@@ -101,7 +101,8 @@ public final class TaskRepository {
         var ttl = async.pexpireat(key, t.expiresAtMillis() + policy.retention().toMillis()).toCompletableFuture();
         var recent = async.zadd(Keys.recentTasks(), t.createdAtMillis(), Long.toString(t.taskId())).toCompletableFuture()
                 .thenCompose(n -> async.zremrangebyrank(Keys.recentTasks(), 0, -recentKept - 1).toCompletableFuture());
-        return CompletableFuture.allOf(set, ttl, recent);
+        // The taskId answered to the app must survive a failover (RedisStore.replicated); the recent index need not.
+        return CompletableFuture.allOf(set, ttl, recent).thenCompose(x -> redis.replicated(key));
     }
 
     /** The newest tasks first, at most {@code limit}; those past their retention are left out. */
@@ -165,7 +166,10 @@ public final class TaskRepository {
                     }
                     return n == 1L ? ResolveStart.STARTED
                             : n == 2L ? ResolveStart.ALREADY_RESOLVING : ResolveStart.UNKNOWN_OR_RECALLED;
-                });
+                })
+                // A started resolution is what another node finishes if this one dies: on a replica before the answer.
+                .thenCompose(r -> r != ResolveStart.STARTED ? CompletableFuture.completedFuture(r)
+                        : redis.replicated(Keys.task(taskId), Keys.resolvingTasks()).thenApply(x -> r));
     }
 
     /** What renewing a resolution's lease found. */
@@ -292,8 +296,9 @@ public final class TaskRepository {
      * owner stops renewing it, any node's sweeper finishes it ({@link #claimFanout}).
      */
     public CompletableFuture<Void> startFanout(long taskId, long leaseEndMillis) {
+        // The index is how another node finishes the fan-out if this one dies: on a replica before the answer.
         return redis.async().zadd(Keys.fanoutTasks(), (double) leaseEndMillis, Long.toString(taskId))
-                .toCompletableFuture().thenApply(x -> null);
+                .toCompletableFuture().thenCompose(x -> redis.replicated(Keys.fanoutTasks()));
     }
 
     /** Extends the leases of fan-outs still unfinished (one that finished meanwhile is not added back). */
@@ -405,6 +410,14 @@ public final class TaskRepository {
         }
         return CompletableFuture.allOf(added.toArray(CompletableFuture[]::new))
                 .thenApply(x -> added.stream().map(CompletableFuture::join).toList());
+    }
+
+    /**
+     * Completes once the devices' queued copies ({@link #enqueue}) are on a replica ({@link RedisStore#replicated}):
+     * a list push is answered after it, since its copies are not sent again when the app retries.
+     */
+    public CompletableFuture<Void> copiesReplicated(String appId, List<String> regIds) {
+        return redis.replicated(regIds.stream().map(regId -> Keys.queue(appId, regId)).toArray(String[]::new));
     }
 
     /** Result of a recall: whether the task exists, and copies that were still undelivered. */

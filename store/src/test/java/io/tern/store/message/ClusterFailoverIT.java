@@ -4,10 +4,15 @@ import io.tern.devstack.RedisCluster;
 import io.tern.devstack.RedisServer;
 import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
+import io.tern.store.broadcast.BroadcastLog;
+import io.tern.store.redis.NotReplicatedException;
 import io.tern.store.redis.RedisOutage;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
+import io.tern.store.task.TaskBody;
+import io.tern.store.task.TaskRepository;
+import io.tern.store.task.TaskState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -27,12 +34,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Pushes accepted through the store while one master of a real Redis Cluster is killed (SIGKILL): its replica is
- * promoted, accepts go on, and every message whose accept was acknowledged is readable afterwards; the outage
+ * promoted, accepts go on, and every message whose accept was acknowledged is readable afterwards; a master whose
+ * replica is killed acknowledges no group-push record (task, list copy, broadcast) until the replica is back; the outage
  * detector's PING sees the whole cluster go and come back. Its own cluster
  * (the shared one must stay whole), so only the pom's cluster run has it.
  */
@@ -135,6 +145,50 @@ class ClusterFailoverIT {
             running.set(false);
             producer.join(5_000);
         }
+    }
+
+    @Test
+    void aMasterWithoutItsReplicaAcknowledgesNoTaskListCopyOrBroadcast() {
+        cluster.awaitHealthy();
+        String app = "replicas-" + System.nanoTime();
+        TaskRepository tasks = new TaskRepository(redis,
+                new QueuePolicy(10_000, Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(1)));
+        BroadcastLog broadcasts = new BroadcastLog(redis);
+        long firstId = System.nanoTime();
+        RedisServer victim = cluster.masterFor(Keys.task(firstId));
+        long broadcastTask = firstId + 1;
+        while (cluster.masterFor(Keys.task(broadcastTask)) != victim) {
+            broadcastTask++;
+        }
+        String device = "d0";
+        for (int i = 1; cluster.masterFor(Keys.queue(app, device)) != victim; i++) {
+            device = "d" + i;
+        }
+        tasks.create(task(broadcastTask, app), TaskState.CREATED).join();
+        RedisServer replica = cluster.replicaOf(victim);
+        cluster.kill(replica);
+        try {
+            // Each write reaches the master; none is acknowledged while no replica has it (a failover would lose it).
+            assertNotReplicated(tasks.create(task(firstId, app), TaskState.CREATED));
+            assertEquals(List.of(true), tasks.enqueue(app, broadcastTask, List.of(device), NOW).join());
+            assertNotReplicated(tasks.copiesReplicated(app, List.of(device)));
+            assertNotReplicated(broadcasts.append(app, broadcastTask, NOW + Duration.ofHours(1).toMillis()));
+        } finally {
+            cluster.restart(replica);
+            cluster.awaitHealthy();
+        }
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> tasks.create(task(firstId, app), TaskState.CREATED).join() == null);
+        tasks.copiesReplicated(app, List.of(device)).join();
+    }
+
+    private static TaskBody task(long taskId, String app) {
+        return new TaskBody(taskId, app, PayloadKind.DATA, "{}", NOW, NOW + Duration.ofHours(1).toMillis(), null, null, 0);
+    }
+
+    private static void assertNotReplicated(CompletableFuture<?> write) {
+        CompletionException e = assertThrows(CompletionException.class, write::join);
+        assertInstanceOf(NotReplicatedException.class, e.getCause(), e.toString());
     }
 
     @Test
