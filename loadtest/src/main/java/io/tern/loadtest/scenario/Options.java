@@ -53,7 +53,9 @@ public final class Options {
     /** Devices over TLS (dispatcher HTTPS, brokers' device ports TLS-only), logic-node links over mutual TLS. */
     public boolean tls;
     public boolean measureAfterClose = true;
-    public String clientJvmOpts = "-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+    /** The device processes' JVM flags unless {@code --client-jvm-opts} says otherwise. */
+    public static final String CLIENT_JVM_OPTS = "-Xms256m -Xmx1g -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+    public String clientJvmOpts = CLIENT_JVM_OPTS;
     public String brokerJvmOpts = "";
     public final Map<String, String> set = new LinkedHashMap<>();
     public Path runDir;
