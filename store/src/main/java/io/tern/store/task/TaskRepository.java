@@ -427,7 +427,10 @@ public final class TaskRepository {
     public CompletableFuture<Recall> recall(long taskId, long nowMillis) {
         return RECALL.<List<Long>>run(redis.async(), ScriptOutputType.MULTI, new String[]{Keys.task(taskId)},
                 Long.toString(nowMillis))
-                .thenApply(r -> new Recall(r.get(0) != 0L, r.get(0) == 2L, r.get(1)));
+                .thenApply(r -> new Recall(r.get(0) != 0L, r.get(0) == 2L, r.get(1)))
+                // A recall lost in a failover would let the push go on: on a replica before the answer.
+                .thenCompose(r -> !r.found() ? CompletableFuture.completedFuture(r)
+                        : redis.replicated(Keys.task(taskId)).thenApply(x -> r));
     }
 
     private static StoredTask toTask(long taskId, Map<String, String> h) {

@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Pushes accepted through the store while one master of a real Redis Cluster is killed (SIGKILL): its replica is
  * promoted, accepts go on, and every message whose accept was acknowledged is readable afterwards; a master whose
- * replica is killed acknowledges no group-push record (task, list copy, broadcast) until the replica is back; the outage
+ * replica is killed acknowledges no group-push record (task, list copy, broadcast, recall) until the replica is back; the outage
  * detector's PING sees the whole cluster go and come back. Its own cluster
  * (the shared one must stay whole), so only the pom's cluster run has it.
  */
@@ -148,7 +148,7 @@ class ClusterFailoverIT {
     }
 
     @Test
-    void aMasterWithoutItsReplicaAcknowledgesNoTaskListCopyOrBroadcast() {
+    void aMasterWithoutItsReplicaAcknowledgesNoTaskListCopyBroadcastOrRecall() {
         cluster.awaitHealthy();
         String app = "replicas-" + System.nanoTime();
         TaskRepository tasks = new TaskRepository(redis,
@@ -173,6 +173,7 @@ class ClusterFailoverIT {
             assertEquals(List.of(true), tasks.enqueue(app, broadcastTask, List.of(device), NOW).join());
             assertNotReplicated(tasks.copiesReplicated(app, List.of(device)));
             assertNotReplicated(broadcasts.append(app, broadcastTask, NOW + Duration.ofHours(1).toMillis()));
+            assertNotReplicated(tasks.recall(broadcastTask, NOW));
         } finally {
             cluster.restart(replica);
             cluster.awaitHealthy();
