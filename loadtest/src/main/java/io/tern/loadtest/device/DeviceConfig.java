@@ -20,10 +20,13 @@ import java.util.List;
  *                     the platform derives the secrets it issues, so thousands of devices need no registration
  * @param trustedCa    PEM CA file: devices dispatch over HTTPS and connect over TLS verifying with it; null = plain
  * @param region       home region every device names when it dispatches (SDK {@code homeRegion}); null = the dispatcher's default
+ * @param pubsubRedis  {@code host:port} of a Redis: the process's receivers are pub/sub subscribers there (the
+ *                     baseline), not Tern devices, and {@code dispatcher}, {@code appId}, {@code deviceKey} are unused;
+ *                     null = Tern devices
  */
 public record DeviceConfig(int proc, String dispatcher, String appId, String regPrefix, int count,
                            List<String> addresses, int threads, int maxPending, int connectRate, int dedup,
-                           int statsEveryMs, String deviceKey, String trustedCa, String region) {
+                           int statsEveryMs, String deviceKey, String trustedCa, String region, String pubsubRedis) {
     public DeviceConfig {
         if (count < 0 || count > 19_500) {
             throw new IllegalArgumentException("count must be in [0, 19500] (20,000 files per process), got " + count);
@@ -32,7 +35,7 @@ public record DeviceConfig(int proc, String dispatcher, String appId, String reg
             throw new IllegalArgumentException("addresses must not be empty");
         }
         addresses = List.copyOf(addresses);
-        if (deviceKey == null || deviceKey.isEmpty()) {
+        if (pubsubRedis == null && (deviceKey == null || deviceKey.isEmpty())) {
             throw new IllegalArgumentException("deviceKey is required");
         }
         if (threads < 1 || maxPending < 1 || dedup < 1 || statsEveryMs < 50 || connectRate < 0) {

@@ -8,9 +8,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
- * Main class of a device (load client) process: {@code java ... DeviceProcess '<DeviceConfig JSON>'}.
+ * Main class of a device (load client) process: {@code java ... DeviceProcess '<DeviceConfig JSON>'}; its
+ * receivers are Tern devices, or Redis pub/sub subscribers when the config names a Redis (the baseline).
  *
  * <p>Commands on stdin: {@code connect} (start every device, paced), {@code reset} (forget what was
  * received so far; answers {@code reset}), {@code window <name> <fromMicros> <toMicros>} (single pushes
@@ -33,7 +35,8 @@ public final class DeviceProcess {
             return t;
         });
         // Written from the ticker thread, not the event loop that saw the receipt (stdout may block).
-        Fleet fleet = new Fleet(config, k -> ticker.execute(() -> emitComplete(k)));
+        LongConsumer complete = k -> ticker.execute(() -> emitComplete(k));
+        Fleet fleet = config.pubsubRedis() == null ? new TernFleet(config, complete) : new PubSubFleet(config, complete);
         CountDownLatch forever = new CountDownLatch(1);
         ChildIo.listen(line -> {
             String[] w = line.split(" ");

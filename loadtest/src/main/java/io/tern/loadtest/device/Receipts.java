@@ -1,7 +1,6 @@
 package io.tern.loadtest.device;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tern.client.PushMessage;
 import io.tern.loadtest.stats.EpochClock;
 import io.tern.loadtest.stats.Histogram;
 
@@ -17,7 +16,8 @@ import java.util.TreeMap;
  * Single pushes: receipt time minus the send time in the payload ({@code t}). Broadcasts: one
  * histogram per broadcast number {@code k}, receipt time minus the payload's {@code t}; the runner
  * re-bases them on the time it called the API. Receipt times come from the SDK
- * ({@link PushMessage#receivedAtNanos()}: when the frame was read).
+ * ({@link io.tern.client.PushMessage#receivedAtNanos()}: when the frame was read), or for a Redis subscriber from
+ * when its message was decoded.
  */
 final class Receipts {
     private final Histogram single = new Histogram();
@@ -32,17 +32,17 @@ final class Receipts {
     private long lastReceiptMicros;
 
     /**
-     * Records {@code m}; returns its broadcast number when this receipt is the one that made the broadcast's
-     * receipts reach {@code online} (the devices connected now), else -1.
+     * Records a message with payload {@code p} read at {@code receivedAtNanos} ({@link System#nanoTime}); returns
+     * its broadcast number when this receipt is the one that made the broadcast's receipts reach {@code online}
+     * (the receivers connected now), else -1.
      */
-    synchronized long onMessage(PushMessage m, int online) {
-        long recv = EpochClock.toEpochMicros(m.receivedAtNanos());
+    synchronized long onMessage(String p, long receivedAtNanos, int online) {
+        long recv = EpochClock.toEpochMicros(receivedAtNanos);
         received++;
         if (firstReceiptMicros == 0) {
             firstReceiptMicros = recv;
         }
         lastReceiptMicros = Math.max(lastReceiptMicros, recv);
-        String p = m.payload();
         long t = Payloads.longField(p, "t");
         if (t == Payloads.ABSENT) {
             unmatched++;

@@ -229,7 +229,7 @@ public final class Platform implements AutoCloseable {
      * that waits for its stdin (our pipe) to close and then kills Redis by pid covers a runner killed
      * with SIGKILL. On a normal close the shell is stopped first.
      */
-    private static Process reaper(long pid) {
+    public static Process reaper(long pid) {
         if (pid <= 0) {
             return null;
         }

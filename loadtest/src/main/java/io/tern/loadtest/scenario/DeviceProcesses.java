@@ -42,6 +42,31 @@ final class DeviceProcesses implements AutoCloseable {
     static DeviceProcesses start(String name, int devices, int processes, Options o, String dispatcherUrl,
                                  Path trustedCa, String appId, String deviceKey, Path runDir,
                                  long maxLifetimeSeconds, List<String> regions) {
+        return start(name, devices, processes, o, runDir, maxLifetimeSeconds, regions, (d, p, count, addresses) ->
+                new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses, o.clientThreads,
+                        o.connectWindow, o.connectRate, dedup(o), o.statsEveryMs, deviceKey,
+                        trustedCa == null ? null : trustedCa.toString(), d.region(p), null));
+    }
+
+    /** The pub/sub baseline's receivers: {@code subscribers} of the Redis at {@code redisHostPort}, as device processes. */
+    static DeviceProcesses startSubscribers(String name, int subscribers, int processes, Options o, String redisHostPort,
+                                            Path runDir, long maxLifetimeSeconds) {
+        return start(name, subscribers, processes, o, runDir, maxLifetimeSeconds, List.of(), (d, p, count, addresses) ->
+                new DeviceConfig(p, null, null, name + p + "-", count, addresses, o.clientThreads, o.connectWindow,
+                        o.connectRate, dedup(o), o.statsEveryMs, null, null, null, redisHostPort));
+    }
+
+    /** Process p's config, given its receiver count and source addresses. */
+    private interface ConfigOf {
+        DeviceConfig of(DeviceProcesses d, int p, int count, List<String> addresses);
+    }
+
+    private static int dedup(Options o) {
+        return Math.max(64, o.broadcasts + 16);
+    }
+
+    private static DeviceProcesses start(String name, int devices, int processes, Options o, Path runDir,
+                                         long maxLifetimeSeconds, List<String> regions, ConfigOf configOf) {
         DeviceProcesses d = new DeviceProcesses(devices, regions);
         try {
             for (int p = 1; p <= processes; p++) {
@@ -51,10 +76,7 @@ final class DeviceProcesses implements AutoCloseable {
                 for (int a = 0; a < nAddresses; a++) {
                     addresses.add("127.0." + p + "." + (2 + a));
                 }
-                int dedup = Math.max(64, o.broadcasts + 16);
-                DeviceConfig c = new DeviceConfig(p, dispatcherUrl, appId, name + p + "-", count, addresses,
-                        o.clientThreads, o.connectWindow, o.connectRate, dedup, o.statsEveryMs, deviceKey,
-                        trustedCa == null ? null : trustedCa.toString(), d.region(p));
+                DeviceConfig c = configOf.of(d, p, count, addresses);
                 List<String> jvm = new ArrayList<>(o.clientJvmArgs());
                 jvm.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
                 // The process's devices share one HTTP client: after thousands re-dispatch at once (a region

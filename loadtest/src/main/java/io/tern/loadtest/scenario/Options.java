@@ -86,7 +86,7 @@ public final class Options {
                 devices = 2_000;
                 seconds = 20;
             }
-            case "broadcast" -> {
+            case "broadcast", "pubsub" -> {
                 devices = 10_000;
                 seconds = 0;
             }
@@ -227,7 +227,7 @@ public final class Options {
         if (o.scenario.equals("chaos") && o.kill == null) {
             throw new IllegalArgumentException("chaos needs --kill " + String.join("|", ChaosScenario.FAULTS));
         }
-        if (o.scenario.equals("broadcast") && o.broadcasts > 1_000) {
+        if ((o.scenario.equals("broadcast") || o.scenario.equals("pubsub")) && o.broadcasts > 1_000) {
             throw new IllegalArgumentException("--broadcasts must be at most 1000");
         }
         return o;
@@ -280,7 +280,7 @@ public final class Options {
 
     public static String usage() {
         return """
-                usage: loadtest/run <hold|single|broadcast|chaos|burst|failover|region-death|redis-outage> [flags]
+                usage: loadtest/run <hold|single|broadcast|pubsub|chaos|burst|failover|region-death|redis-outage> [flags]
 
                   common
                     --devices N            simulated devices (hold 19000, single 2000, broadcast 10000)
@@ -321,6 +321,9 @@ public final class Options {
                                            an outstanding all-push frees its slot after S s, counted as timed out (30)
                     --count-wait-seconds S after the last receipt, wait up to S s for the tasks' delivered counts to
                                            reach the receipts (count lag, CPU to the last counted ack); 0 = skip (30)
+                  pubsub (the baseline for broadcast: Redis pub/sub, no platform; --devices subscribers in the device
+                  processes, one PUBLISH of 100 bytes per broadcast from the runner)
+                    --broadcasts, --interval-ms, --warmup-broadcasts, --in-flight, --in-flight-timeout-seconds as broadcast
                   redis-outage (every role, Redis, Kafka, the disk KV and a disk-KV backup as processes; --devices 2000,
                                --brokers 2)
                     --outage-seconds S     Redis SIGKILLed for S s (60), then restarted on its AOF

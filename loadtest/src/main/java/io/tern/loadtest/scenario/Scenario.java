@@ -56,6 +56,7 @@ public abstract class Scenario implements AutoCloseable {
             case "hold" -> new HoldScenario(o, out);
             case "single" -> new SingleScenario(o, out);
             case "broadcast" -> new BroadcastScenario(o, out);
+            case "pubsub" -> new PubSubScenario(o, out);
             case "chaos" -> new ChaosScenario(o, out);
             case "burst" -> new BurstScenario(o, out);
             case "failover" -> new FailoverScenario(o, out);

@@ -1,7 +1,5 @@
 package io.tern.loadtest.device;
 
-import io.tern.client.PushMessage;
-import io.tern.protocol.frame.PayloadKind;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -9,29 +7,31 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class ReceiptsTest {
-    private long msgId;
+    private static String broadcast(long k) {
+        return "{\"k\":" + k + ",\"t\":1}";
+    }
 
-    private PushMessage broadcast(long k) {
-        return new PushMessage(++msgId, PayloadKind.DATA, "{\"k\":" + k + ",\"t\":1}", 0, System.nanoTime());
+    private static long receive(Receipts r, String payload, int online) {
+        return r.onMessage(payload, System.nanoTime(), online);
     }
 
     @Test
     void theReceiptThatReachesTheOnlineDevicesCompletesTheBroadcastOnce() {
         Receipts r = new Receipts();
-        assertEquals(-1, r.onMessage(broadcast(4), 3));
-        assertEquals(-1, r.onMessage(broadcast(4), 3));
-        assertEquals(4, r.onMessage(broadcast(4), 3));
-        assertEquals(-1, r.onMessage(broadcast(4), 3), "said once");
-        assertEquals(-1, r.onMessage(broadcast(5), 3), "other broadcasts count on their own");
+        assertEquals(-1, receive(r, broadcast(4), 3));
+        assertEquals(-1, receive(r, broadcast(4), 3));
+        assertEquals(4, receive(r, broadcast(4), 3));
+        assertEquals(-1, receive(r, broadcast(4), 3), "said once");
+        assertEquals(-1, receive(r, broadcast(5), 3), "other broadcasts count on their own");
         assertEquals(List.of(), r.completeNow(3));
     }
 
     @Test
     void aBroadcastCompletesLaterWhenADeviceThatMissedItWentOffline() {
         Receipts r = new Receipts();
-        r.onMessage(broadcast(1), 3);
-        r.onMessage(broadcast(1), 3);
-        r.onMessage(broadcast(2), 3);
+        receive(r, broadcast(1), 3);
+        receive(r, broadcast(1), 3);
+        receive(r, broadcast(2), 3);
         assertEquals(List.of(1L), r.completeNow(2));
         assertEquals(List.of(), r.completeNow(2), "said once");
     }
@@ -39,9 +39,9 @@ class ReceiptsTest {
     @Test
     void singlePushesCompleteNothingAndResetForgetsWhatWasSaid() {
         Receipts r = new Receipts();
-        assertEquals(-1, r.onMessage(new PushMessage(1, PayloadKind.DATA, "{\"t\":1}", 0, System.nanoTime()), 1));
-        assertEquals(7, r.onMessage(broadcast(7), 1));
+        assertEquals(-1, receive(r, "{\"t\":1}", 1));
+        assertEquals(7, receive(r, broadcast(7), 1));
         r.reset();
-        assertEquals(7, r.onMessage(broadcast(7), 1), "a new run of the same number is new");
+        assertEquals(7, receive(r, broadcast(7), 1), "a new run of the same number is new");
     }
 }

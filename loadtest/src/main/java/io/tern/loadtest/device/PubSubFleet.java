@@ -1,0 +1,262 @@
+package io.tern.loadtest.device;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.RedisArrayAggregator;
+import io.netty.handler.codec.redis.RedisBulkStringAggregator;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.handler.codec.redis.RedisEncoder;
+import io.netty.handler.codec.redis.RedisMessage;
+import io.tern.client.net.EventLoops;
+import io.tern.loadtest.stats.EpochClock;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+
+/**
+ * The baseline's receivers: {@code count} subscribers of one Redis pub/sub channel, each its own connection from the
+ * configured source addresses, on one event loop group as the Tern devices are. A message counts as a Tern device's
+ * push does ({@link Receipts}: {@code k} and {@code t} read from the payload, receipt time when it was decoded). Pub/sub
+ * has no acknowledgement, so none is sent. A subscriber counts as connected from Redis's SUBSCRIBE confirmation; a
+ * lost connection is not re-made (the run reports it). At most {@code maxPending} are between connect and that
+ * confirmation.
+ */
+public final class PubSubFleet implements Fleet {
+    /** The channel every subscriber listens on and the runner publishes to. */
+    public static final String CHANNEL = "tern-baseline";
+
+    private final DeviceConfig config;
+    private final EventLoopGroup group;
+    private final Bootstrap bootstrap;
+    private final InetSocketAddress redis;
+    private final InetAddress[] addresses;
+    private final Channel[] channels;
+    private final Receipts receipts = new Receipts();
+    private final Semaphore pending;
+    private final AtomicInteger started = new AtomicInteger();
+    private final AtomicInteger connected = new AtomicInteger();
+    private final AtomicInteger subscribed = new AtomicInteger();
+    private final AtomicLong connectFailures = new AtomicLong();
+    private final AtomicLong disconnects = new AtomicLong();
+    /** Replies that are neither a subscribe confirmation nor a message (e.g. an error): counted, never dropped silently. */
+    private final AtomicLong unexpected = new AtomicLong();
+    private final AtomicLong startedAtMicros = new AtomicLong();
+    private final AtomicLong allConnectedAtMicros = new AtomicLong();
+    private final LongConsumer onBroadcastComplete;
+    private volatile boolean closing;
+
+    PubSubFleet(DeviceConfig config, LongConsumer onBroadcastComplete) {
+        this.config = config;
+        this.onBroadcastComplete = onBroadcastComplete;
+        this.group = EventLoops.newGroup(config.threads(), "subscribers");
+        this.pending = new Semaphore(config.maxPending());
+        int colon = config.pubsubRedis().lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("pubsubRedis must be host:port, got " + config.pubsubRedis());
+        }
+        this.redis = new InetSocketAddress(config.pubsubRedis().substring(0, colon),
+                Integer.parseInt(config.pubsubRedis().substring(colon + 1)));
+        this.addresses = new InetAddress[config.addresses().size()];
+        for (int i = 0; i < addresses.length; i++) {
+            try {
+                addresses[i] = InetAddress.getByName(config.addresses().get(i));
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("bad source address " + config.addresses().get(i), e);
+            }
+        }
+        this.channels = new Channel[config.count()];
+        this.bootstrap = new Bootstrap().group(group).channel(EventLoops.socketChannelFor(group))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
+                                new RedisArrayAggregator(), new RedisEncoder(), new Subscriber());
+                    }
+                });
+    }
+
+    @Override
+    public void connectAll() {
+        Thread t = new Thread(this::startAll, "subscribers-starter");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void startAll() {
+        long t0 = System.nanoTime();
+        startedAtMicros.set(EpochClock.toEpochMicros(t0));
+        if (config.count() == 0) {
+            allConnectedAtMicros.set(EpochClock.nowMicros());
+        }
+        for (int i = 0; i < config.count() && !closing; i++) {
+            try {
+                if (!pending.tryAcquire(30, TimeUnit.SECONDS)) {
+                    System.err.println("connect window full for 30 s; starting more anyway");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (config.connectRate() > 0) {
+                long wait = t0 + (long) (i * 1e9 / config.connectRate()) - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+            started.incrementAndGet();
+            ChannelFuture f = bootstrap.connect(redis, new InetSocketAddress(addresses[i % addresses.length], 0));
+            channels[i] = f.channel();
+            f.addListener(done -> {
+                if (!done.isSuccess()) {
+                    connectFailures.incrementAndGet();
+                    pending.release();
+                }
+            });
+        }
+    }
+
+    private static ArrayRedisMessage command(String... words) {
+        List<RedisMessage> parts = new ArrayList<>(words.length);
+        for (String w : words) {
+            parts.add(new FullBulkStringRedisMessage(Unpooled.copiedBuffer(w, StandardCharsets.UTF_8)));
+        }
+        return new ArrayRedisMessage(parts);
+    }
+
+    private final class Subscriber extends SimpleChannelInboundHandler<RedisMessage> {
+        private boolean confirmed;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(command("SUBSCRIBE", CHANNEL));
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, RedisMessage msg) {
+            long now = System.nanoTime();
+            if (!(msg instanceof ArrayRedisMessage a) || a.children().size() != 3
+                    || !(a.children().get(0) instanceof FullBulkStringRedisMessage kind)) {
+                unexpected.incrementAndGet();
+                return;
+            }
+            String what = kind.content().toString(StandardCharsets.US_ASCII);
+            if (what.equals("message") && a.children().get(2) instanceof FullBulkStringRedisMessage body) {
+                long complete = receipts.onMessage(body.content().toString(StandardCharsets.UTF_8), now, connected.get());
+                if (complete >= 0) {
+                    onBroadcastComplete.accept(complete);
+                }
+            } else if (what.equals("subscribe") && !confirmed) {
+                confirmed = true;
+                connected.incrementAndGet();
+                if (subscribed.incrementAndGet() == config.count()) {
+                    allConnectedAtMicros.set(EpochClock.nowMicros());
+                }
+                pending.release();
+            } else {
+                unexpected.incrementAndGet();
+                System.err.println("unexpected reply: " + what);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (confirmed) {
+                connected.decrementAndGet();
+                disconnects.incrementAndGet();
+            } else {
+                connectFailures.incrementAndGet();
+                pending.release();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!closing) {
+                System.err.println("subscriber: " + cause);
+            }
+            ctx.close();
+        }
+    }
+
+    @Override
+    public int closeAll(Duration timeout) {
+        closing = true;
+        List<ChannelFuture> done = new ArrayList<>();
+        for (Channel c : channels) {
+            if (c != null) {
+                done.add(c.close());
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int closed = 0;
+        for (ChannelFuture f : done) {
+            if (f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))) {
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    @Override
+    public void putStats(ObjectNode n) {
+        n.put("proc", config.proc());
+        n.put("devices", config.count());
+        n.put("started", started.get());
+        n.put("connected", connected.get());
+        n.put("everConnected", subscribed.get());
+        n.put("connectFailures", connectFailures.get());
+        n.put("disconnects", disconnects.get());
+        n.put("unexpectedReplies", unexpected.get());
+        n.put("startedAt", startedAtMicros.get());
+        n.put("allConnectedAt", allConnectedAtMicros.get());
+        receipts.putCounts(n);
+    }
+
+    @Override
+    public void window(String name, long fromMicros, long toMicros) {
+        receipts.window(name, fromMicros, toMicros);
+    }
+
+    @Override
+    public List<Long> broadcastsCompleteNow() {
+        return receipts.completeNow(connected.get());
+    }
+
+    @Override
+    public void resetReceipts() {
+        receipts.reset();
+    }
+
+    @Override
+    public void putHistograms(ObjectNode n) {
+        receipts.putHistograms(n);
+    }
+}
