@@ -116,6 +116,22 @@ class ScenarioSmokeIT {
     }
 
     @Test
+    void pubsubBaselineCountsEveryPublishOnEverySubscriberUnderTheInFlightBound() throws Exception {
+        ObjectNode r = run(0, "pubsub", "--devices", "300", "--broadcasts", "5", "--interval-ms", "0",
+                "--warmup-broadcasts", "2", "--in-flight", "2");
+        assertEquals(300, r.get("connected").asInt());
+        assertEquals(5, r.get("accepted").asInt());
+        assertEquals(1_500, r.get("receiversCountedByRedis").asLong(), "Redis had every subscriber for each PUBLISH");
+        assertEquals(1_500, r.get("matched").asLong(), r.toString());
+        assertEquals(0, r.get("loss").asLong());
+        assertEquals(5, r.get("inFlightCompleted").asInt(), r.toString());
+        assertTrue(r.get("inFlightPeak").asInt() <= 2, r.toString());
+        assertEquals(1_500, r.get("latencyFromCallMs").get("count").asLong(), "every receipt has a latency");
+        assertTrue(r.get("latencyFromCallMs").get("min").asDouble() >= 0, "no receipt before its PUBLISH call");
+        assertTrue(r.get("cpuUsPerDelivery").get("redis").asDouble() > 0, r.toString());
+    }
+
+    @Test
     void broadcastOverTlsReachesEveryDeviceOnce() throws Exception {
         ObjectNode r = run(-1, "broadcast", "--tls", "--devices", "200", "--broadcasts", "2", "--interval-ms", "500");
         assumeTrue(r.get("available").asBoolean(), "the group-push API (issue 3) is not in this build");
