@@ -5,16 +5,20 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
+import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringRedisContent;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
-import io.netty.handler.codec.redis.RedisArrayAggregator;
-import io.netty.handler.codec.redis.RedisBulkStringAggregator;
+import io.netty.handler.codec.redis.IntegerRedisMessage;
+import io.netty.handler.codec.redis.LastBulkStringRedisContent;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.handler.codec.redis.RedisMessage;
@@ -92,10 +96,14 @@ public final class PubSubFleet implements Fleet {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new RedisDecoder(), new RedisBulkStringAggregator(),
-                                new RedisArrayAggregator(), new RedisEncoder(), new Subscriber());
+                        ch.pipeline().addLast(pipeline());
                     }
                 });
+    }
+
+    /** A subscriber connection's handlers, in order. */
+    ChannelHandler[] pipeline() {
+        return new ChannelHandler[]{new RedisDecoder(), new RedisEncoder(), new Subscriber()};
     }
 
     @Override
@@ -151,8 +159,20 @@ public final class PubSubFleet implements Fleet {
         return new ArrayRedisMessage(parts);
     }
 
+    /**
+     * One subscriber. Reads the decoder's parts as they come (array header, then a header and content per element),
+     * not aggregated messages: a push is {@code ["message", channel, payload]}, and aggregating would build a
+     * composite buffer and four message objects for each, which made this client the first limit of the baseline.
+     */
     private final class Subscriber extends SimpleChannelInboundHandler<RedisMessage> {
         private boolean confirmed;
+        /** Element of the current array being read (0 = the kind), -1 between arrays. */
+        private int element = -1;
+        private boolean isMessage;
+        private boolean isSubscribe;
+        /** The element being read (the kind or the payload), which may come in more than one part. */
+        private final StringBuilder text = new StringBuilder();
+        private String payload;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -162,18 +182,49 @@ public final class PubSubFleet implements Fleet {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, RedisMessage msg) {
             long now = System.nanoTime();
-            if (!(msg instanceof ArrayRedisMessage a) || a.children().size() != 3
-                    || !(a.children().get(0) instanceof FullBulkStringRedisMessage kind)) {
+            if (msg instanceof ArrayHeaderRedisMessage a) {
+                element = a.length() == 3 ? 0 : -1;
+                if (element < 0) {
+                    unexpected.incrementAndGet();
+                }
+                isMessage = false;
+                isSubscribe = false;
+                payload = null;
+                text.setLength(0);
+            } else if (msg instanceof BulkStringRedisContent c) {
+                if (element == 0 || element == 2) {
+                    text.append(c.content().toString(StandardCharsets.UTF_8));
+                }
+                if (msg instanceof LastBulkStringRedisContent && element >= 0) {
+                    if (element == 0) {
+                        isMessage = text.toString().equals("message");
+                        isSubscribe = text.toString().equals("subscribe");
+                    } else if (element == 2) {
+                        payload = text.toString();
+                    }
+                    text.setLength(0);
+                    if (++element == 3) {
+                        element = -1;
+                        completed(now);
+                    }
+                }
+            } else if (msg instanceof IntegerRedisMessage && element == 2) {
+                // A subscribe confirmation ends in the subscription count.
+                element = -1;
+                completed(now);
+            } else if (!(msg instanceof BulkStringHeaderRedisMessage)) {
                 unexpected.incrementAndGet();
-                return;
             }
-            String what = kind.content().toString(StandardCharsets.US_ASCII);
-            if (what.equals("message") && a.children().get(2) instanceof FullBulkStringRedisMessage body) {
-                long complete = receipts.onMessage(body.content().toString(StandardCharsets.UTF_8), now, connected.get());
+        }
+
+        /** The array read last was a whole push or confirmation. */
+        private void completed(long now) {
+            if (isMessage && payload != null) {
+                long complete = receipts.onMessage(payload, now, connected.get());
                 if (complete >= 0) {
                     onBroadcastComplete.accept(complete);
                 }
-            } else if (what.equals("subscribe") && !confirmed) {
+            } else if (isSubscribe && !confirmed) {
                 confirmed = true;
                 connected.incrementAndGet();
                 if (subscribed.incrementAndGet() == config.count()) {
@@ -182,7 +233,6 @@ public final class PubSubFleet implements Fleet {
                 pending.release();
             } else {
                 unexpected.incrementAndGet();
-                System.err.println("unexpected reply: " + what);
             }
         }
 
