@@ -168,7 +168,8 @@ public final class Charts {
         JsonNode t = timeline.path("t");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("seconds"));
         XYSeriesCollection conns = new XYSeriesCollection();
-        addSeries(conns, t, timeline.path("connections"), Map.of("brokers", "device connections the brokers hold"),
+        addSeries(conns, t, timeline.path("connections"), Map.of("brokers", "device connections the brokers hold",
+                "redis", "subscriber connections Redis holds"),
                 "connections-rss.png", notes);
         if (conns.getSeriesCount() > 0) {
             plot.add(subplot(conns, "connections"), 1);

@@ -303,6 +303,11 @@ final class PubSubScenario extends Scenario {
     }
 
     @Override
+    protected String connectionsHeldBy() {
+        return "redis";
+    }
+
+    @Override
     protected String brokerConnections() {
         return String.format("redis %,d subscribers", brokerConnectionsNow());
     }

@@ -93,7 +93,12 @@ public abstract class Scenario implements AutoCloseable {
 
     /** Samples the run once a second for its charts, from now until {@link #finish}. */
     protected void startSampler() {
-        sampler = new Sampler(this::sampledGroups, this::receivedSoFar, this::brokerConnectionsNow);
+        sampler = new Sampler(this::sampledGroups, this::receivedSoFar, this::brokerConnectionsNow, connectionsHeldBy());
+    }
+
+    /** Who holds the device connections {@link #brokerConnectionsNow} counts: the charts' series name. */
+    protected String connectionsHeldBy() {
+        return "brokers";
     }
 
     /** Process groups for the charts: the load clients, then this scenario's platform processes. */

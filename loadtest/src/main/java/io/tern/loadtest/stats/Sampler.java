@@ -33,18 +33,22 @@ public final class Sampler implements AutoCloseable {
     private long lastNanos = startNanos;
     private long lastMachineTicks = CpuMeter.machineBusyTicks();
     private long lastReceived = -1;
+    private final String heldBy;
     private volatile long failures;
     private volatile String lastFailure = "";
 
     /**
      * @param groups      process group → pids (e.g. "clients", "brokers", "platform", "redis")
      * @param received    deliveries the devices received so far (may restart from zero), or -1 when unknown
-     * @param connections device connections the brokers hold now, or -1 when unknown
+     * @param connections device connections the servers hold now, or -1 when unknown
+     * @param heldBy      who holds them: the series name under "connections" ("brokers"; "redis" for the baseline)
      */
-    public Sampler(Supplier<Map<String, List<Long>>> groups, LongSupplier received, LongSupplier connections) {
+    public Sampler(Supplier<Map<String, List<Long>>> groups, LongSupplier received, LongSupplier connections,
+                   String heldBy) {
         this.groups = groups;
         this.received = received;
         this.connections = connections;
+        this.heldBy = heldBy;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "loadtest-sampler");
             t.setDaemon(true);
@@ -111,7 +115,7 @@ public final class Sampler implements AutoCloseable {
         }
         long conns = connections.getAsLong();
         if (conns >= 0) {
-            v.put("connections", Map.of("brokers", (double) conns));
+            v.put("connections", Map.of(heldBy, (double) conns));
         }
         timeline.add((now - startNanos) / 1e9, v);
     }

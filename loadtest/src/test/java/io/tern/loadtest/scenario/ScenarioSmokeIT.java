@@ -129,6 +129,7 @@ class ScenarioSmokeIT {
         assertEquals(1_500, r.get("latencyFromCallMs").get("count").asLong(), "every receipt has a latency");
         assertTrue(r.get("latencyFromCallMs").get("min").asDouble() >= 0, "no receipt before its PUBLISH call");
         assertTrue(r.get("cpuUsPerDelivery").get("redis").asDouble() > 0, r.toString());
+        assertTrue(r.get("timeline").get("connections").has("redis"), "the chart's connections are Redis's");
     }
 
     @Test

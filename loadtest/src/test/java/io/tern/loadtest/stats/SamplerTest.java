@@ -19,7 +19,7 @@ class SamplerTest {
         long[] readings = {0, 100, 50}; // +100, then reset to 0 and 50 received since
         AtomicInteger calls = new AtomicInteger();
         Sampler s = new Sampler(() -> Map.of("self", List.of(ProcessHandle.current().pid()), "none", List.of()),
-                () -> readings[Math.min(calls.getAndIncrement(), readings.length - 1)], () -> 7);
+                () -> readings[Math.min(calls.getAndIncrement(), readings.length - 1)], () -> 7, "brokers");
         await().atMost(Duration.ofSeconds(20)).until(() -> calls.get() >= 3);
         ObjectNode j = s.stop().toJson();
 
