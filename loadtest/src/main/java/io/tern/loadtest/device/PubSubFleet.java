@@ -23,18 +23,14 @@ import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.handler.codec.redis.RedisMessage;
 import io.tern.client.net.EventLoops;
-import io.tern.loadtest.stats.EpochClock;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
@@ -46,33 +42,21 @@ import java.util.function.LongConsumer;
  * lost connection is not re-made (the run reports it). At most {@code maxPending} are between connect and that
  * confirmation.
  */
-public final class PubSubFleet implements Fleet {
+public final class PubSubFleet extends Fleet {
     /** The channel every subscriber listens on and the runner publishes to. */
     public static final String CHANNEL = "tern-baseline";
 
-    private final DeviceConfig config;
     private final EventLoopGroup group;
     private final Bootstrap bootstrap;
     private final InetSocketAddress redis;
-    private final InetAddress[] addresses;
     private final Channel[] channels;
-    private final Receipts receipts = new Receipts();
     private final Semaphore pending;
-    private final AtomicInteger started = new AtomicInteger();
-    private final AtomicInteger connected = new AtomicInteger();
-    private final AtomicInteger subscribed = new AtomicInteger();
     private final AtomicLong connectFailures = new AtomicLong();
-    private final AtomicLong disconnects = new AtomicLong();
     /** Replies that are neither a subscribe confirmation nor a message (e.g. an error): counted, never dropped silently. */
     private final AtomicLong unexpected = new AtomicLong();
-    private final AtomicLong startedAtMicros = new AtomicLong();
-    private final AtomicLong allConnectedAtMicros = new AtomicLong();
-    private final LongConsumer onBroadcastComplete;
-    private volatile boolean closing;
 
     PubSubFleet(DeviceConfig config, LongConsumer onBroadcastComplete) {
-        this.config = config;
-        this.onBroadcastComplete = onBroadcastComplete;
+        super(config, onBroadcastComplete);
         this.group = EventLoops.newGroup(config.threads(), "subscribers");
         this.pending = new Semaphore(config.maxPending());
         int colon = config.pubsubRedis().lastIndexOf(':');
@@ -81,14 +65,6 @@ public final class PubSubFleet implements Fleet {
         }
         this.redis = new InetSocketAddress(config.pubsubRedis().substring(0, colon),
                 Integer.parseInt(config.pubsubRedis().substring(colon + 1)));
-        this.addresses = new InetAddress[config.addresses().size()];
-        for (int i = 0; i < addresses.length; i++) {
-            try {
-                addresses[i] = InetAddress.getByName(config.addresses().get(i));
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("bad source address " + config.addresses().get(i), e);
-            }
-        }
         this.channels = new Channel[config.count()];
         this.bootstrap = new Bootstrap().group(group).channel(EventLoops.socketChannelFor(group))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -107,48 +83,26 @@ public final class PubSubFleet implements Fleet {
     }
 
     @Override
-    public void connectAll() {
-        Thread t = new Thread(this::startAll, "subscribers-starter");
-        t.setDaemon(true);
-        t.start();
+    void awaitRoom() {
+        try {
+            if (!pending.tryAcquire(30, TimeUnit.SECONDS)) {
+                System.err.println("connect window full for 30 s; starting more anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    private void startAll() {
-        long t0 = System.nanoTime();
-        startedAtMicros.set(EpochClock.toEpochMicros(t0));
-        if (config.count() == 0) {
-            allConnectedAtMicros.set(EpochClock.nowMicros());
-        }
-        for (int i = 0; i < config.count() && !closing; i++) {
-            try {
-                if (!pending.tryAcquire(30, TimeUnit.SECONDS)) {
-                    System.err.println("connect window full for 30 s; starting more anyway");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+    @Override
+    void start(int i) {
+        ChannelFuture f = bootstrap.connect(redis, new InetSocketAddress(addresses[i % addresses.length], 0));
+        channels[i] = f.channel();
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                connectFailures.incrementAndGet();
+                pending.release();
             }
-            if (config.connectRate() > 0) {
-                long wait = t0 + (long) (i * 1e9 / config.connectRate()) - System.nanoTime();
-                if (wait > 0) {
-                    try {
-                        TimeUnit.NANOSECONDS.sleep(wait);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-            }
-            started.incrementAndGet();
-            ChannelFuture f = bootstrap.connect(redis, new InetSocketAddress(addresses[i % addresses.length], 0));
-            channels[i] = f.channel();
-            f.addListener(done -> {
-                if (!done.isSuccess()) {
-                    connectFailures.incrementAndGet();
-                    pending.release();
-                }
-            });
-        }
+        });
     }
 
     private static ArrayRedisMessage command(String... words) {
@@ -220,16 +174,11 @@ public final class PubSubFleet implements Fleet {
         /** The array read last was a whole push or confirmation. */
         private void completed(long now) {
             if (isMessage && payload != null) {
-                long complete = receipts.onMessage(payload, now, connected.get());
-                if (complete >= 0) {
-                    onBroadcastComplete.accept(complete);
-                }
+                received(payload, now);
             } else if (isSubscribe && !confirmed) {
                 confirmed = true;
                 connected.incrementAndGet();
-                if (subscribed.incrementAndGet() == config.count()) {
-                    allConnectedAtMicros.set(EpochClock.nowMicros());
-                }
+                firstConnected();
                 pending.release();
             } else {
                 unexpected.incrementAndGet();
@@ -257,7 +206,7 @@ public final class PubSubFleet implements Fleet {
     }
 
     @Override
-    public int closeAll(Duration timeout) {
+    int closeAll(Duration timeout) {
         closing = true;
         List<ChannelFuture> done = new ArrayList<>();
         for (Channel c : channels) {
@@ -276,37 +225,8 @@ public final class PubSubFleet implements Fleet {
     }
 
     @Override
-    public void putStats(ObjectNode n) {
-        n.put("proc", config.proc());
-        n.put("devices", config.count());
-        n.put("started", started.get());
-        n.put("connected", connected.get());
-        n.put("everConnected", subscribed.get());
+    void putOwnStats(ObjectNode n) {
         n.put("connectFailures", connectFailures.get());
-        n.put("disconnects", disconnects.get());
         n.put("unexpectedReplies", unexpected.get());
-        n.put("startedAt", startedAtMicros.get());
-        n.put("allConnectedAt", allConnectedAtMicros.get());
-        receipts.putCounts(n);
-    }
-
-    @Override
-    public void window(String name, long fromMicros, long toMicros) {
-        receipts.window(name, fromMicros, toMicros);
-    }
-
-    @Override
-    public List<Long> broadcastsCompleteNow() {
-        return receipts.completeNow(connected.get());
-    }
-
-    @Override
-    public void resetReceipts() {
-        receipts.reset();
-    }
-
-    @Override
-    public void putHistograms(ObjectNode n) {
-        receipts.putHistograms(n);
     }
 }

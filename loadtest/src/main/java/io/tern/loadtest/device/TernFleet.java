@@ -9,13 +9,10 @@ import io.tern.client.PushListener;
 import io.tern.client.PushMessage;
 import io.tern.client.TernClient;
 import io.tern.client.net.EventLoops;
-import io.tern.loadtest.stats.EpochClock;
 import io.tern.protocol.frame.ReasonCode;
 import io.tern.protocol.token.DeviceSecrets;
 
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
@@ -34,35 +30,22 @@ import java.util.function.LongConsumer;
  * Connecting is paced: at most {@code maxPending} devices are between start and their first
  * CONNACK, and optionally at most {@code connectRate} start per second.
  */
-final class TernFleet implements Fleet {
-    private final DeviceConfig config;
+final class TernFleet extends Fleet {
     private final EventLoopGroup group;
     private final HttpClient http;
     /** Trusted CA for HTTPS dispatch and TLS connects; null = plain. */
     private final ClientTls tls;
     private final URI dispatcher;
-    private final InetAddress[] addresses;
     private final TernClient[] clients;
     private final DeviceSecrets secrets;
     /** Written on each client's event loop, one slot per device. */
     private final boolean[] everConnected;
-    private final Receipts receipts = new Receipts();
-    private final AtomicInteger started = new AtomicInteger();
-    private final AtomicInteger connected = new AtomicInteger();
-    private final AtomicInteger firstConnects = new AtomicInteger();
-    private final AtomicLong disconnects = new AtomicLong();
     /** Sessions ended by REDIRECT / DISCONNECT REGION_MOVED: the devices a region move sent elsewhere. */
     private final AtomicLong regionMoved = new AtomicLong();
-    private final AtomicLong startedAtMicros = new AtomicLong();
-    private final AtomicLong allConnectedAtMicros = new AtomicLong();
     private final Object window = new Object();
-    /** Told each broadcast number once its receipts reach the connected devices; called on an event loop. */
-    private final LongConsumer onBroadcastComplete;
-    private volatile boolean closing;
 
     TernFleet(DeviceConfig config, LongConsumer onBroadcastComplete) {
-        this.config = config;
-        this.onBroadcastComplete = onBroadcastComplete;
+        super(config, onBroadcastComplete);
         this.group = EventLoops.newGroup(config.threads(), "devices");
         // Dispatch answers are small and handled without blocking: run the HTTP client's callbacks on its
         // selector thread instead of handing each to a worker pool (fewer thread hops on 2 cores).
@@ -72,51 +55,20 @@ final class TernFleet implements Fleet {
                 .connectTimeout(Duration.ofSeconds(5));
         this.http = (tls == null ? http : http.sslContext(tls.jdkContext())).build();
         this.dispatcher = URI.create(config.dispatcher());
-        this.addresses = new InetAddress[config.addresses().size()];
-        for (int i = 0; i < addresses.length; i++) {
-            try {
-                addresses[i] = InetAddress.getByName(config.addresses().get(i));
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("bad source address " + config.addresses().get(i), e);
-            }
-        }
         this.clients = new TernClient[config.count()];
         this.secrets = new DeviceSecrets(config.deviceKey().getBytes(StandardCharsets.UTF_8));
         this.everConnected = new boolean[config.count()];
     }
 
-    /** Starts every device, paced; returns at once (a daemon thread does the pacing). */
     @Override
-    public void connectAll() {
-        Thread t = new Thread(this::startDevices, "devices-starter");
-        t.setDaemon(true);
-        t.start();
+    void start(int i) {
+        TernClient c = build(i);
+        clients[i] = c;
+        c.start();
     }
 
-    private void startDevices() {
-        long t0 = System.nanoTime();
-        startedAtMicros.set(EpochClock.toEpochMicros(t0));
-        if (config.count() == 0) {
-            allConnectedAtMicros.set(EpochClock.nowMicros());
-        }
-        for (int i = 0; i < config.count() && !closing; i++) {
-            awaitWindow();
-            if (config.connectRate() > 0) {
-                long due = t0 + (long) (i * 1e9 / config.connectRate());
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    sleepNanos(wait);
-                }
-            }
-            TernClient c = build(i);
-            clients[i] = c;
-            started.incrementAndGet();
-            c.start();
-        }
-    }
-
-    /** Waits while maxPending devices are started but not connected yet (at most 30 s, then goes on). */
-    private void awaitWindow() {
+    @Override
+    void awaitRoom() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         synchronized (window) {
             while (started.get() - firstConnects.get() >= config.maxPending() && !closing) {
@@ -133,14 +85,6 @@ final class TernFleet implements Fleet {
                     return;
                 }
             }
-        }
-    }
-
-    private static void sleepNanos(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -173,10 +117,7 @@ final class TernFleet implements Fleet {
 
         @Override
         public void onMessage(PushMessage message) {
-            long complete = receipts.onMessage(message.payload(), message.receivedAtNanos(), connected.get());
-            if (complete >= 0) {
-                onBroadcastComplete.accept(complete);
-            }
+            received(message.payload(), message.receivedAtNanos());
         }
 
         @Override
@@ -184,9 +125,7 @@ final class TernFleet implements Fleet {
             connected.incrementAndGet();
             if (!everConnected[index]) {
                 everConnected[index] = true;
-                if (firstConnects.incrementAndGet() == config.count()) {
-                    allConnectedAtMicros.set(EpochClock.nowMicros());
-                }
+                firstConnected();
                 synchronized (window) {
                     window.notifyAll();
                 }
@@ -205,7 +144,7 @@ final class TernFleet implements Fleet {
 
     /** Closes every device (DISCONNECT OK), waiting up to {@code timeout}; returns how many closed in time. */
     @Override
-    public int closeAll(Duration timeout) {
+    int closeAll(Duration timeout) {
         closing = true;
         synchronized (window) {
             window.notifyAll();
@@ -231,7 +170,7 @@ final class TernFleet implements Fleet {
     }
 
     @Override
-    public void putStats(ObjectNode n) {
+    void putOwnStats(ObjectNode n) {
         long dispatches = 0, dispatchFailures = 0, attempts = 0, failures = 0, connects = 0, reconnects = 0,
                 duplicates = 0, expired = 0;
         for (TernClient c : clients) {
@@ -248,45 +187,14 @@ final class TernFleet implements Fleet {
             duplicates += s.duplicatesDropped();
             expired += s.expiredDropped();
         }
-        n.put("proc", config.proc());
-        n.put("devices", config.count());
-        n.put("started", started.get());
-        n.put("connected", connected.get());
-        n.put("everConnected", firstConnects.get());
         n.put("dispatches", dispatches);
         n.put("dispatchFailures", dispatchFailures);
         n.put("connectAttempts", attempts);
         n.put("connectFailures", failures);
         n.put("connects", connects);
         n.put("reconnects", reconnects);
-        n.put("disconnects", disconnects.get());
         n.put("regionMoved", regionMoved.get());
         n.put("duplicatesDropped", duplicates);
         n.put("expiredDropped", expired);
-        n.put("startedAt", startedAtMicros.get());
-        n.put("allConnectedAt", allConnectedAtMicros.get());
-        receipts.putCounts(n);
-    }
-
-    /** From now on, single pushes sent in [fromMicros, toMicros) also count in latency window {@code name}. */
-    @Override
-    public void window(String name, long fromMicros, long toMicros) {
-        receipts.window(name, fromMicros, toMicros);
-    }
-
-    /** Broadcasts complete only now that fewer devices are connected than when their last receipt came. */
-    @Override
-    public List<Long> broadcastsCompleteNow() {
-        return receipts.completeNow(connected.get());
-    }
-
-    @Override
-    public void resetReceipts() {
-        receipts.reset();
-    }
-
-    @Override
-    public void putHistograms(ObjectNode n) {
-        receipts.putHistograms(n);
     }
 }

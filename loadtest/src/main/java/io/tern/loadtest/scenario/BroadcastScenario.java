@@ -126,11 +126,7 @@ final class BroadcastScenario extends Scenario {
 
         List<Long> clientPids = devices.pids();
         CpuMeter cpu = cpuMeter(clientPids);
-        Map<String, Long> prof = new LinkedHashMap<>(platformProcesses());
-        for (int i = 0; i < clientPids.size(); i++) {
-            prof.put("client-" + (i + 1), clientPids.get(i));
-        }
-        profileStart(prof);
+        profileStart(withClients(platformProcesses(), clientPids));
         long received0 = devices.totals().received();
         CpuMeter.Snapshot s0 = cpu.snapshot();
         List<Sent> sent = new ArrayList<>();
@@ -209,24 +205,17 @@ final class BroadcastScenario extends Scenario {
         Histogram answer = new Histogram();
         sent.forEach(s -> answer.record(s.answerMicros() - s.callMicros()));
         long received = 0;
-        long lastReceipt = 0;
         long matched = 0;
         // Per broadcast in send order (null: no device got it): how fan-out moves over the run, e.g. with the JIT's warm-up.
         var fanOutInOrder = j.putArray("fanOutByBroadcastMs");
         Map<String, Long> receiptsByTask = new LinkedHashMap<>();
         for (JsonNode f : finals) {
             received += f.path("received").asLong();
-            lastReceipt = Math.max(lastReceipt, f.path("lastReceiptAt").asLong());
         }
+        long lastReceipt = DeviceProcesses.lastReceiptAt(finals);
         received -= received0;
         for (Sent s : sent) {
-            Histogram perK = new Histogram();
-            for (JsonNode f : finals) {
-                JsonNode h = f.path("broadcasts").get(Integer.toString(s.k()));
-                if (h != null) {
-                    perK.add(Histogram.decode(h.asText()));
-                }
-            }
+            Histogram perK = DeviceProcesses.broadcastReceipts(finals, s.k());
             matched += perK.count();
             receiptsByTask.put(s.taskId(), perK.count());
             Histogram call = perK.shifted(s.callMicros() - s.payloadMicros());

@@ -5,6 +5,7 @@ import io.tern.loadtest.device.DeviceConfig;
 import io.tern.loadtest.device.DeviceProcess;
 import io.tern.loadtest.process.ChildIo;
 import io.tern.loadtest.process.ChildProcess;
+import io.tern.loadtest.stats.Histogram;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -197,6 +198,27 @@ final class DeviceProcesses implements AutoCloseable {
             out.add(p.await("final", n -> true, timeout));
         }
         return out;
+    }
+
+    /** Broadcast {@code k}'s receipt latencies in every process's {@code final} line, merged (payload t → receipt). */
+    static Histogram broadcastReceipts(List<JsonNode> finals, long k) {
+        Histogram h = new Histogram();
+        for (JsonNode f : finals) {
+            JsonNode encoded = f.path("broadcasts").get(Long.toString(k));
+            if (encoded != null) {
+                h.add(Histogram.decode(encoded.asText()));
+            }
+        }
+        return h;
+    }
+
+    /** The latest receipt (epoch µs) in the {@code final} lines, 0 for none. */
+    static long lastReceiptAt(List<JsonNode> finals) {
+        long last = 0;
+        for (JsonNode f : finals) {
+            last = Math.max(last, f.path("lastReceiptAt").asLong());
+        }
+        return last;
     }
 
     /** Makes every process forget what its devices received so far, and waits for them to confirm. */

@@ -107,13 +107,7 @@ final class PubSubScenario extends Scenario {
         }
 
         CpuMeter cpu = cpuMeter(subs.pids());
-        Map<String, Long> prof = new LinkedHashMap<>();
-        prof.put("publisher", ProcessHandle.current().pid());
-        List<Long> clientPids = subs.pids();
-        for (int i = 0; i < clientPids.size(); i++) {
-            prof.put("client-" + (i + 1), clientPids.get(i));
-        }
-        profileStart(prof);
+        profileStart(withClients(Map.of("publisher", ProcessHandle.current().pid()), subs.pids()));
         long received0 = subs.totals().received();
         CpuMeter.Snapshot s0 = cpu.snapshot();
         InFlight measured = o.inFlight > 0 ? newFlight(subs) : null;
@@ -135,21 +129,12 @@ final class PubSubScenario extends Scenario {
         Histogram fanOut = new Histogram();
         Histogram answer = new Histogram();
         sent.forEach(s -> answer.record(s.answerMicros() - s.callMicros()));
-        long lastReceipt = 0;
+        long lastReceipt = DeviceProcesses.lastReceiptAt(finals);
         long matched = 0;
         var fanOutInOrder = j.putArray("fanOutByBroadcastMs");
-        for (JsonNode f : finals) {
-            lastReceipt = Math.max(lastReceipt, f.path("lastReceiptAt").asLong());
-        }
         for (Sent s : sent) {
             // The payload's t is the call's start: the histograms are call → receipt already.
-            Histogram perK = new Histogram();
-            for (JsonNode f : finals) {
-                JsonNode h = f.path("broadcasts").get(Integer.toString(s.k()));
-                if (h != null) {
-                    perK.add(Histogram.decode(h.asText()));
-                }
-            }
+            Histogram perK = DeviceProcesses.broadcastReceipts(finals, s.k());
             matched += perK.count();
             fromCall.add(perK);
             if (perK.count() > 0) {

@@ -367,6 +367,15 @@ public abstract class Scenario implements AutoCloseable {
         threadsAtStart.clear();
     }
 
+    /** {@code processes} then the device processes as {@code client-1}, {@code client-2}, …, for profiling. */
+    protected static Map<String, Long> withClients(Map<String, Long> processes, List<Long> clientPids) {
+        Map<String, Long> m = new LinkedHashMap<>(processes);
+        for (int i = 0; i < clientPids.size(); i++) {
+            m.put("client-" + (i + 1), clientPids.get(i));
+        }
+        return m;
+    }
+
     /** Broker processes by name → pid, plus the platform JVM, for profiling. */
     protected Map<String, Long> platformProcesses() {
         Map<String, Long> m = new LinkedHashMap<>();

@@ -56,11 +56,9 @@ final class SingleScenario extends Scenario {
             List<Long> clientPids = new ArrayList<>(devices.pids());
             clientPids.add(api.pid());
             CpuMeter cpu = cpuMeter(clientPids);
-            Map<String, Long> prof = new LinkedHashMap<>(platformProcesses());
-            prof.put("api-load", api.pid());
-            for (int i = 0; i < devices.pids().size(); i++) {
-                prof.put("client-" + (i + 1), devices.pids().get(i));
-            }
+            Map<String, Long> servers = new LinkedHashMap<>(platformProcesses());
+            servers.put("api-load", api.pid());
+            Map<String, Long> prof = withClients(servers, devices.pids());
             Report report = new Report(String.format("single: %,d pushes/s for %d s to %,d devices, %d broker(s)",
                     o.rate, o.seconds, o.devices, o.brokers), "single");
 
