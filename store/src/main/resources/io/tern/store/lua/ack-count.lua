@@ -4,8 +4,9 @@
 -- The caller computed each device's k bit positions for the filter size it read (AckFilter.java, the same bits as
 -- filter_add): they are set with BITFIELD, a few calls a record instead of k SETBITs a device, and a device is
 -- new when any of its bits was 0 (as filter_add decides).
--- KEYS: 1 task hash, 2 the task's ack filter. ARGV: 1 the filter size "m:k" the positions are for, then k
--- positions per device.
+-- KEYS: 1 task hash, 2 the task's ack filter. ARGV: 1 the filter size "m:k" the positions are for, 2 the
+-- positions, k per device, as decimal numbers separated by one space (one argument: the caller writes one string
+-- instead of ~1,000 arguments a record, and each position reaches BITFIELD as the string it already is).
 -- Returns the acks added, -1 when the task is unknown (never creates a key without a TTL), -2 when the filter's
 -- size is not ARGV[1] (the caller read it before the task was marked: read it again).
 -- filter_size: ack-filter.lua, prepended.
@@ -16,26 +17,20 @@ local m, k = filter_size(KEYS[1])
 if ARGV[1] ~= m .. ':' .. k then
   return -2
 end
-if (#ARGV - 1) % k ~= 0 then
+local positions = ARGV[2]
+if not string.find(positions, '^%d+[%d ]*$') or string.find(positions, '  ') or string.sub(positions, -1) == ' ' then
+  return redis.error_reply('positions must be decimal numbers separated by one space')
+end
+local _, spaces = string.gsub(positions, ' ', ' ')
+if (spaces + 1) % k ~= 0 then
   return redis.error_reply('positions are not k per device')
 end
--- Positions per BITFIELD: 4 arguments each, under Lua's unpack limit (8000); a record of 256 devices at k = 7
--- is one call.
+-- Positions per BITFIELD: 4 arguments each, under Lua's unpack limit (8000).
 local CHUNK = 1900
 local added, fresh, probe = 0, 0, 0
-local args = {}
-for from = 2, #ARGV, CHUNK do
-  local to = math.min(from + CHUNK - 1, #ARGV)
-  local n = 0
-  for a = from, to do
-    -- '1', not 1: redis.call formats a Lua number into a string on every call (a third of the cost, measured)
-    args[n + 1], args[n + 2], args[n + 3], args[n + 4] = 'SET', 'u1', ARGV[a], '1'
-    n = n + 4
-  end
-  for j = #args, n + 1, -1 do -- a shorter last chunk
-    args[j] = nil
-  end
-  local old = redis.call('BITFIELD', KEYS[2], unpack(args))
+local args, n = {}, 0
+local function set_bits()
+  local old = redis.call('BITFIELD', KEYS[2], unpack(args, 1, n))
   for j = 1, #old do
     if old[j] == 0 then
       fresh = 1
@@ -45,6 +40,18 @@ for from = 2, #ARGV, CHUNK do
       added, fresh, probe = added + fresh, 0, 0
     end
   end
+  n = 0
+end
+for p in string.gmatch(positions, '%d+') do
+  -- '1', not 1: redis.call formats a Lua number into a string on every call (a third of the cost, measured)
+  args[n + 1], args[n + 2], args[n + 3], args[n + 4] = 'SET', 'u1', p, '1'
+  n = n + 4
+  if n == 4 * CHUNK then
+    set_bits()
+  end
+end
+if n > 0 then
+  set_bits()
 end
 if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'n:delivered', added)

@@ -5,6 +5,8 @@ import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.NewMessage;
 import io.tern.store.message.QueuePolicy;
+import io.lettuce.core.ScriptOutputType;
+import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
@@ -85,6 +87,23 @@ class AckRepositoryIT {
         assertEquals(0, acks.applyCount(AckRecord.decode(count.encode())).join(),
                 "the same record again, e.g. replayed from Kafka after a consumer crash");
         assertEquals(500, delivered(task));
+    }
+
+    @Test
+    void malformedPositionsAreRefusedBeforeAnyBitIsSetOrCounted() {
+        long task = broadcastTask(app(), null);
+        String size = redis.async().hget(Keys.task(task), "bf").toCompletableFuture().join();
+        LuaScript count = LuaScript.load("ack-count", "ack-filter");
+        String[] keys = {Keys.task(task), Keys.taskAckFilter(task)};
+        int k = Integer.parseInt(size.substring(size.indexOf(':') + 1));
+        String oneDeviceShort = String.join(" ", java.util.Collections.nCopies(k - 1, "5"));
+        for (String bad : List.of(oneDeviceShort, "1  2", "1 2 ", "1,2", "x")) {
+            CompletionException e = assertThrows(CompletionException.class, () -> count.<Long>run(redis.async(),
+                    ScriptOutputType.INTEGER, keys, size, bad).join(), bad);
+            assertTrue(e.getCause().getMessage().contains("positions"), bad + ": " + e.getCause().getMessage());
+        }
+        assertEquals(0L, redis.async().exists(Keys.taskAckFilter(task)).toCompletableFuture().join(), "no bit set");
+        assertEquals(0, delivered(task));
     }
 
     @Test
