@@ -231,8 +231,8 @@ public final class AckRepository {
             for (int i = 0; i < hashes.length; i++) {
                 filter.positions(hashes[i], positions, i * k);
             }
-            // One argument for all positions: encoded as ~1,000 arguments a record, they were half of the
-            // platform's CPU in a broadcast (Lettuce writing each one), more than the fan-out itself.
+            // One argument for all positions: as ~1,000 arguments a record they were half of the platform JVM's
+            // CPU samples in a broadcast run (Lettuce converting and writing each one).
             StringBuilder joined = new StringBuilder(positions.length * 10);
             for (int i = 0; i < positions.length; i++) {
                 if (i > 0) {
