@@ -128,7 +128,10 @@ class ScenarioSmokeIT {
         assertTrue(r.get("inFlightPeak").asInt() <= 2, r.toString());
         assertEquals(1_500, r.get("latencyFromCallMs").get("count").asLong(), "every receipt has a latency");
         assertTrue(r.get("latencyFromCallMs").get("min").asDouble() >= 0, "no receipt before its PUBLISH call");
-        assertTrue(r.get("cpuUsPerDelivery").get("redis").asDouble() > 0, r.toString());
+        // The measured phase lasts tens of ms: CPU ticks (10 ms) may read 0, so the accounting is checked, not a size.
+        JsonNode cpu = r.get("cpuUsPerDelivery");
+        assertEquals(cpu.get("redis").asDouble() + cpu.get("publisher").asDouble(), cpu.get("server").asDouble(), 0.02,
+                "server = Redis and the publisher: " + cpu);
         assertTrue(r.get("timeline").get("connections").has("redis"), "the chart's connections are Redis's");
     }
 
