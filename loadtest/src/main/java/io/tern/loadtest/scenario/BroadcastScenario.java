@@ -115,10 +115,7 @@ final class BroadcastScenario extends Scenario {
                 sleep(o.intervalMs);
             }
             long want = before + (long) warm.size() * c.connected();
-            long end = System.nanoTime() + Duration.ofSeconds(o.drainSeconds).toNanos();
-            while (devices.totals().received() < want && System.nanoTime() < end) {
-                sleep(100);
-            }
+            devices.awaitReceived(want, Duration.ofSeconds(o.drainSeconds));
             say(String.format("warm-up: %d all-pushes, %,d of %,d received; measuring now", warm.size(),
                     devices.totals().received() - before, want - before));
             devices.resetReceipts(Duration.ofSeconds(10));
@@ -250,11 +247,7 @@ final class BroadcastScenario extends Scenario {
         Map<String, Double> perDelivery = CpuMeter.microsPerDelivery(s1.secondsSince(s0), matched);
         cpuJson(j, "cpuUsPerDelivery", perDelivery);
         if (measured != null) {
-            j.put("inFlightPeak", measured.peak());
-            j.put("inFlightCompleted", measured.completed());
-            j.put("inFlightTimedOut", measured.timedOut().size());
-            var late = j.putArray("inFlightTimedOutBroadcasts");
-            measured.timedOut().forEach(late::add);
+            measured.putJson(j);
         }
         ObjectNode counts = j.putObject("countWait");
         Map<String, Double> perDeliveryCounted = Map.of();
@@ -268,10 +261,7 @@ final class BroadcastScenario extends Scenario {
 
         report.row("all-pushes accepted", sent.size() + " / " + o.broadcasts, failed + " failed");
         if (measured != null) {
-            report.row("in flight", "≤ " + o.inFlight + " (peak " + measured.peak() + ")", String.format(
-                    "%d received on every connected device, %d timed out after %d s%s", measured.completed(),
-                    measured.timedOut().size(), o.inFlightTimeoutSeconds,
-                    measured.timedOut().isEmpty() ? "" : " (broadcasts " + measured.timedOut() + ")"));
+            measured.putRow(report, "on every connected device");
         }
         report.row("deliveries", Report.count(matched) + " / " + Report.count(expected),
                 "loss " + loss + " (connected devices × accepted all-pushes − received)");

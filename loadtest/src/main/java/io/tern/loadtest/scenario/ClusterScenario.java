@@ -229,10 +229,7 @@ abstract class ClusterScenario extends Scenario {
      * sums what every device process received.
      */
     protected Delivery drain(DeviceProcesses devices, long accepted) throws Exception {
-        long drainEnd = System.nanoTime() + Duration.ofSeconds(Math.max(60, o.drainSeconds)).toNanos();
-        while (devices.totals().received() < accepted && System.nanoTime() < drainEnd) {
-            sleep(200);
-        }
+        devices.awaitReceived(accepted, Duration.ofSeconds(Math.max(60, o.drainSeconds)));
         Histogram latency = new Histogram();
         Map<String, Histogram> windows = new TreeMap<>();
         long received = 0;

@@ -189,6 +189,22 @@ final class DeviceProcesses implements AutoCloseable {
                 all && procs.size() > 0, moved);
     }
 
+    /**
+     * Waits until the processes' latest {@code stats} lines sum to {@code want} receipts or {@code timeout} passed
+     * (a drain: late deliveries, or a warm-up's).
+     */
+    void awaitReceived(long want, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (totals().received() < want && System.nanoTime() - end < 0) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+    }
+
     /** Asks every process for its {@code final} line (counts and histograms) and returns them. */
     List<JsonNode> finals(Duration timeout) throws TimeoutException {
         procs.forEach(p -> p.forget("final"));

@@ -1,5 +1,7 @@
 package io.tern.loadtest.scenario;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -7,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -148,5 +151,21 @@ final class InFlight {
     /** The most all-pushes outstanding at once. */
     synchronized int peak() {
         return peak;
+    }
+
+    /** The bound's outcome into a run's JSON: peak, completed, timed out (and which). */
+    synchronized void putJson(ObjectNode j) {
+        j.put("inFlightPeak", peak);
+        j.put("inFlightCompleted", completed);
+        j.put("inFlightTimedOut", timedOut.size());
+        var late = j.putArray("inFlightTimedOutBroadcasts");
+        timedOut.forEach(late::add);
+    }
+
+    /** The bound's outcome as a report row; {@code receivedWhere}: what "done" means, e.g. "on every connected device". */
+    synchronized void putRow(Report report, String receivedWhere) {
+        report.row("in flight", "≤ " + limit + " (peak " + peak + ")", String.format(
+                "%d received %s, %d timed out after %d s%s", completed, receivedWhere, timedOut.size(),
+                TimeUnit.NANOSECONDS.toSeconds(timeoutNanos), timedOut.isEmpty() ? "" : " (broadcasts " + timedOut + ")"));
     }
 }

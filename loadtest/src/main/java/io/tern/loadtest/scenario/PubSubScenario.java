@@ -97,10 +97,7 @@ final class PubSubScenario extends Scenario {
             }
             List<Sent> warm = publishAll(10_001, o.warmupBroadcasts, flight.get());
             long want = before + (long) warm.size() * c.connected();
-            long end = System.nanoTime() + Duration.ofSeconds(o.drainSeconds).toNanos();
-            while (subs.totals().received() < want && System.nanoTime() < end) {
-                sleep(100);
-            }
+            subs.awaitReceived(want, Duration.ofSeconds(o.drainSeconds));
             say(String.format("warm-up: %d publishes, %,d of %,d received; measuring now", warm.size(),
                     subs.totals().received() - before, want - before));
             subs.resetReceipts(Duration.ofSeconds(10));
@@ -115,10 +112,8 @@ final class PubSubScenario extends Scenario {
         List<Sent> sent = publishAll(1, o.broadcasts, measured);
         int failed = o.broadcasts - sent.size();
         long expected = (long) sent.size() * c.connected();
-        boolean allComplete = measured != null && measured.timedOut().isEmpty();
-        long drainEnd = System.nanoTime() + Duration.ofSeconds(o.drainSeconds).toNanos();
-        while (!allComplete && System.nanoTime() < drainEnd && subs.totals().received() - received0 < expected) {
-            sleep(100);
+        if (measured == null || !measured.timedOut().isEmpty()) {
+            subs.awaitReceived(received0 + expected, Duration.ofSeconds(o.drainSeconds));
         }
         CpuMeter.Snapshot s1 = cpu.snapshot();
         Map<String, Double> runCpu = s1.percentSince(s0);
@@ -165,16 +160,12 @@ final class PubSubScenario extends Scenario {
         cpuJson(j, "cpuPct", runCpu);
         cpuJson(j, "cpuUsPerDelivery", perDelivery);
         if (measured != null) {
-            j.put("inFlightPeak", measured.peak());
-            j.put("inFlightCompleted", measured.completed());
-            j.put("inFlightTimedOut", measured.timedOut().size());
+            measured.putJson(j);
         }
 
         report.row("publishes", sent.size() + " / " + o.broadcasts, failed + " failed");
         if (measured != null) {
-            report.row("in flight", "≤ " + o.inFlight + " (peak " + measured.peak() + ")", String.format(
-                    "%d received by every subscriber, %d timed out after %d s", measured.completed(),
-                    measured.timedOut().size(), o.inFlightTimeoutSeconds));
+            measured.putRow(report, "by every subscriber");
         }
         report.row("deliveries", Report.count(matched) + " / " + Report.count(expected),
                 "loss " + loss + " (subscribed × publishes − received); Redis counted " + Report.count(receivers));

@@ -64,7 +64,7 @@ final class SingleScenario extends Scenario {
 
             if (o.warmupSeconds > 0) {
                 JsonNode w = push(api, devices, cpu, o.warmupSeconds, "warm-up");
-                drain(devices, w.path("accepted").asLong());
+                devices.awaitReceived(w.path("accepted").asLong(), Duration.ofSeconds(o.drainSeconds));
                 say(String.format("warm-up done: %,d accepted, %,d received; measuring now",
                         w.path("accepted").asLong(), devices.totals().received()));
                 devices.resetReceipts(Duration.ofSeconds(10));
@@ -77,7 +77,7 @@ final class SingleScenario extends Scenario {
             profileStop(report);
 
             long accepted = fin.path("accepted").asLong();
-            drain(devices, accepted);
+            devices.awaitReceived(accepted, Duration.ofSeconds(o.drainSeconds));
             List<JsonNode> finals = devices.finals(Duration.ofSeconds(30));
             Histogram latency = new Histogram();
             long received = 0;
@@ -185,14 +185,6 @@ final class SingleScenario extends Scenario {
                 lastAccepted = accepted;
                 lastReceived = received;
             }
-        }
-    }
-
-    /** Waits until the devices received {@code accepted} messages, or the drain time passed. */
-    private void drain(DeviceProcesses devices, long accepted) {
-        long drainEnd = System.nanoTime() + Duration.ofSeconds(o.drainSeconds).toNanos();
-        while (devices.totals().received() < accepted && System.nanoTime() < drainEnd) {
-            sleep(100);
         }
     }
 
