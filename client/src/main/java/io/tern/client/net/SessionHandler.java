@@ -41,15 +41,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Cumulative broadcast acks: when the CONNECT offered them and the CONNACK announced a delay, a broadcast
  * PUSH's ack is held instead of written, and the held ones go out as one ACKS once the broker's
- * {@code maxAcks} are held, when the delay since the first of them has passed (a timer on the channel's
- * event loop), ahead of any other frame written to the connection (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT),
+ * {@code maxAcks} are held, at the latest when the delay since the first of them has passed (one
+ * {@link HeldAckTimer} for all connections of the event loop), ahead of any other frame written to the connection (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT),
  * and before a close requested through the channel. Single pushes are acked at once. A connection the broker
  * ends (DISCONNECT, REDIRECT) or that breaks loses the held acks (the broker would not read them): reported through
  * {@link SessionEvents#broadcastAcksLost} so the next connection gets those broadcasts again and acks them.
  *
  * <p>Not sharable: one per connection. ACKs and PONGs are flushed once per read batch.
  */
-public final class SessionHandler extends ChannelDuplexHandler {
+public final class SessionHandler extends ChannelDuplexHandler implements HeldAckTimer.Holder {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
     /** The broker's idle timeout is about 3x the heartbeat; the client's is the same. */
     public static final int READER_IDLE_HEARTBEATS = 3;
@@ -82,7 +82,10 @@ public final class SessionHandler extends ChannelDuplexHandler {
     private int heldCount;
     /** The lowest broadcast sequence among the held acks; meaningless while none are held. */
     private long heldFromSeq;
-    private ScheduledFuture<?> ackTimer;
+    /** The loop's timer for held acks (set at the first held one) and whether this connection waits in it. */
+    private HeldAckTimer ackTimer;
+    private boolean ackTimerWaiting;
+    private ChannelHandlerContext ctx;
     /** Heartbeat in nanoseconds (0: none, the CONNACK said so) and the times of the last read batch and write. */
     private long heartbeatNanos;
     private long lastReadNanos;
@@ -103,6 +106,11 @@ public final class SessionHandler extends ChannelDuplexHandler {
         this.dedup = Objects.requireNonNull(dedup, "dedup");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = Objects.requireNonNull(events, "events");
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
     public boolean isConnected() {
@@ -184,7 +192,6 @@ public final class SessionHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHandshakeTimer();
-        cancelAckTimer();
         cancelIdleTimer();
         if (heldCount > 0) {
             heldCount = 0; // the broker reads nothing more on this connection
@@ -311,13 +318,22 @@ public final class SessionHandler extends ChannelDuplexHandler {
         heldAcks[heldCount++] = msgId;
         if (heldCount == maxHeldAcks) {
             write(ctx, takeHeldAcks()); // flushed with the rest of this read
-        } else if (heldCount == 1) {
-            ackTimer = ctx.executor().schedule(() -> onAckTimer(ctx), ackDelayMillis, TimeUnit.MILLISECONDS);
+        } else if (heldCount == 1 && !ackTimerWaiting) {
+            if (ackTimer == null) {
+                ackTimer = HeldAckTimer.of(ctx.executor());
+            }
+            ackTimerWaiting = true;
+            ackTimer.add(this, TimeUnit.MILLISECONDS.toNanos(ackDelayMillis));
         }
     }
 
-    private void onAckTimer(ChannelHandlerContext ctx) {
-        ackTimer = null;
+    /**
+     * The delay since this connection joined the loop's timer has passed. Acks held again after the maximum sent
+     * the earlier ones ride the same turn, so they go out sooner than the delay, never later.
+     */
+    @Override
+    public void heldAcksDue() {
+        ackTimerWaiting = false;
         if (heldCount > 0 && decided == null && ctx.channel().isActive()) {
             write(ctx, takeHeldAcks());
             flushNow(ctx);
@@ -333,17 +349,9 @@ public final class SessionHandler extends ChannelDuplexHandler {
 
     /** The held acks as one ACKS; none are held afterwards. */
     private Frame.Acks takeHeldAcks() {
-        cancelAckTimer();
         Frame.Acks acks = new Frame.Acks(Arrays.copyOf(heldAcks, heldCount));
         heldCount = 0;
         return acks;
-    }
-
-    private void cancelAckTimer() {
-        if (ackTimer != null) {
-            ackTimer.cancel(false);
-            ackTimer = null;
-        }
     }
 
     private void flushNow(ChannelHandlerContext ctx) {
