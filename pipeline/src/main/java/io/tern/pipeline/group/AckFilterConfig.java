@@ -9,19 +9,21 @@ import io.tern.runtime.config.Settings;
  * for {@code expected-devices-factor} × the devices connected to live brokers then (devices that
  * catch up later are the rest), at least {@code min-devices}, at most {@code max-bits}. With b bits
  * a device and k probes, a device is missed (a false positive: under-counted, never counted twice) with
- * probability about (1 − e^(−k·n/m))^k: 0.65% at 12 bits and 4 probes when the expected count is reached (0.06% at
- * half of it, the usual fill with the factor 2), more beyond it.
+ * probability about (1 − e^(−k·n/m))^k: 0.17% at 24 bits and 2 probes when half the expected count is in (the usual
+ * fill with the factor 2), 0.64% when all of it is, more beyond it; averaged over the devices counted up to the
+ * usual fill, about 0.06% (measured: 1,214–1,471 of 2,000,000).
  * <p>
- * Why 4 probes and not the k = round(b·ln 2) = 8 that makes misses rarest: every probe is a bit Redis sets for every
- * device's ack, and Redis time grows with the bits (about 1 µs a bit on this project's 2-core machine, see
- * docs/benchmarks.md), while two more bits a device buy back the misses of fewer probes. The probes of each
- * broadcast are stored with its filter, so changing this never disturbs broadcasts in flight.
+ * Why 2 probes and 24 bits, not fewer bits and the k = round(b·ln 2) that makes misses rarest: every probe is a bit
+ * Redis sets, and copies to its AOF, for every device's ack; Redis time grows with the bits, not with the filter's
+ * size (k = 4 at 12 bits: 6.1–6.6 µs of Redis CPU a new device with {@code appendfsync always}; k = 2 at 24 bits:
+ * 3.5–3.7 µs; docs/benchmarks.md), so memory buys back the misses of fewer probes. The probes of each broadcast are
+ * stored with its filter, so changing this never disturbs broadcasts in flight.
  *
- * @param bitsPerDevice         {@code logic.ack-filter-bits-per-device}, default 12 (1.5 bytes a device)
- * @param minDevices            {@code logic.ack-filter-min-devices}, default 10000 (15 KB at 12 bits)
- * @param maxBits               {@code logic.ack-filter-max-bits}, default 134217728 (16 MiB: ~11M devices at 12 bits)
+ * @param bitsPerDevice         {@code logic.ack-filter-bits-per-device}, default 24 (3 bytes a device)
+ * @param minDevices            {@code logic.ack-filter-min-devices}, default 10000 (30 KB at 24 bits)
+ * @param maxBits               {@code logic.ack-filter-max-bits}, default 134217728 (16 MiB: ~5.6M devices at 24 bits, 2.8M connected at the usual fill)
  * @param expectedDevicesFactor {@code logic.ack-filter-expected-devices-factor}, default 2
- * @param probes                {@code logic.ack-filter-probes}, default 4, at most the bits a device
+ * @param probes                {@code logic.ack-filter-probes}, default 2, at most the bits a device
  */
 public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, int expectedDevicesFactor,
                               int probes) {
@@ -39,7 +41,7 @@ public record AckFilterConfig(int bitsPerDevice, long minDevices, long maxBits, 
     }
 
     public static AckFilterConfig defaults() {
-        return new AckFilterConfig(12, 10_000, 1L << 27, 2, 4);
+        return new AckFilterConfig(24, 10_000, 1L << 27, 2, 2);
     }
 
     public static AckFilterConfig from(Settings s) {
