@@ -42,10 +42,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Cumulative broadcast acks: when the CONNECT offered them and the CONNACK announced a delay, a broadcast
  * PUSH's ack is held instead of written, and the held ones go out as one ACKS once the broker's
  * {@code maxAcks} are held, at the latest when the delay since the first of them has passed (one
- * {@link HeldAckTimer} for all connections of the event loop), ahead of any other frame written to the connection (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT),
- * and before a close requested through the channel. Single pushes are acked at once. A connection the broker
- * ends (DISCONNECT, REDIRECT) or that breaks loses the held acks (the broker would not read them): reported through
- * {@link SessionEvents#broadcastAcksLost} so the next connection gets those broadcasts again and acks them.
+ * {@link HeldAckTimer} for all connections of the event loop), ahead of any other frame written to the connection
+ * (PING, PONG, an ACK, SUBSCRIBE, DISCONNECT), and before a close requested through the channel. Single pushes
+ * are acked at once. A connection the broker ends (DISCONNECT, REDIRECT) or that breaks loses the held acks (the
+ * broker would not read them): reported through {@link SessionEvents#broadcastAcksLost} so the next connection gets
+ * those broadcasts again and acks them.
  *
  * <p>Not sharable: one per connection. ACKs and PONGs are flushed once per read batch.
  */
