@@ -68,7 +68,7 @@ class BroadcastAckOnceIT {
 
             List<AckRecord> records = AckTopic.acksOf(app, a -> devicesIn(a) >= 2 * DEVICES, Duration.ofSeconds(30));
             assertEquals(2 * DEVICES, devicesIn(records), "each device acked twice: " + records);
-            AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000);
+            AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000, 100_000);
             for (int pass = 0; pass < 2; pass++) { // the second pass is a Kafka replay
                 for (AckRecord r : records) {
                     if (r.isCount()) {

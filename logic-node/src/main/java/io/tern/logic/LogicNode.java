@@ -159,7 +159,8 @@ public final class LogicNode implements AutoCloseable {
         // Static membership under the node's id: a restarted node takes its partitions back at once.
         acks = new AckConsumer(config.kafkaBootstrap(), config.receiptGroup(), config.id(), config.receiptBatchMax(),
                 config.receiptApplyMax(), config.consumer(),
-                new AckRepository(receiptRedis, config.callback().outbox().lease(), config.callback().outbox().max()),
+                new AckRepository(receiptRedis, config.callback().outbox().lease(), config.callback().outbox().max(),
+                        config.receiptCountedMax()),
                 callbacks, clock, observability.registry(), config.id()).waitFor(storage::normal).start();
 
         GroupFanout fanout = new GroupFanout(new RouteRepository(redis), tasks, liveBrokers, links,

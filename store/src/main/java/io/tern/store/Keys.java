@@ -186,6 +186,14 @@ public final class Keys {
         return taskTag(taskId) + ":ackbf";
     }
 
+    /**
+     * The devices whose ack of broadcast task {@code taskId} (one without a callback) was counted: 8-byte device
+     * hashes, appended ({@code CountedDevices}).
+     */
+    public static String taskAckSet(long taskId) {
+        return taskTag(taskId) + ":ackset";
+    }
+
     /** Tasks whose tag expression is being resolved, scored by their owner's lease end. */
     public static String resolvingTasks() {
         return P + "{resolving}";

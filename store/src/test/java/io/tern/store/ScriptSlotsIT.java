@@ -151,7 +151,7 @@ class ScriptSlotsIT {
         MessageRepository messages = new MessageRepository(redis, POLICY, new DeliveryChecks(Duration.ofSeconds(5), 1000));
         TaskRepository tasks = new TaskRepository(redis, POLICY);
         RouteRepository routes = new RouteRepository(redis);
-        AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1000);
+        AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1000, 100_000);
         BroadcastLog log = new BroadcastLog(redis, 2);
         long id = NOW * 10;
 

@@ -43,7 +43,7 @@ class StoreIT {
         redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
         routes = new RouteRepository(redis);
         messages = new MessageRepository(redis, new QueuePolicy(3, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
-        acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000);
+        acks = new AckRepository(redis, Duration.ofSeconds(30), 1_000_000, 100_000);
     }
 
     @AfterAll

@@ -76,6 +76,10 @@ import java.util.TreeMap;
  * @param receiptConnection {@code logic.receipt-connection}, default true: the receipt consumer's ack scripts go over
  *                        a Redis connection of their own (one more per node), so API calls are not answered only after
  *                        the bursts of scripts queued ahead of them on the shared one (issue 14's 8-deep broadcasts)
+ * @param receiptCountedMax {@code logic.receipt-counted-max}, default 2,000,000: devices of the broadcasts' counted
+ *                        sets the receipt consumer holds in memory (~24 bytes each), the least recently counted
+ *                        broadcasts dropped first; set it above the largest broadcast's audience, or that broadcast's
+ *                        set is read again from Redis for each of its count records ({@code CountedDevices})
  */
 public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redisUri, Duration redisTimeout,
                           String kafkaBootstrap, String authTokenSecret, Duration authTokenTtl,
@@ -91,7 +95,7 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                           RedeliveryConfig redelivery, RecoveryConfig recovery, AckFilterConfig ackFilter,
                           ConsumerPolicy consumer, PermitConfig permit, BufferConfig buffer,
                           Duration redisOutageAfter, String diskKvUri, SreToken sreToken, Duration appsRefresh,
-                          int appsMax, int recentTasks, boolean receiptConnection) {
+                          int appsMax, int recentTasks, boolean receiptConnection, long receiptCountedMax) {
 
     public static final String DEFAULT_AUTH_TOKEN_SECRET = "tern-dev-auth-token-secret";
     /** {@code logic.node-id=auto}: lease any free node id. */
@@ -114,6 +118,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
         ConfigException.require(tagResolvers >= 1 && tagResolvers <= 64, "logic.tag-resolvers must be in [1, 64]");
         ConfigException.require(tagQueue >= 1 && tagQueue <= 100_000, "logic.tag-queue must be in [1, 100000]");
         ConfigException.require(tagChunk >= 1 && tagChunk <= 1000, "logic.tag-chunk must be in [1, 1000]");
+        ConfigException.require(receiptCountedMax >= 1_000 && receiptCountedMax <= 1_000_000_000L,
+                "logic.receipt-counted-max must be in [1000, 1000000000]");
         apps = Map.copyOf(apps);
         ConfigException.require(devMode || !DEFAULT_AUTH_TOKEN_SECRET.equals(authTokenSecret),
                 "logic.auth-token-secret is the development secret, which anyone can use to forge auth tokens: "
@@ -219,7 +225,8 @@ public record LogicConfig(String id, int nodeId, HttpEndpoint http, String redis
                 s.duration("logic.apps-refresh", Duration.ofSeconds(1)),
                 s.integer("logic.apps-max", 10_000),
                 s.integer("logic.recent-tasks", TaskRepository.DEFAULT_RECENT_KEPT),
-                s.bool("logic.receipt-connection", true));
+                s.bool("logic.receipt-connection", true),
+                s.longValue("logic.receipt-counted-max", 2_000_000L));
         s.warnUnread("logic.");
         return c;
     }

@@ -152,7 +152,7 @@ class CallbackDispatcherIT {
     /** Applies acks with the real ack script; the receipts it parked. */
     private static List<ParkedReceipt> applyAcks(Duration lease, AckRecord... acks) {
         List<ParkedReceipt> parked = new ArrayList<>();
-        for (AppliedAck a : new AckRepository(redis, lease, 100_000).applyAll(List.of(acks), System.currentTimeMillis())
+        for (AppliedAck a : new AckRepository(redis, lease, 100_000, 100_000).applyAll(List.of(acks), System.currentTimeMillis())
                 .join()) {
             if (a.parked() != null) {
                 parked.add(a.parked());

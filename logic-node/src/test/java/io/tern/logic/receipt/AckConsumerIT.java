@@ -106,7 +106,7 @@ class AckConsumerIT {
     }
 
     private static AckConsumer consumer(String group, List<ParkedReceipt> receipts) {
-        return consumer(group, receipts, new AckRepository(redis, Duration.ofSeconds(30), 1_000_000),
+        return consumer(group, receipts, new AckRepository(redis, Duration.ofSeconds(30), 1_000_000, 100_000),
                 ConsumerPolicy.defaults(), new SimpleMeterRegistry());
     }
 
@@ -191,7 +191,7 @@ class AckConsumerIT {
     @Test
     void aFullCallbackOutboxParksNoReceiptAndTheConsumerReadsTheAcksAgainOnceThereIsRoom() {
         redis.async().del(Keys.callbacksDue(), Keys.callbackItems()).toCompletableFuture().join();
-        AckRepository twoReceipts = new AckRepository(redis, Duration.ofSeconds(30), 2);
+        AckRepository twoReceipts = new AckRepository(redis, Duration.ofSeconds(30), 2, 100_000);
         String app = "app-" + UUID.randomUUID();
         long task = broadcastTask(app, "http://app.example/cb");
         // The outbox holds its maximum: two receipts no node posts.

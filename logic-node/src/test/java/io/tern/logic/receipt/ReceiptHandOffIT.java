@@ -78,7 +78,7 @@ class ReceiptHandOffIT {
         CallbackDispatcher callbacks = new CallbackDispatcher(c, appId -> APP.equals(appId) ? SECRET : null, tasks,
                 new CallbackOutbox(redis), guard, System::currentTimeMillis, new SimpleMeterRegistry(), instance);
         AckConsumer acks = new AckConsumer(SharedInfra.kafka().bootstrapServers(), group, instance, 500, 100,
-                ConsumerPolicy.defaults(), new AckRepository(redis, c.outbox().lease(), c.outbox().max()), callbacks, System::currentTimeMillis,
+                ConsumerPolicy.defaults(), new AckRepository(redis, c.outbox().lease(), c.outbox().max(), 100_000), callbacks, System::currentTimeMillis,
                 new SimpleMeterRegistry(), instance).start();
         return new Node(acks, callbacks, guard);
     }

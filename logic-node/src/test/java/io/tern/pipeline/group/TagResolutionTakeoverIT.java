@@ -138,7 +138,7 @@ class TagResolutionTakeoverIT {
                     String reg = "d" + i;
                     if (!acked.contains(reg) && redis.async().zscore(Keys.queue(APP, reg), Long.toString(taskId))
                             .toCompletableFuture().join() != null) {
-                        new AckRepository(redis, Duration.ofSeconds(30), 1_000_000).apply(new AckRecord(APP, reg, taskId, System.currentTimeMillis(), "b-test"),
+                        new AckRepository(redis, Duration.ofSeconds(30), 1_000_000, 100_000).apply(new AckRecord(APP, reg, taskId, System.currentTimeMillis(), "b-test"),
                                 System.currentTimeMillis()).join();
                         acked.add(reg);
                     }

@@ -2,6 +2,7 @@ package io.tern.store.receipt;
 
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.netty.util.collection.LongObjectHashMap;
 import io.tern.store.Keys;
 import io.tern.store.callback.CallbackOutbox;
 import io.tern.store.callback.ParkedReceipt;
@@ -19,8 +20,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Records acks: single-push messages become delivered, task copies count once per device, and
- * a broadcast's acks, per device or in a broker's count record, count at most once per device
- * through the broadcast's ack filter (a Bloom filter: see docs/architecture.md).
+ * a broadcast's acks, per device or in a broker's count record, count at most once per device:
+ * exactly, through the broadcast's set of counted devices ({@link CountedDevices}), or, for a
+ * broadcast with a callback (its receipts are per device), through its ack filter (a Bloom filter:
+ * see docs/architecture.md).
  * A device ack applies only to what was sent to that device (a message with its app and regId,
  * a task of its app): a forged or foreign msgId changes nothing and parks no receipt.
  * An ack's callback receipt is recorded as owed with the ack (same script) and stays so until it is parked in
@@ -30,26 +33,26 @@ public final class AckRepository {
     private static final LuaScript DEVICE = LuaScript.load("ack-device");
     private static final LuaScript TASK = LuaScript.load("ack-task", "ack-filter");
     private static final LuaScript PARK = LuaScript.load("callback-park");
-    private static final LuaScript COUNT = LuaScript.load("ack-count", "ack-filter");
     private static final AppliedAck.Target[] TARGETS = AppliedAck.Target.values();
-    /** Reads of a filter's size per count record: it is set once, so a second read finds it. */
-    private static final int COUNT_ATTEMPTS = 3;
 
     private final RedisStore redis;
     private final long callbackLeaseMillis;
     private final int outboxMax;
+    private final CountedDevices counted;
 
     /**
      * @param callbackLease how long the node applying an ack holds the receipt it parks before any node may take it
      * @param outboxMax     receipts parked at most in the callback outbox ({@code logic.callback.outbox-max})
+     * @param countedMax    devices of broadcasts' counted sets held in memory ({@code logic.receipt-counted-max})
      */
-    public AckRepository(RedisStore redis, Duration callbackLease, int outboxMax) {
+    public AckRepository(RedisStore redis, Duration callbackLease, int outboxMax, long countedMax) {
         if (outboxMax < 1) {
             throw new IllegalArgumentException("outboxMax must be >= 1: " + outboxMax);
         }
         this.redis = redis;
         this.callbackLeaseMillis = callbackLease.toMillis();
         this.outboxMax = outboxMax;
+        this.counted = new CountedDevices(redis, countedMax);
     }
 
     public CompletableFuture<AppliedAck> apply(AckRecord ack, long nowMillis) {
@@ -64,7 +67,8 @@ public final class AckRepository {
      * them) parks them.
      * <p>Steps, each a flush (see the scripts for what a crash between them leaves): 1 for the batch on one Redis,
      * per device on a cluster ({@code ack-device.lua}: queue entry, single push); 2 per task, only for acks that were no single push
-     * ({@code ack-task.lua}); 3 and 4 only when a receipt is to be parked ({@code callback-park.lua}, then the
+     * ({@code ack-task.lua}), then, for acks of broadcasts without a callback, one per such broadcast
+     * ({@link CountedDevices}); 3 and 4 only when a receipt is to be parked ({@code callback-park.lua}, then the
      * owed receipts cleared). So an ack of a single push without a callback is one round trip.
      * The caller bounds the list: each script holds Redis for its share of it (the whole list on one Redis).
      */
@@ -156,14 +160,44 @@ public final class AckRepository {
                 args[a + 4] = Long.toString(ack.ackedAtMillis());
             }
             tasks.add(TASK.<List<Object>>run(async, ScriptOutputType.MULTI,
-                    new String[]{Keys.task(taskId), Keys.taskAckFilter(taskId)}, args).thenAccept(r -> {
+                    new String[]{Keys.task(taskId), Keys.taskAckFilter(taskId)}, args).thenCompose(r -> {
+                        List<Integer> bySet = new ArrayList<>();
                         for (int j = 0; j < list.size(); j++) {
-                            steps[list.get(j)] = new Step((Long) r.get(3 * j), (Long) r.get(3 * j + 1) == 1L,
+                            long counted = (Long) r.get(3 * j + 1);
+                            steps[list.get(j)] = new Step((Long) r.get(3 * j), counted == 1L,
                                     false, (String) r.get(3 * j + 2));
+                            if (counted == 2L) {
+                                bySet.add(list.get(j));
+                            }
                         }
+                        return bySet.isEmpty() ? CompletableFuture.completedFuture(null)
+                                : countBySet(taskId, acks, bySet, steps);
                     }));
         });
         return CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new));
+    }
+
+    /** Counts device acks of a broadcast without a callback through its set, as its count records are. */
+    private CompletableFuture<Void> countBySet(long taskId, List<AckRecord> acks, List<Integer> bySet, Step[] steps) {
+        long[] hashes = new long[bySet.size()];
+        for (int j = 0; j < hashes.length; j++) {
+            hashes[j] = DeviceHash.of(acks.get(bySet.get(j)).regId());
+        }
+        return counted.add(taskId, hashes).thenAccept(fresh -> {
+            if (fresh == null) {
+                return;
+            }
+            LongObjectHashMap<Boolean> isNew = new LongObjectHashMap<>(fresh.length);
+            for (long h : fresh) {
+                isNew.put(h, Boolean.TRUE);
+            }
+            for (int j = 0; j < hashes.length; j++) {
+                // A device acked twice in the batch counts on its first ack only.
+                boolean first = isNew.remove(hashes[j]) != null;
+                Step s = steps[bySet.get(j)];
+                steps[bySet.get(j)] = new Step(s.kind(), first, false, s.receipt());
+            }
+        });
     }
 
     private CompletableFuture<List<AppliedAck>> park(List<AckRecord> acks, Step[] steps, long nowMillis) {
@@ -206,10 +240,8 @@ public final class AckRepository {
     }
 
     /**
-     * Adds the devices of a count record that are new in the broadcast's ack filter to the task's
-     * delivered counter; a replay, or a device already counted by any path, adds nothing.
-     * Reads the filter's size first and sends each device's bit positions ({@link AckFilter}) in one argument, so
-     * the script sets them with a few BITFIELDs instead of k SETBITs a device.
+     * Adds the devices of a count record not counted before for the broadcast (by any path: a replayed record,
+     * a device counted on another broker or per device) to the task's delivered counter ({@link CountedDevices}).
      *
      * @return acks added, -1 when the task is unknown or past its retention
      */
@@ -217,41 +249,6 @@ public final class AckRepository {
         if (!count.isCount()) {
             throw new IllegalArgumentException("not a count: " + count);
         }
-        return applyCount(count, COUNT_ATTEMPTS);
-    }
-
-    private CompletableFuture<Long> applyCount(AckRecord count, int attempts) {
-        String task = Keys.task(count.msgId());
-        var async = redis.async();
-        return async.hget(task, "bf").toCompletableFuture().thenCompose(bf -> {
-            AckFilter filter = AckFilter.parse(bf);
-            long[] hashes = count.deviceHashes();
-            int k = filter.probes();
-            long[] positions = new long[hashes.length * k];
-            for (int i = 0; i < hashes.length; i++) {
-                filter.positions(hashes[i], positions, i * k);
-            }
-            // One argument for all positions: as ~1,000 arguments a record they were half of the platform JVM's
-            // CPU samples in a broadcast run (Lettuce converting and writing each one).
-            StringBuilder joined = new StringBuilder(positions.length * 10);
-            for (int i = 0; i < positions.length; i++) {
-                if (i > 0) {
-                    joined.append(' ');
-                }
-                joined.append(positions[i]);
-            }
-            return COUNT.<Long>run(async, ScriptOutputType.INTEGER,
-                    new String[]{task, Keys.taskAckFilter(count.msgId())}, filter.size(), joined.toString());
-        }).thenCompose(added -> {
-            if (added != -2) {
-                return CompletableFuture.completedFuture(added);
-            }
-            // The task was marked between the read and the script (its size is set once): read it again.
-            if (attempts <= 1) {
-                return CompletableFuture.failedFuture(new IllegalStateException(
-                        "ack filter size of task " + count.msgId() + " kept changing"));
-            }
-            return applyCount(count, attempts - 1);
-        });
+        return counted.add(count.msgId(), count.deviceHashes()).thenApply(fresh -> fresh == null ? -1L : fresh.length);
     }
 }

@@ -70,6 +70,15 @@ public final class LuaScript {
         }
     }
 
+    /** For a caller that sends the script itself (raw-bytes arguments): EVALSHA with this, EVAL on NOSCRIPT. */
+    public String sha() {
+        return sha;
+    }
+
+    public String source() {
+        return source;
+    }
+
     public <T> CompletableFuture<T> run(RedisClusterAsyncCommands<String, String> redis, ScriptOutputType type,
                                         String[] keys, String... args) {
         // One stage on the usual path; the fallback only runs when the script cache was lost.

@@ -55,7 +55,7 @@ public final class AckCountCost {
         try (RedisStore redis = RedisStore.connect(uri, Duration.ofSeconds(30))) {
             TaskRepository tasks = new TaskRepository(redis,
                     new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
-            AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1000);
+            AckRepository acks = new AckRepository(redis, Duration.ofSeconds(30), 1000, 10_000_000);
             long devices = (long) records * perRecord;
             long now = System.currentTimeMillis();
             long warmUp = now * 1000;

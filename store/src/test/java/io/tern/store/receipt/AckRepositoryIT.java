@@ -5,8 +5,6 @@ import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.message.MessageRepository;
 import io.tern.store.message.NewMessage;
 import io.tern.store.message.QueuePolicy;
-import io.lettuce.core.ScriptOutputType;
-import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
 import io.tern.store.route.Route;
 import io.tern.store.route.RouteRepository;
@@ -49,7 +47,7 @@ class AckRepositoryIT {
     @BeforeAll
     static void connect() {
         redis = RedisStore.connect(TestRedis.uri(), Duration.ofSeconds(2));
-        acks = new AckRepository(redis, LEASE, 1_000_000);
+        acks = new AckRepository(redis, LEASE, 1_000_000, 100_000);
         tasks = new TaskRepository(redis, POLICY);
     }
 
@@ -90,25 +88,6 @@ class AckRepositoryIT {
     }
 
     @Test
-    void malformedPositionsAreRefusedBeforeAnyBitIsSetOrCounted() {
-        long task = broadcastTask(app(), null);
-        String size = redis.async().hget(Keys.task(task), "bf").toCompletableFuture().join();
-        LuaScript count = LuaScript.load("ack-count", "ack-filter");
-        String[] keys = {Keys.task(task), Keys.taskAckFilter(task)};
-        int k = Integer.parseInt(size.substring(size.indexOf(':') + 1));
-        String oneDeviceShort = String.join(" ", java.util.Collections.nCopies(k - 1, "5"));
-        String notNumbers = String.join(" ", java.util.Collections.nCopies(k - 1, "5")) + " 1,2";
-        for (String bad : List.of(oneDeviceShort, "", notNumbers)) {
-            CompletionException e = assertThrows(CompletionException.class, () -> count.<Long>run(redis.async(),
-                    ScriptOutputType.INTEGER, keys, size, bad).join(), bad);
-            String why = e.getCause().getMessage();
-            assertTrue(why.contains("positions are not k per device") || why.contains("bit offset"), bad + ": " + why);
-        }
-        assertEquals(0L, redis.async().exists(Keys.taskAckFilter(task)).toCompletableFuture().join(), "no bit set");
-        assertEquals(0, delivered(task));
-    }
-
-    @Test
     void aDeviceCountedLiveAndAgainViaCatchUpOrAnotherBrokerCountsOnce() {
         String app = app();
         long task = broadcastTask(app, null);
@@ -122,18 +101,22 @@ class AckRepositoryIT {
     }
 
     @Test
-    void aFilterSizedForItsDevicesMissesFewerThanOnePercentAndNeverOverCounts() {
-        long task = broadcastTask(app(), null); // 100,000 bits, 7 probes: 10 bits a device for 10,000
+    void aLargeBroadcastCountsEveryDeviceExactlyOnce() {
+        long task = broadcastTask(app(), null);
         long added = 0;
         for (int from = 0; from < 10_000; from += 1000) {
             added += acks.applyCount(AckRecord.count("a", task, NOW, "b1", devices("bulk", from, from + 1000))).join();
         }
-        assertEquals(added, delivered(task));
-        assertTrue(added <= 10_000 && added >= 9_900, "false positives only under-count, and rarely: " + added);
+        assertEquals(10_000, added, "an exact set: no device lost to a false positive");
+        assertEquals(10_000, delivered(task));
         assertEquals(0, acks.applyCount(AckRecord.count("a", task, NOW, "b2", devices("bulk", 0, 1000))).join());
+        assertEquals(80_000L, redis.async().strlen(Keys.taskAckSet(task)).toCompletableFuture().join(),
+                "8 bytes a counted device");
+        long ttl = redis.async().pttl(Keys.taskAckSet(task)).toCompletableFuture().join();
+        assertTrue(ttl > 0, "the counted set expires with its task, pttl " + ttl);
     }
 
-    /** Per device acks of {@code regIds}, applied through ack-task.lua's filter_add (the bits computed in Lua). */
+    /** Per device acks of {@code regIds}, applied through ack-task.lua (and the set, for a broadcast without a callback). */
     private static long ackEach(String app, long task, List<String> regIds) {
         return acks.applyAll(regIds.stream().map(r -> new AckRecord(app, r, task, NOW, "b1")).toList(), NOW).join()
                 .stream().filter(AppliedAck::counted).count();
@@ -144,43 +127,14 @@ class AckRepositoryIT {
     }
 
     @Test
-    void aCountRecordSetsTheSameFilterBitsAsPerDeviceAcksOfItsDevices() {
-        String app = app();
-        long perDevice = broadcastTask(app, null);
-        long counted = broadcastTask(app, null);
-        assertEquals(300, ackEach(app, perDevice, regIds("d", 0, 300)));
-        assertEquals(300, acks.applyCount(AckRecord.count(app, counted, NOW, "b1", devices("d", 0, 300))).join());
-        var async = redis.async();
-        assertEquals(async.bitcount(Keys.taskAckFilter(perDevice)).toCompletableFuture().join(),
-                async.bitcount(Keys.taskAckFilter(counted)).toCompletableFuture().join());
-        assertTrue(java.util.Arrays.equals(async.dump(Keys.taskAckFilter(perDevice)).toCompletableFuture().join(),
-                async.dump(Keys.taskAckFilter(counted)).toCompletableFuture().join()),
-                "positions computed in Java are the bits Lua sets (the filters' bytes, by DUMP)");
-        long ttl = async.pttl(Keys.taskAckFilter(counted)).toCompletableFuture().join();
-        assertTrue(ttl > 0, "the ack filter expires with its task, pttl " + ttl);
-    }
-
-    @Test
     void devicesCountedPerDeviceAreKnownToCountRecordsAndTheOtherWayRound() {
         String app = app();
-        long task = broadcastTask(app, null); // 100,000 bits: 600 devices give no false positive in practice
+        long task = broadcastTask(app, null);
         assertEquals(300, ackEach(app, task, regIds("d", 0, 300)));
         assertEquals(300, acks.applyCount(AckRecord.count(app, task, NOW, "b1", devices("d", 0, 600))).join(),
                 "only the devices not acked per device");
         assertEquals(0, ackEach(app, task, regIds("d", 0, 600)));
         assertEquals(600, delivered(task));
-    }
-
-    @Test
-    void aBroadcastMarkedBeforeFiltersWereSizedCountsInTheDefaultFilter() {
-        String app = app();
-        long task = ids.incrementAndGet();
-        tasks.create(new TaskBody(task, app, PayloadKind.DATA, "{}", NOW, NOW + 60_000, null, null, 0),
-                TaskState.SENDING).join();
-        redis.async().hset(Keys.task(task), "bcast", "1").toCompletableFuture().join(); // no 'bf'
-        assertEquals(2, ackEach(app, task, regIds("d", 0, 2)));
-        assertEquals(8, acks.applyCount(AckRecord.count(app, task, NOW, "b1", devices("d", 0, 10))).join());
-        assertEquals(10, delivered(task), "the devices acked per device were known to the count: the same size");
     }
 
     @Test
@@ -338,7 +292,7 @@ class AckRepositoryIT {
         List<AckRecord> batch = List.of(new AckRecord(app, "d", msg, NOW, "b1"),
                 new AckRecord(app, "d1", without, NOW, "b1"),
                 new AckRecord(app, "d1", withCallback, NOW, "b1"));
-        AckRepository full = new AckRepository(redis, LEASE, (int) held + 1); // room for one of the two receipts
+        AckRepository full = new AckRepository(redis, LEASE, (int) held + 1, 100_000); // room for one of the two receipts
 
         CompletionException e = assertThrows(CompletionException.class, () -> full.applyAll(batch, NOW).join());
         assertTrue(e.getCause() instanceof CallbackOutbox.FullException, e.toString());
@@ -349,7 +303,7 @@ class AckRepositoryIT {
         assertEquals(1, delivered(without));
 
         // Read again once there is room: the owed receipts are parked, nothing is counted twice.
-        List<AppliedAck> got = new AckRepository(redis, LEASE, (int) held + 2).applyAll(batch, NOW).join();
+        List<AppliedAck> got = new AckRepository(redis, LEASE, (int) held + 2, 100_000).applyAll(batch, NOW).join();
         assertEquals(List.of(
                 new AppliedAck(AppliedAck.Target.MESSAGE, false, new ParkedReceipt(app, "http://cb", msg, false, "d", "x", NOW)),
                 new AppliedAck(AppliedAck.Target.TASK, false, null),
