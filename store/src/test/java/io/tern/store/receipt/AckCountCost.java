@@ -17,7 +17,8 @@ import java.util.List;
  * Redis time per device of applying broker count records ({@link AckRepository#applyCount}), read from
  * {@code INFO commandstats} (wall time inside commands) and {@code INFO cpu} (the main thread's CPU time, the robust
  * figure on a shared machine): first with every device new (counted), then the same records again (a replay: every
- * device known). A measurement, not a test; run it against a Redis of its own (CONFIG RESETSTAT), e.g.
+ * device known to the node), then again on a node that holds none of the broadcast's set (a rebalance: it reads the
+ * set from Redis). A measurement, not a test; run it against a Redis of its own (CONFIG RESETSTAT), e.g.
  * <pre>
  * redis-server --port 6391 --save '' --appendonly no --daemonize yes
  * mvn -B -q -o -pl store -am -DskipTests test-compile
@@ -25,8 +26,7 @@ import java.util.List;
  * java -cp store/target/classes:store/target/test-classes:protocol/target/classes:devstack/target/classes:\
  * $(cat /tmp/cp.txt) io.tern.store.receipt.AckCountCost redis://localhost:6391 400 256
  * </pre>
- * Arguments: Redis URI, records (default 400), devices a record (default 256, the broker's {@code recordMax}),
- * filter bits a device (default 12) and probes (default 4): the defaults of {@code logic.ack-filter-*}.
+ * Arguments: Redis URI, records (default 400), devices a record (default 256, the broker's {@code recordMax}).
  */
 public final class AckCountCost {
     private AckCountCost() {
@@ -50,8 +50,6 @@ public final class AckCountCost {
         String uri = args[0];
         int records = args.length > 1 ? Integer.parseInt(args[1]) : 400;
         int perRecord = args.length > 2 ? Integer.parseInt(args[2]) : 256;
-        int bitsPerDevice = args.length > 3 ? Integer.parseInt(args[3]) : 12;
-        int probes = args.length > 4 ? Integer.parseInt(args[4]) : 4;
         try (RedisStore redis = RedisStore.connect(uri, Duration.ofSeconds(30))) {
             TaskRepository tasks = new TaskRepository(redis,
                     new QueuePolicy(100, Duration.ofDays(7), Duration.ofDays(1), Duration.ofHours(24)));
@@ -63,7 +61,7 @@ public final class AckCountCost {
             for (long id : new long[]{warmUp, task}) {
                 tasks.create(new TaskBody(id, "cost", PayloadKind.DATA, "{}", now, now + 600_000, null, null, 0),
                         TaskState.SENDING).join();
-                tasks.markBroadcast(id, devices * bitsPerDevice, probes).join();
+                tasks.markBroadcast(id, devices * 24, 2).join();
             }
             List<AckRecord> batch = new ArrayList<>(records);
             for (int r = 0; r < records; r++) {
@@ -76,7 +74,10 @@ public final class AckCountCost {
             for (AckRecord r : batch) { // script cache and JIT
                 acks.applyCount(AckRecord.count("cost", warmUp, now, "b1", r.deviceHashes())).join();
             }
-            for (String phase : new String[]{"new", "replay"}) {
+            for (String phase : new String[]{"new", "replay", "replay, another node"}) {
+                if (phase.endsWith("another node")) {
+                    acks = new AckRepository(redis, Duration.ofSeconds(30), 1000, 10_000_000);
+                }
                 redis.async().configResetstat().toCompletableFuture().join();
                 double cpuBefore = mainThreadCpuSeconds(redis);
                 long added = 0;
@@ -95,15 +96,14 @@ public final class AckCountCost {
                     }
                     lines.append("  ").append(line).append('\n');
                     String name = line.substring(8, line.indexOf(':'));
-                    // Top-level commands: a script's usec includes the commands it calls (HGET also counts the
-                    // scripts' own, a few µs a record).
-                    if (name.equals("evalsha") || name.equals("eval") || name.equals("hget")) {
+                    // Top-level commands: a script's usec includes the commands it calls.
+                    if (name.equals("evalsha") || name.equals("eval") || name.equals("getrange")) {
                         usec += Long.parseLong(line.replaceAll(".*[:,]usec=(\\d+),.*", "$1"));
                     }
                 }
-                System.out.printf("%s: %d records x %d devices (%d bits, k=%d), added %d; commandstats %d us = %.3f us/device; "
+                System.out.printf("%s: %d records x %d devices, added %d; commandstats %d us = %.3f us/device; "
                                 + "main thread CPU %.3f us/device; wall %.1f ms%n%s", phase, records, perRecord,
-                        bitsPerDevice, probes, added, usec, usec / (double) devices, cpu * 1e6 / devices, wallNanos / 1e6, lines);
+                        added, usec, usec / (double) devices, cpu * 1e6 / devices, wallNanos / 1e6, lines);
             }
         }
     }
