@@ -77,7 +77,7 @@ import java.util.TreeMap;
  *                        a Redis connection of their own (one more per node), so API calls are not answered only after
  *                        the bursts of scripts queued ahead of them on the shared one (issue 14's 8-deep broadcasts)
  * @param receiptCountedMax {@code logic.receipt-counted-max}, default 2,000,000: devices of the broadcasts' counted
- *                        sets the receipt consumer holds in memory (~24 bytes each), the least recently counted
+ *                        sets the receipt consumer holds in memory (24–48 bytes each), the least recently counted
  *                        broadcasts dropped first; set it above the largest broadcast's audience, or that broadcast's
  *                        set is read again from Redis for each of its count records ({@code CountedDevices})
  */

@@ -1,6 +1,7 @@
 package io.tern.logic.receipt;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tern.pipeline.kafka.BatchConsumer;
 import io.tern.pipeline.kafka.ConsumerPolicy;
@@ -30,10 +31,11 @@ import java.util.function.LongSupplier;
  * URL in the callback outbox; the listener hears of those to post them. A full outbox applies
  * nothing: the consumer backs off and reads the batch again.
  * Counts of a broadcast's acks (brokers send them for broadcasts without a callback) add to the
- * task's delivered counter and have no receipt to report. At-least-once consumption is safe for
- * messages, queued copies and counts: a replayed record is not counted again. (A replayed device
- * ack of a broadcast copy is: broadcasts leave no queue entry to remove. Only broadcasts with a
- * callback, stragglers past the broker's count window and catch-up copies still ack per device.)
+ * task's delivered counter and have no receipt to report. At-least-once consumption is safe: a
+ * replayed record is not counted again (a broadcast's device counts once however its acks come,
+ * through the broadcast's counted set, or its ack filter when it has a callback: {@link AckRepository}).
+ * Only broadcasts with a callback, stragglers past the broker's count window and catch-up copies
+ * still ack per device.
  */
 public final class AckConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckConsumer.class);
@@ -69,6 +71,9 @@ public final class AckConsumer implements AutoCloseable {
         this.applied = Counter.builder("tern.receipts.acks").tag("outcome", "applied").register(registry);
         this.counts = Counter.builder("tern.receipts.acks").tag("outcome", "count").register(registry);
         this.malformed = Counter.builder("tern.receipts.acks").tag("outcome", "malformed").register(registry);
+        Gauge.builder("tern.receipts.counted.devices", acks, AckRepository::countedDevicesHeld)
+                .description("devices of broadcasts' counted sets held in memory (logic.receipt-counted-max)")
+                .register(registry);
         this.consumer = new BatchConsumer(bootstrap, group, instanceId, Topics.ACKS, batchMax, Duration.ofSeconds(30),
                 policy, this::apply, AckConsumer::transientFailure, registry, owner + "-ack-consumer");
     }

@@ -5,7 +5,8 @@ import io.tern.runtime.config.Settings;
 
 /**
  * The per-broadcast ack filter (a Bloom filter bitmap in Redis) that counts each device's ack of a
- * broadcast at most once, keys {@code logic.ack-filter-*}. Its size is set when the broadcast starts,
+ * broadcast with a callback at most once, keys {@code logic.ack-filter-*} (a broadcast without one, whose acks the
+ * brokers count, counts through an exact set instead: {@code CountedDevices}). Its size is set when the broadcast starts,
  * for {@code expected-devices-factor} × the devices connected to live brokers then (devices that
  * catch up later are the rest), at least {@code min-devices}, at most {@code max-bits}. With b bits
  * a device and k probes, a device is missed (a false positive: under-counted, never counted twice) with

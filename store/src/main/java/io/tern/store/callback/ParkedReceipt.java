@@ -1,7 +1,7 @@
 package io.tern.store.callback;
 
 /**
- * A receipt waiting in the {@link CallbackOutbox} for its callback POST. {@code ack-apply.lua} parks it in the
+ * A receipt waiting in the {@link CallbackOutbox} for its callback POST. {@code ack-device.lua} parks it in the
  * same script run that records its ack, and writes the format read here: {@link #idOf} and {@link #decode}
  * are the one definition of it (the script mirrors them; AckRepositoryIT reads what it wrote).
  *

@@ -239,6 +239,11 @@ public final class AckRepository {
                 });
     }
 
+    /** Devices of broadcasts' counted sets this node holds in memory (a gauge). */
+    public long countedDevicesHeld() {
+        return counted.held();
+    }
+
     /**
      * Adds the devices of a count record not counted before for the broadcast (by any path: a replayed record,
      * a device counted on another broker or per device) to the task's delivered counter ({@link CountedDevices}).

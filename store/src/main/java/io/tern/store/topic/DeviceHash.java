@@ -7,10 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A device's 64-bit hash in a broadcast's ack filter: brokers put it in count records instead of
- * the regId (8 bytes a device), and the receipt path hashes a per-device ack the same way, so both
- * meet in one filter ({@code ack-task.lua}, {@code ack-count.lua}). The two 32-bit halves give the
- * filter's probe positions (double hashing: {@code ack-filter.lua}, {@code AckFilter}).
+ * A device's 64-bit hash among a broadcast's counted devices: brokers put it in count records instead
+ * of the regId (8 bytes a device), and the receipt path hashes a per-device ack the same way, so both
+ * meet in one set ({@code CountedDevices}). For a broadcast with a callback its two 32-bit halves give
+ * the ack filter's probe positions (double hashing: {@code ack-filter.lua}).
  */
 public final class DeviceHash {
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {

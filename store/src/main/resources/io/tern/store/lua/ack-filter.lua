@@ -1,10 +1,9 @@
--- A library, not a script: prepended to the scripts that count broadcast acks (LuaScript.load's
--- libraries), so both count through the same filter.
--- The broadcast's ack filter: a Bloom filter over device hashes (a bitmap, k probes by double
--- hashing; size 'bf' = "m:k" in the task hash, set when the broadcast starts). Count records set the same
--- bits from positions computed in Java (AckFilter.java, ack-count.lua): change both or neither. Adds the device;
--- returns 1 when it was not in yet. A false positive (all k bits already set by others) returns 0:
--- a device may go uncounted, never counted twice. The bitmap lives as long as the task hash.
+-- A library, not a script: prepended to ack-task.lua (LuaScript.load's libraries).
+-- The ack filter of a broadcast with a callback (those without one count through an exact set: CountedDevices.java):
+-- a Bloom filter over device hashes (a bitmap, k probes by double hashing; size 'bf' = "m:k" in the task hash,
+-- set when the broadcast starts). Adds the device; returns 1 when it was not in yet. A false positive (all k
+-- bits already set by others) returns 0: a device may go uncounted, never counted twice. The bitmap lives as
+-- long as the task hash.
 local function filter_size(task)
   local bf = redis.call('HGET', task, 'bf')
   if bf then

@@ -1,7 +1,7 @@
 -- Moves message statuses forward, never back (a late "sent" cannot undo "delivered"), several
 -- messages per call (StatusMarks batches them): one device's on a cluster (the caller groups the batch by device),
 -- any devices' on one Redis.
--- Delivery itself is ack-apply.lua's: it also clears the device queue. Taking a message marked sent or
+-- Delivery itself is ack-device.lua's: it also clears the device queue. Taking a message marked sent or
 -- expired out of the delivery checks is the caller's, in the same flush (the check shard is another slot).
 -- KEYS: the message hashes. ARGV: 1 now ms, then the new status of each message key in order
 -- Returns how many statuses changed.

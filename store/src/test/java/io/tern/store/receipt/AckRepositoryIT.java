@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** ack-apply.lua (batched device acks) and ack-count.lua (broker counts) against a real Redis. */
+/** ack-device.lua and ack-task.lua (batched device acks) and broker counts (CountedDevices) against a real Redis. */
 class AckRepositoryIT {
     private static final long NOW = System.currentTimeMillis();
     private static final AtomicLong ids = new AtomicLong(System.nanoTime());
