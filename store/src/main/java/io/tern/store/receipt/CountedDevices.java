@@ -44,6 +44,8 @@ public final class CountedDevices {
     private final long maxDevices;
     /** Access order: the eldest is the broadcast counted least recently. Guarded by itself. */
     private final LinkedHashMap<Long, Counted> sets = new LinkedHashMap<>(16, 0.75f, true);
+    /** The devices of the broadcasts in {@link #sets}, as last accounted for each. Guarded by {@link #sets}. */
+    private long held;
 
     /** @param maxDevices devices held in memory across broadcasts ({@code logic.receipt-counted-max}) */
     public CountedDevices(RedisStore redis, long maxDevices) {
@@ -70,16 +72,12 @@ public final class CountedDevices {
             done = c.tail.handle((x, e) -> null).thenCompose(x -> attempt(c, hashes, ATTEMPTS));
             c.tail = done;
         }
-        return done.whenComplete((r, e) -> trim());
+        return done.whenComplete((r, e) -> trim(c));
     }
 
     /** Devices held in memory now (for tests and metrics). */
     public long held() {
         synchronized (sets) {
-            long held = 0;
-            for (Counted c : sets.values()) {
-                held += c.size();
-            }
             return held;
         }
     }
@@ -159,18 +157,21 @@ public final class CountedDevices {
     }
 
     /**
-     * Drops the least recently counted broadcasts while more than {@code maxDevices} are held (a sum over the
-     * broadcasts held, a few hundred at most: cheaper to keep right than a running total that the adds of a dropped
-     * broadcast still in flight would skew).
+     * Accounts for what {@code changed}'s add did to it, unless it was dropped meanwhile (its count left the total
+     * then), and drops the least recently counted broadcasts while more than {@code maxDevices} are held.
      */
-    private void trim() {
+    private void trim(Counted changed) {
         synchronized (sets) {
-            long held = held();
+            if (sets.get(changed.taskId) == changed) {
+                int size = changed.size();
+                held += size - changed.accounted;
+                changed.accounted = size;
+            }
             Iterator<Map.Entry<Long, Counted>> eldest = sets.entrySet().iterator();
             while (held > maxDevices && eldest.hasNext()) {
                 Counted c = eldest.next().getValue();
                 eldest.remove();
-                held -= c.size();
+                held -= c.accounted;
             }
         }
     }
@@ -179,6 +180,8 @@ public final class CountedDevices {
     private static final class Counted {
         final long taskId;
         final LongObjectHashMap<Object> devices = new LongObjectHashMap<>();
+        /** Devices of this broadcast in {@link #held}. Guarded by {@link #sets}. */
+        int accounted;
         /** Bytes of the set string these devices are. Changed only on the chain. */
         volatile long length;
         /** The last add of this broadcast: the next one runs after it. Guarded by this. */
@@ -189,7 +192,8 @@ public final class CountedDevices {
         }
 
         synchronized long[] missing(long[] hashes) {
-            LongObjectHashMap<Object> seen = new LongObjectHashMap<>(hashes.length);
+            // Twice the capacity: the map grows (rehashes) at half full, which it then never is.
+            LongObjectHashMap<Object> seen = new LongObjectHashMap<>(2 * hashes.length);
             long[] out = new long[hashes.length];
             int n = 0;
             for (long h : hashes) {
