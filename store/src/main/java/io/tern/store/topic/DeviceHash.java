@@ -33,8 +33,4 @@ public final class DeviceHash {
     public static String hex(long hash) {
         return HEX.toHexDigits(hash);
     }
-
-    public static long parse(String hex16) {
-        return HexFormat.fromHexDigitsToLong(hex16);
-    }
 }
