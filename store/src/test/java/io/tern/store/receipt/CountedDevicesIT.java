@@ -156,4 +156,14 @@ class CountedDevicesIT {
                 "a caller that read no device is told the string's length, and nothing is appended");
         assertEquals(1, delivered(task));
     }
+
+    @Test
+    void aRedisThatLostItsScriptsIsSentTheScriptAgain() {
+        long task = broadcast();
+        CountedDevices node = new CountedDevices(redis, 100_000);
+        assertEquals(10, node.add(task, devices(0, 10)).join().length);
+        redis.async().scriptFlush().toCompletableFuture().join(); // as after a restart
+        assertEquals(10, node.add(task, devices(0, 20)).join().length);
+        assertEquals(20, delivered(task));
+    }
 }
