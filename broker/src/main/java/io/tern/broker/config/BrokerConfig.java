@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * @param pendingLimit     most queued messages delivered when a device connects; default {@value #DEFAULT_PENDING_LIMIT}
  * @param ackQueueCapacity acks held until Kafka confirms them; when all places are taken a device that acks is not read
  *                         until half are free again (backpressure, nothing dropped); default {@value #DEFAULT_ACK_QUEUE_CAPACITY}
- * @param ackLinger        Kafka producer linger for the ack topic; default 20ms
+ * @param ackLinger        Kafka producer linger for the ack topic; default 50ms
  * @param shutdownDrain    how long shutdown waits for DISCONNECTs, route deletes and the ack flush; default 2s
  * @param broadcastChunk   connections one event-loop task writes a broadcast to before yielding; default {@value #DEFAULT_BROADCAST_CHUNK}
  * @param maxBroadcastsInFlight broadcasts one logic-node connection may have being written before the broker stops
@@ -275,9 +275,11 @@ public record BrokerConfig(String id, String region, String host, int tcpPort, i
     public static final int DEFAULT_ACK_QUEUE_CAPACITY = 100_000;
     /**
      * Kafka's cost is per request, so fewer, fuller requests; a single push's delivered status
-     * (and its callback) may come up to this much later. See docs/benchmarks.md.
+     * (and its callback) may come up to this much later. 50 ms, not 20: the Kafka handlers' CPU
+     * a single push nearly halves and the server's falls by a fifth (docs/benchmarks.md, "Single
+     * push: a longer ack linger").
      */
-    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(20);
+    public static final Duration DEFAULT_ACK_LINGER = Duration.ofMillis(50);
     public static final Duration DEFAULT_SHUTDOWN_DRAIN = Duration.ofSeconds(2);
     /** Big enough to amortise the task, small enough that a loop's other work waits well under a millisecond. */
     public static final int DEFAULT_BROADCAST_CHUNK = 512;

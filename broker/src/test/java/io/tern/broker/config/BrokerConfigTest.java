@@ -72,7 +72,7 @@ class BrokerConfigTest {
                 c.recovery());
         assertEquals(100, c.pendingLimit());
         assertEquals(100_000, c.ackQueueCapacity());
-        assertEquals(Duration.ofMillis(20), c.ackLinger());
+        assertEquals(Duration.ofMillis(50), c.ackLinger());
         assertEquals(1024, c.ackCountCapacity());
         assertEquals(Duration.ofSeconds(60), c.ackCountWindow());
         assertEquals(Duration.ofMillis(100), c.ackCountInterval());
