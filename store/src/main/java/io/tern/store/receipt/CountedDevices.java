@@ -82,6 +82,13 @@ public final class CountedDevices {
         }
     }
 
+    /** Broadcasts whose sets are held (for tests). */
+    int broadcastsHeld() {
+        synchronized (sets) {
+            return sets.size();
+        }
+    }
+
     private CompletableFuture<long[]> attempt(Counted c, long[] hashes, int attempts) {
         long[] fresh = c.missing(hashes);
         if (fresh.length == 0) {
@@ -166,6 +173,11 @@ public final class CountedDevices {
                 int size = changed.size();
                 held += size - changed.accounted;
                 changed.accounted = size;
+                if (size == 0) {
+                    // Nothing counted (a task past its retention, a failed add): no entry, so acks for many unknown
+                    // tasks cannot grow the map past the device bound.
+                    sets.remove(changed.taskId);
+                }
             }
             Iterator<Map.Entry<Long, Counted>> eldest = sets.entrySet().iterator();
             while (held > maxDevices && eldest.hasNext()) {

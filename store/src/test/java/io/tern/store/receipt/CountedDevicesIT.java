@@ -99,6 +99,9 @@ class CountedDevicesIT {
         assertEquals(0, node.add(task, twice).join().length,
                 "known devices never reach Redis (which no longer knows the task and would answer unknown)");
         assertNull(node.add(task, devices(0, 1)).join(), "a new device of a task past its retention is not counted");
+        assertNull(node.add(ids.incrementAndGet(), devices(0, 1)).join(), "nor of a task never known");
+        assertEquals(2, node.held());
+        assertEquals(1, node.broadcastsHeld(), "a task never known holds no entry");
     }
 
     @Test
