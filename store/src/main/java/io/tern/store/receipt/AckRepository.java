@@ -150,12 +150,14 @@ public final class AckRepository {
         byTask.forEach((taskId, list) -> {
             String[] args = new String[1 + 5 * list.size()];
             args[0] = Long.toString(taskId);
+            long[] hashes = new long[list.size()];
             for (int j = 0; j < list.size(); j++) {
                 AckRecord ack = acks.get(list.get(j));
                 int a = 1 + 5 * j;
+                hashes[j] = DeviceHash.of(ack.regId());
                 args[a] = ack.appId();
                 args[a + 1] = ack.regId();
-                args[a + 2] = DeviceHash.hex(DeviceHash.of(ack.regId()));
+                args[a + 2] = DeviceHash.hex(hashes[j]);
                 args[a + 3] = steps[list.get(j)].removed() ? "1" : "0";
                 args[a + 4] = Long.toString(ack.ackedAtMillis());
             }
@@ -167,23 +169,27 @@ public final class AckRepository {
                             steps[list.get(j)] = new Step((Long) r.get(3 * j), counted == 1L,
                                     false, (String) r.get(3 * j + 2));
                             if (counted == 2L) {
-                                bySet.add(list.get(j));
+                                bySet.add(j);
                             }
                         }
                         return bySet.isEmpty() ? CompletableFuture.completedFuture(null)
-                                : countBySet(taskId, acks, bySet, steps);
+                                : countBySet(taskId, list, hashes, bySet, steps);
                     }));
         });
         return CompletableFuture.allOf(tasks.toArray(CompletableFuture[]::new));
     }
 
-    /** Counts device acks of a broadcast without a callback through its set, as its count records are. */
-    private CompletableFuture<Void> countBySet(long taskId, List<AckRecord> acks, List<Integer> bySet, Step[] steps) {
-        long[] hashes = new long[bySet.size()];
-        for (int j = 0; j < hashes.length; j++) {
-            hashes[j] = DeviceHash.of(acks.get(bySet.get(j)).regId());
+    /**
+     * Counts device acks of a broadcast without a callback through its set, as its count records are: those at
+     * {@code bySet}, positions in the task's {@code list} of ack indexes and in {@code hashes}, its devices' hashes.
+     */
+    private CompletableFuture<Void> countBySet(long taskId, List<Integer> list, long[] hashes, List<Integer> bySet,
+                                               Step[] steps) {
+        long[] setHashes = new long[bySet.size()];
+        for (int j = 0; j < setHashes.length; j++) {
+            setHashes[j] = hashes[bySet.get(j)];
         }
-        return counted.add(taskId, hashes).thenAccept(fresh -> {
+        return counted.add(taskId, setHashes).thenAccept(fresh -> {
             if (fresh == null) {
                 return;
             }
@@ -191,11 +197,11 @@ public final class AckRepository {
             for (long h : fresh) {
                 isNew.put(h, Boolean.TRUE);
             }
-            for (int j = 0; j < hashes.length; j++) {
+            for (int j = 0; j < setHashes.length; j++) {
                 // A device acked twice in the batch counts on its first ack only.
-                boolean first = isNew.remove(hashes[j]) != null;
-                Step s = steps[bySet.get(j)];
-                steps[bySet.get(j)] = new Step(s.kind(), first, false, s.receipt());
+                boolean first = isNew.remove(setHashes[j]) != null;
+                int i = list.get(bySet.get(j));
+                steps[i] = new Step(steps[i].kind(), first, false, steps[i].receipt());
             }
         });
     }

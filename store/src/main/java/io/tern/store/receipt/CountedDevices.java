@@ -1,6 +1,5 @@
 package io.tern.store.receipt;
 
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
@@ -17,7 +16,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Counts each device's ack of a broadcast without a callback at most once, exactly: the devices counted so far are
@@ -145,22 +143,10 @@ public final class CountedDevices {
                 });
     }
 
+    /** The hashes go as one raw-bytes argument, which the store's String codec could not carry. */
     private CompletableFuture<Long> append(long taskId, long expected, byte[] blob) {
-        String[] keys = {Keys.task(taskId), Keys.taskAckSet(taskId)};
-        return run(APPEND.sha(), CommandType.EVALSHA, keys, expected, blob).exceptionallyCompose(e -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof RedisNoScriptException) {
-                return run(APPEND.source(), CommandType.EVAL, keys, expected, blob);
-            }
-            return CompletableFuture.failedFuture(cause);
-        });
-    }
-
-    /** The script with its hashes as one raw-bytes argument, which the store's String codec could not carry. */
-    private CompletableFuture<Long> run(String script, CommandType type, String[] keys, long expected, byte[] blob) {
-        CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8).add(script).add(keys.length)
-                .addKeys(keys).add(expected).add(blob);
-        return redis.async().dispatch(type, new IntegerOutput<>(StringCodec.UTF8), args).toCompletableFuture();
+        return APPEND.dispatch(redis.async(), () -> new IntegerOutput<>(StringCodec.UTF8),
+                new String[]{Keys.task(taskId), Keys.taskAckSet(taskId)}, args -> args.add(expected).add(blob));
     }
 
     /**

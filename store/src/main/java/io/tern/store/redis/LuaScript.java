@@ -3,6 +3,10 @@ package io.tern.store.redis;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +18,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** A Lua script run by SHA, re-sent in full only when Redis lost its script cache (restart). */
 public final class LuaScript {
@@ -70,22 +76,38 @@ public final class LuaScript {
         }
     }
 
-    /** For a caller that sends the script itself (raw-bytes arguments): EVALSHA with this, EVAL on NOSCRIPT. */
-    public String sha() {
-        return sha;
-    }
-
-    public String source() {
-        return source;
-    }
-
     public <T> CompletableFuture<T> run(RedisClusterAsyncCommands<String, String> redis, ScriptOutputType type,
                                         String[] keys, String... args) {
-        // One stage on the usual path; the fallback only runs when the script cache was lost.
-        return redis.<T>evalsha(sha, type, keys, args).toCompletableFuture().exceptionallyCompose(e -> {
+        return reloading(() -> redis.<T>evalsha(sha, type, keys, args).toCompletableFuture(),
+                () -> redis.<T>eval(source, type, keys, args).toCompletableFuture());
+    }
+
+    /**
+     * Runs the script with arguments the store's String codec cannot carry (raw bytes): {@code args} adds them after
+     * the keys, {@code output} reads the reply.
+     */
+    public <T> CompletableFuture<T> dispatch(RedisClusterAsyncCommands<String, String> redis,
+                                             Supplier<CommandOutput<String, String, T>> output, String[] keys,
+                                             Consumer<CommandArgs<String, String>> args) {
+        return reloading(() -> dispatch(redis, CommandType.EVALSHA, sha, output.get(), keys, args),
+                () -> dispatch(redis, CommandType.EVAL, source, output.get(), keys, args));
+    }
+
+    private static <T> CompletableFuture<T> dispatch(RedisClusterAsyncCommands<String, String> redis, CommandType type,
+                                                     String script, CommandOutput<String, String, T> output,
+                                                     String[] keys, Consumer<CommandArgs<String, String>> args) {
+        CommandArgs<String, String> all = new CommandArgs<>(StringCodec.UTF8).add(script).add(keys.length).addKeys(keys);
+        args.accept(all);
+        return redis.dispatch(type, output, all).toCompletableFuture();
+    }
+
+    /** By SHA, one stage on the usual path; the script is sent in full only when Redis lost its script cache. */
+    private static <T> CompletableFuture<T> reloading(Supplier<CompletableFuture<T>> bySha,
+                                                      Supplier<CompletableFuture<T>> bySource) {
+        return bySha.get().exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof RedisNoScriptException) {
-                return redis.<T>eval(source, type, keys, args).toCompletableFuture();
+                return bySource.get();
             }
             return CompletableFuture.failedFuture(cause);
         });
