@@ -282,7 +282,8 @@ public final class Broadcaster {
                 return; // closing or closed: not a delivery
             }
             Channel ch = s.channel();
-            ArrayDeque<Parked> waiting = parked.get(s);
+            // Nearly always empty: no hash of the session a connection a pass then.
+            ArrayDeque<Parked> waiting = parked.isEmpty() ? null : parked.get(s);
             if (waiting != null || !ch.isWritable()) {
                 park(s, waiting); // behind what it holds already: each device gets its broadcasts in order
                 return;

@@ -7,7 +7,8 @@ package io.tern.broker.session;
  * it starts at {@link #INITIAL} ids and grows by doubling up to its limit; when full,
  * the oldest id is forgotten (its message stays queued and is delivered again on a later
  * connection). Loop-confined: only the connection's event loop touches it. Lookups are a
- * linear scan of a few hundred longs at most (usually one: acks come oldest first), no allocation.
+ * linear scan of a few hundred longs at most (usually one: acks come oldest first), no allocation;
+ * adding an id above every one held so far (msgIds are time-ordered) needs no scan at all.
  */
 final class Unacked {
     static final int INITIAL = 4;
@@ -15,6 +16,8 @@ final class Unacked {
     private long[] ids;
     private int head;
     private int size;
+    // The largest id ever added: every id held is at most this, so a larger one cannot be a second copy.
+    private long newest = Long.MIN_VALUE;
 
     Unacked(int limit) {
         this.ids = new long[Math.min(INITIAL, limit)];
@@ -27,7 +30,9 @@ final class Unacked {
      * @return true when the oldest id had to be forgotten to make room
      */
     boolean add(long msgId, int limit) {
-        if (indexOf(msgId) >= 0) {
+        if (msgId > newest) {
+            newest = msgId;
+        } else if (indexOf(msgId) >= 0) {
             return false;
         }
         boolean evicted = false;

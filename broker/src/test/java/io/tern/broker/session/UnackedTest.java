@@ -30,6 +30,24 @@ class UnackedTest {
     }
 
     @Test
+    void idsBelowTheNewestAreStillCheckedForASecondCopy() {
+        Unacked u = new Unacked(8);
+        u.add(10, 8);
+        u.add(20, 8);
+        u.add(10, 8); // a redelivery of an older message: already held
+        assertEquals(2, u.size());
+        u.add(5, 8); // older than the newest and not held: a new entry
+        assertEquals(3, u.size());
+        assertTrue(u.remove(10));
+        u.add(10, 8); // written again after its ack
+        assertEquals(3, u.size());
+        for (long id : new long[]{20, 5, 10}) {
+            assertTrue(u.remove(id), "id " + id);
+        }
+        assertTrue(u.isEmpty());
+    }
+
+    @Test
     void itGrowsToItsLimitThenForgetsTheOldest() {
         Unacked u = new Unacked(6);
         for (long id = 1; id <= 6; id++) {
