@@ -5,10 +5,10 @@ import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
-import io.netty.util.collection.LongObjectHashMap;
 import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
+import org.agrona.collections.LongHashSet;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -36,7 +36,6 @@ public final class CountedDevices {
     private static final LuaScript APPEND = LuaScript.load("ack-set-append");
     /** Tries per add: each lost race reads what the other writer appended, so a second try nearly always wins. */
     private static final int ATTEMPTS = 8;
-    private static final Object PRESENT = Boolean.TRUE;
 
     private final RedisStore redis;
     private final long maxDevices;
@@ -88,7 +87,7 @@ public final class CountedDevices {
     }
 
     private CompletableFuture<long[]> attempt(Counted c, long[] hashes, int attempts) {
-        long[] fresh = c.missing(hashes);
+        long[] fresh = c.claim(hashes);
         if (fresh.length == 0) {
             return CompletableFuture.completedFuture(fresh);
         }
@@ -96,12 +95,15 @@ public final class CountedDevices {
         for (long h : fresh) {
             blob.putLong(h);
         }
-        return append(c.taskId, c.length, blob.array()).thenCompose(r -> {
+        return append(c.taskId, c.length, blob.array()).whenComplete((r, e) -> {
+            if (e != null || r < 0) {
+                c.unclaim(fresh); // not appended to the string, so not in the set either
+            }
+        }).thenCompose(r -> {
             if (r == -1) {
                 return CompletableFuture.completedFuture(null);
             }
             if (r >= 0) {
-                c.addAll(fresh);
                 c.length = r;
                 return CompletableFuture.completedFuture(fresh);
             }
@@ -177,7 +179,8 @@ public final class CountedDevices {
     /** One broadcast's counted devices as this node read them: the string's first {@code length} bytes. */
     private static final class Counted {
         final long taskId;
-        final LongObjectHashMap<Object> devices = new LongObjectHashMap<>();
+        // One array of longs: half the bytes a device of a LongObjectHashMap (keys and values), one cache line a probe.
+        final LongHashSet devices = new LongHashSet();
         /** Devices of this broadcast in {@link #held}. Guarded by {@link #sets}. */
         int accounted;
         /** Bytes of the set string these devices are. Changed only on the chain. */
@@ -189,22 +192,30 @@ public final class CountedDevices {
             this.taskId = taskId;
         }
 
-        synchronized long[] missing(long[] hashes) {
-            // Twice the capacity: the map grows (rehashes) at half full, which it then never is.
-            LongObjectHashMap<Object> seen = new LongObjectHashMap<>(2 * hashes.length);
+        /**
+         * Puts the hashes the set does not hold yet into it (each once) and returns them in order: claimed ahead of
+         * the append, one probe a device, and taken out again ({@link #unclaim}) if the append does not happen.
+         */
+        synchronized long[] claim(long[] hashes) {
             long[] out = new long[hashes.length];
             int n = 0;
             for (long h : hashes) {
-                if (!devices.containsKey(h) && seen.put(h, PRESENT) == null) {
+                if (devices.add(h)) {
                     out[n++] = h;
                 }
             }
             return n == hashes.length ? out : Arrays.copyOf(out, n);
         }
 
+        synchronized void unclaim(long[] hashes) {
+            for (long h : hashes) {
+                devices.remove(h);
+            }
+        }
+
         synchronized void addAll(long[] hashes) {
             for (long h : hashes) {
-                devices.put(h, PRESENT);
+                devices.add(h);
             }
         }
 

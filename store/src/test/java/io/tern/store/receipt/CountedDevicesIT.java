@@ -161,6 +161,18 @@ class CountedDevicesIT {
     }
 
     @Test
+    void devicesOfAFailedAppendAreNotHeldAsCounted() {
+        long task = broadcast();
+        CountedDevices node = new CountedDevices(redis, 100_000);
+        redis.async().rpush(Keys.taskAckSet(task), "not a string").toCompletableFuture().join();
+        assertThrows(CompletionException.class, () -> node.add(task, devices(0, 10)).join(), "APPEND to a list fails");
+        assertEquals(0, node.held());
+        redis.async().del(Keys.taskAckSet(task)).toCompletableFuture().join();
+        assertEquals(10, node.add(task, devices(0, 10)).join().length, "the failed devices count on their next ack");
+        assertEquals(10, delivered(task));
+    }
+
+    @Test
     void aRedisThatLostItsScriptsIsSentTheScriptAgain() {
         long task = broadcast();
         CountedDevices node = new CountedDevices(redis, 100_000);

@@ -28,7 +28,22 @@ class AckRecordTest {
         assertTrue(back.isCount());
         assertEquals("42", back.key());
         assertEquals(3, back.total());
-        assertEquals("ffffffffffffffff00000000000000000123456789abcdef", back.hashesHex());
+        assertEquals("app\n\n42\n1000\nb1\n".length() + 1 + 3 * 8, count.encode().length,
+                "a zero byte and 8 bytes a device after the text fields");
+    }
+
+    @Test
+    void hashesWithNewlineBytesInThemStayWhole() {
+        long newlines = 0x0a0a0a0a0a0a0a0aL;
+        AckRecord count = AckRecord.count("app", 42, 1000, "b1", new long[]{newlines, 0x0a00000000000000L, newlines});
+        assertEquals(count, AckRecord.decode(count.encode()));
+    }
+
+    @Test
+    void aCountInTheHexFormOfEarlierBrokersStillDecodes() {
+        AckRecord back = AckRecord.decode("app\n\n42\n1000\nb1\nffffffffffffffff00000000000000000123456789abcdef"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals(AckRecord.count("app", 42, 1000, "b1", new long[]{-1L, 0L, 0x0123456789abcdefL}), back);
     }
 
     @Test
@@ -38,5 +53,9 @@ class AckRecordTest {
         assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n0123".getBytes(StandardCharsets.UTF_8)));
         assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\nzzzzzzzzzzzzzzzz".getBytes(StandardCharsets.UTF_8)));
         assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\nc\n-1".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n\0".getBytes(StandardCharsets.UTF_8)),
+                "the binary mark and no hash");
+        assertThrows(IllegalArgumentException.class, () -> AckRecord.decode("a\n\n1\n2\nb1\n\0abcdefg".getBytes(StandardCharsets.UTF_8)),
+                "seven bytes are not a hash");
     }
 }
