@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -27,31 +28,32 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Writes one PUSH to every local connection of an app, coalescing broadcasts that are pending
+ * Writes one PUSH to every local connection of an app, coalescing broadcasts that are in flight
  * at the same time. The frame is encoded once. Each event loop keeps a queue of the broadcasts
- * it still has to write and works through it in passes: a pass takes every queued broadcast of
- * one app (in arrival order), takes a snapshot of the loop's connections of that app, and gives
- * each connection all of them with one write and one flush, so N concurrent broadcasts cost a
- * connection one {@code write(2)} instead of N. TCP connections get one buffer holding the N
- * frames back to back; WebSocket ones get N duplicates (one frame per binary message) and still
- * one flush. A pass goes {@code chunk} connections per event-loop task, then re-submits itself
- * behind whatever else is queued on the loop, so reads, heartbeats and single pushes run in
- * between; passes on a loop run one after another, so every connection gets the broadcasts of
- * its app in the order they arrived.
+ * it still has to write and a ring: a snapshot of the loop's connections of one app, written
+ * round and round from a cursor. A broadcast joins the ring at the cursor and leaves it when the
+ * cursor comes back there, so each connection's write carries every broadcast that came since
+ * its last one: N broadcasts in flight cost a connection one {@code write(2)} instead of N, also
+ * when they arrive one after another (see {@code LoopWriter}). TCP connections get one buffer
+ * holding the frames back to back; WebSocket ones get a duplicate each (one frame per binary
+ * message) and still one flush. The ring goes {@code chunk} connections per event-loop task, then
+ * re-submits itself behind whatever else is queued on the loop, so reads, heartbeats and single
+ * pushes run in between; every connection gets the broadcasts of its app in the order they
+ * arrived.
  *
  * <p>Copies are written from the encoder's context, below the session handlers and the frame
- * metrics (bytes are not frames to them), and counted in bulk once per pass per loop
+ * metrics (bytes are not frames to them), and counted in bulk once per task per loop
  * ({@code tern.broker.broadcast.deliveries}). A connection that is not writable gets its copies
  * parked (a duplicate of the shared frame each, up to {@code parkPerConnection} per connection and
  * {@code parkConnections} connections per loop): the loop looks again every {@code parkRetry} and
  * writes them, in order and before any later broadcast, once the connection drains; a connection
  * that closes meanwhile drops them (its device catches up on reconnect). Only copies beyond those
  * bounds are skipped and counted. Those being closed are left out. A broadcast's future completes
- * with the number of connections it was written to in its pass once every loop is done.
+ * with the number of connections it was written to once every loop is done.
  *
  * <p>Bounds: {@link #full()} says {@code maxPending} broadcasts are being written; the internal
  * port stops reading then, so a loop's queue, which only holds broadcasts in flight, stays near
- * that limit (plus what one read of a logic-node connection already held), and a pass coalesces
+ * that limit (plus what one read of a logic-node connection already held), and a ring carries
  * at most {@code maxPending}.
  */
 public final class Broadcaster {
@@ -72,7 +74,7 @@ public final class Broadcaster {
 
     /**
      * @param chunk      connections written per event-loop task
-     * @param maxPending broadcasts in flight at which {@link #full()} turns true; also the most one pass coalesces
+     * @param maxPending broadcasts in flight at which {@link #full()} turns true; also the most one ring carries
      * @param maxUnacked most msgIds a connection keeps as written and not yet acked
      * @param parkPerConnection copies kept for a connection that is not writable (0: skip it, as before parking)
      * @param parkConnections   connections per event loop that may hold parked copies at once
@@ -176,21 +178,46 @@ public final class Broadcaster {
     }
 
     /**
-     * One event loop's queue of broadcasts and the pass being written; touched only on that loop.
-     * Scheduled at most once at a time: a broadcast queued while a pass runs waits for the next.
+     * One event loop's queue of broadcasts and the ring being written; touched only on that loop.
+     * Scheduled at most once at a time.
+     *
+     * <p>A ring is one app's connections on the loop, written round and round from a cursor while
+     * that app's broadcasts keep coming: a broadcast joins at the cursor and is part of every
+     * connection's write until the cursor comes back to where it joined, so a connection's write
+     * carries every broadcast that came since its last one (under load as many as are in flight,
+     * not only those that were queued when a pass began). A connection gets its broadcasts in
+     * arrival order: each joins behind those already on the ring. Joining needs the ring's
+     * snapshot to still hold every connection of the app (no connection added to the loop since);
+     * otherwise the broadcast waits, the ring empties within one round and the next one starts
+     * from a fresh snapshot. Only broadcasts at the head of the queue join, so another app's
+     * broadcast waits at most one round.
      */
     private final class LoopWriter implements Runnable {
         final LocalApps.PerLoop index;
         final ArrayDeque<Job> queue = new ArrayDeque<>();
         boolean scheduled;
-        // The pass: its broadcasts (all of one app), their frames as one buffer, its connections.
+        // The ring: its app's connections as of `ringAdds` and where the cursor is.
+        String ringApp;
+        Session[] ring;
+        long ringAdds;
+        int cursor;
+        /** Positions the cursor passed on this ring. */
+        long visited;
+        // Broadcasts on the ring, in arrival order, with when each leaves it and the totals when it joined.
         Job[] jobs = NO_JOBS;
+        long[] leavesAt = new long[0];
+        long[] writtenAtJoin = new long[0];
+        long[] skippedAtJoin = new long[0];
+        int[] ownSkips = new int[0];
         int jobCount;
+        /** Their frames back to back; null when they changed since it was built. */
         ByteBuf joined;
-        Session[] targets;
-        int next;
-        int written;
-        int skipped;
+        /** Connections written with every broadcast on the ring, and skipped for every one, on this ring. */
+        long writtenTotal;
+        long skippedTotal;
+        // For the metrics, since they were last reported.
+        int deliveriesNow;
+        int skippedNow;
         int parkedNow;
         // Copies for connections that were not writable, oldest first; loop-confined, bounded (see park).
         final Map<Session, ArrayDeque<Parked>> parked = new HashMap<>();
@@ -204,7 +231,7 @@ public final class Broadcaster {
             queue.add(job);
             if (!scheduled) {
                 scheduled = true;
-                // Not started here: broadcasts already queued as tasks on this loop join this pass.
+                // Not started here: broadcasts already queued as tasks on this loop join this ring at once.
                 resubmit();
             }
         }
@@ -212,69 +239,153 @@ public final class Broadcaster {
         @Override
         public void run() {
             try {
-                if (targets == null && !startPass()) {
-                    scheduled = false;
-                    return;
+                if (ring == null) {
+                    startRing();
+                } else {
+                    join(false);
                 }
-                int end = Math.min(targets.length, next + chunk);
-                for (int i = next; i < end; i++) {
-                    Session s = targets[i];
-                    targets[i] = null;
-                    write(s);
-                }
-                next = end;
-                if (next < targets.length) {
-                    resubmit();
-                    return;
+                for (int k = 0; k < chunk && jobCount > 0; k++) {
+                    write(ring[cursor]);
+                    visited++;
+                    cursor = cursor + 1 == ring.length ? 0 : cursor + 1;
+                    while (jobCount > 0 && leavesAt[0] == visited) {
+                        leave();
+                    }
                 }
             } catch (RuntimeException e) {
-                log.warn("[broker {} app={}] broadcast pass of {} stopped on a loop after {} connections", brokerId,
-                        jobCount > 0 ? jobs[0].appId : "?", jobCount, written, e);
+                log.warn("[broker {} app={}] broadcast ring of {} stopped on a loop after {} connections", brokerId,
+                        ringApp, jobCount, writtenTotal, e);
+                while (jobCount > 0) {
+                    leave();
+                }
             }
-            if (jobCount > 0) {
-                endPass();
+            report();
+            if (jobCount == 0) {
+                endRing();
             }
-            if (queue.isEmpty()) {
-                scheduled = false;
-            } else {
+            if (jobCount > 0 || !queue.isEmpty()) {
                 resubmit();
+            } else {
+                scheduled = false;
             }
         }
 
-        /** Takes every queued broadcast of the first one's app; false when nothing is queued. */
-        private boolean startPass() {
-            Job first = queue.poll();
+        /** Takes a snapshot of the first queued broadcast's app and puts its queued broadcasts on it. */
+        private void startRing() {
+            Job first = queue.peek();
             if (first == null) {
-                return false;
+                return;
             }
-            if (jobs.length < Math.min(maxPending, queue.size() + 1)) {
-                jobs = new Job[Math.min(maxPending, Math.max(queue.size() + 1, 2 * jobs.length))];
+            ringApp = first.appId;
+            ring = index.snapshot(ringApp);
+            ringAdds = index.adds();
+            cursor = 0;
+            visited = 0;
+            writtenTotal = 0;
+            skippedTotal = 0;
+            join(true);
+        }
+
+        /**
+         * Puts queued broadcasts of the ring's app on it while they fit: every one of them when the ring
+         * starts, later only those at the head of the queue, and none once the loop has a connection the
+         * snapshot lacks (it would miss them).
+         */
+        private void join(boolean starting) {
+            if (!starting && index.adds() != ringAdds) {
+                return;
             }
-            jobs[0] = first;
-            jobCount = 1;
-            int bytes = first.frame.readableBytes();
-            for (Iterator<Job> it = queue.iterator(); it.hasNext() && jobCount < jobs.length; ) {
+            for (Iterator<Job> it = queue.iterator(); it.hasNext() && jobCount < maxPending; ) {
                 Job j = it.next();
-                if (j.appId.equals(first.appId)) {
-                    it.remove();
-                    jobs[jobCount++] = j;
-                    bytes += j.frame.readableBytes();
+                if (!j.appId.equals(ringApp)) {
+                    if (starting) {
+                        continue;
+                    }
+                    break;
+                }
+                it.remove();
+                if (ring.length == 0) {
+                    j.loopDone(0, 0);
+                    continue;
+                }
+                if (jobs.length == jobCount) {
+                    int n = Math.min(maxPending, Math.max(2, 2 * jobs.length));
+                    jobs = Arrays.copyOf(jobs, n);
+                    leavesAt = Arrays.copyOf(leavesAt, n);
+                    writtenAtJoin = Arrays.copyOf(writtenAtJoin, n);
+                    skippedAtJoin = Arrays.copyOf(skippedAtJoin, n);
+                    ownSkips = Arrays.copyOf(ownSkips, n);
+                }
+                jobs[jobCount] = j;
+                leavesAt[jobCount] = visited + ring.length;
+                writtenAtJoin[jobCount] = writtenTotal;
+                skippedAtJoin[jobCount] = skippedTotal;
+                ownSkips[jobCount] = 0;
+                jobCount++;
+                dropJoined();
+            }
+        }
+
+        /** The oldest broadcast went round once (or the ring stopped): done on this loop. */
+        private void leave() {
+            Job j = jobs[0];
+            int written = (int) (writtenTotal - writtenAtJoin[0]);
+            int skipped = (int) (skippedTotal - skippedAtJoin[0]) + ownSkips[0];
+            jobCount--;
+            System.arraycopy(jobs, 1, jobs, 0, jobCount);
+            System.arraycopy(leavesAt, 1, leavesAt, 0, jobCount);
+            System.arraycopy(writtenAtJoin, 1, writtenAtJoin, 0, jobCount);
+            System.arraycopy(skippedAtJoin, 1, skippedAtJoin, 0, jobCount);
+            System.arraycopy(ownSkips, 1, ownSkips, 0, jobCount);
+            jobs[jobCount] = null;
+            dropJoined();
+            report(); // its deliveries show before its future completes
+            j.loopDone(written, skipped);
+        }
+
+        private void dropJoined() {
+            if (joined != null) {
+                joined.release();
+                joined = null;
+            }
+        }
+
+        /** The ring's broadcasts as one buffer, built again only when they changed. */
+        private ByteBuf joined() {
+            if (joined == null) {
+                if (jobCount == 1) {
+                    joined = jobs[0].frame.retain();
+                } else {
+                    int bytes = 0;
+                    for (int k = 0; k < jobCount; k++) {
+                        bytes += jobs[k].frame.readableBytes();
+                    }
+                    joined = jobs[0].alloc.directBuffer(bytes, bytes);
+                    for (int k = 0; k < jobCount; k++) {
+                        ByteBuf f = jobs[k].frame;
+                        joined.writeBytes(f, f.readerIndex(), f.readableBytes());
+                    }
                 }
             }
-            if (jobCount == 1) {
-                joined = first.frame.retain();
-            } else {
-                joined = first.alloc.directBuffer(bytes, bytes);
-                for (int k = 0; k < jobCount; k++) {
-                    ByteBuf f = jobs[k].frame;
-                    joined.writeBytes(f, f.readerIndex(), f.readableBytes());
-                }
+            return joined;
+        }
+
+        private void endRing() {
+            dropJoined();
+            ring = null;
+            ringApp = null;
+        }
+
+        private void report() {
+            if (deliveriesNow > 0 || skippedNow > 0) {
+                metrics.broadcastDeliveries(deliveriesNow, skippedNow);
+                deliveriesNow = 0;
+                skippedNow = 0;
             }
-            targets = index.snapshot(first.appId);
-            next = 0;
-            written = 0;
-            skipped = 0;
-            return true;
+            if (parkedNow > 0) {
+                metrics.broadcastParked(parkedNow);
+                parkedNow = 0;
+            }
         }
 
         private void write(Session s) {
@@ -282,7 +393,7 @@ public final class Broadcaster {
                 return; // closing or closed: not a delivery
             }
             Channel ch = s.channel();
-            // Nearly always empty: no hash of the session a connection a pass then.
+            // Nearly always empty: no hash of the session a connection then.
             ArrayDeque<Parked> waiting = parked.isEmpty() ? null : parked.get(s);
             if (waiting != null || !ch.isWritable()) {
                 park(s, waiting); // behind what it holds already: each device gets its broadcasts in order
@@ -305,23 +416,25 @@ public final class Broadcaster {
                     }
                 }
             } else if (out != null) {
-                out.write(joined.retainedDuplicate(), out.voidPromise());
+                out.write(joined().retainedDuplicate(), out.voidPromise());
             } else {
-                ch.write(joined.retainedDuplicate(), ch.voidPromise());
+                ch.write(joined().retainedDuplicate(), ch.voidPromise());
             }
             if (out != null) {
                 out.flush();
             } else {
                 ch.flush();
             }
-            written++;
+            writtenTotal++;
+            deliveriesNow += jobCount;
         }
 
-        /** Keeps this pass's copies for a connection that cannot take them now, within the bounds. */
+        /** Keeps the ring's copies for a connection that cannot take them now, within the bounds. */
         private void park(Session s, ArrayDeque<Parked> waiting) {
             if (waiting == null) {
                 if (parkPerConnection == 0 || parked.size() >= parkConnections) {
-                    skipped += jobCount;
+                    skippedTotal++;
+                    skippedNow += jobCount;
                     return;
                 }
                 waiting = new ArrayDeque<>(Math.min(parkPerConnection, jobCount));
@@ -329,7 +442,8 @@ public final class Broadcaster {
             }
             for (int k = 0; k < jobCount; k++) {
                 if (waiting.size() >= parkPerConnection) {
-                    skipped++;
+                    ownSkips[k]++;
+                    skippedNow++;
                 } else {
                     waiting.add(new Parked(jobs[k].msgId, jobs[k].frame.retainedDuplicate()));
                     parkedNow++;
@@ -408,31 +522,15 @@ public final class Broadcaster {
             return n;
         }
 
-        private void endPass() {
-            metrics.broadcastDeliveries(written * jobCount, skipped);
-            metrics.broadcastParked(parkedNow);
-            parkedNow = 0;
-            if (joined != null) {
-                joined.release();
-                joined = null;
-            }
-            targets = null;
-            for (int k = 0; k < jobCount; k++) {
-                Job j = jobs[k];
-                jobs[k] = null;
-                j.loopDone(written, skipped);
-            }
-            jobCount = 0;
-        }
-
         private void resubmit() {
             try {
                 index.loop().execute(this); // behind whatever else is queued: I/O and other tasks go first
             } catch (RejectedExecutionException e) {
                 // The loop is shutting down with its connections: what is left is written nowhere.
-                if (jobCount > 0) {
-                    endPass();
+                while (jobCount > 0) {
+                    leave();
                 }
+                endRing();
                 for (Job j; (j = queue.poll()) != null; ) {
                     j.loopDone(0, 0);
                 }

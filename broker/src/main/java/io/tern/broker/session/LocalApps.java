@@ -49,6 +49,7 @@ public final class LocalApps {
     public static final class PerLoop {
         private final EventLoop loop;
         private final Map<String, Slots> byApp = new HashMap<>();
+        private long adds;
 
         PerLoop(EventLoop loop) {
             this.loop = loop;
@@ -62,6 +63,14 @@ public final class LocalApps {
         public Session[] snapshot(String appId) {
             Slots s = byApp.get(appId);
             return s == null ? new Session[0] : Arrays.copyOf(s.items, s.size);
+        }
+
+        /**
+         * Connections added to this loop so far: a snapshot taken when this was {@code n} still holds every
+         * connection of its app while it is {@code n} (closed ones it holds are no longer usable).
+         */
+        public long adds() {
+            return adds;
         }
 
         /** Connections of the app on this loop. */
@@ -81,6 +90,7 @@ public final class LocalApps {
 
         void add(Session session) {
             byApp.computeIfAbsent(session.appId(), a -> new Slots()).add(session);
+            adds++;
         }
 
         void remove(Session session) {

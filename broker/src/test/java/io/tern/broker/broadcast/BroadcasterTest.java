@@ -40,6 +40,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -368,5 +369,146 @@ class BroadcasterTest {
         for (Channel c : clients) {
             c.close().sync();
         }
+    }
+
+    /** Connections on one real event loop whose sessions a test opens itself, and what each device read. */
+    private final class OneLoop {
+        final AtomicInteger serverFlushes = new AtomicInteger();
+        final List<Channel> serverSide = new CopyOnWriteArrayList<>();
+        final List<LinkedBlockingQueue<Long>> received = new ArrayList<>();
+        final LocalAddress address = new LocalAddress("broadcaster-ring-" + System.nanoTime());
+
+        OneLoop() throws InterruptedException {
+            group = new DefaultEventLoopGroup(1);
+            new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+                    .childHandler(new ChannelInitializer<LocalChannel>() {
+                        @Override
+                        protected void initChannel(LocalChannel ch) {
+                            ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+                                @Override
+                                public void flush(ChannelHandlerContext ctx) {
+                                    serverFlushes.incrementAndGet();
+                                    ctx.flush();
+                                }
+                            }, new DeviceFrameCodec(FrameHeader.DEFAULT_MAX_BODY,
+                                    type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type)));
+                            serverSide.add(ch);
+                        }
+                    }).bind(address).sync();
+        }
+
+        /** Connects a device; its session is not opened yet. */
+        void connect() throws InterruptedException {
+            LinkedBlockingQueue<Long> got = new LinkedBlockingQueue<>();
+            received.add(got);
+            int before = serverSide.size();
+            new Bootstrap().group(group).channel(LocalChannel.class)
+                    .handler(new ChannelInitializer<LocalChannel>() {
+                        @Override
+                        protected void initChannel(LocalChannel ch) {
+                            ch.pipeline().addLast(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY),
+                                    new ChannelInboundHandlerAdapter() {
+                                        @Override
+                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                            got.add(((Frame.Push) msg).msgId());
+                                        }
+                                    });
+                        }
+                    }).connect(address).sync();
+            await().atMost(Duration.ofSeconds(5)).until(() -> serverSide.size() == before + 1);
+        }
+
+        void open(int device) {
+            sessions.open("app", "r" + device, "local", serverSide.get(device), false);
+        }
+
+        /** Runs {@code task} on the loop behind what is queued now and then behind one more turn of the queue. */
+        void afterOneTurn(Runnable task) {
+            group.next().execute(() -> group.next().execute(task));
+        }
+
+        List<Long> read(int device, int count) throws InterruptedException {
+            List<Long> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                Long m = received.get(device).poll(5, TimeUnit.SECONDS);
+                if (m == null) {
+                    break;
+                }
+                out.add(m);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The loop runs in order: the writer's first task (device 0 written with broadcast 1), then broadcast 2
+     * arrives while the ring is at device 1: devices 1 and 2 get both in one write, device 0 gets 2 alone.
+     */
+    @Test
+    void aBroadcastThatComesWhileTheRingRunsJoinsTheWritesOfTheConnectionsStillAhead() throws Exception {
+        OneLoop loop = new OneLoop();
+        for (int i = 0; i < 3; i++) {
+            loop.connect();
+        }
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 1, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Integer> second = new CompletableFuture<>();
+        group.next().submit(() -> {
+            for (int i = 0; i < 3; i++) {
+                loop.open(i);
+            }
+        }).sync();
+        group.next().submit(() -> {
+            release.await(); // hold the loop until both tasks below are queued behind the writer's start
+            return null;
+        });
+        CompletableFuture<Integer> first = b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
+        loop.afterOneTurn(() -> b.broadcast("app", push(2), ByteBufAllocator.DEFAULT).whenComplete((n, e) -> second.complete(n)));
+        release.countDown();
+
+        assertEquals(3, first.get(5, TimeUnit.SECONDS));
+        assertEquals(3, second.get(5, TimeUnit.SECONDS));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(List.of(1L, 2L), loop.read(i, 2), "device " + i + " in order");
+        }
+        assertEquals(5, loop.serverFlushes.get(), "device 0 twice, devices 1 and 2 once for both (two passes: 6)");
+        assertEquals(6.0, deliveries("written"));
+    }
+
+    /**
+     * A device that connects while the ring runs is not in its snapshot: a broadcast that comes after it must
+     * not join that ring (the device would miss it) but go out on the next ring, which has the device.
+     */
+    @Test
+    void aBroadcastDoesNotJoinARingOlderThanAConnectionItMustReach() throws Exception {
+        OneLoop loop = new OneLoop();
+        for (int i = 0; i < 4; i++) {
+            loop.connect();
+        }
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 1, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Integer> second = new CompletableFuture<>();
+        group.next().submit(() -> {
+            for (int i = 0; i < 3; i++) {
+                loop.open(i);
+            }
+        }).sync();
+        group.next().submit(() -> {
+            release.await();
+            return null;
+        });
+        CompletableFuture<Integer> first = b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
+        loop.afterOneTurn(() -> {
+            loop.open(3); // connects after the ring's snapshot, before broadcast 2
+            b.broadcast("app", push(2), ByteBufAllocator.DEFAULT).whenComplete((n, e) -> second.complete(n));
+        });
+        release.countDown();
+
+        assertEquals(3, first.get(5, TimeUnit.SECONDS), "broadcast 1 came before device 3");
+        assertEquals(4, second.get(5, TimeUnit.SECONDS));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(List.of(1L, 2L), loop.read(i, 2), "device " + i);
+        }
+        assertEquals(List.of(2L), loop.read(3, 1));
     }
 }
