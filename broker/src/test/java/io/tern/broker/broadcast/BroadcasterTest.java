@@ -39,6 +39,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -299,76 +300,33 @@ class BroadcasterTest {
      * from another thread: every device gets every broadcast exactly once, in order.
      */
     @Test
-    void broadcastsArrivingWhileAPassRunsReachEveryConnectionOnceInOrder() throws Exception {
-        group = new DefaultEventLoopGroup(1);
-        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
-        LocalAddress address = new LocalAddress("broadcaster-test-" + System.nanoTime());
+    void broadcastsArrivingWhileARingRunsReachEveryConnectionOnceInOrder() throws Exception {
         int devices = 7;
         int broadcasts = 40;
-        CountDownLatch opened = new CountDownLatch(devices);
-        AtomicInteger serverFlushes = new AtomicInteger();
-        AtomicInteger regIds = new AtomicInteger();
-        new ServerBootstrap().group(group).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInitializer<LocalChannel>() {
-                    @Override
-                    protected void initChannel(LocalChannel ch) {
-                        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
-                            @Override
-                            public void flush(ChannelHandlerContext ctx) {
-                                serverFlushes.incrementAndGet();
-                                ctx.flush();
-                            }
-                        }, new DeviceFrameCodec(FrameHeader.DEFAULT_MAX_BODY,
-                                type -> metrics.frameOut(BrokerMetrics.Listener.TCP, type)));
-                        sessions.open("app", "r" + regIds.incrementAndGet(), "local", ch, false);
-                        opened.countDown();
-                    }
-                }).bind(address).sync();
-        List<LinkedBlockingQueue<Long>> received = new ArrayList<>();
-        List<Channel> clients = new CopyOnWriteArrayList<>();
-        for (int i = 0; i < devices; i++) {
-            LinkedBlockingQueue<Long> got = new LinkedBlockingQueue<>();
-            received.add(got);
-            clients.add(new Bootstrap().group(group).channel(LocalChannel.class)
-                    .handler(new ChannelInitializer<LocalChannel>() {
-                        @Override
-                        protected void initChannel(LocalChannel ch) {
-                            ch.pipeline().addLast(new FrameDecoder(FrameHeader.DEFAULT_MAX_BODY),
-                                    new ChannelInboundHandlerAdapter() {
-                                        @Override
-                                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                            got.add(((Frame.Push) msg).msgId());
-                                        }
-                                    });
-                        }
-                    }).connect(address).sync().channel());
-        }
-        assertTrue(opened.await(5, TimeUnit.SECONDS));
+        OneLoop loop = new OneLoop(devices);
+        loop.openAndHold(devices).countDown();
+        Broadcaster b = new Broadcaster("b1", sessions.apps(), 2, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
 
         List<CompletableFuture<Integer>> results = new ArrayList<>();
         for (long m = 1; m <= broadcasts; m++) {
             results.add(b.broadcast("app", push(m), ByteBufAllocator.DEFAULT));
             if (m % 7 == 0) {
-                Thread.sleep(1); // let some passes start with fewer broadcasts queued
+                Thread.sleep(1); // let some rounds start with fewer broadcasts queued
             }
         }
         for (CompletableFuture<Integer> r : results) {
             assertEquals(devices, r.get(5, TimeUnit.SECONDS));
         }
-        for (LinkedBlockingQueue<Long> got : received) {
-            for (long m = 1; m <= broadcasts; m++) {
-                assertEquals(m, got.poll(5, TimeUnit.SECONDS));
-            }
+        List<Long> all = LongStream.rangeClosed(1, broadcasts).boxed().toList();
+        for (int i = 0; i < devices; i++) {
+            assertEquals(all, loop.read(i, broadcasts), "device " + i);
         }
         Thread.sleep(50);
-        for (LinkedBlockingQueue<Long> got : received) {
+        for (LinkedBlockingQueue<Long> got : loop.received) {
             assertNull(got.poll(), "no copy twice");
         }
-        assertTrue(serverFlushes.get() <= devices * broadcasts, "never more than one flush per connection per broadcast");
+        assertTrue(loop.serverFlushes.get() <= devices * broadcasts, "never more than one flush per connection per broadcast");
         assertEquals((double) devices * broadcasts, deliveries("written"));
-        for (Channel c : clients) {
-            c.close().sync();
-        }
     }
 
     /** Connections on one real event loop whose sessions a test opens itself, and what each device read. */
@@ -378,7 +336,8 @@ class BroadcasterTest {
         final List<LinkedBlockingQueue<Long>> received = new ArrayList<>();
         final LocalAddress address = new LocalAddress("broadcaster-ring-" + System.nanoTime());
 
-        OneLoop() throws InterruptedException {
+        /** Binds and connects {@code devices} devices. */
+        OneLoop(int devices) throws InterruptedException {
             group = new DefaultEventLoopGroup(1);
             new ServerBootstrap().group(group).channel(LocalServerChannel.class)
                     .childHandler(new ChannelInitializer<LocalChannel>() {
@@ -395,10 +354,31 @@ class BroadcasterTest {
                             serverSide.add(ch);
                         }
                     }).bind(address).sync();
+            for (int i = 0; i < devices; i++) {
+                connect();
+            }
+        }
+
+        /**
+         * Opens the sessions of devices 0 to {@code count - 1}, then holds the loop until the latch is counted
+         * down, so that what a test queues meanwhile runs in the order it was queued.
+         */
+        CountDownLatch openAndHold(int count) throws InterruptedException {
+            group.next().submit(() -> {
+                for (int i = 0; i < count; i++) {
+                    open(i);
+                }
+            }).sync();
+            CountDownLatch release = new CountDownLatch(1);
+            group.next().submit(() -> {
+                release.await();
+                return null;
+            });
+            return release;
         }
 
         /** Connects a device; its session is not opened yet. */
-        void connect() throws InterruptedException {
+        private void connect() throws InterruptedException {
             LinkedBlockingQueue<Long> got = new LinkedBlockingQueue<>();
             received.add(got);
             int before = serverSide.size();
@@ -446,22 +426,10 @@ class BroadcasterTest {
      */
     @Test
     void aBroadcastThatComesWhileTheRingRunsJoinsTheWritesOfTheConnectionsStillAhead() throws Exception {
-        OneLoop loop = new OneLoop();
-        for (int i = 0; i < 3; i++) {
-            loop.connect();
-        }
+        OneLoop loop = new OneLoop(3);
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 1, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
-        CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<Integer> second = new CompletableFuture<>();
-        group.next().submit(() -> {
-            for (int i = 0; i < 3; i++) {
-                loop.open(i);
-            }
-        }).sync();
-        group.next().submit(() -> {
-            release.await(); // hold the loop until both tasks below are queued behind the writer's start
-            return null;
-        });
+        CountDownLatch release = loop.openAndHold(3);
         CompletableFuture<Integer> first = b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         loop.afterOneTurn(() -> b.broadcast("app", push(2), ByteBufAllocator.DEFAULT).whenComplete((n, e) -> second.complete(n)));
         release.countDown();
@@ -481,22 +449,10 @@ class BroadcasterTest {
      */
     @Test
     void aBroadcastDoesNotJoinARingOlderThanAConnectionItMustReach() throws Exception {
-        OneLoop loop = new OneLoop();
-        for (int i = 0; i < 4; i++) {
-            loop.connect();
-        }
+        OneLoop loop = new OneLoop(4);
         Broadcaster b = new Broadcaster("b1", sessions.apps(), 1, 64, metrics, 256, 16, 100, Duration.ofMillis(50));
-        CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<Integer> second = new CompletableFuture<>();
-        group.next().submit(() -> {
-            for (int i = 0; i < 3; i++) {
-                loop.open(i);
-            }
-        }).sync();
-        group.next().submit(() -> {
-            release.await();
-            return null;
-        });
+        CountDownLatch release = loop.openAndHold(3);
         CompletableFuture<Integer> first = b.broadcast("app", push(1), ByteBufAllocator.DEFAULT);
         loop.afterOneTurn(() -> {
             loop.open(3); // connects after the ring's snapshot, before broadcast 2
