@@ -58,7 +58,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(Broadcaster.class);
-    private static final Job[] NO_JOBS = new Job[0];
+    private static final OnRing[] NONE_ON_RING = new OnRing[0];
 
     private final String brokerId;
     private final LocalApps apps;
@@ -136,6 +136,25 @@ public final class Broadcaster {
         return job.done;
     }
 
+    /**
+     * A broadcast on one loop's ring: the position count at which it has gone round once, and the ring's totals
+     * when it joined (its own counts are what they grew by since), plus copies skipped for it alone.
+     */
+    private static final class OnRing {
+        final Job job;
+        final long leavesAt;
+        final long writtenAtJoin;
+        final long skippedAtJoin;
+        int ownSkips;
+
+        OnRing(Job job, long leavesAt, long writtenAtJoin, long skippedAtJoin) {
+            this.job = job;
+            this.leavesAt = leavesAt;
+            this.writtenAtJoin = writtenAtJoin;
+            this.skippedAtJoin = skippedAtJoin;
+        }
+    }
+
     /** A copy waiting for its connection to drain: a retained duplicate of the broadcast's shared frame. */
     private record Parked(long msgId, ByteBuf frame) {
     }
@@ -203,12 +222,8 @@ public final class Broadcaster {
         int cursor;
         /** Positions the cursor passed on this ring. */
         long visited;
-        // Broadcasts on the ring, in arrival order, with when each leaves it and the totals when it joined.
-        Job[] jobs = NO_JOBS;
-        long[] leavesAt = new long[0];
-        long[] writtenAtJoin = new long[0];
-        long[] skippedAtJoin = new long[0];
-        int[] ownSkips = new int[0];
+        // Broadcasts on the ring, in arrival order.
+        OnRing[] jobs = NONE_ON_RING;
         int jobCount;
         /** Their frames back to back; null when they changed since it was built. */
         ByteBuf joined;
@@ -248,7 +263,7 @@ public final class Broadcaster {
                     write(ring[cursor]);
                     visited++;
                     cursor = cursor + 1 == ring.length ? 0 : cursor + 1;
-                    while (jobCount > 0 && leavesAt[0] == visited) {
+                    while (jobCount > 0 && jobs[0].leavesAt == visited) {
                         leave();
                     }
                 }
@@ -309,38 +324,22 @@ public final class Broadcaster {
                     continue;
                 }
                 if (jobs.length == jobCount) {
-                    int n = Math.min(maxPending, Math.max(2, 2 * jobs.length));
-                    jobs = Arrays.copyOf(jobs, n);
-                    leavesAt = Arrays.copyOf(leavesAt, n);
-                    writtenAtJoin = Arrays.copyOf(writtenAtJoin, n);
-                    skippedAtJoin = Arrays.copyOf(skippedAtJoin, n);
-                    ownSkips = Arrays.copyOf(ownSkips, n);
+                    jobs = Arrays.copyOf(jobs, Math.min(maxPending, Math.max(2, 2 * jobs.length)));
                 }
-                jobs[jobCount] = j;
-                leavesAt[jobCount] = visited + ring.length;
-                writtenAtJoin[jobCount] = writtenTotal;
-                skippedAtJoin[jobCount] = skippedTotal;
-                ownSkips[jobCount] = 0;
-                jobCount++;
+                jobs[jobCount++] = new OnRing(j, visited + ring.length, writtenTotal, skippedTotal);
                 dropJoined();
             }
         }
 
         /** The oldest broadcast went round once (or the ring stopped): done on this loop. */
         private void leave() {
-            Job j = jobs[0];
-            int written = (int) (writtenTotal - writtenAtJoin[0]);
-            int skipped = (int) (skippedTotal - skippedAtJoin[0]) + ownSkips[0];
+            OnRing o = jobs[0];
             jobCount--;
             System.arraycopy(jobs, 1, jobs, 0, jobCount);
-            System.arraycopy(leavesAt, 1, leavesAt, 0, jobCount);
-            System.arraycopy(writtenAtJoin, 1, writtenAtJoin, 0, jobCount);
-            System.arraycopy(skippedAtJoin, 1, skippedAtJoin, 0, jobCount);
-            System.arraycopy(ownSkips, 1, ownSkips, 0, jobCount);
             jobs[jobCount] = null;
             dropJoined();
             report(); // its deliveries show before its future completes
-            j.loopDone(written, skipped);
+            o.job.loopDone((int) (writtenTotal - o.writtenAtJoin), (int) (skippedTotal - o.skippedAtJoin) + o.ownSkips);
         }
 
         private void dropJoined() {
@@ -354,15 +353,15 @@ public final class Broadcaster {
         private ByteBuf joined() {
             if (joined == null) {
                 if (jobCount == 1) {
-                    joined = jobs[0].frame.retain();
+                    joined = jobs[0].job.frame.retain();
                 } else {
                     int bytes = 0;
                     for (int k = 0; k < jobCount; k++) {
-                        bytes += jobs[k].frame.readableBytes();
+                        bytes += jobs[k].job.frame.readableBytes();
                     }
-                    joined = jobs[0].alloc.directBuffer(bytes, bytes);
+                    joined = jobs[0].job.alloc.directBuffer(bytes, bytes);
                     for (int k = 0; k < jobCount; k++) {
-                        ByteBuf f = jobs[k].frame;
+                        ByteBuf f = jobs[k].job.frame;
                         joined.writeBytes(f, f.readerIndex(), f.readableBytes());
                     }
                 }
@@ -401,14 +400,14 @@ public final class Broadcaster {
             }
             // Below the codec and the session handler (the bytes are encoded already): the msgIds are recorded here,
             for (int k = 0; k < jobCount; k++) { // so that the device's ACKs of them count
-                if (s.wrote(jobs[k].msgId, maxUnacked)) {
+                if (s.wrote(jobs[k].job.msgId, maxUnacked)) {
                     metrics.ackUntracked();
                 }
             }
             ChannelHandlerContext out = ch.pipeline().context(DeviceFrameCodec.class);
             if (s.webSocket() && jobCount > 1) {
                 for (int k = 0; k < jobCount; k++) { // one frame per binary message
-                    ByteBuf copy = jobs[k].frame.retainedDuplicate();
+                    ByteBuf copy = jobs[k].job.frame.retainedDuplicate();
                     if (out != null) {
                         out.write(copy, out.voidPromise());
                     } else {
@@ -442,10 +441,10 @@ public final class Broadcaster {
             }
             for (int k = 0; k < jobCount; k++) {
                 if (waiting.size() >= parkPerConnection) {
-                    ownSkips[k]++;
+                    jobs[k].ownSkips++;
                     skippedNow++;
                 } else {
-                    waiting.add(new Parked(jobs[k].msgId, jobs[k].frame.retainedDuplicate()));
+                    waiting.add(new Parked(jobs[k].job.msgId, jobs[k].job.frame.retainedDuplicate()));
                     parkedNow++;
                 }
             }
