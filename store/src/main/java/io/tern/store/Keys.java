@@ -312,6 +312,11 @@ public final class Keys {
         return P + "{rate}:obeyers";
     }
 
+    /** Each live obeyer's weight in the permit's split (see {@code PermitObeyers}); same slot as the obeyers. */
+    public static String permitObeyerWeights() {
+        return P + "{rate}:obeyer-weights";
+    }
+
     /** What each obeyer reports it let through the permit (the controller's "gated" load). */
     public static String permitUsage() {
         return P + "{rate}:usage";

@@ -143,7 +143,7 @@ class BurstIT {
         // ...and every logic node obeys its directive, shared by all four obeyers: before it, each is on its fallback
         // rate (per obeyer, far above this small C), which is the safe rate of a platform without a controller.
         Awaitility.await().atMost(START).until(() -> cluster.logicUrls().stream()
-                .allMatch(url -> permitFact(url).matches("directive v\\d+ \\d+/s shared by 4")));
+                .allMatch(url -> permitFact(url).matches("directive v\\d+ \\d+/s shared by 4, .*")));
         PermitObeyers obeyers = new PermitObeyers(redis);
         Thread sampler = new Thread(() -> {
             while (sampling) {

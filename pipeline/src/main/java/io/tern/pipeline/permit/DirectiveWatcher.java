@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -54,6 +55,14 @@ public final class DirectiveWatcher implements AutoCloseable {
     /** Epoch ms of the controller's last heartbeat as last read; -1 when there was none. */
     private volatile long heartbeatMillis = -1;
     private volatile long liveObeyers = 1;
+    /** The live obeyers' weights summed, this one's as taken (see {@link #weigh}). */
+    private volatile long weightSum = PermitObeyers.IDLE;
+    /** The weight this obeyer takes its share by (see {@link #weigh}). */
+    private volatile int weight = PermitObeyers.IDLE;
+    /** Whether this obeyer has work for the permit (the gate says); registered as its weight each tick. */
+    private volatile BooleanSupplier busy = () -> false;
+    private int registered = PermitObeyers.IDLE; // watcher thread only
+    private long registeredAtNanos; // watcher thread only
     /** System.nanoTime() of the last tick whose reads all worked; 0 before the first. */
     private volatile long lastReadNanos;
     private volatile long rejected;
@@ -170,8 +179,10 @@ public final class DirectiveWatcher implements AutoCloseable {
         boolean ok = readDirective();
         try {
             heartbeatMillis = directives.lastHeartbeat().get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            liveObeyers = Math.max(1, obeyers.refresh(obeyerId, now, config.obeyerTtl().toMillis())
-                    .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS));
+            int want = busy.getAsBoolean() ? PermitObeyers.BUSY : PermitObeyers.IDLE;
+            PermitObeyers.Live live = obeyers.refresh(obeyerId, now, config.obeyerTtl().toMillis(), want)
+                    .get(readTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            weigh(want, live);
             reportUsage(now);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -193,6 +204,40 @@ public final class DirectiveWatcher implements AutoCloseable {
             log.warn("{} applying the directive failed", prefix, e);
         }
         ticks++; // this thread only
+    }
+
+    /**
+     * A weight going down is taken at once; one going up only once it has been registered for two polls, by when
+     * every other obeyer has ticked and taken its own share down: else for a moment the shares would add up to more
+     * than the permit.
+     */
+    private void weigh(int want, PermitObeyers.Live live) {
+        long nanos = System.nanoTime();
+        if (want != registered) {
+            registered = want;
+            registeredAtNanos = nanos;
+        }
+        if (registered < weight || nanos - registeredAtNanos >= config.poll().toNanos() * 2) {
+            weight = registered;
+        }
+        liveObeyers = Math.max(1, live.count());
+        // The others' weights as registered, with this one's as taken (not yet raised while it waits).
+        weightSum = Math.max(weight, live.weightSum() - registered + weight);
+    }
+
+    /** @param busy whether this obeyer has work for the permit now; weighs its share (see {@link PermitObeyers}) */
+    public void weighBy(BooleanSupplier busy) {
+        this.busy = busy;
+    }
+
+    /** This obeyer's part of the permit: its weight over the live obeyers' sum (at most 1). */
+    public double part() {
+        return Math.min(1.0, (double) weight / weightSum);
+    }
+
+    /** Whether this obeyer weighs in as busy now. */
+    public boolean weighsBusy() {
+        return weight == PermitObeyers.BUSY;
     }
 
     /** Ticks completed (reads and the gate's re-rate), for tests that must see a tick happen. */

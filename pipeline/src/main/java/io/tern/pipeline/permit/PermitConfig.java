@@ -20,8 +20,12 @@ import java.time.Duration;
  * @param burst        {@code burst}, default 100ms: how much of its share an obeyer may spend at once (the bucket's
  *                     size, at least 1). A bucket of a whole second let up to twice the permit through in the second a
  *                     burst began (full bucket plus refill); 100 ms keeps any second within 1.1 x the share
+ * @param idleAfter    {@code idle-after}, default 2s: an obeyer asked for no permit for this long weighs in as idle
+ *                     and leaves most of the permit to the busy ones (see {@code PermitObeyers}); busy again, it
+ *                     takes its full weight after two polls
  */
-public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate, Duration burst) {
+public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate, Duration burst,
+                           Duration idleAfter) {
     public PermitConfig {
         ConfigException.require(poll != null && poll.toMillis() >= 10 && poll.toSeconds() <= 60,
                 "permit.poll must be in [10ms, 60s]");
@@ -33,16 +37,23 @@ public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast,
                 "permit.fallback-rate must be in [1, " + ThrottleDirective.MAX_PERMIT + "]");
         ConfigException.require(burst != null && burst.toMillis() >= 1 && burst.toSeconds() <= 10,
                 "permit.burst must be in [1ms, 10s]");
+        ConfigException.require(idleAfter != null && idleAfter.toMillis() >= 1 && idleAfter.toMinutes() <= 10,
+                "permit.idle-after must be in [1ms, 10m]");
     }
 
-    /** With the default burst. */
+    /** With the default burst and idle-after. */
     public PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate) {
         this(poll, obeyerTtl, holdLast, fallbackRate, Duration.ofMillis(100));
     }
 
+    /** With the default idle-after. */
+    public PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast, long fallbackRate, Duration burst) {
+        this(poll, obeyerTtl, holdLast, fallbackRate, burst, Duration.ofSeconds(2));
+    }
+
     public static PermitConfig defaults() {
         return new PermitConfig(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(10), 5000,
-                Duration.ofMillis(100));
+                Duration.ofMillis(100), Duration.ofSeconds(2));
     }
 
     /** @param prefix the role's key prefix, e.g. {@code logic} reads {@code logic.permit.*} */
@@ -54,6 +65,7 @@ public record PermitConfig(Duration poll, Duration obeyerTtl, Duration holdLast,
                 s.duration(p + "obeyer-ttl", d.obeyerTtl()),
                 s.duration(p + "hold-last", d.holdLast()),
                 s.longValue(p + "fallback-rate", d.fallbackRate()),
-                s.duration(p + "burst", d.burst()));
+                s.duration(p + "burst", d.burst()),
+                s.duration(p + "idle-after", d.idleAfter()));
     }
 }

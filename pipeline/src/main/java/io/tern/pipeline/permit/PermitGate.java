@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,8 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * This obeyer's share of the global permit, as a local token bucket: share = permit / live obeyers, holding one
- * second of it. Re-rated on every watcher tick where the directive, the obeyer count or the controller's liveness
+ * This obeyer's share of the global permit, as a local token bucket: share = permit x this obeyer's weight / the
+ * live obeyers' weights summed (busy or idle, see {@code PermitObeyers}: an obeyer that asked for no permit for
+ * {@code idle-after} leaves most of it to those that did), holding {@code burst} of it. Re-rated on every watcher tick where the directive, the obeyer count or the controller's liveness
  * changed. While the controller's heartbeat is older than {@code hold-last}, or no directive was ever written, the
  * share is the configured fallback rate instead.
  *
@@ -38,9 +40,13 @@ public final class PermitGate implements AutoCloseable {
     /** An acquire that has to wait looks again at least this often, so a raised permit frees it promptly. */
     private static final long MAX_WAIT_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    /** The rate in force: how it was decided and what it allows this obeyer. */
+    /**
+     * The rate in force: how it was decided and what it allows this obeyer.
+     *
+     * @param busy whether this obeyer weighs in as busy (its share is then the larger one)
+     */
     public record Share(double perSecond, boolean fallback, long directiveVersion, long permitPerSecond, long obeyers,
-                        String why) {
+                        boolean busy, String why) {
     }
 
     private final PermitConfig config;
@@ -51,6 +57,9 @@ public final class PermitGate implements AutoCloseable {
     private final ScheduledExecutorService waits;
     private volatile Share share;
     private final LongAdder granted = new LongAdder();
+    private final LongSupplier nanoTime;
+    /** When a permit was last asked for (granted or not): whether this obeyer is busy. */
+    private volatile long askedAtNanos;
 
     private PermitGate(PermitConfig config, DirectiveWatcher watcher, LongSupplier clock, LongSupplier nanoTime,
                        String obeyerId) {
@@ -58,8 +67,10 @@ public final class PermitGate implements AutoCloseable {
         this.watcher = watcher;
         this.clock = clock;
         this.prefix = "[" + obeyerId + " permit]";
-        this.share = new Share(config.fallbackRate(), true, 0, 0, 1, "starting");
-        this.bucket = Bucket.builder().addLimit(limit(config.fallbackRate(), 1))
+        this.nanoTime = nanoTime;
+        this.askedAtNanos = nanoTime.getAsLong() - config.idleAfter().toNanos();
+        this.share = new Share(config.fallbackRate(), true, 0, 0, 1, false, "starting");
+        this.bucket = Bucket.builder().addLimit(limit(config.fallbackRate()))
                 .withCustomTimePrecision(new TimeMeter() {
                     @Override
                     public long currentTimeNanos() {
@@ -105,6 +116,7 @@ public final class PermitGate implements AutoCloseable {
         Gauge.builder("tern.permit.rejected", watcher, DirectiveWatcher::rejected)
                 .description("stored directives ignored as invalid").register(registry);
         watcher.reportUsageOf(gate.granted::sum);
+        watcher.weighBy(gate::busy);
         watcher.start(gate::rerate);
         return gate;
     }
@@ -112,6 +124,7 @@ public final class PermitGate implements AutoCloseable {
     /** Takes {@code n} permits if the bucket holds them now; never waits. */
     public boolean tryAcquire(long n) {
         requirePositive(n);
+        askedAtNanos = nanoTime.getAsLong();
         double perSecond = share.perSecond();
         if (perSecond <= 0) {
             return false;
@@ -154,6 +167,7 @@ public final class PermitGate implements AutoCloseable {
         if (granted.isDone()) {
             return; // cancelled by the caller
         }
+        askedAtNanos = nanoTime.getAsLong(); // still waiting: still busy
         long waitNanos;
         if (share.perSecond() <= 0) {
             waitNanos = MAX_WAIT_STEP_NANOS;
@@ -200,6 +214,11 @@ public final class PermitGate implements AutoCloseable {
         return watcher.ticks();
     }
 
+    /** Asked for a permit within {@code idle-after}. */
+    boolean busy() {
+        return nanoTime.getAsLong() - askedAtNanos < config.idleAfter().toNanos();
+    }
+
     /** Healthy when obeying a directive read recently, or openly on the fallback rate. */
     public boolean healthy() {
         return share.fallback() || watcher.fresh();
@@ -210,6 +229,7 @@ public final class PermitGate implements AutoCloseable {
         Share s = share;
         return s.fallback() ? "fallback " + s.perSecond() + "/s: " + s.why()
                 : "directive v" + s.directiveVersion() + " " + s.permitPerSecond() + "/s shared by " + s.obeyers()
+                + String.format(Locale.ROOT, ", %.1f/s here (%s)", s.perSecond(), s.busy() ? "busy" : "idle")
                 + (watcher.fresh() ? "" : " (stale: directive reads failing)");
     }
 
@@ -220,23 +240,24 @@ public final class PermitGate implements AutoCloseable {
         long heartbeat = watcher.heartbeatMillis();
         long obeyers = watcher.liveObeyers();
         Share next;
+        boolean busy = watcher.weighsBusy();
         if (d.version() == 0) {
-            next = new Share(config.fallbackRate(), true, 0, 0, obeyers, "no directive yet");
+            next = new Share(config.fallbackRate(), true, 0, 0, obeyers, busy, "no directive yet");
         } else if (heartbeat < 0 || now - heartbeat > config.holdLast().toMillis()) {
-            next = new Share(config.fallbackRate(), true, d.version(), d.permitPerSecond(), obeyers,
+            next = new Share(config.fallbackRate(), true, d.version(), d.permitPerSecond(), obeyers, busy,
                     "no controller heartbeat for " + config.holdLast().toSeconds() + " s (holding directive v"
                             + d.version() + " ended)");
         } else {
-            next = new Share((double) d.permitPerSecond() / obeyers, false, d.version(), d.permitPerSecond(), obeyers,
-                    d.reason());
+            next = new Share(d.permitPerSecond() * watcher.part(), false, d.version(), d.permitPerSecond(), obeyers,
+                    busy, d.reason());
         }
         Share prev = share;
         if (prev.perSecond() == next.perSecond() && prev.fallback() == next.fallback()
-                && prev.directiveVersion() == next.directiveVersion()) {
+                && prev.directiveVersion() == next.directiveVersion() && prev.busy() == next.busy()) {
             return;
         }
         if (next.perSecond() > 0) {
-            Bandwidth limit = next.fallback() ? limit(config.fallbackRate(), 1) : limit(next.permitPerSecond(), obeyers);
+            Bandwidth limit = limit(next.perSecond());
             bucket.replaceConfiguration(BucketConfiguration.builder().addLimit(limit).build(),
                     TokensInheritanceStrategy.AS_IS);
         }
@@ -248,17 +269,15 @@ public final class PermitGate implements AutoCloseable {
         }
     }
 
-    /** {@code permit} deliveries/s shared by {@code obeyers}: refills evenly, holds {@code burst} of the share (≥ 1). */
-    private Bandwidth limit(long permit, long obeyers) {
-        double perSecond = (double) permit / obeyers;
+    /** {@code perSecond} deliveries/s: refills evenly, holds {@code burst} of it (at least 1). */
+    private Bandwidth limit(double perSecond) {
         long capacity = capacity(perSecond);
-        if (permit >= obeyers) {
+        if (perSecond >= 0.1) {
+            // Whole tokens over ten seconds keep a share of, say, 26.7/s to a tenth of a delivery a second.
             return Bandwidth.builder().capacity(capacity)
-                    .refillGreedy(Math.max(1, permit / obeyers), Duration.ofSeconds(1)).build();
+                    .refillGreedy(Math.round(perSecond * 10), Duration.ofSeconds(10)).build();
         }
-        // Less than one per second each: one permit every obeyers/permit seconds.
-        return Bandwidth.builder().capacity(1)
-                .refillGreedy(1, Duration.ofMillis(Math.max(1, 1000 * obeyers / permit))).build();
+        return Bandwidth.builder().capacity(1).refillGreedy(1, Duration.ofMillis((long) (1000 / perSecond))).build();
     }
 
     private long capacity(double perSecond) {

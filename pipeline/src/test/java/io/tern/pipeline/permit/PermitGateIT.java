@@ -190,6 +190,47 @@ class PermitGateIT {
     }
 
     @Test
+    void anIdleObeyerLeavesMostOfThePermitToABusyOneAndTakesItsHalfBackTwoPollsAfterItAsks() {
+        PermitConfig config = new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofSeconds(10), 50,
+                Duration.ofMillis(100), Duration.ofSeconds(2));
+        long version = directive(1050);
+        PermitGate busy = gate("it-busy", config);
+        PermitGate idle = gate("it-idle", config);
+        await().atMost(Duration.ofSeconds(30)).until(() -> busy.share().directiveVersion() == version
+                && idle.share().directiveVersion() == version && busy.share().obeyers() == 2);
+        assertEquals(525.0, idle.share().perSecond(), 0.01, "both idle: an even split");
+
+        // One asks for permits (a drain with a backlog keeps asking): after two polls it weighs 1000 against 50.
+        busy.tryAcquire(1);
+        awaitTicks(busy, 1);
+        awaitTicks(idle, 1);
+        assertEquals(525.0, busy.share().perSecond(), 0.01, "not before the others have seen its weight");
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            busy.tryAcquire(1);
+            return busy.share().perSecond() == 1000.0;
+        });
+        assertEquals(50.0, idle.share().perSecond(), 0.01, "the idle one keeps 50 of 1050");
+        assertTrue(busy.describe().endsWith("1000.0/s here (busy)"), busy.describe());
+
+        // The idle one gets work: its share stays at 50 until the busy one has seen it, then both have half.
+        idle.tryAcquire(1);
+        awaitTicks(idle, 1);
+        assertTrue(idle.share().perSecond() <= 50.0, "the weight goes up only after two polls: " + idle.share());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            busy.tryAcquire(1);
+            idle.tryAcquire(1);
+            return busy.share().perSecond() == 525.0 && idle.share().perSecond() == 525.0;
+        });
+
+        // Asked nothing for idle-after (2 s of the gates' clock): its weight falls at once, the other's share grows.
+        nanos.addAndGet(Duration.ofSeconds(3).toNanos());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            busy.tryAcquire(1);
+            return idle.share().perSecond() == 50.0 && busy.share().perSecond() == 1000.0;
+        });
+    }
+
+    @Test
     void intakeTakesOnlyWhatTheBucketHoldsAndItRefillsAtTheShare() {
         PermitGate g = gate("it-a", new PermitConfig(Duration.ofMillis(100), Duration.ofSeconds(1),
                 Duration.ofSeconds(10), 50, Duration.ofSeconds(1)));
