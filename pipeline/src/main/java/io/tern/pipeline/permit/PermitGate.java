@@ -26,9 +26,9 @@ import java.util.function.LongSupplier;
 /**
  * This obeyer's share of the global permit, as a local token bucket: share = permit x this obeyer's weight / the
  * live obeyers' weights summed (busy or idle, see {@code PermitObeyers}: an obeyer that asked for no permit for
- * {@code idle-after} leaves most of it to those that did), holding {@code burst} of it. Re-rated on every watcher tick where the directive, the obeyer count or the controller's liveness
- * changed. While the controller's heartbeat is older than {@code hold-last}, or no directive was ever written, the
- * share is the configured fallback rate instead.
+ * {@code idle-after} leaves most of it to those that did), holding {@code burst} of it. Re-rated on every watcher
+ * tick where the directive, the weights or the controller's liveness changed. While the controller's heartbeat is
+ * older than {@code hold-last}, or no directive was ever written, the share is the configured fallback rate instead.
  *
  * <p>The bucket is Bucket4j's lock-free local bucket: correct under concurrent callers, re-rated in place keeping
  * the tokens it holds, with no thread of its own. Intake asks with {@link #tryAcquire} (never waits: a push beyond

@@ -23,20 +23,26 @@ public final class PermitObeyers {
     // Refresh, prune and sum in one round trip, so the sum always includes the caller.
     private static final String REFRESH = """
             redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-            local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-            if #gone > 0 then
-              redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-              redis.call('HDEL', KEYS[2], unpack(gone))
-            end
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
             redis.call('HSET', KEYS[2], ARGV[3], ARGV[5])
             redis.call('PEXPIRE', KEYS[1], ARGV[4])
             redis.call('PEXPIRE', KEYS[2], ARGV[4])
-            local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-            local sum = 0
-            for _, w in ipairs(redis.call('HMGET', KEYS[2], unpack(live))) do
-              sum = sum + (tonumber(w) or %d)
+            local live = {}
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              live[id] = true
             end
-            return {#live, sum}
+            local sum, count = 0, 0
+            for id in pairs(live) do
+              sum = sum + (tonumber(redis.call('HGET', KEYS[2], id)) or %d)
+              count = count + 1
+            end
+            -- Weights of obeyers no longer live (expired, or pruned by an older node's script) go too.
+            for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do
+              if not live[id] then
+                redis.call('HDEL', KEYS[2], id)
+              end
+            end
+            return {count, sum}
             """.formatted(BUSY);
 
     /** The live obeyers as one refresh saw them: how many, and their weights summed (this one's included). */
