@@ -71,12 +71,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * granted in the next second. Runs of 2026-12-04 under three extra busy processes printed one-second peaks of 83–115 %
  * of C with all four obeyers registered throughout and exactly one PUSH frame per accepted push (nothing ungated);
  * one CI run reached 124 %. Pacing the sends at the permit's rate in the logic nodes and bypass consumers, right
- * before each PUSH left for its broker, was tried and did not lower those peaks (83–115 % against 95–110 %): the
- * bunching is later, on the way through the brokers. So the test holds the downstream, averaged over the samples of
+ * before each PUSH left for its broker, was tried and did not lower those peaks (83–115 % with it, 95–110 % without),
+ * so the bunching is not only where that pacing sat. So the test holds the downstream, averaged over the samples of
  * {@link #TWO_SECONDS}, to 1.2 x C, far below the 10 x C offered (a permit not obeyed would show hundreds of
  * deliveries a second), and prints both peaks, when they came, and the 90 % target that this machine misses in
  * single one-second windows.
- * The issue's burst lasts 20 s; here it lasts {@link #BURST} so the drain (at the permit, by design slow) fits a CI
+ * The issue's burst lasts 20 s; here it lasts {@link #BURST} so the drain (at the permit) fits a CI
  * run: {@code loadtest/run burst} runs the 20 s one (docs/benchmarks.md).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
