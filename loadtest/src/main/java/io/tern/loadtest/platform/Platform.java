@@ -45,8 +45,11 @@ public final class Platform implements AutoCloseable {
     public static final String APP_ID = "loadtest";
     public static final String APP_KEY = "loadtest-key";
     public static final String APP_SECRET = "loadtest-secret";
-    /** The flags {@code ./ternctl} runs roles with: the broker's normal JVM flags. */
-    public static final List<String> BROKER_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:MinHeapFreeRatio=10",
+    /** The flags {@code bin/tern-broker} and the broker's image run it with (its pom's heap free ratios). */
+    public static final List<String> BROKER_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:MinHeapFreeRatio=5",
+            "-XX:MaxHeapFreeRatio=10", "-XX:+ExitOnOutOfMemoryError");
+    /** The flags {@code bin/tern-<role>} runs every other role with (the parent pom's heap free ratios). */
+    public static final List<String> ROLE_JVM_FLAGS = List.of("-XX:+UseG1GC", "-XX:MinHeapFreeRatio=10",
             "-XX:MaxHeapFreeRatio=20", "-XX:+ExitOnOutOfMemoryError");
 
     /**

@@ -48,7 +48,8 @@ abstract class ClusterScenario extends Scenario {
         s.put("logic.limits.apps." + Platform.APP_ID + ".daily-quota", "1000000000000");
         s.put("dispatcher.client-keys", Platform.APP_ID + "=" + Platform.APP_ID + "-client-key");
         deviceKey = s.computeIfAbsent("dispatcher.device-key", k -> "loadtest-" + o.scenario + "-device-key");
-        List<String> roleJvm = new ArrayList<>(Platform.BROKER_JVM_FLAGS);
+        // One list for every role process, brokers included: the roles' common flags.
+        List<String> roleJvm = new ArrayList<>(Platform.ROLE_JVM_FLAGS);
         roleJvm.add("-Xmx768m");
         roleJvm.addAll(o.brokerJvmArgs());
         cluster = ProcessCluster.start(customize.apply(ProcessCluster.Options.of(o.runDir, brokers, LOGIC_NODES, s,
