@@ -261,8 +261,15 @@ public final class AppLimits implements AutoCloseable {
                         if (now < deniedUntil) {
                             denied.addAll(waiting);
                             waiting.clear();
-                        } else if (!leasingRequests) {
+                            break;
+                        }
+                        if (!leasingRequests) {
                             leasingRequests = leaseRequests = true;
+                        }
+                        // Both leases at once, not the pushes' after the requests': one round trip on the call's path.
+                        if (head.want() > pushes && leasingPushesFor == null) {
+                            leasingPushesFor = leasePushesFor = head;
+                            need = head.want() - pushes;
                         }
                         break;
                     }

@@ -6,6 +6,8 @@ import io.tern.protocol.frame.PayloadKind;
 import io.tern.store.Keys;
 import io.tern.store.redis.LuaScript;
 import io.tern.store.redis.RedisStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ import java.util.function.Supplier;
  * the same flush), so a recalled or expired task is never handed out.
  */
 public final class BroadcastLog {
+    private static final Logger log = LoggerFactory.getLogger(BroadcastLog.class);
     /** Entries kept per app when not configured. */
     public static final int DEFAULT_MAX_LENGTH = 100;
     private static final LuaScript MARK = LuaScript.load("bcast-mark");
@@ -52,8 +55,9 @@ public final class BroadcastLog {
     /**
      * Logs a broadcast of task {@code taskId} (which must exist) and returns its sequence number,
      * to send in the BROADCAST frames. Also records {@code bcastAt} (now) and {@code bcastSeq} on
-     * the task hash. Appending the same task again moves it to a new number. Fails with
-     * {@link IllegalArgumentException} when the task does not exist.
+     * the task hash, and cuts the log to its length. Appending the same task again moves it to a new number. Fails
+     * with {@link IllegalArgumentException} when the task does not exist. Entries of dead tasks (gone, expired,
+     * recalled) are dropped after the number is returned, off the broadcast's path.
      */
     public CompletableFuture<Long> append(String appId, long taskId, long expiresAtMillis, long nowMillis) {
         // Four steps over two slots (the task's, the log's), each safe to stop after: see the scripts.
@@ -64,7 +68,7 @@ public final class BroadcastLog {
                 Long.toString(nowMillis));
         Supplier<CompletableFuture<List<Object>>> appended = () -> APPEND.run(async, ScriptOutputType.MULTI,
                 new String[]{Keys.broadcastSeq(appId), Keys.broadcastLog(appId)}, id, Long.toString(expiresAtMillis),
-                Long.toString(nowMillis));
+                Long.toString(nowMillis), Integer.toString(maxLength));
         CompletableFuture<List<Object>> logged;
         if (redis.isCluster()) {
             // The log is on another node, which could run step 2 before step 1: wait for the mark.
@@ -88,34 +92,43 @@ public final class BroadcastLog {
                         });
             });
         }
-        return logged
-                .thenCompose(r -> {
-                    long seq = (Long) r.get(0);
-                    var numbered = async.hset(task, "bcastSeq", Long.toString(seq)).toCompletableFuture();
-                    List<String> others = new ArrayList<>(r.size() - 1);
-                    List<CompletableFuture<List<KeyValue<String, String>>>> states = new ArrayList<>(r.size() - 1);
-                    for (int i = 1; i < r.size(); i++) {
-                        String other = str(r.get(i));
-                        others.add(other);
-                        states.add(async.hmget(Keys.task(Long.parseLong(other)), "expires", "state").toCompletableFuture());
-                    }
-                    return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenCombine(numbered,
-                            (x, y) -> {
-                                List<String> args = new ArrayList<>();
-                                args.add(Integer.toString(maxLength));
-                                for (int i = 0; i < others.size(); i++) {
-                                    if (!live(states.get(i).join(), 0, 1, nowMillis)) {
-                                        args.add(others.get(i));
-                                    }
-                                }
-                                return args;
-                            })
-                            .thenCompose(args -> TRIM.<Long>run(async, ScriptOutputType.INTEGER,
-                                    new String[]{Keys.broadcastLog(appId)}, args.toArray(String[]::new)))
-                            // The entry devices catch up from, and the task's number, survive a failover.
-                            .thenCompose(n -> redis.replicated(task, Keys.broadcastLog(appId)))
-                            .thenApply(n -> seq);
-                });
+        return logged.thenCompose(r -> {
+            long seq = (Long) r.get(0);
+            CompletableFuture<Long> numbered = async.hset(task, "bcastSeq", Long.toString(seq)).toCompletableFuture()
+                    // The entry devices catch up from, and the task's number, survive a failover.
+                    .thenCompose(x -> redis.replicated(task, Keys.broadcastLog(appId)))
+                    .thenApply(x -> seq);
+            dropDead(appId, r.subList(1, r.size()), nowMillis);
+            return numbered;
+        });
+    }
+
+    /** Step 4: reads the other entries' tasks and drops those gone, expired or recalled; a failure waits for the next append. */
+    private void dropDead(String appId, List<Object> others, long nowMillis) {
+        var async = redis.async();
+        List<String> ids = new ArrayList<>(others.size());
+        List<CompletableFuture<List<KeyValue<String, String>>>> states = new ArrayList<>(others.size());
+        for (Object o : others) {
+            String other = str(o);
+            ids.add(other);
+            states.add(async.hmget(Keys.task(Long.parseLong(other)), "expires", "state").toCompletableFuture());
+        }
+        CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+            List<String> dead = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                if (!live(states.get(i).join(), 0, 1, nowMillis)) {
+                    dead.add(ids.get(i));
+                }
+            }
+            return dead.isEmpty() ? CompletableFuture.completedFuture(0L)
+                    : TRIM.<Long>run(async, ScriptOutputType.INTEGER, new String[]{Keys.broadcastLog(appId)},
+                    dead.toArray(String[]::new));
+        }).whenComplete((n, e) -> {
+            if (e != null) {
+                log.debug("[broadcast log app={}] dead entries not dropped, the next append looks again: {}", appId,
+                        e.toString());
+            }
+        });
     }
 
     /**

@@ -10,6 +10,7 @@ import io.tern.store.route.RouteRepository;
 import io.tern.store.task.TaskBody;
 import io.tern.store.task.TaskRepository;
 import io.tern.store.task.TaskState;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,22 +104,38 @@ class BroadcastLogIT {
     }
 
     @Test
-    void logIsTrimmedToItsLengthAndDropsDeadEntriesOnAppend() {
+    void logIsCutToItsLengthByTheAppendItself() {
         String app = app();
-        long dead = task(app, NOW + 1_000);
-        log.append(app, dead, NOW + 1_000, NOW).join();
-        long[] live = new long[4];
+        long[] live = new long[5];
         for (int i = 0; i < live.length; i++) {
             live[i] = task(app, NOW + 60_000);
-            log.append(app, live[i], NOW + 60_000, NOW + 2_000).join();
+            log.append(app, live[i], NOW + 60_000, NOW).join();
+            assertTrue(members(app).size() <= 3, "never more than 3 once the number is handed out");
         }
-        List<String> members = redis.async().zrange(Keys.broadcastLog(app), 0, -1).toCompletableFuture().join();
-        assertEquals(List.of(live[1], live[2], live[3]), members.stream().map(Long::parseLong).toList(),
-                "expired entry dropped, then the oldest beyond 3");
+        assertEquals(List.of(live[2], live[3], live[4]), members(app), "the oldest beyond 3 dropped");
         assertEquals(5L, log.lastSeq(app).join(), "the sequence keeps counting");
         long ttl = redis.async().pttl(Keys.broadcastLog(app)).toCompletableFuture().join();
         assertTrue(ttl > 0 && ttl <= 60_000, "the log expires with its longest-lived task: " + ttl);
         assertEquals(-1L, redis.async().pttl(Keys.broadcastSeq(app)).toCompletableFuture().join(), "the sequence never expires");
+    }
+
+    @Test
+    void anAppendDropsTheEntriesOfExpiredAndRecalledTasksAfterItReturns() {
+        String app = app();
+        long expired = task(app, NOW + 1_000);
+        log.append(app, expired, NOW + 1_000, NOW).join();
+        long recalled = task(app, NOW + 60_000);
+        log.append(app, recalled, NOW + 60_000, NOW).join();
+        tasks.recall(recalled, NOW).join();
+        long live = task(app, NOW + 60_000);
+        log.append(app, live, NOW + 60_000, NOW + 2_000).join();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertEquals(List.of(live), members(app), "below its length, the log keeps only the live entry"));
+    }
+
+    private static List<Long> members(String app) {
+        return redis.async().zrange(Keys.broadcastLog(app), 0, -1).toCompletableFuture().join().stream()
+                .map(Long::parseLong).toList();
     }
 
     @Test
