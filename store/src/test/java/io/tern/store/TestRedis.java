@@ -1,6 +1,9 @@
 package io.tern.store;
 
 import io.tern.devstack.SharedInfra;
+import io.tern.store.redis.RedisStore;
+
+import java.time.Duration;
 
 /**
  * The Redis the store's integration tests run against: the shared single Redis, or with
@@ -32,5 +35,12 @@ public final class TestRedis {
      */
     public static String uri(int db) {
         return cluster() ? SharedInfra.redisCluster().uri() : SharedInfra.redis().uri() + "/" + db;
+    }
+
+    /** A connection to database {@code db} ({@link #uri(int)}), emptied first: the test class starts from nothing. */
+    public static RedisStore emptied(int db) {
+        RedisStore redis = RedisStore.connect(uri(db), Duration.ofSeconds(2));
+        redis.async().flushdb().toCompletableFuture().join();
+        return redis;
     }
 }

@@ -7,8 +7,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,8 +20,7 @@ class PermitObeyersIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(TestRedis.uri(DB), Duration.ofSeconds(2));
-        redis.async().flushdb().toCompletableFuture().join();
+        redis = TestRedis.emptied(DB);
     }
 
     @AfterAll

@@ -22,8 +22,7 @@ class PermitUsageRepositoryIT {
 
     @BeforeAll
     static void connect() {
-        redis = RedisStore.connect(TestRedis.uri(DB), Duration.ofSeconds(2));
-        redis.async().flushdb().toCompletableFuture().join();
+        redis = TestRedis.emptied(DB);
     }
 
     @AfterAll
